@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every build, run and test dependency of ClassRelay on Debian 12.
+# Safe to run again: it installs only what is missing.
+#   deploy/install-deps.sh          build + run dependencies
+#   deploy/install-deps.sh --test   also the test peers (Chromium, aiortc, GStreamer, npm)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+build_pkgs=(build-essential cmake pkg-config git
+  libnice-dev libsrtp2-dev libusrsctp-dev libwebsockets-dev libssl-dev
+  libglib2.0-dev libjansson-dev libsqlite3-dev
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev)
+test_pkgs=(chromium python3-aiortc python3-gi python3-gst-1.0 gir1.2-gst-plugins-bad-1.0
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
+  iproute2 nftables curl clang-format)
+
+want=("${build_pkgs[@]}")
+[ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+command -v node >/dev/null 2>&1 || want+=(nodejs)
+command -v npm >/dev/null 2>&1 || want+=(npm)
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--test" ] && [ ! -d "$here/tests/node_modules/playwright-core" ]; then
+  (cd "$here/tests" && npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund)
+fi

@@ -1,0 +1,59 @@
+/* DTLS 1.2 for DTLS-SRTP (RFC 5764) over OpenSSL memory BIOs: no sockets here. The
+ * caller feeds records in with cr_dtls_input and gets records out through cb->send.
+ * The remote certificate is checked against the fingerprint from SDP (RFC 8122 §5), and
+ * on success the SRTP keying material is exported (RFC 5764 §4.2).
+ * Time is the caller's: cr_dtls_timeout_ms says when to call cr_dtls_on_timeout. */
+#ifndef CR_NET_DTLS_H
+#define CR_NET_DTLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* SRTP protection profiles (IANA DTLS-SRTP values, RFC 5764 §4.1.2, RFC 7714 §14.2). */
+enum cr_srtp_profile {
+    CR_SRTP_AES128_CM_SHA1_80 = 0x0001,
+    CR_SRTP_AEAD_AES_128_GCM = 0x0007,
+};
+
+/* The process-wide certificate: ECDSA P-256, self-signed, made at start-up. */
+struct cr_dtls_cert;
+struct cr_dtls_cert *cr_dtls_cert_new(void);
+void cr_dtls_cert_free(struct cr_dtls_cert *cert);
+/* "sha-256 AB:CD:..." as it goes after "a=fingerprint:". */
+const char *cr_dtls_cert_fingerprint(const struct cr_dtls_cert *cert);
+
+#define CR_SRTP_MAX_KEY 32 /* master key + salt, longest profile: 16 + 14 (GCM: 16 + 12) */
+
+struct cr_dtls_keys {
+    enum cr_srtp_profile profile;
+    uint8_t local[CR_SRTP_MAX_KEY];  /* key || salt for what we send */
+    uint8_t remote[CR_SRTP_MAX_KEY]; /* key || salt for what we receive */
+    size_t key_len;                  /* bytes used in local and remote */
+};
+
+struct cr_dtls_callbacks {
+    void (*send)(void *user, const uint8_t *buf, size_t len);
+    void (*on_connected)(void *user, const struct cr_dtls_keys *keys);
+    void (*on_failed)(void *user, const char *why);
+    void (*on_closed)(void *user); /* the peer sent close_notify */
+};
+
+enum cr_dtls_role { CR_DTLS_SERVER, CR_DTLS_CLIENT };
+
+struct cr_dtls;
+/* fp_alg/fp_hex: the remote fingerprint from SDP ("sha-256", "AB:CD:..."). */
+struct cr_dtls *cr_dtls_new(struct cr_dtls_cert *cert, enum cr_dtls_role role,
+                            const char *fp_alg, const char *fp_hex,
+                            const struct cr_dtls_callbacks *cb, void *user);
+void cr_dtls_free(struct cr_dtls *dtls);
+/* Client role: sends the ClientHello. Server role: nothing to do (waits). */
+int cr_dtls_start(struct cr_dtls *dtls);
+/* Feeds one received DTLS datagram; may call send, on_connected, on_failed, on_closed. */
+int cr_dtls_input(struct cr_dtls *dtls, const uint8_t *buf, size_t len);
+/* Milliseconds until cr_dtls_on_timeout should be called, or -1 for no timer. */
+int cr_dtls_timeout_ms(struct cr_dtls *dtls);
+void cr_dtls_on_timeout(struct cr_dtls *dtls);
+/* Sends close_notify. */
+void cr_dtls_close(struct cr_dtls *dtls);
+
+#endif

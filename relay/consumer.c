@@ -1,0 +1,186 @@
+/* Consumer: see consumer.h. consumer_forward is the per-subscriber part of the fast path:
+ * it writes a fresh header and extension block into the worker's scratch buffer, copies
+ * the payload once, and hands it to the peer to protect and send. */
+#include "consumer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/seq.h"
+#include "peer.h"
+#include "producer.h"
+#include "wire/rtcp.h"
+#include "worker.h"
+
+#define MAX_RTX_PER_NACK 64
+
+struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *mid)
+{
+    struct consumer *c = CR_NEW(struct consumer);
+    c->peer = peer;
+    c->kind = kind;
+    snprintf(c->mid, sizeof c->mid, "%s", mid);
+    c->ssrc = g_random_int();
+    c->rtx_ssrc = g_random_int();
+    c->rtx_seq = (uint16_t)g_random_int();
+    c->clock_rate = kind == CR_KIND_AUDIO ? 48000 : 90000;
+    return c;
+}
+
+void consumer_free(struct consumer *c)
+{
+    if (!c)
+        return;
+    consumer_bind(c, NULL, 0);
+    free(c);
+}
+
+static void ask_keyframe(struct consumer *c, int64_t now_ms)
+{
+    if (c->producer && c->kind == CR_KIND_VIDEO && c->peer->srtp)
+        producer_request_keyframe(c->producer, now_ms);
+}
+
+void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms)
+{
+    if (c->producer == p)
+        return;
+    if (c->producer)
+        producer_detach(c->producer, c);
+    c->producer = p;
+    if (!p)
+        return;
+    producer_attach(p, c);
+    c->clock_rate = p->clock_rate;
+    if (c->started)
+        c->resync = true; /* continue our numbering across the switch */
+    ask_keyframe(c, now_ms);
+}
+
+void consumer_on_connected(struct consumer *c, int64_t now_ms) { ask_keyframe(c, now_ms); }
+
+/* Writes the subscriber's header extensions (RFC 8285 one-byte form). */
+static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *out,
+                         int64_t now_us)
+{
+    struct rtp_ext_writer w;
+    rtp_ext_begin(&w, out, 64);
+    if (c->ext.mid)
+        rtp_ext_add(&w, c->ext.mid, (const uint8_t *)c->mid, strlen(c->mid));
+    if (c->ext.abs_send_time) {
+        /* abs-send-time: 6.18 fixed-point seconds, 24 bits */
+        uint8_t abs[3];
+        wr_be24(abs, (uint32_t)(((uint64_t)now_us << 18) / 1000000) & 0xffffff);
+        rtp_ext_add(&w, c->ext.abs_send_time, abs, 3);
+    }
+    if (c->ext.twcc) {
+        uint8_t seq[2];
+        wr_be16(seq, c->peer->twcc_seq++);
+        rtp_ext_add(&w, c->ext.twcc, seq, 2);
+    }
+    const struct producer *p = c->producer;
+    const uint8_t *data;
+    size_t len;
+    if (c->ext.level && p->ext_level && rtp_ext_find(v, p->ext_level, &data, &len) == 0)
+        rtp_ext_add(&w, c->ext.level, data, len);
+    if (c->ext.cvo && p->ext_cvo && rtp_ext_find(v, p->ext_cvo, &data, &len) == 0)
+        rtp_ext_add(&w, c->ext.cvo, data, len);
+    return rtp_ext_end(&w);
+}
+
+/* Builds and sends one packet: the original (rtx false) or its RTX form (RFC 4588 §4). */
+static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t seq, uint32_t ts,
+                        bool rtx)
+{
+    uint8_t *out = c->peer->worker->scratch;
+    size_t pos = rtp_write_header(out, v->marker, rtx ? c->rtx_pt : c->pt,
+                                  rtx ? c->rtx_seq++ : seq, ts, rtx ? c->rtx_ssrc : c->ssrc, true);
+    size_t ext_len = write_exts(c, v, out + pos, cr_now_us());
+    if (ext_len == 0)
+        out[0] &= (uint8_t)~0x10; /* no extension block after all: clear X */
+    pos += ext_len;
+    size_t body = v->payload_len;
+    if (rtx) {
+        wr_be16(out + pos, seq); /* the original sequence number */
+        pos += 2;
+    } else if (v->padding_len) {
+        body += v->padding_len; /* keep the publisher's padding as it was */
+        out[0] |= 0x20;
+    }
+    if (pos + body > PACKET_STORE_MTU + 128)
+        return;
+    memcpy(out + pos, v->payload, body);
+    pos += body;
+    c->packets++;
+    c->octets += v->payload_len;
+    peer_send_rtp(c->peer, out, pos);
+}
+
+static void resync(struct consumer *c, const struct rtp_view *v, int64_t now_ms)
+{
+    if (!c->started) {
+        c->seq_offset = (uint16_t)(g_random_int() - v->seq);
+        c->ts_offset = g_random_int() - v->timestamp;
+        return;
+    }
+    /* a new source: the next seq follows the last, the timestamp advances by wall time */
+    int64_t gap_ms = now_ms - c->last_sent_ms;
+    uint32_t advance = (uint32_t)(gap_ms > 0 ? gap_ms * c->clock_rate / 1000 : 1);
+    c->seq_offset = (uint16_t)(c->last_seq + 1 - v->seq);
+    c->ts_offset = c->last_ts + (advance ? advance : 1) - v->timestamp;
+}
+
+void consumer_forward(struct consumer *c, const struct rtp_view *v, bool keyframe,
+                      int64_t now_ms)
+{
+    if (!c->peer->srtp || !c->pt)
+        return; /* transport not up yet, or nothing negotiated */
+    if (!c->started || c->resync) {
+        if (c->kind == CR_KIND_VIDEO && !keyframe)
+            return; /* a decoder can only start (or switch) at a keyframe */
+        resync(c, v, now_ms);
+        c->started = true;
+        c->resync = false;
+    }
+    uint16_t seq = (uint16_t)(v->seq + c->seq_offset);
+    uint32_t ts = v->timestamp + c->ts_offset;
+    send_packet(c, v, seq, ts, false);
+    if (seq16_newer(seq, c->last_seq) || c->packets == 1) {
+        c->last_seq = seq;
+        c->last_ts = ts;
+    }
+    c->last_sent_ms = now_ms;
+}
+
+void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t now_ms)
+{
+    struct producer *p = c->producer;
+    if (!p || !p->store || !c->started || !c->peer->srtp)
+        return;
+    for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
+        uint16_t in_seq = (uint16_t)(seqs[i] - c->seq_offset);
+        size_t len;
+        const uint8_t *pkt = packet_store_get(p->store, in_seq, now_ms, &len);
+        struct rtp_view v;
+        if (!pkt || rtp_parse(pkt, len, &v) != 0)
+            continue;
+        send_packet(c, &v, seqs[i], v.timestamp + c->ts_offset, c->rtx_pt != 0);
+        c->retransmitted++;
+    }
+}
+
+void consumer_send_sr(struct consumer *c, uint64_t ntp, uint32_t rtp_ts)
+{
+    if (!c->started || !c->peer->srtp)
+        return;
+    uint8_t *out = c->peer->worker->scratch;
+    size_t n = rtcp_write_sr(out, 256, c->ssrc, ntp, rtp_ts + c->ts_offset,
+                             (uint32_t)c->packets, (uint32_t)c->octets, NULL, 0);
+    if (n)
+        peer_send_rtcp(c->peer, out, n);
+}

@@ -1,0 +1,327 @@
+/* Peer: transport and packet routing; see peer.h. Negotiation is in negotiate.c, RTCP in
+ * peer_rtcp.c. Everything runs on the worker thread. */
+#include "peer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "consumer.h"
+#include "producer.h"
+#include "room.h"
+#include "wire/demux.h"
+#include "wire/rtp.h"
+#include "worker.h"
+
+#define CONNECT_TIMEOUT_MS 30000
+#define REPORT_INTERVAL_MS 1000
+#define TWCC_INTERVAL_MS 50
+
+void peer_set_state(struct peer *peer, enum cr_peer_state state)
+{
+    if (peer->state == state)
+        return;
+    CR_INFO("peer", "%llu %s → %s", (unsigned long long)peer->id,
+            cr_peer_state_name(peer->state), cr_peer_state_name(state));
+    peer->state = state;
+    struct cr_worker *w = peer->worker;
+    if (w->events.on_peer_state)
+        w->events.on_peer_state(w->events_user, peer->id, state);
+}
+
+/* ---- DTLS ---- */
+
+static void dtls_send(void *user, const uint8_t *buf, size_t len)
+{
+    struct peer *peer = user;
+    cr_ice_send(peer->ice, buf, len);
+}
+
+static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
+{
+    struct peer *peer = user;
+    peer->srtp = cr_srtp_new(keys);
+    if (!peer->srtp) {
+        peer_set_state(peer, CR_PEER_FAILED);
+        return;
+    }
+    CR_INFO("peer", "%llu DTLS done, SRTP profile %s", (unsigned long long)peer->id,
+            keys->profile == CR_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM"
+                                                      : "AES128_CM_SHA1_80");
+    peer_set_state(peer, CR_PEER_CONNECTED);
+    int64_t now = cr_now_ms();
+    for (size_t i = 0; i < peer->n_mlines; i++)
+        if (peer->mlines[i].consumer)
+            consumer_on_connected(peer->mlines[i].consumer, now);
+}
+
+static void dtls_failed(void *user, const char *why)
+{
+    struct peer *peer = user;
+    CR_WARN("peer", "%llu DTLS failed: %s", (unsigned long long)peer->id, why);
+    peer_set_state(peer, CR_PEER_FAILED);
+}
+
+static void dtls_closed(void *user)
+{
+    struct peer *peer = user;
+    peer_set_state(peer, CR_PEER_CLOSED);
+}
+
+static const struct cr_dtls_callbacks dtls_cb = {
+    .send = dtls_send, .on_connected = dtls_connected, .on_failed = dtls_failed,
+    .on_closed = dtls_closed,
+};
+
+int peer_start_dtls(struct peer *peer, const char *fp_alg, const char *fp_hex)
+{
+    peer->dtls = cr_dtls_new(peer->worker->cert,
+                             peer->dtls_client ? CR_DTLS_CLIENT : CR_DTLS_SERVER, fp_alg, fp_hex,
+                             &dtls_cb, peer);
+    if (!peer->dtls)
+        return -1;
+    peer_set_state(peer, CR_PEER_CONNECTING);
+    if (peer->dtls_client && cr_ice_get_state(peer->ice) == CR_ICE_CONNECTED)
+        cr_dtls_start(peer->dtls);
+    return 0;
+}
+
+/* ---- ICE ---- */
+
+static void ice_state(void *user, enum cr_ice_state state)
+{
+    struct peer *peer = user;
+    if (state == CR_ICE_FAILED) {
+        peer_set_state(peer, CR_PEER_FAILED);
+    } else if (state == CR_ICE_CONNECTED && peer->dtls && peer->dtls_client &&
+               peer->state != CR_PEER_CONNECTED) {
+        cr_dtls_start(peer->dtls);
+    }
+}
+
+static void ice_candidate(void *user, const char *candidate)
+{
+    struct peer *peer = user;
+    struct cr_worker *w = peer->worker;
+    const char *mid = peer->n_mlines ? peer->mlines[0].mid : "0";
+    if (w->events.on_local_candidate)
+        w->events.on_local_candidate(w->events_user, peer->id, mid, candidate);
+}
+
+/* Finds the producer an RTP packet belongs to: by SSRC, else by the mid extension (the
+ * first packets of a stream whose SSRC the offer did not announce). */
+static struct producer *route(struct peer *peer, const struct rtp_view *v, bool *is_rtx)
+{
+    *is_rtx = false;
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].producer;
+        if (!p)
+            continue;
+        if (p->ssrc == v->ssrc)
+            return p;
+        if (p->rtx_ssrc && p->rtx_ssrc == v->ssrc) {
+            *is_rtx = true;
+            return p;
+        }
+    }
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct mline *m = &peer->mlines[i];
+        const uint8_t *mid;
+        size_t len;
+        if (!m->producer || !m->ext_mid || rtp_ext_find(v, m->ext_mid, &mid, &len) != 0)
+            continue;
+        if (len != strlen(m->mid) || memcmp(mid, m->mid, len) != 0)
+            continue;
+        struct producer *p = m->producer;
+        if (v->payload_type == p->rtx_pt && p->rtx_pt) {
+            p->rtx_ssrc = v->ssrc;
+            *is_rtx = true;
+        } else if (!p->ssrc) {
+            p->ssrc = v->ssrc;
+            p->stats.ssrc = v->ssrc;
+            CR_INFO("peer", "%llu track %llu (mid %s) has SSRC %u", (unsigned long long)peer->id,
+                    (unsigned long long)p->id, m->mid, v->ssrc);
+        } else {
+            return NULL; /* a second SSRC on one m-line: simulcast is not taken yet */
+        }
+        return p;
+    }
+    return NULL;
+}
+
+static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_ms)
+{
+    struct cr_worker *w = peer->worker;
+    struct rtp_view v;
+    if (cr_srtp_unprotect_rtp(peer->srtp, buf, &len) != 0 || rtp_parse(buf, len, &v) != 0) {
+        w->stats.bad_packets++;
+        CR_LOG_RATE(CR_LOG_WARN, "peer", "%llu: dropped an RTP packet failing SRTP or parsing",
+                    (unsigned long long)peer->id);
+        return;
+    }
+    if (peer->twcc) {
+        /* the transport-wide extension id is one per BUNDLE transport in practice; take
+         * it from the m-line the packet belongs to */
+        for (size_t i = 0; i < peer->n_mlines; i++) {
+            const uint8_t *d;
+            size_t l;
+            uint8_t id = peer->mlines[i].ext_twcc;
+            if (id && rtp_ext_find(&v, id, &d, &l) == 0 && l == 2) {
+                twcc_recorder_on_packet(peer->twcc, rd_be16(d), cr_now_us());
+                break;
+            }
+        }
+    }
+    bool is_rtx;
+    struct producer *p = route(peer, &v, &is_rtx);
+    if (!p) {
+        w->stats.bad_packets++;
+        CR_LOG_RATE(CR_LOG_INFO, "peer", "%llu: RTP with unknown SSRC %u pt %u",
+                    (unsigned long long)peer->id, v.ssrc, v.payload_type);
+        return;
+    }
+    w->stats.rtp_in++;
+    w->stats.bytes_in += len;
+    if (is_rtx)
+        return; /* retransmissions we did not ask for, or padding probes */
+    if (v.payload_type != p->pt) {
+        w->stats.bad_packets++;
+        return;
+    }
+    producer_on_rtp(p, buf, len, &v, now_ms);
+}
+
+static void ice_recv(void *user, uint8_t *buf, size_t len)
+{
+    struct peer *peer = user;
+    struct cr_worker *w = peer->worker;
+    switch (demux_classify(buf, len)) {
+    case DEMUX_DTLS:
+        if (peer->dtls)
+            cr_dtls_input(peer->dtls, buf, len);
+        return;
+    case DEMUX_RTP:
+        if (peer->srtp)
+            on_rtp(peer, buf, len, cr_now_ms());
+        return;
+    case DEMUX_RTCP:
+        if (peer->srtp && cr_srtp_unprotect_rtcp(peer->srtp, buf, &len) == 0) {
+            w->stats.rtcp_in++;
+            peer_on_rtcp(peer, buf, len, cr_now_ms());
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    w->stats.bad_packets++;
+    CR_LOG_RATE(CR_LOG_WARN, "peer", "%llu: dropped an unexpected or malformed packet",
+                (unsigned long long)peer->id);
+}
+
+static const struct cr_ice_callbacks ice_cb = {
+    .on_state = ice_state, .on_candidate = ice_candidate, .on_recv = ice_recv,
+};
+
+struct peer *peer_new(struct room *room, uint64_t id)
+{
+    struct peer *peer = CR_NEW(struct peer);
+    peer->id = id;
+    peer->room = room;
+    peer->worker = room->worker;
+    peer->created_ms = cr_now_ms();
+    peer->rtcp_ssrc = g_random_int();
+    struct cr_relay_config *rc = &room->worker->config;
+    struct cr_ice_config ic = {.public_ip = rc->public_ip, .bind_ip = rc->bind_ip,
+                               .port_min = rc->port_min, .port_max = rc->port_max,
+                               .tcp = rc->ice_tcp};
+    peer->ice = cr_ice_new(room->worker->ctx, &ic, &ice_cb, peer);
+    if (!peer->ice) {
+        free(peer);
+        return NULL;
+    }
+    return peer;
+}
+
+void peer_free(struct peer *peer)
+{
+    if (!peer)
+        return;
+    if (peer->dtls && peer->state == CR_PEER_CONNECTED)
+        cr_dtls_close(peer->dtls);
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct mline *m = &peer->mlines[i];
+        consumer_free(m->consumer);
+        if (m->producer) {
+            room_remove_producer(peer->room, m->producer);
+            producer_free(m->producer);
+        }
+    }
+    cr_ice_free(peer->ice);
+    cr_dtls_free(peer->dtls);
+    cr_srtp_free(peer->srtp);
+    free(peer->twcc);
+    free(peer);
+}
+
+int peer_add_candidate(struct peer *peer, const char *candidate)
+{
+    if (!candidate || !candidate[0]) {
+        cr_ice_remote_gathering_done(peer->ice);
+        return CR_OK;
+    }
+    return cr_ice_add_remote_candidate(peer->ice, candidate) == 0 ? CR_OK : CR_ERR_ARG;
+}
+
+void peer_send_rtp(struct peer *peer, uint8_t *buf, size_t len)
+{
+    struct cr_worker *w = peer->worker;
+    if (!peer->srtp || cr_srtp_protect_rtp(peer->srtp, buf, &len) != 0)
+        return;
+    if (cr_ice_send(peer->ice, buf, len) == 0) {
+        w->stats.rtp_out++;
+        w->stats.bytes_out += len;
+    }
+}
+
+void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len)
+{
+    if (!peer->srtp || cr_srtp_protect_rtcp(peer->srtp, buf, &len) != 0)
+        return;
+    if (cr_ice_send(peer->ice, buf, len) == 0)
+        peer->worker->stats.rtcp_out++;
+}
+
+void peer_tick(struct peer *peer, int64_t now_ms)
+{
+    if (peer->dtls && peer->state != CR_PEER_CONNECTED && peer->state != CR_PEER_FAILED) {
+        int t = cr_dtls_timeout_ms(peer->dtls);
+        if (t == 0)
+            cr_dtls_on_timeout(peer->dtls);
+    }
+    if (peer->state != CR_PEER_CONNECTED) {
+        if (peer->state != CR_PEER_FAILED && now_ms - peer->created_ms > CONNECT_TIMEOUT_MS) {
+            CR_WARN("peer", "%llu did not connect within %d s", (unsigned long long)peer->id,
+                    CONNECT_TIMEOUT_MS / 1000);
+            peer_set_state(peer, CR_PEER_FAILED);
+        }
+        return;
+    }
+    for (size_t i = 0; i < peer->n_mlines; i++)
+        if (peer->mlines[i].producer)
+            producer_tick(peer->mlines[i].producer, now_ms);
+    if (peer->twcc && now_ms - peer->last_twcc_ms >= TWCC_INTERVAL_MS) {
+        peer->last_twcc_ms = now_ms;
+        uint8_t *out = peer->worker->scratch;
+        size_t n;
+        while ((n = twcc_recorder_build(peer->twcc, out, 1200, peer->rtcp_ssrc, 0)) > 0)
+            peer_send_rtcp(peer, out, n);
+    }
+    if (now_ms - peer->last_report_ms >= REPORT_INTERVAL_MS) {
+        peer->last_report_ms = now_ms;
+        peer_send_reports(peer, now_ms);
+    }
+}

@@ -1,0 +1,114 @@
+/* RTCP of one peer: what it receives (RFC 3550 §6.4 SR/RR, RFC 4585 §6.2.1 NACK and
+ * §6.3.1 PLI, RFC 5104 §4.3.1 FIR) and the reports it owes (RR and REMB to publishers).
+ * Subscribers' keyframe requests are passed to the producer (which throttles them);
+ * their NACKs are answered here from the packet store and never reach the teacher. */
+#include <string.h>
+
+#include "base/log.h"
+#include "consumer.h"
+#include "peer.h"
+#include "producer.h"
+#include "wire/rtcp.h"
+#include "worker.h"
+
+#define MAX_NACK_SEQS 256
+
+static struct consumer *consumer_by_ssrc(struct peer *peer, uint32_t ssrc)
+{
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct consumer *c = peer->mlines[i].consumer;
+        if (c && (c->ssrc == ssrc || c->rtx_ssrc == ssrc))
+            return c;
+    }
+    return NULL;
+}
+
+static struct producer *producer_by_ssrc(struct peer *peer, uint32_t ssrc)
+{
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].producer;
+        if (p && p->ssrc == ssrc)
+            return p;
+    }
+    return NULL;
+}
+
+static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t now_ms)
+{
+    struct rtcp_fb fb;
+    if (rtcp_parse_fb(v, &fb) != 0)
+        return;
+    struct consumer *c = consumer_by_ssrc(peer, fb.media_ssrc);
+    if (v->type == RTCP_PSFB && (v->count == RTCP_FMT_PLI || v->count == RTCP_FMT_FIR)) {
+        if (v->count == RTCP_FMT_FIR) {
+            uint32_t ssrc;
+            uint8_t seqnr;
+            if (rtcp_fir_entries(&fb, &ssrc, &seqnr, 1) == 1)
+                c = consumer_by_ssrc(peer, ssrc);
+        }
+        if (c && c->producer)
+            producer_request_keyframe(c->producer, now_ms);
+    } else if (v->type == RTCP_RTPFB && v->count == RTCP_FMT_NACK && c) {
+        uint16_t seqs[MAX_NACK_SEQS];
+        size_t n = rtcp_nack_seqs(&fb, seqs, MAX_NACK_SEQS);
+        peer->worker->stats.nacks_in += n;
+        consumer_on_nack(c, seqs, n, now_ms);
+    }
+    /* transport-wide feedback and REMB from subscribers feed bandwidth estimation, which
+     * comes with simulcast layer selection (issue 3); until then they are read and left */
+}
+
+void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now_ms)
+{
+    size_t pos = 0;
+    struct rtcp_view v;
+    int r;
+    while ((r = rtcp_next(buf, len, &pos, &v)) == 1) {
+        if (v.type == RTCP_SR) {
+            struct rtcp_sr sr;
+            struct producer *p;
+            if (rtcp_parse_sr(&v, &sr) == 0 && (p = producer_by_ssrc(peer, sr.ssrc)))
+                producer_on_sr(p, sr.ntp, sr.rtp_ts, now_ms);
+        } else if (v.type == RTCP_RTPFB || v.type == RTCP_PSFB) {
+            on_feedback(peer, &v, now_ms);
+        }
+    }
+    if (r < 0) {
+        peer->worker->stats.bad_packets++;
+        CR_LOG_RATE(CR_LOG_WARN, "peer", "%llu: malformed RTCP compound",
+                    (unsigned long long)peer->id);
+    }
+}
+
+void peer_send_pli(struct peer *peer, uint32_t media_ssrc)
+{
+    uint8_t *out = peer->worker->scratch;
+    size_t n = rtcp_write_pli(out, 64, peer->rtcp_ssrc, media_ssrc);
+    if (n)
+        peer_send_rtcp(peer, out, n);
+}
+
+/* Receiver reports for what this peer publishes, with a REMB cap when it takes REMB. */
+void peer_send_reports(struct peer *peer, int64_t now_ms)
+{
+    struct rtcp_report_block blocks[SDP_MAX_MEDIA];
+    uint32_t ssrcs[SDP_MAX_MEDIA];
+    int n = 0;
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].producer;
+        if (!p || !p->ssrc)
+            continue;
+        recv_stats_report(&p->stats, now_ms, &blocks[n]);
+        ssrcs[n++] = p->ssrc;
+    }
+    if (n == 0)
+        return;
+    uint8_t *out = peer->worker->scratch;
+    size_t len = rtcp_write_rr(out, 1000, peer->rtcp_ssrc, blocks, n > 31 ? 31 : n);
+    if (len && peer->remb)
+        len += rtcp_write_remb(out + len, 1000 - len, peer->rtcp_ssrc,
+                               (uint64_t)peer->worker->config.max_publish_kbps * 1000, ssrcs,
+                               (size_t)n);
+    if (len)
+        peer_send_rtcp(peer, out, len);
+}

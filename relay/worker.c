@@ -1,0 +1,109 @@
+/* The worker thread and its loop: see worker.h. Rooms are destroyed on the worker thread
+ * (worker_free posts the teardown there and then joins the thread), so libnice agents
+ * are always created, used and freed on the thread whose context they are attached to. */
+#include "worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "peer.h"
+#include "room.h"
+
+static gboolean on_tick(gpointer data)
+{
+    struct cr_worker *w = data;
+    int64_t now = cr_now_ms();
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, w->peers);
+    while (g_hash_table_iter_next(&it, &key, &value))
+        peer_tick(value, now);
+    return G_SOURCE_CONTINUE;
+}
+
+static gpointer run(gpointer data)
+{
+    struct cr_worker *w = data;
+    g_main_context_push_thread_default(w->ctx);
+    g_main_loop_run(w->loop);
+    g_main_context_pop_thread_default(w->ctx);
+    return NULL;
+}
+
+static void free_room(gpointer room) { room_free(room); }
+
+struct cr_worker *worker_new(const struct cr_relay_config *config,
+                             const struct cr_relay_events *events, void *user)
+{
+    if (cr_srtp_global_init() != 0)
+        return NULL;
+    struct cr_worker *w = CR_NEW(struct cr_worker);
+    w->config = *config;
+    w->config.public_ip = cr_strdup(config->public_ip);
+    w->config.bind_ip = cr_strdup(config->bind_ip);
+    w->events = *events;
+    w->events_user = user;
+    w->next_id = 1;
+    w->cert = cr_dtls_cert_new();
+    if (!w->cert) {
+        CR_ERROR("worker", "cannot make the DTLS certificate");
+        goto fail;
+    }
+    w->ctx = g_main_context_new();
+    w->loop = g_main_loop_new(w->ctx, FALSE);
+    w->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free_room);
+    w->peers = g_hash_table_new(g_int64_hash, g_int64_equal);
+    w->tick = g_timeout_source_new(WORKER_TICK_MS);
+    g_source_set_callback(w->tick, on_tick, w, NULL);
+    g_source_attach(w->tick, w->ctx);
+    w->thread = g_thread_new("cr-worker", run, w);
+    CR_INFO("worker", "started, DTLS fingerprint %s", cr_dtls_cert_fingerprint(w->cert));
+    return w;
+fail:
+    cr_dtls_cert_free(w->cert);
+    free((char *)w->config.public_ip);
+    free((char *)w->config.bind_ip);
+    free(w);
+    return NULL;
+}
+
+static gboolean teardown(gpointer data)
+{
+    struct cr_worker *w = data;
+    g_hash_table_remove_all(w->rooms); /* closes every peer on this thread */
+    g_source_destroy(w->tick);
+    g_main_loop_quit(w->loop);
+    return G_SOURCE_REMOVE;
+}
+
+void worker_free(struct cr_worker *w)
+{
+    if (!w)
+        return;
+    g_main_context_invoke(w->ctx, teardown, w);
+    g_thread_join(w->thread);
+    g_source_unref(w->tick);
+    g_hash_table_destroy(w->rooms);
+    g_hash_table_destroy(w->peers);
+    g_main_loop_unref(w->loop);
+    g_main_context_unref(w->ctx);
+    cr_dtls_cert_free(w->cert);
+    free((char *)w->config.public_ip);
+    free((char *)w->config.bind_ip);
+    free(w);
+}
+
+uint64_t worker_next_id(struct cr_worker *w) { return w->next_id++; }
+
+struct room *worker_room(struct cr_worker *w, const char *name)
+{
+    return g_hash_table_lookup(w->rooms, name);
+}
+
+struct peer *worker_peer(struct cr_worker *w, uint64_t id)
+{
+    return g_hash_table_lookup(w->peers, &id);
+}

@@ -95,10 +95,7 @@ void cr_relay_free(struct cr_relay *relay)
     free(relay);
 }
 
-static bool valid_name(const char *name)
-{
-    return name && name[0] && strlen(name) <= CR_NAME_MAX;
-}
+static bool valid_name(const char *name) { return name && name[0] && strlen(name) <= CR_NAME_MAX; }
 
 static int do_room_open(struct call *c)
 {
@@ -191,8 +188,14 @@ int cr_relay_peer_offer(struct cr_relay *relay, uint64_t peer_id, const char *of
         snprintf(err, err_len, "no offer");
         return CR_ERR_ARG;
     }
-    struct call c = {.fn = do_peer_offer, .peer_id = peer_id, .text = offer, .hints = hints,
-                     .n_hints = n_hints, .answer = answer, .err = err, .err_len = err_len};
+    struct call c = {.fn = do_peer_offer,
+                     .peer_id = peer_id,
+                     .text = offer,
+                     .hints = hints,
+                     .n_hints = n_hints,
+                     .answer = answer,
+                     .err = err,
+                     .err_len = err_len};
     return run_call(relay, &c);
 }
 
@@ -209,8 +212,7 @@ int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char
 {
     if (candidate && strlen(candidate) > 1024)
         return CR_ERR_ARG;
-    struct call c = {.fn = do_peer_candidate, .peer_id = peer_id, .mid = mid,
-                     .text = candidate};
+    struct call c = {.fn = do_peer_candidate, .peer_id = peer_id, .mid = mid, .text = candidate};
     return run_call(relay, &c);
 }
 

@@ -35,13 +35,13 @@ struct cr_relay_config {
     const char *bind_ip;   /* gather only on this local address; NULL: all interfaces */
     uint16_t port_min;     /* ICE UDP/TCP port range; 0 and 0: any port */
     uint16_t port_max;
-    bool ice_tcp;                /* also offer passive ICE-TCP candidates */
-    uint32_t max_publish_kbps;   /* REMB cap announced to publishers */
+    bool ice_tcp;              /* also offer passive ICE-TCP candidates */
+    uint32_t max_publish_kbps; /* REMB cap announced to publishers */
 };
-#define CR_RELAY_CONFIG_DEFAULT                                                           \
-    {                                                                                     \
-        .public_ip = NULL, .bind_ip = NULL, .port_min = 40000, .port_max = 49999,         \
-        .ice_tcp = true, .max_publish_kbps = 4000                                         \
+#define CR_RELAY_CONFIG_DEFAULT                                                                    \
+    {                                                                                              \
+        .public_ip = NULL, .bind_ip = NULL, .port_min = 40000, .port_max = 49999, .ice_tcp = true, \
+        .max_publish_kbps = 4000                                                                   \
     }
 
 enum cr_peer_state {
@@ -62,10 +62,10 @@ enum cr_kind { CR_KIND_AUDIO = 0, CR_KIND_VIDEO = 1 };
 /* One track (producer) in a room. */
 struct cr_track_info {
     uint64_t id;
-    uint64_t peer_id;                 /* the publishing peer */
+    uint64_t peer_id; /* the publishing peer */
     enum cr_kind kind;
-    char source[CR_SOURCE_MAX];       /* "mic", "camera", "screen", or as the publisher hinted */
-    char codec[16];                   /* "opus", "VP8", "H264" */
+    char source[CR_SOURCE_MAX]; /* "mic", "camera", "screen", or as the publisher hinted */
+    char codec[16];             /* "opus", "VP8", "H264" */
 };
 
 /* Per-m-line hint for cr_relay_peer_offer, matched by mid; in and out. */
@@ -88,12 +88,12 @@ struct cr_relay_events {
 
 struct cr_relay_stats {
     uint32_t rooms, peers, producers, consumers;
-    uint64_t rtp_in, rtp_out;           /* packets received from publishers / sent */
+    uint64_t rtp_in, rtp_out; /* packets received from publishers / sent */
     uint64_t bytes_in, bytes_out;
     uint64_t rtcp_in, rtcp_out;
-    uint64_t bad_packets;               /* dropped as malformed, unknown or failing SRTP */
-    uint64_t keyframe_requests;         /* PLI/FIR sent to publishers */
-    uint64_t nacks_in;                  /* NACK entries received from subscribers */
+    uint64_t bad_packets;       /* dropped as malformed, unknown or failing SRTP */
+    uint64_t keyframe_requests; /* PLI/FIR sent to publishers */
+    uint64_t nacks_in;          /* NACK entries received from subscribers */
 };
 
 struct cr_relay;

@@ -65,8 +65,7 @@ void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms)
 void consumer_on_connected(struct consumer *c, int64_t now_ms) { ask_keyframe(c, now_ms); }
 
 /* Writes the subscriber's header extensions (RFC 8285 one-byte form). */
-static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *out,
-                         int64_t now_us)
+static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *out, int64_t now_us)
 {
     struct rtp_ext_writer w;
     rtp_ext_begin(&w, out, 64);
@@ -98,8 +97,8 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
                         bool rtx)
 {
     uint8_t *out = c->peer->worker->scratch;
-    size_t pos = rtp_write_header(out, v->marker, rtx ? c->rtx_pt : c->pt,
-                                  rtx ? c->rtx_seq++ : seq, ts, rtx ? c->rtx_ssrc : c->ssrc, true);
+    size_t pos = rtp_write_header(out, v->marker, rtx ? c->rtx_pt : c->pt, rtx ? c->rtx_seq++ : seq,
+                                  ts, rtx ? c->rtx_ssrc : c->ssrc, true);
     size_t ext_len = write_exts(c, v, out + pos, cr_now_us());
     if (ext_len == 0)
         out[0] &= (uint8_t)~0x10; /* no extension block after all: clear X */
@@ -135,8 +134,7 @@ static void resync(struct consumer *c, const struct rtp_view *v, int64_t now_ms)
     c->ts_offset = c->last_ts + (advance ? advance : 1) - v->timestamp;
 }
 
-void consumer_forward(struct consumer *c, const struct rtp_view *v, bool keyframe,
-                      int64_t now_ms)
+void consumer_forward(struct consumer *c, const struct rtp_view *v, bool keyframe, int64_t now_ms)
 {
     if (!c->peer->srtp || !c->pt)
         return; /* transport not up yet, or nothing negotiated */
@@ -179,8 +177,8 @@ void consumer_send_sr(struct consumer *c, uint64_t ntp, uint32_t rtp_ts)
     if (!c->started || !c->peer->srtp)
         return;
     uint8_t *out = c->peer->worker->scratch;
-    size_t n = rtcp_write_sr(out, 256, c->ssrc, ntp, rtp_ts + c->ts_offset,
-                             (uint32_t)c->packets, (uint32_t)c->octets, NULL, 0);
+    size_t n = rtcp_write_sr(out, 256, c->ssrc, ntp, rtp_ts + c->ts_offset, (uint32_t)c->packets,
+                             (uint32_t)c->octets, NULL, 0);
     if (n)
         peer_send_rtcp(c->peer, out, n);
 }

@@ -21,24 +21,24 @@ struct consumer_exts { /* the subscriber's extension ids for this m-line; 0: not
 };
 
 struct consumer {
-    struct peer *peer;          /* borrowed: the subscribing peer owns the consumer */
-    struct producer *producer;  /* borrowed; NULL while idle */
+    struct peer *peer;         /* borrowed: the subscribing peer owns the consumer */
+    struct producer *producer; /* borrowed; NULL while idle */
     enum cr_kind kind;
     char mid[CR_MID_MAX];
-    uint8_t pt, rtx_pt;         /* the subscriber's payload types (rtx 0: none) */
-    uint32_t ssrc, rtx_ssrc;    /* ours, announced in the answer */
+    uint8_t pt, rtx_pt;      /* the subscriber's payload types (rtx 0: none) */
+    uint32_t ssrc, rtx_ssrc; /* ours, announced in the answer */
     uint32_t clock_rate;
     struct consumer_exts ext;
     /* state of the rewriting */
-    bool started;               /* first packet (a keyframe, for video) sent */
-    bool resync;                /* next packet starts a new source: recompute offsets */
-    uint16_t seq_offset;        /* out seq = in seq + seq_offset */
-    uint32_t ts_offset;         /* out ts = in ts + ts_offset */
-    uint16_t last_seq;          /* last out seq sent */
+    bool started;        /* first packet (a keyframe, for video) sent */
+    bool resync;         /* next packet starts a new source: recompute offsets */
+    uint16_t seq_offset; /* out seq = in seq + seq_offset */
+    uint32_t ts_offset;  /* out ts = in ts + ts_offset */
+    uint16_t last_seq;   /* last out seq sent */
     uint32_t last_ts;
     int64_t last_sent_ms;
     uint16_t rtx_seq;
-    uint64_t packets, octets;   /* counters for SR */
+    uint64_t packets, octets; /* counters for SR */
     uint64_t retransmitted;
 };
 
@@ -48,8 +48,7 @@ void consumer_free(struct consumer *c);
  * and asks for a keyframe. */
 void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms);
 /* Forwards one packet of the bound producer. */
-void consumer_forward(struct consumer *c, const struct rtp_view *v, bool keyframe,
-                      int64_t now_ms);
+void consumer_forward(struct consumer *c, const struct rtp_view *v, bool keyframe, int64_t now_ms);
 /* The subscriber lost these (out) sequence numbers. */
 void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t now_ms);
 /* The publisher's SR, translated into this consumer's SSRC and timestamps. */

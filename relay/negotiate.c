@@ -93,11 +93,10 @@ static bool choose_codec(struct line_plan *lp)
         if (!usable(c, lp->kind, &id) || (p && id != p->codec))
             continue;
         if (p && id == CODEC_H264) {
-            struct sdp_str want = sdp_fmtp_get((struct sdp_str){p->fmtp, strlen(p->fmtp)},
-                                               "profile-level-id");
+            struct sdp_str want =
+                sdp_fmtp_get((struct sdp_str){p->fmtp, strlen(p->fmtp)}, "profile-level-id");
             struct sdp_str have = sdp_fmtp_get(c->fmtp, "profile-level-id");
-            if (want.len && have.len == want.len &&
-                strncasecmp(want.p, have.p, want.len) == 0) {
+            if (want.len && have.len == want.len && strncasecmp(want.p, have.p, want.len) == 0) {
                 best = c;
                 break;
             }
@@ -136,8 +135,7 @@ static struct producer *pick_source(struct peer *peer, size_t idx, enum cr_kind 
         struct producer *p = room_find_producer(room, hint->track_id);
         return p && p->kind == kind ? p : NULL;
     }
-    if (idx < peer->n_mlines && peer->mlines[idx].consumer &&
-        peer->mlines[idx].consumer->producer)
+    if (idx < peer->n_mlines && peer->mlines[idx].consumer && peer->mlines[idx].consumer->producer)
         return peer->mlines[idx].consumer->producer;
     for (size_t i = 0; i < room->producers->len; i++) {
         struct producer *p = g_ptr_array_index(room->producers, i);
@@ -441,15 +439,18 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
     strbuf_printf(b, "m=%s 9 %s %u", type, proto, lp->codec->pt);
     if (lp->rtx)
         strbuf_printf(b, " %u", lp->rtx->pt);
-    strbuf_printf(b, "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
-                     "a=ice-options:trickle\r\na=fingerprint:%s\r\na=setup:%s\r\na=mid:%s\r\n",
+    strbuf_printf(b,
+                  "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+                  "a=ice-options:trickle\r\na=fingerprint:%s\r\na=setup:%s\r\na=mid:%s\r\n",
                   cr_ice_local_ufrag(peer->ice), cr_ice_local_pwd(peer->ice),
                   cr_dtls_cert_fingerprint(peer->worker->cert),
                   peer->dtls_client ? "active" : "passive", mid);
     write_exts(b, lp);
     bool sending = lp->role == MLINE_SEND && ml->consumer && ml->consumer->producer;
     strbuf_printf(b, "a=%s\r\na=rtcp-mux\r\n",
-                  lp->role == MLINE_RECV ? "recvonly" : sending ? "sendonly" : "inactive");
+                  lp->role == MLINE_RECV ? "recvonly"
+                  : sending              ? "sendonly"
+                                         : "inactive");
     if (m->rtcp_rsize)
         strbuf_puts(b, "a=rtcp-rsize\r\n");
     uint32_t fb = SDP_FB_TRANSPORT_CC * (sdp_ext_id(m, RTP_EXT_TWCC) != 0);
@@ -482,7 +483,8 @@ static char *write_answer(struct peer *peer, const struct sdp_session *s,
     strbuf_puts(&b, "\r\na=msid-semantic: WMS *\r\n");
     bool first = true;
     for (size_t i = 0; i < s->n_media; i++) {
-        write_media(&b, peer, &plans[i], &peer->mlines[i], first && plans[i].role != MLINE_REJECTED);
+        write_media(&b, peer, &plans[i], &peer->mlines[i],
+                    first && plans[i].role != MLINE_REJECTED);
         if (plans[i].role != MLINE_REJECTED)
             first = false;
     }
@@ -502,7 +504,8 @@ int peer_apply_offer(struct peer *peer, const char *offer, struct cr_mline_hint 
     int line = 0, r = sdp_parse(offer, len, s, &line);
     if (r != SDP_OK) {
         snprintf(err, err_len, "%s at line %d",
-                 r == SDP_ERR_LIMIT ? "SDP has more lines of a kind than we take" : "SDP syntax error",
+                 r == SDP_ERR_LIMIT ? "SDP has more lines of a kind than we take"
+                                    : "SDP syntax error",
                  line);
         r = CR_ERR_BAD_SDP;
         goto out;

@@ -24,8 +24,8 @@ void peer_set_state(struct peer *peer, enum cr_peer_state state)
 {
     if (peer->state == state)
         return;
-    CR_INFO("peer", "%llu %s → %s", (unsigned long long)peer->id,
-            cr_peer_state_name(peer->state), cr_peer_state_name(state));
+    CR_INFO("peer", "%llu %s → %s", (unsigned long long)peer->id, cr_peer_state_name(peer->state),
+            cr_peer_state_name(state));
     peer->state = state;
     struct cr_worker *w = peer->worker;
     if (w->events.on_peer_state)
@@ -49,8 +49,7 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
         return;
     }
     CR_INFO("peer", "%llu DTLS done, SRTP profile %s", (unsigned long long)peer->id,
-            keys->profile == CR_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM"
-                                                      : "AES128_CM_SHA1_80");
+            keys->profile == CR_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
     peer_set_state(peer, CR_PEER_CONNECTED);
     int64_t now = cr_now_ms();
     for (size_t i = 0; i < peer->n_mlines; i++)
@@ -72,15 +71,17 @@ static void dtls_closed(void *user)
 }
 
 static const struct cr_dtls_callbacks dtls_cb = {
-    .send = dtls_send, .on_connected = dtls_connected, .on_failed = dtls_failed,
+    .send = dtls_send,
+    .on_connected = dtls_connected,
+    .on_failed = dtls_failed,
     .on_closed = dtls_closed,
 };
 
 int peer_start_dtls(struct peer *peer, const char *fp_alg, const char *fp_hex)
 {
-    peer->dtls = cr_dtls_new(peer->worker->cert,
-                             peer->dtls_client ? CR_DTLS_CLIENT : CR_DTLS_SERVER, fp_alg, fp_hex,
-                             &dtls_cb, peer);
+    peer->dtls =
+        cr_dtls_new(peer->worker->cert, peer->dtls_client ? CR_DTLS_CLIENT : CR_DTLS_SERVER, fp_alg,
+                    fp_hex, &dtls_cb, peer);
     if (!peer->dtls)
         return -1;
     peer_set_state(peer, CR_PEER_CONNECTING);
@@ -223,7 +224,9 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
 }
 
 static const struct cr_ice_callbacks ice_cb = {
-    .on_state = ice_state, .on_candidate = ice_candidate, .on_recv = ice_recv,
+    .on_state = ice_state,
+    .on_candidate = ice_candidate,
+    .on_recv = ice_recv,
 };
 
 struct peer *peer_new(struct room *room, uint64_t id)
@@ -235,8 +238,10 @@ struct peer *peer_new(struct room *room, uint64_t id)
     peer->created_ms = cr_now_ms();
     peer->rtcp_ssrc = g_random_int();
     struct cr_relay_config *rc = &room->worker->config;
-    struct cr_ice_config ic = {.public_ip = rc->public_ip, .bind_ip = rc->bind_ip,
-                               .port_min = rc->port_min, .port_max = rc->port_max,
+    struct cr_ice_config ic = {.public_ip = rc->public_ip,
+                               .bind_ip = rc->bind_ip,
+                               .port_min = rc->port_min,
+                               .port_max = rc->port_max,
                                .tcp = rc->ice_tcp};
     peer->ice = cr_ice_new(room->worker->ctx, &ic, &ice_cb, peer);
     if (!peer->ice) {

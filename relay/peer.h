@@ -27,29 +27,29 @@ enum mline_role { MLINE_REJECTED = 0, MLINE_RECV, MLINE_SEND, MLINE_IDLE };
 struct mline {
     char mid[CR_MID_MAX];
     enum cr_kind kind;
-    enum mline_role role;       /* RECV: we receive (producer); SEND: we send (consumer) */
-    struct producer *producer;  /* owned, when RECV */
-    struct consumer *consumer;  /* owned, when SEND */
-    uint8_t ext_mid, ext_twcc;  /* the client's extension ids on this m-line */
+    enum mline_role role;      /* RECV: we receive (producer); SEND: we send (consumer) */
+    struct producer *producer; /* owned, when RECV */
+    struct consumer *consumer; /* owned, when SEND */
+    uint8_t ext_mid, ext_twcc; /* the client's extension ids on this m-line */
 };
 
 struct peer {
     uint64_t id;
-    struct room *room;           /* borrowed: the room owns the peer */
-    struct cr_worker *worker;    /* borrowed */
-    struct cr_ice *ice;          /* owned */
-    struct cr_dtls *dtls;        /* owned; made with the first offer */
-    struct cr_srtp *srtp;        /* owned; made when DTLS completes */
+    struct room *room;        /* borrowed: the room owns the peer */
+    struct cr_worker *worker; /* borrowed */
+    struct cr_ice *ice;       /* owned */
+    struct cr_dtls *dtls;     /* owned; made with the first offer */
+    struct cr_srtp *srtp;     /* owned; made when DTLS completes */
     enum cr_peer_state state;
-    bool dtls_client;            /* the offer said setup:passive */
+    bool dtls_client; /* the offer said setup:passive */
     int64_t created_ms;
     struct mline mlines[SDP_MAX_MEDIA];
     size_t n_mlines;
-    uint64_t offers;             /* offers applied (answer session version) */
-    uint32_t rtcp_ssrc;          /* our sender SSRC in feedback packets */
-    uint16_t twcc_seq;           /* transport-wide seq of what we send */
-    struct twcc_recorder *twcc;  /* owned, when the client sends transport-cc to us */
-    bool remb;                   /* the publisher accepts REMB */
+    uint64_t offers;            /* offers applied (answer session version) */
+    uint32_t rtcp_ssrc;         /* our sender SSRC in feedback packets */
+    uint16_t twcc_seq;          /* transport-wide seq of what we send */
+    struct twcc_recorder *twcc; /* owned, when the client sends transport-cc to us */
+    bool remb;                  /* the publisher accepts REMB */
     int64_t last_report_ms, last_twcc_ms;
 };
 

@@ -14,12 +14,12 @@
 #include "room.h"
 #include "worker.h"
 
-#define STORE_SLOTS 1024      /* ≈ 1 s of a 10 Mbit/s stream; 2–4 s of a lesson camera */
+#define STORE_SLOTS 1024 /* ≈ 1 s of a 10 Mbit/s stream; 2–4 s of a lesson camera */
 #define STORE_MAX_AGE_MS 2000
 #define KEYFRAME_INTERVAL_MS 500
 
-struct producer *producer_new(struct peer *peer, uint64_t id, enum cr_kind kind,
-                              const char *source, const char *mid)
+struct producer *producer_new(struct peer *peer, uint64_t id, enum cr_kind kind, const char *source,
+                              const char *mid)
 {
     struct producer *p = CR_NEW(struct producer);
     p->id = id;
@@ -66,8 +66,8 @@ void producer_detach(struct producer *p, struct consumer *c)
     }
 }
 
-void producer_on_rtp(struct producer *p, const uint8_t *pkt, size_t len,
-                     const struct rtp_view *v, int64_t now_ms)
+void producer_on_rtp(struct producer *p, const uint8_t *pkt, size_t len, const struct rtp_view *v,
+                     int64_t now_ms)
 {
     recv_stats_on_rtp(&p->stats, v->seq, v->timestamp, (uint32_t)len, now_ms);
     bool keyframe = false;

@@ -21,18 +21,18 @@ struct room;
 struct peer;
 
 struct cr_worker {
-    GMainContext *ctx;            /* owned */
-    GMainLoop *loop;              /* owned */
-    GThread *thread;              /* owned; joined in worker_free */
-    GSource *tick;                /* owned */
+    GMainContext *ctx;             /* owned */
+    GMainLoop *loop;               /* owned */
+    GThread *thread;               /* owned; joined in worker_free */
+    GSource *tick;                 /* owned */
     struct cr_relay_config config; /* strings owned (copies) */
-    struct cr_dtls_cert *cert;    /* owned: one certificate for the process */
+    struct cr_dtls_cert *cert;     /* owned: one certificate for the process */
     struct cr_relay_events events;
-    void *events_user;            /* borrowed */
-    GHashTable *rooms;            /* name → struct room *, owned */
-    GHashTable *peers;            /* id → struct peer *, borrowed (rooms own peers) */
-    uint64_t next_id;             /* ids of peers and tracks, never reused */
-    struct cr_relay_stats stats;  /* state: counters, read by cr_relay_get_stats */
+    void *events_user;               /* borrowed */
+    GHashTable *rooms;               /* name → struct room *, owned */
+    GHashTable *peers;               /* id → struct peer *, borrowed (rooms own peers) */
+    uint64_t next_id;                /* ids of peers and tracks, never reused */
+    struct cr_relay_stats stats;     /* state: counters, read by cr_relay_get_stats */
     uint8_t scratch[WORKER_SCRATCH]; /* state: the buffer each outgoing packet is built in */
 };
 

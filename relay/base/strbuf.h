@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 struct strbuf {
-    char *s;    /* owned; always NUL-terminated once anything was appended */
+    char *s; /* owned; always NUL-terminated once anything was appended */
     size_t len;
     size_t cap;
 };

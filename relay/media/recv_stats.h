@@ -15,17 +15,17 @@ struct recv_stats {
     uint32_t ssrc;
     uint32_t clock_rate;
     struct seq16_unwrap unwrap;
-    int64_t base_seq;        /* first extended seq, -1 before any packet */
-    int64_t max_seq;         /* highest extended seq */
-    uint64_t received;       /* packets, duplicates and retransmissions included */
+    int64_t base_seq;  /* first extended seq, -1 before any packet */
+    int64_t max_seq;   /* highest extended seq */
+    uint64_t received; /* packets, duplicates and retransmissions included */
     uint64_t bytes;
-    int64_t expected_prior;  /* at the last report */
+    int64_t expected_prior; /* at the last report */
     uint64_t received_prior;
-    double jitter;           /* RFC 3550 §A.8, in timestamp units */
-    int64_t last_transit;    /* arrival (ts units) − rtp ts of the previous packet */
+    double jitter;        /* RFC 3550 §A.8, in timestamp units */
+    int64_t last_transit; /* arrival (ts units) − rtp ts of the previous packet */
     bool have_transit;
-    uint64_t last_sr_ntp;    /* middle 32 bits are LSR; 0 before the first SR */
-    int64_t last_sr_ms;      /* arrival of the last SR */
+    uint64_t last_sr_ntp; /* middle 32 bits are LSR; 0 before the first SR */
+    int64_t last_sr_ms;   /* arrival of the last SR */
 };
 
 void recv_stats_init(struct recv_stats *s, uint32_t ssrc, uint32_t clock_rate);

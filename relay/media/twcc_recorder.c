@@ -34,8 +34,8 @@ void twcc_recorder_on_packet(struct twcc_recorder *r, uint16_t twcc_seq, int64_t
         r->max_seq = ext;
 }
 
-size_t twcc_recorder_build(struct twcc_recorder *r, uint8_t *out, size_t cap,
-                           uint32_t sender_ssrc, uint32_t media_ssrc)
+size_t twcc_recorder_build(struct twcc_recorder *r, uint8_t *out, size_t cap, uint32_t sender_ssrc,
+                           uint32_t media_ssrc)
 {
     if (r->next_seq < 0 || r->max_seq < r->next_seq)
         return 0;
@@ -49,8 +49,8 @@ size_t twcc_recorder_build(struct twcc_recorder *r, uint8_t *out, size_t cap,
         size_t slot = (size_t)((r->next_seq + i) % TWCC_WINDOW);
         arrivals[i] = r->arrival_us[slot];
     }
-    size_t n = rtcp_write_twcc(out, cap, sender_ssrc, media_ssrc, (uint16_t)r->next_seq,
-                               arrivals, (uint16_t)count, r->fb_count);
+    size_t n = rtcp_write_twcc(out, cap, sender_ssrc, media_ssrc, (uint16_t)r->next_seq, arrivals,
+                               (uint16_t)count, r->fb_count);
     if (n == 0)
         return 0;
     for (int64_t i = 0; i < count; i++)

@@ -1,0 +1,203 @@
+/* Tests relay/negotiate.c through relay/api.h, on a real worker (libnice agents, DTLS
+ * certificate): a browser's publish offer becomes tracks, a recvonly offer is fed by
+ * them, renegotiation keeps the transport, and bad offers are refused with a reason
+ * while the peer stays usable. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "test.h"
+
+static const char *PUBLISH_OFFER =
+    "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "a=group:BUNDLE 0 1\r\na=extmap-allow-mixed\r\na=msid-semantic: WMS s1\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 0\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 "
+    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
+    "CD:EF\r\n"
+    "a=setup:actpass\r\na=mid:0\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+    "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=sendonly\r\na=msid:s1 a1\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
+    "a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\n"
+    "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:63 red/48000/2\r\n"
+    "a=fmtp:63 111/111\r\na=rtpmap:0 PCMU/8000\r\n"
+    "a=ssrc:1001 cname:x\r\na=ssrc:1001 msid:s1 a1\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 "
+    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
+    "CD:EF\r\n"
+    "a=setup:actpass\r\na=mid:1\r\n"
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+    "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=sendonly\r\na=msid:s1 v1\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
+    "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 goog-remb\r\na=rtcp-fb:96 transport-cc\r\n"
+    "a=rtcp-fb:96 ccm fir\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+    "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+    "a=rtpmap:102 H264/90000\r\na=rtcp-fb:102 nack\r\n"
+    "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
+    "a=rtpmap:103 rtx/90000\r\na=fmtp:103 apt=102\r\n"
+    "a=ssrc-group:FID 2001 2002\r\na=ssrc:2001 cname:x\r\na=ssrc:2002 cname:x\r\n"
+    "a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host\r\n";
+
+/* The same browser receiving: recvonly lines, H.264 listed before VP8. */
+static const char *SUBSCRIBE_OFFER =
+    "v=0\r\no=- 99 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a v\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 109\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:wxyz\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+    "a=fingerprint:sha-256 "
+    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
+    "CD:EF\r\n"
+    "a=setup:actpass\r\na=mid:a\r\na=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=recvonly\r\na=rtcp-mux\r\na=rtpmap:109 opus/48000/2\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 120 121 100\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\n"
+    "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=extmap:5 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+    "a=recvonly\r\na=rtcp-mux\r\n"
+    "a=rtpmap:120 H264/90000\r\na=fmtp:120 packetization-mode=1;profile-level-id=42e01f\r\n"
+    "a=rtpmap:121 rtx/90000\r\na=fmtp:121 apt=100\r\n"
+    "a=rtpmap:100 VP8/90000\r\na=rtcp-fb:100 nack\r\n";
+
+static int tracks_changed;
+static void on_tracks(void *user, const char *room) { tracks_changed++; }
+
+static void test_publish_and_subscribe(struct cr_relay *relay)
+{
+    uint64_t pub, sub;
+    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &pub), CR_OK);
+    struct cr_mline_hint hints[2] = {{.mid = "0", .source = "mic"},
+                                     {.mid = "1", .source = "camera"}};
+    char *answer = NULL, err[256];
+    CHECK_EQ(cr_relay_peer_offer(relay, pub, PUBLISH_OFFER, hints, 2, &answer, err, sizeof err),
+             CR_OK);
+    CHECK(answer && strstr(answer, "a=group:BUNDLE 0 1\r\n"));
+    CHECK(answer && strstr(answer, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"));
+    CHECK(answer && strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n")); /* VP8 first */
+    CHECK(answer && strstr(answer, "a=recvonly"));
+    CHECK(answer && strstr(answer, "a=setup:passive"));
+    CHECK(answer && strstr(answer, "a=rtcp-fb:96 transport-cc"));
+    CHECK(answer && strstr(answer, "a=rtcp-fb:96 goog-remb"));
+    CHECK(answer && strstr(answer, "a=fmtp:111 minptime=10;useinbandfec=1"));
+    CHECK(answer && strstr(answer, "a=candidate:"));
+    CHECK(answer && strstr(answer, "127.0.0.1"));
+    CHECK(answer && !strstr(answer, "a=ssrc:")); /* we send nothing to a publisher */
+    CHECK(hints[0].track_id && hints[1].track_id && hints[0].track_id != hints[1].track_id);
+    free(answer);
+    CHECK(tracks_changed >= 1);
+
+    struct cr_track_info tracks[4];
+    size_t n = 0;
+    CHECK_EQ(cr_relay_room_tracks(relay, "lesson", tracks, 4, &n), CR_OK);
+    CHECK_EQ(n, 2);
+    CHECK_STR(tracks[0].codec, "opus");
+    CHECK_STR(tracks[1].codec, "VP8");
+    CHECK_STR(tracks[1].source, "camera");
+
+    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &sub), CR_OK);
+    struct cr_mline_hint sh[2] = {{.mid = "a"}, {.mid = "v", .track_id = hints[1].track_id}};
+    CHECK_EQ(cr_relay_peer_offer(relay, sub, SUBSCRIBE_OFFER, sh, 2, &answer, err, sizeof err),
+             CR_OK);
+    CHECK(answer && strstr(answer, "m=audio 9 UDP/TLS/RTP/SAVPF 109\r\n"));
+    /* the track is VP8, so VP8 is chosen even though the subscriber prefers H.264 */
+    CHECK(answer && strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 100 121\r\n"));
+    CHECK(answer && strstr(answer, "a=sendonly"));
+    CHECK(answer && strstr(answer, "a=ssrc:"));
+    CHECK(answer && strstr(answer, "a=extmap:5 http://www.ietf.org/id/draft-holmer"));
+    CHECK_EQ(sh[0].track_id, hints[0].track_id);
+    CHECK_EQ(sh[1].track_id, hints[1].track_id);
+    free(answer);
+
+    /* renegotiation on the same peer: the session version goes up */
+    char *again = NULL;
+    CHECK_EQ(cr_relay_peer_offer(relay, sub, SUBSCRIBE_OFFER, sh, 2, &again, err, sizeof err),
+             CR_OK);
+    CHECK(again && strstr(again, "o=- ") && strstr(again, " 2 IN IP4"));
+    free(again);
+
+    /* the publisher leaves: its tracks go, the subscriber stays */
+    CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
+    CHECK_EQ(cr_relay_room_tracks(relay, "lesson", tracks, 4, &n), CR_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(cr_relay_peer_close(relay, sub), CR_OK);
+    CHECK_EQ(cr_relay_peer_close(relay, sub), CR_ERR_NOT_FOUND);
+}
+
+/* Replaces the first occurrence of `from` in PUBLISH_OFFER. */
+static char *mutate(const char *from, const char *to)
+{
+    const char *at = strstr(PUBLISH_OFFER, from);
+    size_t a = (size_t)(at - PUBLISH_OFFER), n = strlen(PUBLISH_OFFER);
+    char *s = malloc(n + strlen(to) + 1);
+    memcpy(s, PUBLISH_OFFER, a);
+    strcpy(s + a, to);
+    strcat(s, at + strlen(from));
+    return s;
+}
+
+static void expect_refusal(struct cr_relay *relay, uint64_t peer, const char *offer,
+                           const char *reason)
+{
+    char *answer = NULL, err[256] = "";
+    int r = cr_relay_peer_offer(relay, peer, offer, NULL, 0, &answer, err, sizeof err);
+    CHECK(r < 0);
+    CHECK(answer == NULL);
+    if (!strstr(err, reason))
+        fprintf(stderr, "  wanted '%s' in '%s'\n", reason, err);
+    CHECK(strstr(err, reason) != NULL);
+}
+
+static void test_bad_offers(struct cr_relay *relay)
+{
+    uint64_t peer;
+    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &peer), CR_OK);
+    expect_refusal(relay, peer, "garbage", "SDP");
+    expect_refusal(relay, peer, "", "SDP");
+    char *s = mutate("a=rtcp-mux\r\n", "");
+    expect_refusal(relay, peer, s, "rtcp-mux");
+    free(s);
+    s = mutate("a=group:BUNDLE 0 1\r\n", "");
+    expect_refusal(relay, peer, s, "BUNDLE");
+    free(s);
+    s = mutate("a=rtpmap:111 opus/48000/2", "a=rtpmap:111 speex/48000/2");
+    expect_refusal(relay, peer, s, "no supported codec");
+    free(s);
+    s = malloc(70 * 1024);
+    memset(s, 'a', 70 * 1024 - 1);
+    s[70 * 1024 - 1] = 0;
+    expect_refusal(relay, peer, s, "too large");
+    free(s);
+    /* none of that hurt the peer: a good offer still works */
+    char *answer = NULL, err[256];
+    CHECK_EQ(cr_relay_peer_offer(relay, peer, PUBLISH_OFFER, NULL, 0, &answer, err, sizeof err),
+             CR_OK);
+    free(answer);
+    CHECK_EQ(cr_relay_peer_offer(relay, 999999, PUBLISH_OFFER, NULL, 0, &answer, err, sizeof err),
+             CR_ERR_NOT_FOUND);
+    CHECK_EQ(cr_relay_peer_new(relay, "no-such-room", &peer), CR_ERR_NOT_FOUND);
+    CHECK_EQ(cr_relay_room_open(relay, ""), CR_ERR_ARG);
+}
+
+int main(void)
+{
+    struct cr_relay_config cfg = CR_RELAY_CONFIG_DEFAULT;
+    cfg.bind_ip = "127.0.0.1";
+    cfg.port_min = cfg.port_max = 0;
+    struct cr_relay_events ev = {.on_tracks_changed = on_tracks};
+    struct cr_relay *relay = cr_relay_new(&cfg, &ev, NULL);
+    CHECK(relay != NULL);
+    if (!relay)
+        return test_report();
+    CHECK_EQ(cr_relay_room_open(relay, "lesson"), CR_OK);
+    CHECK_EQ(cr_relay_room_open(relay, "lesson"), CR_OK); /* idempotent */
+    test_publish_and_subscribe(relay);
+    test_bad_offers(relay);
+    struct cr_relay_stats st;
+    CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
+    CHECK_EQ(st.rooms, 1);
+    cr_relay_free(relay);
+    return test_report();
+}

@@ -158,7 +158,9 @@ void consumer_forward(struct consumer *c, const struct rtp_view *v, bool keyfram
 void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t now_ms)
 {
     struct producer *p = c->producer;
-    if (!p || !p->store || !c->started || !c->peer->srtp)
+    /* Only RTX (RFC 4588): resending under the media SSRC and seq would re-protect a packet
+     * whose extensions changed, reusing an AEAD-GCM nonce. Browsers all negotiate RTX. */
+    if (!p || !p->store || !c->started || !c->peer->srtp || !c->rtx_pt)
         return;
     for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
         uint16_t in_seq = (uint16_t)(seqs[i] - c->seq_offset);
@@ -167,7 +169,7 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
         struct rtp_view v;
         if (!pkt || rtp_parse(pkt, len, &v) != 0)
             continue;
-        send_packet(c, &v, seqs[i], v.timestamp + c->ts_offset, c->rtx_pt != 0);
+        send_packet(c, &v, seqs[i], v.timestamp + c->ts_offset, true);
         c->retransmitted++;
     }
 }

@@ -21,6 +21,11 @@ struct cr_dtls_cert *cr_dtls_cert_new(void);
 void cr_dtls_cert_free(struct cr_dtls_cert *cert);
 /* "sha-256 AB:CD:..." as it goes after "a=fingerprint:". */
 const char *cr_dtls_cert_fingerprint(const struct cr_dtls_cert *cert);
+/* Replaces the SRTP profiles offered (client) or accepted (server), most preferred first,
+ * for connections made afterwards. Default: AEAD_AES_128_GCM, then AES128_CM_SHA1_80.
+ * Returns 0, or -1 for an empty list or an unknown profile. */
+int cr_dtls_cert_set_srtp_profiles(struct cr_dtls_cert *cert, const enum cr_srtp_profile *profiles,
+                                   size_t n);
 
 #define CR_SRTP_MAX_KEY 32 /* master key + salt, longest profile: 16 + 14 (GCM: 16 + 12) */
 
@@ -42,9 +47,8 @@ enum cr_dtls_role { CR_DTLS_SERVER, CR_DTLS_CLIENT };
 
 struct cr_dtls;
 /* fp_alg/fp_hex: the remote fingerprint from SDP ("sha-256", "AB:CD:..."). */
-struct cr_dtls *cr_dtls_new(struct cr_dtls_cert *cert, enum cr_dtls_role role,
-                            const char *fp_alg, const char *fp_hex,
-                            const struct cr_dtls_callbacks *cb, void *user);
+struct cr_dtls *cr_dtls_new(struct cr_dtls_cert *cert, enum cr_dtls_role role, const char *fp_alg,
+                            const char *fp_hex, const struct cr_dtls_callbacks *cb, void *user);
 void cr_dtls_free(struct cr_dtls *dtls);
 /* Client role: sends the ClientHello. Server role: nothing to do (waits). */
 int cr_dtls_start(struct cr_dtls *dtls);

@@ -18,9 +18,9 @@
 enum cr_ice_state { CR_ICE_NEW, CR_ICE_CHECKING, CR_ICE_CONNECTED, CR_ICE_FAILED };
 
 struct cr_ice_config {
-    const char *public_ip; /* announce this address for host candidates (1:1 NAT); or NULL */
-    const char *bind_ip;   /* gather only on this address; NULL: every local address,
-                              loopback included */
+    const char *public_ip;       /* announce this address for host candidates (1:1 NAT); or NULL */
+    const char *bind_ip;         /* gather only on this address; NULL: every local address,
+                                    loopback included */
     uint16_t port_min, port_max; /* 0, 0: any */
     bool tcp;                    /* also gather passive ICE-TCP candidates */
 };
@@ -59,5 +59,9 @@ int cr_ice_send(struct cr_ice *ice, const uint8_t *buf, size_t len);
 enum cr_ice_state cr_ice_get_state(const struct cr_ice *ice);
 /* Describes the selected pair ("udp 127.0.0.1:40002 -> 127.0.0.1:53211") into buf. */
 void cr_ice_describe_pair(const struct cr_ice *ice, char *buf, size_t len);
+/* True while sends go straight to the selected UDP socket with sendto() (a UDP pair is
+ * selected); false before that, on TCP and relayed pairs, and after failure. For tests
+ * and stats. */
+bool cr_ice_fast_path_active(const struct cr_ice *ice);
 
 #endif

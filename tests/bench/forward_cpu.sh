@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Relay CPU per forwarded packet and memory per subscriber: one Chromium teacher at
+# 1.5 Mbit/s (WHIP), then N cheap subscribers (bench_subscribers: real ICE/DTLS/SRTP,
+# no decoding) for each N given. Reads the server's CPU time from /proc and its packet
+# counters from /api/v1/stats over a steady window.
+#   tests/bench/forward_cpu.sh [N...]        (default: 10 100 300)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${BUILD:-build}
+counts=${*:-10 100 300}
+port=$((20000 + RANDOM % 10000))
+data=$(mktemp -d)
+cleanup() { kill "$pub" "$srv" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+"$build"/signaling/classrelay serve --listen 127.0.0.1:$port --data "$data" --log-level warn \
+  --bind-ip 127.0.0.1 >"$data/server.log" 2>&1 &
+srv=$!
+sleep 1
+(cd tests && node bench/publish_chromium.mjs http://127.0.0.1:$port demo 100000 1500000) \
+  >"$data/pub.log" 2>&1 &
+pub=$!
+sleep 12 # let the teacher's encoder ramp up to its cap
+hz=$(getconf CLK_TCK)
+cpu() { awk -v hz="$hz" '{print ($14 + $15) / hz}' /proc/$srv/stat; }
+rss() { awk '/VmRSS/ {print $2}' /proc/$srv/status; }
+stat() { curl -s http://127.0.0.1:$port/api/v1/stats | /usr/bin/python3 -c \
+  "import json,sys; r=json.load(sys.stdin)['relay']; print(r['$1'])"; }
+printf '| subscribers | packets forwarded/s | relay CPU %% | µs CPU per forwarded packet | KiB RSS per subscriber |\n'
+printf '|---|---|---|---|---|\n'
+for n in $counts; do
+  rss0=$(rss)
+  "$build"/tests/bench/bench_subscribers 127.0.0.1:$port demo "$n" 40 >"$data/subs.log" 2>&1 &
+  subs=$!
+  sleep 15 # all connected and steady
+  c0=$(cpu); p0=$(stat rtp_out); t0=$(date +%s.%N)
+  sleep 20
+  c1=$(cpu); p1=$(stat rtp_out); t1=$(date +%s.%N)
+  rss1=$(rss)
+  wait $subs || true
+  /usr/bin/python3 - "$n" "$c0" "$c1" "$p0" "$p1" "$t0" "$t1" "$rss0" "$rss1" <<'PY'
+import sys
+n, c0, c1, p0, p1, t0, t1, r0, r1 = sys.argv[1:]
+n = int(n); dc = float(c1) - float(c0); dp = int(p1) - int(p0); dt = float(t1) - float(t0)
+print(f"| {n} | {dp/dt:.0f} | {100*dc/dt:.1f} | {1e6*dc/max(dp,1):.2f} | {(int(r1)-int(r0))/n:.0f} |")
+PY
+  sleep 3
+done

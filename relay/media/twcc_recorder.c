@@ -43,16 +43,22 @@ size_t twcc_recorder_build(struct twcc_recorder *r, uint8_t *out, size_t cap, ui
     if (count > MAX_PER_FEEDBACK)
         count = MAX_PER_FEEDBACK;
     int64_t arrivals[MAX_PER_FEEDBACK];
-    /* the feedback must start with a received packet's reference time: skip leading
-     * losses only if nothing at all arrived (cannot happen: max_seq arrived) */
     for (int64_t i = 0; i < count; i++) {
         size_t slot = (size_t)((r->next_seq + i) % TWCC_WINDOW);
         arrivals[i] = r->arrival_us[slot];
     }
-    size_t n = rtcp_write_twcc(out, cap, sender_ssrc, media_ssrc, (uint16_t)r->next_seq, arrivals,
-                               (uint16_t)count, r->fb_count);
-    if (n == 0)
+    /* the writer refuses spans it cannot encode (arrivals more than ±8 s apart, or too
+     * big for cap): report a shorter span, and drop a single packet it still refuses */
+    size_t n = 0;
+    while ((n = rtcp_write_twcc(out, cap, sender_ssrc, media_ssrc, (uint16_t)r->next_seq, arrivals,
+                                (uint16_t)count, r->fb_count)) == 0 &&
+           count > 1)
+        count /= 2;
+    if (n == 0) {
+        r->arrival_us[r->next_seq % TWCC_WINDOW] = -1;
+        r->next_seq++;
         return 0;
+    }
     for (int64_t i = 0; i < count; i++)
         r->arrival_us[(r->next_seq + i) % TWCC_WINDOW] = -1;
     r->next_seq += count;

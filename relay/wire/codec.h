@@ -25,6 +25,20 @@ struct vp8_desc {
 };
 int vp8_parse(const uint8_t *payload, size_t len, struct vp8_desc *out);
 
+/* VP9 payload descriptor (draft-ietf-payload-vp9-16 §4.2); the scalability structure
+ * (V bit) is skipped, not returned. */
+struct vp9_desc {
+    bool inter_picture;      /* P: predicted from an earlier picture */
+    bool flexible;           /* F */
+    bool begin_frame, end_frame; /* B, E */
+    bool has_picture_id, has_layer;
+    uint16_t picture_id;     /* 7 or 15 bits */
+    uint8_t tid, sid, tl0picidx; /* valid when has_layer (tl0picidx: and not flexible) */
+    bool switching_up, inter_layer; /* U, D */
+    size_t desc_len;         /* bytes of the payload descriptor */
+};
+int vp9_parse(const uint8_t *payload, size_t len, struct vp9_desc *out);
+
 /* True when this payload begins a keyframe (VP8: S=1, PID=0, P=0; H.264: an IDR or SPS
  * NAL unit, alone, in a STAP-A or the start of an FU-A; VP9: start of frame, not
  * inter-predicted). Malformed payloads are not keyframes. */

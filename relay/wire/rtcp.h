@@ -110,7 +110,9 @@ size_t rtcp_write_remb(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint64_t 
                        const uint32_t *ssrcs, size_t n_ssrcs);
 /* Transport-wide feedback for `count` consecutive sequence numbers starting at base_seq.
  * arrival_us[i] < 0 means not received. Uses run-length and status-vector chunks and
- * small/large deltas (250 µs units) as the draft describes; returns 0 if it does not fit. */
+ * small/large deltas (250 µs units) as the draft describes; returns 0 if it does not fit.
+ * It also returns 0 when two consecutive received packets are more than ±8.19 s apart
+ * (a delta the 16-bit field cannot carry): split the feedback there, as libwebrtc does. */
 size_t rtcp_write_twcc(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
                        uint16_t base_seq, const int64_t *arrival_us, uint16_t count,
                        uint8_t fb_count);

@@ -26,7 +26,7 @@ struct rtp_view {
 int rtp_parse(const uint8_t *buf, size_t len, struct rtp_view *out);
 
 /* Finds header extension element `id` (1..14 one-byte, 1..255 two-byte).
- * Returns 0 and sets *data/*len, or -1 if absent or malformed. */
+ * Returns 0 and sets *data and *len, or -1 if absent or malformed. */
 int rtp_ext_find(const struct rtp_view *v, uint8_t id, const uint8_t **data, size_t *len);
 
 /* Iterates extension elements: call with *pos = 0; returns 1 with id/data/len per element,

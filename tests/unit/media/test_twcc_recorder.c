@@ -56,5 +56,14 @@ int main(void)
     CHECK_EQ(parse(out, n, &fb), 1);
     CHECK_EQ(fb.base_seq, (uint16_t)(65500 + 100));
     CHECK_EQ(fb.fb_count, 1);
+    /* a packet 10 s after the last cannot share a feedback with it: the recorder splits
+     * the span instead of stalling */
+    twcc_recorder_on_packet(&r, (uint16_t)(65500 + 101), t0 + 400000);
+    twcc_recorder_on_packet(&r, (uint16_t)(65500 + 102), t0 + 10400000);
+    size_t total = 0;
+    for (int i = 0; i < 4 && (n = twcc_recorder_build(&r, out, sizeof out, 1, 2)) > 0; i++)
+        total += parse(out, n, &fb);
+    CHECK_EQ(total, 2);
+    CHECK_EQ(twcc_recorder_build(&r, out, sizeof out, 1, 2), 0);
     return test_report();
 }

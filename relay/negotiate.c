@@ -29,6 +29,8 @@
 
 /* The decision for one m-line. */
 struct line_plan {
+    const struct sdp_session *session;
+    size_t index; /* of m in session */
     const struct sdp_media *m;
     enum mline_role role;
     enum cr_kind kind;
@@ -158,6 +160,8 @@ static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
     struct line_plan *lp = &plans[i];
     char mid[CR_MID_MAX];
     sdp_str_copy(m->mid, mid, sizeof mid);
+    lp->session = s;
+    lp->index = i;
     lp->m = m;
     lp->role = MLINE_REJECTED;
     if (m->mid.len == 0 || m->mid.len >= CR_MID_MAX) {
@@ -272,16 +276,30 @@ static int apply_transport(struct peer *peer, const struct sdp_session *s, char 
     return CR_OK;
 }
 
+/* The id of extension uri on this line. In one BUNDLE transport an id names one
+ * extension (RFC 8843 §9.2, RFC 8285 §6); an offer that reuses an id for two URIs on
+ * different lines (aiortc does) gets the extension refused on the later line. */
+static uint8_t ext_id(const struct line_plan *lp, const char *uri)
+{
+    uint8_t id = sdp_ext_id(lp->m, uri);
+    for (size_t i = 0; id && i < lp->index; i++) {
+        const struct sdp_media *o = &lp->session->media[i];
+        for (size_t e = 0; e < o->n_exts; e++)
+            if (o->exts[e].id == id && !sdp_str_eq(o->exts[e].uri, uri))
+                return 0;
+    }
+    return id;
+}
+
 static void set_consumer_params(struct consumer *c, const struct line_plan *lp)
 {
-    const struct sdp_media *m = lp->m;
     c->pt = lp->codec->pt;
     c->rtx_pt = lp->rtx ? lp->rtx->pt : 0;
-    c->ext.mid = sdp_ext_id(m, RTP_EXT_MID);
-    c->ext.abs_send_time = sdp_ext_id(m, RTP_EXT_ABS_SEND_TIME);
-    c->ext.twcc = sdp_ext_id(m, RTP_EXT_TWCC);
-    c->ext.level = lp->kind == CR_KIND_AUDIO ? sdp_ext_id(m, RTP_EXT_AUDIO_LEVEL) : 0;
-    c->ext.cvo = lp->kind == CR_KIND_VIDEO ? sdp_ext_id(m, EXT_CVO) : 0;
+    c->ext.mid = ext_id(lp, RTP_EXT_MID);
+    c->ext.abs_send_time = ext_id(lp, RTP_EXT_ABS_SEND_TIME);
+    c->ext.twcc = ext_id(lp, RTP_EXT_TWCC);
+    c->ext.level = lp->kind == CR_KIND_AUDIO ? ext_id(lp, RTP_EXT_AUDIO_LEVEL) : 0;
+    c->ext.cvo = lp->kind == CR_KIND_VIDEO ? ext_id(lp, EXT_CVO) : 0;
 }
 
 static void set_producer_params(struct producer *p, const struct line_plan *lp)
@@ -294,8 +312,8 @@ static void set_producer_params(struct producer *p, const struct line_plan *lp)
     p->stats.clock_rate = p->clock_rate;
     p->channels = lp->codec->channels;
     sdp_str_copy(lp->codec->fmtp, p->fmtp, sizeof p->fmtp);
-    p->ext_level = lp->kind == CR_KIND_AUDIO ? sdp_ext_id(m, RTP_EXT_AUDIO_LEVEL) : 0;
-    p->ext_cvo = lp->kind == CR_KIND_VIDEO ? sdp_ext_id(m, EXT_CVO) : 0;
+    p->ext_level = lp->kind == CR_KIND_AUDIO ? ext_id(lp, RTP_EXT_AUDIO_LEVEL) : 0;
+    p->ext_cvo = lp->kind == CR_KIND_VIDEO ? ext_id(lp, EXT_CVO) : 0;
     if (m->fid_ssrcs[0]) {
         p->ssrc = m->fid_ssrcs[0];
         p->rtx_ssrc = m->fid_ssrcs[1];
@@ -337,8 +355,8 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
     }
     ml->role = lp->role;
     ml->kind = lp->kind;
-    ml->ext_mid = sdp_ext_id(lp->m, RTP_EXT_MID);
-    ml->ext_twcc = sdp_ext_id(lp->m, RTP_EXT_TWCC);
+    ml->ext_mid = ext_id(lp, RTP_EXT_MID);
+    ml->ext_twcc = ext_id(lp, RTP_EXT_TWCC);
     if (lp->role == MLINE_RECV) {
         if (!ml->producer) {
             const char *src = lp->hint_source ? lp->hint_source : default_source(peer, lp->kind);
@@ -400,7 +418,7 @@ static void write_exts(struct strbuf *b, const struct line_plan *lp)
     const char *uris[] = {RTP_EXT_MID, RTP_EXT_TWCC, audio ? RTP_EXT_AUDIO_LEVEL : EXT_CVO,
                           lp->role == MLINE_SEND ? RTP_EXT_ABS_SEND_TIME : NULL};
     for (size_t i = 0; i < 4 && uris[i]; i++) {
-        uint8_t id = sdp_ext_id(lp->m, uris[i]);
+        uint8_t id = ext_id(lp, uris[i]);
         if (id)
             strbuf_printf(b, "a=extmap:%u %s\r\n", id, uris[i]);
     }
@@ -453,7 +471,7 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
                                          : "inactive");
     if (m->rtcp_rsize)
         strbuf_puts(b, "a=rtcp-rsize\r\n");
-    uint32_t fb = SDP_FB_TRANSPORT_CC * (sdp_ext_id(m, RTP_EXT_TWCC) != 0);
+    uint32_t fb = SDP_FB_TRANSPORT_CC * (ext_id(lp, RTP_EXT_TWCC) != 0);
     if (lp->kind == CR_KIND_VIDEO)
         fb |= SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR |
               (lp->role == MLINE_RECV ? SDP_FB_GOOG_REMB : 0);

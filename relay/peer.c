@@ -300,6 +300,20 @@ void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len)
         peer->worker->stats.rtcp_out++;
 }
 
+/* Transport-wide feedback to a publisher. The media SSRC must be one of the publisher's:
+ * libwebrtc drops feedback naming an SSRC it does not send, and its estimate then decays. */
+static void send_twcc(struct peer *peer)
+{
+    uint32_t media_ssrc = 0;
+    for (size_t i = 0; i < peer->n_mlines && !media_ssrc; i++)
+        if (peer->mlines[i].producer)
+            media_ssrc = peer->mlines[i].producer->ssrc;
+    uint8_t *out = peer->worker->scratch;
+    size_t n;
+    while ((n = twcc_recorder_build(peer->twcc, out, 1200, peer->rtcp_ssrc, media_ssrc)) > 0)
+        peer_send_rtcp(peer, out, n);
+}
+
 void peer_tick(struct peer *peer, int64_t now_ms)
 {
     if (peer->dtls && peer->state != CR_PEER_CONNECTED && peer->state != CR_PEER_FAILED) {
@@ -320,10 +334,7 @@ void peer_tick(struct peer *peer, int64_t now_ms)
             producer_tick(peer->mlines[i].producer, now_ms);
     if (peer->twcc && now_ms - peer->last_twcc_ms >= TWCC_INTERVAL_MS) {
         peer->last_twcc_ms = now_ms;
-        uint8_t *out = peer->worker->scratch;
-        size_t n;
-        while ((n = twcc_recorder_build(peer->twcc, out, 1200, peer->rtcp_ssrc, 0)) > 0)
-            peer_send_rtcp(peer, out, n);
+        send_twcc(peer);
     }
     if (now_ms - peer->last_report_ms >= REPORT_INTERVAL_MS) {
         peer->last_report_ms = now_ms;

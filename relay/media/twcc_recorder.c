@@ -42,7 +42,7 @@ size_t twcc_recorder_build(struct twcc_recorder *r, uint8_t *out, size_t cap, ui
     int64_t count = r->max_seq - r->next_seq + 1;
     if (count > MAX_PER_FEEDBACK)
         count = MAX_PER_FEEDBACK;
-    int64_t arrivals[MAX_PER_FEEDBACK];
+    int64_t arrivals[MAX_PER_FEEDBACK] = {0};
     for (int64_t i = 0; i < count; i++) {
         size_t slot = (size_t)((r->next_seq + i) % TWCC_WINDOW);
         arrivals[i] = r->arrival_us[slot];

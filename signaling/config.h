@@ -1,0 +1,54 @@
+/* The classrelay server configuration: one struct with documented defaults, filled from
+ * a config file, the environment and command-line flags, in that order of precedence
+ * (STYLE.md habit 13). Every source is reduced to key = value pairs applied through one
+ * setter, so a key means the same thing wherever it comes from. docs/configuration.md
+ * lists every key, variable and flag. */
+#ifndef CR_SIGNALING_CONFIG_H
+#define CR_SIGNALING_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_STR_MAX 256
+#define CONFIG_PATH_MAX 1024
+
+struct config {
+    char listen_host[CONFIG_STR_MAX]; /* HTTP + websocket address; "0.0.0.0": all */
+    uint16_t listen_port;
+    char data_dir[CONFIG_PATH_MAX];    /* everything the server keeps; created if missing */
+    char config_file[CONFIG_PATH_MAX]; /* "" : DATA/classrelay.conf if it exists */
+    char web_dir[CONFIG_PATH_MAX];     /* the pages served at / */
+    char public_ip[CONFIG_STR_MAX];    /* "" : none; announced instead of host addresses */
+    char bind_ip[CONFIG_STR_MAX];      /* "" : gather ICE candidates on all interfaces */
+    uint16_t ice_port_min, ice_port_max;
+    bool ice_tcp;
+    int log_level; /* enum cr_log_level */
+    uint32_t max_publish_kbps;
+    bool demo; /* open the room "demo" at start */
+};
+
+/* Built-in defaults (designated initializers; see config.c). */
+extern const struct config config_defaults;
+
+/* Sets one key ("listen", "public_ip", "ice_ports", ...) from its text value. Returns 0, or
+ * -1 with a reason in err. */
+int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t err_len);
+
+/* Reads "key = value" lines (# comments, blank lines). Returns 0, or -1 with
+ * "FILE:LINE: reason" in err. */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t err_len);
+
+/* Applies CLASSRELAY_* environment variables. Returns 0, or -1 with a reason in err. */
+int config_load_env(struct config *cfg, char *err, size_t err_len);
+
+/* Fills cfg for `classrelay serve ARGS`: defaults < file < environment < flags. Returns 0,
+ * 1 if --help was asked for (usage already printed), or -1 with a reason in err. */
+int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_t err_len);
+
+/* Creates dir and its parents (mode 0755). Returns 0 or -1 with errno set. */
+int config_mkdirs(const char *dir);
+
+void config_print_usage(const char *prog);
+
+#endif

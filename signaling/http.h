@@ -1,0 +1,60 @@
+/* Plain HTTP on the lws context: request bodies, responses, static files, /healthz,
+ * /api/v1/stats, CORS, and routing of /whip and /whep to whip.c.
+ *
+ * A request's state lives in the lws per-session data (struct http_req) and is reset at
+ * the start of every request, since one keep-alive connection carries many. Bodies are
+ * collected up to SERVER_MAX_BODY; a bigger one is answered 413 and the connection closed.
+ * A response is prepared with http_respond*() and written from LWS_CALLBACK_HTTP_WRITEABLE:
+ * headers first, then the body. */
+#ifndef CR_SIGNALING_HTTP_H
+#define CR_SIGNALING_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libwebsockets.h>
+
+#include "server.h"
+
+#define HTTP_MAX_HEADERS 6
+
+struct http_header {
+    char name[32]; /* lower case, with the colon: "location:" */
+    char value[256];
+};
+
+struct http_req {
+    int method;             /* LWSHUMETH_*, -1: none */
+    char path[256];         /* decoded URI path */
+    char content_type[128]; /* the request's, lower case, parameters stripped */
+    char *body;             /* owned */
+    size_t body_len, body_cap;
+    bool body_too_large;
+    bool responding; /* a response is prepared */
+    int phase;       /* 0: headers to write, 1: body to write */
+    int status;
+    char resp_type[64];
+    char *resp; /* owned */
+    size_t resp_len, resp_sent;
+    struct http_header headers[HTTP_MAX_HEADERS];
+    int n_headers;
+    bool close_after;
+};
+
+/* Handles the HTTP callback reasons for request req (in the lws pss). */
+int http_callback(struct server *srv, struct lws *wsi, enum lws_callback_reasons reason,
+                  struct http_req *req, void *in, size_t len);
+
+/* Prepares a response; takes ownership of body (malloc'd, may be NULL). */
+void http_respond(struct lws *wsi, struct http_req *req, int status, const char *type, char *body,
+                  size_t len);
+/* Prepares a JSON response (steals value). */
+void http_respond_json(struct lws *wsi, struct http_req *req, int status, json_t *value);
+/* Prepares {"error":{"code":..,"message":..}} with the status that fits e; counts it. */
+void http_respond_error(struct server *srv, struct lws *wsi, struct http_req *req, enum srv_err e,
+                        const char *message);
+/* Adds a response header (name without colon); call after http_respond*(). */
+void http_add_header(struct http_req *req, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,102 @@
+/* classrelay: the command-line entry point.
+ *
+ *   classrelay serve [flags]   start the server (config.c explains the flags)
+ *   classrelay version         print the version
+ *   classrelay --help          usage
+ *
+ * `serve` reads the configuration (exit status 2 on a bad flag or value), creates the data
+ * directory, starts the server (server.c), prints one line with the URL to open, and runs
+ * until SIGINT or SIGTERM, then shuts down cleanly: peers closed, relay freed. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "config.h"
+#include "server.h"
+
+static struct server *g_server; /* for the signal handler only */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_server)
+        server_request_stop(g_server);
+}
+
+static void print_url(const struct config *cfg)
+{
+    const char *host = cfg->listen_host;
+    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+        host = "127.0.0.1";
+    char base[CONFIG_STR_MAX + 32];
+    snprintf(base, sizeof base, strchr(host, ':') ? "http://[%s]:%u/" : "http://%s:%u/", host,
+             cfg->listen_port);
+    if (cfg->demo)
+        printf("ClassRelay serving %s — demo lesson: %steacher.html?room=demo\n", base, base);
+    else
+        printf("ClassRelay serving %s\n", base);
+    fflush(stdout);
+}
+
+static int serve(int argc, char **argv)
+{
+    static struct config cfg;
+    char err[1024];
+    int rc = config_from_args(&cfg, argc, argv, err, sizeof err);
+    if (rc == 1) {
+        config_print_usage("classrelay");
+        return 0;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "classrelay: %s\n", err);
+        return 2;
+    }
+    cr_log_set_level((enum cr_log_level)cfg.log_level);
+    if (config_mkdirs(cfg.data_dir) != 0) {
+        fprintf(stderr, "classrelay: cannot create data directory %s: %s\n", cfg.data_dir,
+                strerror(errno));
+        return 1;
+    }
+    static struct server srv;
+    if (server_start(&srv, &cfg) != 0)
+        return 1;
+    g_server = &srv;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    CR_INFO("main", "version %s, data %s, web %s, ICE ports %u-%u%s", SERVER_VERSION, cfg.data_dir,
+            cfg.web_dir, cfg.ice_port_min, cfg.ice_port_max, cfg.ice_tcp ? " (+TCP)" : "");
+    print_url(&cfg);
+    server_run(&srv);
+    CR_INFO("main", "signal received, stopping");
+    server_stop(&srv);
+    g_server = NULL;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        config_print_usage("classrelay");
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        config_print_usage("classrelay");
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("classrelay %s\n", SERVER_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        return serve(argc - 2, argv + 2);
+    fprintf(stderr, "classrelay: unknown command \"%s\" (see classrelay --help)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,445 @@
+/* The server: lws context, relay, registry, and the glue between them. See server.h.
+ *
+ * One lws protocol serves both HTTP and the /ws websocket (a browser that opens a
+ * websocket without a subprotocol gets protocol 0); its per-session data holds the HTTP
+ * request state and the websocket connection side by side. Relay events arrive on the
+ * relay's worker thread and are queued (evq.c); the lws thread drains the queue in
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED. A once-a-second sweep closes peers that never
+ * connected within SERVER_CONNECT_TIMEOUT_MS.
+ *
+ * Shutdown order: stop the sweep, close every relay peer, free the relay (no callbacks
+ * after that), destroy the lws context (which closes connections and frees their
+ * participants), clear the registry. */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "base/log.h"
+#include "http.h"
+#include "rpc.h"
+#include "whip.h"
+#include "ws.h"
+
+#define SERVER_MAX_ROOMS 1000
+
+/* lws per-session data: one connection is HTTP, then possibly a websocket. */
+struct session {
+    struct http_req http;
+    struct ws_conn ws;
+};
+
+int64_t server_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *const err_codes[SRV_ERR_COUNT] = {
+    [SRV_ERR_BAD_JSON] = "bad_json",     [SRV_ERR_BAD_REQUEST] = "bad_request",
+    [SRV_ERR_NOT_JOINED] = "not_joined", [SRV_ERR_NOT_FOUND] = "not_found",
+    [SRV_ERR_BAD_SDP] = "bad_sdp",       [SRV_ERR_TOO_LARGE] = "too_large",
+    [SRV_ERR_LIMIT] = "limit",           [SRV_ERR_INTERNAL] = "internal",
+};
+
+const char *server_err_code(enum srv_err e)
+{
+    return e < SRV_ERR_COUNT ? err_codes[e] : "internal";
+}
+
+int server_err_http_status(enum srv_err e)
+{
+    switch (e) {
+    case SRV_ERR_NOT_FOUND:
+        return 404;
+    case SRV_ERR_TOO_LARGE:
+        return 413;
+    case SRV_ERR_LIMIT:
+        return 503;
+    case SRV_ERR_INTERNAL:
+    case SRV_ERR_COUNT:
+        return 500;
+    default:
+        return 400;
+    }
+}
+
+enum srv_err server_err_from_relay(int rc)
+{
+    switch (rc) {
+    case CR_ERR_NOT_FOUND:
+        return SRV_ERR_NOT_FOUND;
+    case CR_ERR_BAD_SDP:
+        return SRV_ERR_BAD_SDP;
+    case CR_ERR_LIMIT:
+        return SRV_ERR_LIMIT;
+    case CR_ERR_ARG:
+        return SRV_ERR_BAD_REQUEST;
+    default:
+        return SRV_ERR_INTERNAL;
+    }
+}
+
+void server_count_error(struct server *srv, enum srv_err e)
+{
+    if (e < SRV_ERR_COUNT)
+        srv->counters.errors[e]++;
+}
+
+/* ---- rooms and peers ---- */
+
+struct reg_room *server_room_get(struct server *srv, const char *name, enum srv_err *err, char *why,
+                                 size_t why_len)
+{
+    if (!reg_room_name_ok(name)) {
+        *err = SRV_ERR_BAD_REQUEST;
+        snprintf(why, why_len, "a room name is 1 to 64 letters, digits, '-' or '_'");
+        return NULL;
+    }
+    struct reg_room *room = reg_room_find(&srv->reg, name);
+    if (room)
+        return room;
+    if (srv->reg.n_rooms >= SERVER_MAX_ROOMS) {
+        *err = SRV_ERR_LIMIT;
+        snprintf(why, why_len, "too many rooms open (%d)", SERVER_MAX_ROOMS);
+        return NULL;
+    }
+    int rc = cr_relay_room_open(srv->relay, name);
+    if (rc != 0) {
+        *err = server_err_from_relay(rc);
+        snprintf(why, why_len, "the relay cannot open room %s (%d)", name, rc);
+        return NULL;
+    }
+    CR_INFO("server", "room %s opened", name);
+    return reg_room_add(&srv->reg, name);
+}
+
+void server_room_release(struct server *srv, struct reg_room *room)
+{
+    if (srv->shutting_down || room->pinned || !reg_room_empty(room))
+        return;
+    if (srv->relay)
+        cr_relay_room_close(srv->relay, room->name);
+    CR_INFO("server", "room %s closed (empty)", room->name);
+    reg_room_remove(&srv->reg, room);
+}
+
+int server_peer_new(struct server *srv, struct reg_room *room, struct reg_peer *slot)
+{
+    uint64_t id = 0;
+    int rc = cr_relay_peer_new(srv->relay, room->name, &id);
+    if (rc != 0)
+        return rc;
+    slot->id = id;
+    slot->state = CR_PEER_NEW;
+    slot->created_ms = server_now_ms();
+    slot->ever_connected = false;
+    return 0;
+}
+
+void server_peer_close(struct server *srv, struct reg_peer *slot)
+{
+    if (slot->id && srv->relay)
+        cr_relay_peer_close(srv->relay, slot->id);
+    memset(slot, 0, sizeof *slot);
+}
+
+/* ---- relay events: worker thread → queue → lws thread ---- */
+
+static void push(struct server *srv, struct evq_item *it)
+{
+    evq_push(&srv->evq, it);
+    lws_cancel_service(srv->lws);
+}
+
+static void ev_peer_state(void *user, uint64_t peer_id, enum cr_peer_state state)
+{
+    struct evq_item *it = CR_NEW(struct evq_item);
+    it->type = EVQ_PEER_STATE;
+    it->peer_id = peer_id;
+    it->state = state;
+    push(user, it);
+}
+
+static void ev_local_candidate(void *user, uint64_t peer_id, const char *mid, const char *candidate)
+{
+    struct evq_item *it = CR_NEW(struct evq_item);
+    it->type = EVQ_CANDIDATE;
+    it->peer_id = peer_id;
+    snprintf(it->mid, sizeof it->mid, "%s", mid ? mid : "");
+    it->candidate = candidate ? cr_strdup(candidate) : NULL;
+    push(user, it);
+}
+
+static void ev_tracks_changed(void *user, const char *room)
+{
+    struct evq_item *it = CR_NEW(struct evq_item);
+    it->type = EVQ_TRACKS;
+    snprintf(it->room, sizeof it->room, "%s", room);
+    push(user, it);
+}
+
+static void on_peer_state(struct server *srv, const struct evq_item *it)
+{
+    struct reg_owner o;
+    if (!reg_find_peer(&srv->reg, it->peer_id, &o))
+        return; /* closed meanwhile */
+    o.peer->state = it->state;
+    if (it->state == CR_PEER_CONNECTED)
+        o.peer->ever_connected = true;
+    bool gone = it->state == CR_PEER_FAILED || it->state == CR_PEER_CLOSED;
+    if (it->state == CR_PEER_FAILED)
+        srv->counters.peers_failed++;
+    if (o.resource) {
+        if (gone)
+            whip_close(srv, o.resource);
+        return;
+    }
+    CR_DEBUG("server", "%s %s peer %llu: %s", o.participant->id, reg_target_name(o.target),
+             (unsigned long long)it->peer_id, rpc_state_name(it->state));
+    if (gone) /* the client starts again with a fresh peer (docs/protocol.md) */
+        server_peer_close(srv, o.peer);
+    rpc_event_peer_state(o.participant, o.target, it->state, NULL);
+}
+
+static void drain(struct server *srv)
+{
+    struct evq_item *it = evq_take_all(&srv->evq);
+    while (it) {
+        struct evq_item *next = it->next;
+        srv->counters.relay_events++;
+        struct reg_owner o;
+        struct reg_room *room;
+        switch (it->type) {
+        case EVQ_PEER_STATE:
+            on_peer_state(srv, it);
+            break;
+        case EVQ_CANDIDATE:
+            if (reg_find_peer(&srv->reg, it->peer_id, &o) && o.participant)
+                rpc_event_candidate(o.participant, o.target, it->mid, it->candidate);
+            break;
+        case EVQ_TRACKS:
+            if ((room = reg_room_find(&srv->reg, it->room)))
+                rpc_event_tracks(srv, room);
+            break;
+        }
+        evq_item_free(it);
+        it = next;
+    }
+}
+
+/* ---- the timeout sweep ---- */
+
+static bool timed_out(const struct reg_peer *p, int64_t now)
+{
+    return p->id && !p->ever_connected && now - p->created_ms > SERVER_CONNECT_TIMEOUT_MS;
+}
+
+static void sweep(lws_sorted_usec_list_t *sul)
+{
+    struct server *srv = lws_container_of(sul, struct server, sweep);
+    int64_t now = server_now_ms();
+    struct reg_room *room = srv->reg.rooms;
+    while (room) {
+        struct reg_room *next_room = room->next;
+        for (struct reg_participant *p = room->participants; p; p = p->next) {
+            for (int t = REG_PUBLISH; t <= REG_SUBSCRIBE; t++) {
+                if (!timed_out(&p->peers[t], now))
+                    continue;
+                CR_INFO("server", "%s %s peer never connected: closed", p->id,
+                        reg_target_name((enum reg_target)t));
+                srv->counters.peers_timed_out++;
+                server_peer_close(srv, &p->peers[t]);
+                rpc_event_peer_state(p, (enum reg_target)t, CR_PEER_FAILED, "timeout");
+            }
+        }
+        struct reg_resource *r = room->resources;
+        while (r) { /* whip_close may free the room with its last resource */
+            struct reg_resource *next = r->next;
+            if (timed_out(&r->peer, now)) {
+                srv->counters.peers_timed_out++;
+                whip_close(srv, r);
+            }
+            r = next;
+        }
+        room = next_room;
+    }
+    lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
+}
+
+/* ---- lws ---- */
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct server *srv = lws_context_user(lws_get_context(wsi));
+    struct session *s = user;
+    char uri[32];
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (srv && !srv->shutting_down)
+            drain(srv);
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: /* websocket upgrade: only at /ws */
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
+            return 1;
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        return ws_callback(srv, wsi, reason, &s->ws, in, len);
+    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (!s)
+            return reason == LWS_CALLBACK_HTTP ? -1 : 0;
+        return http_callback(srv, wsi, reason, &s->http, in, len);
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"classrelay", callback, sizeof(struct session), 8192, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Websocket keepalive: ping a silent client after 20 s, hang up after 45 s. */
+static const lws_retry_bo_t retry = {
+    .secs_since_valid_ping = 20,
+    .secs_since_valid_hangup = 45,
+};
+
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    /* mostly caused by bad bytes from the network: rate-limited (STYLE.md habit 5) */
+    if (level == LLL_ERR)
+        CR_LOG_RATE(CR_LOG_WARN, "lws", "%.*s", (int)n, line);
+    else
+        CR_LOG_RATE(CR_LOG_DEBUG, "lws", "%.*s", (int)n, line);
+}
+
+static void server_free_parts(struct server *srv)
+{
+    if (srv->lws)
+        lws_context_destroy(srv->lws);
+    srv->lws = NULL;
+    reg_clear(&srv->reg);
+    evq_destroy(&srv->evq);
+}
+
+int server_start(struct server *srv, const struct config *cfg)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->cfg = cfg;
+    srv->started_ms = server_now_ms();
+    reg_init(&srv->reg);
+    evq_init(&srv->evq);
+    lws_set_log_level(cfg->log_level >= CR_LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);
+
+    const char *host = cfg->listen_host;
+    bool any = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->listen_port;
+    info.iface = any ? NULL : host;
+    info.protocols = protocols;
+    info.user = srv;
+    info.vhost_name = "classrelay";
+    info.server_string = "classrelay";
+    info.retry_and_idle_policy = &retry;
+    info.options = 0; /* not VALIDATE_UTF8: bad text gets a bad_json reply, not a close */
+    if (!strchr(host, ':'))
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    srv->lws = lws_create_context(&info);
+    if (!srv->lws) {
+        CR_ERROR("server", "cannot listen on %s:%u (address in use or not local?)", host,
+                 cfg->listen_port);
+        server_free_parts(srv);
+        return -1;
+    }
+
+    struct cr_relay_config rc = CR_RELAY_CONFIG_DEFAULT;
+    rc.public_ip = cfg->public_ip[0] ? cfg->public_ip : NULL;
+    rc.bind_ip = cfg->bind_ip[0] ? cfg->bind_ip : NULL;
+    rc.port_min = cfg->ice_port_min;
+    rc.port_max = cfg->ice_port_max;
+    rc.ice_tcp = cfg->ice_tcp;
+    rc.max_publish_kbps = cfg->max_publish_kbps;
+    static const struct cr_relay_events events = {
+        .on_peer_state = ev_peer_state,
+        .on_local_candidate = ev_local_candidate,
+        .on_tracks_changed = ev_tracks_changed,
+    };
+    srv->relay = cr_relay_new(&rc, &events, srv);
+    if (!srv->relay) {
+        CR_ERROR("server", "the relay did not start (ICE ports %u-%u, certificate)",
+                 cfg->ice_port_min, cfg->ice_port_max);
+        server_free_parts(srv);
+        return -1;
+    }
+    if (cfg->demo) {
+        enum srv_err e;
+        char why[256];
+        struct reg_room *demo = server_room_get(srv, "demo", &e, why, sizeof why);
+        if (!demo) {
+            CR_ERROR("server", "cannot open the demo room: %s", why);
+            cr_relay_free(srv->relay);
+            srv->relay = NULL;
+            server_free_parts(srv);
+            return -1;
+        }
+        demo->pinned = true;
+    }
+    lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
+    return 0;
+}
+
+void server_run(struct server *srv)
+{
+    while (!srv->stop) {
+        if (lws_service(srv->lws, 0) < 0)
+            break;
+    }
+}
+
+void server_request_stop(struct server *srv)
+{
+    srv->stop = 1;
+    if (srv->lws)
+        lws_cancel_service(srv->lws);
+}
+
+void server_stop(struct server *srv)
+{
+    srv->shutting_down = true;
+    lws_sul_cancel(&srv->sweep);
+    int closed = 0;
+    for (struct reg_room *room = srv->reg.rooms; room; room = room->next) {
+        for (struct reg_participant *p = room->participants; p; p = p->next) {
+            for (int t = REG_PUBLISH; t <= REG_SUBSCRIBE; t++) {
+                closed += p->peers[t].id != 0;
+                server_peer_close(srv, &p->peers[t]);
+            }
+        }
+        for (struct reg_resource *r = room->resources; r; r = r->next) {
+            closed += r->peer.id != 0;
+            server_peer_close(srv, &r->peer);
+        }
+    }
+    CR_INFO("server", "shutting down: closed %d peers", closed);
+    cr_relay_free(srv->relay);
+    srv->relay = NULL;
+    server_free_parts(srv);
+}

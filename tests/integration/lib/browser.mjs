@@ -1,0 +1,223 @@
+// Shared helpers for the Chromium browser tests (tests/integration/browser_*.mjs):
+// start a classrelay server on a free port with a temporary data directory, launch
+// Debian's headless chromium through playwright-core with the flags that work here
+// (../../../shared/TESTING.md: loopback ICE, fake camera and microphone), read a page's
+// window.classrelay stats, poll with a deadline, and clean everything up on any exit.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..', '..');
+
+export const CHROMIUM_FLAGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage', '--mute-audio', '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+  '--allow-loopback-in-peer-connection',
+  // background tabs (several classrooms in one browser) must not be throttled
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+const cleanups = [];
+let cleaning = false;
+
+// Registers fn to run once at exit (normal, error, or signal). Returns fn.
+export function onCleanup(fn) {
+  cleanups.push(fn);
+  return fn;
+}
+
+export async function cleanup() {
+  if (cleaning) return;
+  cleaning = true;
+  for (const fn of cleanups.reverse()) {
+    try { await fn(); } catch (err) { console.error('cleanup:', err.message); }
+  }
+}
+
+function killSync() { // last resort in 'exit', where nothing async runs
+  for (const fn of cleanups) if (fn.sync) try { fn.sync(); } catch { /* ignore */ }
+}
+process.on('exit', killSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, async () => { await cleanup(); process.exit(1); });
+}
+process.on('uncaughtException', async (err) => {
+  console.error('FAIL (uncaught):', err);
+  await cleanup();
+  process.exit(1);
+});
+process.on('unhandledRejection', async (err) => {
+  console.error('FAIL (unhandled rejection):', err);
+  await cleanup();
+  process.exit(1);
+});
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls fn() until it returns a truthy value; throws with the last value after timeoutMs.
+export async function until(what, fn, { timeoutMs = 20000, intervalMs = 100 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
+        (last !== undefined ? ` (last: ${JSON.stringify(last)})` : ''));
+    }
+    await sleep(intervalMs);
+  }
+}
+
+// Starts `classrelay serve` on a free port with a fresh data directory.
+export async function startServer({ args = [], env = {}, quiet = true } = {}) {
+  const bin = process.env.CLASSRELAY_BIN || path.join(repoRoot, 'build', 'signaling', 'classrelay');
+  if (!fs.existsSync(bin)) throw new Error(`no classrelay binary at ${bin} (set CLASSRELAY_BIN)`);
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'classrelay-test-'));
+  const logPath = path.join(dataDir, 'server.log');
+  const logFd = fs.openSync(logPath, 'a');
+  const proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', logFd],
+  });
+  fs.closeSync(logFd);
+  let stdout = '';
+  proc.stdout.on('data', (d) => { stdout += d; });
+  let exited = null;
+  proc.on('exit', (code, signal) => { exited = { code, signal }; });
+  const server = {
+    proc, port, dataDir, logPath,
+    url: `http://127.0.0.1:${port}`,
+    log: () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } },
+    async stop() {
+      if (exited) return exited;
+      proc.kill('SIGTERM');
+      const t0 = Date.now();
+      while (!exited && Date.now() - t0 < 5000) await sleep(50);
+      if (!exited) { proc.kill('SIGKILL'); while (!exited) await sleep(50); }
+      return exited;
+    },
+    get exited() { return exited; },
+  };
+  const fn = onCleanup(async () => {
+    await server.stop();
+    if (!process.env.KEEP_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
+    else console.log(`kept ${dataDir}`);
+  });
+  fn.sync = () => { if (!exited) proc.kill('SIGKILL'); };
+  await until('the server to print its URL', () => {
+    if (exited) throw new Error(`classrelay exited early (${JSON.stringify(exited)}):\n${server.log()}`);
+    return stdout.includes('ClassRelay serving');
+  }, { timeoutMs: 10000, intervalMs: 50 });
+  if (!quiet) console.log(stdout.trim());
+  return server;
+}
+
+// Restarts a stopped server on the same port and data directory.
+export async function restartServer(server, { args = [] } = {}) {
+  await server.stop();
+  const bin = process.env.CLASSRELAY_BIN || path.join(repoRoot, 'build', 'signaling', 'classrelay');
+  const logFd = fs.openSync(server.logPath, 'a');
+  const proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${server.port}`, '--data', server.dataDir, ...args], {
+    stdio: ['ignore', 'pipe', logFd],
+  });
+  fs.closeSync(logFd);
+  let stdout = '';
+  let exited = null;
+  proc.stdout.on('data', (d) => { stdout += d; });
+  proc.on('exit', (code, signal) => { exited = { code, signal }; });
+  server.proc = proc;
+  server.stop = async () => {
+    if (exited) return exited;
+    proc.kill('SIGTERM');
+    const t0 = Date.now();
+    while (!exited && Date.now() - t0 < 5000) await sleep(50);
+    if (!exited) { proc.kill('SIGKILL'); while (!exited) await sleep(50); }
+    return exited;
+  };
+  onCleanup(() => server.stop()).sync = () => { if (!exited) proc.kill('SIGKILL'); };
+  await until('the restarted server', () => {
+    if (exited) throw new Error(`classrelay exited early (${JSON.stringify(exited)})`);
+    return stdout.includes('ClassRelay serving');
+  }, { timeoutMs: 10000, intervalMs: 50 });
+}
+
+export async function launchBrowser(extraArgs = []) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
+    headless: true,
+  });
+  onCleanup(() => browser.close());
+  return browser;
+}
+
+// Opens url in a new context (a separate simulated machine) and keeps its console.
+export async function openPage(browser, url, label) {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const page = await context.newPage();
+  page.consoleLines = [];
+  page.label = label;
+  page.on('console', (m) => {
+    page.consoleLines.push(`${m.type()}: ${m.text()}`);
+    if (page.consoleLines.length > 200) page.consoleLines.shift();
+  });
+  page.on('pageerror', (e) => page.consoleLines.push(`pageerror: ${e.message}`));
+  await page.goto(url);
+  return page;
+}
+
+export function pageStats(page) {
+  return page.evaluate(() => window.classrelay.stats());
+}
+
+export function pageState(page) {
+  return page.evaluate(() => window.classrelay.state);
+}
+
+export function videoIn(stats) {
+  return stats.sub.inbound.filter((s) => s.kind === 'video').sort((a, b) => b.framesDecoded - a.framesDecoded)[0];
+}
+
+export function audioIn(stats) {
+  return stats.sub.inbound.filter((s) => s.kind === 'audio').sort((a, b) => b.packetsReceived - a.packetsReceived)[0];
+}
+
+export function videoOut(stats) {
+  return stats.pub.outbound.filter((s) => s.kind === 'video').sort((a, b) => b.framesEncoded - a.framesEncoded)[0];
+}
+
+// Prints what helps to diagnose a failure: each page's console and the server log tail.
+export function dumpDiagnostics(pages, server) {
+  for (const p of pages) {
+    if (!p) continue;
+    console.error(`--- console of ${p.label} (last 40 lines) ---`);
+    console.error(p.consoleLines.slice(-40).join('\n'));
+  }
+  if (server) {
+    console.error('--- server log (last 60 lines) ---');
+    console.error(server.log().split('\n').slice(-60).join('\n'));
+  }
+}

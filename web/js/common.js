@@ -1,0 +1,407 @@
+// ClassRelay browser client: the websocket protocol (docs/protocol.md), trickle ICE both
+// ways, and the two peer roles every page needs (a publisher and a subscriber).
+// Standard browser APIs only; loaded as an ES module, no build step.
+//
+//   Signal      websocket with request/reply promises, events, reconnect with backoff
+//   PeerLink    one RTCPeerConnection toward the relay: serialized offer/answer through
+//               "publish" or "subscribe", candidates trickled both ways
+//   Subscriber  keeps a recvonly PeerLink in step with the room's track list: a new
+//               transceiver per new track, inactive for a vanished one, a fresh peer
+//               after failure (or "disconnected" for more than 5 s)
+
+export const params = new URLSearchParams(location.search);
+
+export function roomFromUrl() {
+  const r = (params.get('room') || 'demo').trim();
+  return /^[A-Za-z0-9_-]{1,64}$/.test(r) ? r : 'demo';
+}
+
+export function $(sel) { return document.querySelector(sel); }
+
+export function log(...args) {
+  console.log('[classrelay]', ...args);
+}
+
+export class RequestError extends Error {
+  constructor(code, message) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
+// ---- Signal: the websocket client ----
+
+export class Signal extends EventTarget {
+  constructor(url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`) {
+    super();
+    this.url = url;
+    this.ws = null;
+    this.nextId = 1;
+    this.pending = new Map();   // id -> {resolve, reject, timer}
+    this.state = 'idle';        // idle | connecting | open | waiting (to reconnect)
+    this.attempt = 0;
+    this.wanted = false;
+    this.retryTimer = null;
+  }
+
+  start() {
+    this.wanted = true;
+    if (!this.ws) this._connect();
+  }
+
+  stop() {
+    this.wanted = false;
+    clearTimeout(this.retryTimer);
+    if (this.ws) this.ws.close(1000, 'leaving');
+    this._setState('idle');
+  }
+
+  _setState(s) {
+    if (this.state === s) return;
+    this.state = s;
+    this.dispatchEvent(new CustomEvent('state', { detail: s }));
+  }
+
+  _connect() {
+    this._setState('connecting');
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this._setState('open');
+      this.dispatchEvent(new Event('open'));
+    };
+    ws.onmessage = (e) => this._onMessage(e.data);
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      for (const [, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new RequestError('disconnected', 'the connection to the server closed'));
+      }
+      this.pending.clear();
+      this.dispatchEvent(new Event('close'));
+      if (!this.wanted) { this._setState('idle'); return; }
+      // backoff: 0.5 s, 1 s, 2 s, 4 s, then every 5 s, with jitter
+      const delay = Math.min(5000, 500 * 2 ** this.attempt++) * (0.8 + 0.4 * Math.random());
+      this._setState('waiting');
+      this.retryTimer = setTimeout(() => { if (this.wanted) this._connect(); }, delay);
+    };
+  }
+
+  _onMessage(text) {
+    let msg;
+    try { msg = JSON.parse(text); } catch { return; }
+    if (msg.type === 'reply') {
+      const p = this.pending.get(msg.id);
+      if (!p) {
+        if (!msg.ok) log('server error', msg.error);
+        return;
+      }
+      this.pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.ok) p.resolve(msg);
+      else p.reject(new RequestError(msg.error.code, msg.error.message));
+    } else if (msg.type === 'event') {
+      this.dispatchEvent(new CustomEvent(msg.event, { detail: msg }));
+    }
+  }
+
+  send(obj) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(obj));
+    return true;
+  }
+
+  request(type, fields = {}, timeoutMs = 15000) {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      if (!this.send({ v: 1, type, id, ...fields })) {
+        reject(new RequestError('disconnected', 'not connected to the server'));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RequestError('timeout', `${type}: no reply in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+    });
+  }
+}
+
+// ---- PeerLink: one peer connection toward the relay ----
+
+export class PeerLink extends EventTarget {
+  // target: 'publish' | 'subscribe'
+  constructor(signal, target) {
+    super();
+    this.signal = signal;
+    this.target = target;
+    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.localQueue = [];      // our candidates gathered before the offer went out
+    this.offerSent = false;
+    this.remoteQueue = [];     // relay candidates that came before its answer
+    this.busy = Promise.resolve();
+    this.closed = false;
+    this.pc.onicecandidate = (e) => this._onLocalCandidate(e.candidate);
+    this.onRemoteCandidate = (e) => {
+      const ev = e.detail;
+      if (ev.target === this.target) this.addRemoteCandidate(ev.mid, ev.candidate);
+    };
+    signal.addEventListener('candidate', this.onRemoteCandidate);
+    this.pc.onconnectionstatechange = () =>
+      this.dispatchEvent(new CustomEvent('state', { detail: this.pc.connectionState }));
+  }
+
+  get state() { return this.closed ? 'closed' : this.pc.connectionState; }
+
+  _onLocalCandidate(c) {
+    const msg = {
+      target: this.target,
+      mid: c ? c.sdpMid : null,
+      candidate: c && c.candidate ? c.candidate : null,
+    };
+    if (!this.offerSent) { this.localQueue.push(msg); return; }
+    this.signal.request('candidate', msg).catch((err) => log('candidate refused', err.message));
+  }
+
+  addRemoteCandidate(mid, candidate) {
+    if (this.closed) return;
+    if (!this.pc.remoteDescription) { this.remoteQueue.push({ mid, candidate }); return; }
+    const init = candidate ? { candidate, sdpMid: mid } : undefined;
+    this.pc.addIceCandidate(init).catch((err) => log('addIceCandidate', err.message));
+  }
+
+  // Offer → request(type) → answer. fields(pc) builds the request's extra fields after
+  // setLocalDescription, when every transceiver has its mid. Calls are serialized.
+  negotiate(type, fields = () => ({})) {
+    const run = async () => {
+      if (this.closed) throw new RequestError('closed', 'peer closed');
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription(offer);
+      const reply = this.signal.request(type, { sdp: this.pc.localDescription.sdp, ...fields(this.pc) });
+      if (!this.offerSent) {
+        this.offerSent = true;
+        for (const m of this.localQueue.splice(0))
+          this.signal.request('candidate', m).catch((err) => log('candidate refused', err.message));
+      }
+      let answer;
+      try {
+        answer = await reply;
+      } catch (err) {
+        // leave the connection in a state that can offer again
+        if (!this.closed && this.pc.signalingState === 'have-local-offer')
+          await this.pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+        throw err;
+      }
+      if (this.closed) throw new RequestError('closed', 'peer closed');
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      for (const c of this.remoteQueue.splice(0)) this.addRemoteCandidate(c.mid, c.candidate);
+      return answer;
+    };
+    const p = this.busy.then(run, run);
+    this.busy = p.catch(() => {});
+    return p;
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal.removeEventListener('candidate', this.onRemoteCandidate);
+    this.pc.close();
+    this.dispatchEvent(new CustomEvent('state', { detail: 'closed' }));
+  }
+}
+
+// ---- Subscriber: receive the room's tracks that a page wants ----
+
+export class Subscriber extends EventTarget {
+  // wants(track) -> bool decides which tracks of the room to receive.
+  // Events: 'track' {info, track}, 'removed' {info}, 'state' (a string)
+  constructor(signal, wants) {
+    super();
+    this.signal = signal;
+    this.wants = wants;
+    this.link = null;
+    this.byTrack = new Map();    // track id -> {info, transceiver}
+    this.roomTracks = [];
+    this.restartTimer = null;
+    this.disconnectedTimer = null;
+    this.failures = 0;
+    this.running = false;
+    this.again = false;
+    this.onPeerState = (e) => {
+      const ev = e.detail;
+      if (ev.target === 'subscribe' && (ev.state === 'failed' || ev.state === 'closed') && this.link) {
+        log('relay reports subscribe peer', ev.state, ev.reason || '');
+        this._restartSoon();
+      }
+    };
+    signal.addEventListener('peer_state', this.onPeerState);
+  }
+
+  get pc() { return this.link ? this.link.pc : null; }
+  get state() { return this.link ? this.link.state : 'idle'; }
+
+  // Called with the room's full track list (join reply, "tracks" event).
+  update(tracks) {
+    this.roomTracks = tracks;
+    this._sync();
+  }
+
+  // Forget the peer (websocket closed: the server closed it too).
+  reset() {
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.disconnectedTimer);
+    if (this.link) this.link.close();
+    this.link = null;
+    for (const [, t] of this.byTrack) this.dispatchEvent(new CustomEvent('removed', { detail: { info: t.info } }));
+    this.byTrack.clear();
+    this._emitState();
+  }
+
+  _emitState() { this.dispatchEvent(new CustomEvent('state', { detail: this.state })); }
+
+  _restartSoon() {
+    if (this.restartTimer) return;
+    const delay = Math.min(10000, 1000 * 2 ** Math.min(this.failures++, 4));
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.reset();
+      this._sync();
+    }, delay);
+  }
+
+  _newLink() {
+    const link = new PeerLink(this.signal, 'subscribe');
+    link.addEventListener('state', (e) => {
+      if (link !== this.link) return;
+      const s = e.detail;
+      clearTimeout(this.disconnectedTimer);
+      if (s === 'connected') this.failures = 0;
+      if (s === 'failed') this._restartSoon();
+      if (s === 'disconnected')
+        this.disconnectedTimer = setTimeout(() => {
+          if (link === this.link && link.state === 'disconnected') this._restartSoon();
+        }, 5000);
+      this._emitState();
+    });
+    return link;
+  }
+
+  async _sync() {
+    if (this.running) { this.again = true; return; }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this._syncOnce();
+      } while (this.again);
+    } catch (err) {
+      log('subscribe failed:', err.message);
+      if (err.code !== 'disconnected' && err.code !== 'closed') this._restartSoon();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  async _syncOnce() {
+    if (this.signal.state !== 'open') return;
+    const wanted = new Map(this.roomTracks.filter((t) => this.wants(t)).map((t) => [t.id, t]));
+    const added = [...wanted.values()].filter((t) => !this.byTrack.has(t.id));
+    const removed = [...this.byTrack.keys()].filter((id) => !wanted.has(id));
+    if (!added.length && !removed.length) return;
+    if (!this.link && !added.length) return;
+    const fresh = !this.link;
+    if (fresh) this.link = this._newLink();
+    const link = this.link;
+    for (const id of removed) {
+      const t = this.byTrack.get(id);
+      if (t.transceiver.currentDirection !== 'stopped') t.transceiver.direction = 'inactive';
+      this.byTrack.delete(id);
+      this.dispatchEvent(new CustomEvent('removed', { detail: { info: t.info } }));
+    }
+    for (const info of added) {
+      const transceiver = link.pc.addTransceiver(info.kind, { direction: 'recvonly' });
+      this.byTrack.set(info.id, { info, transceiver });
+    }
+    const reply = await link.negotiate('subscribe', () => {
+      const tracks = {};
+      for (const [id, t] of this.byTrack) if (t.transceiver.mid !== null) tracks[t.transceiver.mid] = id;
+      return fresh ? { tracks, restart: true } : { tracks };
+    });
+    if (link !== this.link) return;
+    for (const info of added) {
+      const t = this.byTrack.get(info.id);
+      if (!t) continue;
+      if (reply.tracks[t.transceiver.mid] == null) log('relay gave no media for track', info.id);
+      this.dispatchEvent(new CustomEvent('track', { detail: { info, track: t.transceiver.receiver.track } }));
+    }
+    this._emitState();
+  }
+}
+
+// ---- Publisher helpers ----
+
+// Publishes transceivers of link.pc: sources maps a transceiver to its source name.
+export function publishOffer(link, sources) {
+  return link.negotiate('publish', (pc) => {
+    const map = {};
+    for (const tr of pc.getTransceivers()) {
+      const src = sources.get(tr);
+      if (src && tr.mid !== null && tr.currentDirection !== 'stopped') map[tr.mid] = src;
+    }
+    return { sources: map };
+  });
+}
+
+// ---- stats for tests and the status line ----
+
+export async function summarizeStats(pc) {
+  if (!pc || pc.connectionState === 'closed') return { inbound: [], outbound: [], pair: null };
+  const report = await pc.getStats();
+  const inbound = [], outbound = [];
+  let pair = null;
+  report.forEach((s) => {
+    if (s.type === 'inbound-rtp') {
+      inbound.push({
+        kind: s.kind, mid: s.mid, ssrc: s.ssrc, trackIdentifier: s.trackIdentifier,
+        packetsReceived: s.packetsReceived || 0, packetsLost: s.packetsLost || 0,
+        bytesReceived: s.bytesReceived || 0, jitter: s.jitter,
+        framesDecoded: s.framesDecoded || 0, frameWidth: s.frameWidth || 0,
+        frameHeight: s.frameHeight || 0, framesPerSecond: s.framesPerSecond || 0,
+        keyFramesDecoded: s.keyFramesDecoded || 0, nackCount: s.nackCount || 0,
+        pliCount: s.pliCount || 0, codecId: s.codecId,
+      });
+    } else if (s.type === 'outbound-rtp') {
+      outbound.push({
+        kind: s.kind, mid: s.mid, ssrc: s.ssrc, rid: s.rid,
+        packetsSent: s.packetsSent || 0, bytesSent: s.bytesSent || 0,
+        framesEncoded: s.framesEncoded || 0, frameWidth: s.frameWidth || 0,
+        frameHeight: s.frameHeight || 0, framesPerSecond: s.framesPerSecond || 0,
+        qualityLimitationReason: s.qualityLimitationReason,
+        targetBitrate: s.targetBitrate, nackCount: s.nackCount || 0, pliCount: s.pliCount || 0,
+      });
+    } else if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
+      pair = {
+        currentRoundTripTime: s.currentRoundTripTime,
+        availableOutgoingBitrate: s.availableOutgoingBitrate,
+        bytesSent: s.bytesSent, bytesReceived: s.bytesReceived,
+      };
+    }
+  });
+  return { inbound, outbound, pair };
+}
+
+// Shows a state word with a colour class on an element.
+export function showState(el, text, kind) {
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.kind = kind;
+}
+
+export function stateKind(s) {
+  if (s === 'connected' || s === 'open' || s === 'live') return 'ok';
+  if (s === 'failed' || s === 'closed' || s === 'error') return 'bad';
+  return 'wait';
+}

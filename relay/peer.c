@@ -34,10 +34,32 @@ void peer_set_state(struct peer *peer, enum cr_peer_state state)
 
 /* ---- DTLS ---- */
 
+#define DTLS_HELD_MAX 16
+
 static void dtls_send(void *user, const uint8_t *buf, size_t len)
 {
     struct peer *peer = user;
-    cr_ice_send(peer->ice, buf, len);
+    if (cr_ice_send(peer->ice, buf, len) == 0)
+        return;
+    /* The browser (controlling) sends its ClientHello as soon as its pair is writable,
+     * before it nominates; until libnice selects the pair our flight has nowhere to go. */
+    if (!peer->dtls_held)
+        peer->dtls_held = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    if (peer->dtls_held->len < DTLS_HELD_MAX)
+        g_ptr_array_add(peer->dtls_held, g_bytes_new(buf, len));
+}
+
+static void flush_dtls_held(struct peer *peer)
+{
+    if (!peer->dtls_held)
+        return;
+    for (size_t i = 0; i < peer->dtls_held->len; i++) {
+        gsize len;
+        const uint8_t *data = g_bytes_get_data(g_ptr_array_index(peer->dtls_held, i), &len);
+        cr_ice_send(peer->ice, data, len);
+    }
+    g_ptr_array_free(peer->dtls_held, TRUE);
+    peer->dtls_held = NULL;
 }
 
 static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
@@ -97,8 +119,12 @@ static void ice_state(void *user, enum cr_ice_state state)
     struct peer *peer = user;
     if (state == CR_ICE_FAILED) {
         peer_set_state(peer, CR_PEER_FAILED);
-    } else if (state == CR_ICE_CONNECTED && peer->dtls && peer->dtls_client &&
-               peer->state != CR_PEER_CONNECTED) {
+        return;
+    }
+    if (state == CR_ICE_CONNECTED)
+        flush_dtls_held(peer);
+    if (state == CR_ICE_CONNECTED && peer->dtls && peer->dtls_client &&
+        peer->state != CR_PEER_CONNECTED) {
         cr_dtls_start(peer->dtls);
     }
 }
@@ -266,6 +292,8 @@ void peer_free(struct peer *peer)
         }
     }
     cr_ice_free(peer->ice);
+    if (peer->dtls_held)
+        g_ptr_array_free(peer->dtls_held, TRUE);
     cr_dtls_free(peer->dtls);
     cr_srtp_free(peer->srtp);
     free(peer->twcc);

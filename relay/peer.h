@@ -7,6 +7,7 @@
 #ifndef CR_RELAY_PEER_H
 #define CR_RELAY_PEER_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -50,6 +51,9 @@ struct peer {
     uint16_t twcc_seq;          /* transport-wide seq of what we send */
     struct twcc_recorder *twcc; /* owned, when the client sends transport-cc to us */
     bool remb;                  /* the publisher accepts REMB */
+    GPtrArray *dtls_held;       /* owned GBytes: DTLS datagrams made before a pair was
+                                   selected, sent when ICE connects (else the browser
+                                   waits a whole DTLS retransmission timeout) */
     int64_t last_report_ms, last_twcc_ms;
 };
 

@@ -78,6 +78,7 @@ void producer_on_rtp(struct producer *p, const uint8_t *pkt, size_t len, const s
         packet_store_put(p->store, v->seq, pkt, len, now_ms);
         keyframe = codec_is_keyframe_start(p->codec, v->payload, v->payload_len);
         if (keyframe) {
+            CR_DEBUG("producer", "track %llu: keyframe arrived", (unsigned long long)p->id);
             p->last_keyframe_ms = now_ms;
             keyframe_throttle_on_keyframe(&p->kf);
         }
@@ -102,6 +103,7 @@ static void send_keyframe_request(struct producer *p)
         return;
     peer_send_pli(p->peer, p->ssrc);
     p->peer->worker->stats.keyframe_requests++;
+    CR_DEBUG("producer", "track %llu: keyframe requested", (unsigned long long)p->id);
 }
 
 void producer_request_keyframe(struct producer *p, int64_t now_ms)

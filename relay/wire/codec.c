@@ -12,8 +12,8 @@
 #include "base/bytes.h"
 
 static const char *const names[] = {
-    [CODEC_UNKNOWN] = "unknown", [CODEC_OPUS] = "opus", [CODEC_VP8] = "VP8",
-    [CODEC_VP9] = "VP9",         [CODEC_H264] = "H264", [CODEC_RTX] = "rtx",
+    [CODEC_UNKNOWN] = "unknown", [CODEC_OPUS] = "opus",     [CODEC_VP8] = "VP8",
+    [CODEC_VP9] = "VP9",         [CODEC_H264] = "H264",     [CODEC_RTX] = "rtx",
     [CODEC_RED] = "red",         [CODEC_ULPFEC] = "ulpfec",
 };
 

@@ -9,7 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum codec_id { CODEC_UNKNOWN = 0, CODEC_OPUS, CODEC_VP8, CODEC_VP9, CODEC_H264, CODEC_RTX, CODEC_RED, CODEC_ULPFEC };
+enum codec_id {
+    CODEC_UNKNOWN = 0,
+    CODEC_OPUS,
+    CODEC_VP8,
+    CODEC_VP9,
+    CODEC_H264,
+    CODEC_RTX,
+    CODEC_RED,
+    CODEC_ULPFEC
+};
 
 /* Maps an SDP encoding name ("VP8", "opus", case-insensitive) to a codec id. */
 enum codec_id codec_from_name(const char *name, size_t len);
@@ -19,23 +28,23 @@ struct vp8_desc {
     bool start_of_partition; /* S bit with partition id 0: first packet of a frame */
     bool keyframe;           /* valid only when start_of_partition */
     bool has_picture_id, has_tl0picidx, has_tid;
-    uint16_t picture_id;     /* 7 or 15 bits */
+    uint16_t picture_id; /* 7 or 15 bits */
     uint8_t tl0picidx, tid, layer_sync;
-    size_t desc_len;         /* bytes of the payload descriptor */
+    size_t desc_len; /* bytes of the payload descriptor */
 };
 int vp8_parse(const uint8_t *payload, size_t len, struct vp8_desc *out);
 
 /* VP9 payload descriptor (draft-ietf-payload-vp9-16 §4.2); the scalability structure
  * (V bit) is skipped, not returned. */
 struct vp9_desc {
-    bool inter_picture;      /* P: predicted from an earlier picture */
-    bool flexible;           /* F */
+    bool inter_picture;          /* P: predicted from an earlier picture */
+    bool flexible;               /* F */
     bool begin_frame, end_frame; /* B, E */
     bool has_picture_id, has_layer;
-    uint16_t picture_id;     /* 7 or 15 bits */
-    uint8_t tid, sid, tl0picidx; /* valid when has_layer (tl0picidx: and not flexible) */
+    uint16_t picture_id;            /* 7 or 15 bits */
+    uint8_t tid, sid, tl0picidx;    /* valid when has_layer (tl0picidx: and not flexible) */
     bool switching_up, inter_layer; /* U, D */
-    size_t desc_len;         /* bytes of the payload descriptor */
+    size_t desc_len;                /* bytes of the payload descriptor */
 };
 int vp9_parse(const uint8_t *payload, size_t len, struct vp9_desc *out);
 

@@ -267,8 +267,7 @@ size_t rtcp_write_fir(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t m
 }
 
 /* Finds the smallest key (wrap-aware distance from ref, seq.h) above `after`. */
-static bool nack_next(const uint16_t *seqs, size_t n, uint16_t ref, int32_t after,
-                      int32_t *key)
+static bool nack_next(const uint16_t *seqs, size_t n, uint16_t ref, int32_t after, int32_t *key)
 {
     bool found = false;
     for (size_t i = 0; i < n; i++) {

@@ -10,19 +10,25 @@
 #include <stdint.h>
 
 enum {
-    RTCP_SR = 200, RTCP_RR = 201, RTCP_SDES = 202, RTCP_BYE = 203, RTCP_APP = 204,
-    RTCP_RTPFB = 205, RTCP_PSFB = 206, RTCP_XR = 207,
+    RTCP_SR = 200,
+    RTCP_RR = 201,
+    RTCP_SDES = 202,
+    RTCP_BYE = 203,
+    RTCP_APP = 204,
+    RTCP_RTPFB = 205,
+    RTCP_PSFB = 206,
+    RTCP_XR = 207,
 };
-enum { RTCP_FMT_NACK = 1, RTCP_FMT_TWCC = 15 };                    /* RTPFB */
-enum { RTCP_FMT_PLI = 1, RTCP_FMT_FIR = 4, RTCP_FMT_AFB = 15 };    /* PSFB; AFB = REMB */
+enum { RTCP_FMT_NACK = 1, RTCP_FMT_TWCC = 15 };                 /* RTPFB */
+enum { RTCP_FMT_PLI = 1, RTCP_FMT_FIR = 4, RTCP_FMT_AFB = 15 }; /* PSFB; AFB = REMB */
 
 /* One packet of a compound RTCP packet. */
 struct rtcp_view {
-    uint8_t type;     /* packet type (200..) */
-    uint8_t count;    /* RC / SC / FMT field */
+    uint8_t type;        /* packet type (200..) */
+    uint8_t count;       /* RC / SC / FMT field */
     const uint8_t *body; /* after the 4-byte common header */
     size_t body_len;
-    const uint8_t *raw;  /* the whole packet, header included */
+    const uint8_t *raw; /* the whole packet, header included */
     size_t raw_len;
 };
 
@@ -85,7 +91,7 @@ struct twcc_packet_status {
 struct twcc_feedback {
     uint32_t sender_ssrc, media_ssrc;
     uint16_t base_seq, status_count;
-    int64_t reference_us;   /* 24-bit reference time × 64 ms, in microseconds */
+    int64_t reference_us; /* 24-bit reference time × 64 ms, in microseconds */
     uint8_t fb_count;
 };
 /* Fills header into *out and up to max statuses; returns number of statuses or negative. */

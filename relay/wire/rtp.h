@@ -13,12 +13,12 @@ struct rtp_view {
     uint8_t version, padding, extension, csrc_count, marker, payload_type;
     uint16_t seq;
     uint32_t timestamp, ssrc;
-    uint16_t ext_profile;       /* 0xBEDE one-byte, 0x100x two-byte, other: opaque */
-    const uint8_t *ext;         /* extension data (after the 4-byte ext header), or NULL */
+    uint16_t ext_profile; /* 0xBEDE one-byte, 0x100x two-byte, other: opaque */
+    const uint8_t *ext;   /* extension data (after the 4-byte ext header), or NULL */
     size_t ext_len;
-    const uint8_t *payload;     /* after header, CSRCs and extension, before padding */
+    const uint8_t *payload; /* after header, CSRCs and extension, before padding */
     size_t payload_len;
-    size_t header_len;          /* bytes before payload */
+    size_t header_len; /* bytes before payload */
     uint8_t padding_len;
 };
 

@@ -424,8 +424,7 @@ static int attr_ssrc_group(struct parser *p, struct sdp_str v)
     if (!sdp_str_eq(next_tok(&v), "FID"))
         return SDP_OK;
     uint64_t a, b;
-    if (parse_num(next_tok(&v), UINT32_MAX, &a) < 0 ||
-        parse_num(next_tok(&v), UINT32_MAX, &b) < 0)
+    if (parse_num(next_tok(&v), UINT32_MAX, &a) < 0 || parse_num(next_tok(&v), UINT32_MAX, &b) < 0)
         return SDP_ERR_SYNTAX;
     if (p->m->fid_ssrcs[0] == 0) { /* the first pair; legacy simulcast lists more */
         p->m->fid_ssrcs[0] = (uint32_t)a;

@@ -26,8 +26,8 @@ struct sdp_str {
     const char *p; /* borrows the input; not NUL-terminated */
     size_t len;
 };
-bool sdp_str_eq(struct sdp_str s, const char *lit);      /* exact */
-bool sdp_str_ieq(struct sdp_str s, const char *lit);     /* ASCII case-insensitive */
+bool sdp_str_eq(struct sdp_str s, const char *lit);  /* exact */
+bool sdp_str_ieq(struct sdp_str s, const char *lit); /* ASCII case-insensitive */
 /* Copies into dst (NUL-terminated, truncated to cap-1); returns dst. */
 char *sdp_str_copy(struct sdp_str s, char *dst, size_t cap);
 
@@ -37,21 +37,21 @@ const char *sdp_dir_name(enum sdp_dir d);
 enum sdp_dir sdp_dir_reverse(enum sdp_dir d);
 
 enum sdp_fb { /* bit flags of a=rtcp-fb values for one payload type (or "*") */
-    SDP_FB_NACK = 1 << 0,         /* "nack" */
-    SDP_FB_NACK_PLI = 1 << 1,     /* "nack pli" */
-    SDP_FB_CCM_FIR = 1 << 2,      /* "ccm fir" */
-    SDP_FB_GOOG_REMB = 1 << 3,    /* "goog-remb" */
-    SDP_FB_TRANSPORT_CC = 1 << 4, /* "transport-cc" */
+              SDP_FB_NACK = 1 << 0,         /* "nack" */
+              SDP_FB_NACK_PLI = 1 << 1,     /* "nack pli" */
+              SDP_FB_CCM_FIR = 1 << 2,      /* "ccm fir" */
+              SDP_FB_GOOG_REMB = 1 << 3,    /* "goog-remb" */
+              SDP_FB_TRANSPORT_CC = 1 << 4, /* "transport-cc" */
 };
 
 struct sdp_codec {
     uint8_t pt;
-    struct sdp_str name;   /* "opus", "VP8", "H264", "rtx", "red", "ulpfec" */
+    struct sdp_str name; /* "opus", "VP8", "H264", "rtx", "red", "ulpfec" */
     uint32_t clock_rate;
-    uint8_t channels;      /* 0 when not given */
-    struct sdp_str fmtp;   /* the parameter text after "a=fmtp:PT " */
-    uint32_t fb;           /* enum sdp_fb flags, "*" lines folded in */
-    int apt;               /* rtx: associated payload type from fmtp apt=, else -1 */
+    uint8_t channels;    /* 0 when not given */
+    struct sdp_str fmtp; /* the parameter text after "a=fmtp:PT " */
+    uint32_t fb;         /* enum sdp_fb flags, "*" lines folded in */
+    int apt;             /* rtx: associated payload type from fmtp apt=, else -1 */
 };
 
 struct sdp_ext {
@@ -79,11 +79,11 @@ struct sdp_media {
     struct sdp_str mid;
     enum sdp_dir dir;
     bool rtcp_mux, rtcp_rsize, bundle_only;
-    struct sdp_str ice_ufrag, ice_pwd;       /* media level, or copied from session level */
+    struct sdp_str ice_ufrag, ice_pwd;           /* media level, or copied from session level */
     struct sdp_str fingerprint_alg, fingerprint; /* e.g. "sha-256", "AB:CD:..." */
-    struct sdp_str setup;                    /* "actpass", "active", "passive" */
-    struct sdp_str msid;                     /* a=msid value */
-    struct sdp_str simulcast;                /* a=simulcast value, raw */
+    struct sdp_str setup;                        /* "actpass", "active", "passive" */
+    struct sdp_str msid;                         /* a=msid value */
+    struct sdp_str simulcast;                    /* a=simulcast value, raw */
     struct sdp_codec codecs[SDP_MAX_CODECS];
     size_t n_codecs;
     struct sdp_ext exts[SDP_MAX_EXTS];

@@ -31,8 +31,8 @@ enum {
 /* ---- parsing ---- */
 
 /* Records status i (the delta is read later). A status past `max` only counts bytes. */
-static void note_status(const struct twcc_feedback *h, struct twcc_packet_status *st,
-                        size_t max, size_t i, unsigned sym, size_t *delta_bytes)
+static void note_status(const struct twcc_feedback *h, struct twcc_packet_status *st, size_t max,
+                        size_t i, unsigned sym, size_t *delta_bytes)
 {
     *delta_bytes += sym; /* §3.1.5: symbol 1 → 1 byte, symbol 2 → 2 bytes */
     if (i < max) {

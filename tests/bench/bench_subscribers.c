@@ -50,9 +50,8 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
 
 static void dtls_failed(void *user, const char *why) { fprintf(stderr, "dtls failed: %s\n", why); }
 
-static const struct cr_dtls_callbacks dtls_cb = {.send = dtls_send,
-                                                 .on_connected = dtls_connected,
-                                                 .on_failed = dtls_failed};
+static const struct cr_dtls_callbacks dtls_cb = {
+    .send = dtls_send, .on_connected = dtls_connected, .on_failed = dtls_failed};
 
 static void ice_state(void *user, enum cr_ice_state st)
 {
@@ -224,8 +223,8 @@ int main(int argc, char **argv)
             total += subs[i].packets;
             bytes += subs[i].bytes;
         }
-        printf("connected %d/%d packets %llu bytes %llu\n", up, count,
-               (unsigned long long)total, (unsigned long long)bytes);
+        printf("connected %d/%d packets %llu bytes %llu\n", up, count, (unsigned long long)total,
+               (unsigned long long)bytes);
         fflush(stdout);
     }
     uint64_t min = UINT64_MAX;

@@ -18,12 +18,14 @@ Measured over --seconds after --warmup: /api/v1/stats deltas (rtp_in, rtp_out, b
 the server's utime+stime from /proc/<pid>/stat, VmRSS with 0 and N subscribers; packets
 seen by the subscribers as a cross-check. Prints a markdown row for docs/benchmarks.md.
 """
+import sys
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
+
 import argparse
 import datetime
 import os
 import resource
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -125,13 +127,16 @@ def main():
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--bitrate", type=int, default=1600000,
                     help="vp8enc target (the clip comes out at ~1.4-1.5 Mbit/s)")
+    ap.add_argument("--server-arg", action="append", default=[],
+                    help="extra argument for classrelay serve (repeatable), e.g. "
+                         "--server-arg=--no-ice-tcp")
     args = ap.parse_args()
     if args.warmup + args.seconds + 20 > CLIP_SECONDS:
         sys.exit("clip too short for --warmup + --seconds")
     Gst.init(None)
     clip = clip_path(args.bitrate)
     binary = peers.find_classrelay(args.classrelay)
-    server = peers.Server(binary, name="forward-bench")
+    server = peers.Server(binary, extra_args=args.server_arg, name="forward-bench")
     server.start()
     pid = server.pid
     pub, subs = None, []
@@ -142,11 +147,8 @@ def main():
         room = "bench"
         pub = WebrtcPeer("publisher", pub_pipeline(clip))
         pub.pipe.set_state(Gst.State.PLAYING)
-        for i in range(8):
-            t = pub.webrtc.emit("get-transceiver", i)
-            if t is None:
-                break
-            t.set_property("direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
+        pub.set_sendonly()
+        pub.wait_sink_caps()     # offer with a=ssrc for both tracks
         pub.url, answer = peers.whip_publish(server.base, room, pub.make_offer())
         pub.apply_answer(answer)
         log("publisher connected in %.2fs" % pub.wait_connected())
@@ -208,7 +210,8 @@ def main():
         mbit_out = d_bytes_out * 8 / dt / 1e6 if d_bytes_out is not None else float("nan")
         rss_per_sub = (rss_subs - rss_pub) / max(1, len(subs))
         print()
-        print("window %.1fs, %d subscribers, clip %s" % (dt, len(subs), os.path.basename(clip)))
+        print("window %.1fs, %d subscribers, clip %s, server args %s" % (
+            dt, len(subs), os.path.basename(clip), " ".join(args.server_arg) or "(none)"))
         print("rtp_in              %8.0f pkt/s  (%.2f Mbit/s in)" % (pps_in, mbit_in))
         print("rtp_out (forwarded) %8.0f pkt/s  (%.2f Mbit/s out, %.1fx rtp_in)" % (
             pps_out, mbit_out, d_out / d_in if d_in else float("nan")))
@@ -234,7 +237,7 @@ def main():
             commit = "?"
         print()
         print("| date | commit | publisher | subs | rtp_in pkt/s | forwarded pkt/s | out Mbit/s "
-              "| relay CPU % | CPU us/fwd pkt | RSS pub only | RSS %d subs | RSS/sub |"
+              "| relay CPU %% | CPU us/fwd pkt | RSS pub only | RSS %d subs | RSS/sub |"
               % len(subs))
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         print("| %s | %s | webrtcbin 720p30 VP8 %.2f Mbit/s + Opus | %d | %.0f | %.0f | %.1f "

@@ -7,10 +7,10 @@
 
 #include "wire/rtcp.h"
 
-#define REQUIRE(c)                                                                     \
-    do {                                                                               \
-        if (!(c))                                                                      \
-            abort();                                                                   \
+#define REQUIRE(c)                                                                                 \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            abort();                                                                               \
     } while (0)
 
 static uint8_t out[1 << 18];
@@ -30,9 +30,8 @@ static void blocks_equal(const uint8_t *a, const uint8_t *b, int n)
         rtcp_report_block_at(a, i, &x);
         rtcp_report_block_at(b, i, &y);
         REQUIRE(x.ssrc == y.ssrc && x.fraction_lost == y.fraction_lost &&
-                x.cumulative_lost == y.cumulative_lost &&
-                x.ext_highest_seq == y.ext_highest_seq && x.jitter == y.jitter &&
-                x.lsr == y.lsr && x.dlsr == y.dlsr);
+                x.cumulative_lost == y.cumulative_lost && x.ext_highest_seq == y.ext_highest_seq &&
+                x.jitter == y.jitter && x.lsr == y.lsr && x.dlsr == y.dlsr);
     }
 }
 
@@ -46,7 +45,8 @@ static void do_reports(const struct rtcp_view *v)
         for (int i = 0; i < sr.n_reports; i++)
             rtcp_report_block_at(sr.reports, i, &blocks[i]);
         reparse(rtcp_write_sr(out, sizeof out, sr.ssrc, sr.ntp, sr.rtp_ts, sr.packet_count,
-                              sr.octet_count, blocks, sr.n_reports), &r);
+                              sr.octet_count, blocks, sr.n_reports),
+                &r);
         REQUIRE(rtcp_parse_sr(&r, &sr2) == 0 && sr2.ssrc == sr.ssrc && sr2.ntp == sr.ntp &&
                 sr2.n_reports == sr.n_reports && sr2.octet_count == sr.octet_count);
         blocks_equal(sr.reports, sr2.reports, sr.n_reports);

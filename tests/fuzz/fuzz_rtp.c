@@ -8,10 +8,10 @@
 #include "wire/codec.h"
 #include "wire/rtp.h"
 
-#define REQUIRE(c)                                                                     \
-    do {                                                                               \
-        if (!(c))                                                                      \
-            abort();                                                                   \
+#define REQUIRE(c)                                                                                 \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            abort();                                                                               \
     } while (0)
 
 struct elem {
@@ -47,8 +47,8 @@ static bool collect(const struct rtp_view *v, struct elem *e, size_t *n, size_t 
 static void roundtrip(const struct rtp_view *v, const struct elem *e, size_t n)
 {
     static uint8_t out[12 + 4 + 32 * 17 + 65536 + 16];
-    size_t off = rtp_write_header(out, v->marker, v->payload_type, v->seq, v->timestamp,
-                                  v->ssrc, n > 0);
+    size_t off =
+        rtp_write_header(out, v->marker, v->payload_type, v->seq, v->timestamp, v->ssrc, n > 0);
     struct rtp_ext_writer w;
     rtp_ext_begin(&w, out + off, 4 + 32 * 17);
     for (size_t i = 0; i < n; i++)

@@ -27,9 +27,8 @@ static void check_media(const struct sdp_media *m)
     in_input(m->setup);
     in_input(m->msid);
     in_input(m->simulcast);
-    if (m->n_codecs > SDP_MAX_CODECS || m->n_exts > SDP_MAX_EXTS ||
-        m->n_ssrcs > SDP_MAX_SSRCS || m->n_rids > SDP_MAX_RIDS ||
-        m->n_candidates > SDP_MAX_CANDIDATES)
+    if (m->n_codecs > SDP_MAX_CODECS || m->n_exts > SDP_MAX_EXTS || m->n_ssrcs > SDP_MAX_SSRCS ||
+        m->n_rids > SDP_MAX_RIDS || m->n_candidates > SDP_MAX_CANDIDATES)
         abort();
     for (size_t i = 0; i < m->n_codecs; i++) {
         const struct sdp_codec *c = &m->codecs[i];

@@ -104,8 +104,7 @@ static void test_h264(void)
     CHECK(!codec_is_keyframe_start(CODEC_H264, forbidden, sizeof forbidden));
 
     /* STAP-A: SPS + PPS (Chrome sends these before an IDR) */
-    const uint8_t stap[] = {0x78, 0x00, 0x04, 0x67, 0x42, 0xc0, 0x1f,
-                            0x00, 0x02, 0x68, 0xce};
+    const uint8_t stap[] = {0x78, 0x00, 0x04, 0x67, 0x42, 0xc0, 0x1f, 0x00, 0x02, 0x68, 0xce};
     CHECK(codec_is_keyframe_start(CODEC_H264, stap, sizeof stap));
     const uint8_t stap_idr_last[] = {0x78, 0x00, 0x02, 0x06, 0x05, 0x00, 0x02, 0x65, 0x88};
     CHECK(codec_is_keyframe_start(CODEC_H264, stap_idr_last, sizeof stap_idr_last));

@@ -30,9 +30,8 @@ static void test_compound(void)
 {
     /* RR (no blocks) + SDES CNAME "ab" + PLI with padding (P=1, 4 pad bytes) */
     const uint8_t c[] = {
-        0x80, 201, 0, 1, 0, 0, 0, 7,
-        0x81, 202, 0, 2, 0, 0, 0, 7, 1, 2, 'a', 'b',
-        0xa1, 206, 0, 3, 0, 0, 0, 7, 0, 0, 0, 9, 0, 0, 0, 4,
+        0x80, 201, 0,    1,   0, 0, 0, 7, 0x81, 202, 0, 2, 0, 0, 0, 7, 1, 2,
+        'a',  'b', 0xa1, 206, 0, 3, 0, 0, 0,    7,   0, 0, 0, 9, 0, 0, 0, 4,
     };
     struct rtcp_view v;
     size_t pos = 0;
@@ -91,13 +90,18 @@ static void test_compound(void)
 static void test_sr_rr(void)
 {
     struct rtcp_report_block blocks[2] = {
-        {.ssrc = 0xaabbccdd, .fraction_lost = 25, .cumulative_lost = -1,
-         .ext_highest_seq = 0x0001ffff, .jitter = 77, .lsr = 0x12345678, .dlsr = 65536},
+        {.ssrc = 0xaabbccdd,
+         .fraction_lost = 25,
+         .cumulative_lost = -1,
+         .ext_highest_seq = 0x0001ffff,
+         .jitter = 77,
+         .lsr = 0x12345678,
+         .dlsr = 65536},
         {.ssrc = 2, .fraction_lost = 255, .cumulative_lost = 0x7fffff, .ext_highest_seq = 9},
     };
     uint8_t buf[128];
-    size_t n = rtcp_write_sr(buf, sizeof buf, 0x01020304, 0xe8f1a2b3c4d5e6f7ull, 90000, 10,
-                             12000, blocks, 2);
+    size_t n = rtcp_write_sr(buf, sizeof buf, 0x01020304, 0xe8f1a2b3c4d5e6f7ull, 90000, 10, 12000,
+                             blocks, 2);
     CHECK_EQ(n, 28 + 48);
     CHECK_EQ(buf[0], 0x82);
     CHECK_EQ(buf[1], 200);
@@ -311,8 +315,9 @@ static void test_remb(void)
     const uint32_t ssrcs[2] = {0x11111111, 0x22222222};
     size_t n = rtcp_write_remb(buf, sizeof buf, 9, 1000000, ssrcs, 2);
     CHECK_EQ(n, 12 + 8 + 8);
-    const uint8_t want[] = {0x8f, 206, 0, 6, 0, 0, 0, 9, 0, 0, 0, 0, 'R', 'E', 'M', 'B',
-                            2, 0x0b, 0xd0, 0x90, 0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22};
+    const uint8_t want[] = {0x8f, 206,  0,    6,    0,    0,    0,    9,    0,    0,
+                            0,    0,    'R',  'E',  'M',  'B',  2,    0x0b, 0xd0, 0x90,
+                            0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22};
     CHECK(memcmp(buf, want, sizeof want) == 0);
     struct rtcp_view v;
     struct rtcp_fb fb;
@@ -349,8 +354,7 @@ static void test_remb(void)
     CHECK_EQ(rtcp_parse_remb(&bf, &bps, got, 4, &ng), 0);
     CHECK(bps == (0x3ffffull << 45));
     /* round trips, rounding down to 18 significant bits */
-    const uint64_t rates[] = {0, 1, 262143, 262144, 262145, 30000000, 123456789012ull,
-                              UINT64_MAX};
+    const uint64_t rates[] = {0, 1, 262143, 262144, 262145, 30000000, 123456789012ull, UINT64_MAX};
     for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
         n = rtcp_write_remb(buf, sizeof buf, 1, rates[i], NULL, 0);
         CHECK_EQ(n, 20);
@@ -371,9 +375,8 @@ static void test_twcc_parse_vectors(void)
     /* 2-bit vector [small, lost, large, small, small], base seq 65534, reference -1
      * (-64 ms), deltas +1 ms, -0.5 ms, +63.75 ms, 0; one byte of padding with P=1 */
     const uint8_t p1[] = {
-        0xaf, 205, 0, 6, 0, 0, 0, 1, 0, 0, 0, 2,
-        0xff, 0xfe, 0, 5, 0xff, 0xff, 0xff, 7,
-        0xd2, 0x50, 0x04, 0xff, 0xfe, 0xff, 0x00, 0x01,
+        0xaf, 205, 0,    6,    0,    0, 0,    1,    0,    0,    0,    2,    0xff, 0xfe,
+        0,    5,   0xff, 0xff, 0xff, 7, 0xd2, 0x50, 0x04, 0xff, 0xfe, 0xff, 0x00, 0x01,
     };
     struct rtcp_view v;
     struct rtcp_fb fb;
@@ -529,7 +532,7 @@ static void test_twcc_write_shapes(void)
     a[3] = 1099000; /* -1 ms */
     n = rtcp_write_twcc(pkt, sizeof pkt, 1, 2, 7, a, 4, 0);
     CHECK_EQ(n, 20 + 2 + 1 + 2 + 2 + 1); /* chunk, deltas 1 + 2 + 2, one pad byte */
-    CHECK_EQ(pkt[20], 0xd8); /* 11 01 10 00 10 ... */
+    CHECK_EQ(pkt[20], 0xd8);             /* 11 01 10 00 10 ... */
     CHECK_EQ(pkt[21], 0x80);
     CHECK_EQ(pkt[0], 0xaf);
     CHECK_EQ(pkt[27], 1);
@@ -575,10 +578,10 @@ static void test_twcc_random(void)
         int64_t last = -1;
         for (size_t i = 0; i < count; i++) {
             unsigned r = rnd() % 100;
-            int64_t d = r < 70   ? (int64_t)(rnd() % 20000)               /* 0..20 ms */
-                        : r < 85 ? -(int64_t)(rnd() % 30000)             /* reordered */
-                        : r < 97 ? 63750 + (int64_t)(rnd() % 2000000)    /* > 63.75 ms */
-                                 : (int64_t)(rnd() % 8000000);            /* up to 8 s */
+            int64_t d = r < 70   ? (int64_t)(rnd() % 20000)           /* 0..20 ms */
+                        : r < 85 ? -(int64_t)(rnd() % 30000)          /* reordered */
+                        : r < 97 ? 63750 + (int64_t)(rnd() % 2000000) /* > 63.75 ms */
+                                 : (int64_t)(rnd() % 8000000);        /* up to 8 s */
             now += d;
             if (now < 0)
                 now = 0;

@@ -9,8 +9,8 @@
 /* A Chrome VP8 packet: X=1, PT 96, seq 0x1234, ts 0xdeadbeef, ssrc 0x11223344, one-byte
  * extensions abs-send-time (id 2, 3 bytes), TWCC (id 3, 2 bytes), mid (id 4, "1"). */
 static const uint8_t chrome_vp8[] = {
-    0x90, 0x60, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef, 0x11, 0x22, 0x33, 0x44,
-    0xbe, 0xde, 0x00, 0x03,                         /* 3 words of elements */
+    0x90, 0x60, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef,
+    0x11, 0x22, 0x33, 0x44, 0xbe, 0xde, 0x00, 0x03, /* 3 words of elements */
     0x22, 0xaa, 0xbb, 0xcc,                         /* id 2, L=2: 3 bytes */
     0x31, 0x01, 0x02,                               /* id 3, L=1: 2 bytes */
     0x40, '1',                                      /* id 4, L=0: 1 byte */
@@ -39,8 +39,8 @@ static void test_parse_basic(void)
     CHECK_EQ(v.payload_len, 5);
 
     /* no extension, marker, CSRCs */
-    uint8_t p[] = {0x82, 0xef, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xa, 0xa, 0xa, 0xa,
-                   0xb, 0xb, 0xb, 0xb, 0x55};
+    uint8_t p[] = {0x82, 0xef, 0,   1,   0,   0,   0,   2,   0,   0,   0,
+                   3,    0xa,  0xa, 0xa, 0xa, 0xb, 0xb, 0xb, 0xb, 0x55};
     CHECK_EQ(rtp_parse(p, sizeof p, &v), 0);
     CHECK_EQ(v.marker, 1);
     CHECK_EQ(v.payload_type, 111);
@@ -166,13 +166,12 @@ static void test_ext_two_byte(void)
 {
     /* RFC 8285 §4.3: 0x100 + appbits; id, length (0 allowed), data; 0 bytes pad */
     const uint8_t pkt[] = {
-        0x90, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1,
-        0x10, 0x00, 0x00, 0x03,
-        0x05, 0x00,                   /* id 5, empty */
-        0x00,                         /* padding */
-        0xc8, 0x04, 1, 2, 3, 4,       /* id 200, 4 bytes */
-        0x11, 0x01, 0x99, 0x00,       /* id 17, 1 byte; padding */
-        0xff,                         /* payload */
+        0x90, 0x60, 0,    1,    0,    0,    0,    1,    0,
+        0,    0,    1,    0x10, 0x00, 0x00, 0x03, 0x05, 0x00, /* id 5, empty */
+        0x00,                                                 /* padding */
+        0xc8, 0x04, 1,    2,    3,    4,                      /* id 200, 4 bytes */
+        0x11, 0x01, 0x99, 0x00,                               /* id 17, 1 byte; padding */
+        0xff,                                                 /* payload */
     };
     struct rtp_view v;
     const uint8_t *d;

@@ -211,8 +211,8 @@ static void test_session_level(void)
     CHECK(opus && sdp_str_eq(opus->name, "opus") && opus->channels == 2 &&
           sdp_str_eq(sdp_fmtp_get(opus->fmtp, "stereo"), "1"));
     const struct sdp_codec *vp8 = sdp_codec_by_pt(v, 120), *rtx = sdp_codec_by_pt(v, 124);
-    CHECK(vp8 && vp8->fb == (SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR |
-                             SDP_FB_TRANSPORT_CC | SDP_FB_GOOG_REMB));
+    CHECK(vp8 && vp8->fb == (SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR | SDP_FB_TRANSPORT_CC |
+                             SDP_FB_GOOG_REMB));
     CHECK(rtx && rtx->apt == 120 && sdp_str_eq(rtx->name, "rtx") &&
           rtx->fb == (SDP_FB_NACK | SDP_FB_GOOG_REMB));
     CHECK(v->end_of_candidates);
@@ -226,14 +226,18 @@ static void test_small_cases(void)
     /* minimal, no media, CR-less last line, blank lines, media-only attributes and
      * unknown ones at session level ignored */
     CHECK_EQ(parse("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n\r\na=mid:x\na=foo:bar\na=ice-lite\n"
-                   "a=rtcp-mux \ns=", &line), SDP_OK);
+                   "a=rtcp-mux \ns=",
+                   &line),
+             SDP_OK);
     CHECK_EQ(S->n_media, 0);
     CHECK(S->ice_lite);
     /* port/count, a port of 0, bundle-only, inactive, no fmts */
     CHECK_EQ(parse("v=0\nm=video 0/2 UDP/TLS/RTP/SAVPF\na=bundle-only\na=inactive\na=rtcp-mux \n"
                    "a=rtcp-fb:96 nack\na=rtcp-fb:96 nack sli\na=rtcp-fb:96 ccm tmmbr\n"
                    "a=extmap:7/sendonly urn:x attr1 attr2\na=ssrc:1 mslabel:x\n"
-                   "a=ssrc-group:SIM 1 2 3\na=rid:1 recv pt=96\n", &line), SDP_OK);
+                   "a=ssrc-group:SIM 1 2 3\na=rid:1 recv pt=96\n",
+                   &line),
+             SDP_OK);
     CHECK_EQ(S->n_media, 1);
     CHECK_EQ(S->media[0].port, 0);
     CHECK(S->media[0].bundle_only);
@@ -348,10 +352,12 @@ static void test_limits(void)
     CHECK_EQ(parse_repeated(m, "a=ssrc:%d cname:%d\n", SDP_MAX_SSRCS + 1, &line), SDP_ERR_LIMIT);
     CHECK_EQ(parse_repeated(m, "a=rid:r%d send\n", SDP_MAX_RIDS, &line), SDP_OK);
     CHECK_EQ(parse_repeated(m, "a=rid:r%d send\n", SDP_MAX_RIDS + 1, &line), SDP_ERR_LIMIT);
+    CHECK_EQ(parse_repeated(m, "a=candidate:%d 1 udp %d 10.0.0.1 9 typ host\n", SDP_MAX_CANDIDATES,
+                            &line),
+             SDP_OK);
     CHECK_EQ(parse_repeated(m, "a=candidate:%d 1 udp %d 10.0.0.1 9 typ host\n",
-                            SDP_MAX_CANDIDATES, &line), SDP_OK);
-    CHECK_EQ(parse_repeated(m, "a=candidate:%d 1 udp %d 10.0.0.1 9 typ host\n",
-                            SDP_MAX_CANDIDATES + 1, &line), SDP_ERR_LIMIT);
+                            SDP_MAX_CANDIDATES + 1, &line),
+             SDP_ERR_LIMIT);
     CHECK_EQ(line, SDP_MAX_CANDIDATES + 3);
     /* the same ssrc or pt repeated does not take new slots */
     CHECK_EQ(parse_repeated(m, "a=ssrc:7 x:%d%d\n", 100, &line), SDP_OK);

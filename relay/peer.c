@@ -138,8 +138,39 @@ static void ice_candidate(void *user, const char *candidate)
         w->events.on_local_candidate(w->events_user, peer->id, mid, candidate);
 }
 
-/* Finds the producer an RTP packet belongs to: by SSRC, else by the mid extension (the
- * first packets of a stream whose SSRC the offer did not announce). */
+/* The producer whose m-line the packet's mid extension names, or NULL. */
+static struct producer *by_mid(struct peer *peer, const struct rtp_view *v)
+{
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct mline *m = &peer->mlines[i];
+        const uint8_t *mid;
+        size_t len;
+        if (!m->producer || !m->ext_mid || rtp_ext_find(v, m->ext_mid, &mid, &len) != 0)
+            continue;
+        if (len == strlen(m->mid) && memcmp(mid, m->mid, len) == 0)
+            return m->producer;
+    }
+    return NULL;
+}
+
+/* RFC 8843 §9.2: without SSRCs in the offer or a mid extension in the packet, a payload
+ * type that only one m-line of the BUNDLE group uses names that line. */
+static struct producer *by_payload_type(struct peer *peer, uint8_t pt)
+{
+    struct producer *found = NULL;
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].producer;
+        if (!p || (p->pt != pt && p->rtx_pt != pt))
+            continue;
+        if (found)
+            return NULL; /* ambiguous */
+        found = p;
+    }
+    return found;
+}
+
+/* Finds the producer an RTP packet belongs to: by SSRC, else (the first packets of a
+ * stream whose SSRC the offer did not announce) by the mid extension or payload type. */
 static struct producer *route(struct peer *peer, const struct rtp_view *v, bool *is_rtx)
 {
     *is_rtx = false;
@@ -154,29 +185,21 @@ static struct producer *route(struct peer *peer, const struct rtp_view *v, bool 
             return p;
         }
     }
-    for (size_t i = 0; i < peer->n_mlines; i++) {
-        struct mline *m = &peer->mlines[i];
-        const uint8_t *mid;
-        size_t len;
-        if (!m->producer || !m->ext_mid || rtp_ext_find(v, m->ext_mid, &mid, &len) != 0)
-            continue;
-        if (len != strlen(m->mid) || memcmp(mid, m->mid, len) != 0)
-            continue;
-        struct producer *p = m->producer;
-        if (v->payload_type == p->rtx_pt && p->rtx_pt) {
-            p->rtx_ssrc = v->ssrc;
-            *is_rtx = true;
-        } else if (!p->ssrc) {
-            p->ssrc = v->ssrc;
-            p->stats.ssrc = v->ssrc;
-            CR_INFO("peer", "%llu track %llu (mid %s) has SSRC %u", (unsigned long long)peer->id,
-                    (unsigned long long)p->id, m->mid, v->ssrc);
-        } else {
-            return NULL; /* a second SSRC on one m-line: simulcast is not taken yet */
-        }
-        return p;
+    struct producer *p = by_mid(peer, v);
+    if (!p && !(p = by_payload_type(peer, v->payload_type)))
+        return NULL;
+    if (p->rtx_pt && v->payload_type == p->rtx_pt) {
+        p->rtx_ssrc = v->ssrc;
+        *is_rtx = true;
+    } else if (!p->ssrc) {
+        p->ssrc = v->ssrc;
+        p->stats.ssrc = v->ssrc;
+        CR_INFO("peer", "%llu track %llu (mid %s) has SSRC %u", (unsigned long long)peer->id,
+                (unsigned long long)p->id, p->mid, v->ssrc);
+    } else {
+        return NULL; /* a second SSRC on one m-line: simulcast is not taken yet */
     }
-    return NULL;
+    return p;
 }
 
 static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_ms)

@@ -154,7 +154,6 @@ def main():
         log("publisher connected in %.2fs" % pub.wait_connected())
         time.sleep(3.0)
         rss_pub = peers.proc_rss_kb(pid)
-        st_pub = peers.get_stats(server.base)
 
         for i in range(args.subscribers):
             s = RawReceiver("sub%d" % i)
@@ -168,14 +167,16 @@ def main():
         time.sleep(args.warmup)
 
         st0 = peers.get_stats(server.base)
-        cpu0, t0 = peers.proc_cpu_seconds(pid), time.monotonic()
+        split0 = peers.proc_cpu_split(pid)
+        cpu0, t0 = sum(split0), time.monotonic()
         self0 = resource.getrusage(resource.RUSAGE_SELF)
         idle0 = cpu_idle_fraction()
         rx0 = [s.counters() for s in subs]
         log("measuring %.0fs..." % args.seconds)
         time.sleep(args.seconds)
         st1 = peers.get_stats(server.base)
-        cpu1, t1 = peers.proc_cpu_seconds(pid), time.monotonic()
+        split1 = peers.proc_cpu_split(pid)
+        cpu1, t1 = sum(split1), time.monotonic()
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         idle1 = cpu_idle_fraction()
         rx1 = [s.counters() for s in subs]
@@ -220,7 +221,9 @@ def main():
         print("relay CPU           %8.1f %% of a core  (%.3f s in %.1f s; stats cpu_seconds "
               "delta %s)" % (100 * d_cpu / dt, d_cpu, dt,
                              "%.3f" % d_srv_cpu_json if d_srv_cpu_json is not None else "n/a"))
-        print("relay CPU per fwd   %8.2f us/packet" % us_per_pkt)
+        print("relay CPU per fwd   %8.2f us/packet (user %.2f + system %.2f)" % (
+            us_per_pkt, (split1[0] - split0[0]) / d_out * 1e6,
+            (split1[1] - split0[1]) / d_out * 1e6))
         print("server RSS          %8d kB idle, %d kB with publisher, %d kB with %d subs "
               "-> %.0f kB per subscriber" % (rss_idle, rss_pub, rss_subs, len(subs),
                                             rss_per_sub))
@@ -231,8 +234,8 @@ def main():
         if idle < 0.15:
             print("WARNING: the machine was nearly saturated; figures are pessimistic")
         try:
-            commit = subprocess.run(["git", "-C", peers.SRC_ROOT, "rev-parse", "--short",
-                                     "HEAD"], capture_output=True, text=True).stdout.strip()
+            commit = subprocess.run(["git", "-C", peers.SRC_ROOT, "describe", "--always",
+                                     "--dirty"], capture_output=True, text=True).stdout.strip()
         except OSError:
             commit = "?"
         print()

@@ -1,0 +1,258 @@
+"""Shared helpers for ClassRelay integration tests and benchmarks.
+
+Plain standard library (plus aioice for the loopback patch): start and stop the
+classrelay server on a free port with a throw-away data dir, WHIP/WHEP exchanges with
+urllib, /api/v1/stats, and /proc readings of the server process.
+Run everything with /usr/bin/python3 (Debian's python with aiortc and PyGObject).
+"""
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC_ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+
+
+def log(*args):
+    print("[%7.3f]" % (time.monotonic() % 10000), *args, flush=True)
+
+
+def free_port():
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def find_classrelay(argv_path=None):
+    """The classrelay binary: argument, then $CLASSRELAY, then the usual build dirs."""
+    candidates = [argv_path, os.environ.get("CLASSRELAY")]
+    for d in ("build", "build-it"):
+        candidates.append(os.path.join(SRC_ROOT, d, "signaling", "classrelay"))
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return os.path.abspath(c)
+    raise SystemExit("classrelay binary not found (pass it as argument or set CLASSRELAY)")
+
+
+# ---------------------------------------------------------------- HTTP
+
+class HttpResult:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def header(self, name):
+        return self.headers.get(name) if self.headers is not None else None
+
+
+def http(method, url, body=None, content_type=None, timeout=15.0):
+    """One HTTP request; returns HttpResult for any status (4xx/5xx included)."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method)
+    if content_type:
+        req.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return HttpResult(r.status, r.headers, r.read())
+    except urllib.error.HTTPError as e:
+        return HttpResult(e.code, e.headers, e.read() if e.fp else b"")
+
+
+class WhipError(Exception):
+    pass
+
+
+def sdp_post(base, path, offer_sdp):
+    """POST an SDP offer (WHIP or WHEP). Returns (absolute resource URL, answer SDP)."""
+    url = base + path
+    r = http("POST", url, offer_sdp, "application/sdp")
+    if r.status != 201:
+        raise WhipError("POST %s -> %d: %s" % (path, r.status, r.text().strip()[:500]))
+    loc = r.header("Location")
+    if not loc:
+        raise WhipError("POST %s -> 201 without a Location header" % path)
+    ctype = (r.header("Content-Type") or "").split(";")[0].strip()
+    if ctype != "application/sdp":
+        raise WhipError("POST %s -> 201 with Content-Type %r" % (path, ctype))
+    return urllib.parse.urljoin(url, loc), r.text()
+
+
+def whip_publish(base, room, offer_sdp):
+    return sdp_post(base, "/whip/" + urllib.parse.quote(room), offer_sdp)
+
+
+def whep_play(base, room, offer_sdp):
+    return sdp_post(base, "/whep/" + urllib.parse.quote(room), offer_sdp)
+
+
+def resource_delete(url):
+    return http("DELETE", url).status
+
+
+def get_stats(base):
+    r = http("GET", base + "/api/v1/stats")
+    if r.status != 200:
+        raise RuntimeError("GET /api/v1/stats -> %d %s" % (r.status, r.text()[:200]))
+    return json.loads(r.body)
+
+
+def stat(stats, key, default=None):
+    """Finds key in the stats JSON, at top level or nested (e.g. {"relay": {...}})."""
+    if isinstance(stats, dict):
+        if key in stats:
+            return stats[key]
+        for v in stats.values():
+            found = stat(v, key, None)
+            if found is not None:
+                return found
+    return default
+
+
+def sdp_summary(sdp):
+    """Short human summary of an SDP (m-lines, codecs, extmaps, candidates)."""
+    out = []
+    for line in sdp.splitlines():
+        if line.startswith(("m=", "a=rtpmap", "a=extmap", "a=candidate", "a=setup",
+                            "a=group", "a=ssrc:", "a=mid", "a=sendonly", "a=recvonly",
+                            "a=sendrecv", "a=inactive", "a=bundle-only", "a=rtcp-mux",
+                            "a=fmtp", "a=ssrc-group")):
+            out.append("    " + line)
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- server
+
+class Server:
+    """classrelay serve on 127.0.0.1:<free port> with a temp data dir; always killed."""
+
+    def __init__(self, binary, extra_args=(), env=None, name="classrelay"):
+        self.binary = binary
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.data = tempfile.mkdtemp(prefix="cr-it-data-")
+        self.logpath = os.path.join(tempfile.gettempdir(),
+                                    "%s-%d-%d.log" % (name, os.getpid(), self.port))
+        self.extra_args = list(extra_args)
+        self.env = env
+        self.proc = None
+        self._logf = None
+
+    def start(self, timeout=15.0):
+        cmd = [self.binary, "serve", "--listen", "127.0.0.1:%d" % self.port,
+               "--data", self.data] + self.extra_args
+        log("starting", " ".join(cmd), "(log:", self.logpath + ")")
+        self._logf = open(self.logpath, "wb")
+        env = dict(os.environ)
+        if self.env:
+            env.update(self.env)
+        self.proc = subprocess.Popen(cmd, stdout=self._logf, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True)
+        atexit.register(self.stop)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("classrelay exited with %d at start:\n%s"
+                                   % (self.proc.returncode, self.log_tail()))
+            try:
+                if http("GET", self.base + "/healthz", timeout=1.0).status == 200:
+                    log("server up, pid", self.proc.pid, "at", self.base)
+                    return self
+            except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("classrelay did not answer /healthz in %.0fs:\n%s"
+                           % (timeout, self.log_tail()))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, n=60):
+        try:
+            with open(self.logpath, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+            return "\n".join("    | " + l for l in lines[-n:])
+        except OSError:
+            return "    (no log)"
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                log("server ignored SIGTERM for 5 s, killing it")
+                self.proc.kill()
+                self.proc.wait()
+        if self._logf:
+            self._logf.close()
+            self._logf = None
+        if self.data and os.path.isdir(self.data):
+            shutil.rmtree(self.data, ignore_errors=True)
+        self.data = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# ---------------------------------------------------------------- /proc
+
+def proc_cpu_split(pid):
+    """(utime, stime) of a process in seconds, from /proc/<pid>/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is state (field 3); utime is field 14, stime field 15
+    hz = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / hz, int(fields[12]) / hz
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a process in seconds, from /proc/<pid>/stat."""
+    return sum(proc_cpu_split(pid))
+
+
+def proc_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+# ---------------------------------------------------------------- aioice
+
+def patch_aioice_loopback():
+    """aioice skips 127.0.0.1 when gathering host candidates; gather only on loopback.
+
+    This changes only which local address aiortc gathers on, nothing in the SDP it sends.
+    """
+    import aioice.ice
+    aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.1"]
+
+
+def fail(msg, server=None):
+    print("FAIL:", msg, flush=True)
+    if server is not None:
+        print("server log tail:\n" + server.log_tail(), flush=True)
+    sys.exit(1)

@@ -66,6 +66,7 @@ struct cr_track_info {
     enum cr_kind kind;
     char source[CR_SOURCE_MAX]; /* "mic", "camera", "screen", or as the publisher hinted */
     char codec[16];             /* "opus", "VP8", "H264" */
+    uint8_t layers;             /* simulcast layers received (1: not simulcast) */
 };
 
 /* Per-m-line hint for cr_relay_peer_offer, matched by mid; in and out. */

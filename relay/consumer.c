@@ -29,6 +29,7 @@ struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *
     c->rtx_ssrc = g_random_int();
     c->rtx_seq = (uint16_t)g_random_int();
     c->clock_rate = kind == CR_KIND_AUDIO ? 48000 : 90000;
+    c->layer = c->target = -1;
     return c;
 }
 
@@ -43,7 +44,7 @@ void consumer_free(struct consumer *c)
 static void ask_keyframe(struct consumer *c, int64_t now_ms)
 {
     if (c->producer && c->kind == CR_KIND_VIDEO && c->peer->srtp)
-        producer_request_keyframe(c->producer, now_ms);
+        producer_request_keyframe(c->producer, c->target, now_ms);
 }
 
 void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms)
@@ -57,6 +58,8 @@ void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms)
         return;
     producer_attach(p, c);
     c->clock_rate = p->clock_rate;
+    c->layer = -1;
+    c->target = producer_best_layer(p, now_ms);
     if (c->started)
         c->resync = true; /* continue our numbering across the switch */
     ask_keyframe(c, now_ms);
@@ -134,8 +137,18 @@ static void resync(struct consumer *c, const struct rtp_view *v, int64_t now_ms)
     c->ts_offset = c->last_ts + (advance ? advance : 1) - v->timestamp;
 }
 
-void consumer_forward(struct consumer *c, const struct rtp_view *v, bool keyframe, int64_t now_ms)
+void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, bool keyframe,
+                      int64_t now_ms)
 {
+    if (layer != c->layer) {
+        /* another layer's packet: it is taken only to switch to the target, at a
+         * keyframe (audio has one layer and no keyframes) */
+        if (layer != c->target || (c->kind == CR_KIND_VIDEO && !keyframe))
+            return;
+        if (c->layer >= 0)
+            c->resync = true;
+        c->layer = layer;
+    }
     if (!c->peer->srtp || !c->pt)
         return; /* transport not up yet, or nothing negotiated */
     if (!c->started || c->resync) {
@@ -155,17 +168,38 @@ void consumer_forward(struct consumer *c, const struct rtp_view *v, bool keyfram
     c->last_sent_ms = now_ms;
 }
 
+void consumer_set_target(struct consumer *c, int layer, int64_t now_ms)
+{
+    if (!c->producer || layer < 0 || (size_t)layer >= c->producer->n_layers || layer == c->target)
+        return;
+    CR_DEBUG("consumer", "%s: layer target %d -> %d", c->mid, c->target, layer);
+    c->target = layer;
+    if (layer != c->layer)
+        ask_keyframe(c, now_ms);
+}
+
+void consumer_tick(struct consumer *c, int64_t now_ms)
+{
+    struct producer *p = c->producer;
+    if (!p || p->n_layers < 2)
+        return;
+    int best = producer_best_layer(p, now_ms);
+    if (best != c->target)
+        consumer_set_target(c, best, now_ms);
+}
+
 void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t now_ms)
 {
     struct producer *p = c->producer;
     /* Only RTX (RFC 4588): resending under the media SSRC and seq would re-protect a packet
      * whose extensions changed, reusing an AEAD-GCM nonce. Browsers all negotiate RTX. */
-    if (!p || !p->store || !c->started || !c->peer->srtp || !c->rtx_pt)
+    if (!p || c->layer < 0 || !p->layers[c->layer].store || !c->started || !c->peer->srtp ||
+        !c->rtx_pt)
         return;
     for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
         uint16_t in_seq = (uint16_t)(seqs[i] - c->seq_offset);
         size_t len;
-        const uint8_t *pkt = packet_store_get(p->store, in_seq, now_ms, &len);
+        const uint8_t *pkt = packet_store_get(p->layers[c->layer].store, in_seq, now_ms, &len);
         struct rtp_view v;
         if (!pkt || rtp_parse(pkt, len, &v) != 0)
             continue;
@@ -174,9 +208,9 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
     }
 }
 
-void consumer_send_sr(struct consumer *c, uint64_t ntp, uint32_t rtp_ts)
+void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts)
 {
-    if (!c->started || !c->peer->srtp)
+    if (!c->started || !c->peer->srtp || layer != c->layer || c->resync)
         return;
     uint8_t *out = c->peer->worker->scratch;
     size_t n = rtcp_write_sr(out, 256, c->ssrc, ntp, rtp_ts + c->ts_offset, (uint32_t)c->packets,

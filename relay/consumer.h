@@ -1,8 +1,10 @@
 /* A consumer: one outgoing track for one subscriber (one m-line the client receives on).
  * It rewrites SSRC, payload type, sequence numbers, timestamps and header extensions into
  * the subscriber's own numbering, so the subscriber sees one continuous stream even when
- * the consumer is switched to another producer (a layer or a source). Video starts at a
- * keyframe. NACKs are answered from the producer's packet store, by RTX when negotiated. */
+ * the consumer is switched to another producer (a source) or another simulcast layer.
+ * Video starts, and changes layer, only at a keyframe of the layer it goes to: until
+ * then it keeps forwarding the layer it is on. NACKs are answered from the producer's
+ * packet store, by RTX. */
 #ifndef CR_RELAY_CONSUMER_H
 #define CR_RELAY_CONSUMER_H
 
@@ -30,6 +32,8 @@ struct consumer {
     uint32_t clock_rate;
     struct consumer_exts ext;
     /* state of the rewriting */
+    int layer;           /* the producer layer being forwarded; -1 before the first */
+    int target;          /* the layer wanted; switched to at its next keyframe */
     bool started;        /* first packet (a keyframe, for video) sent */
     bool resync;         /* next packet starts a new source: recompute offsets */
     uint16_t seq_offset; /* out seq = in seq + seq_offset */
@@ -48,11 +52,20 @@ void consumer_free(struct consumer *c);
  * and asks for a keyframe. */
 void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms);
 /* Forwards one packet of the bound producer. */
-void consumer_forward(struct consumer *c, const struct rtp_view *v, bool keyframe, int64_t now_ms);
+/* Offers one packet of layer `layer` of the bound producer. */
+void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, bool keyframe,
+                      int64_t now_ms);
+/* Asks for another layer: the switch happens at that layer's next keyframe, requested
+ * now. */
+void consumer_set_target(struct consumer *c, int layer, int64_t now_ms);
+/* Periodic: without a bandwidth estimate the target is the best layer the publisher
+ * sends, so a layer the publisher stops sending is left for one it still sends. */
+void consumer_tick(struct consumer *c, int64_t now_ms);
 /* The subscriber lost these (out) sequence numbers. */
 void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t now_ms);
-/* The publisher's SR, translated into this consumer's SSRC and timestamps. */
-void consumer_send_sr(struct consumer *c, uint64_t ntp, uint32_t rtp_ts);
+/* The publisher's SR for a layer, translated into this consumer's SSRC and timestamps
+ * when it is the layer being forwarded. */
+void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts);
 /* The subscriber's transport came up: restart from a keyframe. */
 void consumer_on_connected(struct consumer *c, int64_t now_ms);
 

@@ -36,8 +36,10 @@ struct line_plan {
     enum cr_kind kind;
     const struct sdp_codec *codec, *rtx;
     enum codec_id codec_id;
-    struct producer *source; /* SEND lines: the producer to feed it (NULL: inactive) */
-    const char *hint_source; /* RECV lines: the hinted source name */
+    struct producer *source;            /* SEND lines: the producer to feed it (NULL: inactive) */
+    const char *hint_source;            /* RECV lines: the hinted source name */
+    char rids[PRODUCER_MAX_LAYERS][16]; /* RECV lines: simulcast layers (RFC 8853) */
+    size_t n_rids;
     struct cr_mline_hint *hint;
 };
 
@@ -152,6 +154,21 @@ static struct producer *pick_source(struct peer *peer, size_t idx, enum cr_kind 
     return NULL;
 }
 
+/* RFC 8853: a video line the client sends with a=simulcast:send and rids becomes a track
+ * of up to three layers, in a=rid order (the first three; more are not taken). */
+static void plan_simulcast(struct line_plan *lp)
+{
+    const struct sdp_media *m = lp->m;
+    lp->n_rids = 0;
+    if (lp->kind != CR_KIND_VIDEO || !m->simulcast.len)
+        return;
+    for (size_t i = 0; i < m->n_rids && lp->n_rids < PRODUCER_MAX_LAYERS; i++)
+        if (m->rids[i].send && m->rids[i].id.len && m->rids[i].id.len < 16)
+            sdp_str_copy(m->rids[i].id, lp->rids[lp->n_rids++], 16);
+    if (lp->n_rids < 2)
+        lp->n_rids = 0;
+}
+
 static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
                      struct line_plan *plans, struct cr_mline_hint *hints, size_t n_hints,
                      char *err, size_t err_len)
@@ -186,6 +203,7 @@ static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
     if (m->dir == SDP_SENDONLY || m->dir == SDP_SENDRECV) {
         lp->role = MLINE_RECV;
         lp->hint_source = lp->hint && lp->hint->source[0] ? lp->hint->source : NULL;
+        plan_simulcast(lp);
     } else if (m->dir == SDP_RECVONLY) {
         lp->role = MLINE_SEND;
         lp->source = pick_source(peer, i, lp->kind, lp->hint, plans, i);
@@ -309,18 +327,25 @@ static void set_producer_params(struct producer *p, const struct line_plan *lp)
     p->pt = lp->codec->pt;
     p->rtx_pt = lp->rtx ? lp->rtx->pt : 0;
     p->clock_rate = lp->codec->clock_rate ? lp->codec->clock_rate : 90000;
-    p->stats.clock_rate = p->clock_rate;
     p->channels = lp->codec->channels;
     sdp_str_copy(lp->codec->fmtp, p->fmtp, sizeof p->fmtp);
     p->ext_level = lp->kind == CR_KIND_AUDIO ? ext_id(lp, RTP_EXT_AUDIO_LEVEL) : 0;
     p->ext_cvo = lp->kind == CR_KIND_VIDEO ? ext_id(lp, EXT_CVO) : 0;
-    if (m->fid_ssrcs[0]) {
-        p->ssrc = m->fid_ssrcs[0];
-        p->rtx_ssrc = m->fid_ssrcs[1];
-    } else if (m->n_ssrcs && !p->ssrc) {
-        p->ssrc = m->ssrcs[0].ssrc;
+    if (lp->n_rids) {
+        const char *rids[PRODUCER_MAX_LAYERS];
+        for (size_t i = 0; i < lp->n_rids; i++)
+            rids[i] = lp->rids[i];
+        producer_set_layers(p, rids, lp->n_rids); /* SSRCs come with the first packets */
+        return;
     }
-    p->stats.ssrc = p->ssrc;
+    struct producer_layer *l = &p->layers[0];
+    if (m->fid_ssrcs[0]) {
+        l->ssrc = m->fid_ssrcs[0];
+        l->rtx_ssrc = m->fid_ssrcs[1];
+    } else if (m->n_ssrcs && !l->ssrc) {
+        l->ssrc = m->ssrcs[0].ssrc;
+    }
+    l->stats.ssrc = l->ssrc;
 }
 
 static const char *default_source(struct peer *peer, enum cr_kind kind)
@@ -357,6 +382,8 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
     ml->kind = lp->kind;
     ml->ext_mid = ext_id(lp, RTP_EXT_MID);
     ml->ext_twcc = ext_id(lp, RTP_EXT_TWCC);
+    ml->ext_rid = lp->n_rids ? ext_id(lp, RTP_EXT_RID) : 0;
+    ml->ext_rrid = lp->n_rids ? ext_id(lp, RTP_EXT_RRID) : 0;
     if (lp->role == MLINE_RECV) {
         if (!ml->producer) {
             const char *src = lp->hint_source ? lp->hint_source : default_source(peer, lp->kind);
@@ -422,6 +449,12 @@ static void write_exts(struct strbuf *b, const struct line_plan *lp)
         if (id)
             strbuf_printf(b, "a=extmap:%u %s\r\n", id, uris[i]);
     }
+    const char *simulcast_uris[] = {RTP_EXT_RID, RTP_EXT_RRID};
+    for (size_t i = 0; i < 2 && lp->n_rids; i++) {
+        uint8_t id = ext_id(lp, simulcast_uris[i]);
+        if (id)
+            strbuf_printf(b, "a=extmap:%u %s\r\n", id, simulcast_uris[i]);
+    }
 }
 
 static void write_ssrcs(struct strbuf *b, const struct consumer *c, const struct producer *p)
@@ -480,6 +513,14 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
         write_codec(b, lp->rtx, 0);
     if (sending)
         write_ssrcs(b, ml->consumer, ml->consumer->producer);
+    if (lp->n_rids) {
+        for (size_t i = 0; i < lp->n_rids; i++)
+            strbuf_printf(b, "a=rid:%s recv\r\n", lp->rids[i]);
+        strbuf_puts(b, "a=simulcast:recv ");
+        for (size_t i = 0; i < lp->n_rids; i++)
+            strbuf_printf(b, "%s%s", i ? ";" : "", lp->rids[i]);
+        strbuf_puts(b, "\r\n");
+    }
     if (first) {
         cr_ice_write_candidates(peer->ice, b);
         strbuf_puts(b, "a=end-of-candidates\r\n");

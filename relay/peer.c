@@ -138,68 +138,107 @@ static void ice_candidate(void *user, const char *candidate)
         w->events.on_local_candidate(w->events_user, peer->id, mid, candidate);
 }
 
-/* The producer whose m-line the packet's mid extension names, or NULL. */
-static struct producer *by_mid(struct peer *peer, const struct rtp_view *v)
+/* Where an RTP packet goes: a producer, its layer, and whether it is the RTX stream. */
+struct route {
+    struct producer *p;
+    int layer;
+    bool rtx;
+};
+
+static bool route_by_ssrc(struct peer *peer, uint32_t ssrc, struct route *r)
+{
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].producer;
+        for (size_t l = 0; p && l < p->n_layers; l++) {
+            if (p->layers[l].ssrc == ssrc || (p->layers[l].rtx_ssrc == ssrc && ssrc)) {
+                *r = (struct route){p, (int)l, p->layers[l].rtx_ssrc == ssrc};
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool ext_equals(const struct rtp_view *v, uint8_t id, const char *s)
+{
+    const uint8_t *d;
+    size_t len;
+    return id && rtp_ext_find(v, id, &d, &len) == 0 && len == strlen(s) && memcmp(d, s, len) == 0;
+}
+
+/* The m-line the packet's mid extension names, or NULL. */
+static struct mline *by_mid(struct peer *peer, const struct rtp_view *v)
 {
     for (size_t i = 0; i < peer->n_mlines; i++) {
         struct mline *m = &peer->mlines[i];
-        const uint8_t *mid;
-        size_t len;
-        if (!m->producer || !m->ext_mid || rtp_ext_find(v, m->ext_mid, &mid, &len) != 0)
-            continue;
-        if (len == strlen(m->mid) && memcmp(mid, m->mid, len) == 0)
-            return m->producer;
+        if (m->producer && ext_equals(v, m->ext_mid, m->mid))
+            return m;
     }
     return NULL;
 }
 
 /* RFC 8843 §9.2: without SSRCs in the offer or a mid extension in the packet, a payload
  * type that only one m-line of the BUNDLE group uses names that line. */
-static struct producer *by_payload_type(struct peer *peer, uint8_t pt)
+static struct mline *by_payload_type(struct peer *peer, uint8_t pt)
 {
-    struct producer *found = NULL;
+    struct mline *found = NULL;
     for (size_t i = 0; i < peer->n_mlines; i++) {
         struct producer *p = peer->mlines[i].producer;
         if (!p || (p->pt != pt && p->rtx_pt != pt))
             continue;
         if (found)
             return NULL; /* ambiguous */
-        found = p;
+        found = &peer->mlines[i];
     }
     return found;
 }
 
-/* Finds the producer an RTP packet belongs to: by SSRC, else (the first packets of a
- * stream whose SSRC the offer did not announce) by the mid extension or payload type. */
-static struct producer *route(struct peer *peer, const struct rtp_view *v, bool *is_rtx)
+/* The layer a new SSRC belongs to: by rid or repaired rid (RFC 8852) on a simulcast
+ * line, else the only layer. -1 if it names no layer of this line. */
+static int layer_of(const struct mline *m, const struct rtp_view *v, bool *rtx)
 {
-    *is_rtx = false;
-    for (size_t i = 0; i < peer->n_mlines; i++) {
-        struct producer *p = peer->mlines[i].producer;
-        if (!p)
-            continue;
-        if (p->ssrc == v->ssrc)
-            return p;
-        if (p->rtx_ssrc && p->rtx_ssrc == v->ssrc) {
-            *is_rtx = true;
-            return p;
+    const struct producer *p = m->producer;
+    *rtx = p->rtx_pt && v->payload_type == p->rtx_pt;
+    if (p->n_layers == 1)
+        return 0;
+    for (size_t l = 0; l < p->n_layers; l++) {
+        if (ext_equals(v, m->ext_rid, p->layers[l].rid)) {
+            *rtx = false;
+            return (int)l;
+        }
+        if (ext_equals(v, m->ext_rrid, p->layers[l].rid)) {
+            *rtx = true;
+            return (int)l;
         }
     }
-    struct producer *p = by_mid(peer, v);
-    if (!p && !(p = by_payload_type(peer, v->payload_type)))
-        return NULL;
-    if (p->rtx_pt && v->payload_type == p->rtx_pt) {
-        p->rtx_ssrc = v->ssrc;
-        *is_rtx = true;
-    } else if (!p->ssrc) {
-        p->ssrc = v->ssrc;
-        p->stats.ssrc = v->ssrc;
-        CR_INFO("peer", "%llu track %llu (mid %s) has SSRC %u", (unsigned long long)peer->id,
-                (unsigned long long)p->id, p->mid, v->ssrc);
-    } else {
-        return NULL; /* a second SSRC on one m-line: simulcast is not taken yet */
-    }
-    return p;
+    return -1;
+}
+
+/* Finds where an RTP packet goes: by SSRC, else (the first packets of a stream whose SSRC
+ * the offer did not announce) by the mid extension or payload type, then rid. */
+static bool route(struct peer *peer, const struct rtp_view *v, struct route *r)
+{
+    if (route_by_ssrc(peer, v->ssrc, r))
+        return true;
+    struct mline *m = by_mid(peer, v);
+    if (!m && !(m = by_payload_type(peer, v->payload_type)))
+        return false;
+    bool rtx;
+    int layer = layer_of(m, v, &rtx);
+    if (layer < 0)
+        return false;
+    struct producer_layer *l = &m->producer->layers[layer];
+    uint32_t *slot = rtx ? &l->rtx_ssrc : &l->ssrc;
+    if (*slot)
+        return false; /* a second SSRC for one stream */
+    *slot = v->ssrc;
+    if (!rtx)
+        l->stats.ssrc = v->ssrc;
+    CR_INFO("peer", "%llu track %llu (mid %s%s%s) has %sSSRC %u", (unsigned long long)peer->id,
+            (unsigned long long)m->producer->id, m->mid, l->rid[0] ? " rid " : "", l->rid,
+            rtx ? "RTX " : "", v->ssrc);
+    *r = (struct route){m->producer, layer, rtx};
+    return true;
 }
 
 static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_ms)
@@ -225,9 +264,8 @@ static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_ms)
             }
         }
     }
-    bool is_rtx;
-    struct producer *p = route(peer, &v, &is_rtx);
-    if (!p) {
+    struct route r;
+    if (!route(peer, &v, &r)) {
         w->stats.bad_packets++;
         CR_LOG_RATE(CR_LOG_INFO, "peer", "%llu: RTP with unknown SSRC %u pt %u",
                     (unsigned long long)peer->id, v.ssrc, v.payload_type);
@@ -235,13 +273,13 @@ static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_ms)
     }
     w->stats.rtp_in++;
     w->stats.bytes_in += len;
-    if (is_rtx)
+    if (r.rtx)
         return; /* retransmissions we did not ask for, or padding probes */
-    if (v.payload_type != p->pt) {
+    if (v.payload_type != r.p->pt) {
         w->stats.bad_packets++;
         return;
     }
-    producer_on_rtp(p, buf, len, &v, now_ms);
+    producer_on_rtp(r.p, r.layer, buf, len, &v, now_ms);
 }
 
 static void ice_recv(void *user, uint8_t *buf, size_t len)
@@ -357,8 +395,8 @@ static void send_twcc(struct peer *peer)
 {
     uint32_t media_ssrc = 0;
     for (size_t i = 0; i < peer->n_mlines && !media_ssrc; i++)
-        if (peer->mlines[i].producer)
-            media_ssrc = peer->mlines[i].producer->ssrc;
+        for (size_t l = 0; peer->mlines[i].producer && l < peer->mlines[i].producer->n_layers; l++)
+            media_ssrc = media_ssrc ? media_ssrc : peer->mlines[i].producer->layers[l].ssrc;
     uint8_t *out = peer->worker->scratch;
     size_t n;
     while ((n = twcc_recorder_build(peer->twcc, out, 1200, peer->rtcp_ssrc, media_ssrc)) > 0)
@@ -380,9 +418,12 @@ void peer_tick(struct peer *peer, int64_t now_ms)
         }
         return;
     }
-    for (size_t i = 0; i < peer->n_mlines; i++)
+    for (size_t i = 0; i < peer->n_mlines; i++) {
         if (peer->mlines[i].producer)
             producer_tick(peer->mlines[i].producer, now_ms);
+        if (peer->mlines[i].consumer)
+            consumer_tick(peer->mlines[i].consumer, now_ms);
+    }
     if (peer->twcc && now_ms - peer->last_twcc_ms >= TWCC_INTERVAL_MS) {
         peer->last_twcc_ms = now_ms;
         send_twcc(peer);

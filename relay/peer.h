@@ -32,6 +32,7 @@ struct mline {
     struct producer *producer; /* owned, when RECV */
     struct consumer *consumer; /* owned, when SEND */
     uint8_t ext_mid, ext_twcc; /* the client's extension ids on this m-line */
+    uint8_t ext_rid, ext_rrid; /* rtp-stream-id, repaired-rtp-stream-id (simulcast) */
 };
 
 struct peer {

@@ -23,12 +23,16 @@ static struct consumer *consumer_by_ssrc(struct peer *peer, uint32_t ssrc)
     return NULL;
 }
 
-static struct producer *producer_by_ssrc(struct peer *peer, uint32_t ssrc)
+static struct producer *producer_by_ssrc(struct peer *peer, uint32_t ssrc, int *layer)
 {
     for (size_t i = 0; i < peer->n_mlines; i++) {
         struct producer *p = peer->mlines[i].producer;
-        if (p && p->ssrc == ssrc)
-            return p;
+        for (size_t l = 0; p && l < p->n_layers; l++) {
+            if (p->layers[l].ssrc == ssrc) {
+                *layer = (int)l;
+                return p;
+            }
+        }
     }
     return NULL;
 }
@@ -47,7 +51,7 @@ static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t no
                 c = consumer_by_ssrc(peer, ssrc);
         }
         if (c && c->producer)
-            producer_request_keyframe(c->producer, now_ms);
+            producer_request_keyframe(c->producer, c->layer >= 0 ? c->layer : c->target, now_ms);
     } else if (v->type == RTCP_RTPFB && v->count == RTCP_FMT_NACK && c) {
         uint16_t seqs[MAX_NACK_SEQS];
         size_t n = rtcp_nack_seqs(&fb, seqs, MAX_NACK_SEQS);
@@ -67,8 +71,9 @@ void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now
         if (v.type == RTCP_SR) {
             struct rtcp_sr sr;
             struct producer *p;
-            if (rtcp_parse_sr(&v, &sr) == 0 && (p = producer_by_ssrc(peer, sr.ssrc)))
-                producer_on_sr(p, sr.ntp, sr.rtp_ts, now_ms);
+            int layer;
+            if (rtcp_parse_sr(&v, &sr) == 0 && (p = producer_by_ssrc(peer, sr.ssrc, &layer)))
+                producer_on_sr(p, layer, sr.ntp, sr.rtp_ts, now_ms);
         } else if (v.type == RTCP_RTPFB || v.type == RTCP_PSFB) {
             on_feedback(peer, &v, now_ms);
         }
@@ -91,20 +96,22 @@ void peer_send_pli(struct peer *peer, uint32_t media_ssrc)
 /* Receiver reports for what this peer publishes, with a REMB cap when it takes REMB. */
 void peer_send_reports(struct peer *peer, int64_t now_ms)
 {
-    struct rtcp_report_block blocks[SDP_MAX_MEDIA];
-    uint32_t ssrcs[SDP_MAX_MEDIA];
+    struct rtcp_report_block blocks[31]; /* RFC 3550 §6.4.2: at most 31 blocks */
+    uint32_t ssrcs[31];
     int n = 0;
     for (size_t i = 0; i < peer->n_mlines; i++) {
         struct producer *p = peer->mlines[i].producer;
-        if (!p || !p->ssrc)
-            continue;
-        recv_stats_report(&p->stats, now_ms, &blocks[n]);
-        ssrcs[n++] = p->ssrc;
+        for (size_t l = 0; p && l < p->n_layers && n < 31; l++) {
+            if (!p->layers[l].ssrc)
+                continue;
+            recv_stats_report(&p->layers[l].stats, now_ms, &blocks[n]);
+            ssrcs[n++] = p->layers[l].ssrc;
+        }
     }
     if (n == 0)
         return;
     uint8_t *out = peer->worker->scratch;
-    size_t len = rtcp_write_rr(out, 1000, peer->rtcp_ssrc, blocks, n > 31 ? 31 : n);
+    size_t len = rtcp_write_rr(out, 1000, peer->rtcp_ssrc, blocks, n);
     if (len && peer->remb)
         len += rtcp_write_remb(out + len, 1000 - len, peer->rtcp_ssrc,
                                (uint64_t)peer->worker->config.max_publish_kbps * 1000, ssrcs,

@@ -17,6 +17,18 @@
 #define STORE_SLOTS 1024 /* ≈ 1 s of a 10 Mbit/s stream; 2–4 s of a lesson camera */
 #define STORE_MAX_AGE_MS 2000
 #define KEYFRAME_INTERVAL_MS 500
+#define BITRATE_WINDOW_MS 500
+#define LAYER_IDLE_MS 1000
+
+static void layer_init(struct producer *p, struct producer_layer *l, const char *rid)
+{
+    memset(l, 0, sizeof *l);
+    snprintf(l->rid, sizeof l->rid, "%s", rid);
+    recv_stats_init(&l->stats, 0, p->kind == CR_KIND_AUDIO ? 48000 : 90000);
+    keyframe_throttle_init(&l->kf, KEYFRAME_INTERVAL_MS);
+    if (p->kind == CR_KIND_VIDEO)
+        l->store = packet_store_new(STORE_SLOTS, STORE_MAX_AGE_MS);
+}
 
 struct producer *producer_new(struct peer *peer, uint64_t id, enum cr_kind kind, const char *source,
                               const char *mid)
@@ -27,10 +39,8 @@ struct producer *producer_new(struct peer *peer, uint64_t id, enum cr_kind kind,
     p->kind = kind;
     snprintf(p->source, sizeof p->source, "%s", source);
     snprintf(p->mid, sizeof p->mid, "%s", mid);
-    recv_stats_init(&p->stats, 0, kind == CR_KIND_AUDIO ? 48000 : 90000);
-    keyframe_throttle_init(&p->kf, KEYFRAME_INTERVAL_MS);
-    if (kind == CR_KIND_VIDEO)
-        p->store = packet_store_new(STORE_SLOTS, STORE_MAX_AGE_MS);
+    p->n_layers = 1;
+    layer_init(p, &p->layers[0], "");
     return p;
 }
 
@@ -41,8 +51,25 @@ void producer_free(struct producer *p)
     while (p->n_consumers) /* consumer_bind(NULL) detaches it from us */
         consumer_bind(p->consumers[p->n_consumers - 1], NULL, 0);
     free(p->consumers);
-    packet_store_free(p->store);
+    for (size_t i = 0; i < p->n_layers; i++)
+        packet_store_free(p->layers[i].store);
     free(p);
+}
+
+void producer_set_layers(struct producer *p, const char *const *rids, size_t n)
+{
+    if (n == 0 || n > PRODUCER_MAX_LAYERS)
+        return;
+    bool same = n == p->n_layers;
+    for (size_t i = 0; same && i < n; i++)
+        same = strcmp(p->layers[i].rid, rids[i]) == 0;
+    if (same)
+        return;
+    for (size_t i = 0; i < p->n_layers; i++)
+        packet_store_free(p->layers[i].store);
+    for (size_t i = 0; i < n; i++)
+        layer_init(p, &p->layers[i], rids[i]);
+    p->n_layers = n;
 }
 
 void producer_attach(struct producer *p, struct consumer *c)
@@ -66,58 +93,90 @@ void producer_detach(struct producer *p, struct consumer *c)
     }
 }
 
-void producer_on_rtp(struct producer *p, const uint8_t *pkt, size_t len, const struct rtp_view *v,
-                     int64_t now_ms)
+void producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
+                     const struct rtp_view *v, int64_t now_ms)
 {
-    recv_stats_on_rtp(&p->stats, v->seq, v->timestamp, (uint32_t)len, now_ms);
+    struct producer_layer *l = &p->layers[layer];
+    recv_stats_on_rtp(&l->stats, v->seq, v->timestamp, (uint32_t)len, now_ms);
+    l->window_bytes += len;
+    l->last_packet_ms = now_ms;
     bool keyframe = false;
     if (p->kind == CR_KIND_VIDEO) {
         size_t stored_len;
-        if (packet_store_get(p->store, v->seq, now_ms, &stored_len))
+        if (packet_store_get(l->store, v->seq, now_ms, &stored_len))
             return; /* a duplicate: already forwarded */
-        packet_store_put(p->store, v->seq, pkt, len, now_ms);
+        packet_store_put(l->store, v->seq, pkt, len, now_ms);
         keyframe = codec_is_keyframe_start(p->codec, v->payload, v->payload_len);
         if (keyframe) {
-            CR_DEBUG("producer", "track %llu: keyframe arrived", (unsigned long long)p->id);
-            p->last_keyframe_ms = now_ms;
-            keyframe_throttle_on_keyframe(&p->kf);
+            CR_DEBUG("producer", "track %llu layer %d: keyframe arrived", (unsigned long long)p->id,
+                     layer);
+            keyframe_throttle_on_keyframe(&l->kf);
         }
     }
     for (size_t i = 0; i < p->n_consumers; i++)
-        consumer_forward(p->consumers[i], v, keyframe, now_ms);
+        consumer_forward(p->consumers[i], layer, v, keyframe, now_ms);
 }
 
-void producer_on_sr(struct producer *p, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms)
+void producer_on_sr(struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms)
 {
-    recv_stats_on_sr(&p->stats, ntp, now_ms);
-    p->have_sr = true;
-    p->sr_ntp = ntp;
-    p->sr_rtp = rtp_ts;
+    struct producer_layer *l = &p->layers[layer];
+    recv_stats_on_sr(&l->stats, ntp, now_ms);
+    l->have_sr = true;
+    l->sr_ntp = ntp;
+    l->sr_rtp = rtp_ts;
     for (size_t i = 0; i < p->n_consumers; i++)
-        consumer_send_sr(p->consumers[i], ntp, rtp_ts);
+        consumer_on_sr(p->consumers[i], layer, ntp, rtp_ts);
 }
 
-static void send_keyframe_request(struct producer *p)
+static void send_keyframe_request(struct producer *p, int layer)
 {
-    if (!p->ssrc)
+    if (!p->layers[layer].ssrc)
         return;
-    peer_send_pli(p->peer, p->ssrc);
+    peer_send_pli(p->peer, p->layers[layer].ssrc);
     p->peer->worker->stats.keyframe_requests++;
-    CR_DEBUG("producer", "track %llu: keyframe requested", (unsigned long long)p->id);
+    CR_DEBUG("producer", "track %llu layer %d: keyframe requested", (unsigned long long)p->id,
+             layer);
 }
 
-void producer_request_keyframe(struct producer *p, int64_t now_ms)
+void producer_request_keyframe(struct producer *p, int layer, int64_t now_ms)
 {
-    if (p->kind != CR_KIND_VIDEO)
+    if (p->kind != CR_KIND_VIDEO || layer < 0 || (size_t)layer >= p->n_layers)
         return;
-    if (keyframe_throttle_request(&p->kf, now_ms))
-        send_keyframe_request(p);
+    if (keyframe_throttle_request(&p->layers[layer].kf, now_ms))
+        send_keyframe_request(p, layer);
 }
 
 void producer_tick(struct producer *p, int64_t now_ms)
 {
-    if (p->kind == CR_KIND_VIDEO && keyframe_throttle_poll(&p->kf, now_ms))
-        send_keyframe_request(p);
+    for (size_t i = 0; i < p->n_layers; i++) {
+        struct producer_layer *l = &p->layers[i];
+        if (p->kind == CR_KIND_VIDEO && keyframe_throttle_poll(&l->kf, now_ms))
+            send_keyframe_request(p, (int)i);
+        int64_t span = now_ms - l->window_start_ms;
+        if (span >= BITRATE_WINDOW_MS) {
+            l->bitrate_bps = (uint32_t)(l->window_bytes * 8 * 1000 / (uint64_t)span);
+            l->window_bytes = 0;
+            l->window_start_ms = now_ms;
+        }
+    }
+}
+
+bool producer_layer_active(const struct producer *p, int layer, int64_t now_ms)
+{
+    const struct producer_layer *l = &p->layers[layer];
+    return l->last_packet_ms && now_ms - l->last_packet_ms < LAYER_IDLE_MS;
+}
+
+int producer_best_layer(const struct producer *p, int64_t now_ms)
+{
+    int best = -1;
+    for (size_t i = 0; i < p->n_layers; i++) {
+        if (!producer_layer_active(p, (int)i, now_ms))
+            continue;
+        if (best < 0 || p->layers[i].bitrate_bps > p->layers[best].bitrate_bps)
+            best = (int)i;
+    }
+    return best >= 0 ? best : (int)p->n_layers - 1;
 }
 
 void producer_info(const struct producer *p, struct cr_track_info *out)
@@ -126,6 +185,7 @@ void producer_info(const struct producer *p, struct cr_track_info *out)
     out->id = p->id;
     out->peer_id = p->peer->id;
     out->kind = p->kind;
+    out->layers = (uint8_t)p->n_layers;
     snprintf(out->source, sizeof out->source, "%s", p->source);
     snprintf(out->codec, sizeof out->codec, "%s", codec_name(p->codec));
 }

@@ -1,6 +1,9 @@
-/* A producer: one incoming track (one m-line a client sends on). Its packets arrive once,
- * decrypted once, are stored once for retransmission, and are handed to each consumer.
- * It answers keyframe requests from its consumers by asking the publisher, throttled. */
+/* A producer: one incoming track (one m-line a client sends on). A simulcast track
+ * (RFC 8853) has up to three layers, each its own RTP stream (rid, SSRC, RTX SSRC);
+ * any other track has one. Each layer's packets arrive once, are decrypted once, stored
+ * once for retransmission, and are offered to every consumer of the track, which takes
+ * the layer it follows (and switches to its target layer at a keyframe). Keyframe
+ * requests from consumers go to the publisher per layer, throttled. */
 #ifndef CR_RELAY_PRODUCER_H
 #define CR_RELAY_PRODUCER_H
 
@@ -14,8 +17,26 @@
 #include "wire/codec.h"
 #include "wire/rtp.h"
 
+#define PRODUCER_MAX_LAYERS 3
+
 struct peer;
 struct consumer;
+
+/* One RTP stream of a track: the whole track, or one simulcast layer. */
+struct producer_layer {
+    char rid[16];                /* "" when the track is not simulcast */
+    uint32_t ssrc, rtx_ssrc;     /* 0 until learned from SDP or the first packets */
+    struct recv_stats stats;     /* state */
+    struct packet_store *store;  /* owned (video) */
+    struct keyframe_throttle kf; /* state */
+    bool have_sr;
+    uint64_t sr_ntp; /* the publisher's last SR for this stream */
+    uint32_t sr_rtp;
+    uint64_t window_bytes; /* bitrate measurement */
+    int64_t window_start_ms;
+    uint32_t bitrate_bps; /* measured over the last window; 0 when idle */
+    int64_t last_packet_ms;
+};
 
 struct producer {
     uint64_t id;
@@ -28,34 +49,34 @@ struct producer {
     uint8_t rtx_pt; /* 0: no RTX negotiated */
     uint32_t clock_rate;
     uint8_t channels;
-    char fmtp[160]; /* the publisher's fmtp (H.264 profile) */
-    uint32_t ssrc;  /* 0 until learned from SDP or the first packet */
-    uint32_t rtx_ssrc;
-    uint8_t ext_level, ext_cvo;  /* extension ids whose values consumers copy through */
-    struct recv_stats stats;     /* state */
-    struct packet_store *store;  /* owned */
-    struct keyframe_throttle kf; /* state */
+    char fmtp[160];             /* the publisher's fmtp (H.264 profile) */
+    uint8_t ext_level, ext_cvo; /* extension ids whose values consumers copy through */
+    struct producer_layer layers[PRODUCER_MAX_LAYERS];
+    size_t n_layers;
     struct consumer **consumers; /* owned array of borrowed pointers */
     size_t n_consumers, cap_consumers;
-    bool have_sr;
-    uint64_t sr_ntp; /* the publisher's last SR: NTP and RTP time */
-    uint32_t sr_rtp;
-    int64_t last_keyframe_ms;
 };
 
 struct producer *producer_new(struct peer *peer, uint64_t id, enum cr_kind kind, const char *source,
                               const char *mid);
 /* Detaches every consumer (they go idle) and frees. */
 void producer_free(struct producer *p);
+/* Declares the simulcast layers by rid, in the order of a=simulcast (n ≤ 3). */
+void producer_set_layers(struct producer *p, const char *const *rids, size_t n);
 void producer_attach(struct producer *p, struct consumer *c);
 void producer_detach(struct producer *p, struct consumer *c);
-/* One decrypted RTP packet of this track (pkt/len the whole packet, v its view). */
-void producer_on_rtp(struct producer *p, const uint8_t *pkt, size_t len, const struct rtp_view *v,
-                     int64_t now_ms);
-void producer_on_sr(struct producer *p, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms);
-/* A consumer needs a keyframe: ask the publisher unless throttled. */
-void producer_request_keyframe(struct producer *p, int64_t now_ms);
+/* One decrypted RTP packet of a layer (pkt/len the whole packet, v its view). */
+void producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
+                     const struct rtp_view *v, int64_t now_ms);
+void producer_on_sr(struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms);
+/* A consumer needs a keyframe of a layer: ask the publisher unless throttled. */
+void producer_request_keyframe(struct producer *p, int layer, int64_t now_ms);
 void producer_tick(struct producer *p, int64_t now_ms);
+/* The layer with the highest measured bitrate that is sending now; the last declared
+ * layer when none is measured yet. */
+int producer_best_layer(const struct producer *p, int64_t now_ms);
+/* True when the layer received a packet within the last second. */
+bool producer_layer_active(const struct producer *p, int layer, int64_t now_ms);
 void producer_info(const struct producer *p, struct cr_track_info *out);
 
 #endif

@@ -181,6 +181,48 @@ static void test_bad_offers(struct cr_relay *relay)
     CHECK_EQ(cr_relay_room_open(relay, ""), CR_ERR_ARG);
 }
 
+/* A real Chromium 156 offer with three rid layers (tests/fuzz/corpus/sdp/). */
+static char *read_fixture(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/../../fuzz/corpus/sdp/%s", CR_TEST_DIR, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 65536);
+    size_t n = fread(buf, 1, 65535, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void test_simulcast_offer(struct cr_relay *relay)
+{
+    char *offer = read_fixture("chrome_simulcast_offer.sdp");
+    CHECK(offer != NULL);
+    if (!offer)
+        return;
+    uint64_t pub;
+    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &pub), CR_OK);
+    char *answer = NULL, err[256];
+    CHECK_EQ(cr_relay_peer_offer(relay, pub, offer, NULL, 0, &answer, err, sizeof err), CR_OK);
+    CHECK(answer && strstr(answer, "a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\n"));
+    CHECK(answer && strstr(answer, "a=simulcast:recv q;h;f\r\n"));
+    CHECK(answer && strstr(answer, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"));
+    CHECK(answer && strstr(answer, "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n"));
+    struct cr_track_info tracks[4];
+    size_t n = 0;
+    CHECK_EQ(cr_relay_room_tracks(relay, "lesson", tracks, 4, &n), CR_OK);
+    int video_layers = 0;
+    for (size_t i = 0; i < n && i < 4; i++)
+        if (tracks[i].kind == CR_KIND_VIDEO)
+            video_layers = tracks[i].layers;
+    CHECK_EQ(video_layers, 3);
+    free(answer);
+    free(offer);
+    CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
+}
+
 int main(void)
 {
     struct cr_relay_config cfg = CR_RELAY_CONFIG_DEFAULT;
@@ -195,6 +237,7 @@ int main(void)
     CHECK_EQ(cr_relay_room_open(relay, "lesson"), CR_OK); /* idempotent */
     test_publish_and_subscribe(relay);
     test_bad_offers(relay);
+    test_simulcast_offer(relay);
     struct cr_relay_stats st;
     CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
     CHECK_EQ(st.rooms, 1);

@@ -25,9 +25,15 @@ let server = null;
 
 function ok(msg) { console.log(`ok   ${msg}`); }
 
+// The largest picture the teacher's camera sends: with simulcast, its top layer, which a
+// classroom on a good link must get.
 async function teacherSize(teacher) {
-  const v = videoOut(await pageStats(teacher));
-  return v && v.frameWidth ? { w: v.frameWidth, h: v.frameHeight } : null;
+  const st = await pageStats(teacher);
+  const layers = st.pub.outbound
+    .filter((o) => o.kind === 'video' && o.frameWidth);
+  if (!layers.length) return null;
+  const top = layers.reduce((a, b) => (b.frameWidth * b.frameHeight > a.frameWidth * a.frameHeight ? b : a));
+  return { w: top.frameWidth, h: top.frameHeight };
 }
 
 // Clicks Join on a fresh classroom page and waits for the first decoded frame.

@@ -23,6 +23,18 @@ let republishFailures = 0;
 $('#room-name').textContent = room;
 if (params.get('name')) $('#name').value = params.get('name').slice(0, 64);
 
+// Layers for the camera: 720p/360p/180p when the camera gives at least ~960x540 (what
+// three-layer simulcast needs), else a single encoding.
+function cameraEncodings(track) {
+  const { height = 0 } = track.getSettings();
+  if (height < 540) return [{ maxBitrate: 1500000 }];
+  return [
+    { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150000, scalabilityMode: 'L1T3' },
+    { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500000, scalabilityMode: 'L1T3' },
+    { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1500000, scalabilityMode: 'L1T3' },
+  ];
+}
+
 function setError(text) { $('#error').textContent = text || ''; }
 
 function renderPubState() {
@@ -107,8 +119,10 @@ async function startPublishing() {
   const video = camStream.getVideoTracks()[0];
   if (audio) sources.set(link.pc.addTransceiver(audio, { direction: 'sendonly', streams: [camStream] }), 'mic');
   if (video) {
+    // Three simulcast layers (RFC 8853): the relay forwards to each classroom the one its
+    // link carries. VP8 with three temporal layers gives finer steps between them.
     sources.set(link.pc.addTransceiver(video, {
-      direction: 'sendonly', streams: [camStream], sendEncodings: [{ maxBitrate: 2500000 }],
+      direction: 'sendonly', streams: [camStream], sendEncodings: cameraEncodings(video),
     }), 'camera');
   }
   addScreen();

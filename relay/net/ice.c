@@ -10,9 +10,29 @@
  * Everything runs on the GMainContext given at creation. libnice emits its signals after
  * releasing its lock and calls the receive callback unlocked on the context's thread, so
  * our callbacks never run under libnice's lock. Sending: once libnice selects a UDP pair we
- * keep a reference to the selected socket and the remote address and send with one
- * sendto() (no libnice lock, no allocation); TCP pairs and the time before selection go
- * through nice_agent_send (RFC 4571 framing for TCP is libnice's).
+ * keep a duplicate of the selected socket's descriptor and the remote address and send
+ * with one sendto() (no libnice lock, no allocation); TCP pairs and the time before
+ * selection go through nice_agent_send (RFC 4571 framing for TCP is libnice's).
+ *
+ * Receiving: libnice keeps a GSource per socket in the context, which made every wakeup of
+ * the worker cost O(peers). Once libnice reports the component READY (checks done, a
+ * nominated pair selected) on a UDP pair with the send fast path, we take the receive side
+ * over: the selected socket joins the context's single epoll set (udp_poller.c), and
+ * libnice's socket sources move to a context nobody iterates. (nice_agent_attach_recv with
+ * a NULL callback on the same context would leave them polled, and spinning on unread data,
+ * in libnice 0.1.21; moving them to another context is what detaches them.) The takeover
+ * happens from an idle callback, never inside libnice's own dispatch. From then on we
+ * deliver datagrams from the selected remote address to on_recv, answer the peer's
+ * authenticated Binding requests (RFC 8445 §7.3, stun_responder.c), follow a nomination
+ * (USE-CANDIDATE) from a new address on that socket by sending there, and keep consent
+ * ourselves (RFC 7675 §5.1): libnice's consent freshness is off, since its checks would be
+ * answered to a socket it no longer reads. Consent lost means CR_ICE_FAILED and no more
+ * sends. Whenever libnice has to check again (it leaves READY, a new pair is selected, an
+ * ICE restart), the sockets go back to libnice first and are taken again at READY. TCP
+ * and relayed pairs stay with libnice throughout, without consent checks (a TCP pair's
+ * connection is its consent; its death is for the layers above to notice). Checks that
+ * reach our other local sockets (another address family, say) go unanswered after the
+ * takeover: the peer loses those backup pairs, not the selected one.
  *
  * Left to others: DTLS and SRTP (dtls.c, srtp.c), demultiplexing what arrives (wire/demux),
  * STUN/TURN servers (browsers get TURN; the server needs only host candidates). */
@@ -20,6 +40,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <nice/agent.h>
 #include <nice/interfaces.h>
@@ -28,9 +49,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "net/stun_responder.h"
+#include "net/udp_poller.h"
+#include "wire/stun.h"
 
 #define COMPONENT 1 /* rtcp-mux: RTP component only */
 
@@ -48,13 +74,26 @@ struct cr_ice {
     bool constructing; /* inside cr_ice_new: report nothing */
     bool gathering_done;
     GSource *done_source; /* owned: reports the end of gathering seen during cr_ice_new */
-    /* send fast path, valid while fast_sock != NULL */
-    GSocket *fast_sock; /* owned reference to libnice's selected UDP socket */
-    int fast_fd;
+    /* send fast path, valid while fast_fd >= 0 */
+    int fast_fd; /* owned: our duplicate of libnice's selected UDP socket, or -1 */
     struct sockaddr_storage fast_addr;
     socklen_t fast_addr_len;
-    char pair_desc[128]; /* "udp 127.0.0.1:40002 -> 127.0.0.1:53211" or "" */
+    char pair_local[INET6_ADDRSTRLEN + 8]; /* "127.0.0.1:40002" */
+    char pair_desc[128];                   /* "udp 127.0.0.1:40002 -> 127.0.0.1:53211" or "" */
+    uint32_t local_priority;               /* of the selected pair's local candidate */
+    /* receive takeover, active while rx != NULL */
+    struct cr_udp_poller *poller;   /* owned reference: the context's epoll set */
+    struct cr_udp_reader *rx;       /* owned: reads fast_fd */
+    struct cr_stun_responder *stun; /* owned while rx: answers checks, keeps consent */
+    GSource *takeover_source;       /* owned: a takeover waiting for the loop */
+    bool nice_ready;                /* libnice reports the component READY */
+    bool consent_lost;              /* RFC 7675 §5.1: no more sending until an ICE restart */
+    int consent_interval_ms, consent_timeout_ms; /* 0: the RFC's */
+    struct cr_ice_rx_stats rx_stats;
 };
+
+static void release(struct cr_ice *ice);
+static void schedule_takeover(struct cr_ice *ice);
 
 /* ---- candidates out ---- */
 
@@ -130,14 +169,16 @@ void cr_ice_write_candidates(struct cr_ice *ice, struct strbuf *out)
 
 static void fast_path_clear(struct cr_ice *ice)
 {
-    if (ice->fast_sock)
-        g_object_unref(ice->fast_sock);
-    ice->fast_sock = NULL;
+    if (ice->fast_fd >= 0)
+        close(ice->fast_fd);
     ice->fast_fd = -1;
 }
 
 /* Caches the selected UDP socket and the remote address; leaves the fast path off when
- * libnice has no plain socket for the pair (TCP, TURN). */
+ * libnice has no plain socket for the pair (TCP, TURN). We keep a duplicate of the
+ * descriptor: the socket stays open for us whatever libnice does with its own, so a
+ * descriptor number libnice closed and the kernel reused can never be written to, and no
+ * per-packet check (g_socket_is_closed) is needed. */
 static void fast_path_set(struct cr_ice *ice, const NiceCandidate *remote)
 {
     GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->stream_id, COMPONENT);
@@ -150,12 +191,14 @@ static void fast_path_set(struct cr_ice *ice, const NiceCandidate *remote)
                          : family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                               : 0;
     int fd = g_socket_get_fd(sock);
-    if (fd < 0 || ice->fast_addr_len == 0 || (int)g_socket_get_family(sock) != family) {
-        g_object_unref(sock);
+    bool usable = fd >= 0 && ice->fast_addr_len != 0 && (int)g_socket_get_family(sock) == family;
+    g_object_unref(sock);
+    if (!usable)
         return;
-    }
-    ice->fast_sock = sock;
-    ice->fast_fd = fd;
+    ice->fast_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (ice->fast_fd < 0)
+        CR_LOG_RATE(CR_LOG_WARN, "ice", "cannot duplicate the selected socket: %s",
+                    strerror(errno));
 }
 
 static void describe(const NiceCandidate *c, char *out, size_t cap)
@@ -164,6 +207,20 @@ static void describe(const NiceCandidate *c, char *out, size_t cap)
     nice_address_to_string(&c->addr, ip);
     snprintf(out, cap, c->addr.s.addr.sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
              nice_address_get_port(&c->addr));
+}
+
+static void describe_sockaddr(const struct sockaddr *sa, char *out, size_t cap)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+        snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+        snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
+    }
 }
 
 /* ---- libnice signals (emitted with libnice's lock released) ---- */
@@ -186,6 +243,10 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
     (void)agent;
     if (stream_id != ice->stream_id || component_id != COMPONENT)
         return;
+    /* Anything but READY means libnice is checking again: it must see what arrives. */
+    ice->nice_ready = state == NICE_COMPONENT_STATE_READY;
+    if (!ice->nice_ready)
+        release(ice);
     switch (state) {
     case NICE_COMPONENT_STATE_CONNECTING:
         /* After a pair is selected libnice goes back to CONNECTING while it checks pairs
@@ -194,8 +255,11 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
         if (ice->state != CR_ICE_CONNECTED)
             set_state(ice, CR_ICE_CHECKING);
         break;
-    case NICE_COMPONENT_STATE_CONNECTED:
     case NICE_COMPONENT_STATE_READY:
+        schedule_takeover(ice);
+        set_state(ice, CR_ICE_CONNECTED);
+        break;
+    case NICE_COMPONENT_STATE_CONNECTED:
         set_state(ice, CR_ICE_CONNECTED);
         break;
     case NICE_COMPONENT_STATE_FAILED:
@@ -215,16 +279,21 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_
     (void)agent;
     if (stream_id != ice->stream_id || component_id != COMPONENT)
         return;
+    release(ice); /* the socket may change */
     fast_path_clear(ice);
     if (local->transport == NICE_CANDIDATE_TRANSPORT_UDP &&
         local->type != NICE_CANDIDATE_TYPE_RELAYED)
         fast_path_set(ice, remote);
+    ice->local_priority = local->priority;
     describe(local, l, sizeof(l));
     describe(remote, r, sizeof(r));
+    snprintf(ice->pair_local, sizeof(ice->pair_local), "%s", l);
     snprintf(ice->pair_desc, sizeof(ice->pair_desc), "%s %s -> %s",
              local->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp", l, r);
     CR_INFO("ice", "selected pair %s (%s)", ice->pair_desc,
-            ice->fast_sock ? "direct sendto" : "sent through libnice");
+            ice->fast_fd >= 0 ? "direct sendto" : "sent through libnice");
+    if (ice->nice_ready)
+        schedule_takeover(ice);
 }
 
 static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer data)
@@ -273,6 +342,208 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint
         ice->cb.on_recv(ice->user, (uint8_t *)buf, len);
 }
 
+/* ---- receive takeover (see the top of this file) ---- */
+
+static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+    if (a->sa_family != b->ss_family)
+        return false;
+    if (a->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)a,
+                                 *y = (const struct sockaddr_in *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a,
+                                  *y = (const struct sockaddr_in6 *)b;
+        return x->sin6_port == y->sin6_port &&
+               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+    }
+    return false;
+}
+
+static void send_to(struct cr_ice *ice, const uint8_t *buf, size_t len, const struct sockaddr *to,
+                    socklen_t to_len)
+{
+    ssize_t n;
+    do
+        n = sendto(ice->fast_fd, buf, len, 0, to, to_len);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)len)
+        CR_LOG_RATE(CR_LOG_WARN, "ice", "STUN sendto on %s failed: %s", ice->pair_desc,
+                    n < 0 ? strerror(errno) : "short write");
+}
+
+/* RFC 8445 §7.3.1.5, §8.1.1: the controlling peer nominated the pair from `from` to our
+ * socket (it renominated, or its address changed): send there from now on. */
+static void renominate(struct cr_ice *ice, const struct sockaddr *from)
+{
+    char r[INET6_ADDRSTRLEN + 8];
+    size_t len =
+        from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    memset(&ice->fast_addr, 0, sizeof(ice->fast_addr));
+    memcpy(&ice->fast_addr, from, len);
+    ice->fast_addr_len = (socklen_t)len;
+    describe_sockaddr(from, r, sizeof(r));
+    snprintf(ice->pair_desc, sizeof(ice->pair_desc), "udp %s -> %s", ice->pair_local, r);
+    ice->rx_stats.renominations++;
+    CR_INFO("ice", "peer nominated a new remote address: %s", ice->pair_desc);
+}
+
+static void stun_input(struct cr_ice *ice, const uint8_t *buf, size_t len,
+                       const struct sockaddr *from)
+{
+    uint8_t reply[CR_STUN_MAX_MESSAGE];
+    size_t reply_len;
+    bool nominate;
+    switch (cr_stun_responder_input(ice->stun, buf, len, from,
+                                    (const struct sockaddr *)&ice->fast_addr, cr_now_ms(), reply,
+                                    &reply_len, &nominate)) {
+    case CR_STUN_REPLY:
+        ice->rx_stats.stun_answered++;
+        send_to(ice, reply, reply_len, from,
+                from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : sizeof(struct sockaddr_in));
+        if (nominate && !same_addr(from, &ice->fast_addr))
+            renominate(ice, from);
+        break;
+    case CR_STUN_CONSENT:
+        ice->rx_stats.consent_ok++;
+        break;
+    case CR_STUN_BAD:
+        ice->rx_stats.stun_bad++;
+        CR_LOG_RATE(CR_LOG_WARN, "ice", "dropped bad or unauthenticated STUN on %s",
+                    ice->pair_desc);
+        break;
+    case CR_STUN_IGNORED:
+        break;
+    }
+}
+
+static void rx_datagram(void *user, uint8_t *buf, size_t len, const struct sockaddr *from)
+{
+    struct cr_ice *ice = user;
+    if (len > 0 && buf[0] < 4) { /* RFC 7983 §7: 0-3 is STUN */
+        if (stun_is_message(buf, len))
+            stun_input(ice, buf, len, from);
+        else
+            ice->rx_stats.stun_bad++;
+        return;
+    }
+    if (!same_addr(from, &ice->fast_addr)) {
+        ice->rx_stats.stray++;
+        CR_LOG_RATE(CR_LOG_INFO, "ice", "dropped a datagram from outside the pair %s",
+                    ice->pair_desc);
+        return;
+    }
+    ice->rx_stats.datagrams++;
+    if (ice->cb.on_recv)
+        ice->cb.on_recv(ice->user, buf, len); /* may free ice */
+}
+
+/* RFC 7675 §5.1: a consent request when one is due; failure after 30 s without answer. */
+static void rx_tick(void *user, int64_t now_ms)
+{
+    struct cr_ice *ice = user;
+    uint8_t req[CR_STUN_MAX_MESSAGE];
+    if (cr_stun_responder_consent_expired(ice->stun, now_ms)) {
+        CR_WARN("ice", "consent expired on %s: no answer to our checks", ice->pair_desc);
+        ice->consent_lost = true;
+        release(ice);
+        fast_path_clear(ice);
+        set_state(ice, CR_ICE_FAILED); /* may free ice */
+        return;
+    }
+    size_t n = cr_stun_responder_consent_request(ice->stun, now_ms, req);
+    if (n) {
+        ice->rx_stats.consent_sent++;
+        send_to(ice, req, n, (const struct sockaddr *)&ice->fast_addr, ice->fast_addr_len);
+    }
+}
+
+static const struct cr_udp_reader_callbacks rx_callbacks = {.on_datagram = rx_datagram,
+                                                            .on_tick = rx_tick};
+
+static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+                    gpointer data);
+
+static void takeover(struct cr_ice *ice)
+{
+    if (ice->rx || !ice->nice_ready || ice->fast_fd < 0 || !ice->poller || !ice->remote_ufrag ||
+        ice->consent_lost)
+        return;
+    ice->rx = cr_udp_poller_add(ice->poller, ice->fast_fd, &rx_callbacks, ice);
+    if (!ice->rx)
+        return; /* libnice keeps receiving */
+    gboolean controlling = FALSE;
+    g_object_get(ice->agent, "controlling-mode", &controlling, NULL);
+    struct cr_stun_responder_config sc = {.local_ufrag = ice->ufrag,
+                                          .local_pwd = ice->pwd,
+                                          .remote_ufrag = ice->remote_ufrag,
+                                          .remote_pwd = ice->remote_pwd,
+                                          .controlling = controlling,
+                                          .priority = ice->local_priority};
+    ice->stun = cr_stun_responder_new(&sc, cr_now_ms());
+    cr_stun_responder_set_timing(ice->stun, ice->consent_interval_ms, ice->consent_timeout_ms);
+    /* libnice's socket sources leave the worker's context; no callback of theirs runs. */
+    nice_agent_attach_recv(ice->agent, ice->stream_id, COMPONENT, cr_udp_park_context(), NULL,
+                           NULL);
+    ice->rx_stats.takeovers++;
+    CR_INFO("ice", "reading %s directly", ice->pair_desc);
+}
+
+static gboolean takeover_cb(gpointer data)
+{
+    struct cr_ice *ice = data;
+    g_source_unref(ice->takeover_source);
+    ice->takeover_source = NULL;
+    takeover(ice);
+    return G_SOURCE_REMOVE;
+}
+
+/* From the loop, never inside libnice's dispatch or signal emission. */
+static void schedule_takeover(struct cr_ice *ice)
+{
+    if (ice->rx || ice->takeover_source || !ice->poller)
+        return;
+    ice->takeover_source = g_idle_source_new();
+    g_source_set_callback(ice->takeover_source, takeover_cb, ice, NULL);
+    g_source_attach(ice->takeover_source, ice->ctx);
+}
+
+/* Gives the sockets back to libnice (on the worker's context, with our callback). */
+static void release(struct cr_ice *ice)
+{
+    if (ice->takeover_source) {
+        g_source_destroy(ice->takeover_source);
+        g_source_unref(ice->takeover_source);
+        ice->takeover_source = NULL;
+    }
+    if (!ice->rx)
+        return;
+    cr_udp_poller_remove(ice->rx);
+    ice->rx = NULL;
+    cr_stun_responder_free(ice->stun);
+    ice->stun = NULL;
+    nice_agent_attach_recv(ice->agent, ice->stream_id, COMPONENT, ice->ctx, on_recv, ice);
+    CR_INFO("ice", "libnice reads %s again", ice->pair_desc);
+}
+
+bool cr_ice_rx_takeover_active(const struct cr_ice *ice) { return ice->rx != NULL; }
+
+void cr_ice_get_rx_stats(const struct cr_ice *ice, struct cr_ice_rx_stats *out)
+{
+    *out = ice->rx_stats;
+}
+
+void cr_ice_set_consent_timing(struct cr_ice *ice, int interval_ms, int timeout_ms)
+{
+    ice->consent_interval_ms = interval_ms;
+    ice->consent_timeout_ms = timeout_ms;
+    if (ice->stun)
+        cr_stun_responder_set_timing(ice->stun, interval_ms, timeout_ms);
+}
+
 /* ---- creation ---- */
 
 /* Adds one local address; returns 1 if added, 0 if skipped or refused. */
@@ -309,11 +580,11 @@ static int add_local_addresses(NiceAgent *agent, const char *bind_ip)
 static NiceAgent *make_agent(GMainContext *ctx, const struct cr_ice_config *config)
 {
     /* Regular nomination only matters if a role conflict makes us controlling (RFC 8445
-     * §8.1.1 dropped aggressive nomination). */
+     * §8.1.1 dropped aggressive nomination). No consent freshness in libnice: we keep
+     * consent ourselves once we read the socket (see the top of this file). */
     NiceAgent *agent =
         nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
-                            NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS |
-                                NICE_AGENT_OPTION_REGULAR_NOMINATION);
+                            NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_REGULAR_NOMINATION);
     if (!agent) {
         CR_ERROR("ice", "nice_agent_new_full failed");
         return NULL;
@@ -390,6 +661,7 @@ struct cr_ice *cr_ice_new(GMainContext *ctx, const struct cr_ice_config *config,
     ice->fast_fd = -1;
     ice->state = CR_ICE_NEW;
     ice->constructing = true;
+    ice->poller = cr_udp_poller_ref(ctx); /* NULL: libnice receives throughout */
     if (config->public_ip && set_public_ip(ice, config->public_ip) < 0)
         goto fail;
     ice->agent = make_agent(ctx, config);
@@ -415,16 +687,27 @@ void cr_ice_free(struct cr_ice *ice)
         g_source_destroy(ice->done_source);
         g_source_unref(ice->done_source);
     }
+    if (ice->takeover_source) {
+        g_source_destroy(ice->takeover_source);
+        g_source_unref(ice->takeover_source);
+    }
+    /* Out of the epoll set while our reference still keeps the socket open. */
+    bool parked = ice->rx != NULL;
+    cr_udp_poller_remove(ice->rx);
+    cr_stun_responder_free(ice->stun);
     if (ice->agent) {
         /* No callback after this: detach the receive callback and our signal handlers
          * before dropping our reference. libnice holds its own reference while it is
-         * dispatching, so this is safe from inside any of our callbacks. */
+         * dispatching, so this is safe from inside any of our callbacks. Parked sockets
+         * stay parked (no source of theirs is ever dispatched). */
         if (ice->stream_id)
-            nice_agent_attach_recv(ice->agent, ice->stream_id, COMPONENT, ice->ctx, NULL, NULL);
+            nice_agent_attach_recv(ice->agent, ice->stream_id, COMPONENT,
+                                   parked ? cr_udp_park_context() : ice->ctx, NULL, NULL);
         g_signal_handlers_disconnect_by_data(ice->agent, ice);
         g_object_unref(ice->agent);
     }
     fast_path_clear(ice);
+    cr_udp_poller_unref(ice->poller);
     g_free(ice->ufrag);
     g_free(ice->pwd);
     free(ice->remote_ufrag);
@@ -466,8 +749,10 @@ int cr_ice_set_remote_credentials(struct cr_ice *ice, const char *ufrag, const c
     if (ice->remote_ufrag) {
         if (strcmp(ice->remote_ufrag, ufrag) == 0 && strcmp(ice->remote_pwd, pwd) == 0)
             return 0; /* the same SDP again: nothing changes */
+        release(ice); /* libnice answers the new checks */
         if (restart(ice) < 0)
             return -1;
+        ice->consent_lost = false;
     }
     if (!nice_agent_set_remote_credentials(ice->agent, ice->stream_id, ufrag, pwd)) {
         CR_WARN("ice", "libnice refused remote credentials");
@@ -541,20 +826,19 @@ void cr_ice_remote_gathering_done(struct cr_ice *ice)
 
 int cr_ice_send(struct cr_ice *ice, const uint8_t *buf, size_t len)
 {
-    if (ice->fast_sock) {
-        if (!g_socket_is_closed(ice->fast_sock)) {
-            ssize_t n;
-            do
-                n = sendto(ice->fast_fd, buf, len, 0, (const struct sockaddr *)&ice->fast_addr,
-                           ice->fast_addr_len);
-            while (n < 0 && errno == EINTR);
-            if (n == (ssize_t)len)
-                return 0;
-            CR_LOG_RATE(CR_LOG_WARN, "ice", "sendto on %s failed: %s", ice->pair_desc,
-                        n < 0 ? strerror(errno) : "short write");
-            return -1;
-        }
-        fast_path_clear(ice); /* libnice closed it (stream gone); never reuse the fd */
+    if (ice->consent_lost)
+        return -1; /* RFC 7675 §5.1: cease transmission */
+    if (ice->fast_fd >= 0) {
+        ssize_t n;
+        do
+            n = sendto(ice->fast_fd, buf, len, 0, (const struct sockaddr *)&ice->fast_addr,
+                       ice->fast_addr_len);
+        while (n < 0 && errno == EINTR);
+        if (n == (ssize_t)len)
+            return 0;
+        CR_LOG_RATE(CR_LOG_WARN, "ice", "sendto on %s failed: %s", ice->pair_desc,
+                    n < 0 ? strerror(errno) : "short write");
+        return -1;
     }
     if (len > G_MAXUINT)
         return -1;
@@ -570,4 +854,4 @@ void cr_ice_describe_pair(const struct cr_ice *ice, char *buf, size_t len)
         snprintf(buf, len, "%s", ice->pair_desc[0] ? ice->pair_desc : "none");
 }
 
-bool cr_ice_fast_path_active(const struct cr_ice *ice) { return ice->fast_sock != NULL; }
+bool cr_ice_fast_path_active(const struct cr_ice *ice) { return ice->fast_fd >= 0; }

@@ -4,7 +4,10 @@
  *
  * The agent runs on the GMainContext it is given (the worker's), so every callback comes
  * on the worker thread. Sending takes a fast path once a pair is selected: a UDP pair is
- * sent on with one sendto() on the selected socket, bypassing libnice's locks. */
+ * sent on with one sendto() on the selected socket, bypassing libnice's locks. Once ICE
+ * has completed on a UDP pair, receiving takes one too: the selected socket moves from
+ * libnice's per-socket GSources to one epoll set per context (net/udp_poller.h), and
+ * this module answers the peer's checks and keeps consent (RFC 7675) itself. */
 #ifndef CR_NET_ICE_H
 #define CR_NET_ICE_H
 
@@ -63,5 +66,25 @@ void cr_ice_describe_pair(const struct cr_ice *ice, char *buf, size_t len);
  * selected); false before that, on TCP and relayed pairs, and after failure. For tests
  * and stats. */
 bool cr_ice_fast_path_active(const struct cr_ice *ice);
+
+/* True while we read the selected UDP socket ourselves (ICE completed on a UDP pair)
+ * instead of libnice. For tests and stats. */
+bool cr_ice_rx_takeover_active(const struct cr_ice *ice);
+
+struct cr_ice_rx_stats {
+    uint64_t takeovers;     /* times reading moved from libnice to us */
+    uint64_t datagrams;     /* delivered to on_recv by us */
+    uint64_t stun_answered; /* the peer's Binding requests we answered (RFC 8445 §7.3) */
+    uint64_t stun_bad;      /* dropped: malformed or unauthenticated STUN */
+    uint64_t stray;         /* dropped: not STUN, from another address than the selected one */
+    uint64_t consent_sent;  /* our consent requests (RFC 7675 §5.1) */
+    uint64_t consent_ok;    /* their authenticated responses */
+    uint64_t renominations; /* USE-CANDIDATE from a new address moved our sends there */
+};
+void cr_ice_get_rx_stats(const struct cr_ice *ice, struct cr_ice_rx_stats *out);
+
+/* Consent freshness timers (RFC 7675 §5.1: a check every 5 s, consent lost after 30 s
+ * without an answer). Tests shorten them; 0 keeps the default. */
+void cr_ice_set_consent_timing(struct cr_ice *ice, int interval_ms, int timeout_ms);
 
 #endif

@@ -10,7 +10,12 @@ build=${BUILD:-build}
 counts=${*:-10 100 300}
 port=$((20000 + RANDOM % 10000))
 data=$(mktemp -d)
-cleanup() { kill "$pub" "$srv" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"; }
+cleanup() {
+  pkill -P "$pub" 2>/dev/null || true # node and the Chromium it started
+  kill "$pub" "$srv" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$data"
+}
 trap cleanup EXIT
 "$build"/signaling/classrelay serve --listen 127.0.0.1:$port --data "$data" --log-level warn \
   --bind-ip 127.0.0.1 >"$data/server.log" 2>&1 &

@@ -2,16 +2,31 @@
  * connectivity checks and a packet each way over UDP (through the sendto fast path) and
  * over ICE-TCP (RFC 6544), candidate lines (RFC 8839 §5.1) with and without a 1:1 NAT
  * public address, remote candidate parsing, and freeing an agent from its own callback.
+ *
+ * The receive takeover: after ICE completes both sides read their sockets through the
+ * context's epoll set (net/udp_poller.c), answer each other's checks and keep consent
+ * (RFC 7675 §5.1) — with shortened timers for a quick run, then for 35 s with the real
+ * ones; consent expires when the peer goes away; authentic and forged STUN from a third
+ * socket (RFC 8445 §7.3: answered from any address, USE-CANDIDATE moves our sends there),
+ * and agents freed from inside another agent's callback. net/stun_responder.c is tested
+ * with time as a parameter, against RFC 5769 §2.1 for the OpenSSL HMAC.
  * The loop is iterated against a deadline; nothing sleeps. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/strbuf.h"
 #include "net/ice.h"
+#include "net/stun_responder.h"
 #include "test.h"
+#include "wire/stun.h"
 
 struct side {
     struct cr_ice *ice;
@@ -23,6 +38,7 @@ struct side {
     uint8_t last[1500];
     size_t last_len;
     bool free_on_recv;
+    struct side *free_other; /* freed from this side's receive callback */
 };
 
 static void on_state(void *user, enum cr_ice_state state)
@@ -52,6 +68,10 @@ static void on_recv(void *user, uint8_t *buf, size_t len)
     s->last_len = len < sizeof(s->last) ? len : sizeof(s->last);
     memcpy(s->last, buf, s->last_len);
     buf[0] ^= 0xff; /* the buffer is ours to modify during the call */
+    if (s->free_other && s->free_other->ice) {
+        cr_ice_free(s->free_other->ice);
+        s->free_other->ice = NULL;
+    }
     if (s->free_on_recv) {
         cr_ice_free(s->ice);
         s->ice = NULL;
@@ -310,13 +330,428 @@ static void test_free_in_callback(GMainContext *ctx)
     cr_ice_free(a.ice);
 }
 
+/* ---- receive takeover ---- */
+
+static bool taken_over(const struct side *s) { return s->ice && cr_ice_rx_takeover_active(s->ice); }
+
+static void wait_takeover(GMainContext *ctx, struct side *a, struct side *b)
+{
+    bool ta = false, tb = false;
+    int64_t end = cr_now_ms() + 3000;
+    while (!(ta && tb) && cr_now_ms() < end) {
+        iterate_until(ctx, &ta, &tb, 50);
+        ta = taken_over(a);
+        tb = taken_over(b);
+    }
+    CHECK(ta && tb);
+}
+
+static void connect_udp(GMainContext *ctx, struct side *a, struct side *b)
+{
+    make_pair(ctx, a, b, false);
+    introduce(a, b, NULL);
+    introduce(b, a, NULL);
+    wait_connected(ctx, a, b);
+    wait_takeover(ctx, a, b);
+}
+
+static void run_for(GMainContext *ctx, int ms)
+{
+    bool no = false;
+    iterate_until(ctx, &no, &no, ms);
+}
+
+/* Both sides read their own sockets, answer each other's consent checks and fail when
+ * the peer stops answering. */
+static void test_takeover(GMainContext *ctx)
+{
+    struct side a, b;
+    struct cr_ice_rx_stats sa, sb;
+    connect_udp(ctx, &a, &b);
+    CHECK(cr_ice_fast_path_active(a.ice) && cr_ice_fast_path_active(b.ice));
+    exchange(ctx, &a, &b);
+    exchange(ctx, &b, &a);
+    cr_ice_get_rx_stats(a.ice, &sa);
+    cr_ice_get_rx_stats(b.ice, &sb);
+    CHECK_EQ(sa.takeovers, 1);
+    CHECK_EQ(sb.takeovers, 1);
+    CHECK(sa.datagrams >= 2 && sb.datagrams >= 2); /* exchange went through our reader */
+
+    cr_ice_set_consent_timing(a.ice, 100, 1000);
+    cr_ice_set_consent_timing(b.ice, 100, 1000);
+    run_for(ctx, 2500); /* 2.5 timeouts: consent must have been refreshed */
+    cr_ice_get_rx_stats(a.ice, &sa);
+    cr_ice_get_rx_stats(b.ice, &sb);
+    CHECK(connected(&a) && connected(&b));
+    CHECK(taken_over(&a) && taken_over(&b));
+    CHECK(sa.consent_sent >= 10 && sb.consent_sent >= 10);
+    CHECK(sa.consent_ok >= 8 && sb.consent_ok >= 8);
+    CHECK(sa.stun_answered >= 8 && sb.stun_answered >= 8);
+    CHECK_EQ(sa.stun_bad + sb.stun_bad + sa.stray + sb.stray, 0);
+    exchange(ctx, &a, &b);
+
+    /* the peer goes away: no more answers, consent expires (1 s here), a fails once and
+     * sends no more (RFC 7675 §5.1) */
+    cr_ice_free(b.ice);
+    b.ice = NULL;
+    bool failed = false, yes = true;
+    int64_t end = cr_now_ms() + 3000;
+    while (!failed && cr_now_ms() < end) {
+        iterate_until(ctx, &failed, &yes, 50);
+        failed = a.state == CR_ICE_FAILED;
+    }
+    CHECK(failed);
+    CHECK_EQ(a.state_reports[CR_ICE_FAILED], 1);
+    CHECK(!taken_over(&a));
+    CHECK(!cr_ice_fast_path_active(a.ice));
+    CHECK(cr_ice_send(a.ice, (const uint8_t *)"\x80x", 2) < 0);
+    cr_ice_free(a.ice);
+}
+
+/* The real timers (RFC 7675 §5.1: a check every 4-6 s, 30 s to expire) over 35 s. */
+static void test_long_session(GMainContext *ctx)
+{
+    struct side a, b;
+    struct cr_ice_rx_stats sa, sb;
+    connect_udp(ctx, &a, &b);
+    int64_t end = cr_now_ms() + 35000;
+    while (cr_now_ms() < end && connected(&a) && connected(&b)) {
+        exchange(ctx, &a, &b);
+        run_for(ctx, 1000);
+    }
+    cr_ice_get_rx_stats(a.ice, &sa);
+    cr_ice_get_rx_stats(b.ice, &sb);
+    CHECK(connected(&a) && connected(&b));
+    CHECK(taken_over(&a) && taken_over(&b));
+    CHECK_EQ(a.state_reports[CR_ICE_FAILED] + b.state_reports[CR_ICE_FAILED], 0);
+    CHECK(sa.consent_ok >= 5 && sb.consent_ok >= 5);
+    CHECK(sa.datagrams >= 30 && sb.datagrams >= 30);
+    fprintf(stderr, "35 s session: consent %llu/%llu and %llu/%llu answered, %llu+%llu checks\n",
+            (unsigned long long)sa.consent_ok, (unsigned long long)sa.consent_sent,
+            (unsigned long long)sb.consent_ok, (unsigned long long)sb.consent_sent,
+            (unsigned long long)sa.stun_answered, (unsigned long long)sb.stun_answered);
+    cr_ice_free(a.ice);
+    cr_ice_free(b.ice);
+}
+
+/* The local address of s's selected pair ("udp 127.0.0.1:P -> ..."). */
+static struct sockaddr_in pair_local(const struct side *s)
+{
+    char desc[128];
+    unsigned port = 0;
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    cr_ice_describe_pair(s->ice, desc, sizeof(desc));
+    CHECK_EQ(sscanf(desc, "udp 127.0.0.1:%u ", &port), 1);
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return sin;
+}
+
+static size_t binding_request(uint8_t *buf, size_t cap, const char *user, const char *pwd,
+                              bool use_candidate, enum stun_class cls)
+{
+    static uint8_t txid[12] = {'t', 'e', 's', 't'};
+    txid[11]++;
+    struct stun_writer w;
+    stun_writer_init(&w, buf, cap, STUN_METHOD_BINDING, cls, txid);
+    stun_put_attr(&w, STUN_ATTR_USERNAME, user, strlen(user));
+    stun_put_u32(&w, STUN_ATTR_PRIORITY, 0x6e0001ff);
+    stun_put_u64(&w, STUN_ATTR_ICE_CONTROLLING, 42);
+    if (use_candidate)
+        stun_put_attr(&w, STUN_ATTR_USE_CANDIDATE, NULL, 0);
+    stun_put_integrity(&w, (const uint8_t *)pwd, strlen(pwd), cr_stun_hmac_sha1);
+    stun_put_fingerprint(&w);
+    int n = stun_finish(&w);
+    CHECK(n > 0);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Iterates ctx until fd has a datagram (returned) or ms pass (0). */
+static size_t recv_raw(GMainContext *ctx, int fd, uint8_t *buf, size_t cap, int ms)
+{
+    int64_t end = cr_now_ms() + ms;
+    do {
+        ssize_t n = recv(fd, buf, cap, MSG_DONTWAIT);
+        if (n > 0)
+            return (size_t)n;
+        g_main_context_iteration(ctx, FALSE);
+    } while (cr_now_ms() < end);
+    return 0;
+}
+
+/* STUN from a socket that is not the peer's (RFC 8445 §7.3: answered from anywhere when
+ * authentic), forged STUN, and a nomination that moves our sends. */
+static void test_stun_from_elsewhere(GMainContext *ctx)
+{
+    struct side a, b;
+    struct cr_ice_rx_stats st;
+    uint8_t buf[1500], req[600];
+    connect_udp(ctx, &a, &b);
+    struct sockaddr_in to = pair_local(&b), me = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t me_len = sizeof(me);
+    CHECK(bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0);
+    CHECK(getsockname(fd, (struct sockaddr *)&me, &me_len) == 0);
+    char user[256], wrong_user[256];
+    const char *pwd = cr_ice_local_pwd(b.ice);
+    snprintf(user, sizeof(user), "%s:%s", cr_ice_local_ufrag(b.ice), cr_ice_local_ufrag(a.ice));
+    snprintf(wrong_user, sizeof(wrong_user), "%s:nobody", cr_ice_local_ufrag(b.ice));
+#define SEND_RAW(p, n) sendto(fd, p, n, 0, (struct sockaddr *)&to, sizeof(to))
+
+    /* an authentic check from elsewhere is answered, with our source in XOR-MAPPED-ADDRESS */
+    size_t n = binding_request(req, sizeof(req), user, pwd, false, STUN_REQUEST);
+    CHECK_EQ(SEND_RAW(req, n), (ssize_t)n);
+    size_t got = recv_raw(ctx, fd, buf, sizeof(buf), 2000);
+    struct stun_view v;
+    CHECK(got > 0 && stun_parse(buf, got, &v) == 0);
+    CHECK_EQ(v.cls, STUN_SUCCESS);
+    CHECK(memcmp(v.txid, req + 8, 12) == 0);
+    CHECK_EQ(stun_check_integrity(&v, (const uint8_t *)pwd, strlen(pwd), cr_stun_hmac_sha1), 0);
+    CHECK_EQ(stun_check_fingerprint(&v), 0);
+    CHECK_EQ(v.xor_mapped.family, 4);
+    CHECK_EQ(v.xor_mapped.port, ntohs(me.sin_port));
+    CHECK(memcmp(v.xor_mapped.ip, &me.sin_addr, 4) == 0);
+
+    /* forged, malformed and unanswerable ones are dropped and counted, never answered */
+    n = binding_request(req, sizeof(req), wrong_user, pwd, true, STUN_REQUEST);
+    SEND_RAW(req, n);
+    n = binding_request(req, sizeof(req), user, "not-the-password-at-all", true, STUN_REQUEST);
+    SEND_RAW(req, n);
+    n = binding_request(req, sizeof(req), user, pwd, true, STUN_REQUEST);
+    req[n - 1] ^= 1; /* FINGERPRINT */
+    SEND_RAW(req, n);
+    SEND_RAW("\x00\x01\x00\x00garbage-garbage!", 20);
+    n = binding_request(req, sizeof(req), user, pwd, false, STUN_INDICATION); /* no answer */
+    SEND_RAW(req, n);
+    SEND_RAW("\x80not from the peer", 19); /* media from a stranger */
+    CHECK_EQ(recv_raw(ctx, fd, buf, sizeof(buf), 300), 0);
+    cr_ice_get_rx_stats(b.ice, &st);
+    CHECK_EQ(st.stun_bad, 4);
+    CHECK_EQ(st.stray, 1);
+    CHECK_EQ(st.renominations, 0);
+    CHECK(connected(&b) && taken_over(&b));
+
+    /* USE-CANDIDATE from there: the peer nominated that address, our sends follow */
+    n = binding_request(req, sizeof(req), user, pwd, true, STUN_REQUEST);
+    SEND_RAW(req, n);
+    CHECK(recv_raw(ctx, fd, buf, sizeof(buf), 2000) > 0);
+    cr_ice_get_rx_stats(b.ice, &st);
+    CHECK_EQ(st.renominations, 1);
+    char desc[128], want[64];
+    cr_ice_describe_pair(b.ice, desc, sizeof(desc));
+    snprintf(want, sizeof(want), "-> 127.0.0.1:%u", ntohs(me.sin_port));
+    CHECK(strstr(desc, want) != NULL);
+    CHECK_EQ(cr_ice_send(b.ice, (const uint8_t *)"\x80moved", 6), 0);
+    got = recv_raw(ctx, fd, buf, sizeof(buf), 2000);
+    CHECK(got == 6 && memcmp(buf, "\x80moved", 6) == 0);
+    int before = b.received;
+    SEND_RAW("\x80now from the peer", 19);
+    bool yes = true, arrived = false;
+    int64_t end = cr_now_ms() + 2000;
+    while (!arrived && cr_now_ms() < end) {
+        iterate_until(ctx, &arrived, &yes, 50);
+        arrived = b.received > before;
+    }
+    CHECK(arrived);
+#undef SEND_RAW
+    close(fd);
+    cr_ice_free(a.ice);
+    cr_ice_free(b.ice);
+}
+
+/* One receive callback frees another agent whose datagrams may be in the same batch of
+ * ready sockets: it gets nothing after that. */
+static void test_free_other_in_callback(GMainContext *ctx)
+{
+    struct side a, b, c, d;
+    connect_udp(ctx, &a, &b);
+    connect_udp(ctx, &c, &d);
+    b.free_other = &d;
+    d.free_other = &b;
+    for (int i = 0; i < 5; i++) {
+        cr_ice_send(a.ice, (const uint8_t *)"\x80to-b", 5);
+        cr_ice_send(c.ice, (const uint8_t *)"\x80to-d", 5);
+    }
+    bool gone = false, yes = true;
+    int64_t end = cr_now_ms() + 3000;
+    while (!gone && cr_now_ms() < end) {
+        iterate_until(ctx, &gone, &yes, 50);
+        gone = !b.ice || !d.ice;
+    }
+    CHECK(gone);
+    CHECK((b.ice == NULL) != (d.ice == NULL)); /* the first to receive freed the other */
+    struct side *freed = b.ice ? &d : &b;
+    int received = freed->received;
+    run_for(ctx, 200);
+    CHECK_EQ(freed->received, received);
+    CHECK(received <= 1);
+
+    /* and the survivor frees itself from its own callback, mid-batch */
+    struct side *survivor = b.ice ? &b : &d;
+    struct cr_ice *sender = b.ice ? a.ice : c.ice;
+    CHECK(taken_over(survivor));
+    survivor->free_other = NULL;
+    survivor->free_on_recv = true;
+    received = survivor->received;
+    for (int i = 0; i < 5; i++)
+        cr_ice_send(sender, (const uint8_t *)"\x80self", 5);
+    gone = false;
+    end = cr_now_ms() + 3000;
+    while (!gone && cr_now_ms() < end) {
+        iterate_until(ctx, &gone, &yes, 50);
+        gone = survivor->ice == NULL;
+    }
+    CHECK(gone);
+    run_for(ctx, 200);
+    CHECK_EQ(survivor->received, received + 1);
+    cr_ice_free(a.ice);
+    cr_ice_free(b.ice);
+    cr_ice_free(c.ice);
+    cr_ice_free(d.ice);
+}
+
+/* ---- stun_responder.c, time as a parameter ---- */
+
+static const struct sockaddr_in peer4 = {.sin_family = AF_INET,
+                                         .sin_port = 0x3930, /* 12345 */
+                                         .sin_addr = {.s_addr = 0x0100007f}};
+
+static enum cr_stun_result feed(struct cr_stun_responder *r, const uint8_t *msg, size_t len,
+                                const void *from, int64_t now, uint8_t *reply, size_t *reply_len,
+                                bool *nominate)
+{
+    return cr_stun_responder_input(r, msg, len, from, (const struct sockaddr *)&peer4, now, reply,
+                                   reply_len, nominate);
+}
+
+/* Answers a request of ours as the peer would: success (or error 487), keyed with pwd. */
+static size_t respond(const uint8_t *request, size_t len, const char *pwd, enum stun_class cls,
+                      uint8_t *out)
+{
+    struct stun_view v;
+    CHECK_EQ(stun_parse(request, len, &v), 0);
+    struct stun_writer w;
+    stun_writer_init(&w, out, 200, STUN_METHOD_BINDING, cls, v.txid);
+    struct stun_addr mapped = {.family = 4, .ip = {127, 0, 0, 1}, .port = 4242};
+    if (cls == STUN_ERROR)
+        stun_put_attr(&w, STUN_ATTR_ERROR_CODE, "\x00\x00\x04\x57", 4);
+    else
+        stun_put_xor_addr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+    stun_put_integrity(&w, (const uint8_t *)pwd, strlen(pwd), cr_stun_hmac_sha1);
+    stun_put_fingerprint(&w);
+    return (size_t)stun_finish(&w);
+}
+
+static void test_responder(void)
+{
+    const char *lpwd = "local-password-0123456", *rpwd = "remote-password-012345";
+    struct cr_stun_responder_config cfg = {.local_ufrag = "LOCL",
+                                           .local_pwd = lpwd,
+                                           .remote_ufrag = "REMT",
+                                           .remote_pwd = rpwd,
+                                           .controlling = false,
+                                           .priority = 123456};
+    struct cr_stun_responder *r = cr_stun_responder_new(&cfg, 1000);
+    uint8_t req[CR_STUN_MAX_MESSAGE], reply[CR_STUN_MAX_MESSAGE], resp[200];
+    size_t reply_len;
+    bool nominate;
+    struct stun_view v;
+
+    /* RFC 7675 §5.1: the first consent request after 4-6 s */
+    CHECK_EQ(cr_stun_responder_consent_request(r, 1000 + 3999, req), 0);
+    size_t n = cr_stun_responder_consent_request(r, 1000 + 6000, req);
+    CHECK(n > 0);
+    CHECK_EQ(cr_stun_responder_consent_request(r, 1000 + 6000, req + 0), 0); /* not again */
+    CHECK_EQ(stun_parse(req, n, &v), 0);
+    CHECK_EQ(v.cls, STUN_REQUEST);
+    CHECK(v.username_len == 9 && memcmp(v.username, "REMT:LOCL", 9) == 0);
+    CHECK(v.has_priority && v.priority == 123456);
+    CHECK(v.controlled && !v.controlling && !v.use_candidate);
+    CHECK_EQ(stun_check_integrity(&v, (const uint8_t *)rpwd, strlen(rpwd), cr_stun_hmac_sha1), 0);
+    CHECK_EQ(stun_check_fingerprint(&v), 0);
+
+    /* responses: only an authentic success to our transaction, from the peer, counts */
+    struct sockaddr_in other = peer4;
+    other.sin_port = 1;
+    size_t rn = respond(req, n, rpwd, STUN_SUCCESS, resp);
+    CHECK_EQ(feed(r, resp, rn, &other, 7500, reply, &reply_len, &nominate), CR_STUN_IGNORED);
+    size_t bad = respond(req, n, "wrong-password-xxxxxxx", STUN_SUCCESS, resp + 100);
+    CHECK_EQ(feed(r, resp + 100, bad, &peer4, 7500, reply, &reply_len, &nominate), CR_STUN_BAD);
+    CHECK_EQ(feed(r, resp, rn, &peer4, 7500, reply, &reply_len, &nominate), CR_STUN_CONSENT);
+    CHECK_EQ(feed(r, resp, rn, &peer4, 7500, reply, &reply_len, &nominate), CR_STUN_IGNORED);
+    CHECK(!cr_stun_responder_consent_expired(r, 7500 + 29999));
+    CHECK(cr_stun_responder_consent_expired(r, 7500 + 30000));
+    n = cr_stun_responder_consent_request(r, 14000, req);
+    CHECK(n > 0);
+    rn = respond(req, n, rpwd, STUN_ERROR, resp); /* 487: refreshes nothing */
+    CHECK_EQ(feed(r, resp, rn, &peer4, 14000, reply, &reply_len, &nominate), CR_STUN_IGNORED);
+    CHECK(cr_stun_responder_consent_expired(r, 7500 + 30000));
+
+    /* checks to us (RFC 8445 §7.3) */
+    n = binding_request(req, sizeof(req), "LOCL:REMT", lpwd, false, STUN_REQUEST);
+    CHECK_EQ(feed(r, req, n, &peer4, 20000, reply, &reply_len, &nominate), CR_STUN_REPLY);
+    CHECK(!nominate);
+    CHECK_EQ(stun_parse(reply, reply_len, &v), 0);
+    CHECK_EQ(v.cls, STUN_SUCCESS);
+    CHECK(memcmp(v.txid, req + 8, 12) == 0);
+    CHECK_EQ(v.xor_mapped.family, 4);
+    CHECK_EQ(v.xor_mapped.port, 12345);
+    CHECK(memcmp(v.xor_mapped.ip, "\x7f\0\0\1", 4) == 0);
+    CHECK_EQ(stun_check_integrity(&v, (const uint8_t *)lpwd, strlen(lpwd), cr_stun_hmac_sha1), 0);
+    CHECK_EQ(stun_check_fingerprint(&v), 0);
+    n = binding_request(req, sizeof(req), "LOCL:REMT", lpwd, true, STUN_REQUEST);
+    struct sockaddr_in6 six = {.sin6_family = AF_INET6, .sin6_port = htons(5000)};
+    inet_pton(AF_INET6, "2001:db8::7", &six.sin6_addr);
+    CHECK_EQ(feed(r, req, n, &six, 20000, reply, &reply_len, &nominate), CR_STUN_REPLY);
+    CHECK(nominate);
+    CHECK_EQ(stun_parse(reply, reply_len, &v), 0);
+    CHECK_EQ(v.xor_mapped.family, 6);
+    CHECK_EQ(v.xor_mapped.port, 5000);
+    CHECK(memcmp(v.xor_mapped.ip, &six.sin6_addr, 16) == 0);
+
+    n = binding_request(req, sizeof(req), "LOCL:OTHR", lpwd, false, STUN_REQUEST);
+    CHECK_EQ(feed(r, req, n, &peer4, 20000, reply, &reply_len, &nominate), CR_STUN_BAD);
+    n = binding_request(req, sizeof(req), "LOCL:REMT", rpwd, false, STUN_REQUEST);
+    CHECK_EQ(feed(r, req, n, &peer4, 20000, reply, &reply_len, &nominate), CR_STUN_BAD);
+    n = binding_request(req, sizeof(req), "LOCL:REMT", lpwd, false, STUN_REQUEST);
+    CHECK_EQ(feed(r, req, n - 8, &peer4, 20000, reply, &reply_len, &nominate), CR_STUN_BAD);
+    n = binding_request(req, sizeof(req), "LOCL:REMT", lpwd, false, STUN_INDICATION);
+    CHECK_EQ(feed(r, req, n, &peer4, 20000, reply, &reply_len, &nominate), CR_STUN_IGNORED);
+    CHECK_EQ(feed(r, (const uint8_t *)"nonsense", 8, &peer4, 20000, reply, &reply_len, &nominate),
+             CR_STUN_BAD);
+    cr_stun_responder_free(r);
+    cr_stun_responder_free(NULL);
+
+    /* the OpenSSL HMAC against RFC 5769 §2.1 */
+    static const char *hex =
+        "000100582112a442b7e7a701bc34d686fa87dfae802200105354554e207465737420636c69656e74"
+        "002400046e0001ff80290008932ff9b151263b36000600096576746a3a6836765920202000080014"
+        "9aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a280280004e57a3bcf";
+    uint8_t msg[108];
+    for (size_t i = 0; i < sizeof(msg); i++)
+        sscanf(hex + 2 * i, "%2hhx", &msg[i]);
+    CHECK_EQ(stun_parse(msg, sizeof(msg), &v), 0);
+    CHECK_EQ(
+        stun_check_integrity(&v, (const uint8_t *)"VOkJxbRl1RmTxUk/WvJxBt", 22, cr_stun_hmac_sha1),
+        0);
+    CHECK_EQ(
+        stun_check_integrity(&v, (const uint8_t *)"VOkJxbRl1RmTxUk/WvJxBT", 22, cr_stun_hmac_sha1),
+        STUN_ERR_INTEGRITY);
+}
+
 int main(void)
 {
     GMainContext *ctx = g_main_context_new();
+    test_responder();
     test_udp(ctx);
     test_tcp(ctx);
     test_candidates(ctx);
     test_free_in_callback(ctx);
+    test_takeover(ctx);
+    test_stun_from_elsewhere(ctx);
+    test_free_other_in_callback(ctx);
+    test_long_session(ctx);
     /* drain whatever libnice left on the context (closing sockets, timers) */
     while (g_main_context_iteration(ctx, FALSE))
         ;

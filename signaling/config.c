@@ -7,6 +7,7 @@
  * in order of precedence: file, environment, flags. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -138,16 +139,13 @@ static int parse_bool(const char *value, bool *out)
     return -1;
 }
 
-/* Accepts digits, dots and colons (IPv4 or IPv6 literal); "" clears the setting. */
+/* Accepts an IPv4 or IPv6 literal (inet_pton's forms); "" clears the setting. */
 static int check_ip(const char *value)
 {
-    if (strlen(value) > 45)
-        return -1;
-    for (const char *p = value; *p; p++) {
-        if (!isxdigit((unsigned char)*p) && *p != '.' && *p != ':')
-            return -1;
-    }
-    return 0;
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (!value[0] || inet_pton(AF_INET, value, addr) == 1 || inet_pton(AF_INET6, value, addr) == 1)
+        return 0;
+    return -1;
 }
 
 /* HOST:PORT, [V6]:PORT or :PORT (all interfaces). */
@@ -292,6 +290,24 @@ static char *trim(char *s)
     return s;
 }
 
+/* Reads one line (without its '\n') into buf. Returns its length, -1 at the end of the
+ * file, or -2 if it is longer than cap - 1 bytes: a long line is refused, never split (the
+ * tail of a long comment must not be read as a setting). */
+static long read_line(FILE *f, char *buf, size_t cap)
+{
+    size_t n = 0;
+    int ch;
+    while ((ch = getc(f)) != EOF && ch != '\n') {
+        if (n + 1 >= cap)
+            return -2;
+        buf[n++] = (char)ch;
+    }
+    if (ch == EOF && n == 0)
+        return -1;
+    buf[n] = '\0';
+    return (long)n;
+}
+
 int config_load_file(struct config *cfg, const char *path, char *err, size_t err_len)
 {
     FILE *f = fopen(path, "r");
@@ -301,8 +317,15 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
     }
     char line[2048];
     int lineno = 0, rc = 0;
-    while (fgets(line, sizeof line, f)) {
+    long len;
+    while ((len = read_line(f, line, sizeof line)) != -1) {
         lineno++;
+        if (len < 0 || strlen(line) != (size_t)len) {
+            snprintf(err, err_len, "%s:%d: %s", path, lineno,
+                     len < 0 ? "line too long (at most 2047 characters)" : "NUL byte in line");
+            rc = -1;
+            break;
+        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
@@ -329,6 +352,10 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
             rc = -1;
             break;
         }
+    }
+    if (rc == 0 && ferror(f)) { /* e.g. a directory: EISDIR */
+        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        rc = -1;
     }
     fclose(f);
     return rc;

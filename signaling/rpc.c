@@ -46,6 +46,9 @@ void rpc_reply_error(struct ws_conn *c, json_t *id, enum srv_err e, const char *
     CR_DEBUG("rpc", "error %s: %s", server_err_code(e), message);
     json_t *reply = json_pack("{s:s, s:O?, s:b, s:{s:s, s:s}}", "type", "reply", "id", id, "ok", 0,
                               "error", "code", server_err_code(e), "message", message);
+    if (!reply) /* message not UTF-8 (cut by a bounded printf): still answer, without it */
+        reply = json_pack("{s:s, s:O?, s:b, s:{s:s, s:s}}", "type", "reply", "id", id, "ok", 0,
+                          "error", "code", server_err_code(e), "message", "(unprintable)");
     if (!json_object_get(reply, "id"))
         json_object_set_new(reply, "id", json_null());
     ws_send(c, reply);
@@ -561,7 +564,10 @@ void rpc_handle(struct ws_conn *c, const char *text, size_t len)
             goto out;
         }
     }
-    reply_err(&r, SRV_ERR_BAD_REQUEST, "unknown request type \"%.40s\"", type);
+    size_t cut = strlen(type) > 40 ? 40 : strlen(type); /* not inside a UTF-8 sequence */
+    while (cut > 0 && ((unsigned char)type[cut] & 0xc0) == 0x80)
+        cut--;
+    reply_err(&r, SRV_ERR_BAD_REQUEST, "unknown request type \"%.*s\"", (int)cut, type);
 out:
     json_decref(msg);
 }

@@ -1,6 +1,6 @@
 /* Shallow SDP scanning for signaling: see sdpscan.h. RFC 8866 (SDP) §5 for the line
- * grammar, §6.7 for direction attributes, RFC 5888 §4 for a=mid, RFC 8839 §5.4 for
- * a=ice-ufrag, RFC 8840 §9 for trickle-ice-sdpfrag bodies. */
+ * grammar, §6.7 for direction attributes, RFC 5888 §4 for a=mid, RFC 8843 §6 for
+ * a=bundle-only, RFC 8839 §5.4 for a=ice-ufrag, RFC 8840 §9 for trickle-ice-sdpfrag bodies. */
 #include "sdpscan.h"
 
 #include <string.h>
@@ -80,6 +80,10 @@ int sdpscan_offer(const char *sdp, size_t len, struct sdpscan *out, const char *
                 *why = "a=ice-ufrag value too long";
                 return -1;
             }
+        } else if (cur && n == 13 && memcmp(line, "a=bundle-only", 13) == 0) {
+            cur->rejected = false; /* RFC 8843 §6: port 0 here means "in the bundle" */
+        } else if (cur && n == 10 && memcmp(line, "a=sendrecv", 10) == 0) {
+            cur->dir = SDPSCAN_SENDRECV; /* the last direction wins, as in relay/wire/sdp.c */
         } else if (cur && n == 10 && memcmp(line, "a=sendonly", 10) == 0) {
             cur->dir = SDPSCAN_SENDONLY;
         } else if (cur && n == 10 && memcmp(line, "a=recvonly", 10) == 0) {

@@ -22,7 +22,7 @@ struct sdpscan_mline {
     char kind[16];        /* "audio", "video", "application" */
     char mid[CR_MID_MAX]; /* "" if the line has no a=mid */
     enum sdpscan_dir dir; /* RFC 8866 §6.7: sendrecv when absent */
-    bool rejected;        /* port 0 */
+    bool rejected;        /* port 0 without a=bundle-only */
 };
 
 struct sdpscan {

@@ -19,6 +19,12 @@
 
 #define MAX_RTX_PER_NACK 64
 
+static void forget_sent(struct consumer *c)
+{
+    for (size_t i = 0; i < CONSUMER_SEQ_MAP; i++)
+        c->sent[i].layer = -1;
+}
+
 struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *mid)
 {
     struct consumer *c = CR_NEW(struct consumer);
@@ -30,6 +36,7 @@ struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *
     c->rtx_seq = (uint16_t)g_random_int();
     c->clock_rate = kind == CR_KIND_AUDIO ? 48000 : 90000;
     c->layer = c->target = -1;
+    forget_sent(c);
     return c;
 }
 
@@ -57,6 +64,7 @@ void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms)
     if (!p)
         return;
     producer_attach(p, c);
+    forget_sent(c); /* what we sent came from another producer's packet store */
     c->clock_rate = p->clock_rate;
     c->layer = -1;
     c->target = producer_best_layer(p, now_ms);
@@ -161,6 +169,7 @@ void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, b
     uint16_t seq = (uint16_t)(v->seq + c->seq_offset);
     uint32_t ts = v->timestamp + c->ts_offset;
     send_packet(c, v, seq, ts, false);
+    c->sent[seq % CONSUMER_SEQ_MAP] = (struct consumer_sent){ts, seq, v->seq, (int8_t)c->layer};
     if (seq16_newer(seq, c->last_seq) || c->packets == 1) {
         c->last_seq = seq;
         c->last_ts = ts;
@@ -193,17 +202,19 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
     struct producer *p = c->producer;
     /* Only RTX (RFC 4588): resending under the media SSRC and seq would re-protect a packet
      * whose extensions changed, reusing an AEAD-GCM nonce. Browsers all negotiate RTX. */
-    if (!p || c->layer < 0 || !p->layers[c->layer].store || !c->started || !c->peer->srtp ||
-        !c->rtx_pt)
+    if (!p || p->kind != CR_KIND_VIDEO || !c->started || !c->peer->srtp || !c->rtx_pt)
         return;
     for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
-        uint16_t in_seq = (uint16_t)(seqs[i] - c->seq_offset);
+        const struct consumer_sent *sent = &c->sent[seqs[i] % CONSUMER_SEQ_MAP];
+        if (sent->layer < 0 || sent->out_seq != seqs[i] || (size_t)sent->layer >= p->n_layers)
+            continue; /* not one we sent lately */
         size_t len;
-        const uint8_t *pkt = packet_store_get(p->layers[c->layer].store, in_seq, now_ms, &len);
+        const uint8_t *pkt =
+            packet_store_get(p->layers[sent->layer].store, sent->in_seq, now_ms, &len);
         struct rtp_view v;
         if (!pkt || rtp_parse(pkt, len, &v) != 0)
             continue;
-        send_packet(c, &v, seqs[i], v.timestamp + c->ts_offset, true);
+        send_packet(c, &v, seqs[i], sent->out_ts, true);
         c->retransmitted++;
     }
 }

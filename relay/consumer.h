@@ -22,6 +22,15 @@ struct consumer_exts { /* the subscriber's extension ids for this m-line; 0: not
     uint8_t mid, abs_send_time, twcc, level, cvo;
 };
 
+#define CONSUMER_SEQ_MAP 256 /* outgoing packets remembered for NACK: ≈ 1–2 s of video */
+
+/* What an outgoing sequence number was made from, for answering NACKs after a switch. */
+struct consumer_sent {
+    uint32_t out_ts;
+    uint16_t out_seq, in_seq;
+    int8_t layer; /* -1: slot empty */
+};
+
 struct consumer {
     struct peer *peer;         /* borrowed: the subscribing peer owns the consumer */
     struct producer *producer; /* borrowed; NULL while idle */
@@ -44,6 +53,7 @@ struct consumer {
     uint16_t rtx_seq;
     uint64_t packets, octets; /* counters for SR */
     uint64_t retransmitted;
+    struct consumer_sent sent[CONSUMER_SEQ_MAP]; /* by out seq mod size */
 };
 
 struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *mid);

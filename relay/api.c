@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "consumer.h"
 #include "peer.h"
 #include "producer.h"
 #include "room.h"
@@ -46,6 +47,7 @@ struct call {
     size_t max;
     size_t *n;
     struct cr_relay_stats *stats;
+    struct cr_peer_stats *peer_stats;
 };
 
 static gboolean dispatch(gpointer data)
@@ -248,6 +250,49 @@ int cr_relay_room_tracks(struct cr_relay *relay, const char *room, struct cr_tra
     if (!valid_name(room))
         return CR_ERR_ARG;
     struct call c = {.fn = do_room_tracks, .room = room, .tracks = out, .max = max, .n = n};
+    return run_call(relay, &c);
+}
+
+static void consumer_stats(const struct consumer *c, struct cr_consumer_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->mid, sizeof out->mid, "%s", c->mid);
+    out->kind = c->kind;
+    out->layer = (int8_t)c->layer;
+    out->target = (int8_t)c->target;
+    out->packets = c->packets;
+    out->retransmitted = c->retransmitted;
+    out->fraction_lost = c->fraction_lost;
+    out->jitter_ms = c->clock_rate ? (uint32_t)((uint64_t)c->jitter * 1000 / c->clock_rate) : 0;
+    const struct producer *p = c->producer;
+    if (!p)
+        return;
+    out->track_id = p->id;
+    out->layers = (uint8_t)p->n_layers;
+    if (c->layer >= 0)
+        out->bitrate_bps = p->layers[c->layer].bitrate_bps;
+}
+
+static int do_peer_stats(struct call *c)
+{
+    struct peer *peer = worker_peer(c->w, c->peer_id);
+    if (!peer)
+        return CR_ERR_NOT_FOUND;
+    struct cr_peer_stats *out = c->peer_stats;
+    memset(out, 0, sizeof *out);
+    out->peer_id = peer->id;
+    out->state = peer->state;
+    out->rtt_ms = peer->rtt_ms;
+    cr_ice_describe_pair(peer->ice, out->pair, sizeof out->pair);
+    for (size_t i = 0; i < peer->n_mlines && out->n_consumers < CR_PEER_STATS_MAX; i++)
+        if (peer->mlines[i].consumer)
+            consumer_stats(peer->mlines[i].consumer, &out->consumers[out->n_consumers++]);
+    return CR_OK;
+}
+
+int cr_relay_peer_stats(struct cr_relay *relay, uint64_t peer_id, struct cr_peer_stats *out)
+{
+    struct call c = {.fn = do_peer_stats, .peer_id = peer_id, .peer_stats = out};
     return run_call(relay, &c);
 }
 

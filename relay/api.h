@@ -125,4 +125,31 @@ int cr_relay_room_tracks(struct cr_relay *relay, const char *room, struct cr_tra
                          size_t max, size_t *n);
 int cr_relay_get_stats(struct cr_relay *relay, struct cr_relay_stats *out);
 
+/* What one subscriber receives on one m-line. */
+struct cr_consumer_stats {
+    char mid[CR_MID_MAX];
+    uint64_t track_id; /* 0: idle */
+    enum cr_kind kind;
+    int8_t layer, target; /* simulcast layer forwarded and wanted; -1: none yet */
+    uint8_t layers;       /* layers the track has */
+    uint32_t bitrate_bps; /* of the layer forwarded, as received from the teacher */
+    uint64_t packets, retransmitted;
+    uint8_t fraction_lost; /* from the subscriber's last receiver report, /256 */
+    uint32_t jitter_ms;
+};
+
+#define CR_PEER_STATS_MAX 8
+
+/* One peer: its transport and what it receives (subscribers) or sends (publishers). */
+struct cr_peer_stats {
+    uint64_t peer_id;
+    enum cr_peer_state state;
+    char pair[96];         /* the selected ICE pair */
+    uint32_t rtt_ms;       /* from receiver reports; 0 before one */
+    uint32_t estimate_bps; /* bandwidth estimate toward the client; 0: none */
+    size_t n_consumers;
+    struct cr_consumer_stats consumers[CR_PEER_STATS_MAX];
+};
+int cr_relay_peer_stats(struct cr_relay *relay, uint64_t peer_id, struct cr_peer_stats *out);
+
 #endif

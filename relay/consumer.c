@@ -226,6 +226,20 @@ void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts
     uint8_t *out = c->peer->worker->scratch;
     size_t n = rtcp_write_sr(out, 256, c->ssrc, ntp, rtp_ts + c->ts_offset, (uint32_t)c->packets,
                              (uint32_t)c->octets, NULL, 0);
-    if (n)
+    if (n) {
+        c->sr_ntp_mid = (uint32_t)(ntp >> 16);
+        c->sr_sent_ms = cr_now_ms();
         peer_send_rtcp(c->peer, out, n);
+    }
+}
+
+int consumer_on_report(struct consumer *c, const struct rtcp_report_block *rb, int64_t now_ms)
+{
+    c->fraction_lost = rb->fraction_lost;
+    c->jitter = rb->jitter;
+    if (!rb->lsr || rb->lsr != c->sr_ntp_mid)
+        return -1;
+    /* RFC 3550 §6.4.1: RTT = now − LSR − DLSR; our send time stands in for LSR */
+    int64_t rtt = now_ms - c->sr_sent_ms - (int64_t)rb->dlsr * 1000 / 65536;
+    return rtt >= 0 ? (int)rtt : 0;
 }

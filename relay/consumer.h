@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "wire/codec.h"
+#include "wire/rtcp.h"
 #include "wire/rtp.h"
 
 struct peer;
@@ -53,6 +54,10 @@ struct consumer {
     uint16_t rtx_seq;
     uint64_t packets, octets; /* counters for SR */
     uint64_t retransmitted;
+    uint8_t fraction_lost; /* the subscriber's last receiver report */
+    uint32_t jitter;       /* in timestamp units */
+    uint32_t sr_ntp_mid;   /* the middle 32 bits of the last SR we sent (RFC 3550 LSR) */
+    int64_t sr_sent_ms;
     struct consumer_sent sent[CONSUMER_SEQ_MAP]; /* by out seq mod size */
 };
 
@@ -76,6 +81,9 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
 /* The publisher's SR for a layer, translated into this consumer's SSRC and timestamps
  * when it is the layer being forwarded. */
 void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts);
+/* A report block from the subscriber about this consumer's stream (RFC 3550 §6.4.2).
+ * Returns the round-trip time in ms when the block echoes our last SR, else -1. */
+int consumer_on_report(struct consumer *c, const struct rtcp_report_block *rb, int64_t now_ms);
 /* The subscriber's transport came up: restart from a keyframe. */
 void consumer_on_connected(struct consumer *c, int64_t now_ms);
 

@@ -56,6 +56,7 @@ struct peer {
                                    selected, sent when ICE connects (else the browser
                                    waits a whole DTLS retransmission timeout) */
     int64_t last_report_ms, last_twcc_ms;
+    uint32_t rtt_ms; /* from the client's receiver reports; 0 before one */
 };
 
 struct peer *peer_new(struct room *room, uint64_t id);

@@ -62,12 +62,38 @@ static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t no
      * comes with simulcast layer selection (issue 3); until then they are read and left */
 }
 
+/* Report blocks about what we send this client (RFC 3550 §6.4): loss, jitter, RTT. */
+static void on_reports(struct peer *peer, const struct rtcp_view *v, int64_t now_ms)
+{
+    const uint8_t *reports = NULL;
+    uint8_t n = 0;
+    struct rtcp_rr rr;
+    struct rtcp_sr sr;
+    if (v->type == RTCP_RR && rtcp_parse_rr(v, &rr) == 0) {
+        reports = rr.reports;
+        n = rr.n_reports;
+    } else if (v->type == RTCP_SR && rtcp_parse_sr(v, &sr) == 0) {
+        reports = sr.reports;
+        n = sr.n_reports;
+    }
+    for (int i = 0; i < n; i++) {
+        struct rtcp_report_block rb;
+        rtcp_report_block_at(reports, i, &rb);
+        struct consumer *c = consumer_by_ssrc(peer, rb.ssrc);
+        int rtt = c ? consumer_on_report(c, &rb, now_ms) : -1;
+        if (rtt >= 0)
+            peer->rtt_ms = peer->rtt_ms ? (peer->rtt_ms * 7 + (uint32_t)rtt) / 8 : (uint32_t)rtt;
+    }
+}
+
 void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now_ms)
 {
     size_t pos = 0;
     struct rtcp_view v;
     int r;
     while ((r = rtcp_next(buf, len, &pos, &v)) == 1) {
+        if (v.type == RTCP_RR || v.type == RTCP_SR)
+            on_reports(peer, &v, now_ms);
         if (v.type == RTCP_SR) {
             struct rtcp_sr sr;
             struct producer *p;

@@ -154,6 +154,13 @@ void rpc_event_peer_state(struct reg_participant *p, enum reg_target target,
                             "reason", reason));
 }
 
+void rpc_event_quality(struct reg_participant *p, json_t *quality)
+{
+    json_object_set_new(quality, "type", json_string("event"));
+    json_object_set_new(quality, "event", json_string("quality"));
+    send_event(p, quality);
+}
+
 void rpc_event_candidate(struct reg_participant *p, enum reg_target target, const char *mid,
                          const char *candidate)
 {

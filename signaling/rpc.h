@@ -31,6 +31,8 @@ void rpc_event_candidate(struct reg_participant *p, enum reg_target target, cons
                          const char *candidate);
 /* Sends the room's track list to everyone in it. */
 void rpc_event_tracks(struct server *srv, struct reg_room *room);
+/* {"type":"event","event":"quality", ...quality}: what the participant receives; steals. */
+void rpc_event_quality(struct reg_participant *p, json_t *quality);
 
 /* The room's tracks as a JSON array (for replies and events). */
 json_t *rpc_tracks_json(struct server *srv, struct reg_room *room);

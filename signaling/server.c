@@ -10,6 +10,7 @@
  * Shutdown order: stop the sweep, close every relay peer, free the relay (no callbacks
  * after that), destroy the lws context (which closes connections and frees their
  * participants), clear the registry. */
+#include "status.h"
 #include "server.h"
 
 #include <stdio.h>
@@ -268,6 +269,8 @@ static void sweep(lws_sorted_usec_list_t *sul)
         }
         room = next_room;
     }
+    if (++srv->sweeps % 2 == 0)
+        status_send_quality(srv); /* every 2 s: the classroom page shows it */
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }
 

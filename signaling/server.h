@@ -55,6 +55,7 @@ struct server {
     struct lws_context *lws;  /* owned */
     struct cr_relay *relay;   /* owned; NULL once freed at shutdown */
     struct registry reg;      /* owned */
+    uint64_t sweeps;          /* state: once-a-second sweeps done */
     struct evq evq;           /* owned */
     struct srv_counters counters;
     struct ws_conn *conns;        /* borrowed: open websocket connections (in lws pss) */

@@ -3,6 +3,8 @@
 
 #include <sys/resource.h>
 
+#include "rpc.h"
+
 int status_healthz(struct server *srv, json_t **out)
 {
     struct cr_relay_stats st = {0};
@@ -56,6 +58,70 @@ static json_t *signaling_json(struct server *srv)
                      "errors_total", (json_int_t)0, "errors", errors);
 }
 
+json_t *status_peer(struct server *srv, uint64_t peer_id)
+{
+    struct cr_peer_stats st;
+    if (!srv->relay || !peer_id || cr_relay_peer_stats(srv->relay, peer_id, &st) != 0)
+        return NULL;
+    json_t *tracks = json_array();
+    for (size_t i = 0; i < st.n_consumers; i++) {
+        const struct cr_consumer_stats *c = &st.consumers[i];
+        json_array_append_new(
+            tracks, json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:f, s:I}", "mid",
+                              c->mid, "track", (json_int_t)c->track_id, "kind",
+                              c->kind == CR_KIND_AUDIO ? "audio" : "video", "layer", c->layer,
+                              "target", c->target, "layers", c->layers, "bitrate_bps",
+                              (json_int_t)c->bitrate_bps, "packets", (json_int_t)c->packets,
+                              "retransmitted", (json_int_t)c->retransmitted, "loss",
+                              c->fraction_lost / 256.0, "jitter_ms", (json_int_t)c->jitter_ms));
+    }
+    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o}", "peer", (json_int_t)st.peer_id, "state",
+                     cr_peer_state_name(st.state), "pair", st.pair, "rtt_ms", (json_int_t)st.rtt_ms,
+                     "estimate_bps", (json_int_t)st.estimate_bps, "tracks", tracks);
+}
+
+/* Every peer of every room, with who holds it. */
+static json_t *peers_json(struct server *srv)
+{
+    json_t *out = json_array();
+    for (struct reg_room *room = srv->reg.rooms; room; room = room->next) {
+        for (struct reg_participant *p = room->participants; p; p = p->next) {
+            for (int t = REG_PUBLISH; t <= REG_SUBSCRIBE; t++) {
+                json_t *q = status_peer(srv, p->peers[t].id);
+                if (!q)
+                    continue;
+                json_object_set_new(q, "room", json_string(room->name));
+                json_object_set_new(q, "participant", json_string(p->id));
+                json_object_set_new(q, "name", json_string(p->name));
+                json_object_set_new(q, "target", json_string(reg_target_name((enum reg_target)t)));
+                json_array_append_new(out, q);
+            }
+        }
+        for (struct reg_resource *r = room->resources; r; r = r->next) {
+            json_t *q = status_peer(srv, r->peer.id);
+            if (!q)
+                continue;
+            json_object_set_new(q, "room", json_string(room->name));
+            json_object_set_new(q, "target", json_string(r->whep ? "whep" : "whip"));
+            json_array_append_new(out, q);
+        }
+    }
+    return out;
+}
+
+void status_send_quality(struct server *srv)
+{
+    for (struct reg_room *room = srv->reg.rooms; room; room = room->next) {
+        for (struct reg_participant *p = room->participants; p; p = p->next) {
+            if (p->peers[REG_SUBSCRIBE].state != CR_PEER_CONNECTED)
+                continue;
+            json_t *q = status_peer(srv, p->peers[REG_SUBSCRIBE].id);
+            if (q)
+                rpc_event_quality(p, q);
+        }
+    }
+}
+
 json_t *status_stats(struct server *srv)
 {
     struct rusage ru;
@@ -66,9 +132,9 @@ json_t *status_stats(struct server *srv)
     for (int e = 0; e < SRV_ERR_COUNT; e++)
         total += (json_int_t)srv->counters.errors[e];
     json_object_set_new(sig, "errors_total", json_integer(total));
-    return json_pack("{s:s, s:I, s:o, s:{s:f, s:f, s:f, s:I}, s:o}", "version", SERVER_VERSION,
+    return json_pack("{s:s, s:I, s:o, s:{s:f, s:f, s:f, s:I}, s:o, s:o}", "version", SERVER_VERSION,
                      "uptime_ms", (json_int_t)(server_now_ms() - srv->started_ms), "relay",
                      relay_json(srv), "process", "cpu_seconds", user + sys, "user_seconds", user,
                      "system_seconds", sys, "max_rss_kb", (json_int_t)ru.ru_maxrss, "signaling",
-                     sig);
+                     sig, "peers", peers_json(srv));
 }

@@ -12,5 +12,9 @@
  * if the relay does not answer). */
 int status_healthz(struct server *srv, json_t **out);
 json_t *status_stats(struct server *srv);
+/* One relay peer's quality as JSON (what it receives, loss, RTT, estimate), or NULL. */
+json_t *status_peer(struct server *srv, uint64_t peer_id);
+/* Sends each connected subscriber a "quality" event about what it receives. */
+void status_send_quality(struct server *srv);
 
 #endif

@@ -82,6 +82,15 @@ async function checkReceiving(page, teacher, name) {
     const au = audioIn(await pageStats(page));
     return au && au.packetsReceived > 0;
   }, { timeoutMs: 10000 });
+  // The relay's quality report reaches the page: the camera's top layer of three is
+  // forwarded on this good link.
+  const q = await until(`${name}: quality report from the relay`, async () => {
+    const r = await page.evaluate(() => window.classrelay.quality);
+    const cam = r && (r.tracks || []).find((t) => t.kind === 'video' && t.layers === 3);
+    return cam && cam.layer >= 0 && cam.layer === cam.target ? r : false;
+  }, { timeoutMs: 10000 });
+  const cam = q.tracks.find((t) => t.kind === 'video' && t.layers === 3);
+  ok(`${name}: relay forwards layer ${cam.layer + 1}/3 at ${cam.bitrate_bps} bit/s, loss ${cam.loss}, RTT ${q.rtt_ms} ms`);
   const v = videoIn(await pageStats(page));
   const au = audioIn(await pageStats(page));
   ok(`${name}: ${v.frameWidth}x${v.frameHeight}, framesDecoded ${a.framesDecoded} → ${v.framesDecoded}, ` +

@@ -35,6 +35,24 @@ function setError(text) { $('#error').textContent = text || ''; }
 // microphone and courseware, or a WHIP encoder's).
 const subscriber = new Subscriber(sig, (t) => participants.get(t.participant)?.role !== 'classroom');
 
+// What the relay reports about this classroom's link every 2 s ("quality" event): the
+// camera layer forwarded (of how many), the bandwidth estimate, loss and round trip.
+function renderQuality(q) {
+  window.classrelay.quality = q;
+  const video = (q.tracks || []).filter((t) => t.kind === 'video' && t.track);
+  const cam = video[0];
+  const parts = [];
+  if (cam && cam.layers > 1) parts.push(`layer ${cam.layer + 1}/${cam.layers}`);
+  if (cam && cam.bitrate_bps) parts.push(`${(cam.bitrate_bps / 1e6).toFixed(2)} Mbit/s`);
+  if (q.estimate_bps) parts.push(`est. ${(q.estimate_bps / 1e6).toFixed(2)} Mbit/s`);
+  const loss = Math.max(0, ...(q.tracks || []).map((t) => t.loss || 0));
+  parts.push(`loss ${(loss * 100).toFixed(1)} %`);
+  if (q.rtt_ms) parts.push(`RTT ${q.rtt_ms} ms`);
+  const paused = cam && cam.layer < 0 && cam.target < 0;
+  showState($('#quality'), paused ? 'low bandwidth: audio only 带宽不足，仅音频' : parts.join(' · '),
+            paused || loss > 0.05 ? 'wait' : 'ok');
+}
+
 function renderState() {
   const s = !me ? (sig.state === 'open' ? 'joining' : 'not joined') : subscriber.state;
   const text = s === 'connected' ? 'receiving 接收中' : s === 'idle' ? 'waiting for teacher' : s;
@@ -203,6 +221,7 @@ sig.addEventListener('close', () => {
 sig.addEventListener('participant_joined', (e) => participants.set(e.detail.participant.id, e.detail.participant));
 sig.addEventListener('participant_left', (e) => participants.delete(e.detail.participant.id));
 sig.addEventListener('tracks', (e) => subscriber.update(e.detail.tracks));
+sig.addEventListener('quality', (e) => renderQuality(e.detail));
 sig.addEventListener('peer_state', (e) => {
   const ev = e.detail;
   if (ev.target === 'publish' && ev.state === 'failed' && sendingCamera && me) setTimeout(publishCamera, 1000);

@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "consumer.h"
+#include "quality.h"
 #include "peer.h"
 #include "producer.h"
 #include "room.h"
@@ -260,6 +261,7 @@ static void consumer_stats(const struct consumer *c, struct cr_consumer_stats *o
     out->kind = c->kind;
     out->layer = (int8_t)c->layer;
     out->target = (int8_t)c->target;
+    out->paused = c->paused;
     out->packets = c->packets;
     out->retransmitted = c->retransmitted;
     out->fraction_lost = c->fraction_lost;
@@ -283,6 +285,8 @@ static int do_peer_stats(struct call *c)
     out->peer_id = peer->id;
     out->state = peer->state;
     out->rtt_ms = peer->rtt_ms;
+    if (peer->quality && peer->quality->have_feedback)
+        out->estimate_bps = (uint32_t)bwe_estimate(&peer->quality->bwe);
     cr_ice_describe_pair(peer->ice, out->pair, sizeof out->pair);
     for (size_t i = 0; i < peer->n_mlines && out->n_consumers < CR_PEER_STATS_MAX; i++)
         if (peer->mlines[i].consumer)

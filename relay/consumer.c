@@ -14,10 +14,12 @@
 #include "base/seq.h"
 #include "peer.h"
 #include "producer.h"
+#include "quality.h"
 #include "wire/rtcp.h"
 #include "worker.h"
 
 #define MAX_RTX_PER_NACK 64
+#define SRTP_OVERHEAD 16 /* the AEAD tag (or 10-byte HMAC): counted in what the link carries */
 
 static void forget_sent(struct consumer *c)
 {
@@ -44,6 +46,8 @@ void consumer_free(struct consumer *c)
 {
     if (!c)
         return;
+    if (c->peer->quality)
+        quality_forget(c->peer->quality, c);
     consumer_bind(c, NULL, 0);
     free(c);
 }
@@ -76,7 +80,8 @@ void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms)
 void consumer_on_connected(struct consumer *c, int64_t now_ms) { ask_keyframe(c, now_ms); }
 
 /* Writes the subscriber's header extensions (RFC 8285 one-byte form). */
-static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *out, int64_t now_us)
+static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *out, int64_t now_us,
+                         int *twcc_seq)
 {
     struct rtp_ext_writer w;
     rtp_ext_begin(&w, out, 64);
@@ -88,12 +93,16 @@ static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *
         wr_be24(abs, (uint32_t)(((uint64_t)now_us << 18) / 1000000) & 0xffffff);
         rtp_ext_add(&w, c->ext.abs_send_time, abs, 3);
     }
+    *twcc_seq = -1;
     if (c->ext.twcc) {
         uint8_t seq[2];
+        *twcc_seq = c->peer->twcc_seq;
         wr_be16(seq, c->peer->twcc_seq++);
         rtp_ext_add(&w, c->ext.twcc, seq, 2);
     }
     const struct producer *p = c->producer;
+    if (!v || !p)
+        return rtp_ext_end(&w); /* a padding probe: nothing to copy through */
     const uint8_t *data;
     size_t len;
     if (c->ext.level && p->ext_level && rtp_ext_find(v, p->ext_level, &data, &len) == 0)
@@ -110,7 +119,9 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
     uint8_t *out = c->peer->worker->scratch;
     size_t pos = rtp_write_header(out, v->marker, rtx ? c->rtx_pt : c->pt, rtx ? c->rtx_seq++ : seq,
                                   ts, rtx ? c->rtx_ssrc : c->ssrc, true);
-    size_t ext_len = write_exts(c, v, out + pos, cr_now_us());
+    int64_t now_us = cr_now_us();
+    int twcc_seq;
+    size_t ext_len = write_exts(c, v, out + pos, now_us, &twcc_seq);
     if (ext_len == 0)
         out[0] &= (uint8_t)~0x10; /* no extension block after all: clear X */
     pos += ext_len;
@@ -128,6 +139,9 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
     pos += body;
     c->packets++;
     c->octets += v->payload_len;
+    if (twcc_seq >= 0 && c->peer->quality)
+        quality_on_sent(c->peer->quality, (uint16_t)twcc_seq, pos + SRTP_OVERHEAD,
+                        rtx ? SEND_RTX : SEND_MEDIA, 0, now_us);
     peer_send_rtp(c->peer, out, pos);
 }
 
@@ -157,8 +171,8 @@ void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, b
             c->resync = true;
         c->layer = layer;
     }
-    if (!c->peer->srtp || !c->pt)
-        return; /* transport not up yet, or nothing negotiated */
+    if (!c->peer->srtp || !c->pt || c->paused)
+        return; /* transport not up yet, nothing negotiated, or video held back */
     if (!c->started || c->resync) {
         if (c->kind == CR_KIND_VIDEO && !keyframe)
             return; /* a decoder can only start (or switch) at a keyframe */
@@ -242,4 +256,39 @@ int consumer_on_report(struct consumer *c, const struct rtcp_report_block *rb, i
     /* RFC 3550 §6.4.1: RTT = now − LSR − DLSR; our send time stands in for LSR */
     int64_t rtt = now_ms - c->sr_sent_ms - (int64_t)rb->dlsr * 1000 / 65536;
     return rtt >= 0 ? (int)rtt : 0;
+}
+
+void consumer_pause(struct consumer *c, bool paused, int64_t now_ms)
+{
+    if (c->kind != CR_KIND_VIDEO || c->paused == paused)
+        return;
+    CR_INFO("consumer", "%s: video %s", c->mid,
+            paused ? "paused: too little bandwidth" : "resumed");
+    c->paused = paused;
+    if (!paused) {
+        c->resync = c->started; /* continue our numbering, from a keyframe */
+        ask_keyframe(c, now_ms);
+    }
+}
+
+void consumer_send_padding(struct consumer *c, size_t padding, uint8_t probe_id, int64_t now_us)
+{
+    if (!c->peer->srtp || !c->rtx_pt || padding == 0 || padding > 255)
+        return;
+    uint8_t *out = c->peer->worker->scratch;
+    size_t pos =
+        rtp_write_header(out, false, c->rtx_pt, c->rtx_seq++, c->last_ts, c->rtx_ssrc, true);
+    int twcc_seq;
+    size_t ext_len = write_exts(c, NULL, out + pos, now_us, &twcc_seq);
+    if (ext_len == 0)
+        out[0] &= (uint8_t)~0x10;
+    pos += ext_len;
+    memset(out + pos, 0, padding);
+    out[pos + padding - 1] = (uint8_t)padding; /* RFC 3550 §5.1: the last octet counts */
+    out[0] |= 0x20;
+    pos += padding;
+    if (twcc_seq >= 0 && c->peer->quality)
+        quality_on_sent(c->peer->quality, (uint16_t)twcc_seq, pos + SRTP_OVERHEAD, SEND_PROBE,
+                        probe_id, now_us);
+    peer_send_rtp(c->peer, out, pos);
 }

@@ -44,6 +44,7 @@ struct consumer {
     /* state of the rewriting */
     int layer;           /* the producer layer being forwarded; -1 before the first */
     int target;          /* the layer wanted; switched to at its next keyframe */
+    bool paused;         /* video held back: the link cannot carry even the lowest layer */
     bool started;        /* first packet (a keyframe, for video) sent */
     bool resync;         /* next packet starts a new source: recompute offsets */
     uint16_t seq_offset; /* out seq = in seq + seq_offset */
@@ -73,6 +74,11 @@ void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, b
 /* Asks for another layer: the switch happens at that layer's next keyframe, requested
  * now. */
 void consumer_set_target(struct consumer *c, int layer, int64_t now_ms);
+/* Holds video back (the classroom keeps its audio), or resumes it at a keyframe. */
+void consumer_pause(struct consumer *c, bool paused, int64_t now_ms);
+/* Sends one padding-only packet of `padding` bytes (≤ 255) on the RTX stream, as a
+ * bandwidth probe of cluster probe_id (RFC 3550 §5.1 padding, RFC 4588 stream). */
+void consumer_send_padding(struct consumer *c, size_t padding, uint8_t probe_id, int64_t now_us);
 /* Periodic: without a bandwidth estimate the target is the best layer the publisher
  * sends, so a layer the publisher stops sending is left for one it still sends. */
 void consumer_tick(struct consumer *c, int64_t now_ms);

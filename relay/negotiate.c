@@ -18,6 +18,7 @@
 #include "consumer.h"
 #include "peer.h"
 #include "producer.h"
+#include "quality.h"
 #include "room.h"
 #include "wire/codec.h"
 #include "wire/rtp.h"
@@ -403,6 +404,8 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
     } else if (lp->role == MLINE_SEND) {
         if (!ml->consumer)
             ml->consumer = consumer_new(peer, lp->kind, ml->mid);
+        if (!peer->quality)
+            peer->quality = quality_new();
         set_consumer_params(ml->consumer, lp);
         consumer_bind(ml->consumer, lp->source, now);
         if (lp->hint)

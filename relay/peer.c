@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "consumer.h"
 #include "producer.h"
+#include "quality.h"
 #include "room.h"
 #include "wire/demux.h"
 #include "wire/rtp.h"
@@ -352,6 +353,7 @@ void peer_free(struct peer *peer)
             producer_free(m->producer);
         }
     }
+    quality_free(peer->quality);
     cr_ice_free(peer->ice);
     if (peer->dtls_held)
         g_ptr_array_free(peer->dtls_held, TRUE);
@@ -418,12 +420,15 @@ void peer_tick(struct peer *peer, int64_t now_ms)
         }
         return;
     }
+    bool estimated = peer->quality && peer->quality->have_feedback;
     for (size_t i = 0; i < peer->n_mlines; i++) {
         if (peer->mlines[i].producer)
             producer_tick(peer->mlines[i].producer, now_ms);
-        if (peer->mlines[i].consumer)
+        if (peer->mlines[i].consumer && !estimated)
             consumer_tick(peer->mlines[i].consumer, now_ms);
     }
+    if (peer->quality)
+        quality_tick(peer, now_ms);
     if (peer->twcc && now_ms - peer->last_twcc_ms >= TWCC_INTERVAL_MS) {
         peer->last_twcc_ms = now_ms;
         send_twcc(peer);

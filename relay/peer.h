@@ -21,6 +21,7 @@
 struct room;
 struct producer;
 struct consumer;
+struct quality;
 
 enum mline_role { MLINE_REJECTED = 0, MLINE_RECV, MLINE_SEND, MLINE_IDLE };
 
@@ -51,6 +52,7 @@ struct peer {
     uint32_t rtcp_ssrc;         /* our sender SSRC in feedback packets */
     uint16_t twcc_seq;          /* transport-wide seq of what we send */
     struct twcc_recorder *twcc; /* owned, when the client sends transport-cc to us */
+    struct quality *quality;    /* owned, when the client receives: estimate and layers */
     bool remb;                  /* the publisher accepts REMB */
     GPtrArray *dtls_held;       /* owned GBytes: DTLS datagrams made before a pair was
                                    selected, sent when ICE connects (else the browser

@@ -8,6 +8,7 @@
 #include "consumer.h"
 #include "peer.h"
 #include "producer.h"
+#include "quality.h"
 #include "wire/rtcp.h"
 #include "worker.h"
 
@@ -57,9 +58,15 @@ static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t no
         size_t n = rtcp_nack_seqs(&fb, seqs, MAX_NACK_SEQS);
         peer->worker->stats.nacks_in += n;
         consumer_on_nack(c, seqs, n, now_ms);
+    } else if (v->type == RTCP_RTPFB && v->count == RTCP_FMT_TWCC && peer->quality) {
+        quality_on_feedback(peer->quality, &fb, now_ms * 1000);
+    } else if (v->type == RTCP_PSFB && v->count == RTCP_FMT_AFB && peer->quality) {
+        uint64_t bps;
+        size_t n_ssrcs;
+        uint32_t ssrcs[8];
+        if (rtcp_parse_remb(&fb, &bps, ssrcs, 8, &n_ssrcs) == 0)
+            quality_on_remb(peer->quality, bps, now_ms * 1000);
     }
-    /* transport-wide feedback and REMB from subscribers feed bandwidth estimation, which
-     * comes with simulcast layer selection (issue 3); until then they are read and left */
 }
 
 /* Report blocks about what we send this client (RFC 3550 §6.4): loss, jitter, RTT. */
@@ -81,8 +88,11 @@ static void on_reports(struct peer *peer, const struct rtcp_view *v, int64_t now
         rtcp_report_block_at(reports, i, &rb);
         struct consumer *c = consumer_by_ssrc(peer, rb.ssrc);
         int rtt = c ? consumer_on_report(c, &rb, now_ms) : -1;
-        if (rtt >= 0)
+        if (rtt >= 0) {
             peer->rtt_ms = peer->rtt_ms ? (peer->rtt_ms * 7 + (uint32_t)rtt) / 8 : (uint32_t)rtt;
+            if (peer->quality)
+                quality_on_rtt(peer->quality, peer->rtt_ms);
+        }
     }
 }
 

@@ -48,7 +48,7 @@ function renderQuality(q) {
   const loss = Math.max(0, ...(q.tracks || []).map((t) => t.loss || 0));
   parts.push(`loss ${(loss * 100).toFixed(1)} %`);
   if (q.rtt_ms) parts.push(`RTT ${q.rtt_ms} ms`);
-  const paused = cam && cam.layer < 0 && cam.target < 0;
+  const paused = cam && cam.paused;
   showState($('#quality'), paused ? 'low bandwidth: audio only 带宽不足，仅音频' : parts.join(' · '),
             paused || loss > 0.05 ? 'wait' : 'ok');
 }

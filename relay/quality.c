@@ -1,0 +1,196 @@
+/* The quality loop of one subscribing peer: see quality.h. Everything here runs on the
+ * worker thread; time comes from the tick. */
+#include "quality.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/log.h"
+#include "consumer.h"
+#include "peer.h"
+#include "producer.h"
+
+#define SELECT_INTERVAL_MS 200
+#define MAX_FEEDBACK_STATUSES 1024
+#define PROBE_PADDING 255 /* RFC 3550 §5.1: the padding count is one octet */
+
+struct quality *quality_new(void)
+{
+    struct quality *q = cr_calloc(1, sizeof *q);
+    send_history_init(&q->hist);
+    struct bwe_config bc = BWE_CONFIG_DEFAULT;
+    /* A classroom starts on the teacher's best layer (before any feedback it gets what
+     * the teacher sends): start the estimate there, so a good link is never dropped to
+     * a lower layer to climb back; a weak link shows congestion within a second or two
+     * and goes down then. */
+    bc.start_bps = bc.max_bps;
+    bwe_init(&q->bwe, &bc);
+    struct ls_config lc = LS_CONFIG_DEFAULT;
+    layer_select_init(&q->ls, &lc);
+    return q;
+}
+
+void quality_free(struct quality *q) { free(q); }
+
+void quality_on_sent(struct quality *q, uint16_t twcc_seq, size_t size, enum send_kind kind,
+                     uint8_t tag, int64_t now_us)
+{
+    send_history_on_sent(&q->hist, twcc_seq, size, kind, tag, now_us);
+}
+
+void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t now_us)
+{
+    struct twcc_feedback tf;
+    struct twcc_packet_status st[MAX_FEEDBACK_STATUSES];
+    struct send_result res[MAX_FEEDBACK_STATUSES];
+    int n = rtcp_parse_twcc(fb, &tf, st, MAX_FEEDBACK_STATUSES);
+    if (n <= 0)
+        return;
+    size_t m = send_history_on_feedback(&q->hist, &tf, st, (size_t)n, res);
+    bwe_on_feedback(&q->bwe, res, m, now_us);
+    q->have_feedback = true;
+}
+
+void quality_on_remb(struct quality *q, uint64_t bps, int64_t now_us)
+{
+    bwe_on_remb(&q->bwe, bps, now_us);
+    q->have_feedback = true;
+}
+
+void quality_on_rtt(struct quality *q, uint32_t rtt_ms)
+{
+    bwe_on_rtt(&q->bwe, (int64_t)rtt_ms * 1000);
+}
+
+void quality_forget(struct quality *q, const struct consumer *c)
+{
+    for (size_t i = 0; i < LS_MAX_TRACKS; i++) {
+        if (q->slots[i] == c) {
+            q->slots[i] = NULL;
+            layer_select_reset_track(&q->ls, i);
+        }
+    }
+}
+
+/* Gives every consumer of the peer a selector slot that keeps its index. */
+static size_t assign_slots(struct quality *q, struct peer *peer)
+{
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct consumer *c = peer->mlines[i].consumer;
+        bool known = false;
+        for (size_t s = 0; c && s < LS_MAX_TRACKS; s++)
+            known |= q->slots[s] == c;
+        for (size_t s = 0; c && !known && s < LS_MAX_TRACKS; s++) {
+            if (!q->slots[s]) {
+                q->slots[s] = c;
+                layer_select_reset_track(&q->ls, s);
+                known = true;
+            }
+        }
+    }
+    size_t n = 0;
+    for (size_t s = 0; s < LS_MAX_TRACKS; s++)
+        if (q->slots[s])
+            n = s + 1;
+    return n;
+}
+
+/* The selector's view of slot s: layers ordered by bitrate, lowest first. */
+static void describe(struct quality *q, size_t s, int64_t now_ms, struct ls_track *t)
+{
+    memset(t, 0, sizeof *t);
+    t->n_spatial = 1;
+    t->n_temporal = 1;
+    t->temporal_permille[0] = 1000;
+    const struct consumer *c = q->slots[s];
+    const struct producer *p = c ? c->producer : NULL;
+    if (!p)
+        return; /* an empty slot: an audio track of no cost */
+    t->video = c->kind == CR_KIND_VIDEO;
+    t->priority = !t->video                          ? LS_PRIO_AUDIO
+                  : strcmp(p->source, "screen") == 0 ? LS_PRIO_SCREEN
+                                                     : LS_PRIO_CAMERA;
+    t->n_spatial = (uint8_t)p->n_layers;
+    int8_t *order = q->order[s];
+    for (size_t i = 0; i < p->n_layers; i++)
+        order[i] = (int8_t)i;
+    for (size_t i = 1; i < p->n_layers; i++) /* insertion sort by bitrate */
+        for (size_t j = i;
+             j > 0 && p->layers[order[j]].bitrate_bps < p->layers[order[j - 1]].bitrate_bps; j--) {
+            int8_t tmp = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = tmp;
+        }
+    for (size_t i = 0; i < p->n_layers; i++)
+        t->spatial_bps[i] = producer_layer_active(p, order[i], now_ms)
+                                ? (int64_t)p->layers[order[i]].bitrate_bps
+                                : 0;
+}
+
+static void select_layers(struct quality *q, struct peer *peer, int64_t now_ms)
+{
+    size_t n = assign_slots(q, peer);
+    if (n == 0)
+        return;
+    struct ls_track tracks[LS_MAX_TRACKS];
+    struct ls_choice choices[LS_MAX_TRACKS];
+    for (size_t s = 0; s < n; s++)
+        describe(q, s, now_ms, &tracks[s]);
+    struct bwe_stats bs;
+    bwe_get_stats(&q->bwe, &bs);
+    int64_t budget = (int64_t)((double)bs.estimate_bps * (1.0 - bs.inherent_loss));
+    int64_t want = layer_select_update(&q->ls, budget, tracks, n, now_ms, choices);
+    for (size_t s = 0; s < n; s++) {
+        struct consumer *c = q->slots[s];
+        if (!c || !tracks[s].video)
+            continue;
+        if (choices[s].paused) {
+            consumer_pause(c, true, now_ms);
+        } else if (choices[s].spatial >= 0) {
+            consumer_pause(c, false, now_ms);
+            consumer_set_target(c, q->order[s][choices[s].spatial], now_ms);
+        }
+    }
+    struct bwe_probe pr;
+    if (want > 0 && q->probe_left == 0 && bwe_probe_next(&q->bwe, want, 0, now_ms * 1000, &pr)) {
+        q->probe = pr;
+        q->probe_left = (int)(pr.target_bps * pr.duration_us / 8000000 / (PROBE_PADDING + 40)) + 1;
+        q->probe_next_us = now_ms * 1000;
+    }
+}
+
+/* Sends the probe's packets for this tick: padding on a video consumer's RTX stream, paced
+ * over the cluster's duration at tick granularity. */
+static void send_probe(struct quality *q, struct peer *peer, int64_t now_us)
+{
+    if (q->probe_left <= 0 || now_us < q->probe_next_us)
+        return;
+    struct consumer *via = NULL;
+    for (size_t s = 0; s < LS_MAX_TRACKS && !via; s++)
+        if (q->slots[s] && q->slots[s]->kind == CR_KIND_VIDEO && q->slots[s]->rtx_pt &&
+            q->slots[s]->started)
+            via = q->slots[s];
+    if (!via) {
+        q->probe_left = 0;
+        return;
+    }
+    int64_t tick_us = 20000;
+    int ticks = (int)(q->probe.duration_us / tick_us);
+    int burst = q->probe_left / (ticks > 0 ? ticks : 1) + 1;
+    for (int i = 0; i < burst && q->probe_left > 0; i++, q->probe_left--)
+        consumer_send_padding(via, PROBE_PADDING, q->probe.id, now_us);
+    q->probe_next_us = now_us + tick_us;
+}
+
+void quality_tick(struct peer *peer, int64_t now_ms)
+{
+    struct quality *q = peer->quality;
+    int64_t now_us = now_ms * 1000;
+    bwe_on_timer(&q->bwe, now_us);
+    send_probe(q, peer, now_us);
+    if (!q->have_feedback || now_ms - q->last_select_ms < SELECT_INTERVAL_MS)
+        return; /* without feedback, consumers follow the publisher's best layer */
+    q->last_select_ms = now_ms;
+    select_layers(q, peer, now_ms);
+}

@@ -1,0 +1,49 @@
+/* The quality loop of one subscribing peer: what we send it is recorded by transport-wide
+ * sequence number (media/send_history), the classroom's transport-wide feedback or REMB
+ * drives our own estimator (media/bwe), and every 200 ms the layer selector
+ * (media/layer_select) splits the estimate — audio first, then courseware, then camera —
+ * and each video consumer is given its simulcast layer, or paused when even the lowest
+ * does not fit. When the next layer up would need more than the estimate, padding probes
+ * (RFC 3550 §5.1 padding on the RTX stream) test the path first. */
+#ifndef CR_RELAY_QUALITY_H
+#define CR_RELAY_QUALITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "media/bwe.h"
+#include "media/layer_select.h"
+#include "media/send_history.h"
+#include "wire/rtcp.h"
+
+struct peer;
+struct consumer;
+
+struct quality {
+    struct send_history hist;
+    struct bwe bwe;
+    struct layer_select ls;
+    struct consumer *slots[LS_MAX_TRACKS];       /* borrowed: the consumer of each selector track */
+    int8_t order[LS_MAX_TRACKS][LS_MAX_SPATIAL]; /* selector layer → producer layer */
+    int64_t last_select_ms;
+    bool have_feedback;     /* TWCC or REMB seen: the estimate drives the layers */
+    struct bwe_probe probe; /* the cluster being sent */
+    int probe_left;         /* its packets still to send */
+    int64_t probe_next_us;  /* when the next burst of it is due */
+};
+
+struct quality *quality_new(void);
+void quality_free(struct quality *q);
+/* A packet with transport-wide seq twcc_seq and wire size size left toward the client;
+ * tag: the probe cluster id for probes. */
+void quality_on_sent(struct quality *q, uint16_t twcc_seq, size_t size, enum send_kind kind,
+                     uint8_t tag, int64_t now_us);
+void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t now_us);
+void quality_on_remb(struct quality *q, uint64_t bps, int64_t now_us);
+void quality_on_rtt(struct quality *q, uint32_t rtt_ms);
+/* Periodic (each worker tick): layer choice every 200 ms, probe pacing. */
+void quality_tick(struct peer *peer, int64_t now_ms);
+/* A consumer is going away: forget it. */
+void quality_forget(struct quality *q, const struct consumer *c);
+
+#endif

@@ -1,0 +1,215 @@
+/* Tests relay/media/layer_select.c with time passed in: the step ladder, the initial choice,
+ * down at once or after the hold, up only after the hold and the backoff, a backoff that
+ * doubles when upgrades fail and resets when one holds, pause and resume with their own
+ * hysteresis, the split between audio, screen and camera, keyframe flags, a layer that
+ * vanishes, and the rate the next step needs (for probing). The closed loop with the
+ * estimator is in test_bwe.c. */
+#include "media/layer_select.h"
+#include "test.h"
+
+static struct layer_select ls;
+static struct ls_choice out[LS_MAX_TRACKS];
+
+/* audio 40k + a VP8 camera 150k/500k/1.5M with L1T3 shares 45/70/100 % */
+static struct ls_track tracks[3] = {
+    {.priority = LS_PRIO_AUDIO, .video = false, .n_spatial = 1, .spatial_bps = {40000}},
+    {.priority = LS_PRIO_CAMERA,
+     .video = true,
+     .n_spatial = 3,
+     .n_temporal = 3,
+     .spatial_bps = {150000, 500000, 1500000},
+     .temporal_permille = {450, 700, 1000}},
+};
+
+static int64_t need;
+
+/* runs the selector every 100 ms over [from, to) at a constant budget; returns the camera
+ * switches seen */
+static int run(int64_t budget, int64_t from_ms, int64_t to_ms)
+{
+    int sw = 0;
+    for (int64_t t = from_ms; t < to_ms; t += 100) {
+        need = layer_select_update(&ls, budget, tracks, 2, t, out);
+        sw += out[1].changed;
+    }
+    return sw;
+}
+
+static void init(void)
+{
+    struct ls_config cfg = LS_CONFIG_DEFAULT;
+    layer_select_init(&ls, &cfg);
+}
+
+#define CAM(s, t) (out[1].spatial == (s) && out[1].temporal == (t) && !out[1].paused)
+
+static void test_initial_and_ladder(void)
+{
+    init();
+    need = layer_select_update(&ls, 2000000, tracks, 2, 0, out);
+    CHECK(CAM(2, 2)); /* 1.96M left after audio: 720p, all temporal layers */
+    CHECK(out[1].changed && out[1].keyframe);
+    CHECK_EQ(out[1].rate_bps, 1500000);
+    CHECK_EQ(out[0].rate_bps, 40000);
+    CHECK_EQ(need, 0); /* at the top: nothing to probe for */
+    init();
+    layer_select_update(&ls, 500000, tracks, 2, 0, out);
+    CHECK(CAM(1, 1)); /* 460k left: 360p at 15 fps (350k) */
+    /* a temporal step that costs no more than the spatial layer below is left out */
+    struct ls_track steep = tracks[1];
+    steep.temporal_permille[0] = 200; /* 360p T0 = 100k < all of 180p */
+    struct ls_track two[2] = {tracks[0], steep};
+    init();
+    layer_select_update(&ls, 40000 + 140000, two, 2, 0, out);
+    CHECK(out[1].spatial == 0 && out[1].temporal == 1); /* not 360p T0 */
+}
+
+static void test_down(void)
+{
+    init();
+    run(2000000, 0, 1000);
+    CHECK(CAM(2, 2));
+    /* far below: at once, to the highest step that fits, within the spatial layer */
+    CHECK_EQ(run(1000000, 1000, 1100), 1);
+    CHECK(CAM(2, 0)); /* 960k left: 720p T0 (675k) */
+    CHECK(!out[1].keyframe);
+    /* a little below (the share is 95 % of the step): held for 3 s, then down */
+    init();
+    run(40000 + 500000, 0, 1000);
+    CHECK(CAM(1, 2));
+    CHECK_EQ(run(40000 + 475000, 1000, 3900), 0);
+    CHECK_EQ(run(40000 + 475000, 3900, 4200), 1);
+    CHECK(CAM(1, 1));
+    /* a dip that recovers within the hold changes nothing */
+    init();
+    run(540000, 0, 1000);
+    CHECK_EQ(run(520000, 1000, 3000), 0);
+    CHECK_EQ(run(540000, 3000, 10000), 0);
+    CHECK(CAM(1, 2));
+}
+
+static void test_up_hold_and_backoff(void)
+{
+    init();
+    run(40000 + 350000, 0, 1000); /* 360p T1 */
+    CHECK(CAM(1, 1));
+    /* 360p T2 needs 1.2 × 540k = 648k; 2 Mbit/s allows 720p: after 2.5 s, straight there */
+    CHECK_EQ(need, 648000);
+    CHECK_EQ(run(2000000, 1000, 3400), 0);
+    CHECK_EQ(run(2000000, 3400, 3600), 1);
+    CHECK(CAM(2, 2) && out[1].keyframe);
+    /* an interruption restarts the hold */
+    init();
+    run(390000, 0, 1000);
+    run(700000, 1000, 3000);
+    run(600000, 3000, 3100); /* below 648k for a moment */
+    CHECK_EQ(run(700000, 3100, 5500), 0);
+    CHECK_EQ(run(700000, 5500, 5700), 1);
+    CHECK(CAM(1, 2));
+    /* upgrades that fail double the backoff: 4 s, then 8 s, then 16 s */
+    init();
+    run(390000, 0, 1000);    /* 360p T1 */
+    run(700000, 1000, 3600); /* up to T2 at 3.5 s */
+    CHECK(CAM(1, 2));
+    run(350000, 3600, 3700); /* undone at once (350k < 0.7 × 540k): failed */
+    CHECK(CAM(1, 0));
+    CHECK_EQ(ls.tracks[1].backoff_ms, 8000);
+    CHECK_EQ(run(700000, 3700, 11600), 0); /* held for 2.5 s, but the backoff runs to 11.6 s */
+    CHECK_EQ(run(700000, 11600, 11800), 1);
+    CHECK(CAM(1, 2));
+    run(350000, 11800, 11900); /* fails again */
+    CHECK_EQ(ls.tracks[1].backoff_ms, 16000);
+    CHECK_EQ(run(700000, 11900, 27800), 0);
+    CHECK_EQ(run(700000, 27800, 28000), 1);
+    /* this one holds for 30 s: back to the base backoff */
+    run(700000, 28000, 58100);
+    CHECK_EQ(ls.tracks[1].backoff_ms, 4000);
+    CHECK_EQ(ls.tracks[1].failed_ups, 2);
+}
+
+static void test_pause(void)
+{
+    init();
+    /* 180p T0 is 67.5k: below 0.8 of it after audio, video pauses */
+    need = layer_select_update(&ls, 40000 + 50000, tracks, 2, 0, out);
+    CHECK(out[1].paused && out[1].rate_bps == 0 && !out[1].keyframe);
+    CHECK_EQ(out[1].spatial, -1);
+    CHECK_EQ(need, (int64_t)((40000 + 67500) * 1.2));
+    /* between 0.8 and 1.2 of it: stays paused... */
+    CHECK_EQ(run(40000 + 70000, 100, 10000), 0);
+    CHECK(out[1].paused);
+    /* ...and resumes above 1.2 × (audio + 180p T0) held for 2.5 s, with a keyframe */
+    CHECK_EQ(run(130000, 10000, 12500), 0);
+    layer_select_update(&ls, 130000, tracks, 2, 12500, out);
+    CHECK(CAM(0, 0) && out[1].changed && out[1].keyframe);
+    run(130000, 12600, 12700);
+    /* the lowest step stays down to 0.8 of its rate, then pauses */
+    CHECK_EQ(run(40000 + 56000, 12700, 20000), 0);
+    CHECK(CAM(0, 0));
+    CHECK_EQ(run(40000 + 50000, 20000, 20100), 1);
+    CHECK(out[1].paused);
+    /* audio is kept whatever the estimate */
+    run(10000, 20100, 20200);
+    CHECK(!out[0].paused && out[0].rate_bps == 40000);
+}
+
+static void test_priorities(void)
+{
+    /* audio, then a courseware screen share (one layer, two temporal: 150k/300k), then the
+     * camera; the caller lists them in any order */
+    struct ls_track three[3] = {
+        tracks[1],
+        {.priority = LS_PRIO_SCREEN,
+         .video = true,
+         .n_spatial = 1,
+         .n_temporal = 2,
+         .spatial_bps = {300000},
+         .temporal_permille = {500, 1000}},
+        tracks[0],
+    };
+    init();
+    layer_select_update(&ls, 500000, three, 3, 0, out);
+    CHECK(out[2].rate_bps == 40000 && out[1].rate_bps == 300000);
+    CHECK(out[0].spatial == 0 && out[0].temporal == 2); /* the camera gets the 160k left */
+    CHECK_EQ(out[0].share_bps, 160000);
+    init();
+    layer_select_update(&ls, 350000, three, 3, 0, out);
+    CHECK(out[1].rate_bps == 300000 && out[0].paused); /* screen first, camera paused */
+    init();
+    layer_select_update(&ls, 250000, three, 3, 0, out);
+    CHECK_EQ(out[1].rate_bps, 150000);                  /* screen at half its frame rate... */
+    CHECK(out[0].spatial == 0 && out[0].temporal == 0); /* ...camera at its lowest */
+}
+
+static void test_layer_vanishes(void)
+{
+    init();
+    run(2000000, 0, 1000);
+    CHECK(CAM(2, 2));
+    tracks[1].spatial_bps[2] = 0; /* the teacher's uplink dropped 720p */
+    run(2000000, 1000, 1100);
+    CHECK(CAM(1, 2) && out[1].keyframe);
+    tracks[1].spatial_bps[2] = 1500000;
+    /* it comes back: an ordinary upgrade, after the hold */
+    CHECK_EQ(run(2000000, 1100, 3500), 0);
+    CHECK_EQ(run(2000000, 3500, 3700), 1);
+    CHECK(CAM(2, 2));
+    /* no layer at all: paused */
+    struct ls_track none = tracks[1];
+    none.spatial_bps[0] = none.spatial_bps[1] = none.spatial_bps[2] = 0;
+    struct ls_track two[2] = {tracks[0], none};
+    layer_select_update(&ls, 2000000, two, 2, 4000, out);
+    CHECK(out[1].paused);
+}
+
+int main(void)
+{
+    test_initial_and_ladder();
+    test_down();
+    test_up_hold_and_backoff();
+    test_pause();
+    test_priorities();
+    test_layer_vanishes();
+    printf("sizeof(struct layer_select) = %zu bytes\n", sizeof(struct layer_select));
+    return test_report();
+}

@@ -64,8 +64,14 @@ static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t no
         uint64_t bps;
         size_t n_ssrcs;
         uint32_t ssrcs[8];
-        if (rtcp_parse_remb(&fb, &bps, ssrcs, 8, &n_ssrcs) == 0)
-            quality_on_remb(peer->quality, bps, now_ms * 1000);
+        if (rtcp_parse_remb(&fb, &bps, ssrcs, 8, &n_ssrcs) == 0) {
+            bool covers_audio = n_ssrcs == 0;
+            for (size_t i = 0; i < n_ssrcs && i < 8; i++) {
+                struct consumer *rc = consumer_by_ssrc(peer, ssrcs[i]);
+                covers_audio |= rc && rc->kind == CR_KIND_AUDIO;
+            }
+            quality_on_remb(peer->quality, bps, covers_audio, now_ms * 1000);
+        }
     }
 }
 

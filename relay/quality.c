@@ -52,9 +52,10 @@ void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t no
     q->have_feedback = true;
 }
 
-void quality_on_remb(struct quality *q, uint64_t bps, int64_t now_us)
+void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t now_us)
 {
     bwe_on_remb(&q->bwe, bps, now_us);
+    q->remb_video_only = !covers_audio;
     q->have_feedback = true;
 }
 
@@ -140,6 +141,10 @@ static void select_layers(struct quality *q, struct peer *peer, int64_t now_ms)
     struct bwe_stats bs;
     bwe_get_stats(&q->bwe, &bs);
     int64_t budget = (int64_t)((double)bs.estimate_bps * (1.0 - bs.inherent_loss));
+    if (bs.source == BWE_SRC_REMB && q->remb_video_only)
+        for (size_t s = 0; s < n; s++) /* the REMB left audio out: it comes on top */
+            if (!tracks[s].video)
+                budget += tracks[s].spatial_bps[0];
     int64_t want = layer_select_update(&q->ls, budget, tracks, n, now_ms, choices);
     for (size_t s = 0; s < n; s++) {
         struct consumer *c = q->slots[s];

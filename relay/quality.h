@@ -27,6 +27,7 @@ struct quality {
     int8_t order[LS_MAX_TRACKS][LS_MAX_SPATIAL]; /* selector layer → producer layer */
     int64_t last_select_ms;
     bool have_feedback;     /* TWCC or REMB seen: the estimate drives the layers */
+    bool remb_video_only;   /* the last REMB named only video SSRCs: audio is on top */
     struct bwe_probe probe; /* the cluster being sent */
     int probe_left;         /* its packets still to send */
     int64_t probe_next_us;  /* when the next burst of it is due */
@@ -39,7 +40,10 @@ void quality_free(struct quality *q);
 void quality_on_sent(struct quality *q, uint16_t twcc_seq, size_t size, enum send_kind kind,
                      uint8_t tag, int64_t now_us);
 void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t now_us);
-void quality_on_remb(struct quality *q, uint64_t bps, int64_t now_us);
+/* A REMB; covers_audio: its SSRC list names an audio stream we send (or is empty). A
+ * receive-side estimator per video receiver (aiortc, some players) reports the video alone,
+ * and audio must not be paid for out of it. */
+void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t now_us);
 void quality_on_rtt(struct quality *q, uint32_t rtt_ms);
 /* Periodic (each worker tick): layer choice every 200 ms, probe pacing. */
 void quality_tick(struct peer *peer, int64_t now_ms);

@@ -338,7 +338,7 @@ async def run_room(server, codec, seconds):
                 ok = False
 
         # WHEP DELETE, then WHIP DELETE: peers must go away.
-        before = peers.stat(peers.get_stats(server.base), "peers")
+        before = peer_count(server)
         code = peers.resource_delete(subs[0].url)
         log("WHEP DELETE %s -> %d" % (subs[0].url, code))
         if code not in (200, 204):
@@ -352,7 +352,7 @@ async def run_room(server, codec, seconds):
         after = before
         t0 = time.monotonic()
         while time.monotonic() - t0 < 3:
-            after = peers.stat(peers.get_stats(server.base), "peers")
+            after = peer_count(server)
             if before is not None and after is not None and after <= before - 2:
                 break
             await asyncio.sleep(0.1)
@@ -374,6 +374,12 @@ async def run_room(server, codec, seconds):
             await s.close()
         await pub.close()
     return ok, None
+
+
+def peer_count(server):
+    """How many peers /api/v1/stats lists (its "peers" is a list of per-peer reports)."""
+    found = peers.stat(peers.get_stats(server.base), "peers")
+    return len(found) if isinstance(found, list) else found
 
 
 def check_malformed(server):

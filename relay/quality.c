@@ -13,6 +13,7 @@
 
 #define SELECT_INTERVAL_MS 200
 #define MAX_FEEDBACK_STATUSES 1024
+#define START_BPS 1000000
 #define PROBE_PADDING 255 /* RFC 3550 §5.1: the padding count is one octet */
 
 struct quality *quality_new(void)
@@ -20,11 +21,13 @@ struct quality *quality_new(void)
     struct quality *q = cr_calloc(1, sizeof *q);
     send_history_init(&q->hist);
     struct bwe_config bc = BWE_CONFIG_DEFAULT;
-    /* A classroom starts on the teacher's best layer (before any feedback it gets what
-     * the teacher sends): start the estimate there, so a good link is never dropped to
-     * a lower layer to climb back; a weak link shows congestion within a second or two
-     * and goes down then. */
-    bc.start_bps = bc.max_bps;
+    /* A classroom starts at START_BPS (the middle layer and audio fit), not at the top:
+     * the top layer's first keyframe into a 250-600 kbit/s school link would flood its
+     * queue, audio included, for the second or two the estimate takes to come down. The
+     * selector asks for a probe toward the next layer at once, and the first upgrade
+     * needs no long hold (media/layer_select.h), so a good link reaches the top layer
+     * about a second after its first frame. */
+    bc.start_bps = START_BPS;
     bwe_init(&q->bwe, &bc);
     struct ls_config lc = LS_CONFIG_DEFAULT;
     layer_select_init(&q->ls, &lc);
@@ -57,6 +60,12 @@ void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t
     bwe_on_remb(&q->bwe, bps, now_us);
     q->remb_video_only = !covers_audio;
     q->have_feedback = true;
+}
+
+void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us)
+{
+    /* a switch keyframe is about four average frames at 30 fps */
+    bwe_expect_burst(&q->bwe, (int64_t)(layer_bps * 4 / 30 / 8), now_us);
 }
 
 void quality_on_rtt(struct quality *q, uint32_t rtt_ms)
@@ -97,6 +106,41 @@ static size_t assign_slots(struct quality *q, struct peer *peer)
     return n;
 }
 
+/* VP8 temporal layers (RFC 7741 §4.2): as many as the active layers carry, with the
+ * cumulative shares measured on the best layer that has them, or L1T3's usual split
+ * (TL0 ≈ 45 %, TL0+TL1 ≈ 70 %) until a window has been measured. */
+static void describe_temporal(const struct producer *p, const int8_t *order, int64_t now_ms,
+                              struct ls_track *t)
+{
+    uint8_t n = 0;
+    const struct producer_layer *measured = NULL;
+    for (size_t i = 0; i < p->n_layers; i++) { /* lowest bitrate first */
+        const struct producer_layer *l = &p->layers[order[i]];
+        if (!producer_layer_active(p, order[i], now_ms) || l->n_temporal < 2)
+            continue;
+        if (l->n_temporal > n)
+            n = l->n_temporal;
+        if (l->temporal_permille[0])
+            measured = l;
+    }
+    if (n < 2)
+        return; /* one temporal layer: the caller's defaults stand */
+    if (n > LS_MAX_TEMPORAL)
+        n = LS_MAX_TEMPORAL;
+    t->n_temporal = n;
+    static const uint16_t l1t2[] = {600, 1000}, l1t3[] = {450, 700, 1000};
+    for (uint8_t i = 0; i < n; i++) {
+        if (measured && measured->n_temporal == n)
+            t->temporal_permille[i] = measured->temporal_permille[i];
+        else if (n == 2)
+            t->temporal_permille[i] = l1t2[i];
+        else if (n == 3)
+            t->temporal_permille[i] = l1t3[i];
+        else
+            t->temporal_permille[i] = (uint16_t)((i + 1) * 1000 / n);
+    }
+}
+
 /* The selector's view of slot s: layers ordered by bitrate, lowest first. */
 static void describe(struct quality *q, size_t s, int64_t now_ms, struct ls_track *t)
 {
@@ -127,6 +171,7 @@ static void describe(struct quality *q, size_t s, int64_t now_ms, struct ls_trac
         t->spatial_bps[i] = producer_layer_active(p, order[i], now_ms)
                                 ? (int64_t)p->layers[order[i]].bitrate_bps
                                 : 0;
+    describe_temporal(p, order, now_ms, t);
 }
 
 static void select_layers(struct quality *q, struct peer *peer, int64_t now_ms)
@@ -150,15 +195,35 @@ static void select_layers(struct quality *q, struct peer *peer, int64_t now_ms)
         struct consumer *c = q->slots[s];
         if (!c || !tracks[s].video)
             continue;
+        if (choices[s].changed)
+            CR_DEBUG("quality",
+                     "%s: %s layer %d/%d at estimate %lld (delay %lld, loss bound %lld, "
+                     "acked %lld, loss %.1f%%, %s)",
+                     c->mid, choices[s].paused ? "paused," : "to", choices[s].spatial,
+                     choices[s].temporal, (long long)bs.estimate_bps, (long long)bs.delay_bps,
+                     (long long)bs.loss_bound_bps, (long long)bs.acked_bps, bs.loss * 100,
+                     bs.source == BWE_SRC_TWCC   ? "twcc"
+                     : bs.source == BWE_SRC_REMB ? "remb"
+                                                 : "no feedback yet");
         if (choices[s].paused) {
             consumer_pause(c, true, now_ms);
         } else if (choices[s].spatial >= 0) {
             consumer_pause(c, false, now_ms);
             consumer_set_target(c, q->order[s][choices[s].spatial], now_ms);
+            /* the fine step: temporal layers 0..t; the top one leaves the cap off */
+            consumer_set_temporal(c, choices[s].temporal + 1 >= tracks[s].n_temporal
+                                         ? REWRITER_ALL_TIDS
+                                         : choices[s].temporal);
         }
     }
+    /* the first probe goes as high as it may (twice the estimate), whatever the selector
+     * wants: the teacher's layers are still ramping up when a lesson starts, and their
+     * measured rates understate what the next layer will need */
+    if (!q->initial_probed && bs.source == BWE_SRC_TWCC)
+        want = q->bwe.cfg.max_bps;
     struct bwe_probe pr;
     if (want > 0 && q->probe_left == 0 && bwe_probe_next(&q->bwe, want, 0, now_ms * 1000, &pr)) {
+        q->initial_probed = true;
         q->probe = pr;
         q->probe_left = (int)(pr.target_bps * pr.duration_us / 8000000 / (PROBE_PADDING + 40)) + 1;
         q->probe_next_us = now_ms * 1000;
@@ -194,6 +259,9 @@ void quality_tick(struct peer *peer, int64_t now_ms)
     int64_t now_us = now_ms * 1000;
     bwe_on_timer(&q->bwe, now_us);
     send_probe(q, peer, now_us);
+    for (size_t i = 0; i < peer->n_mlines && !q->have_feedback; i++)
+        if (peer->mlines[i].consumer && peer->mlines[i].consumer->ext.twcc)
+            q->have_feedback = true; /* negotiated: it comes with the first packets */
     if (!q->have_feedback || now_ms - q->last_select_ms < SELECT_INTERVAL_MS)
         return; /* without feedback, consumers follow the publisher's best layer */
     q->last_select_ms = now_ms;

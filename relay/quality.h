@@ -2,7 +2,8 @@
  * sequence number (media/send_history), the classroom's transport-wide feedback or REMB
  * drives our own estimator (media/bwe), and every 200 ms the layer selector
  * (media/layer_select) splits the estimate — audio first, then courseware, then camera —
- * and each video consumer is given its simulcast layer, or paused when even the lowest
+ * and each video consumer is given its simulcast layer and VP8 temporal layers (the
+ * publisher's measured per-TID shares make the fine steps), or paused when even the lowest
  * does not fit. When the next layer up would need more than the estimate, padding probes
  * (RFC 3550 §5.1 padding on the RTX stream) test the path first. */
 #ifndef CR_RELAY_QUALITY_H
@@ -26,7 +27,8 @@ struct quality {
     struct consumer *slots[LS_MAX_TRACKS];       /* borrowed: the consumer of each selector track */
     int8_t order[LS_MAX_TRACKS][LS_MAX_SPATIAL]; /* selector layer → producer layer */
     int64_t last_select_ms;
-    bool have_feedback;     /* TWCC or REMB seen: the estimate drives the layers */
+    bool initial_probed;    /* the first probe cluster went out */
+    bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */
     bool remb_video_only;   /* the last REMB named only video SSRCs: audio is on top */
     struct bwe_probe probe; /* the cluster being sent */
     int probe_left;         /* its packets still to send */
@@ -45,6 +47,9 @@ void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t no
  * and audio must not be paid for out of it. */
 void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t now_us);
 void quality_on_rtt(struct quality *q, uint32_t rtt_ms);
+/* A video consumer switches to (or resumes on) a layer of layer_bps: its keyframe is about
+ * to go out at once, a queue the estimator must not read as congestion. */
+void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us);
 /* Periodic (each worker tick): layer choice every 200 ms, probe pacing. */
 void quality_tick(struct peer *peer, int64_t now_ms);
 /* A consumer is going away: forget it. */

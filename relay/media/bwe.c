@@ -524,6 +524,7 @@ void bwe_on_feedback(struct bwe *b, const struct send_result *r, size_t n, int64
     if (evaluated)
         rate_control(b, overuse ? BWE_OVERUSE : b->trend.usage, now_us);
     update_estimate(b);
+    b->loss.delivered_bps = b->acked_bps;
     loss_ctrl_on_reports(&b->loss, received, lost, recovered, b->estimate_bps,
                          now_us - b->last_overuse_us < CONGESTED_US, b->rtt_us, now_us);
     update_estimate(b);

@@ -119,8 +119,8 @@ static bool up_due(const struct ls_config *cfg, struct ls_track_state *ts, bool 
     }
     if (ts->up_since_ms < 0)
         ts->up_since_ms = now_ms;
-    return now_ms - ts->up_since_ms >= cfg->up_hold_ms &&
-           now_ms - ts->last_down_ms >= ts->backoff_ms;
+    int64_t hold = ts->last_down_ms == NEVER ? cfg->start_up_hold_ms : cfg->up_hold_ms;
+    return now_ms - ts->up_since_ms >= hold && now_ms - ts->last_down_ms >= ts->backoff_ms;
 }
 
 /* Chooses the step index for one video track (-1: paused); reserved is what tracks of

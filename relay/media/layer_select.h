@@ -14,7 +14,9 @@
  *     path and the ±10 % noise of a 500 ms rate of bursty video, stays above 0.7 and
  *     recovers within the hold; a path that carries clearly less moves it at once;
  *   - UP only when the budget has exceeded up_margin (1.2) × what the next step and the
- *     tracks served before it need, continuously for up_hold_ms (2.5 s), and not before a
+ *     tracks served before it need, continuously for up_hold_ms (2.5 s; start_up_hold_ms,
+ *     0.3 s, while the track has never gone down: a classroom starts below the top layer
+ *     and climbs as soon as its first probe shows room), and not before a
  *     backoff after the last downgrade; the backoff doubles each time an upgrade is
  *     undone within fail_window_ms (up to max_backoff_ms) and returns to its base after an
  *     upgrade that holds;
@@ -36,14 +38,15 @@
 #define LS_MAX_TEMPORAL 4
 
 struct ls_config {
-    double down_margin;     /* go down at once below need × this; default 0.7 */
-    int64_t down_hold_ms;   /* ...and below rate × 1.0 held this long; default 3000 */
-    double up_margin;       /* go up above rate × this; default 1.2 */
-    double pause_margin;    /* pause below the lowest step × this; default 0.8 */
-    int64_t up_hold_ms;     /* default 2500 */
-    int64_t backoff_ms;     /* after a downgrade, base; default 4000 */
-    int64_t max_backoff_ms; /* default 120000 */
-    int64_t fail_window_ms; /* an upgrade undone within this failed; default 30000 */
+    double down_margin;       /* go down at once below need × this; default 0.7 */
+    int64_t down_hold_ms;     /* ...and below rate × 1.0 held this long; default 3000 */
+    double up_margin;         /* go up above rate × this; default 1.2 */
+    double pause_margin;      /* pause below the lowest step × this; default 0.8 */
+    int64_t up_hold_ms;       /* default 2500 */
+    int64_t start_up_hold_ms; /* before the first move down; default 300 */
+    int64_t backoff_ms;       /* after a downgrade, base; default 4000 */
+    int64_t max_backoff_ms;   /* default 120000 */
+    int64_t fail_window_ms;   /* an upgrade undone within this failed; default 30000 */
 };
 #define LS_CONFIG_DEFAULT                                                                          \
     ((struct ls_config){.down_margin = 0.7,                                                        \
@@ -51,6 +54,7 @@ struct ls_config {
                         .up_margin = 1.2,                                                          \
                         .pause_margin = 0.8,                                                       \
                         .up_hold_ms = 2500,                                                        \
+                        .start_up_hold_ms = 300,                                                   \
                         .backoff_ms = 4000,                                                        \
                         .max_backoff_ms = 120000,                                                  \
                         .fail_window_ms = 30000})

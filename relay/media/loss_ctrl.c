@@ -49,6 +49,9 @@ static void apply(struct loss_ctrl *l, double p, int64_t current_bps, int64_t rt
         /* §6: As(i) = As(i−1) × (1 − 0.5 p) */
         int64_t from = current_bps < l->bound_bps ? current_bps : l->bound_bps;
         l->bound_bps = (int64_t)((double)from * (1 - 0.5 * p));
+        int64_t floor = l->delivered_bps * 85 / 100; /* what the path carried, less a β */
+        if (l->bound_bps < floor)
+            l->bound_bps = floor < from ? floor : from;
         if (l->bound_bps < l->min_bps)
             l->bound_bps = l->min_bps;
         l->last_decrease_us = now_us;

@@ -10,7 +10,13 @@
  * slowly, at most 5 %): 3 % random loss moves the band to 5–13 % and leaves the estimate
  * free to grow, while loss on top of it still cuts. The bound is kept apart from the
  * delay-based rate (the estimate is the smaller of the two), so holding on loss never
- * ratchets the delay-based rate down. Internal to media/bwe.c. */
+ * ratchets the delay-based rate down.
+ *
+ * A cut goes no lower than 0.85 × the rate the path delivered (delivered_bps, set by the
+ * caller): after an overshoot (a keyframe, a layer too big for the link) loss reports
+ * keep arriving for a round trip after the rate came down, and cutting again on each
+ * would take the estimate far below what the link plainly carries. Internal to
+ * media/bwe.c. */
 #ifndef CR_MEDIA_LOSS_CTRL_H
 #define CR_MEDIA_LOSS_CTRL_H
 
@@ -29,6 +35,7 @@ struct loss_ctrl {
     double inherent;              /* learned random loss, 0..5 % */
     enum loss_zone zone;
     int64_t last_decrease_us;
+    int64_t delivered_bps; /* the caller's acknowledged rate (0: unknown): cuts stop above */
 };
 
 void loss_ctrl_init(struct loss_ctrl *l, int64_t min_bps, int64_t max_bps);

@@ -38,6 +38,7 @@ static int run(int64_t budget, int64_t from_ms, int64_t to_ms)
 static void init(void)
 {
     struct ls_config cfg = LS_CONFIG_DEFAULT;
+    cfg.start_up_hold_ms = cfg.up_hold_ms; /* the steady-state rules; test_start has its own */
     layer_select_init(&ls, &cfg);
 }
 
@@ -202,8 +203,25 @@ static void test_layer_vanishes(void)
     CHECK(out[1].paused);
 }
 
+/* A classroom starts low and climbs as soon as the budget allows, after a short hold;
+ * once it has gone down, upgrades wait the full hold again. */
+static void test_start(void)
+{
+    struct ls_config cfg = LS_CONFIG_DEFAULT;
+    layer_select_init(&ls, &cfg);
+    run(40000 + 350000, 0, 1000); /* 360p T1 */
+    CHECK(CAM(1, 1));
+    CHECK_EQ(run(2000000, 1000, 1200), 0);
+    CHECK_EQ(run(2000000, 1200, 1400), 1); /* 0.3 s */
+    CHECK(CAM(2, 2) && out[1].keyframe);
+    CHECK_EQ(run(300000, 1400, 1500), 1); /* down, undoing the upgrade: the backoff doubles */
+    CHECK_EQ(run(2000000, 1500, 1400 + 2 * cfg.backoff_ms - 100), 0);
+    CHECK_EQ(run(2000000, 1400 + 2 * cfg.backoff_ms - 100, 1400 + 2 * cfg.backoff_ms + 200), 1);
+}
+
 int main(void)
 {
+    test_start();
     test_initial_and_ladder();
     test_down();
     test_up_hold_and_backoff();

@@ -95,6 +95,7 @@ struct cr_relay_stats {
     uint64_t bad_packets;       /* dropped as malformed, unknown or failing SRTP */
     uint64_t keyframe_requests; /* PLI/FIR sent to publishers */
     uint64_t nacks_in;          /* NACK entries received from subscribers */
+    uint64_t red_in, red_out;   /* audio RED (RFC 2198) packets from publishers / sent */
 };
 
 struct cr_relay;

@@ -49,6 +49,7 @@ void consumer_free(struct consumer *c)
     if (c->peer->quality)
         quality_forget(c->peer->quality, c);
     consumer_bind(c, NULL, 0);
+    consumer_set_red(c, 0);
     free(c);
 }
 
@@ -117,8 +118,10 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
                         bool rtx)
 {
     uint8_t *out = c->peer->worker->scratch;
-    size_t pos = rtp_write_header(out, v->marker, rtx ? c->rtx_pt : c->pt, rtx ? c->rtx_seq++ : seq,
-                                  ts, rtx ? c->rtx_ssrc : c->ssrc, true);
+    /* audio: consumer_audio_view put the payload type (Opus or RED) in the view */
+    uint8_t pt = rtx ? c->rtx_pt : c->kind == CR_KIND_AUDIO ? v->payload_type : c->pt;
+    size_t pos = rtp_write_header(out, v->marker, pt, rtx ? c->rtx_seq++ : seq, ts,
+                                  rtx ? c->rtx_ssrc : c->ssrc, true);
     int64_t now_us = cr_now_us();
     int twcc_seq;
     size_t ext_len = write_exts(c, v, out + pos, now_us, &twcc_seq);
@@ -182,6 +185,9 @@ void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, b
     }
     uint16_t seq = (uint16_t)(v->seq + c->seq_offset);
     uint32_t ts = v->timestamp + c->ts_offset;
+    struct rtp_view audio; /* Opus in or out of RED (RFC 2198): consumer_red.c */
+    if (c->kind == CR_KIND_AUDIO && !(v = consumer_audio_view(c, v, seq, ts, &audio)))
+        return;
     send_packet(c, v, seq, ts, false);
     c->sent[seq % CONSUMER_SEQ_MAP] = (struct consumer_sent){ts, seq, v->seq, (int8_t)c->layer};
     if (seq16_newer(seq, c->last_seq) || c->packets == 1) {

@@ -18,6 +18,7 @@
 
 struct peer;
 struct producer;
+struct consumer_red;
 
 struct consumer_exts { /* the subscriber's extension ids for this m-line; 0: not negotiated */
     uint8_t mid, abs_send_time, twcc, level, cvo;
@@ -41,6 +42,10 @@ struct consumer {
     uint32_t ssrc, rtx_ssrc; /* ours, announced in the answer */
     uint32_t clock_rate;
     struct consumer_exts ext;
+    /* audio: the subscriber's RED (RFC 2198) payload type (0: none) and, owned, the RED
+     * encoder state while it is set (consumer_red.c) */
+    uint8_t red_pt;
+    struct consumer_red *red;
     /* state of the rewriting */
     int layer;           /* the producer layer being forwarded; -1 before the first */
     int target;          /* the layer wanted; switched to at its next keyframe */
@@ -92,5 +97,15 @@ void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts
 int consumer_on_report(struct consumer *c, const struct rtcp_report_block *rb, int64_t now_ms);
 /* The subscriber's transport came up: restart from a keyframe. */
 void consumer_on_connected(struct consumer *c, int64_t now_ms);
+
+/* consumer_red.c — audio only. Sends this subscriber Opus wrapped in RED with payload
+ * type red_pt (0: plain Opus; frees the RED state). */
+void consumer_set_red(struct consumer *c, uint8_t red_pt);
+/* The packet to send for audio packet v at (seq, ts): RED built by the relay, the
+ * publisher's RED passed through or unwrapped to its Opus primary, or v as it is. Fills
+ * and returns out (payload_type: the subscriber's payload type to send), or NULL to drop
+ * v. The payload stays valid until the next call. */
+const struct rtp_view *consumer_audio_view(struct consumer *c, const struct rtp_view *v,
+                                           uint16_t seq, uint32_t ts, struct rtp_view *out);
 
 #endif

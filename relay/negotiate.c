@@ -36,6 +36,7 @@ struct line_plan {
     enum mline_role role;
     enum cr_kind kind;
     const struct sdp_codec *codec, *rtx;
+    const struct sdp_codec *red; /* audio: RED over the chosen Opus, when offered */
     enum codec_id codec_id;
     struct producer *source;            /* SEND lines: the producer to feed it (NULL: inactive) */
     const char *hint_source;            /* RECV lines: the hinted source name */
@@ -85,6 +86,31 @@ static const struct sdp_codec *rtx_for(const struct sdp_media *m, uint8_t pt)
     return NULL;
 }
 
+/* RFC 2198 §5 with the JSEP usage (RFC 8829 §5.1.3): "red/48000/2" whose fmtp lists
+ * only the Opus payload type, e.g. "111/111" (Chromium offers one RED for Opus). */
+static const struct sdp_codec *red_for(const struct sdp_media *m, uint8_t opus_pt)
+{
+    for (size_t i = 0; i < m->n_codecs; i++) {
+        const struct sdp_codec *c = &m->codecs[i];
+        if (!sdp_str_ieq(c->name, "red") || c->clock_rate != 48000 || !c->fmtp.len)
+            continue;
+        bool only_opus = true;
+        const char *p = c->fmtp.p, *end = c->fmtp.p + c->fmtp.len;
+        while (p < end && only_opus) {
+            unsigned pt = 0;
+            size_t digits = 0;
+            for (; p < end && *p >= '0' && *p <= '9' && digits < 4; p++, digits++)
+                pt = pt * 10 + (unsigned)(*p - '0');
+            only_opus = digits && pt == opus_pt && (p == end || *p == '/');
+            if (p < end)
+                p++;
+        }
+        if (only_opus)
+            return c;
+    }
+    return NULL;
+}
+
 /* Picks the codec for a line: for a SEND line the one matching its producer (an exact
  * H.264 profile-level-id first), otherwise the offerer's first usable one. */
 static bool choose_codec(struct line_plan *lp)
@@ -116,6 +142,7 @@ static bool choose_codec(struct line_plan *lp)
     lp->codec = best;
     lp->codec_id = codec_from_name(best->name.p, best->name.len);
     lp->rtx = lp->kind == CR_KIND_VIDEO ? rtx_for(m, best->pt) : NULL;
+    lp->red = lp->kind == CR_KIND_AUDIO ? red_for(m, best->pt) : NULL;
     return true;
 }
 
@@ -314,6 +341,7 @@ static void set_consumer_params(struct consumer *c, const struct line_plan *lp)
 {
     c->pt = lp->codec->pt;
     c->rtx_pt = lp->rtx ? lp->rtx->pt : 0;
+    consumer_set_red(c, lp->red ? lp->red->pt : 0);
     c->ext.mid = ext_id(lp, RTP_EXT_MID);
     c->ext.abs_send_time = ext_id(lp, RTP_EXT_ABS_SEND_TIME);
     c->ext.twcc = ext_id(lp, RTP_EXT_TWCC);
@@ -327,6 +355,7 @@ static void set_producer_params(struct producer *p, const struct line_plan *lp)
     p->codec = lp->codec_id;
     p->pt = lp->codec->pt;
     p->rtx_pt = lp->rtx ? lp->rtx->pt : 0;
+    p->red_pt = lp->red ? lp->red->pt : 0;
     p->clock_rate = lp->codec->clock_rate ? lp->codec->clock_rate : 90000;
     p->channels = lp->codec->channels;
     sdp_str_copy(lp->codec->fmtp, p->fmtp, sizeof p->fmtp);
@@ -416,6 +445,31 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
 
 /* ---- the answer ---- */
 
+/* RFC 7587 §6.1: Opus parameters as offered (stereo, sprop-stereo, usedtx, minptime,
+ * maxaveragebitrate, ...) with useinbandfec=1: toward a publisher it asks its encoder for
+ * in-band FEC (which the encoder adds when receiver reports show loss, see peer_rtcp.c);
+ * toward a subscriber it says the stream may carry FEC for its decoder to use. */
+static void opus_fmtp(struct sdp_str offered, char *out, size_t cap)
+{
+    struct strbuf b;
+    strbuf_init(&b);
+    const char *p = offered.p, *end = offered.p + offered.len;
+    while (p < end) {
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *stop = semi ? semi : end;
+        while (p < stop && *p == ' ')
+            p++;
+        size_t len = (size_t)(stop - p);
+        if (len && !(len >= 12 && strncasecmp(p, "useinbandfec", 12) == 0))
+            strbuf_printf(&b, "%.*s;", (int)len, p);
+        p = stop + (semi != NULL);
+    }
+    strbuf_puts(&b, "useinbandfec=1");
+    char *text = strbuf_take(&b);
+    snprintf(out, cap, "%s", text);
+    free(text);
+}
+
 static void write_codec(struct strbuf *b, const struct sdp_codec *c, uint32_t fb_mask)
 {
     char name[32];
@@ -435,11 +489,13 @@ static void write_codec(struct strbuf *b, const struct sdp_codec *c, uint32_t fb
         strbuf_printf(b, "a=rtcp-fb:%u nack\r\n", c->pt);
     if (fb & SDP_FB_NACK_PLI)
         strbuf_printf(b, "a=rtcp-fb:%u nack pli\r\n", c->pt);
-    if (c->fmtp.len) {
-        char fmtp[256];
+    char fmtp[256];
+    if (codec_from_name(c->name.p, c->name.len) == CODEC_OPUS)
+        opus_fmtp(c->fmtp, fmtp, sizeof fmtp);
+    else
         sdp_str_copy(c->fmtp, fmtp, sizeof fmtp);
+    if (fmtp[0])
         strbuf_printf(b, "a=fmtp:%u %s\r\n", c->pt, fmtp);
-    }
 }
 
 static void write_exts(struct strbuf *b, const struct line_plan *lp)
@@ -490,7 +546,12 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
                       fmts[0] ? fmts : "0", mid);
         return;
     }
-    strbuf_printf(b, "m=%s 9 %s %u", type, proto, lp->codec->pt);
+    /* RED listed first: a browser publisher then sends it (JSEP: the answer's order is
+     * the preference), and a subscriber knows it is what we send */
+    strbuf_printf(b, "m=%s 9 %s", type, proto);
+    if (lp->red)
+        strbuf_printf(b, " %u", lp->red->pt);
+    strbuf_printf(b, " %u", lp->codec->pt);
     if (lp->rtx)
         strbuf_printf(b, " %u", lp->rtx->pt);
     strbuf_printf(b,
@@ -511,6 +572,8 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
     if (lp->kind == CR_KIND_VIDEO)
         fb |= SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR |
               (lp->role == MLINE_RECV ? SDP_FB_GOOG_REMB : 0);
+    if (lp->red)
+        write_codec(b, lp->red, 0);
     write_codec(b, lp->codec, fb);
     if (lp->rtx)
         write_codec(b, lp->rtx, 0);

@@ -185,7 +185,7 @@ static struct mline *by_payload_type(struct peer *peer, uint8_t pt)
     struct mline *found = NULL;
     for (size_t i = 0; i < peer->n_mlines; i++) {
         struct producer *p = peer->mlines[i].producer;
-        if (!p || (p->pt != pt && p->rtx_pt != pt))
+        if (!p || (p->pt != pt && p->rtx_pt != pt && (!p->red_pt || p->red_pt != pt)))
             continue;
         if (found)
             return NULL; /* ambiguous */
@@ -276,10 +276,12 @@ static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_ms)
     w->stats.bytes_in += len;
     if (r.rtx)
         return; /* retransmissions we did not ask for, or padding probes */
-    if (v.payload_type != r.p->pt) {
+    if (v.payload_type != r.p->pt && (!r.p->red_pt || v.payload_type != r.p->red_pt)) {
         w->stats.bad_packets++;
         return;
     }
+    if (r.p->red_pt && v.payload_type == r.p->red_pt)
+        w->stats.red_in++;
     producer_on_rtp(r.p, r.layer, buf, len, &v, now_ms);
 }
 

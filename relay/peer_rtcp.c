@@ -135,6 +135,23 @@ void peer_send_pli(struct peer *peer, uint32_t media_ssrc)
         peer_send_rtcp(peer, out, n);
 }
 
+/* Opus in-band FEC (RFC 6716 §2.1.7) is added by the publisher's encoder in proportion to
+ * the loss its receiver reports show, but it is the classrooms' links that lose: the
+ * fraction lost we report for an audio track is the worst of the relay's own and that of
+ * its subscribers that take plain Opus (those that take RED are covered by the relay's
+ * redundancy, consumer_red.c). Only the fraction is raised, not the cumulative count the
+ * publisher's bandwidth estimate reads (libwebrtc uses the fraction for the Opus encoder). */
+static uint8_t audio_fraction_lost(const struct producer *p, uint8_t own)
+{
+    uint8_t worst = own;
+    for (size_t i = 0; i < p->n_consumers; i++) {
+        const struct consumer *c = p->consumers[i];
+        if (!c->red_pt && c->fraction_lost > worst)
+            worst = c->fraction_lost;
+    }
+    return worst;
+}
+
 /* Receiver reports for what this peer publishes, with a REMB cap when it takes REMB. */
 void peer_send_reports(struct peer *peer, int64_t now_ms)
 {
@@ -147,6 +164,8 @@ void peer_send_reports(struct peer *peer, int64_t now_ms)
             if (!p->layers[l].ssrc)
                 continue;
             recv_stats_report(&p->layers[l].stats, now_ms, &blocks[n]);
+            if (p->kind == CR_KIND_AUDIO)
+                blocks[n].fraction_lost = audio_fraction_lost(p, blocks[n].fraction_lost);
             ssrcs[n++] = p->layers[l].ssrc;
         }
     }

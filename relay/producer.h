@@ -47,6 +47,7 @@ struct producer {
     enum codec_id codec;
     uint8_t pt;     /* the publisher's payload type */
     uint8_t rtx_pt; /* 0: no RTX negotiated */
+    uint8_t red_pt; /* audio: RED (RFC 2198) carrying our Opus pt; 0: not negotiated */
     uint32_t clock_rate;
     uint8_t channels;
     char fmtp[160];             /* the publisher's fmtp (H.264 profile) */

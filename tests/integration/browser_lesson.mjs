@@ -62,6 +62,29 @@ async function joinClassroom(browser, name, { viaUrl = false } = {}) {
   return { page, ms };
 }
 
+// The audio codec of a page's connection (pcName 'pc' receives, 'pubPc' sends), from
+// getStats, and whether the negotiated audio has RED (RFC 2198). Chromium's stats name
+// the Opus inside RED ('audio/opus'), so that RED really flows is read from the relay's
+// red_in/red_out counters (/api/v1/stats).
+async function audioCodec(page, pcName) {
+  return page.evaluate(async (pcName) => {
+    const pc = window.classrelay[pcName];
+    if (!pc) return null;
+    const report = await pc.getStats();
+    let rtp = null;
+    report.forEach((s) => {
+      if ((s.type === 'inbound-rtp' || s.type === 'outbound-rtp') && s.kind === 'audio' && s.codecId) rtp = s;
+    });
+    const codec = rtp && report.get(rtp.codecId);
+    const sdp = pc.remoteDescription ? pc.remoteDescription.sdp : '';
+    const red = /\r\na=rtpmap:\d+ red\/48000\/2\r\n/.test(sdp);
+    return codec ? {
+      mimeType: codec.mimeType, fmtp: codec.sdpFmtpLine || '', red,
+      samples: rtp.totalSamplesReceived || 0, concealed: rtp.concealedSamples || 0,
+    } : null;
+  }, pcName);
+}
+
 // framesDecoded grows, the decoded size matches what the teacher sends, audio arrives.
 async function checkReceiving(page, teacher, name) {
   const a = videoIn(await pageStats(page));
@@ -82,6 +105,17 @@ async function checkReceiving(page, teacher, name) {
     const au = audioIn(await pageStats(page));
     return au && au.packetsReceived > 0;
   }, { timeoutMs: 10000 });
+  const ac = await until(`${name}: audio codec in getStats`, () => audioCodec(page, 'pc'), { timeoutMs: 10000 });
+  if (!ac.red || !/useinbandfec=1/.test(ac.fmtp))
+    throw new Error(`${name}: audio negotiated without RED or in-band FEC: ${JSON.stringify(ac)}`);
+  // decoded, not concealed, over the next second: the relay's RED parses in Chromium
+  await sleep(1000);
+  const ac2 = await audioCodec(page, 'pc');
+  const samples = ac2.samples - ac.samples, concealed = ac2.concealed - ac.concealed;
+  if (!(samples > 0 && concealed < samples * 0.1))
+    throw new Error(`${name}: audio not decoded: ${JSON.stringify({ ac, ac2 })}`);
+  ok(`${name}: audio ${ac.mimeType} ${ac.fmtp} in RED, ${concealed} of ${samples} samples concealed in 1 s ` +
+     `(${ac2.concealed} of ${ac2.samples} since join)`);
   // The relay's quality report reaches the page: the camera's top layer of three is
   // forwarded on this good link.
   const q = await until(`${name}: quality report from the relay`, async () => {
@@ -116,6 +150,8 @@ async function main() {
     return st.publish === 'connected' && v && v.framesEncoded > 0;
   }, { timeoutMs: 30000 });
   ok(`teacher publishing, sending ${JSON.stringify(await teacherSize(teacher))}`);
+  const tac = await until('teacher: audio codec in getStats', () => audioCodec(teacher, 'pubPc'), { timeoutMs: 10000 });
+  ok(`teacher sends audio ${tac.mimeType} ${tac.fmtp}${tac.red ? ' in RED' : ''}`);
 
   const classrooms = [];
   for (const name of ['Grade 3, Village school A', 'Grade 3, Village school B', 'Grade 4, Hill school']) {
@@ -178,6 +214,10 @@ async function main() {
   ok(`healthz ${JSON.stringify(health)}`);
   const stats = await (await fetch(`${server.url}/api/v1/stats`)).json();
   console.log(`relay ${JSON.stringify(stats.relay)}`);
+  // every classroom took RED: the relay sent its audio as RED (and the teacher's RED came in)
+  if (!(stats.relay.red_out > 0 && stats.relay.red_in > 0))
+    throw new Error(`no RED audio through the relay: red_in ${stats.relay.red_in}, red_out ${stats.relay.red_out}`);
+  ok(`RED audio: ${stats.relay.red_in} packets in from the teacher, ${stats.relay.red_out} out to classrooms`);
 }
 
 let status = 0;

@@ -1,7 +1,8 @@
 /* Tests relay/negotiate.c through relay/api.h, on a real worker (libnice agents, DTLS
  * certificate): a browser's publish offer becomes tracks, a recvonly offer is fed by
  * them, renegotiation keeps the transport, and bad offers are refused with a reason
- * while the peer stays usable. */
+ * while the peer stays usable. Audio: RED (RFC 2198) over Opus is taken where offered
+ * and Opus answers carry useinbandfec=1 with the offered parameters. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,7 +76,9 @@ static void test_publish_and_subscribe(struct cr_relay *relay)
     CHECK_EQ(cr_relay_peer_offer(relay, pub, PUBLISH_OFFER, hints, 2, &answer, err, sizeof err),
              CR_OK);
     CHECK(answer && strstr(answer, "a=group:BUNDLE 0 1\r\n"));
-    CHECK(answer && strstr(answer, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"));
+    /* RED first, so the browser sends its audio with redundancy */
+    CHECK(answer && strstr(answer, "m=audio 9 UDP/TLS/RTP/SAVPF 63 111\r\n"));
+    CHECK(answer && strstr(answer, "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n"));
     CHECK(answer && strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n")); /* VP8 first */
     CHECK(answer && strstr(answer, "a=recvonly"));
     CHECK(answer && strstr(answer, "a=setup:passive"));
@@ -126,16 +129,76 @@ static void test_publish_and_subscribe(struct cr_relay *relay)
     CHECK_EQ(cr_relay_peer_close(relay, sub), CR_ERR_NOT_FOUND);
 }
 
-/* Replaces the first occurrence of `from` in PUBLISH_OFFER. */
-static char *mutate(const char *from, const char *to)
+/* Replaces the first occurrence of `from` in base. */
+static char *replace(const char *base, const char *from, const char *to)
 {
-    const char *at = strstr(PUBLISH_OFFER, from);
-    size_t a = (size_t)(at - PUBLISH_OFFER), n = strlen(PUBLISH_OFFER);
+    const char *at = strstr(base, from);
+    size_t a = (size_t)(at - base), n = strlen(base);
     char *s = malloc(n + strlen(to) + 1);
-    memcpy(s, PUBLISH_OFFER, a);
+    memcpy(s, base, a);
     strcpy(s + a, to);
     strcat(s, at + strlen(from));
     return s;
+}
+
+/* Replaces the first occurrence of `from` in PUBLISH_OFFER. */
+static char *mutate(const char *from, const char *to) { return replace(PUBLISH_OFFER, from, to); }
+
+/* Opens a peer, offers, checks the answer has (or lacks, want_absent) each string. */
+static void expect_answer(struct cr_relay *relay, const char *offer, const char *const *want,
+                          const char *const *absent)
+{
+    uint64_t peer;
+    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &peer), CR_OK);
+    char *answer = NULL, err[256] = "";
+    CHECK_EQ(cr_relay_peer_offer(relay, peer, offer, NULL, 0, &answer, err, sizeof err), CR_OK);
+    for (size_t i = 0; want[i]; i++) {
+        if (!answer || !strstr(answer, want[i]))
+            fprintf(stderr, "  wanted '%s' in the answer\n%s\n", want[i], answer ? answer : err);
+        CHECK(answer && strstr(answer, want[i]));
+    }
+    for (size_t i = 0; absent && absent[i]; i++)
+        CHECK(answer && !strstr(answer, absent[i]));
+    free(answer);
+    CHECK_EQ(cr_relay_peer_close(relay, peer), CR_OK);
+}
+
+static void test_audio_protection(struct cr_relay *relay)
+{
+    uint64_t pub;
+    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &pub), CR_OK);
+    char *answer = NULL, err[256];
+    /* the publisher's own Opus parameters stay, FEC is asked for */
+    char *offer =
+        mutate("minptime=10;useinbandfec=1", "minptime=10;stereo=1;useinbandfec=0;usedtx=1");
+    CHECK_EQ(cr_relay_peer_offer(relay, pub, offer, NULL, 0, &answer, err, sizeof err), CR_OK);
+    CHECK(answer && strstr(answer, "a=fmtp:111 minptime=10;stereo=1;usedtx=1;useinbandfec=1\r\n"));
+    free(answer);
+    free(offer);
+
+    /* a classroom offering RED over its Opus gets it, RED first */
+    const char *red_audio = "a=rtpmap:109 opus/48000/2\r\na=rtpmap:63 red/48000/2\r\n"
+                            "a=fmtp:63 109/109\r\n";
+    char *sub =
+        replace(SUBSCRIBE_OFFER, "UDP/TLS/RTP/SAVPF 109\r\n", "UDP/TLS/RTP/SAVPF 109 63\r\n");
+    char *with_red = replace(sub, "a=rtpmap:109 opus/48000/2\r\n", red_audio);
+    expect_answer(
+        relay, with_red,
+        (const char *const[]){"m=audio 9 UDP/TLS/RTP/SAVPF 63 109\r\n",
+                              "a=rtpmap:63 red/48000/2\r\na=fmtp:63 109/109\r\n",
+                              "a=rtpmap:109 opus/48000/2\r\na=fmtp:109 useinbandfec=1\r\n", NULL},
+        NULL);
+    free(with_red);
+    /* RED over another payload type (not our Opus) is not taken */
+    with_red = replace(sub, "a=rtpmap:109 opus/48000/2\r\n",
+                       "a=rtpmap:109 opus/48000/2\r\na=rtpmap:63 red/48000/2\r\n"
+                       "a=fmtp:63 109/0\r\n");
+    expect_answer(relay, with_red,
+                  (const char *const[]){"m=audio 9 UDP/TLS/RTP/SAVPF 109\r\n", NULL},
+                  (const char *const[]){"red/48000", NULL});
+    free(with_red);
+    free(sub);
+    CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
 }
 
 static void expect_refusal(struct cr_relay *relay, uint64_t peer, const char *offer,
@@ -238,6 +301,7 @@ int main(void)
     test_publish_and_subscribe(relay);
     test_bad_offers(relay);
     test_simulcast_offer(relay);
+    test_audio_protection(relay);
     struct cr_relay_stats st;
     CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
     CHECK_EQ(st.rooms, 1);

@@ -261,6 +261,7 @@ static void consumer_stats(const struct consumer *c, struct cr_consumer_stats *o
     out->kind = c->kind;
     out->layer = (int8_t)c->layer;
     out->target = (int8_t)c->target;
+    out->temporal = (int8_t)consumer_temporal(c);
     out->paused = c->paused;
     out->packets = c->packets;
     out->retransmitted = c->retransmitted;

@@ -132,6 +132,7 @@ struct cr_consumer_stats {
     uint64_t track_id; /* 0: idle */
     enum cr_kind kind;
     int8_t layer, target; /* simulcast layer forwarded and wanted; -1: none yet */
+    int8_t temporal;      /* highest VP8 temporal layer forwarded; -1: no temporal layers */
     bool paused;          /* video held back: too little bandwidth for any layer */
     uint8_t layers;       /* layers the track has */
     uint32_t bitrate_bps; /* of the layer forwarded, as received from the teacher */

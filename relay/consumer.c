@@ -21,12 +21,6 @@
 #define MAX_RTX_PER_NACK 64
 #define SRTP_OVERHEAD 16 /* the AEAD tag (or 10-byte HMAC): counted in what the link carries */
 
-static void forget_sent(struct consumer *c)
-{
-    for (size_t i = 0; i < CONSUMER_SEQ_MAP; i++)
-        c->sent[i].layer = -1;
-}
-
 struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *mid)
 {
     struct consumer *c = CR_NEW(struct consumer);
@@ -38,7 +32,8 @@ struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *
     c->rtx_seq = (uint16_t)g_random_int();
     c->clock_rate = kind == CR_KIND_AUDIO ? 48000 : 90000;
     c->layer = c->target = -1;
-    forget_sent(c);
+    c->temporal = c->temporal_hold = REWRITER_ALL_TIDS;
+    rewriter_init(&c->rw, (uint16_t)g_random_int(), g_random_int()); /* RFC 3550 §5.1 */
     return c;
 }
 
@@ -69,10 +64,11 @@ void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms)
     if (!p)
         return;
     producer_attach(p, c);
-    forget_sent(c); /* what we sent came from another producer's packet store */
+    rewriter_forget_sent(&c->rw); /* what we sent came from another producer's store */
     c->clock_rate = p->clock_rate;
     c->layer = -1;
     c->target = producer_best_layer(p, now_ms);
+    c->temporal_hold = REWRITER_ALL_TIDS;
     if (c->started)
         c->resync = true; /* continue our numbering across the switch */
     ask_keyframe(c, now_ms);
@@ -114,8 +110,9 @@ static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *
 }
 
 /* Builds and sends one packet: the original (rtx false) or its RTX form (RFC 4588 §4). */
+/* vp8: the picture id and TL0PICIDX to write into the copied payload (NULL: none). */
 static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t seq, uint32_t ts,
-                        bool rtx)
+                        const struct rewriter_out *vp8, bool rtx)
 {
     uint8_t *out = c->peer->worker->scratch;
     /* audio: consumer_audio_view put the payload type (Opus or RED) in the view */
@@ -139,6 +136,8 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
     if (pos + body > PACKET_STORE_MTU + 128)
         return;
     memcpy(out + pos, v->payload, body);
+    if (vp8) /* RFC 7741 §4.2: renumbered in our copy; the producer's stays as it came */
+        vp8_write_ids(out + pos, v->payload_len, vp8->picture_id, vp8->tl0picidx);
     pos += body;
     c->packets++;
     c->octets += v->payload_len;
@@ -148,22 +147,23 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
     peer_send_rtp(c->peer, out, pos);
 }
 
-static void resync(struct consumer *c, const struct rtp_view *v, int64_t now_ms)
+/* The next packet starts a new source: its numbering continues ours (media/rewriter.h), its
+ * timestamp advanced by the wall-clock gap. */
+static void resync(struct consumer *c, int64_t now_ms)
 {
-    if (!c->started) {
-        c->seq_offset = (uint16_t)(g_random_int() - v->seq);
-        c->ts_offset = g_random_int() - v->timestamp;
-        return;
-    }
-    /* a new source: the next seq follows the last, the timestamp advances by wall time */
     int64_t gap_ms = now_ms - c->last_sent_ms;
-    uint32_t advance = (uint32_t)(gap_ms > 0 ? gap_ms * c->clock_rate / 1000 : 1);
-    c->seq_offset = (uint16_t)(c->last_seq + 1 - v->seq);
-    c->ts_offset = c->last_ts + (advance ? advance : 1) - v->timestamp;
+    rewriter_switch(&c->rw, (uint32_t)(gap_ms > 0 ? gap_ms * c->clock_rate / 1000 : 1));
+}
+
+/* The temporal cap now: while a spatial switch waits for its keyframe, the old layer keeps
+ * no more temporal layers than before (media/layer_select.h). */
+static int max_tid(const struct consumer *c)
+{
+    return c->target != c->layer && c->temporal_hold < c->temporal ? c->temporal_hold : c->temporal;
 }
 
 void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, bool keyframe,
-                      int64_t now_ms)
+                      const struct vp8_desc *vp8, int64_t now_ms)
 {
     if (layer != c->layer) {
         /* another layer's packet: it is taken only to switch to the target, at a
@@ -179,21 +179,23 @@ void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, b
     if (!c->started || c->resync) {
         if (c->kind == CR_KIND_VIDEO && !keyframe)
             return; /* a decoder can only start (or switch) at a keyframe */
-        resync(c, v, now_ms);
+        if (c->started)
+            resync(c, now_ms);
         c->started = true;
         c->resync = false;
     }
-    uint16_t seq = (uint16_t)(v->seq + c->seq_offset);
-    uint32_t ts = v->timestamp + c->ts_offset;
+    struct rewriter_in in = {v->seq, v->timestamp, (int8_t)c->layer, keyframe, vp8};
+    struct rewriter_out o;
+    if (!rewriter_packet(&c->rw, &in, max_tid(c), &o))
+        return; /* a temporal layer above the target: the next packet takes its number */
+    uint16_t seq = o.seq;
+    uint32_t ts = o.ts;
+    c->seq_offset = (uint16_t)(seq - v->seq);
+    c->ts_offset = ts - v->timestamp;
     struct rtp_view audio; /* Opus in or out of RED (RFC 2198): consumer_red.c */
     if (c->kind == CR_KIND_AUDIO && !(v = consumer_audio_view(c, v, seq, ts, &audio)))
         return;
-    send_packet(c, v, seq, ts, false);
-    c->sent[seq % CONSUMER_SEQ_MAP] = (struct consumer_sent){ts, seq, v->seq, (int8_t)c->layer};
-    if (seq16_newer(seq, c->last_seq) || c->packets == 1) {
-        c->last_seq = seq;
-        c->last_ts = ts;
-    }
+    send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, false);
     c->last_sent_ms = now_ms;
 }
 
@@ -202,9 +204,28 @@ void consumer_set_target(struct consumer *c, int layer, int64_t now_ms)
     if (!c->producer || layer < 0 || (size_t)layer >= c->producer->n_layers || layer == c->target)
         return;
     CR_DEBUG("consumer", "%s: layer target %d -> %d", c->mid, c->target, layer);
+    c->temporal_hold = (int8_t)max_tid(c);
     c->target = layer;
     if (layer != c->layer)
         ask_keyframe(c, now_ms);
+}
+
+void consumer_set_temporal(struct consumer *c, int tid)
+{
+    int8_t t = (int8_t)(tid < 0 ? 0 : tid > REWRITER_ALL_TIDS ? REWRITER_ALL_TIDS : tid);
+    if (t == c->temporal)
+        return;
+    CR_DEBUG("consumer", "%s: temporal target %d -> %d", c->mid, c->temporal, t);
+    c->temporal = t;
+}
+
+int consumer_temporal(const struct consumer *c)
+{
+    const struct producer *p = c->producer;
+    if (!p || c->layer < 0 || (size_t)c->layer >= p->n_layers || !p->layers[c->layer].n_temporal)
+        return -1;
+    int top = p->layers[c->layer].n_temporal - 1;
+    return c->rw.cur_tid < top ? c->rw.cur_tid : top;
 }
 
 void consumer_tick(struct consumer *c, int64_t now_ms)
@@ -225,8 +246,8 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
     if (!p || p->kind != CR_KIND_VIDEO || !c->started || !c->peer->srtp || !c->rtx_pt)
         return;
     for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
-        const struct consumer_sent *sent = &c->sent[seqs[i] % CONSUMER_SEQ_MAP];
-        if (sent->layer < 0 || sent->out_seq != seqs[i] || (size_t)sent->layer >= p->n_layers)
+        const struct rewriter_sent *sent = rewriter_lookup(&c->rw, seqs[i]);
+        if (!sent || (size_t)sent->layer >= p->n_layers)
             continue; /* not one we sent lately */
         size_t len;
         const uint8_t *pkt =
@@ -234,7 +255,7 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
         struct rtp_view v;
         if (!pkt || rtp_parse(pkt, len, &v) != 0)
             continue;
-        send_packet(c, &v, seqs[i], sent->out_ts, true);
+        send_packet(c, &v, seqs[i], sent->out.ts, sent->out.vp8 ? &sent->out : NULL, true);
         c->retransmitted++;
     }
 }
@@ -283,7 +304,7 @@ void consumer_send_padding(struct consumer *c, size_t padding, uint8_t probe_id,
         return;
     uint8_t *out = c->peer->worker->scratch;
     size_t pos =
-        rtp_write_header(out, false, c->rtx_pt, c->rtx_seq++, c->last_ts, c->rtx_ssrc, true);
+        rtp_write_header(out, false, c->rtx_pt, c->rtx_seq++, c->rw.last_ts, c->rtx_ssrc, true);
     int twcc_seq;
     size_t ext_len = write_exts(c, NULL, out + pos, now_us, &twcc_seq);
     if (ext_len == 0)

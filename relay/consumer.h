@@ -3,8 +3,10 @@
  * the subscriber's own numbering, so the subscriber sees one continuous stream even when
  * the consumer is switched to another producer (a source) or another simulcast layer.
  * Video starts, and changes layer, only at a keyframe of the layer it goes to: until
- * then it keeps forwarding the layer it is on. NACKs are answered from the producer's
- * packet store, by RTX. */
+ * then it keeps forwarding the layer it is on. For VP8 with temporal layers (RFC 7741
+ * §4.2) it forwards only those up to its temporal target, and media/rewriter.h keeps the
+ * sequence numbers and picture ids it sends gap-free across the drops. NACKs are answered
+ * from the producer's packet store, by RTX. */
 #ifndef CR_RELAY_CONSUMER_H
 #define CR_RELAY_CONSUMER_H
 
@@ -12,6 +14,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "media/rewriter.h"
 #include "wire/codec.h"
 #include "wire/rtcp.h"
 #include "wire/rtp.h"
@@ -22,15 +25,6 @@ struct consumer_red;
 
 struct consumer_exts { /* the subscriber's extension ids for this m-line; 0: not negotiated */
     uint8_t mid, abs_send_time, twcc, level, cvo;
-};
-
-#define CONSUMER_SEQ_MAP 256 /* outgoing packets remembered for NACK: ≈ 1–2 s of video */
-
-/* What an outgoing sequence number was made from, for answering NACKs after a switch. */
-struct consumer_sent {
-    uint32_t out_ts;
-    uint16_t out_seq, in_seq;
-    int8_t layer; /* -1: slot empty */
 };
 
 struct consumer {
@@ -47,15 +41,16 @@ struct consumer {
     uint8_t red_pt;
     struct consumer_red *red;
     /* state of the rewriting */
-    int layer;           /* the producer layer being forwarded; -1 before the first */
-    int target;          /* the layer wanted; switched to at its next keyframe */
-    bool paused;         /* video held back: the link cannot carry even the lowest layer */
-    bool started;        /* first packet (a keyframe, for video) sent */
-    bool resync;         /* next packet starts a new source: recompute offsets */
-    uint16_t seq_offset; /* out seq = in seq + seq_offset */
-    uint32_t ts_offset;  /* out ts = in ts + ts_offset */
-    uint16_t last_seq;   /* last out seq sent */
-    uint32_t last_ts;
+    int layer;            /* the producer layer being forwarded; -1 before the first */
+    int target;           /* the layer wanted; switched to at its next keyframe */
+    bool paused;          /* video held back: the link cannot carry even the lowest layer */
+    bool started;         /* first packet (a keyframe, for video) sent */
+    bool resync;          /* next packet starts a new source: recompute offsets */
+    int8_t temporal;      /* the highest VP8 temporal layer wanted (REWRITER_ALL_TIDS: all) */
+    int8_t temporal_hold; /* its cap on the old layer while a spatial switch waits */
+    struct rewriter rw;   /* state: seq, ts, picture ids, temporal drops, NACK map */
+    uint16_t seq_offset;  /* out seq = in seq + seq_offset, for the last packet sent */
+    uint32_t ts_offset;   /* out ts = in ts + ts_offset (read by consumer_red.c, SRs) */
     int64_t last_sent_ms;
     uint16_t rtx_seq;
     uint64_t packets, octets; /* counters for SR */
@@ -64,7 +59,6 @@ struct consumer {
     uint32_t jitter;       /* in timestamp units */
     uint32_t sr_ntp_mid;   /* the middle 32 bits of the last SR we sent (RFC 3550 LSR) */
     int64_t sr_sent_ms;
-    struct consumer_sent sent[CONSUMER_SEQ_MAP]; /* by out seq mod size */
 };
 
 struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *mid);
@@ -72,13 +66,19 @@ void consumer_free(struct consumer *c);
 /* Feeds the consumer from producer p (NULL: idle). Switching keeps numbering continuous
  * and asks for a keyframe. */
 void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms);
-/* Forwards one packet of the bound producer. */
-/* Offers one packet of layer `layer` of the bound producer. */
+/* Offers one packet of layer `layer` of the bound producer; vp8: its payload descriptor,
+ * parsed once by the producer (NULL: not VP8, or none). */
 void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, bool keyframe,
-                      int64_t now_ms);
+                      const struct vp8_desc *vp8, int64_t now_ms);
 /* Asks for another layer: the switch happens at that layer's next keyframe, requested
  * now. */
 void consumer_set_target(struct consumer *c, int layer, int64_t now_ms);
+/* Asks for VP8 temporal layers 0..tid (REWRITER_ALL_TIDS: all): down at the next frame,
+ * up where the decoder can follow (media/rewriter.h). While a spatial switch waits for its
+ * keyframe, the old layer keeps no more temporal layers than it had. */
+void consumer_set_temporal(struct consumer *c, int tid);
+/* The temporal layer being forwarded: -1 when the stream carries no temporal ids. */
+int consumer_temporal(const struct consumer *c);
 /* Holds video back (the classroom keeps its audio), or resumes it at a keyframe. */
 void consumer_pause(struct consumer *c, bool paused, int64_t now_ms);
 /* Sends one padding-only packet of `padding` bytes (≤ 255) on the RTX stream, as a

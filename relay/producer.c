@@ -1,6 +1,6 @@
 /* Producer: see producer.h. The per-packet path is producer_on_rtp: account, store,
- * detect a keyframe once, then one consumer_forward call per subscriber — no allocation,
- * no locks, no re-parsing per subscriber. */
+ * detect a keyframe and parse the VP8 descriptor once, then one consumer_forward call per
+ * subscriber — no allocation, no locks, no re-parsing per subscriber. */
 #include "producer.h"
 
 #include <stdio.h>
@@ -93,6 +93,42 @@ void producer_detach(struct producer *p, struct consumer *c)
     }
 }
 
+/* A packet of temporal layer tid: counted for the layer's temporal shares. */
+static void note_tid(struct producer_layer *l, uint8_t tid, size_t len)
+{
+    tid &= PRODUCER_MAX_TIDS - 1;
+    l->window_tids |= (uint8_t)(1u << tid);
+    l->window_tid_bytes[tid] += len;
+    if (tid + 1 > l->n_temporal) /* a new layer counts at once; a vanished one at the window */
+        l->n_temporal = (uint8_t)(tid + 1);
+}
+
+/* At the end of a bitrate window: how many temporal layers came, and the cumulative share
+ * of each, smoothed over windows (a keyframe is all TL0 and would skew one window). */
+static void measure_tids(struct producer_layer *l)
+{
+    if (!l->window_tids)
+        return; /* nothing with a TID this window: keep what we knew */
+    uint8_t n = 0;
+    uint64_t total = 0;
+    for (uint8_t t = 0; t < PRODUCER_MAX_TIDS; t++) {
+        total += l->window_tid_bytes[t];
+        if (l->window_tids & (1u << t))
+            n = (uint8_t)(t + 1);
+    }
+    bool fresh = n != l->n_temporal || !l->temporal_permille[0];
+    uint64_t cum = 0;
+    for (uint8_t t = 0; t < PRODUCER_MAX_TIDS; t++) {
+        cum += l->window_tid_bytes[t];
+        uint16_t now = t + 1 >= n ? 1000 : (uint16_t)(total ? cum * 1000 / total : 1000);
+        l->temporal_permille[t] =
+            fresh ? now : (uint16_t)((3u * l->temporal_permille[t] + now + 2) / 4);
+        l->window_tid_bytes[t] = 0;
+    }
+    l->n_temporal = n;
+    l->window_tids = 0;
+}
+
 void producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
                      const struct rtp_view *v, int64_t now_ms)
 {
@@ -101,12 +137,21 @@ void producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t l
     l->window_bytes += len;
     l->last_packet_ms = now_ms;
     bool keyframe = false;
+    struct vp8_desc d;
+    const struct vp8_desc *vp8 = NULL;
     if (p->kind == CR_KIND_VIDEO) {
         size_t stored_len;
         if (packet_store_get(l->store, v->seq, now_ms, &stored_len))
             return; /* a duplicate: already forwarded */
         packet_store_put(l->store, v->seq, pkt, len, now_ms);
-        keyframe = codec_is_keyframe_start(p->codec, v->payload, v->payload_len);
+        if (p->codec == CODEC_VP8 && vp8_parse(v->payload, v->payload_len, &d) == 0) {
+            vp8 = &d; /* consumers drop temporal layers and renumber pictures by it */
+            keyframe = d.keyframe;
+            if (d.has_tid)
+                note_tid(l, d.tid, len);
+        } else {
+            keyframe = codec_is_keyframe_start(p->codec, v->payload, v->payload_len);
+        }
         if (keyframe) {
             CR_DEBUG("producer", "track %llu layer %d: keyframe arrived", (unsigned long long)p->id,
                      layer);
@@ -114,7 +159,7 @@ void producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t l
         }
     }
     for (size_t i = 0; i < p->n_consumers; i++)
-        consumer_forward(p->consumers[i], layer, v, keyframe, now_ms);
+        consumer_forward(p->consumers[i], layer, v, keyframe, vp8, now_ms);
 }
 
 void producer_on_sr(struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms)
@@ -157,6 +202,7 @@ void producer_tick(struct producer *p, int64_t now_ms)
             l->bitrate_bps = (uint32_t)(l->window_bytes * 8 * 1000 / (uint64_t)span);
             l->window_bytes = 0;
             l->window_start_ms = now_ms;
+            measure_tids(l);
         }
     }
 }

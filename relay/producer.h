@@ -18,6 +18,7 @@
 #include "wire/rtp.h"
 
 #define PRODUCER_MAX_LAYERS 3
+#define PRODUCER_MAX_TIDS 4 /* VP8 TID is 2 bits */
 
 struct peer;
 struct consumer;
@@ -36,6 +37,12 @@ struct producer_layer {
     int64_t window_start_ms;
     uint32_t bitrate_bps; /* measured over the last window; 0 when idle */
     int64_t last_packet_ms;
+    /* VP8 temporal layers (RFC 7741 §4.2 TID), measured like the bitrate */
+    uint8_t n_temporal;  /* highest TID seen + 1; 0: no TIDs */
+    uint8_t window_tids; /* bit t: TID t seen in this window */
+    uint64_t window_tid_bytes[PRODUCER_MAX_TIDS];
+    uint16_t temporal_permille[PRODUCER_MAX_TIDS]; /* cumulative share of TIDs 0..t, smoothed;
+                                                    * 0: not measured yet */
 };
 
 struct producer {

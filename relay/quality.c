@@ -78,6 +78,7 @@ void quality_forget(struct quality *q, const struct consumer *c)
     for (size_t i = 0; i < LS_MAX_TRACKS; i++) {
         if (q->slots[i] == c) {
             q->slots[i] = NULL;
+            q->n_temporal[i] = 0;
             layer_select_reset_track(&q->ls, i);
         }
     }
@@ -94,6 +95,7 @@ static size_t assign_slots(struct quality *q, struct peer *peer)
         for (size_t s = 0; c && !known && s < LS_MAX_TRACKS; s++) {
             if (!q->slots[s]) {
                 q->slots[s] = c;
+                q->n_temporal[s] = 0;
                 layer_select_reset_track(&q->ls, s);
                 known = true;
             }
@@ -106,39 +108,38 @@ static size_t assign_slots(struct quality *q, struct peer *peer)
     return n;
 }
 
-/* VP8 temporal layers (RFC 7741 §4.2): as many as the active layers carry, with the
- * cumulative shares measured on the best layer that has them, or L1T3's usual split
- * (TL0 ≈ 45 %, TL0+TL1 ≈ 70 %) until a window has been measured. */
-static void describe_temporal(const struct producer *p, const int8_t *order, int64_t now_ms,
-                              struct ls_track *t)
+/* VP8 temporal layers (RFC 7741 §4.2): as many as the best active layer that has been
+ * measured over a whole window carries, with its cumulative byte shares (producer.c). A
+ * change in their number changes what the selector's temporal index means: that track
+ * starts its choice afresh. */
+static void describe_temporal(struct quality *q, size_t s, const struct producer *p,
+                              const int8_t *order, int64_t now_ms, struct ls_track *t)
 {
-    uint8_t n = 0;
-    const struct producer_layer *measured = NULL;
-    for (size_t i = 0; i < p->n_layers; i++) { /* lowest bitrate first */
+    const struct producer_layer *m = NULL;
+    for (size_t i = 0; i < p->n_layers; i++) { /* lowest bitrate first: the last wins */
         const struct producer_layer *l = &p->layers[order[i]];
-        if (!producer_layer_active(p, order[i], now_ms) || l->n_temporal < 2)
-            continue;
-        if (l->n_temporal > n)
-            n = l->n_temporal;
-        if (l->temporal_permille[0])
-            measured = l;
+        if (producer_layer_active(p, order[i], now_ms) && l->n_temporal >= 2 &&
+            l->temporal_permille[0])
+            m = l;
+    }
+    uint8_t n = m ? m->n_temporal : 1;
+    if (n > LS_MAX_TEMPORAL)
+        n = LS_MAX_TEMPORAL;
+    if (n != q->n_temporal[s]) {
+        if (q->n_temporal[s])
+            layer_select_reset_track(&q->ls, s);
+        q->n_temporal[s] = n;
     }
     if (n < 2)
         return; /* one temporal layer: the caller's defaults stand */
-    if (n > LS_MAX_TEMPORAL)
-        n = LS_MAX_TEMPORAL;
     t->n_temporal = n;
-    static const uint16_t l1t2[] = {600, 1000}, l1t3[] = {450, 700, 1000};
-    for (uint8_t i = 0; i < n; i++) {
-        if (measured && measured->n_temporal == n)
-            t->temporal_permille[i] = measured->temporal_permille[i];
-        else if (n == 2)
-            t->temporal_permille[i] = l1t2[i];
-        else if (n == 3)
-            t->temporal_permille[i] = l1t3[i];
-        else
-            t->temporal_permille[i] = (uint16_t)((i + 1) * 1000 / n);
+    uint16_t below = 0;
+    for (uint8_t i = 0; i < n; i++) { /* never below the share under it, never 0 */
+        uint16_t v = m->temporal_permille[i];
+        t->temporal_permille[i] = v > below ? v : (uint16_t)(below + 1);
+        below = t->temporal_permille[i];
     }
+    t->temporal_permille[n - 1] = 1000;
 }
 
 /* The selector's view of slot s: layers ordered by bitrate, lowest first. */
@@ -171,7 +172,7 @@ static void describe(struct quality *q, size_t s, int64_t now_ms, struct ls_trac
         t->spatial_bps[i] = producer_layer_active(p, order[i], now_ms)
                                 ? (int64_t)p->layers[order[i]].bitrate_bps
                                 : 0;
-    describe_temporal(p, order, now_ms, t);
+    describe_temporal(q, s, p, order, now_ms, t);
 }
 
 static void select_layers(struct quality *q, struct peer *peer, int64_t now_ms)

@@ -26,6 +26,7 @@ struct quality {
     struct layer_select ls;
     struct consumer *slots[LS_MAX_TRACKS];       /* borrowed: the consumer of each selector track */
     int8_t order[LS_MAX_TRACKS][LS_MAX_SPATIAL]; /* selector layer → producer layer */
+    uint8_t n_temporal[LS_MAX_TRACKS];           /* as last described; 0: not yet */
     int64_t last_select_ms;
     bool initial_probed;    /* the first probe cluster went out */
     bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */

@@ -69,11 +69,11 @@ json_t *status_peer(struct server *srv, uint64_t peer_id)
         const struct cr_consumer_stats *c = &st.consumers[i];
         json_array_append_new(
             tracks,
-            json_pack("{s:s, s:I, s:s, s:i, s:i, s:b, s:i, s:I, s:I, s:I, s:f, s:I}", "mid", c->mid,
-                      "track", (json_int_t)c->track_id, "kind",
+            json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:b, s:i, s:I, s:I, s:I, s:f, s:I}", "mid",
+                      c->mid, "track", (json_int_t)c->track_id, "kind",
                       c->kind == CR_KIND_AUDIO ? "audio" : "video", "layer", c->layer, "target",
-                      c->target, "paused", c->paused, "layers", c->layers, "bitrate_bps",
-                      (json_int_t)c->bitrate_bps, "packets", (json_int_t)c->packets,
+                      c->target, "temporal", c->temporal, "paused", c->paused, "layers", c->layers,
+                      "bitrate_bps", (json_int_t)c->bitrate_bps, "packets", (json_int_t)c->packets,
                       "retransmitted", (json_int_t)c->retransmitted, "loss",
                       c->fraction_lost / 256.0, "jitter_ms", (json_int_t)c->jitter_ms));
     }

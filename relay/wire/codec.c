@@ -52,11 +52,13 @@ int vp8_parse(const uint8_t *payload, size_t len, struct vp8_desc *out)
             return -1;
         out->has_picture_id = true;
         out->picture_id = b & 0x7f;
+        out->picture_id_bits = 7;
         if (b & 0x80) {
             uint8_t lo;
             if (rdr_u8(&r, &lo) < 0)
                 return -1;
             out->picture_id = (uint16_t)((b & 0x7f) << 8 | lo);
+            out->picture_id_bits = 15;
         }
     }
     if (x & 0x40) { /* L */
@@ -79,6 +81,35 @@ int vp8_parse(const uint8_t *payload, size_t len, struct vp8_desc *out)
     out->start_of_partition = (b0 & 0x10) && (b0 & 0x07) == 0; /* S=1, PID=0 */
     /* RFC 7741 §4.3 / RFC 6386 §9.1: frame tag bit 0 (P) is 0 for a key frame */
     out->keyframe = out->start_of_partition && (r.p[0] & 0x01) == 0;
+    return 0;
+}
+
+/* RFC 7741 §4.2: the fields sit at fixed places after |X| and |I|L|T|K|: picture id at
+ * byte 2 (one or two bytes by M), then TL0PICIDX. */
+int vp8_write_ids(uint8_t *payload, size_t len, uint16_t picture_id, uint8_t tl0picidx)
+{
+    if (!payload || len < 1)
+        return -1;
+    if (!(payload[0] & 0x80))
+        return 0; /* no extension: nothing to renumber */
+    if (len < 2)
+        return -1;
+    uint8_t x = payload[1];
+    size_t pid_len = 0;
+    if (x & 0x80) {
+        if (len < 3)
+            return -1;
+        pid_len = payload[2] & 0x80 ? 2 : 1; /* M: 15 bits */
+    }
+    size_t tl0_at = 2 + pid_len;
+    if (len < tl0_at + (x & 0x40 ? 1 : 0))
+        return -1; /* checked whole before anything is written */
+    if (pid_len == 2)
+        wr_be16(payload + 2, (uint16_t)(0x8000 | (picture_id & 0x7fff)));
+    else if (pid_len == 1)
+        payload[2] = (uint8_t)(picture_id & 0x7f);
+    if (x & 0x40)
+        payload[tl0_at] = tl0picidx;
     return 0;
 }
 

@@ -28,11 +28,16 @@ struct vp8_desc {
     bool start_of_partition; /* S bit with partition id 0: first packet of a frame */
     bool keyframe;           /* valid only when start_of_partition */
     bool has_picture_id, has_tl0picidx, has_tid;
-    uint16_t picture_id; /* 7 or 15 bits */
+    uint16_t picture_id;     /* 7 or 15 bits */
+    uint8_t picture_id_bits; /* 7 or 15 (the M bit); 0 without a picture id */
     uint8_t tl0picidx, tid, layer_sync;
     size_t desc_len; /* bytes of the payload descriptor */
 };
 int vp8_parse(const uint8_t *payload, size_t len, struct vp8_desc *out);
+/* Overwrites, in place, the picture id and TL0PICIDX fields the descriptor already has
+ * (a 7-bit picture id gets the low 7 bits); fields it lacks are left out. For an SFU that
+ * renumbers pictures (RFC 7741 §4.2). 0, or -1 on a truncated descriptor. */
+int vp8_write_ids(uint8_t *payload, size_t len, uint16_t picture_id, uint8_t tl0picidx);
 
 /* VP9 payload descriptor (draft-ietf-payload-vp9-16 §4.2); the scalability structure
  * (V bit) is skipped, not returned. */

@@ -91,6 +91,42 @@ static void test_vp8(void)
     CHECK(vp8_parse(NULL, 4, &d) < 0);
 }
 
+static void test_vp8_write_ids(void)
+{
+    struct vp8_desc d;
+    /* 15-bit picture id and TL0PICIDX: both renumbered, the rest untouched */
+    uint8_t a[] = {0x90, 0xe0, 0x92, 0x34, 0x07, 0x40, 0x50};
+    CHECK_EQ(vp8_parse(a, sizeof a, &d), 0);
+    CHECK_EQ(d.picture_id_bits, 15);
+    CHECK_EQ(vp8_write_ids(a, sizeof a, 0x7ffe, 0xff), 0);
+    CHECK_EQ(vp8_parse(a, sizeof a, &d), 0);
+    CHECK_EQ(d.picture_id, 0x7ffe);
+    CHECK_EQ(d.tl0picidx, 0xff);
+    CHECK(d.has_tid && d.tid == 1 && !d.layer_sync);
+    CHECK_EQ(a[5], 0x40);
+    CHECK_EQ(a[6], 0x50);
+    /* 7-bit picture id: the low 7 bits; M stays clear */
+    uint8_t b[] = {0x90, 0x80, 0x05, 0x50};
+    CHECK_EQ(vp8_parse(b, sizeof b, &d), 0);
+    CHECK_EQ(d.picture_id_bits, 7);
+    CHECK_EQ(vp8_write_ids(b, sizeof b, 0x1234, 9), 0);
+    CHECK_EQ(b[2], 0x34);
+    /* no extension, or only TL0PICIDX */
+    uint8_t c[] = {0x10, 0x50};
+    CHECK_EQ(vp8_write_ids(c, sizeof c, 1, 2), 0);
+    CHECK(c[0] == 0x10 && c[1] == 0x50);
+    uint8_t e[] = {0x90, 0x40, 0x01, 0x50};
+    CHECK_EQ(vp8_parse(e, sizeof e, &d), 0);
+    CHECK_EQ(d.picture_id_bits, 0);
+    CHECK_EQ(vp8_write_ids(e, sizeof e, 1, 2), 0);
+    CHECK_EQ(e[2], 2);
+    /* truncated descriptors are refused */
+    uint8_t t[] = {0x90, 0xc0, 0x92, 0x34, 0x07};
+    for (size_t n = 0; n < sizeof t; n++)
+        CHECK(vp8_write_ids(t, n, 1, 2) < 0);
+    CHECK(vp8_write_ids(NULL, 3, 1, 2) < 0);
+}
+
 static void test_h264(void)
 {
     const uint8_t idr[] = {0x65, 0x88, 0x84}, sps[] = {0x67, 0x42, 0xc0, 0x1f},
@@ -198,6 +234,7 @@ int main(void)
 {
     test_names();
     test_vp8();
+    test_vp8_write_ids();
     test_h264();
     test_vp9();
     test_other_codecs();

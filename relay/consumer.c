@@ -67,7 +67,8 @@ void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms)
     rewriter_forget_sent(&c->rw); /* what we sent came from another producer's store */
     c->clock_rate = p->clock_rate;
     c->layer = -1;
-    c->target = producer_best_layer(p, now_ms);
+    c->target = c->peer->quality ? quality_start_layer(c->peer->quality, c, now_ms)
+                                 : producer_best_layer(p, now_ms);
     c->temporal_hold = REWRITER_ALL_TIDS;
     if (c->started)
         c->resync = true; /* continue our numbering across the switch */
@@ -179,6 +180,9 @@ void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, b
     if (!c->started || c->resync) {
         if (c->kind == CR_KIND_VIDEO && !keyframe)
             return; /* a decoder can only start (or switch) at a keyframe */
+        if (c->kind == CR_KIND_VIDEO && c->started && c->peer->quality)
+            quality_on_switch(c->peer->quality, c->producer->layers[layer].bitrate_bps,
+                              now_ms * 1000);
         if (c->started)
             resync(c, now_ms);
         c->started = true;

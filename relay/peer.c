@@ -422,7 +422,7 @@ void peer_tick(struct peer *peer, int64_t now_ms)
         }
         return;
     }
-    bool estimated = peer->quality && peer->quality->have_feedback;
+    bool estimated = peer->quality && quality_drives_layers(peer);
     for (size_t i = 0; i < peer->n_mlines; i++) {
         if (peer->mlines[i].producer)
             producer_tick(peer->mlines[i].producer, now_ms);

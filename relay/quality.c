@@ -62,6 +62,24 @@ void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t
     q->have_feedback = true;
 }
 
+int quality_start_layer(const struct quality *q, const struct consumer *c, int64_t now_ms)
+{
+    const struct producer *p = c->producer;
+    int best = producer_best_layer(p, now_ms);
+    if (!c->ext.twcc || c->kind != CR_KIND_VIDEO || p->n_layers < 2)
+        return best; /* no estimate will come to choose: the best the teacher sends */
+    /* the richest active layer that fits in the start estimate beside audio */
+    int64_t room = bwe_estimate(&q->bwe) * 4 / 5;
+    int pick = -1;
+    for (size_t i = 0; i < p->n_layers; i++) {
+        if (!producer_layer_active(p, (int)i, now_ms) || p->layers[i].bitrate_bps > room)
+            continue;
+        if (pick < 0 || p->layers[i].bitrate_bps > p->layers[pick].bitrate_bps)
+            pick = (int)i;
+    }
+    return pick >= 0 ? pick : best;
+}
+
 void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us)
 {
     /* a switch keyframe is about four average frames at 30 fps */
@@ -254,16 +272,22 @@ static void send_probe(struct quality *q, struct peer *peer, int64_t now_us)
     q->probe_next_us = now_us + tick_us;
 }
 
+bool quality_drives_layers(struct peer *peer)
+{
+    struct quality *q = peer->quality;
+    for (size_t i = 0; i < peer->n_mlines && !q->have_feedback; i++)
+        if (peer->mlines[i].consumer && peer->mlines[i].consumer->ext.twcc)
+            q->have_feedback = true; /* negotiated: it comes with the first packets */
+    return q->have_feedback;
+}
+
 void quality_tick(struct peer *peer, int64_t now_ms)
 {
     struct quality *q = peer->quality;
     int64_t now_us = now_ms * 1000;
     bwe_on_timer(&q->bwe, now_us);
     send_probe(q, peer, now_us);
-    for (size_t i = 0; i < peer->n_mlines && !q->have_feedback; i++)
-        if (peer->mlines[i].consumer && peer->mlines[i].consumer->ext.twcc)
-            q->have_feedback = true; /* negotiated: it comes with the first packets */
-    if (!q->have_feedback || now_ms - q->last_select_ms < SELECT_INTERVAL_MS)
+    if (!quality_drives_layers(peer) || now_ms - q->last_select_ms < SELECT_INTERVAL_MS)
         return; /* without feedback, consumers follow the publisher's best layer */
     q->last_select_ms = now_ms;
     select_layers(q, peer, now_ms);

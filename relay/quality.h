@@ -48,9 +48,16 @@ void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t no
  * and audio must not be paid for out of it. */
 void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t now_us);
 void quality_on_rtt(struct quality *q, uint32_t rtt_ms);
+/* The layer a consumer starts on, before any feedback: with transport-wide feedback
+ * negotiated, the richest that fits the start estimate (the selector takes over from
+ * there); else the best the publisher sends. */
+int quality_start_layer(const struct quality *q, const struct consumer *c, int64_t now_ms);
 /* A video consumer switches to (or resumes on) a layer of layer_bps: its keyframe is about
  * to go out at once, a queue the estimator must not read as congestion. */
 void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us);
+/* True when the estimate chooses the peer's layers (transport-wide feedback negotiated,
+ * or a REMB seen); until then consumers follow the publisher's best layer. */
+bool quality_drives_layers(struct peer *peer);
 /* Periodic (each worker tick): layer choice every 200 ms, probe pacing. */
 void quality_tick(struct peer *peer, int64_t now_ms);
 /* A consumer is going away: forget it. */

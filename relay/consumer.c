@@ -34,6 +34,7 @@ struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *
     c->layer = c->target = -1;
     c->temporal = c->temporal_hold = REWRITER_ALL_TIDS;
     rewriter_init(&c->rw, (uint16_t)g_random_int(), g_random_int()); /* RFC 3550 §5.1 */
+    rtx_limit_init(&c->rtx_limit);
     return c;
 }
 
@@ -249,6 +250,7 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
      * whose extensions changed, reusing an AEAD-GCM nonce. Browsers all negotiate RTX. */
     if (!p || p->kind != CR_KIND_VIDEO || !c->started || !c->peer->srtp || !c->rtx_pt)
         return;
+    int64_t rtx_budget = c->peer->quality ? quality_rtx_budget(c->peer->quality) : 0;
     for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
         const struct rewriter_sent *sent = rewriter_lookup(&c->rw, seqs[i]);
         if (!sent || (size_t)sent->layer >= p->n_layers)
@@ -258,6 +260,9 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
             packet_store_get(p->layers[sent->layer].store, sent->in_seq, now_ms, &len);
         struct rtp_view v;
         if (!pkt || rtp_parse(pkt, len, &v) != 0)
+            continue;
+        if (!rtx_limit_allow(&c->rtx_limit, seqs[i], len + SRTP_OVERHEAD, rtx_budget,
+                             c->peer->rtt_ms, now_ms))
             continue;
         send_packet(c, &v, seqs[i], sent->out.ts, sent->out.vp8 ? &sent->out : NULL, true);
         c->retransmitted++;

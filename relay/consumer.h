@@ -18,6 +18,7 @@
 #include "wire/codec.h"
 #include "wire/rtcp.h"
 #include "wire/rtp.h"
+#include "media/rtx_limit.h"
 
 struct peer;
 struct producer;
@@ -55,9 +56,10 @@ struct consumer {
     uint16_t rtx_seq;
     uint64_t packets, octets; /* counters for SR */
     uint64_t retransmitted;
-    uint8_t fraction_lost; /* the subscriber's last receiver report */
-    uint32_t jitter;       /* in timestamp units */
-    uint32_t sr_ntp_mid;   /* the middle 32 bits of the last SR we sent (RFC 3550 LSR) */
+    struct rtx_limit rtx_limit; /* state: which NACKs get an answer */
+    uint8_t fraction_lost;      /* the subscriber's last receiver report */
+    uint32_t jitter;            /* in timestamp units */
+    uint32_t sr_ntp_mid;        /* the middle 32 bits of the last SR we sent (RFC 3550 LSR) */
     int64_t sr_sent_ms;
 };
 

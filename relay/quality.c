@@ -13,7 +13,8 @@
 
 #define SELECT_INTERVAL_MS 200
 #define MAX_FEEDBACK_STATUSES 1024
-#define START_BPS 1000000
+#define START_BPS 700000
+#define RTX_SHARE_PERCENT 25
 #define PROBE_PADDING 255 /* RFC 3550 §5.1: the padding count is one octet */
 
 struct quality *quality_new(void)
@@ -215,15 +216,17 @@ static void select_layers(struct quality *q, struct peer *peer, int64_t now_ms)
         if (!c || !tracks[s].video)
             continue;
         if (choices[s].changed)
-            CR_DEBUG("quality",
-                     "%s: %s layer %d/%d at estimate %lld (delay %lld, loss bound %lld, "
-                     "acked %lld, loss %.1f%%, %s)",
-                     c->mid, choices[s].paused ? "paused," : "to", choices[s].spatial,
-                     choices[s].temporal, (long long)bs.estimate_bps, (long long)bs.delay_bps,
-                     (long long)bs.loss_bound_bps, (long long)bs.acked_bps, bs.loss * 100,
-                     bs.source == BWE_SRC_TWCC   ? "twcc"
-                     : bs.source == BWE_SRC_REMB ? "remb"
-                                                 : "no feedback yet");
+            CR_DEBUG(
+                "quality",
+                "peer %llu mid %s: %s layer %d/%d at estimate %lld (delay %lld, loss bound %lld, "
+                "acked %lld, loss %.1f%%, %s)",
+                (unsigned long long)peer->id, c->mid, choices[s].paused ? "paused," : "to",
+                choices[s].spatial, choices[s].temporal, (long long)bs.estimate_bps,
+                (long long)bs.delay_bps, (long long)bs.loss_bound_bps, (long long)bs.acked_bps,
+                bs.loss * 100,
+                bs.source == BWE_SRC_TWCC   ? "twcc"
+                : bs.source == BWE_SRC_REMB ? "remb"
+                                            : "no feedback yet");
         if (choices[s].paused) {
             consumer_pause(c, true, now_ms);
         } else if (choices[s].spatial >= 0) {
@@ -270,6 +273,13 @@ static void send_probe(struct quality *q, struct peer *peer, int64_t now_us)
     for (int i = 0; i < burst && q->probe_left > 0; i++, q->probe_left--)
         consumer_send_padding(via, PROBE_PADDING, q->probe.id, now_us);
     q->probe_next_us = now_us + tick_us;
+}
+
+int64_t quality_rtx_budget(const struct quality *q)
+{
+    /* without an estimate, nothing to share out; with one, a quarter for repairs per
+     * video track (a 3 % lossy link needs a tenth of that) */
+    return q->have_feedback ? bwe_estimate(&q->bwe) * RTX_SHARE_PERCENT / 100 : 0;
 }
 
 bool quality_drives_layers(struct peer *peer)

@@ -55,6 +55,9 @@ int quality_start_layer(const struct quality *q, const struct consumer *c, int64
 /* A video consumer switches to (or resumes on) a layer of layer_bps: its keyframe is about
  * to go out at once, a queue the estimator must not read as congestion. */
 void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us);
+/* The bit rate one video consumer's retransmissions may take (media/rtx_limit.h): a share
+ * of the estimate, 0 (no limit) before there is one. */
+int64_t quality_rtx_budget(const struct quality *q);
 /* True when the estimate chooses the peer's layers (transport-wide feedback negotiated,
  * or a REMB seen); until then consumers follow the publisher's best layer. */
 bool quality_drives_layers(struct peer *peer);

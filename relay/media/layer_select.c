@@ -85,12 +85,22 @@ static int best_fit_total(const struct step *st, int n, int64_t share, int64_t r
     return best;
 }
 
+/* The current step in this ladder. Measured rates move, and with them the ladder's shape
+ * (a temporal step under the spatial layer below is left out): a step that is no longer
+ * on it stands for the nearest one of its spatial layer, so a reshaped ladder is not
+ * taken as a free choice, which would flap between spatial layers without hysteresis. */
 static int find_step(const struct step *st, int n, const struct ls_track_state *ts)
 {
-    for (int i = 0; i < n; i++)
-        if (st[i].s == ts->spatial && st[i].t == ts->temporal)
+    int near = -1;
+    for (int i = 0; i < n; i++) {
+        if (st[i].s != ts->spatial)
+            continue;
+        if (st[i].t == ts->temporal)
             return i;
-    return -1;
+        if (near < 0 || st[i].t <= ts->temporal)
+            near = i;
+    }
+    return near;
 }
 
 /* A move down (or to pause): starts the backoff, and doubles it when it undoes a recent
@@ -125,8 +135,18 @@ static bool up_due(const struct ls_config *cfg, struct ls_track_state *ts, bool 
 
 /* Chooses the step index for one video track (-1: paused); reserved is what tracks of
  * higher priority took before it (share is what is left). */
+/* Going up into a higher spatial layer enters it no lower than min_t: 720p at a quarter
+ * of the frame rate costs a keyframe and looks worse than 360p at the full rate it may
+ * barely exceed. Steps of the current spatial layer are all open (the fine steps). */
+static int spatial_entry(const struct step *st, int i, int cur, int min_t)
+{
+    while (i > cur && st[i].s != st[cur].s && st[i].t < min_t)
+        i--;
+    return i;
+}
+
 static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const struct step *st,
-                  int n, int64_t share, int64_t reserved, int64_t now_ms)
+                  int n, int64_t share, int64_t reserved, int min_t, int64_t now_ms)
 {
     if (n == 0)
         return -1;
@@ -165,6 +185,7 @@ static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const 
         ts->backoff_ms = cfg->backoff_ms; /* the last upgrade held */
         ts->last_up_ms = NEVER;
     }
+    up = spatial_entry(st, up, cur, min_t);
     if (up_due(cfg, ts, up > cur, now_ms)) {
         ts->last_up_ms = now_ms;
         ts->up_since_ms = -1;
@@ -228,13 +249,16 @@ int64_t layer_select_update(struct layer_select *ls, int64_t budget_bps,
         struct step st[MAX_STEPS];
         int ns = build_ladder(tr, st);
         int64_t reserved = budget_bps - left > 0 ? budget_bps - left : 0;
-        int i_step = choose(&ls->cfg, ts, st, ns, share, reserved, now_ms);
+        int min_t = (tr->n_temporal - 1) / 2; /* of 3 temporal layers, T1 and up */
+        int i_step = choose(&ls->cfg, ts, st, ns, share, reserved, min_t, now_ms);
         apply(ts, st, i_step, o);
         o->share_bps = share;
         left -= o->rate_bps;
         /* what the next step up would need in all, for the caller to probe */
         int next = best_fit_total(st, ns, share, reserved, ls->cfg.up_margin);
         next = (i_step > next ? i_step : next) + 1; /* above the chosen step, too */
+        while (i_step >= 0 && next < ns && st[next].s != st[i_step].s && st[next].t < min_t)
+            next++; /* where spatial_entry would let it in */
         if (next < ns) {
             int64_t total = (int64_t)((double)(st[next].rate + reserved) * ls->cfg.up_margin);
             if (need == 0 || total < need)

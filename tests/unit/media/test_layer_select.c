@@ -219,8 +219,39 @@ static void test_start(void)
     CHECK_EQ(run(2000000, 1400 + 2 * cfg.backoff_ms - 100, 1400 + 2 * cfg.backoff_ms + 200), 1);
 }
 
+/* Up into 720p enters at T1, not at T0 (a keyframe for 5 fps of a bigger picture); the
+ * probe asks for what T1 needs. Down within 720p still takes T0. */
+static void test_spatial_entry(void)
+{
+    init();
+    run(40000 + 520000, 0, 1000); /* 360p T2 (500k) */
+    CHECK(CAM(1, 2));
+    /* 720p T0 (675k) fits at 1.2 with 900k; T1 (1050k) does not: stay, probe for T1 */
+    CHECK_EQ(run(900000, 1000, 5000), 0);
+    CHECK(CAM(1, 2));
+    CHECK(need > 1050000);
+    CHECK_EQ(run(40000 + 1300000, 5000, 8000), 1);
+    CHECK(CAM(2, 1));
+}
+
+/* The rates move so that 360p T1 falls under all of 180p and leaves the ladder: the
+ * track stays on 360p (its nearest step), it does not jump to a fresh choice. */
+static void test_reshaped_ladder(void)
+{
+    init();
+    run(40000 + 380000, 0, 1000);
+    CHECK(CAM(1, 1)); /* 350k */
+    struct ls_track saved = tracks[1];
+    tracks[1].spatial_bps[0] = 400000; /* 180p now above 360p T1 (350k) */
+    CHECK(run(40000 + 380000, 1000, 1200) <= 1);
+    CHECK(out[1].spatial == 1 && !out[1].paused);
+    tracks[1] = saved;
+}
+
 int main(void)
 {
+    test_reshaped_ladder();
+    test_spatial_entry();
     test_start();
     test_initial_and_ladder();
     test_down();

@@ -309,7 +309,8 @@ class Network:
 
     def describe(self):
         return {"hub": self.hub, "leaves": [l.as_dict() for l in self.leaves],
-                "ctl": self.ctl_path, "linkemu_pid": self._emu.pid if self._emu else None}
+                "ctl": self.ctl_path, "linkemu_pid": self._emu.pid if self._emu else None,
+                "profiles": PROFILES}
 
 
 def _stop(p, group):

@@ -372,6 +372,9 @@ export async function summarizeStats(pc) {
         frameHeight: s.frameHeight || 0, framesPerSecond: s.framesPerSecond || 0,
         keyFramesDecoded: s.keyFramesDecoded || 0, nackCount: s.nackCount || 0,
         pliCount: s.pliCount || 0, codecId: s.codecId,
+        freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
+        concealedSamples: s.concealedSamples || 0, totalSamplesReceived: s.totalSamplesReceived || 0,
+        retransmittedPacketsReceived: s.retransmittedPacketsReceived || 0,
       });
     } else if (s.type === 'outbound-rtp') {
       outbound.push({
@@ -381,6 +384,7 @@ export async function summarizeStats(pc) {
         frameHeight: s.frameHeight || 0, framesPerSecond: s.framesPerSecond || 0,
         qualityLimitationReason: s.qualityLimitationReason,
         targetBitrate: s.targetBitrate, nackCount: s.nackCount || 0, pliCount: s.pliCount || 0,
+        firCount: s.firCount || 0, keyFramesEncoded: s.keyFramesEncoded || 0,
       });
     } else if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
       pair = {

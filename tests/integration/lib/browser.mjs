@@ -90,15 +90,17 @@ export async function until(what, fn, { timeoutMs = 20000, intervalMs = 100 } = 
   }
 }
 
-// Starts `classrelay serve` on a free port with a fresh data directory.
-export async function startServer({ args = [], env = {}, quiet = true } = {}) {
+// Starts `classrelay serve` on a free port with a fresh data directory. netns: run it
+// inside that network namespace, listening on every address there.
+export async function startServer({ args = [], env = {}, quiet = true, netns = null } = {}) {
   const bin = process.env.CLASSRELAY_BIN || path.join(repoRoot, 'build', 'signaling', 'classrelay');
   if (!fs.existsSync(bin)) throw new Error(`no classrelay binary at ${bin} (set CLASSRELAY_BIN)`);
-  const port = await freePort();
+  const port = netns ? 8080 : await freePort(); // a namespace of our own has every port free
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'classrelay-test-'));
   const logPath = path.join(dataDir, 'server.log');
   const logFd = fs.openSync(logPath, 'a');
-  const proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...args], {
+  const argv = ['serve', '--listen', `${netns ? '0.0.0.0' : '127.0.0.1'}:${port}`, '--data', dataDir, ...args];
+  const proc = spawn(netns ? 'ip' : bin, netns ? ['netns', 'exec', netns, bin, ...argv] : argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', logFd],
   });
@@ -164,9 +166,19 @@ export async function restartServer(server, { args = [] } = {}) {
   }, { timeoutMs: 10000, intervalMs: 50 });
 }
 
-export async function launchBrowser(extraArgs = []) {
+// netns: the browser runs inside that network namespace (through a wrapper script that
+// `ip netns exec`s chromium; playwright talks to it over a pipe, which crosses namespaces).
+export async function launchBrowser(extraArgs = [], { netns = null } = {}) {
+  let executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (netns) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cr-ns-chromium-'));
+    const wrapper = path.join(dir, 'chromium');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${netns} ${executablePath} "$@"\n`, { mode: 0o755 });
+    onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+    executablePath = wrapper;
+  }
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    executablePath,
     args: [...CHROMIUM_FLAGS, ...extraArgs],
     headless: true,
   });
@@ -175,8 +187,9 @@ export async function launchBrowser(extraArgs = []) {
 }
 
 // Opens url in a new context (a separate simulated machine) and keeps its console.
-export async function openPage(browser, url, label) {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+// viewport: a smaller window costs less to composite (several browsers share 2 cores).
+export async function openPage(browser, url, label, { viewport = null } = {}) {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'], ...(viewport ? { viewport } : {}) });
   const page = await context.newPage();
   page.consoleLines = [];
   page.label = label;

@@ -280,8 +280,15 @@ static void cluster_add(struct bwe_cluster *c, const struct send_result *r)
         return;
     }
     int64_t owd = r->arrival_us - r->send_us;
-    if (c->received == 0)
+    if (c->received == 0) {
         c->owd0_us = owd;
+        c->min_arrival_us = c->max_arrival_us = r->arrival_us;
+    }
+    c->recv_bytes += r->size;
+    if (r->arrival_us < c->min_arrival_us)
+        c->min_arrival_us = r->arrival_us;
+    if (r->arrival_us > c->max_arrival_us)
+        c->max_arrival_us = r->arrival_us;
     double x = (double)(r->send_us - c->start_us) / 1000, y = (double)(owd - c->owd0_us) / 1000;
     c->sx += x;
     c->sy += y;
@@ -333,6 +340,17 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
         double resid = n > 2 ? (syy - slope * sxy) / (n - 2) : 0;
         double se = resid > 0 ? sqrt_pos(resid / sxx) : 0;
         double r = send_bps / (1 + (slope + se > 0 ? slope + se : 0));
+        /* and never above the rate it arrived at (as libwebrtc's probe estimator): under
+         * ±20 ms of jitter the slope of a 200 ms cluster can read a full path as a free
+         * one; the arrival rate cannot exceed what the path carried. The first packet's
+         * bytes arrived before the span began. */
+        int64_t span_us = c->max_arrival_us - c->min_arrival_us;
+        if (span_us >= window / 2) {
+            double recv_bps = ((double)c->recv_bytes - (double)c->recv_bytes / n) * 8e6 /
+                              (double)span_us * (span > reported ? span / reported : 1);
+            if (recv_bps < r)
+                r = recv_bps;
+        }
         double excess = (double)c->lost / (c->lost + c->received) - b->loss.inherent;
         if (excess > 0.05)
             r *= 1 - excess;

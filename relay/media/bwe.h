@@ -72,11 +72,13 @@ struct bwe_cluster { /* state: one probe cluster being measured */
     int64_t target_bps, start_us, end_us; /* the send-time window */
     int64_t quiet_until_us;               /* its queue drains: no delay signal till then */
     int received, lost;
-    int64_t bytes;                    /* reported sent in the window, received or not */
-    int64_t first_seq, last_seq;      /* of the reports in the window */
-    int64_t min_send_us, max_send_us; /* of the reports in the window */
-    int64_t owd0_us;                  /* first one-way delay seen: the regression's origin */
-    double sx, sy, sxx, sxy, syy;     /* one-way delay (ms) against send time (ms) */
+    int64_t bytes;                          /* reported sent in the window, received or not */
+    int64_t first_seq, last_seq;            /* of the reports in the window */
+    int64_t min_send_us, max_send_us;       /* of the reports in the window */
+    int64_t owd0_us;                        /* first one-way delay seen: the regression's origin */
+    int64_t recv_bytes;                     /* of the packets received */
+    int64_t min_arrival_us, max_arrival_us; /* their arrival span, the receiver's clock */
+    double sx, sy, sxx, sxy, syy;           /* one-way delay (ms) against send time (ms) */
 };
 
 struct bwe {

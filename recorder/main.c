@@ -1,0 +1,33 @@
+/* classrelay-recorder: the lesson recorder process (docs/recording.md). Two modes:
+ * "record" (started and watched by classrelay serve; commands on stdin, events on stdout)
+ * and "package" (turns a finished recording folder into HLS and MP4). */
+#include <stdio.h>
+#include <string.h>
+
+#include <gst/gst.h>
+
+#include "package.h"
+#include "record.h"
+
+static void usage(const char *prog)
+{
+    fprintf(stderr,
+            "usage: %s record               (commands on stdin, events on stdout)\n"
+            "       %s package --in DIR [--out DIR]\n",
+            prog, prog);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(argv[0]);
+        return 2;
+    }
+    gst_init(NULL, NULL);
+    if (strcmp(argv[1], "record") == 0)
+        return record_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "package") == 0)
+        return package_main(argc - 1, argv + 1);
+    usage(argv[0]);
+    return 2;
+}

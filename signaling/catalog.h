@@ -1,0 +1,81 @@
+/* The recordings catalogue: one row per recorded lesson and the notes researchers leave on
+ * it (comments, bookmarks, chapters), kept in the embedded SQLite database file
+ * DATA/classrelay.db (docs/recording.md). The schema is versioned (PRAGMA user_version) and
+ * migrated at open.
+ *
+ * Every function runs on the lws thread and is synchronous: the statements are small and
+ * indexed, and SQLite runs in WAL mode, so a call takes well under a millisecond. Ids are
+ * text chosen by the caller for recordings and integers for notes. Functions return 0 or
+ * a negative CAT_ERR_*. */
+#ifndef CR_SIGNALING_CATALOG_H
+#define CR_SIGNALING_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+enum cat_err {
+    CAT_OK = 0,
+    CAT_ERR_NOT_FOUND = -2,
+    CAT_ERR_ARG = -3,  /* a value out of range or malformed */
+    CAT_ERR_BUSY = -4, /* refused in the current state (deleting a recording in progress) */
+    CAT_ERR_DB = -5,   /* SQLite failed (disk full, corrupt file): logged */
+};
+
+struct catalog;
+
+/* Opens (creating if missing) the database file and migrates it. NULL with a reason in err
+ * on failure. */
+struct catalog *catalog_open(const char *path, char *err, size_t err_len);
+void catalog_close(struct catalog *cat); /* NULL: nothing */
+
+struct cat_recording { /* the fields the controller sets; text fields are copied */
+    const char *id, *room, *teacher, *title;
+    int64_t started_ms;
+};
+int catalog_rec_create(struct catalog *cat, const struct cat_recording *rec);
+
+/* state: "recording", "packaging", "ready", "failed". progress 0..100. error: NULL clears
+ * it. */
+int catalog_rec_set_state(struct catalog *cat, const char *id, const char *state,
+                          double progress, const char *error);
+int catalog_rec_set_ended(struct catalog *cat, const char *id, int64_t ended_ms);
+/* tracks: a JSON array [{"kind","source","codec"}] (borrowed, not stolen). */
+int catalog_rec_set_tracks(struct catalog *cat, const char *id, json_t *tracks);
+/* info: the packager's vod/info.json (borrowed); sets duration, renditions, chapters, hls
+ * and mp4 urls; size_bytes: the recording folder's size. */
+int catalog_rec_set_vod(struct catalog *cat, const char *id, json_t *info, int64_t size_bytes);
+
+/* One recording as the REST API shows it (REC in docs/recording.md); NULL if absent. */
+json_t *catalog_rec_get(struct catalog *cat, const char *id);
+
+struct cat_filter { /* NULL / 0: no condition */
+    const char *room, *teacher, *q; /* q: substring of title, room or teacher */
+    int64_t from_ms, to_ms;         /* started_ms in [from, to) */
+    const char *state;
+    int limit, offset; /* limit 0: 50; at most 500 */
+};
+/* {"recordings":[REC...],"total":N}, newest first. */
+json_t *catalog_rec_list(struct catalog *cat, const struct cat_filter *f);
+
+/* Ids of recordings left "recording" or "packaging" (a crash interrupted them): a JSON
+ * array of strings. */
+json_t *catalog_rec_unfinished(struct catalog *cat);
+
+/* Removes the row and its notes (not the files). CAT_ERR_BUSY while recording/packaging. */
+int catalog_rec_delete(struct catalog *cat, const char *id);
+
+struct cat_note {
+    const char *kind; /* "comment", "bookmark", "chapter" */
+    int64_t at_ms;    /* position in the lesson, >= 0 */
+    const char *text; /* 1..2000 bytes of UTF-8 */
+    const char *author;
+};
+/* Adds a note; *out gets the NOTE object (new reference). */
+int catalog_note_add(struct catalog *cat, const char *rec_id, const struct cat_note *note,
+                     json_t **out);
+json_t *catalog_note_list(struct catalog *cat, const char *rec_id); /* {"notes":[...]} */
+int catalog_note_delete(struct catalog *cat, const char *rec_id, int64_t note_id);
+
+#endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "consumer.h"
 #include "quality.h"
@@ -49,6 +50,9 @@ struct call {
     size_t *n;
     struct cr_relay_stats *stats;
     struct cr_peer_stats *peer_stats;
+    uint64_t track_id;
+    uint16_t port;
+    uint8_t pt;
 };
 
 static gboolean dispatch(gpointer data)
@@ -169,7 +173,7 @@ int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_i
 static int do_peer_offer(struct call *c)
 {
     struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer) {
+    if (!peer || peer->tap) {
         snprintf(c->err, c->err_len, "no such peer");
         return CR_ERR_NOT_FOUND;
     }
@@ -205,7 +209,7 @@ int cr_relay_peer_offer(struct cr_relay *relay, uint64_t peer_id, const char *of
 static int do_peer_candidate(struct call *c)
 {
     struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer)
+    if (!peer || peer->tap)
         return CR_ERR_NOT_FOUND;
     return peer_add_candidate(peer, c->text);
 }
@@ -288,7 +292,10 @@ static int do_peer_stats(struct call *c)
     out->rtt_ms = peer->rtt_ms;
     if (peer->quality && peer->quality->have_feedback)
         out->estimate_bps = (uint32_t)bwe_estimate(&peer->quality->bwe);
-    cr_ice_describe_pair(peer->ice, out->pair, sizeof out->pair);
+    if (peer->ice)
+        cr_ice_describe_pair(peer->ice, out->pair, sizeof out->pair);
+    else
+        snprintf(out->pair, sizeof out->pair, "tap");
     for (size_t i = 0; i < peer->n_mlines && out->n_consumers < CR_PEER_STATS_MAX; i++)
         if (peer->mlines[i].consumer)
             consumer_stats(peer->mlines[i].consumer, &out->consumers[out->n_consumers++]);
@@ -310,5 +317,50 @@ static int do_get_stats(struct call *c)
 int cr_relay_get_stats(struct cr_relay *relay, struct cr_relay_stats *out)
 {
     struct call c = {.fn = do_get_stats, .stats = out};
+    return run_call(relay, &c);
+}
+
+static int do_tap_add(struct call *c)
+{
+    struct room *room = worker_room(c->w, c->room);
+    struct producer *p = room ? room_find_producer(room, c->track_id) : NULL;
+    if (!p)
+        return CR_ERR_NOT_FOUND;
+    struct peer *peer = peer_new_tap(room, worker_next_id(c->w), p, c->port, c->pt);
+    if (!peer)
+        return CR_ERR_INTERNAL;
+    g_ptr_array_add(room->peers, peer);
+    g_hash_table_insert(c->w->peers, &peer->id, peer);
+    c->w->stats.peers = g_hash_table_size(c->w->peers);
+    c->peer_id = peer->id;
+    return CR_OK;
+}
+
+int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id, uint16_t port,
+                     uint8_t pt, uint64_t *tap_id)
+{
+    if (!valid_name(room) || port == 0 || pt > 127)
+        return CR_ERR_ARG;
+    struct call c = {.fn = do_tap_add, .room = room, .track_id = track_id, .port = port, .pt = pt};
+    int r = run_call(relay, &c);
+    if (r == CR_OK)
+        *tap_id = c.peer_id;
+    return r;
+}
+
+static int do_tap_keyframe(struct call *c)
+{
+    struct peer *peer = worker_peer(c->w, c->peer_id);
+    if (!peer || !peer->tap)
+        return CR_ERR_NOT_FOUND;
+    struct consumer *con = peer->mlines[0].consumer;
+    if (con->producer && con->kind == CR_KIND_VIDEO)
+        producer_request_keyframe(con->producer, con->target, cr_now_ms());
+    return CR_OK;
+}
+
+int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id)
+{
+    struct call c = {.fn = do_tap_keyframe, .peer_id = tap_id};
     return run_call(relay, &c);
 }

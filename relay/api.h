@@ -155,4 +155,16 @@ struct cr_peer_stats {
 };
 int cr_relay_peer_stats(struct cr_relay *relay, uint64_t peer_id, struct cr_peer_stats *out);
 
+/* Recording taps (docs/recording.md): a consumer of track_id in room that sends the track's
+ * packets unencrypted to 127.0.0.1:port with payload type pt — one SSRC, continuous
+ * numbering, the best simulcast layer (switching at keyframes), every temporal layer,
+ * Opus without RED. It asks the publisher for a keyframe at once. A tap is a peer without
+ * transport that reports no state events; cr_relay_peer_close removes it, and it goes idle
+ * (sends nothing) when its track goes. A slow or absent receiver only loses packets. */
+int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id, uint16_t port,
+                     uint8_t pt, uint64_t *tap_id);
+/* Asks the publisher for a keyframe of the layer the tap forwards (throttled like every
+ * keyframe request). */
+int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id);
+
 #endif

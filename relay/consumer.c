@@ -51,7 +51,7 @@ void consumer_free(struct consumer *c)
 
 static void ask_keyframe(struct consumer *c, int64_t now_ms)
 {
-    if (c->producer && c->kind == CR_KIND_VIDEO && c->peer->srtp)
+    if (c->producer && c->kind == CR_KIND_VIDEO && peer_sends(c->peer))
         producer_request_keyframe(c->producer, c->target, now_ms);
 }
 
@@ -176,7 +176,7 @@ void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, b
             c->resync = true;
         c->layer = layer;
     }
-    if (!c->peer->srtp || !c->pt || c->paused)
+    if (!peer_sends(c->peer) || !c->pt || c->paused)
         return; /* transport not up yet, nothing negotiated, or video held back */
     if (!c->started || c->resync) {
         if (c->kind == CR_KIND_VIDEO && !keyframe)
@@ -248,7 +248,7 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
     struct producer *p = c->producer;
     /* Only RTX (RFC 4588): resending under the media SSRC and seq would re-protect a packet
      * whose extensions changed, reusing an AEAD-GCM nonce. Browsers all negotiate RTX. */
-    if (!p || p->kind != CR_KIND_VIDEO || !c->started || !c->peer->srtp || !c->rtx_pt)
+    if (!p || p->kind != CR_KIND_VIDEO || !c->started || !peer_sends(c->peer) || !c->rtx_pt)
         return;
     int64_t rtx_budget = c->peer->quality ? quality_rtx_budget(c->peer->quality) : 0;
     for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
@@ -271,7 +271,7 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
 
 void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts)
 {
-    if (!c->started || !c->peer->srtp || layer != c->layer || c->resync)
+    if (!c->started || !peer_sends(c->peer) || layer != c->layer || c->resync)
         return;
     uint8_t *out = c->peer->worker->scratch;
     size_t n = rtcp_write_sr(out, 256, c->ssrc, ntp, rtp_ts + c->ts_offset, (uint32_t)c->packets,
@@ -309,7 +309,7 @@ void consumer_pause(struct consumer *c, bool paused, int64_t now_ms)
 
 void consumer_send_padding(struct consumer *c, size_t padding, uint8_t probe_id, int64_t now_us)
 {
-    if (!c->peer->srtp || !c->rtx_pt || padding == 0 || padding > 255)
+    if (!peer_sends(c->peer) || !c->rtx_pt || padding == 0 || padding > 255)
         return;
     uint8_t *out = c->peer->worker->scratch;
     size_t pos =

@@ -361,6 +361,7 @@ void peer_free(struct peer *peer)
         g_ptr_array_free(peer->dtls_held, TRUE);
     cr_dtls_free(peer->dtls);
     cr_srtp_free(peer->srtp);
+    tap_free(peer->tap);
     free(peer->twcc);
     free(peer);
 }
@@ -377,6 +378,13 @@ int peer_add_candidate(struct peer *peer, const char *candidate)
 void peer_send_rtp(struct peer *peer, uint8_t *buf, size_t len)
 {
     struct cr_worker *w = peer->worker;
+    if (peer->tap) {
+        if (tap_send(peer->tap, buf, len) == 0) {
+            w->stats.rtp_out++;
+            w->stats.bytes_out += len;
+        }
+        return;
+    }
     if (!peer->srtp || cr_srtp_protect_rtp(peer->srtp, buf, &len) != 0)
         return;
     if (cr_ice_send(peer->ice, buf, len) == 0) {

@@ -22,6 +22,7 @@ struct room;
 struct producer;
 struct consumer;
 struct quality;
+struct tap;
 
 enum mline_role { MLINE_REJECTED = 0, MLINE_RECV, MLINE_SEND, MLINE_IDLE };
 
@@ -59,7 +60,12 @@ struct peer {
                                    waits a whole DTLS retransmission timeout) */
     int64_t last_report_ms, last_twcc_ms;
     uint32_t rtt_ms; /* from the client's receiver reports; 0 before one */
+    struct tap *tap; /* owned, when the peer is a recording tap (tap.c): no ICE, DTLS or
+                        SRTP; plain RTP to a port on this machine */
 };
+
+/* The peer can send media: SRTP keys in place, or a tap. */
+static inline bool peer_sends(const struct peer *peer) { return peer->srtp || peer->tap; }
 
 struct peer *peer_new(struct room *room, uint64_t id);
 void peer_free(struct peer *peer);
@@ -78,6 +84,15 @@ void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len);
 /* Asks this (publishing) peer for a keyframe of ssrc: PLI (RFC 4585 §6.3.1). */
 void peer_send_pli(struct peer *peer, uint32_t media_ssrc);
 void peer_tick(struct peer *peer, int64_t now_ms);
+
+/* tap.c: a recording tap in room, fed by track producer (docs/recording.md): a peer with one
+ * consumer whose packets go unencrypted, with payload type pt, to 127.0.0.1:port. NULL if
+ * the socket cannot be made. */
+struct peer *peer_new_tap(struct room *room, uint64_t id, struct producer *producer, uint16_t port,
+                          uint8_t pt);
+/* Sends a plain RTP packet to the tap's port; frees the tap's socket with tap_free. */
+int tap_send(struct tap *tap, const uint8_t *buf, size_t len);
+void tap_free(struct tap *tap);
 void peer_set_state(struct peer *peer, enum cr_peer_state state);
 
 /* RTCP from the client: peer_rtcp.c. */

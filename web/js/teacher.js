@@ -244,6 +244,32 @@ sig.addEventListener('peer_state', (e) => {
     republishSoon(`relay reports ${ev.state}`);
 });
 
+// ---- recording indicator: the server's "recording" event (docs/recording.md) ----
+// A red "REC" while the lesson is recorded, a banner when the recording has a problem
+// (the lesson itself goes on), nothing when the room is not recorded.
+let recording = { state: 'off', message: '', id: null };
+function renderRecording(ev) {
+  recording = { state: ev.state || 'off', message: ev.message || '', id: ev.id || null };
+  const dot = $('#rec');
+  const banner = $('#rec-banner');
+  const s = recording.state;
+  dot.dataset.state = s;
+  dot.hidden = !['recording', 'packaging', 'ready'].includes(s);
+  if (s === 'recording') dot.textContent = 'REC';
+  else if (s === 'packaging') dot.textContent = 'Saving replay…';
+  else if (s === 'ready' && recording.id) {
+    const a = document.createElement('a');
+    a.href = `replay.html?id=${encodeURIComponent(recording.id)}`;
+    a.target = '_blank';
+    a.textContent = 'Replay ready';
+    dot.replaceChildren(a);
+  } else dot.hidden = true;
+  banner.hidden = s !== 'error';
+  banner.textContent = s === 'error'
+    ? `Recording has a problem: ${recording.message || 'unknown error'}. The lesson continues.` : '';
+}
+sig.addEventListener('recording', (e) => renderRecording(e.detail));
+
 $('#start').addEventListener('click', startLesson);
 $('#stop').addEventListener('click', stopLesson);
 $('#share').addEventListener('click', toggleShare);
@@ -269,6 +295,7 @@ window.classrelay = {
       ws: sig.state, joined: !!me, participant: me, live,
       publish: pub ? pub.state : 'idle', subscribe: subscriber.state,
       classrooms: [...participants.values()].filter((p) => p.role === 'classroom').length,
+      recording,
     };
   },
   stats: async () => ({ pub: await summarizeStats(pub && pub.pc), sub: await summarizeStats(subscriber.pc) }),

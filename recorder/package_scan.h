@@ -1,0 +1,54 @@
+/* package_scan: reads a recording folder (docs/recording.md, "On disk") into the tracks,
+ * runs and segments the packager works from, probes each run's first and last timestamps,
+ * and chooses the video and audio runs of the lesson on one wall-clock timeline. */
+#ifndef CR_RECORDER_PACKAGE_SCAN_H
+#define CR_RECORDER_PACKAGE_SCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gst/gst.h>
+
+struct pkg_track;
+
+struct pkg_run {
+    int index;   /* NNN of run-NNN */
+    char **segs; /* owned: NULL-terminated, sorted segment paths */
+    int n_segs;
+    int64_t base_unix_ns;    /* wall-clock time of running time 0 */
+    int64_t first_pts;       /* running time of the first readable buffer; -1: none */
+    int64_t end_pts;         /* running time just after the last readable buffer */
+    GstCaps *caps;           /* owned: caps of the first readable buffer */
+    int width, height;       /* video: from caps, else 0 */
+    uint64_t bytes;          /* sum of the segment file sizes */
+    struct pkg_track *track; /* borrowed: the run's track */
+};
+
+struct pkg_track {
+    char *key, *kind, *source, *codec; /* owned, from track.json */
+    struct pkg_run *runs;              /* owned */
+    int n_runs;
+};
+
+struct pkg_lesson {
+    struct pkg_track *tracks; /* owned */
+    int n_tracks;
+    struct pkg_run **video; /* borrowed runs chosen for the video, sorted by start */
+    struct pkg_run **audio; /* the same for audio */
+    int n_video, n_audio;
+    int64_t start_unix_ns; /* earliest first buffer among the chosen runs */
+    int64_t end_unix_ns;   /* latest end among the chosen runs */
+};
+
+/* Wall-clock start and end of a readable run. */
+static inline int64_t pkg_run_start(const struct pkg_run *r)
+{
+    return r->base_unix_ns + r->first_pts;
+}
+static inline int64_t pkg_run_end(const struct pkg_run *r) { return r->base_unix_ns + r->end_pts; }
+
+/* Fills *out from IN. 0, or -1 with *err (g_free) set. Warnings go to stderr. */
+int pkg_scan(const char *in_dir, struct pkg_lesson *out, char **err);
+void pkg_lesson_clear(struct pkg_lesson *l);
+
+#endif

@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// Record a lesson and replay it, all real parts (docs/recording.md): a classrelay server
+// with a fresh data directory records what a teacher page publishes from Chromium's fake
+// camera and microphone for ~35 s; the teacher stops and leaves; the recording must be
+// packaged ("ready") within 120 s. Then web/replay.html must play it: frames decoded and
+// audio decoded (and audible), playback from the middle after a seek, ←/→ keys, 1.5×
+// speed measured against the wall clock; the hls.js and MP4 paths play too. A comment
+// added at the current position in one browser context must show, at its time, in a
+// second context (phone-sized), and seek there on click. Prints the figures.
+//
+// usage: node tests/integration/replay_page.mjs      (from the repository root)
+//   CLASSRELAY_BIN  server binary (default build/signaling/classrelay); the recorder is
+//                   found beside it (or CLASSRELAY_RECORDER)
+//   CHROMIUM        browser (default /usr/bin/chromium)
+//   LESSON_S        seconds the teacher publishes (default 35)
+// Exit status 0 when everything held, 1 otherwise (with the reason).
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoOut,
+  dumpDiagnostics, cleanup, repoRoot,
+} from './lib/browser.mjs';
+
+const ROOM = 'demo';
+const LESSON_S = Number(process.env.LESSON_S || 35);
+const pages = [];
+let server = null;
+
+function ok(msg) { console.log(`ok   ${msg}`); }
+function fig(msg) { console.log(`fig  ${msg}`); }
+
+async function api(p, init) {
+  const res = await fetch(`${server.url}${p}`, init);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init?.method || 'GET'} ${p}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// What the replay page's <video> is doing.
+function sample(page) {
+  return page.evaluate(() => {
+    const v = window.classrelay.video;
+    const q = v.getVideoPlaybackQuality();
+    return {
+      t: v.currentTime, wall: performance.now(), frames: q.totalVideoFrames, dropped: q.droppedVideoFrames,
+      audioBytes: v.webkitAudioDecodedByteCount, videoBytes: v.webkitVideoDecodedByteCount,
+      w: v.videoWidth, h: v.videoHeight, paused: v.paused, duration: v.duration, readyState: v.readyState,
+      rate: v.playbackRate, engine: window.classrelay.state.engine, error: window.classrelay.state.error,
+    };
+  });
+}
+
+// Opens the replay page for id and waits until its player has the media's metadata.
+async function openReplay(browser, id, label, { query = '', viewport = null } = {}) {
+  const page = await openPage(browser, `${server.url}/replay.html?id=${encodeURIComponent(id)}${query}`, label, { viewport });
+  pages.push(page);
+  await until(`${label}: player loaded`, async () => {
+    const s = await sample(page);
+    if (s.error) throw new Error(`${label}: ${s.error}`);
+    return s.engine && s.readyState >= 1 && s.duration > 0 ? s : false;
+  }, { timeoutMs: 20000, intervalMs: 200 });
+  return page;
+}
+
+// Plays for ms and checks that the position and the decoded frames and audio advance.
+async function checkPlays(page, label, ms = 2500) {
+  if ((await sample(page)).paused) await page.click('#play');
+  const a = await until(`${label}: playing`, async () => {
+    const s = await sample(page);
+    return !s.paused && s.readyState >= 3 ? s : false;
+  }, { timeoutMs: 15000 });
+  await sleep(ms);
+  const b = await sample(page);
+  const dt = b.t - a.t, frames = b.frames - a.frames, audio = b.audioBytes - a.audioBytes;
+  if (!(dt > ms / 1000 * 0.5)) throw new Error(`${label}: currentTime ${a.t.toFixed(2)} → ${b.t.toFixed(2)} in ${ms} ms`);
+  if (!(frames > 5)) throw new Error(`${label}: totalVideoFrames ${a.frames} → ${b.frames}`);
+  if (!(audio > 0)) throw new Error(`${label}: no audio decoded (webkitAudioDecodedByteCount ${a.audioBytes} → ${b.audioBytes})`);
+  fig(`${label}: ${b.engine}, ${b.w}x${b.h}, t ${a.t.toFixed(2)} → ${b.t.toFixed(2)} s, ` +
+      `${frames} frames (${b.dropped} dropped in all), ${audio} audio bytes decoded in ${ms} ms`);
+  return { a, b };
+}
+
+async function main() {
+  // the lesson ends 3 s after the teacher's tracks go (default 20 s)
+  server = await startServer({ env: { CLASSRELAY_RECORD_END_AFTER: '3' } });
+  console.log(`server ${server.url} (data ${server.dataDir})`);
+  const browser = await launchBrowser();
+
+  // ---- the lesson: a teacher publishes, the page shows REC ----
+  const teacher = await openPage(browser, `${server.url}/teacher.html?room=${ROOM}&name=Replay%20teacher`, 'teacher');
+  pages.push(teacher);
+  await until('teacher: camera and join', async () => {
+    const st = await pageState(teacher);
+    return st.joined && !(await teacher.isDisabled('#start'));
+  });
+  await teacher.click('#start');
+  const t0 = Date.now();
+  await until('teacher: publishing connected and encoding', async () => {
+    const st = await pageState(teacher);
+    const v = videoOut(await pageStats(teacher));
+    return st.publish === 'connected' && v && v.framesEncoded > 0;
+  }, { timeoutMs: 30000 });
+  ok('teacher publishing');
+  const recEv = await until('teacher page: "recording" event and the REC indicator', async () => {
+    const st = await pageState(teacher);
+    return st.recording.state === 'recording' && await teacher.isVisible('#rec') ? st.recording : false;
+  }, { timeoutMs: 15000 });
+  ok(`teacher page shows REC (recording ${recEv.id})`);
+  const listed = await until('the catalogue lists the lesson as recording', async () => {
+    const l = await api(`/api/v1/recordings?room=${ROOM}`);
+    return l.recordings.find((r) => r.id === recEv.id && r.state === 'recording');
+  }, { timeoutMs: 10000 });
+  ok(`catalogue: ${listed.id} ${listed.state}`);
+
+  const left = LESSON_S * 1000 - (Date.now() - t0);
+  if (left > 0) await sleep(left);
+  await teacher.click('#stop');
+  const stopped = Date.now();
+  const afterStop = await until('teacher page: recording state after stop', async () => {
+    const s = (await pageState(teacher)).recording.state;
+    return s !== 'recording' ? s : false;
+  }, { timeoutMs: 30000 }).catch(() => 'still recording');
+  fig(`teacher page after stop: ${afterStop} (${Date.now() - stopped} ms)`);
+  await teacher.context().close();
+  pages.splice(pages.indexOf(teacher), 1);
+  ok(`teacher published ${((stopped - t0) / 1000).toFixed(1)} s, stopped and left`);
+
+  // ---- packaging ----
+  let lastProgress = null;
+  const rec = await until('the recording to be ready', async () => {
+    const r = await api(`/api/v1/recordings/${encodeURIComponent(recEv.id)}`);
+    if (r.state === 'failed') throw new Error(`packaging failed: ${r.error}`);
+    if (r.state === 'packaging' && r.progress !== lastProgress) {
+      lastProgress = r.progress;
+      console.log(`     packaging ${r.progress} %`);
+    }
+    return r.state === 'ready' ? r : false;
+  }, { timeoutMs: 120000, intervalMs: 1000 });
+  fig(`ready ${((Date.now() - stopped) / 1000).toFixed(1)} s after stop: duration ${rec.duration_ms} ms, ` +
+      `${rec.size_bytes} bytes, tracks ${JSON.stringify(rec.tracks)}, renditions ` +
+      `${(rec.renditions || []).map((r) => `${r.name} ${r.width}x${r.height}`).join(', ')}`);
+  if (!rec.hls || !rec.mp4) throw new Error(`ready without hls or mp4: ${JSON.stringify(rec)}`);
+  const lessonS = (stopped - t0) / 1000;
+  if (!(rec.duration_ms > (lessonS - 8) * 1000 && rec.duration_ms < (lessonS + 25) * 1000))
+    throw new Error(`duration ${rec.duration_ms} ms for a ${lessonS.toFixed(1)} s lesson`);
+  const range = await fetch(`${server.url}${rec.mp4}`, { headers: { Range: 'bytes=0-99' } });
+  if (range.status !== 206) throw new Error(`MP4 Range request: HTTP ${range.status}`);
+  await range.arrayBuffer();
+  ok(`MP4 answers a Range request with 206`);
+
+  // ---- replay in a first context ----
+  const a = await openReplay(browser, rec.id, 'researcher A');
+  const dl = await a.getAttribute('#download', 'href');
+  if (dl !== rec.mp4) throw new Error(`download link ${dl}, expected ${rec.mp4}`);
+  // audio level through an analyser (decoded bytes say audio is there, this that it is not silence)
+  await a.evaluate(() => {
+    const v = window.classrelay.video;
+    const ctx = new AudioContext();
+    const an = ctx.createAnalyser();
+    an.fftSize = 2048;
+    ctx.createMediaElementSource(v).connect(an);
+    an.connect(ctx.destination);
+    const buf = new Float32Array(an.fftSize);
+    window.__audio = { peak: 0, samples: 0 };
+    setInterval(() => {
+      an.getFloatTimeDomainData(buf);
+      for (const x of buf) window.__audio.peak = Math.max(window.__audio.peak, Math.abs(x));
+      window.__audio.samples += buf.length;
+    }, 40);
+  });
+  await checkPlays(a, 'from the start', 3000);
+  const level = await a.evaluate(() => window.__audio);
+  fig(`audio peak ${level.peak.toFixed(3)} over ${level.samples} analysed samples`);
+  if (!(level.peak > 0.01)) throw new Error(`the replay's audio is silent (peak ${level.peak})`);
+
+  const dur = (await sample(a)).duration;
+  const mid = dur / 2;
+  await a.evaluate((m) => window.classrelay.seek(m), mid);
+  const seek = await checkPlays(a, `after a seek to ${mid.toFixed(1)} s`, 2000);
+  if (!(seek.a.t >= mid - 1 && seek.a.t < mid + 4)) throw new Error(`seek to ${mid} played from ${seek.a.t}`);
+
+  const beforeKey = (await sample(a)).t;
+  await a.keyboard.press('ArrowLeft');
+  await a.keyboard.press('ArrowLeft');
+  const afterKey = (await sample(a)).t;
+  if (!(afterKey < beforeKey - 8 && afterKey > beforeKey - 12))
+    throw new Error(`← ← moved ${beforeKey.toFixed(2)} → ${afterKey.toFixed(2)}`);
+  await a.keyboard.press(' ');
+  await until('space pauses', async () => (await sample(a)).paused, { timeoutMs: 3000 });
+  await a.keyboard.press(' ');
+  await until('space plays', async () => !(await sample(a)).paused, { timeoutMs: 3000 });
+  ok(`keys: ← ← ${beforeKey.toFixed(1)} → ${afterKey.toFixed(1)} s, space pauses and plays`);
+
+  // speed 1.5×: media time runs 1.5 times as fast as the wall clock
+  await a.evaluate(() => window.classrelay.seek(2));
+  await a.selectOption('#speed', '1.5');
+  await sleep(1000);
+  const s0 = await sample(a);
+  await sleep(3000);
+  const s1 = await sample(a);
+  const ratio = (s1.t - s0.t) / ((s1.wall - s0.wall) / 1000);
+  fig(`speed 1.5×: ${(s1.t - s0.t).toFixed(2)} s of media in ${((s1.wall - s0.wall) / 1000).toFixed(2)} s, ratio ${ratio.toFixed(2)}`);
+  if (s1.rate !== 1.5 || !(ratio > 1.25 && ratio < 1.75)) throw new Error(`speed 1.5× gave a ratio ${ratio} (rate ${s1.rate})`);
+  await a.selectOption('#speed', '1');
+
+  // a comment at the current position
+  await a.keyboard.press(' ');
+  await until('paused for the comment', async () => (await sample(a)).paused, { timeoutMs: 3000 });
+  const text = `Replay test comment ${Date.now()}`;
+  await a.fill('#author', 'Researcher A');
+  await a.fill('#note-text', text);
+  const atS = (await sample(a)).t;
+  await a.click('#add-note');
+  const note = await until('researcher A: the comment in the list', async () => {
+    const st = await a.evaluate(() => window.classrelay.state.notes);
+    return st.find((n) => n.text === text);
+  }, { timeoutMs: 10000 });
+  if (Math.abs(note.at_ms / 1000 - atS) > 0.5) throw new Error(`comment at ${note.at_ms} ms, position was ${atS} s`);
+  const remembered = await a.evaluate(() => localStorage.getItem('classrelay.replay.author'));
+  if (remembered !== 'Researcher A') throw new Error(`author not remembered: ${remembered}`);
+  ok(`comment added at ${note.at_ms} ms (id ${note.id}), author remembered`);
+
+  // ---- a second researcher, on a phone-sized screen ----
+  const b = await openReplay(browser, rec.id, 'researcher B (phone)', { viewport: { width: 390, height: 844 } });
+  const shown = await until('researcher B: the comment at its time', async () => {
+    const items = await b.$$eval('#notes li', (els) => els.map((e) => ({
+      at: e.dataset.at, time: e.querySelector('button.at')?.textContent, text: e.querySelector('.note-text')?.textContent,
+    })));
+    return items.find((i) => i.text === text);
+  }, { timeoutMs: 10000 });
+  const mmss = `${Math.floor(note.at_ms / 60000)}:${String(Math.floor(note.at_ms / 1000) % 60).padStart(2, '0')}`;
+  if (Number(shown.at) !== note.at_ms || shown.time !== mmss)
+    throw new Error(`researcher B sees the comment at ${JSON.stringify(shown)}, expected ${note.at_ms} ms (${mmss})`);
+  const overflow = await b.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 1) throw new Error(`the phone-sized page is ${overflow} px wider than the screen`);
+  await b.locator('#notes li', { hasText: text }).locator('button.at').click();
+  await until('researcher B: the click seeks to the comment', async () =>
+    Math.abs((await sample(b)).t - note.at_ms / 1000) < 0.5, { timeoutMs: 5000 });
+  await checkPlays(b, 'researcher B from the comment', 2000);
+  const viaApi = await api(`/api/v1/recordings/${encodeURIComponent(rec.id)}/notes`);
+  if (!viaApi.notes.some((n) => n.id === note.id)) throw new Error('the comment is not in GET .../notes');
+  ok(`researcher B (390 px wide, no overflow) sees "${text}" at ${shown.time} and plays from it`);
+
+  // ---- the other ways of playing: hls.js (web/node_modules) and the MP4 file ----
+  for (const player of ['hlsjs', 'mp4']) {
+    const p = await openReplay(browser, rec.id, `player=${player}`, { query: `&player=${player}&t=5` });
+    const s = await sample(p);
+    if (s.engine !== player) {
+      throw new Error(`player=${player} fell back to ${s.engine}` +
+        (player === 'hlsjs' ? ' (is hls.js installed? cd web && npm ci)' : ''));
+    }
+    await checkPlays(p, `player=${player} from t=5`, 2000);
+    if (player === 'hlsjs') {
+      const levels = await p.evaluate(() => window.classrelay.state.level);
+      await p.selectOption('#rendition', 'lo');
+      const lo = (rec.renditions || []).find((r) => r.name === 'lo');
+      if (lo) {
+        await until('hls.js: the low rendition after choosing it', async () =>
+          (await sample(p)).h === lo.height, { timeoutMs: 15000 });
+        ok(`hls.js switches to the low rendition (${lo.width}x${lo.height}) from level ${levels}`);
+      }
+    }
+    await p.context().close();
+    pages.splice(pages.indexOf(p), 1);
+  }
+  const engine = (await sample(b)).engine;
+  ok(`default player here: ${engine}`);
+}
+
+let status = 0;
+try {
+  if (!fs.existsSync(path.join(repoRoot, 'web', 'node_modules', 'hls.js', 'dist', 'hls.min.js')))
+    console.log('note: web/node_modules/hls.js is missing (cd web && npm ci); the hls.js check will fail');
+  await main();
+  console.log('PASS replay_page');
+} catch (err) {
+  status = 1;
+  console.error(`FAIL replay_page: ${err.message}`);
+  dumpDiagnostics(pages, server);
+}
+await cleanup();
+process.exit(status);

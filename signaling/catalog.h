@@ -36,10 +36,10 @@ struct cat_recording { /* the fields the controller sets; text fields are copied
 };
 int catalog_rec_create(struct catalog *cat, const struct cat_recording *rec);
 
-/* state: "recording", "packaging", "ready", "failed". progress 0..100. error: NULL clears
- * it. */
-int catalog_rec_set_state(struct catalog *cat, const char *id, const char *state,
-                          double progress, const char *error);
+/* state: "recording", "packaging", "ready", "failed". progress 0..100 (clamped). error: NULL
+ * clears it. */
+int catalog_rec_set_state(struct catalog *cat, const char *id, const char *state, double progress,
+                          const char *error);
 int catalog_rec_set_ended(struct catalog *cat, const char *id, int64_t ended_ms);
 /* tracks: a JSON array [{"kind","source","codec"}] (borrowed, not stolen). */
 int catalog_rec_set_tracks(struct catalog *cat, const char *id, json_t *tracks);
@@ -50,13 +50,13 @@ int catalog_rec_set_vod(struct catalog *cat, const char *id, json_t *info, int64
 /* One recording as the REST API shows it (REC in docs/recording.md); NULL if absent. */
 json_t *catalog_rec_get(struct catalog *cat, const char *id);
 
-struct cat_filter { /* NULL / 0: no condition */
+struct cat_filter {                 /* NULL / 0: no condition */
     const char *room, *teacher, *q; /* q: substring of title, room or teacher */
     int64_t from_ms, to_ms;         /* started_ms in [from, to) */
     const char *state;
     int limit, offset; /* limit 0: 50; at most 500 */
 };
-/* {"recordings":[REC...],"total":N}, newest first. */
+/* {"recordings":[REC...],"total":N}, newest first; f NULL: no conditions. */
 json_t *catalog_rec_list(struct catalog *cat, const struct cat_filter *f);
 
 /* Ids of recordings left "recording" or "packaging" (a crash interrupted them): a JSON
@@ -72,10 +72,13 @@ struct cat_note {
     const char *text; /* 1..2000 bytes of UTF-8 */
     const char *author;
 };
-/* Adds a note; *out gets the NOTE object (new reference). */
+/* Adds a note; *out gets the NOTE object (new reference). CAT_ERR_ARG for a kind, text or
+ * author out of bounds (author: at most 64 characters) or at_ms more than a minute past a
+ * known duration; CAT_ERR_NOT_FOUND for an unknown recording. */
 int catalog_note_add(struct catalog *cat, const char *rec_id, const struct cat_note *note,
                      json_t **out);
-json_t *catalog_note_list(struct catalog *cat, const char *rec_id); /* {"notes":[...]} */
+/* {"notes":[...]} ordered by at_ms; NULL if the recording is absent. */
+json_t *catalog_note_list(struct catalog *cat, const char *rec_id);
 int catalog_note_delete(struct catalog *cat, const char *rec_id, int64_t note_id);
 
 #endif

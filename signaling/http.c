@@ -2,7 +2,8 @@
  * the Fetch standard's CORS protocol for the Access-Control-* headers (so WHIP/WHEP
  * players on other origins can call us). Static files are small (the web/ pages), so they
  * are read whole and sent like any other response; only names made of [A-Za-z0-9._-/]
- * without ".." are served. */
+ * without ".." are served. Big files (recordings, rest_recordings.c) are streamed from a
+ * file descriptor, a chunk per writeable callback. */
 #include "http.h"
 
 #include <ctype.h>
@@ -11,20 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "rest_recordings.h"
 #include "status.h"
 #include "whip.h"
 
 #define HTTP_MAX_FILE (8u * 1024 * 1024)
 #define HTTP_CHUNK 16384
+#define HTTP_FILE_CHUNK 65536        /* read from a streamed file per writeable callback */
 #define HTTP_MAX_DRAIN (1024 * 1024) /* bigger bodies get 413 and a closed connection */
 
 static void reset(struct http_req *req)
 {
     free(req->body);
     free(req->resp);
+    if (req->has_fd)
+        close(req->fd);
     memset(req, 0, sizeof *req);
     req->method = -1;
 }
@@ -33,6 +39,9 @@ void http_respond(struct lws *wsi, struct http_req *req, int status, const char 
                   size_t len)
 {
     free(req->resp);
+    if (req->has_fd)
+        close(req->fd);
+    req->has_fd = false;
     req->responding = true;
     req->phase = 0;
     req->status = status;
@@ -41,6 +50,16 @@ void http_respond(struct lws *wsi, struct http_req *req, int status, const char 
     req->resp_len = body ? len : 0;
     req->n_headers = 0;
     lws_callback_on_writable(wsi);
+}
+
+void http_respond_fd(struct lws *wsi, struct http_req *req, int status, const char *type, int fd,
+                     uint64_t off, uint64_t len)
+{
+    http_respond(wsi, req, status, type, NULL, 0);
+    req->has_fd = true;
+    req->fd = fd;
+    req->fd_off = off;
+    req->resp_len = (size_t)len;
 }
 
 void http_add_header(struct http_req *req, const char *name, const char *value)
@@ -157,11 +176,14 @@ static void respond_options(struct lws *wsi, struct http_req *req)
     } else if (whip || whep) {
         http_add_header(req, "Allow", "OPTIONS, POST");
         http_add_header(req, "Accept-Post", "application/sdp");
+    } else if (strncmp(req->path, "/api/v1/recordings", 18) == 0) {
+        http_add_header(req, "Allow", "OPTIONS, GET, HEAD, POST, DELETE");
     } else {
         http_add_header(req, "Allow", "OPTIONS, GET, HEAD");
     }
     http_add_header(req, "Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
-    http_add_header(req, "Access-Control-Allow-Headers", "Content-Type, Authorization, If-Match");
+    http_add_header(req, "Access-Control-Allow-Headers",
+                    "Content-Type, Authorization, If-Match, Range");
     http_add_header(req, "Access-Control-Max-Age", "86400");
 }
 
@@ -186,6 +208,10 @@ static void route(struct server *srv, struct lws *wsi, struct http_req *req)
         http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, "method not allowed");
         req->status = 405;
         http_add_header(req, "Allow", "GET, HEAD, OPTIONS");
+    } else if (strcmp(p, "/api/v1/recordings") == 0 || strncmp(p, "/api/v1/recordings/", 19) == 0) {
+        rest_recordings_api(srv, wsi, req);
+    } else if (strncmp(p, "/recordings/", 12) == 0 && get) {
+        rest_recordings_file(srv, wsi, req);
     } else if (strncmp(p, "/api/", 5) == 0) {
         http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "no such API endpoint");
     } else if (get) {
@@ -205,7 +231,8 @@ static int write_headers(struct lws *wsi, struct http_req *req)
         return -1;
     static const struct http_header cors[] = {
         {"access-control-allow-origin:", "*"},
-        {"access-control-expose-headers:", "Location, Accept-Patch, Accept-Post, Link, ETag"},
+        {"access-control-expose-headers:",
+         "Location, Accept-Patch, Accept-Post, Link, ETag, Content-Range, Accept-Ranges"},
     };
     for (size_t i = 0; i < 2; i++) {
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)cors[i].name,
@@ -241,9 +268,18 @@ static int on_writeable(struct lws *wsi, struct http_req *req)
         }
     } else {
         size_t left = req->resp_len - req->resp_sent;
-        size_t n = left > HTTP_CHUNK ? HTTP_CHUNK : left;
+        size_t max = req->has_fd ? HTTP_FILE_CHUNK : HTTP_CHUNK;
+        size_t n = left > max ? max : left;
         unsigned char *chunk = cr_malloc(LWS_PRE + n);
-        memcpy(chunk + LWS_PRE, req->resp + req->resp_sent, n);
+        if (!req->has_fd) {
+            memcpy(chunk + LWS_PRE, req->resp + req->resp_sent, n);
+        } else if (pread(req->fd, chunk + LWS_PRE, n, (off_t)(req->fd_off + req->resp_sent)) !=
+                   (ssize_t)n) { /* truncated meanwhile: the length is promised, hang up */
+            CR_WARN("http", "%s: short read at %llu", req->path,
+                    (unsigned long long)(req->fd_off + req->resp_sent));
+            free(chunk);
+            return -1;
+        }
         int w =
             lws_write(wsi, chunk + LWS_PRE, n, n == left ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
         free(chunk);

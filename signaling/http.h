@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libwebsockets.h>
 
@@ -37,6 +38,9 @@ struct http_req {
     char resp_type[64];
     char *resp; /* owned */
     size_t resp_len, resp_sent;
+    bool has_fd;     /* the body is resp_len bytes of fd from fd_off, not resp */
+    int fd;          /* owned if has_fd */
+    uint64_t fd_off; /* where the body starts in the file */
     struct http_header headers[HTTP_MAX_HEADERS];
     int n_headers;
     bool close_after;
@@ -49,6 +53,10 @@ int http_callback(struct server *srv, struct lws *wsi, enum lws_callback_reasons
 /* Prepares a response; takes ownership of body (malloc'd, may be NULL). */
 void http_respond(struct lws *wsi, struct http_req *req, int status, const char *type, char *body,
                   size_t len);
+/* Prepares a response whose body is len bytes of the file fd from offset off, read as it is
+ * sent; takes ownership of fd. */
+void http_respond_fd(struct lws *wsi, struct http_req *req, int status, const char *type, int fd,
+                     uint64_t off, uint64_t len);
 /* Prepares a JSON response (steals value). */
 void http_respond_json(struct lws *wsi, struct http_req *req, int status, json_t *value);
 /* Prepares {"error":{"code":..,"message":..}} with the status that fits e; counts it. */

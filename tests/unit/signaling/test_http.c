@@ -190,7 +190,8 @@ static void test_options(void)
     CHECK(has_header(&r, "accept-post", "application/sdp"));
     CHECK(
         has_header(&r, "access-control-allow-methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS"));
-    CHECK(has_header(&r, "access-control-allow-headers", "Content-Type, Authorization, If-Match"));
+    CHECK(has_header(&r, "access-control-allow-headers",
+                     "Content-Type, Authorization, If-Match, Range"));
     CHECK(has_header(&r, "access-control-allow-origin", "*"));
     CHECK(has_header(&r, "access-control-expose-headers", NULL));
     e2e_response_free(&r);

@@ -100,7 +100,13 @@ async function main() {
     const v = videoOut(await pageStats(teacher));
     return st.publish === 'connected' && v && v.framesEncoded > 0;
   }, { timeoutMs: 30000 });
-  ok('teacher publishing');
+  // the largest picture the camera sends (with simulcast, its top layer)
+  const top = await until('teacher: the size of the top layer', async () => {
+    const layers = (await pageStats(teacher)).pub.outbound.filter((o) => o.kind === 'video' && o.frameWidth);
+    const best = layers.sort((x, y) => y.frameWidth * y.frameHeight - x.frameWidth * x.frameHeight)[0];
+    return best && best.frameHeight >= 360 ? { w: best.frameWidth, h: best.frameHeight } : false;
+  }, { timeoutMs: 20000, intervalMs: 500 }).catch(() => null);
+  ok(`teacher publishing, top layer ${top ? `${top.w}x${top.h}` : 'below 360p'}`);
   const recEv = await until('teacher page: "recording" event and the REC indicator', async () => {
     const st = await pageState(teacher);
     return st.recording.state === 'recording' && await teacher.isVisible('#rec') ? st.recording : false;
@@ -143,6 +149,12 @@ async function main() {
   const lessonS = (stopped - t0) / 1000;
   if (!(rec.duration_ms > (lessonS - 8) * 1000 && rec.duration_ms < (lessonS + 25) * 1000))
     throw new Error(`duration ${rec.duration_ms} ms for a ${lessonS.toFixed(1)} s lesson`);
+  // the replay keeps the picture the teacher sent: the high rendition is as tall as the
+  // camera's top layer (up to 720p), not a lower simulcast layer the recording began with
+  const hi = [...(rec.renditions || [])].sort((x, y) => y.height - x.height)[0];
+  if (top && !(hi && hi.height >= Math.min(720, top.h)))
+    throw new Error(`the replay's best rendition is ${hi ? `${hi.width}x${hi.height}` : 'missing'}, ` +
+      `the teacher sent ${top.w}x${top.h}`);
   const range = await fetch(`${server.url}${rec.mp4}`, { headers: { Range: 'bytes=0-99' } });
   if (range.status !== 206) throw new Error(`MP4 Range request: HTTP ${range.status}`);
   await range.arrayBuffer();

@@ -138,6 +138,12 @@ fail:
     return -1;
 }
 
+/* Video splits at a keyframe, which may come a frame early: allow some slack. */
+static long long split_after_ns(const struct rec_pipe *p)
+{
+    return (long long)REC_PIPE_SEGMENT_NS - (p->video ? (long long)REC_PIPE_SEGMENT_SLACK_NS : 0);
+}
+
 /* The segmenter, in the streaming thread. A blocking probe that lets every item pass, so
  * the pad re-sends its sticky events to a writer linked here before the buffer goes on. */
 static GstPadProbeReturn on_tail_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer ud)
@@ -161,10 +167,7 @@ static GstPadProbeReturn on_tail_buffer(GstPad *pad, GstPadProbeInfo *info, gpoi
     if (start < 0) {
         atomic_store(&p->seg_start, (long long)pts);
         atomic_store(&p->first_pts, (long long)pts);
-    } else if (key &&
-               (long long)pts - start >=
-                   (long long)(REC_PIPE_SEGMENT_NS - REC_PIPE_SEGMENT_SLACK_NS) &&
-               !atomic_load(&p->closing)) {
+    } else if (key && (long long)pts - start >= split_after_ns(p) && !atomic_load(&p->closing)) {
         if (next_segment(p) < 0)
             return GST_PAD_PROBE_DROP;
         atomic_store(&p->seg_start, (long long)pts);

@@ -10,7 +10,7 @@
 #include <gst/gst.h>
 
 #define REC_PIPE_SEGMENT_NS (10 * GST_SECOND)      /* a new segment at the first keyframe after */
-#define REC_PIPE_SEGMENT_SLACK_NS (GST_SECOND / 2) /* keyframes a little early still split */
+#define REC_PIPE_SEGMENT_SLACK_NS (GST_SECOND / 2) /* video: a keyframe this early still splits */
 #define REC_PIPE_LATENCY_MS 200                    /* rtpjitterbuffer latency */
 
 struct rec_codec {

@@ -303,9 +303,11 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer ud)
     switch (GST_MESSAGE_TYPE(msg)) {
     case GST_MESSAGE_ERROR:
         gst_message_parse_error(msg, &gerr, &dbg);
-        g_printerr("record: %s: %s (%s)\n", t->key, gerr->message, dbg ? dbg : "");
+        g_printerr("record: %s: pipeline error, detail: %s\n", t->key, dbg ? dbg : "none");
         if (!t->stopping)
             emit_error(t, gerr->message);
+        else
+            g_printerr("record: %s: %s\n", t->key, gerr->message);
         g_error_free(gerr);
         g_free(dbg);
         if (t->stopping) {

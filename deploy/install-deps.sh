@@ -9,10 +9,13 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build_pkgs=(build-essential cmake pkg-config git
   libnice-dev libsrtp2-dev libusrsctp-dev libwebsockets-dev libssl-dev
   libglib2.0-dev libjansson-dev libsqlite3-dev
-  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev)
-test_pkgs=(chromium python3-aiortc python3-gi python3-gst-1.0 gir1.2-gst-plugins-bad-1.0
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  # the recorder: RTP depayloaders, Matroska, x264, AAC, HLS
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav)
+test_pkgs=(chromium python3-aiortc python3-gi python3-gst-1.0 gir1.2-gst-plugins-base-1.0
+  gir1.2-gst-plugins-bad-1.0
+  gstreamer1.0-tools gstreamer1.0-nice
   iproute2 nftables curl clang-format)
 
 want=("${build_pkgs[@]}")
@@ -29,6 +32,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# the replay page's HLS player (hls.js), served from web/node_modules
+if [ ! -f "$here/web/node_modules/hls.js/dist/hls.min.js" ]; then
+  (cd "$here/web" && npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund)
 fi
 
 if [ "${1:-}" = "--test" ] && [ ! -d "$here/tests/node_modules/playwright-core" ]; then

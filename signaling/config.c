@@ -35,6 +35,9 @@ const struct config config_defaults = {
     .log_level = CR_LOG_INFO,
     .max_publish_kbps = 4000,
     .demo = true,
+    .record = true,
+    .recorder_bin = "",
+    .record_end_after_s = 20,
 };
 
 /* Environment variable → key. */
@@ -53,6 +56,9 @@ static const struct {
     {"CLASSRELAY_LOG_LEVEL", "log_level"},
     {"CLASSRELAY_MAX_PUBLISH_KBPS", "max_publish_kbps"},
     {"CLASSRELAY_DEMO", "demo"},
+    {"CLASSRELAY_RECORD", "record"},
+    {"CLASSRELAY_RECORDER", "recorder"},
+    {"CLASSRELAY_RECORD_END_AFTER", "record_end_after"},
 };
 
 /* Command-line flag → key; value NULL: the flag takes an argument, else the fixed value. */
@@ -64,7 +70,8 @@ static const struct {
     {"--public-ip", "public_ip", NULL}, {"--bind-ip", "bind_ip", NULL},
     {"--ice-ports", "ice_ports", NULL}, {"--no-ice-tcp", "ice_tcp", "false"},
     {"--log-level", "log_level", NULL}, {"--max-publish-kbps", "max_publish_kbps", NULL},
-    {"--no-demo", "demo", "false"},
+    {"--no-demo", "demo", "false"},     {"--no-record", "record", "false"},
+    {"--recorder", "recorder", NULL},   {"--record-end-after", "record_end_after", NULL},
 };
 
 void config_print_usage(const char *prog)
@@ -87,14 +94,20 @@ void config_print_usage(const char *prog)
            "  --log-level LEVEL       error, warn, info (default) or debug\n"
            "  --max-publish-kbps N    bitrate cap announced to publishers (default 4000)\n"
            "  --no-demo               do not open the room \"demo\" at start\n"
+           "  --no-record             do not record lessons\n"
+           "  --recorder PATH         the classrelay-recorder binary (default: beside this one)\n"
+           "  --record-end-after S    a recording ends S seconds after the teacher's last\n"
+           "                          track goes (default 20)\n"
            "  --web-dir DIR           serve the web pages from DIR\n"
            "\n"
            "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
            "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
            "  CLASSRELAY_ICE_TCP, CLASSRELAY_LOG_LEVEL, CLASSRELAY_MAX_PUBLISH_KBPS,\n"
-           "  CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR\n"
+           "  CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD, CLASSRELAY_RECORDER,\n"
+           "  CLASSRELAY_RECORD_END_AFTER\n"
            "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp,\n"
-           "  log_level, max_publish_kbps, demo, web_dir (see docs/configuration.md)\n",
+           "  log_level, max_publish_kbps, demo, web_dir, record, recorder, record_end_after\n"
+           "  (see docs/configuration.md)\n",
            prog, prog, prog);
 }
 
@@ -252,12 +265,22 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         }
         return 0;
     }
-    if (strcmp(key, "ice_tcp") == 0 || strcmp(key, "demo") == 0) {
+    if (strcmp(key, "ice_tcp") == 0 || strcmp(key, "demo") == 0 || strcmp(key, "record") == 0) {
         if (parse_bool(value, &b) != 0) {
             snprintf(err, err_len, "expected true or false, got \"%s\"", value);
             return -1;
         }
-        *(key[0] == 'i' ? &cfg->ice_tcp : &cfg->demo) = b;
+        *(key[0] == 'i' ? &cfg->ice_tcp : key[0] == 'd' ? &cfg->demo : &cfg->record) = b;
+        return 0;
+    }
+    if (strcmp(key, "recorder") == 0)
+        return copy_str(cfg->recorder_bin, sizeof cfg->recorder_bin, value, err, err_len);
+    if (strcmp(key, "record_end_after") == 0) {
+        if (parse_uint(value, 86400, &u) != 0 || u < 1) {
+            snprintf(err, err_len, "expected 1 to 86400 seconds, got \"%s\"", value);
+            return -1;
+        }
+        cfg->record_end_after_s = (uint32_t)u;
         return 0;
     }
     if (strcmp(key, "log_level") == 0) {

@@ -25,7 +25,10 @@ struct config {
     bool ice_tcp;
     int log_level; /* enum cr_log_level */
     uint32_t max_publish_kbps;
-    bool demo; /* open the room "demo" at start */
+    bool demo;                          /* open the room "demo" at start */
+    bool record;                        /* record the teacher's tracks in every room */
+    char recorder_bin[CONFIG_PATH_MAX]; /* "" : classrelay-recorder beside this binary */
+    uint32_t record_end_after_s;        /* a lesson ends this long after its last track */
 };
 
 /* Built-in defaults (designated initializers; see config.c). */

@@ -16,6 +16,7 @@ void evq_item_free(struct evq_item *item)
     if (!item)
         return;
     free(item->candidate);
+    free(item->line);
     free(item);
 }
 

@@ -18,7 +18,7 @@
 
 #define EVQ_MAX 100000
 
-enum evq_type { EVQ_PEER_STATE, EVQ_CANDIDATE, EVQ_TRACKS };
+enum evq_type { EVQ_PEER_STATE, EVQ_CANDIDATE, EVQ_TRACKS, EVQ_CHILD_LINE, EVQ_CHILD_EXIT };
 
 struct evq_item {
     struct evq_item *next;
@@ -28,6 +28,9 @@ struct evq_item {
     char mid[CR_MID_MAX];        /* EVQ_CANDIDATE */
     char *candidate;             /* owned; EVQ_CANDIDATE, NULL: end of candidates */
     char room[REG_ROOM_MAX + 1]; /* EVQ_TRACKS */
+    uint64_t child_id;           /* EVQ_CHILD_*: signaling/child.h */
+    char *line;                  /* owned; EVQ_CHILD_LINE: one line of its stdout */
+    int status;                  /* EVQ_CHILD_EXIT: as from waitpid */
 };
 
 struct evq {

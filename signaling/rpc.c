@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "recording.h"
 #include "sdpscan.h"
 
 struct req {
@@ -104,6 +105,8 @@ static void broadcast(struct reg_room *room, struct reg_participant *skip, json_
     }
     json_decref(event);
 }
+
+void rpc_event_room(struct reg_room *room, json_t *event) { broadcast(room, NULL, event); }
 
 json_t *rpc_tracks_json(struct server *srv, struct reg_room *room)
 {
@@ -292,9 +295,11 @@ static void h_join(struct req *r)
     reg_participant_add(&r->srv->reg, room, p);
     r->c->participant = p;
     CR_INFO("rpc", "%s (%s \"%s\") joined room %s", p->id, role, p->name, room->name);
-    reply_ok(r, json_pack("{s:o, s:s, s:o, s:o}", "participant", participant_json(p), "room",
+    json_t *recording = r->srv->recording ? recording_room_json(r->srv->recording, room->name)
+                                          : json_pack("{s:s}", "state", "off");
+    reply_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o}", "participant", participant_json(p), "room",
                           room->name, "participants", others, "tracks",
-                          rpc_tracks_json(r->srv, room)));
+                          rpc_tracks_json(r->srv, room), "recording", recording));
     broadcast(room, p,
               json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",
                         "participant", participant_json(p)));

@@ -7,7 +7,8 @@
  * LWS_CALLBACK_EVENT_WAIT_CANCELLED. A once-a-second sweep closes peers that never
  * connected within SERVER_CONNECT_TIMEOUT_MS.
  *
- * Shutdown order: stop the sweep, close every relay peer, free the relay (no callbacks
+ * Shutdown order: stop the sweep, close every relay peer, stop the recording controller
+ * (the recorder finalises its files), free the relay (no callbacks
  * after that), destroy the lws context (which closes connections and frees their
  * participants), clear the registry. */
 #include "status.h"
@@ -20,7 +21,9 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "catalog.h"
 #include "http.h"
+#include "recording.h"
 #include "rpc.h"
 #include "whip.h"
 #include "ws.h"
@@ -45,6 +48,7 @@ static const char *const err_codes[SRV_ERR_COUNT] = {
     [SRV_ERR_NOT_JOINED] = "not_joined", [SRV_ERR_NOT_FOUND] = "not_found",
     [SRV_ERR_BAD_SDP] = "bad_sdp",       [SRV_ERR_TOO_LARGE] = "too_large",
     [SRV_ERR_LIMIT] = "limit",           [SRV_ERR_INTERNAL] = "internal",
+    [SRV_ERR_CONFLICT] = "conflict",     [SRV_ERR_UNAVAILABLE] = "unavailable",
 };
 
 const char *server_err_code(enum srv_err e)
@@ -59,7 +63,10 @@ int server_err_http_status(enum srv_err e)
         return 404;
     case SRV_ERR_TOO_LARGE:
         return 413;
+    case SRV_ERR_CONFLICT:
+        return 409;
     case SRV_ERR_LIMIT:
+    case SRV_ERR_UNAVAILABLE:
         return 503;
     case SRV_ERR_INTERNAL:
     case SRV_ERR_COUNT:
@@ -226,6 +233,11 @@ static void drain(struct server *srv)
         case EVQ_TRACKS:
             if ((room = reg_room_find(&srv->reg, it->room)))
                 rpc_event_tracks(srv, room);
+            recording_on_tracks(srv->recording, it->room);
+            break;
+        case EVQ_CHILD_LINE:
+        case EVQ_CHILD_EXIT:
+            recording_on_child(srv->recording, it);
             break;
         }
         evq_item_free(it);
@@ -271,6 +283,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
     }
     if (++srv->sweeps % 2 == 0)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
+    recording_tick(srv->recording, now);
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }
 
@@ -340,6 +353,8 @@ static void server_free_parts(struct server *srv)
     srv->lws = NULL;
     reg_clear(&srv->reg);
     evq_destroy(&srv->evq);
+    catalog_close(srv->catalog);
+    srv->catalog = NULL;
 }
 
 int server_start(struct server *srv, const struct config *cfg)
@@ -349,6 +364,10 @@ int server_start(struct server *srv, const struct config *cfg)
     srv->started_ms = server_now_ms();
     reg_init(&srv->reg);
     evq_init(&srv->evq);
+    char db[CONFIG_PATH_MAX + 32], why[256];
+    snprintf(db, sizeof db, "%s/classrelay.db", cfg->data_dir);
+    if (!(srv->catalog = catalog_open(db, why, sizeof why))) /* the lessons run on without */
+        CR_ERROR("server", "recordings are off: cannot open %s: %s", db, why);
     lws_set_log_level(cfg->log_level >= CR_LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);
 
     const char *host = cfg->listen_host;
@@ -405,6 +424,7 @@ int server_start(struct server *srv, const struct config *cfg)
         }
         demo->pinned = true;
     }
+    srv->recording = recording_new(srv);
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
     return 0;
 }
@@ -442,6 +462,8 @@ void server_stop(struct server *srv)
         }
     }
     CR_INFO("server", "shutting down: closed %d peers", closed);
+    recording_free(srv->recording); /* the recorder finalises what it wrote */
+    srv->recording = NULL;
     cr_relay_free(srv->relay);
     srv->relay = NULL;
     server_free_parts(srv);

@@ -33,6 +33,8 @@ enum srv_err {
     SRV_ERR_TOO_LARGE,
     SRV_ERR_LIMIT,
     SRV_ERR_INTERNAL,
+    SRV_ERR_CONFLICT,    /* 409: refused in the current state */
+    SRV_ERR_UNAVAILABLE, /* 503: a part of the server is off (the recordings catalogue) */
     SRV_ERR_COUNT
 };
 
@@ -49,14 +51,18 @@ struct srv_counters {
 };
 
 struct ws_conn;
+struct catalog;
+struct recording;
 
 struct server {
-    const struct config *cfg; /* borrowed */
-    struct lws_context *lws;  /* owned */
-    struct cr_relay *relay;   /* owned; NULL once freed at shutdown */
-    struct registry reg;      /* owned */
-    uint64_t sweeps;          /* state: once-a-second sweeps done */
-    struct evq evq;           /* owned */
+    const struct config *cfg;    /* borrowed */
+    struct lws_context *lws;     /* owned */
+    struct cr_relay *relay;      /* owned; NULL once freed at shutdown */
+    struct registry reg;         /* owned */
+    struct catalog *catalog;     /* owned; NULL if the database cannot open */
+    struct recording *recording; /* owned: the recording controller (recording.h) */
+    uint64_t sweeps;             /* state: once-a-second sweeps done */
+    struct evq evq;              /* owned */
     struct srv_counters counters;
     struct ws_conn *conns;        /* borrowed: open websocket connections (in lws pss) */
     lws_sorted_usec_list_t sweep; /* state: the once-a-second timeout sweep */

@@ -3,6 +3,7 @@
 
 #include <sys/resource.h>
 
+#include "recording.h"
 #include "rpc.h"
 
 int status_healthz(struct server *srv, json_t **out)
@@ -134,9 +135,12 @@ json_t *status_stats(struct server *srv)
     for (int e = 0; e < SRV_ERR_COUNT; e++)
         total += (json_int_t)srv->counters.errors[e];
     json_object_set_new(sig, "errors_total", json_integer(total));
-    return json_pack("{s:s, s:I, s:o, s:{s:f, s:f, s:f, s:I}, s:o, s:o}", "version", SERVER_VERSION,
-                     "uptime_ms", (json_int_t)(server_now_ms() - srv->started_ms), "relay",
-                     relay_json(srv), "process", "cpu_seconds", user + sys, "user_seconds", user,
-                     "system_seconds", sys, "max_rss_kb", (json_int_t)ru.ru_maxrss, "signaling",
-                     sig, "peers", peers_json(srv));
+    json_t *out = json_pack(
+        "{s:s, s:I, s:o, s:{s:f, s:f, s:f, s:I}, s:o, s:o}", "version", SERVER_VERSION, "uptime_ms",
+        (json_int_t)(server_now_ms() - srv->started_ms), "relay", relay_json(srv), "process",
+        "cpu_seconds", user + sys, "user_seconds", user, "system_seconds", sys, "max_rss_kb",
+        (json_int_t)ru.ru_maxrss, "signaling", sig, "peers", peers_json(srv));
+    if (srv->recording)
+        json_object_set_new(out, "recording", recording_status_json(srv->recording));
+    return out;
 }

@@ -1,0 +1,43 @@
+/* The recording controller (docs/recording.md): every lesson the teacher publishes is
+ * recorded without anyone pressing a button, and packaged for replay when it ends.
+ *
+ * It runs the recorder process (classrelay-recorder record) and restarts it when it dies
+ * or hangs; for each track the teacher publishes (a teacher's websocket publish or a WHIP
+ * encoder) it asks the recorder for a port and adds a relay tap feeding it. A lesson's
+ * recording ends record_end_after_s seconds after its last recorded track went (a teacher
+ * who reconnects within that time continues the same recording), and is then packaged
+ * (classrelay-recorder package, one at a time, at low priority). Recordings a crash left
+ * unfinished are packaged at the next start. The catalogue (catalog.h) and the room's
+ * participants ({"event":"recording"}) are kept told.
+ *
+ * Runs on the lws thread. If the recorder fails, the live lesson is never affected: the
+ * relay's taps only drop packets. */
+#ifndef CR_SIGNALING_RECORDING_H
+#define CR_SIGNALING_RECORDING_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct server;
+struct evq_item;
+struct recording;
+
+/* Starts the recorder (when the configuration records) and queues the packaging of
+ * recordings left unfinished. Never fails: problems are logged and shown in the status. */
+struct recording *recording_new(struct server *srv);
+/* Stops the recorder (it finalises what it wrote) and any packager. NULL: nothing. */
+void recording_free(struct recording *rec);
+
+/* The room's set of tracks changed. */
+void recording_on_tracks(struct recording *rec, const char *room);
+/* A line or the exit of one of our child processes (EVQ_CHILD_LINE / EVQ_CHILD_EXIT). */
+void recording_on_child(struct recording *rec, const struct evq_item *it);
+/* Once a second: lessons that ended, recorder restarts and liveness, the packaging queue. */
+void recording_tick(struct recording *rec, int64_t now_ms);
+
+/* {"state":"off"|"recording"|"error","id","message"} for a room (new reference). */
+json_t *recording_room_json(struct recording *rec, const char *room);
+/* The recorder's state for /api/v1/stats (new reference). */
+json_t *recording_status_json(struct recording *rec);
+
+#endif

@@ -242,6 +242,12 @@ def phase_crash(binary, work, seconds, figures):
         figures["sync_ms"] = (wv - wa) * 1000
         check(abs(wv - wa) < 0.1, f"audio and video start {1000 * (wv - wa):+.0f} ms apart on "
               "the wall clock (run.json base_unix_ns + pts)")
+        # Drift over the run: the spans of the two tracks (one frame / one Opus packet of
+        # quantisation each) must agree, as both are stamped by arrival on one clock.
+        drift = (v_last - v_first) - (a_last - a_first)
+        figures["drift_ms"] = drift * 1000
+        check(abs(drift) < 0.08, f"audio and video spans differ by {1000 * drift:+.0f} ms after "
+              f"{a_last - a_first:.1f} s (< 80 ms: 50 ms + a frame)")
     return adir, vdir
 
 
@@ -374,7 +380,8 @@ def main():
               f"(lost {figures['sent'] - figures['audio']:.2f} / "
               f"{figures['sent'] - figures['video']:.2f} s)")
     if "sync_ms" in figures:
-        print(f"  audio/video start apart on the wall clock: {figures['sync_ms']:+.0f} ms")
+        print(f"  audio/video start apart on the wall clock: {figures['sync_ms']:+.0f} ms, "
+              f"drift over the run {figures.get('drift_ms', float('nan')):+.0f} ms")
     if "cpu_track" in figures:
         print(f"  recorder CPU: {figures['cpu_total']:.1f}% for 2 tracks, "
               f"{figures['cpu_track']:.1f}% per track")

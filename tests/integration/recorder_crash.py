@@ -291,7 +291,11 @@ def phase_disk_full(binary, work, figures):
     log("== 3. disk full: video on a 3 MB tmpfs, audio on the normal disk")
     mnt = os.path.join(work, "full")
     os.makedirs(mnt)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt], check=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"cannot mount a 3 MB tmpfs for the disk-full case (needs root with "
+                           f"CAP_SYS_ADMIN): {r.stderr.strip()}")
     rec = snd = None
     try:
         rec = Recorder(binary, "3", work)

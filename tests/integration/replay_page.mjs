@@ -4,7 +4,8 @@
 // camera and microphone for ~35 s; the teacher stops and leaves; the recording must be
 // packaged ("ready") within 120 s. Then web/replay.html must play it: frames decoded and
 // audio decoded (and audible), playback from the middle after a seek, ←/→ keys, 1.5×
-// speed measured against the wall clock; the hls.js and MP4 paths play too. A comment
+// speed measured against the wall clock; the hls.js and MP4 paths play too, and the MP4
+// when hls.js cannot be loaded. The catalogue finds it by room, date and text. A comment
 // added at the current position in one browser context must show, at its time, in a
 // second context (phone-sized), and seek there on click. Prints the figures.
 //
@@ -160,6 +161,41 @@ async function main() {
   await range.arrayBuffer();
   ok(`MP4 answers a Range request with 206`);
 
+  // ---- the catalogue: search by room, date and text, then open the lesson ----
+  const list = await openPage(browser, `${server.url}/replay.html`, 'catalogue');
+  pages.push(list);
+  const listed2 = async (what) => until(`catalogue: ${what}`, async () => {
+    const st = await list.$$eval('#recordings li', (els) => els.map((e) => ({
+      id: e.dataset.id, state: e.querySelector('.badge')?.textContent })));
+    const summary = await list.textContent('#list-summary');
+    return summary ? { st, summary } : false;
+  }, { timeoutMs: 10000 });
+  const today = await list.evaluate(() => {
+    const d = new Date();
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  });
+  await list.fill('input[name=room]', ROOM);
+  await list.fill('input[name=from]', today);
+  await list.fill('input[name=to]', today);
+  await list.click('#search button[type=submit]');
+  await list.waitForURL(/room=demo/);
+  let got = await listed2('search by room and date');
+  const item = got.st.find((i) => i.id === rec.id);
+  if (!item || item.state !== 'ready') throw new Error(`catalogue search room+date: ${JSON.stringify(got)}`);
+  await list.fill('input[name=q]', 'no-such-lesson-text-42');
+  await list.click('#search button[type=submit]');
+  await list.waitForURL(/q=no-such/);
+  got = await listed2('a text search that finds nothing');
+  if (got.st.length) throw new Error(`text search for nonsense found ${JSON.stringify(got)}`);
+  ok(`catalogue: found by room and today's date ("${item.state}"), nothing for a nonsense text`);
+  await list.goto(`${server.url}/replay.html?room=${ROOM}`);
+  await list.click(`#recordings li[data-id="${rec.id}"] a`);
+  await list.waitForURL(/replay\.html\?id=/);
+  await until('catalogue click: the player', async () => (await sample(list)).readyState >= 1, { timeoutMs: 15000 });
+  await list.context().close();
+  pages.splice(pages.indexOf(list), 1);
+  ok('a click in the catalogue opens the player');
+
   // ---- replay in a first context ----
   const a = await openReplay(browser, rec.id, 'researcher A');
   const dl = await a.getAttribute('#download', 'href');
@@ -274,6 +310,25 @@ async function main() {
     }
     await p.context().close();
     pages.splice(pages.indexOf(p), 1);
+  }
+  // hls.js cannot be loaded (a proxy or a half-installed server): the MP4 still plays
+  {
+    const ctx = await browser.newContext();
+    await ctx.route('**/node_modules/hls.js/**', (route) => route.abort());
+    const p = await ctx.newPage();
+    p.label = 'no hls.js';
+    p.consoleLines = [];
+    p.on('console', (m) => p.consoleLines.push(`${m.type()}: ${m.text()}`));
+    pages.push(p);
+    await p.goto(`${server.url}/replay.html?id=${encodeURIComponent(rec.id)}&player=hlsjs`);
+    await until('no hls.js: the MP4 instead', async () => (await sample(p)).engine === 'mp4' &&
+      (await sample(p)).readyState >= 1, { timeoutMs: 20000 });
+    const note = await p.textContent('#player-note');
+    if (!note) throw new Error('no hls.js: the page does not say it plays the MP4 instead');
+    await checkPlays(p, 'no hls.js, MP4 fallback', 2000);
+    await ctx.close();
+    pages.splice(pages.indexOf(p), 1);
+    ok(`without hls.js the page plays the MP4 and says so ("${note}")`);
   }
   const engine = (await sample(b)).engine;
   ok(`default player here: ${engine}`);

@@ -7,7 +7,8 @@
 //
 //   replay.html                         the catalogue (?room=&teacher=&from=&to=&q=)
 //   replay.html?id=<id>&t=<seconds>     one lesson, starting at t
-//   &player=native|hlsjs|mp4            force one way of playing (tests, debugging)
+//   &player=native|hlsjs|mp4            force one way of playing (tests, debugging;
+//                                       hlsjs still falls back to the MP4)
 // Keyboard: space play/pause, ←/→ ±5 s.
 import { $, params, log } from './common.js';
 
@@ -283,7 +284,7 @@ function startPlayback() {
   engines = [];
   if (rec.hls && (forced === 'native' || (!forced && nativeHls))) engines.push('native');
   if (rec.hls && (!forced || forced === 'hlsjs')) engines.push('hlsjs');
-  if (rec.mp4 && (!forced || forced === 'mp4' || !rec.hls)) engines.push('mp4');
+  if (rec.mp4 && forced !== 'native') engines.push('mp4');
   nextEngine(null);
 }
 

@@ -390,6 +390,7 @@ function updateRenditionLabels() {
 // ---- the player's controls ----
 
 function enableControls(on) {
+  video.controls = on;     // the browser's own bar too, once there is something to play
   for (const id of ['#back5', '#play', '#fwd5', '#add-note']) $(id).disabled = !on;
   updateRenditionLabels();
 }

@@ -127,10 +127,9 @@ def write_run(track_dirs, run, t0, dur, base_unix_ns, codec="VP8", w=640, h=360,
     else:
         nv, na = int(dur * fps), int(dur * 50)
         desc = (_split(vdir, "sv") + _split(adir, "sa") +
-                "videotestsrc num-buffers=%d pattern=ball motion=sweep animation-mode=frames "
-                "background-color=0xff204060 ! "
+                "videotestsrc num-buffers=%d pattern=smpte horizontal-speed=4 ! "
                 "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
-                "timeoverlay font-desc=\"Sans 48\" ! %s ! sv.video "
+                "%s ! sv.video "
                 "audiotestsrc num-buffers=%d samplesperbuffer=960 wave=ticks ! "
                 "audio/x-raw,rate=48000,channels=1 ! opusenc bitrate=48000 ! sa.audio_0"
                 % (nv, w, h, fps, venc, na))

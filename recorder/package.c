@@ -54,7 +54,7 @@ static void plan(struct job *j)
 
     c->out_dir = j->out_dir;
     c->audio_caps = l->n_audio ? l->audio[0]->caps : NULL;
-    c->audio_bps = 96000;
+    c->audio_bps = 64000;
     c->with_lo = g_getenv("CLASSRELAY_PACKAGE_SKIP_LO") == NULL;
     if (!big)
         return;

@@ -77,6 +77,15 @@ static struct rec_lesson *find_lesson(struct recording *rec, const char *room)
     return NULL;
 }
 
+void rec_notify(struct recording *rec, const char *room_name, const char *state, const char *id,
+                const char *message)
+{
+    struct reg_room *room = room_name[0] ? reg_room_find(&rec->srv->reg, room_name) : NULL;
+    if (room)
+        rpc_event_room(room, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "type", "event", "event",
+                                       "recording", "state", state, "id", id, "message", message));
+}
+
 /* Tells the room's participants (the teacher's page shows it). */
 static void notify_room(struct recording *rec, const char *room_name)
 {
@@ -455,15 +464,13 @@ static void lesson_end(struct recording *rec, struct rec_lesson *l, int64_t dela
         catalog_rec_set_ended(rec->srv->catalog, l->id, (int64_t)time(NULL) * 1000);
         catalog_rec_set_state(rec->srv->catalog, l->id, "packaging", 0, NULL);
     }
-    rec_pack_enqueue(rec, l->id, l->dir, delay_ms);
+    rec_pack_enqueue(rec, l->id, l->dir, l->room, delay_ms);
     struct rec_lesson **pp = &rec->lessons;
     while (*pp != l)
         pp = &(*pp)->next;
     *pp = l->next;
-    char room[REG_ROOM_MAX + 1];
-    snprintf(room, sizeof room, "%s", l->room);
+    rec_notify(rec, l->room, "packaging", l->id, NULL);
     lesson_free(rec, l);
-    notify_room(rec, room);
 }
 
 /* ---- the module ---- */

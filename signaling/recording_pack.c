@@ -23,7 +23,8 @@
 #define PROGRESS_SAVE_MS 1000 /* catalogue writes of progress, at most this often */
 #define RECOVER_DELAY_MS 5000 /* an old recorder may still be finalising */
 
-void rec_pack_enqueue(struct recording *rec, const char *id, const char *dir, int64_t delay_ms)
+void rec_pack_enqueue(struct recording *rec, const char *id, const char *dir, const char *room,
+                      int64_t delay_ms)
 {
     for (struct rec_pack *p = rec->queue; p; p = p->next)
         if (strcmp(p->id, id) == 0)
@@ -31,6 +32,7 @@ void rec_pack_enqueue(struct recording *rec, const char *id, const char *dir, in
     struct rec_pack *p = CR_NEW(struct rec_pack);
     snprintf(p->id, sizeof p->id, "%s", id);
     snprintf(p->dir, sizeof p->dir, "%s", dir);
+    snprintf(p->room, sizeof p->room, "%s", room);
     p->not_before_ms = server_now_ms() + delay_ms;
     struct rec_pack **pp = &rec->queue;
     while (*pp)
@@ -78,6 +80,7 @@ static void finish(struct recording *rec, struct rec_pack *p, const char *error)
         CR_ERROR("recording", "%s: packaging failed: %s", p->id, error);
         if (cat)
             catalog_rec_set_state(cat, p->id, "failed", p->progress, error);
+        rec_notify(rec, p->room, "failed", p->id, error);
         return;
     }
     char path[REC_DIR_MAX + 32];
@@ -95,6 +98,7 @@ static void finish(struct recording *rec, struct rec_pack *p, const char *error)
         catalog_rec_set_state(cat, p->id, "ready", 100, NULL);
     }
     CR_INFO("recording", "%s: ready for replay", p->id);
+    rec_notify(rec, p->room, "ready", p->id, NULL);
     json_decref(info);
 }
 
@@ -190,7 +194,7 @@ void rec_pack_recover(struct recording *rec)
         }
         json_decref(got);
         catalog_rec_set_state(cat, id, "packaging", 0, NULL);
-        rec_pack_enqueue(rec, id, dir, RECOVER_DELAY_MS);
+        rec_pack_enqueue(rec, id, dir, "", RECOVER_DELAY_MS);
     }
     json_decref(ids);
 }

@@ -49,6 +49,7 @@ struct rec_pack {
     struct rec_pack *next;
     char id[REC_ID_MAX];
     char dir[REC_DIR_MAX];
+    char room[REG_ROOM_MAX + 1]; /* told when the replay is ready; "" after a restart */
     int64_t not_before_ms;
     double progress;
     int64_t progress_saved_ms;
@@ -71,8 +72,14 @@ struct recording {
     uint64_t errors;            /* recorder error events, crashes, hangs */
 };
 
+/* recording.c: {"type":"event","event":"recording","state":state,"id":id,...} to everyone
+ * in room (if it is open); message may be NULL. */
+void rec_notify(struct recording *rec, const char *room, const char *state, const char *id,
+                const char *message);
+
 /* recording_pack.c */
-void rec_pack_enqueue(struct recording *rec, const char *id, const char *dir, int64_t delay_ms);
+void rec_pack_enqueue(struct recording *rec, const char *id, const char *dir, const char *room,
+                      int64_t delay_ms);
 /* A packager line or exit; false if the child is not ours. */
 bool rec_pack_on_child(struct recording *rec, const struct evq_item *it);
 void rec_pack_tick(struct recording *rec, int64_t now_ms);

@@ -17,6 +17,8 @@
 #include "package_scan.h"
 
 #define PROGRESS_EVERY_MS 500
+/* No buffer pushed (or, once all are, no end of stream) for this long: the writer hangs. */
+#define STALL_US (120 * G_USEC_PER_SEC)
 
 struct job {
     const char *in_dir, *out_dir; /* borrowed from argv / owned by package_main */
@@ -83,6 +85,8 @@ static int run_writer(struct job *j, char **err)
     GstBus *bus = gst_element_get_bus(j->writer.pipe);
     int64_t total = MAX(1, j->lesson.end_unix_ns - j->lesson.start_unix_ns);
     double last = -1;
+    int64_t last_pos = -1;
+    gint64 moved = g_get_monotonic_time();
     int rc = 1;
 
     while (rc > 0) {
@@ -90,6 +94,13 @@ static int run_writer(struct job *j, char **err)
                                                    GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
         int64_t pos = MIN(pkg_feed_position(j->vfeed), pkg_feed_position(j->afeed));
         double pct = MIN(99.9, (double)MIN(pos, total) * 100.0 / (double)total);
+        if (pos != last_pos) {
+            last_pos = pos;
+            moved = g_get_monotonic_time();
+        } else if (!m && g_get_monotonic_time() - moved > STALL_US) {
+            *err = g_strdup("writer stalled");
+            rc = -1;
+        }
         if (pct >= last + 0.1) {
             emit(json_pack("{ss sf}", "event", "progress", "percent", (int)(pct * 10) / 10.0));
             last = pct;

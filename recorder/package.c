@@ -67,7 +67,8 @@ static void plan(struct job *j)
         bytes += (int64_t)r->bytes;
         ns += r->end_pts - r->first_pts;
         all_h264 &= gst_structure_has_name(gst_caps_get_structure(r->caps, 0), "video/x-h264");
-        all_h264 &= r->width == l->video[0]->width && r->height == l->video[0]->height;
+        all_h264 &=
+            r->width == l->video[0]->width && r->height == l->video[0]->height && !r->size_changes;
     }
     c->video_caps = l->video[0]->caps;
     c->copy_video = all_h264 && big->width > 0;

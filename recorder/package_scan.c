@@ -66,6 +66,22 @@ static void probe_run(struct pkg_run *run)
         }
     if (run->first_pts < 0)
         return;
+    /* each segment starts at a keyframe with its own caps: the run is as big as its largest
+     * (the relay may forward a low simulcast layer for the first seconds) */
+    for (int i = 0; run->width > 0 && i < run->n_segs; i++) {
+        int w, h;
+        if (pkg_probe_segment(run->segs[i], false, &first, &end, &caps) != 0)
+            continue;
+        caps_size(caps, &w, &h);
+        gst_caps_unref(caps);
+        if (w <= 0 || h <= 0)
+            continue;
+        run->size_changes |= w != run->width || h != run->height;
+        if ((int64_t)w * h > (int64_t)run->width * run->height) {
+            run->width = w;
+            run->height = h;
+        }
+    }
     for (int i = run->n_segs - 1; i >= 0; i--)
         if (pkg_probe_segment(run->segs[i], true, &first, &end, &caps) == 0) {
             run->end_pts = end;

@@ -19,7 +19,9 @@ struct pkg_run {
     int64_t first_pts;       /* running time of the first readable buffer; -1: none */
     int64_t end_pts;         /* running time just after the last readable buffer */
     GstCaps *caps;           /* owned: caps of the first readable buffer */
-    int width, height;       /* video: from caps, else 0 */
+    int width, height;       /* video: the largest picture of any segment, else 0 */
+    bool size_changes;       /* video: segments of the run differ in picture size (a
+                                simulcast layer switch: the recording starts low, say) */
     uint64_t bytes;          /* sum of the segment file sizes */
     struct pkg_track *track; /* borrowed: the run's track */
 };

@@ -171,8 +171,10 @@ static int package(struct job *j, char **err)
         j->vfeed = pkg_feed_start(j->lesson.video, j->lesson.n_video, j->writer.vsrc,
                                   j->lesson.start_unix_ns, true);
     if (j->writer.asrc)
+        /* the AAC encoder delays what it encodes and stamps it undelayed: feed audio that
+         * much early (neither TS nor our MP4 carries an edit list for the priming) */
         j->afeed = pkg_feed_start(j->lesson.audio, j->lesson.n_audio, j->writer.asrc,
-                                  j->lesson.start_unix_ns, false);
+                                  j->lesson.start_unix_ns + pkg_aac_delay_ns(), false);
     rc = run_writer(j, err);
     if (rc == 0)
         rc = finish(j, err);

@@ -28,6 +28,8 @@ struct pkg_writer {
 
 /* Builds the pipeline and sets it PLAYING. 0, or -1 with *err set (g_free). */
 int pkg_writer_open(struct pkg_writer *w, const struct pkg_writer_cfg *cfg, char **err);
+/* How long the AAC encoder in use delays the audio it stamps (ns). */
+int64_t pkg_aac_delay_ns(void);
 /* RFC 6381 §3.3 "avc1.PPCCLL" of the H.264 leaving for rendition NAME ("hi", "lo"), read
  * from the negotiated caps; call before pkg_writer_close. Falls back to High 4.0. */
 void pkg_writer_codec(struct pkg_writer *w, const char *name, char out[16]);

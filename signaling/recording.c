@@ -141,8 +141,9 @@ static void find_binary(struct recording *rec)
     for (size_t i = 0; i < 2; i++) {
         char path[PATH_MAX + 64];
         snprintf(path, sizeof path, tries[i], self);
-        if (strlen(path) < sizeof rec->bin && access(path, X_OK) == 0) {
-            snprintf(rec->bin, sizeof rec->bin, "%s", path);
+        size_t n = strlen(path);
+        if (n < sizeof rec->bin && access(path, X_OK) == 0) {
+            memcpy(rec->bin, path, n + 1);
             return;
         }
     }

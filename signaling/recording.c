@@ -234,7 +234,13 @@ static void on_recorder_line(struct recording *rec, const char *line)
     } else if (strcmp(type, "error") == 0) {
         const char *msg = json_string_value(json_object_get(ev, "message")) ?: "unknown error";
         char text[256];
-        snprintf(text, sizeof text, "recording %s: %s", known ? t->key : "", msg);
+        if (strstr(msg, "No space left"))
+            snprintf(text, sizeof text,
+                     "the server's recording disk is full (%s); recording retries every few "
+                     "seconds: free space on the server",
+                     known ? t->key : "recorder");
+        else
+            snprintf(text, sizeof text, "recording %s: %s", known ? t->key : "", msg);
         if (known)
             set_error(rec, l, text);
         else

@@ -35,6 +35,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import lesson  # noqa: E402
+import wsclient  # noqa: E402
 import peers  # noqa: E402
 from peers import log  # noqa: E402
 from lesson import Gst  # noqa: E402
@@ -265,6 +266,9 @@ def disk_full(binary, seconds):
     fails = []
     try:
         server.start()
+        teacher_page = wsclient.WsClient("127.0.0.1", server.port)
+        teacher_page.request({"type": "join", "room": "rec-full", "role": "teacher",
+                              "name": "Teacher"})
         pub = lesson.Publisher(server.base, "rec-full", "VP8").start()
         player = wb.Player("classroom")
         player.pipe.set_state(Gst.State.PLAYING)
@@ -274,10 +278,16 @@ def disk_full(binary, seconds):
         player.url, answer = peers.whep_play(server.base, "rec-full", offer)
         player.apply_answer(answer)
         player.wait_connected()
-        seen = {"error": None, "frames_at_error": None}
+        seen = {"error": None, "frames_at_error": None, "page": []}
 
         def during(t):
             player.poll_bus()
+            while True:
+                m = teacher_page.recv(0)
+                if m is None:
+                    break
+                if m.get("event") == "recording":
+                    seen["page"].append((round(t, 1), m.get("state"), m.get("message")))
             if seen["error"] is None and int(t * 10) % 5 == 0:
                 for l in recorder_state(server.base).get("lessons", []):
                     if l.get("error"):
@@ -292,7 +302,7 @@ def disk_full(binary, seconds):
         log("%s: catalogue: %s" % (label, [(r["id"], r["state"], r.get("error")) for r in recs]))
         if not seen["error"]:
             fails.append("%s: the full disk was never reported" % label)
-        elif "space" not in seen["error"][1].lower():
+        elif "disk is full" not in seen["error"][1].lower():
             fails.append("%s: the error does not say the disk is full: %s" % (label,
                                                                                seen["error"]))
         else:
@@ -305,6 +315,9 @@ def disk_full(binary, seconds):
                              "in %.1f s)" % (label, after, secs))
         if not recs or not recs[0].get("error"):
             fails.append("%s: the catalogue shows no error" % label)
+        log("%s: the teacher's page was told: %s" % (label, seen["page"]))
+        if not any(s == "error" and "disk is full" in (m or "") for _, s, m in seen["page"]):
+            fails.append("%s: the teacher's page was not told the disk is full" % label)
         if not server.alive():
             fails.append("%s: the server died" % label)
         return fails

@@ -22,6 +22,7 @@
 #define PACK_NICE 10
 #define PROGRESS_SAVE_MS 1000 /* catalogue writes of progress, at most this often */
 #define RECOVER_DELAY_MS 5000 /* an old recorder may still be finalising */
+#define PACK_ATTEMPTS 2       /* a packager that fails is run once more before giving up */
 
 void rec_pack_enqueue(struct recording *rec, const char *id, const char *dir, const char *room,
                       int64_t delay_ms)
@@ -76,6 +77,11 @@ static void finish(struct recording *rec, struct rec_pack *p, const char *error)
 {
     struct catalog *cat = rec->srv->catalog;
     p->done = true;
+    if (error && p->attempts < PACK_ATTEMPTS) {
+        CR_WARN("recording", "%s: packaging failed (%s): trying again", p->id, error);
+        p->retry = true;
+        return;
+    }
     if (error) {
         CR_ERROR("recording", "%s: packaging failed: %s", p->id, error);
         if (cat)
@@ -142,7 +148,10 @@ bool rec_pack_on_child(struct recording *rec, const struct evq_item *it)
     }
     child_free(rec->packager, 0);
     rec->packager = NULL;
-    pop(rec);
+    if (p->retry) /* stays at the head of the queue for another attempt */
+        p->not_before_ms = server_now_ms() + 3000;
+    else
+        pop(rec);
     return true;
 }
 
@@ -152,6 +161,8 @@ void rec_pack_tick(struct recording *rec, int64_t now_ms)
     if (rec->packager || !p || now_ms < p->not_before_ms || !rec->bin[0])
         return;
     char *argv[] = {rec->bin, "package", "--in", p->dir, NULL};
+    p->attempts++;
+    p->retry = p->done = false;
     rec->packager = child_spawn(rec->srv, argv, PACK_NICE, true);
     if (!rec->packager) {
         finish(rec, p, "the packager cannot start");

@@ -53,7 +53,9 @@ struct rec_pack {
     int64_t not_before_ms;
     double progress;
     int64_t progress_saved_ms;
-    bool done; /* the packager said done or error */
+    bool done;    /* the packager said done or error */
+    int attempts; /* packagers run for it so far */
+    bool retry;   /* failed once: run again before calling it failed */
 };
 
 struct recording {

@@ -142,14 +142,9 @@ int cr_relay_room_close(struct cr_relay *relay, const char *room)
     return run_call(relay, &c);
 }
 
-static int do_peer_new(struct call *c)
+/* Adds a new peer to its room and the worker's directory; its id is the call's result. */
+static int list_peer(struct call *c, struct room *room, struct peer *peer)
 {
-    struct room *room = worker_room(c->w, c->room);
-    if (!room)
-        return CR_ERR_NOT_FOUND;
-    if (g_hash_table_size(c->w->peers) >= 20000)
-        return CR_ERR_LIMIT;
-    struct peer *peer = peer_new(room, worker_next_id(c->w));
     if (!peer)
         return CR_ERR_INTERNAL;
     g_ptr_array_add(room->peers, peer);
@@ -157,6 +152,16 @@ static int do_peer_new(struct call *c)
     c->w->stats.peers = g_hash_table_size(c->w->peers);
     c->peer_id = peer->id;
     return CR_OK;
+}
+
+static int do_peer_new(struct call *c)
+{
+    struct room *room = worker_room(c->w, c->room);
+    if (!room)
+        return CR_ERR_NOT_FOUND;
+    if (g_hash_table_size(c->w->peers) >= 20000)
+        return CR_ERR_LIMIT;
+    return list_peer(c, room, peer_new(room, worker_next_id(c->w)));
 }
 
 int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_id)
@@ -326,14 +331,9 @@ static int do_tap_add(struct call *c)
     struct producer *p = room ? room_find_producer(room, c->track_id) : NULL;
     if (!p)
         return CR_ERR_NOT_FOUND;
-    struct peer *peer = peer_new_tap(room, worker_next_id(c->w), p, c->port, c->pt);
-    if (!peer)
-        return CR_ERR_INTERNAL;
-    g_ptr_array_add(room->peers, peer);
-    g_hash_table_insert(c->w->peers, &peer->id, peer);
-    c->w->stats.peers = g_hash_table_size(c->w->peers);
-    c->peer_id = peer->id;
-    return CR_OK;
+    if (g_hash_table_size(c->w->peers) >= 20000)
+        return CR_ERR_LIMIT;
+    return list_peer(c, room, peer_new_tap(room, worker_next_id(c->w), p, c->port, c->pt));
 }
 
 int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id, uint16_t port,

@@ -319,7 +319,7 @@ static const struct cr_ice_callbacks ice_cb = {
     .on_recv = ice_recv,
 };
 
-struct peer *peer_new(struct room *room, uint64_t id)
+struct peer *peer_alloc(struct room *room, uint64_t id)
 {
     struct peer *peer = CR_NEW(struct peer);
     peer->id = id;
@@ -327,6 +327,12 @@ struct peer *peer_new(struct room *room, uint64_t id)
     peer->worker = room->worker;
     peer->created_ms = cr_now_ms();
     peer->rtcp_ssrc = g_random_int();
+    return peer;
+}
+
+struct peer *peer_new(struct room *room, uint64_t id)
+{
+    struct peer *peer = peer_alloc(room, id);
     struct cr_relay_config *rc = &room->worker->config;
     struct cr_ice_config ic = {.public_ip = rc->public_ip,
                                .bind_ip = rc->bind_ip,

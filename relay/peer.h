@@ -68,6 +68,8 @@ struct peer {
 static inline bool peer_sends(const struct peer *peer) { return peer->srtp || peer->tap; }
 
 struct peer *peer_new(struct room *room, uint64_t id);
+/* The fields every peer starts with, and no transport (peer_new and tap.c add theirs). */
+struct peer *peer_alloc(struct room *room, uint64_t id);
 void peer_free(struct peer *peer);
 
 /* Applies a remote offer: negotiate.c. */

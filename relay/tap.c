@@ -79,12 +79,7 @@ struct peer *peer_new_tap(struct room *room, uint64_t id, struct producer *produ
     struct tap *tap = tap_open(port);
     if (!tap)
         return NULL;
-    struct peer *peer = CR_NEW(struct peer);
-    peer->id = id;
-    peer->room = room;
-    peer->worker = room->worker;
-    peer->created_ms = cr_now_ms();
-    peer->rtcp_ssrc = g_random_int();
+    struct peer *peer = peer_alloc(room, id);
     peer->tap = tap;
     peer->state = CR_PEER_CONNECTED; /* nothing to negotiate; no event: nobody waits */
     struct mline *m = &peer->mlines[peer->n_mlines++];

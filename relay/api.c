@@ -149,7 +149,8 @@ static int list_peer(struct call *c, struct room *room, struct peer *peer)
         return CR_ERR_INTERNAL;
     g_ptr_array_add(room->peers, peer);
     g_hash_table_insert(c->w->peers, &peer->id, peer);
-    c->w->stats.peers = g_hash_table_size(c->w->peers);
+    c->w->stats.taps += peer->tap != NULL;
+    c->w->stats.peers = g_hash_table_size(c->w->peers) - c->w->stats.taps;
     c->peer_id = peer->id;
     return CR_OK;
 }

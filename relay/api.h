@@ -89,6 +89,7 @@ struct cr_relay_events {
 
 struct cr_relay_stats {
     uint32_t rooms, peers, producers, consumers;
+    uint32_t taps;            /* recording taps (not counted in peers) */
     uint64_t rtp_in, rtp_out; /* packets received from publishers / sent */
     uint64_t bytes_in, bytes_out;
     uint64_t rtcp_in, rtcp_out;

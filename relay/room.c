@@ -27,7 +27,8 @@ static void unlist_peer(struct room *room, struct peer *peer)
 {
     struct cr_worker *w = room->worker;
     g_hash_table_remove(w->peers, &peer->id);
-    w->stats.peers = g_hash_table_size(w->peers);
+    w->stats.taps -= peer->tap != NULL;
+    w->stats.peers = g_hash_table_size(w->peers) - w->stats.taps;
     g_ptr_array_remove_fast(room->peers, peer);
 }
 

@@ -25,15 +25,17 @@ static json_t *relay_json(struct server *srv)
     struct cr_relay_stats st = {0};
     if (!srv->relay || cr_relay_get_stats(srv->relay, &st) != 0)
         return json_null();
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-                     "rooms", (json_int_t)st.rooms, "peers", (json_int_t)st.peers, "producers",
-                     (json_int_t)st.producers, "consumers", (json_int_t)st.consumers, "rtp_in",
-                     (json_int_t)st.rtp_in, "rtp_out", (json_int_t)st.rtp_out, "bytes_in",
-                     (json_int_t)st.bytes_in, "bytes_out", (json_int_t)st.bytes_out, "rtcp_in",
-                     (json_int_t)st.rtcp_in, "rtcp_out", (json_int_t)st.rtcp_out, "bad_packets",
-                     (json_int_t)st.bad_packets, "keyframe_requests",
-                     (json_int_t)st.keyframe_requests, "nacks_in", (json_int_t)st.nacks_in,
-                     "red_in", (json_int_t)st.red_in, "red_out", (json_int_t)st.red_out);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                     "s:I}",
+                     "rooms", (json_int_t)st.rooms, "peers", (json_int_t)st.peers, "taps",
+                     (json_int_t)st.taps, "producers", (json_int_t)st.producers, "consumers",
+                     (json_int_t)st.consumers, "rtp_in", (json_int_t)st.rtp_in, "rtp_out",
+                     (json_int_t)st.rtp_out, "bytes_in", (json_int_t)st.bytes_in, "bytes_out",
+                     (json_int_t)st.bytes_out, "rtcp_in", (json_int_t)st.rtcp_in, "rtcp_out",
+                     (json_int_t)st.rtcp_out, "bad_packets", (json_int_t)st.bad_packets,
+                     "keyframe_requests", (json_int_t)st.keyframe_requests, "nacks_in",
+                     (json_int_t)st.nacks_in, "red_in", (json_int_t)st.red_in, "red_out",
+                     (json_int_t)st.red_out);
 }
 
 static json_t *signaling_json(struct server *srv)

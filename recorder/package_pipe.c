@@ -174,6 +174,41 @@ static GstAppSrc *get_src(GstElement *pipe, const char *name, GstCaps *caps)
     return GST_APP_SRC(e);
 }
 
+/* A buffer without a PTS makes mp4mux fail the whole lesson ("Buffer has no PTS"); one
+ * was seen now and then under load, in the VP8 path. Such a buffer gets its DTS, else the
+ * end of the buffer before it, and the first one per pad is reported on stderr. */
+struct pts_guard {
+    GstClockTime next;
+    bool warned;
+};
+
+static GstPadProbeReturn guard_pts(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    struct pts_guard *g = data;
+    GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (!GST_BUFFER_PTS_IS_VALID(b)) {
+        b = gst_buffer_make_writable(b);
+        GST_BUFFER_PTS(b) = GST_BUFFER_DTS_IS_VALID(b)         ? GST_BUFFER_DTS(b)
+                            : GST_CLOCK_TIME_IS_VALID(g->next) ? g->next
+                                                               : 0;
+        GST_PAD_PROBE_INFO_DATA(info) = b;
+        if (!g->warned)
+            fprintf(stderr, "package: warning: a buffer without PTS reached %s; given %.3f s\n",
+                    GST_PAD_NAME(pad), (double)GST_BUFFER_PTS(b) / GST_SECOND);
+        g->warned = true;
+    }
+    g->next = GST_BUFFER_PTS(b) + (GST_BUFFER_DURATION_IS_VALID(b) ? GST_BUFFER_DURATION(b) : 0);
+    return GST_PAD_PROBE_OK;
+}
+
+static gboolean add_pts_guard(GstElement *el, GstPad *pad, gpointer unused)
+{
+    struct pts_guard *g = g_new0(struct pts_guard, 1);
+    g->next = GST_CLOCK_TIME_NONE;
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, guard_pts, g, g_free);
+    return TRUE;
+}
+
 int pkg_writer_open(struct pkg_writer *w, const struct pkg_writer_cfg *c, char **err)
 {
     GString *d = g_string_new(NULL);
@@ -195,6 +230,11 @@ int pkg_writer_open(struct pkg_writer *w, const struct pkg_writer_cfg *c, char *
         return -1;
     }
     gst_pipeline_use_clock(GST_PIPELINE(w->pipe), NULL);
+    GstElement *mp4 = gst_bin_get_by_name(GST_BIN(w->pipe), "mp4");
+    if (mp4) {
+        gst_element_foreach_sink_pad(mp4, add_pts_guard, NULL);
+        gst_object_unref(mp4);
+    }
     set_locations(w->pipe, c->out_dir, c->with_lo);
     w->vsrc = get_src(w->pipe, "vsrc", c->video_caps);
     w->asrc = get_src(w->pipe, "asrc", c->audio_caps);

@@ -415,6 +415,28 @@ static json_t *renditions_json(const char *id, json_t *vod)
     return out;
 }
 
+/* The shared screen (courseware) stream, or json null: {"url","width","height","shared"}. */
+static json_t *screen_json(const char *id, json_t *vod)
+{
+    json_t *s = json_object_get(vod, "screen");
+    json_t *url = vod_url(id, json_object_get(s, "playlist"));
+    if (json_is_null(url))
+        return url;
+    json_t *shared = json_array(), *iv;
+    size_t i;
+    json_array_foreach(json_object_get(s, "shared"), i, iv)
+    {
+        json_t *at = json_object_get(iv, "at_ms"), *dur = json_object_get(iv, "duration_ms");
+        if (json_is_number(at) && json_is_number(dur))
+            json_array_append_new(
+                shared, json_pack("{s:I, s:I}", "at_ms", (json_int_t)json_number_value(at),
+                                  "duration_ms", (json_int_t)json_number_value(dur)));
+    }
+    return json_pack("{s:o, s:I, s:I, s:o}", "url", url, "width",
+                     json_integer_value(json_object_get(s, "width")), "height",
+                     json_integer_value(json_object_get(s, "height")), "shared", shared);
+}
+
 static int chapter_cmp(const void *a, const void *b)
 {
     json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "at_ms"));
@@ -481,6 +503,7 @@ static json_t *rec_json(struct catalog *cat, sqlite3_stmt *st)
         "size_bytes", (json_int_t)sqlite3_column_int64(st, C_SIZE), "tracks", tracks, "renditions",
         renditions_json(id, vod), "hls", vod_url(id, json_object_get(vod, "hls")), "mp4",
         vod_url(id, json_object_get(vod, "mp4")), "chapters", chapters_json(cat, id, vod));
+    json_object_set_new(rec, "screen", screen_json(id, vod));
     json_decref(vod);
     return rec;
 }

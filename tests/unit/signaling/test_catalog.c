@@ -83,6 +83,7 @@ static void test_create_and_states(struct catalog *cat)
     CHECK(json_is_null(json_object_get(r, "error")));
     CHECK(json_is_null(json_object_get(r, "hls")));
     CHECK(json_is_null(json_object_get(r, "mp4")));
+    CHECK(json_is_null(json_object_get(r, "screen")));
     CHECK_EQ(json_array_size(json_object_get(r, "tracks")), 0);
     CHECK_EQ(json_array_size(json_object_get(r, "renditions")), 0);
     CHECK_EQ(json_array_size(json_object_get(r, "chapters")), 0);
@@ -123,7 +124,9 @@ static void test_create_and_states(struct catalog *cat)
         "\"bandwidth\":400000,\"playlist\":\"lo/index.m3u8\"},{\"name\":\"evil\",\"width\":1,"
         "\"height\":1,\"bandwidth\":1,\"playlist\":\"../../etc/passwd\"}],"
         "\"chapters\":[{\"at_ms\":30000,\"title\":\"Screen shared\"},"
-        "{\"at_ms\":0,\"title\":\"Lesson starts\"}]}",
+        "{\"at_ms\":0,\"title\":\"Lesson starts\"}],"
+        "\"screen\":{\"playlist\":\"screen/index.m3u8\",\"width\":1280,\"height\":720,"
+        "\"shared\":[{\"at_ms\":30000,\"duration_ms\":15000}]}}",
         0, NULL);
     CHECK(info != NULL);
     CHECK_EQ(catalog_rec_set_vod(cat, id, info, 123456789), 0);
@@ -142,6 +145,10 @@ static void test_create_and_states(struct catalog *cat)
     CHECK_EQ(num(json_array_get(rend, 1), "height"), 360);
     CHECK_EQ(num(json_array_get(rend, 1), "bandwidth"), 400000);
     CHECK(json_equal(json_object_get(r, "tracks"), tracks));
+    json_t *scr = json_object_get(r, "screen");
+    CHECK_STR(str(scr, "url"), "/recordings/20260101-090000-math-a1b2/screen/index.m3u8");
+    CHECK_EQ(num(scr, "height"), 720);
+    CHECK_EQ(num(json_array_get(json_object_get(scr, "shared"), 0), "duration_ms"), 15000);
     json_t *ch = json_object_get(r, "chapters");
     CHECK_EQ(json_array_size(ch), 2);
     CHECK_EQ(num(json_array_get(ch, 0), "at_ms"), 0);

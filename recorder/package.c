@@ -1,8 +1,9 @@
 /* "classrelay-recorder package --in DIR [--out DIR]" (docs/recording.md, "Packager"):
  * scans the recording folder (package_scan), builds one writer pipeline (package_pipe),
  * feeds it from one thread per stream (package_feed), reports progress on stdout from the
- * feeders' positions while the writer runs, then finishes the playlists (package_hls) and
- * writes info.json (package_info). Events are JSON lines on stdout; diagnostics go to
+ * feeders' positions while the writer runs, packages a shared screen beside a camera as
+ * its own stream (package_screen), then finishes the playlists (package_hls) and writes
+ * info.json (package_info). Events are JSON lines on stdout; diagnostics go to
  * stderr. */
 #include <stdio.h>
 #include <string.h>
@@ -15,10 +16,14 @@
 #include "package_info.h"
 #include "package_pipe.h"
 #include "package_scan.h"
+#include "package_screen.h"
 
 #define PROGRESS_EVERY_MS 500
 /* No buffer pushed (or, once all are, no end of stream) for this long: the writer hangs. */
 #define STALL_US (120 * G_USEC_PER_SEC)
+/* The screen stream's part of the progress when there is one (measured: about 1/5 of the
+ * whole time for a VP8 lesson shared throughout, tests/bench/package_speed.py). */
+#define SCREEN_SHARE 0.2
 
 struct job {
     const char *in_dir, *out_dir; /* borrowed from argv / owned by package_main */
@@ -26,6 +31,9 @@ struct job {
     struct pkg_writer_cfg cfg;
     struct pkg_writer writer;
     struct pkg_feed *vfeed, *afeed; /* owned */
+    struct pkg_screen screen;
+    double main_share; /* of the progress: 1, or 1 - SCREEN_SHARE with a screen stream */
+    double last_pct;   /* state: the last progress printed */
 };
 
 static void emit(json_t *ev)
@@ -41,6 +49,22 @@ static int fail(const char *msg)
 {
     emit(json_pack("{ss ss}", "event", "error", "message", msg));
     return 1;
+}
+
+/* Prints progress PCT (capped below 100 until done) if it moved by 0.1 or more. */
+static void progress(struct job *j, double pct)
+{
+    pct = MIN(99.9, pct);
+    if (pct < j->last_pct + 0.1)
+        return;
+    emit(json_pack("{ss sf}", "event", "progress", "percent", (int)(pct * 10) / 10.0));
+    j->last_pct = pct;
+}
+
+static void on_screen_progress(void *ctx, double fraction)
+{
+    struct job *j = ctx;
+    progress(j, 100.0 * (j->main_share + (1 - j->main_share) * fraction));
 }
 
 static int even(int v) { return v & ~1; }
@@ -85,7 +109,6 @@ static int run_writer(struct job *j, char **err)
 {
     GstBus *bus = gst_element_get_bus(j->writer.pipe);
     int64_t total = MAX(1, j->lesson.end_unix_ns - j->lesson.start_unix_ns);
-    double last = -1;
     int64_t last_pos = -1;
     gint64 moved = g_get_monotonic_time();
     int rc = 1;
@@ -94,7 +117,7 @@ static int run_writer(struct job *j, char **err)
         GstMessage *m = gst_bus_timed_pop_filtered(bus, PROGRESS_EVERY_MS * GST_MSECOND,
                                                    GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
         int64_t pos = MIN(pkg_feed_position(j->vfeed), pkg_feed_position(j->afeed));
-        double pct = MIN(99.9, (double)MIN(pos, total) * 100.0 / (double)total);
+        double pct = (double)MIN(pos, total) * 100.0 / (double)total * j->main_share;
         if (pos != last_pos) {
             last_pos = pos;
             moved = g_get_monotonic_time();
@@ -102,10 +125,7 @@ static int run_writer(struct job *j, char **err)
             *err = g_strdup("writer stalled");
             rc = -1;
         }
-        if (pct >= last + 0.1) {
-            emit(json_pack("{ss sf}", "event", "progress", "percent", (int)(pct * 10) / 10.0));
-            last = pct;
-        }
+        progress(j, pct);
         if (m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
             GError *e = NULL;
             char *dbg = NULL;
@@ -147,7 +167,8 @@ static int finish(struct job *j, char **err)
         }
     }
     if (pkg_hls_master(j->out_dir, r, n) < 0 ||
-        pkg_info_write(j->out_dir, &j->lesson, !j->cfg.copy_video && j->cfg.video_caps, r, n) < 0) {
+        pkg_info_write(j->out_dir, &j->lesson, !j->cfg.copy_video && j->cfg.video_caps, r, n,
+                       &j->screen) < 0) {
         *err = g_strdup("cannot write master.m3u8 or info.json");
         return -1;
     }
@@ -161,6 +182,9 @@ static int package(struct job *j, char **err)
     if (pkg_scan(j->in_dir, &j->lesson, err) < 0)
         return -1;
     plan(j);
+    pkg_screen_plan(&j->lesson, &j->screen);
+    j->main_share = j->screen.width > 0 ? 1 - SCREEN_SHARE : 1;
+    j->last_pct = -1;
     if (g_mkdir_with_parents(j->out_dir, 0755) < 0) {
         *err = g_strdup_printf("cannot create %s", j->out_dir);
         return -1;
@@ -169,13 +193,23 @@ static int package(struct job *j, char **err)
         return -1;
     if (j->writer.vsrc)
         j->vfeed = pkg_feed_start(j->lesson.video, j->lesson.n_video, j->writer.vsrc,
-                                  j->lesson.start_unix_ns, true);
+                                  j->lesson.start_unix_ns, PKG_FEED_VIDEO | PKG_FEED_FROM_ZERO);
     if (j->writer.asrc)
         /* the AAC encoder delays what it encodes and stamps it undelayed: feed audio that
          * much early (neither TS nor our MP4 carries an edit list for the priming) */
         j->afeed = pkg_feed_start(j->lesson.audio, j->lesson.n_audio, j->writer.asrc,
-                                  j->lesson.start_unix_ns + pkg_aac_delay_ns(), false);
+                                  j->lesson.start_unix_ns + pkg_aac_delay_ns(), 0);
     rc = run_writer(j, err);
+    if (rc == 0 && j->screen.width > 0) {
+        /* the lesson does not fail for want of its screen: info.json then has no "screen" */
+        struct pkg_screen_cb cb = {.on_progress = on_screen_progress, .ctx = j};
+        char *serr = NULL;
+        if (pkg_screen_write(j->out_dir, &j->lesson, &j->screen, &cb, &serr) < 0) {
+            fprintf(stderr, "package: warning: screen stream dropped: %s\n", serr);
+            pkg_screen_clear(&j->screen);
+        }
+        g_free(serr);
+    }
     if (rc == 0)
         rc = finish(j, err);
     /* Stopping the writer unblocks a feeder waiting in a full appsrc. */
@@ -214,6 +248,7 @@ int package_main(int argc, char **argv)
     else
         fail(err ? err : "packaging failed");
     g_free(err);
+    pkg_screen_clear(&j.screen);
     pkg_lesson_clear(&j.lesson);
     g_free((char *)j.out_dir);
     return rc == 0 ? 0 : 1;

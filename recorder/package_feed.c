@@ -1,8 +1,9 @@
 /* package_feed: the retiming step. A buffer at running time PTS of a run lands at lesson
  * time base_unix_ns + PTS - lesson start (docs/recording.md). Runs are pushed in start
  * order; a buffer that would go back in time (runs overlapping) is dropped, and video then
- * waits for its next keyframe. The first video buffer is moved to lesson time 0 so the
- * first picture also covers the time before it (MP4 and MPEG-TS both let a sample last
+ * waits for its next keyframe. The first video buffer is moved to lesson time 0 (for the
+ * main video, not the screen, PKG_FEED_FROM_ZERO) so the first picture also covers the
+ * time before it (MP4 and MPEG-TS both let a sample last
  * until the next one). Runs whose codec differs from the first run's are skipped: one
  * writer pipeline takes one codec. The thread ends with end-of-stream on the appsrc. */
 #include <stdio.h>
@@ -17,6 +18,7 @@ struct pkg_feed {
     GstAppSrc *src; /* borrowed */
     int64_t start_ns;
     bool video;
+    bool from_zero;
     GThread *thread;  /* owned */
     int64_t position; /* state, read by other threads with __atomic */
     int64_t last_out; /* state: lesson time of the last buffer pushed, -1 before */
@@ -49,7 +51,7 @@ static bool push(struct pkg_feed *f, const struct pkg_run *run, GstSample *smp, 
         return true;
     f->need_key = false;
     out = gst_buffer_copy(in); /* metadata only; the memory is shared */
-    if (f->video && f->last_out < 0)
+    if (f->from_zero && f->last_out < 0)
         t = 0;
     GST_BUFFER_PTS(out) = (GstClockTime)t;
     if (GST_BUFFER_DTS_IS_VALID(in))
@@ -100,7 +102,7 @@ static gpointer feed_main(gpointer data)
 }
 
 struct pkg_feed *pkg_feed_start(struct pkg_run **runs, int n, GstAppSrc *src,
-                                int64_t lesson_start_ns, bool video)
+                                int64_t lesson_start_ns, int flags)
 {
     struct pkg_feed *f = g_new0(struct pkg_feed, 1);
 
@@ -108,9 +110,10 @@ struct pkg_feed *pkg_feed_start(struct pkg_run **runs, int n, GstAppSrc *src,
     f->n_runs = n;
     f->src = src;
     f->start_ns = lesson_start_ns;
-    f->video = video;
+    f->video = (flags & PKG_FEED_VIDEO) != 0;
+    f->from_zero = (flags & PKG_FEED_FROM_ZERO) != 0;
     f->last_out = -1;
-    f->thread = g_thread_new(video ? "pkg-video" : "pkg-audio", feed_main, f);
+    f->thread = g_thread_new(f->video ? "pkg-video" : "pkg-audio", feed_main, f);
     return f;
 }
 

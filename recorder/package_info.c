@@ -140,8 +140,21 @@ static json_t *renditions(const struct pkg_rendition *r, int n)
     return a;
 }
 
+/* {"playlist","width","height","shared":[{"at_ms","duration_ms"}]} */
+static json_t *screen_json(const struct pkg_screen *s)
+{
+    json_t *shared = json_array();
+
+    for (int i = 0; i < s->n_shared; i++)
+        json_array_append_new(
+            shared, json_pack("{sI sI}", "at_ms", (json_int_t)ms(s->shared[i].at_ns), "duration_ms",
+                              (json_int_t)ms(s->shared[i].end_ns - s->shared[i].at_ns)));
+    return json_pack("{ss si si so}", "playlist", "screen/index.m3u8", "width", s->width, "height",
+                     s->height, "shared", shared);
+}
+
 int pkg_info_write(const char *out_dir, const struct pkg_lesson *l, bool transcoded,
-                   const struct pkg_rendition *r, int n_r)
+                   const struct pkg_rendition *r, int n_r, const struct pkg_screen *screen)
 {
     char *path = g_build_filename(out_dir, "info.json", NULL);
     json_t *j = json_pack("{sI sb sI so so ss ss so so}", "duration_ms",
@@ -149,7 +162,11 @@ int pkg_info_write(const char *out_dir, const struct pkg_lesson *l, bool transco
                           transcoded, "started_unix_ms", (json_int_t)ms(l->start_unix_ns), "tracks",
                           tracks(l), "renditions", renditions(r, n_r), "hls", "master.m3u8", "mp4",
                           "lesson.mp4", "gaps", gaps(l), "chapters", chapters(l));
-    int rc = j ? json_dump_file(j, path, JSON_INDENT(1)) : -1;
+    int rc;
+
+    if (j && screen && screen->width > 0)
+        json_object_set_new(j, "screen", screen_json(screen));
+    rc = j ? json_dump_file(j, path, JSON_INDENT(1)) : -1;
 
     if (rc < 0)
         fprintf(stderr, "package: cannot write %s\n", path);

@@ -27,8 +27,7 @@
 
 static int n_cpus(void) { return (int)g_get_num_processors(); }
 
-/* A decoder for the caps' codec, ending in raw video. */
-static void add_decoder(GString *d, const GstCaps *caps)
+void pkg_pipe_add_decoder(GString *d, const GstCaps *caps)
 {
     const char *name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
 
@@ -66,7 +65,7 @@ static void add_video(GString *d, const struct pkg_writer_cfg *c)
     if (c->copy_video) {
         g_string_append(d, "tee name=hv ");
     } else {
-        add_decoder(d, c->video_caps);
+        pkg_pipe_add_decoder(d, c->video_caps);
         g_string_append_printf(d,
                                "videoconvert ! videoscale ! video/x-raw,format=I420,width=%d,"
                                "height=%d,pixel-aspect-ratio=1/1 ! tee name=vt vt. ! " QRAW " ! ",
@@ -82,7 +81,7 @@ static void add_video(GString *d, const struct pkg_writer_cfg *c)
         return;
     if (c->copy_video) {
         g_string_append(d, "hv. ! " QCOMP " ! ");
-        add_decoder(d, c->video_caps);
+        pkg_pipe_add_decoder(d, c->video_caps);
     } else {
         g_string_append(d, "vt. ! " QRAW " ! ");
     }

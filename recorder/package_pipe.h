@@ -26,6 +26,9 @@ struct pkg_writer {
     GstAppSrc *asrc;  /* borrowed from pipe; NULL without audio */
 };
 
+/* Appends "DECODER ! " for the caps' codec (ending in raw video) to D; package_screen
+ * decodes with it too. */
+void pkg_pipe_add_decoder(GString *d, const GstCaps *caps);
 /* Builds the pipeline and sets it PLAYING. 0, or -1 with *err set (g_free). */
 int pkg_writer_open(struct pkg_writer *w, const struct pkg_writer_cfg *cfg, char **err);
 /* How long the AAC encoder in use delays the audio it stamps (ns). */

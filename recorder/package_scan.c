@@ -2,7 +2,8 @@
  * track.json), their run-NNN/ folders (with run.json) and seg-NNNNN.mkv files, probes each
  * run's first buffer (first readable segment) and last buffer (last readable segment, read
  * whole because it may be truncated), and picks the lesson's video (camera tracks, else
- * screen) and audio (mic tracks, else any audio) runs. Decoding is package_read's. */
+ * screen) and audio (mic tracks, else any audio) runs, plus the screen runs beside a
+ * camera. The screen runs never move the lesson's start or end. Decoding is package_read's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ static char **list_dir(const char *dir, const char *prefix, const char *suffix, 
             g_ptr_array_add(a, g_strdup(name));
     if (d)
         g_dir_close(d);
-    qsort(a->pdata, a->len, sizeof(char *), cmp_str);
+    if (a->len > 1) /* pdata may be NULL when empty */
+        qsort(a->pdata, a->len, sizeof(char *), cmp_str);
     *n = (int)a->len;
     g_ptr_array_add(a, NULL);
     return (char **)g_ptr_array_free(a, FALSE);
@@ -172,7 +174,8 @@ static int choose(struct pkg_lesson *l, const char *kind, const char *source, st
             if (t->runs[k].first_pts >= 0)
                 g_ptr_array_add(a, &t->runs[k]);
     }
-    qsort(a->pdata, a->len, sizeof(void *), cmp_run_start);
+    if (a->len > 1) /* pdata may be NULL when empty */
+        qsort(a->pdata, a->len, sizeof(void *), cmp_run_start);
     n = (int)a->len;
     *out = (struct pkg_run **)g_ptr_array_free(a, FALSE);
     return n;
@@ -185,6 +188,8 @@ static void choose_runs(struct pkg_lesson *l)
         g_free(l->video);
         l->n_video = choose(l, "video", "screen", &l->video);
     }
+    if (l->n_video > 0 && strcmp(l->video[0]->track->source, "camera") == 0)
+        l->n_screen = choose(l, "video", "screen", &l->screen);
     l->n_audio = choose(l, "audio", "mic", &l->audio);
     if (l->n_audio == 0) {
         g_free(l->audio);
@@ -252,5 +257,6 @@ void pkg_lesson_clear(struct pkg_lesson *l)
     g_free(l->tracks);
     g_free(l->video);
     g_free(l->audio);
+    g_free(l->screen);
     memset(l, 0, sizeof(*l));
 }

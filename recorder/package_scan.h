@@ -1,6 +1,7 @@
 /* package_scan: reads a recording folder (docs/recording.md, "On disk") into the tracks,
  * runs and segments the packager works from, probes each run's first and last timestamps,
- * and chooses the video and audio runs of the lesson on one wall-clock timeline. */
+ * and chooses the video and audio runs of the lesson on one wall-clock timeline (and the
+ * screen runs, packaged on their own when the camera is the video). */
 #ifndef CR_RECORDER_PACKAGE_SCAN_H
 #define CR_RECORDER_PACKAGE_SCAN_H
 
@@ -35,9 +36,11 @@ struct pkg_track {
 struct pkg_lesson {
     struct pkg_track *tracks; /* owned */
     int n_tracks;
-    struct pkg_run **video; /* borrowed runs chosen for the video, sorted by start */
-    struct pkg_run **audio; /* the same for audio */
-    int n_video, n_audio;
+    struct pkg_run **video;  /* borrowed runs chosen for the video, sorted by start */
+    struct pkg_run **audio;  /* the same for audio */
+    struct pkg_run **screen; /* the same for the screen when the camera is the video
+                                (package_screen); NULL otherwise */
+    int n_video, n_audio, n_screen;
     int64_t start_unix_ns; /* earliest first buffer among the chosen runs */
     int64_t end_unix_ns;   /* latest end among the chosen runs */
 };

@@ -9,7 +9,9 @@ and lesson length / wall time. Variants:
   h264           H.264 copied to hi, decoded and transcoded to lo
   h264-copy      hi only (CLASSRELAY_PACKAGE_SKIP_LO=1): the no-transcode path (audio
                  is still Opus -> AAC)
-usage: package_speed.py RECORDER [--minutes N] [--keep DIR] [--preset P]
+  vp8+screen     vp8 plus a screen shared the whole lesson (1080p VP8, 5 frames/s), which
+                 adds the screen/ stream (decoded, scaled to 720p, x264 at 10 frames/s)
+usage: package_speed.py RECORDER [--minutes N] [--keep DIR] [--preset P] [--only V,V]
   --keep DIR reuses (or leaves) the fixtures in DIR; they take a few minutes to make.
 """
 import argparse
@@ -52,6 +54,22 @@ def fixture(root, codec, seconds, run_s=60):
              time.monotonic() - t0), flush=True)
 
 
+def screen_fixture(root, vp8_root, seconds, run_s=60):
+    """The vp8 lesson (its tracks linked) plus a screen track: one encoded run of RUN_S,
+    copied back to back like fixture()."""
+    if os.path.isdir(os.path.join(root, "tracks")):
+        return
+    os.makedirs(os.path.join(root, "tracks"))
+    for key in os.listdir(os.path.join(vp8_root, "tracks")):
+        os.symlink(os.path.join(vp8_root, "tracks", key), os.path.join(root, "tracks", key))
+    rdir = fx.write_screen_run(root, "3-screen", 0, run_s, BASE_NS, w=1920, h=1080, kbps=1000)
+    for k in range(1, int(round(seconds / run_s))):
+        dst = os.path.join(os.path.dirname(rdir), "run-%03d" % k)
+        shutil.copytree(rdir, dst)
+        with open(os.path.join(dst, "run.json"), "w") as f:
+            json.dump({"base_unix_ns": BASE_NS + int(k * run_s * 1e9)}, f)
+
+
 def package(recorder, root, env):
     out = os.path.join(root, "vod")
     shutil.rmtree(out, ignore_errors=True)
@@ -75,18 +93,24 @@ def main():
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--keep")
     ap.add_argument("--preset")
+    ap.add_argument("--only", help="comma-separated variants (default: all)")
     a = ap.parse_args()
     seconds = a.minutes * 60
     root = a.keep or tempfile.mkdtemp(prefix="cr-package-bench-")
     try:
         vp8, h264 = os.path.join(root, "vp8"), os.path.join(root, "h264")
         fixture(vp8, "VP8", seconds)
+        vp8s = os.path.join(root, "vp8-screen")
         fixture(h264, "H264", seconds)
+        screen_fixture(vp8s, vp8, seconds)
         base = dict(os.environ)
         if a.preset:
             base["CLASSRELAY_PACKAGE_PRESET"] = a.preset
         runs = (("vp8", vp8, {}), ("h264", h264, {}),
-                ("h264-copy", h264, {"CLASSRELAY_PACKAGE_SKIP_LO": "1"}))
+                ("h264-copy", h264, {"CLASSRELAY_PACKAGE_SKIP_LO": "1"}),
+                ("vp8+screen", vp8s, {}))
+        if a.only:
+            runs = [r for r in runs if r[0] in a.only.split(",")]
         print("%-10s %8s %8s %8s %10s" % ("variant", "lesson", "wall", "cpu", "x realtime"))
         for name, folder, extra in runs:
             wall, cpu, done = package(os.path.abspath(a.recorder), folder, {**base, **extra})

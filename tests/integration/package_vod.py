@@ -7,6 +7,10 @@ Builds two recording folders with GStreamer, in the layout the recorder writes
      restarts 3 s later (run-001 of the same tracks); video starts 0.3 s after audio.
   B  H.264 + Opus, 30 s: the teacher reconnects at 15 s (new track keys), 2 s gap, and an
      empty trailing segment.
+  C  VP8 + Opus, 35 s, and a VP8 screen share (720p, 5 frames/s, SMPTE bars) from 10 s to
+     25 s: the main outputs as for A and B, plus screen/index.m3u8 (VOD, the lesson's
+     duration, the bars at 15 s, the dark grey filler at 5 s and 30 s) and info.json
+     "screen" with the shared interval.
 The media is black video with a white flash and a 1 kHz beep at every second + 0.5 s of
 lesson time. Then it packages both and checks: exit status and events (progress up to
 100, done), info.json, HLS master/hi/lo and MP4 durations and streams (GstPbutils
@@ -63,6 +67,13 @@ def build_b(root):
     fx.write_run(d, 0, 17.0, 13.0, BASE_NS + int(17e9), codec="H264")
     open(os.path.join(d["video"], "run-000", "seg-00009.mkv"), "wb").close()
     return 30.0
+
+
+def build_c(root):
+    d = fx.make_tracks(root, codec="VP8")
+    fx.write_run(d, 0, 0.0, 35.0, BASE_NS, codec="VP8")
+    fx.write_screen_run(root, "3-screen", 0, 15.0, BASE_NS + int(10e9))
+    return 35.0
 
 
 def package(recorder, root):
@@ -180,7 +191,7 @@ def check_sync(label, frames, chunks, lesson_s, want_flashes):
     return flashes
 
 
-def check_lesson(recorder, root, name, lesson_s, copy, want_flashes, want_times):
+def check_lesson(recorder, root, name, lesson_s, copy, want_flashes, want_times, n_gaps=1):
     rc, events, took = package(recorder, root)
     vod = os.path.join(root, "vod")
     prog = [e["percent"] for e in events if e.get("event") == "progress"]
@@ -197,7 +208,9 @@ def check_lesson(recorder, root, name, lesson_s, copy, want_flashes, want_times)
         info = json.load(f)
     print("  %s: gaps %s chapters %s" % (name, info["gaps"], info["chapters"]))
     check([r["name"] for r in info["renditions"]] == ["hi", "lo"], "%s: renditions" % name)
-    check(len(info["gaps"]) == 1, "%s: one gap" % name)
+    check(len(info["gaps"]) == n_gaps, "%s: %d gap(s)" % (name, n_gaps))
+    check(("screen" in info) == (name == "C"), "%s: info.json \"screen\" only with a screen"
+          % name)
     with open(os.path.join(vod, "master.m3u8")) as f:
         master = f.read()
     check(master.count("#EXT-X-STREAM-INF") == 2 and 'mp4a.40.2"' in master,
@@ -231,6 +244,65 @@ def check_lesson(recorder, root, name, lesson_s, copy, want_flashes, want_times)
         check(not missing, "%s %s: flashes present at %s" % (name, label, want_times))
 
 
+def screen_frames(path):
+    """Decodes an HLS video-only playlist: [(lesson time, mean luma, luma std dev)], the
+    time counted from the first picture, as a player does."""
+    pipe = Gst.parse_launch(
+        "uridecodebin uri=%s ! videoconvert ! videoscale ! "
+        "video/x-raw,format=GRAY8,width=64,height=36 ! appsink name=v sync=false"
+        % Gst.filename_to_uri(path))
+    sink, frames = pipe.get_by_name("v"), []
+
+    def on_v(s):
+        b = s.emit("pull-sample").get_buffer()
+        ok, m = b.map(Gst.MapFlags.READ)
+        y = np.frombuffer(m.data, np.uint8).astype(float)
+        frames.append((b.pts / 1e9, float(y.mean()), float(y.std())))
+        b.unmap(m)
+        return Gst.FlowReturn.OK
+
+    sink.set_property("emit-signals", True)
+    sink.connect("new-sample", on_v)
+    pipe.set_state(Gst.State.PLAYING)
+    pipe.get_bus().timed_pop_filtered(60 * Gst.SECOND,
+                                      Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipe.set_state(Gst.State.NULL)
+    origin = frames[0][0] if frames else 0
+    return [(t - origin, y, sd) for t, y, sd in frames]
+
+
+def check_screen(root, lesson_s, shared):
+    vod = os.path.join(root, "vod")
+    with open(os.path.join(vod, "info.json")) as f:
+        scr = json.load(f).get("screen")
+    print("  C: info.json screen %s" % scr)
+    check(scr is not None and scr["playlist"] == "screen/index.m3u8" and
+          (scr["width"], scr["height"]) == (1280, 720), "C: info.json screen, 1280x720")
+    got = [(s["at_ms"] / 1000, (s["at_ms"] + s["duration_ms"]) / 1000)
+           for s in (scr or {}).get("shared", [])]
+    check(len(got) == 1 and abs(got[0][0] - shared[0]) <= 0.5 and
+          abs(got[0][1] - shared[1]) <= 0.5, "C: shared %s within 0.5 s of %s" % (got, shared))
+    pl = os.path.join(vod, "screen", "index.m3u8")
+    text = open(pl).read() if os.path.exists(pl) else ""
+    check("#EXT-X-ENDLIST" in text and "#EXT-X-PLAYLIST-TYPE:VOD" in text,
+          "C: screen/index.m3u8 is a VOD list")
+    if not text:
+        return
+    dur, kinds = discover(pl)
+    print("  C: screen/index.m3u8 %.3f s %s" % (dur, kinds))
+    check(abs(dur - lesson_s) <= 1.0 and kinds == ["video"],
+          "C: screen duration within 1 s, video only")
+    frames = screen_frames(pl)
+    for at, want_bars in ((5.0, False), (15.0, True), (30.0, False)):
+        near = min(frames, key=lambda f: abs(f[0] - at)) if frames else None
+        print("  C: screen frame at %.1f s: %s" % (at, near))
+        bars = near is not None and near[2] > 30
+        grey = near is not None and near[2] < 3 and 20 < near[1] < 60
+        check(near is not None and abs(near[0] - at) < 0.5 and (bars if want_bars else grey),
+              "C: screen at %.0f s shows %s" % (at, "the shared screen" if want_bars
+                                                 else "the dark grey filler"))
+
+
 def main():
     recorder = os.path.abspath(sys.argv[1])
     tmp = tempfile.mkdtemp(prefix="cr-package-")
@@ -247,6 +319,11 @@ def main():
         with open(os.path.join(b, "vod", "info.json")) as f:
             titles = [c["title"] for c in json.load(f)["chapters"]]
         check("Teacher reconnected" in titles, "B: 'Teacher reconnected' chapter")
+        print("== C: VP8 + Opus, screen shared from 10 s to 25 s")
+        c = os.path.join(tmp, "c")
+        lesson = build_c(c)
+        check_lesson(recorder, c, "C", lesson, False, 33, [0.5, 15.5, 34.5], n_gaps=0)
+        check_screen(c, lesson, (10.0, 25.0))
         print("== empty folder")
         e = os.path.join(tmp, "empty")
         os.makedirs(os.path.join(e, "tracks"))

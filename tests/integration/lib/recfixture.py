@@ -8,6 +8,7 @@ Two kinds of media:
   - "flash": black video with a white flash of FLASH_S at every lesson second + 0.5 s and a
     1 kHz beep at exactly the same instants, for A/V sync checks (events_in()).
   - "test": videotestsrc/audiotestsrc content with motion, for speed benchmarks.
+A shared screen (write_screen_run) is videotestsrc's SMPTE bars, slowly scrolling.
 Run with /usr/bin/python3 (Debian's python with python3-gi and python3-gst-1.0).
 """
 import json
@@ -147,6 +148,24 @@ def make_tracks(root, vkey="2-camera", akey="1-mic", codec="VP8"):
             json.dump({"track": key, "kind": kind, "source": src, "codec": cc,
                        "clock_rate": clock}, f)
     return dirs
+
+
+def write_screen_run(root, key, run, dur, base_unix_ns, w=1280, h=720, fps=5, kbps=600):
+    """One run of a VP8 screen-share track KEY (source "screen") lasting DUR seconds, its
+    running time 0 at BASE_UNIX_NS; returns the run folder."""
+    tdir = os.path.join(root, "tracks", key)
+    rdir = os.path.join(tdir, "run-%03d" % run)
+    os.makedirs(rdir)
+    with open(os.path.join(tdir, "track.json"), "w") as f:
+        json.dump({"track": key, "kind": "video", "source": "screen", "codec": "VP8",
+                   "clock_rate": 90000}, f)
+    with open(os.path.join(rdir, "run.json"), "w") as f:
+        json.dump({"base_unix_ns": base_unix_ns}, f)
+    _run_pipeline(_split(rdir, "sv") +
+                  "videotestsrc num-buffers=%d pattern=smpte horizontal-speed=1 ! "
+                  "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! %s ! sv.video"
+                  % (int(dur * fps), w, h, fps, _venc("VP8", kbps, fps)))
+    return rdir
 
 
 def truncate_last_segment(run_dir, keep=0.6):

@@ -7,13 +7,19 @@
 // speed measured against the wall clock; the hls.js and MP4 paths play too, and the MP4
 // when hls.js cannot be loaded. The catalogue finds it by room, date and text. A comment
 // added at the current position in one browser context must show, at its time, in a
-// second context (phone-sized), and seek there on click. Prints the figures.
+// second context (phone-sized), and seek there on click. The teacher also shares a
+// screen (courseware: getDisplayMedia, Chromium's fake screen) from SHARE_FROM_S to
+// SHARE_TO_S of the lesson: the replay shows it as a second video, large while it was
+// shared, kept in step with the lesson after a seek and at 1.5×, showing a picture (not
+// black) in the shared stretch; hidden beside the MP4. Prints the figures.
 //
 // usage: node tests/integration/replay_page.mjs      (from the repository root)
 //   CLASSRELAY_BIN  server binary (default build/signaling/classrelay); the recorder is
 //                   found beside it (or CLASSRELAY_RECORDER)
 //   CHROMIUM        browser (default /usr/bin/chromium)
 //   LESSON_S        seconds the teacher publishes (default 35)
+//   SHARE_FROM_S, SHARE_TO_S   when the teacher shares the screen (default 10, 24)
+//   SCREENSHOTS     a folder: screenshots of the player with the courseware go there
 // Exit status 0 when everything held, 1 otherwise (with the reason).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +30,8 @@ import {
 
 const ROOM = 'demo';
 const LESSON_S = Number(process.env.LESSON_S || 35);
+const SHARE_FROM_S = Number(process.env.SHARE_FROM_S || 10);
+const SHARE_TO_S = Number(process.env.SHARE_TO_S || 24);
 const pages = [];
 let server = null;
 
@@ -81,11 +89,114 @@ async function checkPlays(page, label, ms = 2500) {
   return { a, b };
 }
 
+async function screenshot(page, name) {
+  if (!process.env.SCREENSHOTS) return;
+  fs.mkdirSync(process.env.SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(process.env.SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+// The courseware video: its position, and how much picture it shows (the luma variance
+// of a 160x90 copy; the grey filler outside the shared time has next to none).
+function screenSample(page) {
+  return page.evaluate(() => {
+    const v = window.classrelay.screenVideo, m = window.classrelay.video;
+    const out = { t: v.currentTime, main: m.currentTime, paused: v.paused, mainPaused: m.paused,
+                  rate: v.playbackRate, readyState: v.readyState, w: v.videoWidth, h: v.videoHeight,
+                  hidden: v.hidden, state: window.classrelay.state.screen };
+    if (v.readyState >= 2 && v.videoWidth) {
+      const c = document.createElement('canvas');
+      c.width = 160; c.height = 90;
+      const g = c.getContext('2d', { willReadFrequently: true });
+      g.drawImage(v, 0, 0, 160, 90);
+      const d = g.getImageData(0, 0, 160, 90).data;
+      let n = 0, sum = 0, sum2 = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+        sum += y; sum2 += y * y; n++;
+      }
+      out.mean = sum / n;
+      out.variance = sum2 / n - out.mean * out.mean;
+    }
+    return out;
+  });
+}
+
+// Plays (if paused) and waits until the courseware plays within 0.5 s of the lesson.
+async function inSync(page, label, { timeoutMs = 8000 } = {}) {
+  if ((await sample(page)).paused) await page.click('#play');
+  let last = null;
+  const s = await until(`${label}: the courseware plays in step with the lesson`, async () => {
+    last = await screenSample(page);
+    if (last.hidden || !last.state) throw new Error(`${label}: no courseware video (${JSON.stringify(last)})`);
+    return !last.paused && !last.mainPaused && last.readyState >= 2 && Math.abs(last.t - last.main) < 0.5 ? last : false;
+  }, { timeoutMs }).catch((err) => { throw new Error(`${err.message}; last ${JSON.stringify(last)}`); });
+  // and stays there
+  await sleep(1500);
+  const s2 = await screenSample(page);
+  if (!(Math.abs(s2.t - s2.main) < 0.5) || s2.paused)
+    throw new Error(`${label}: the courseware drifted: ${JSON.stringify(s2)}`);
+  fig(`${label}: courseware ${s2.state.engine} ${s2.w}x${s2.h}, at ${s2.t.toFixed(2)} s, lesson ${s2.main.toFixed(2)} s ` +
+      `(off by ${(s2.t - s2.main).toFixed(3)} s), rate ${s2.rate.toFixed(2)}`);
+  return { s, s2 };
+}
+
+async function checkScreen(page, label, sharedS) {
+  await until(`${label}: the courseware video`, async () => {
+    const s = await screenSample(page);
+    return !s.hidden && s.state && s.readyState >= 1 ? s : false;
+  }, { timeoutMs: 15000 });
+  // in the shared stretch: courseware large (automatic), a picture, in step after a seek
+  const mid = (sharedS.from + sharedS.to) / 2;
+  await page.evaluate((m) => window.classrelay.seek(m), mid - 2);
+  const { s2 } = await inSync(page, `${label}, after a seek to ${(mid - 2).toFixed(1)} s (shared)`);
+  if (s2.state.large !== 'screen' || !s2.state.shared)
+    throw new Error(`${label}: in the shared time the courseware is not large: ${JSON.stringify(s2.state)}`);
+  if (!(s2.variance > 50)) throw new Error(`${label}: the courseware shows no picture in the shared time (${JSON.stringify(s2)})`);
+  fig(`${label}: courseware picture at ${s2.t.toFixed(1)} s: luma mean ${s2.mean.toFixed(1)}, variance ${s2.variance.toFixed(0)}`);
+  await screenshot(page, 'replay-courseware-large');
+  // 1.5×
+  await page.selectOption('#speed', '1.5');
+  await sleep(2000);
+  const fast = await screenSample(page);
+  if (!(Math.abs(fast.t - fast.main) < 0.5) || fast.paused || !(fast.rate > 1.3))
+    throw new Error(`${label}: at 1.5× the courseware is off: ${JSON.stringify(fast)}`);
+  fig(`${label}: at 1.5× off by ${(fast.t - fast.main).toFixed(3)} s (rate ${fast.rate.toFixed(2)})`);
+  await page.selectOption('#speed', '1');
+  // pause: the courseware pauses too, at the same place
+  await page.click('#play');
+  const paused = await until(`${label}: the courseware pauses with the lesson`, async () => {
+    const s = await screenSample(page);
+    return s.paused && s.mainPaused && Math.abs(s.t - s.main) < 0.3 ? s : false;
+  }, { timeoutMs: 5000 });
+  // before the share: the camera is large, the courseware grey
+  await page.evaluate(() => window.classrelay.seek(2));
+  const before = await until(`${label}: camera large before the share`, async () => {
+    const s = await screenSample(page);
+    return s.state.large === 'camera' && Math.abs(s.t - s.main) < 0.3 && !s.state.shared && s.mean !== undefined ? s : false;
+  }, { timeoutMs: 8000 });
+  await screenshot(page, 'replay-camera-large');
+  fig(`${label}: paused together at ${paused.t.toFixed(2)} s; at 2 s the camera is large, ` +
+      `courseware luma variance ${before.variance.toFixed(0)}`);
+  // the viewer's choice holds
+  await page.click('#layout-screen');
+  await page.evaluate(() => window.classrelay.seek(4));
+  await sleep(500);
+  const chosen = (await screenSample(page)).state;
+  if (chosen.large !== 'screen' || chosen.user !== 'screen') throw new Error(`${label}: the chosen layout did not hold: ${JSON.stringify(chosen)}`);
+  await page.click('#layout-auto');
+  const back = (await screenSample(page)).state;
+  if (back.large !== 'camera' || back.user) throw new Error(`${label}: back to automatic: ${JSON.stringify(back)}`);
+  ok(`${label}: courseware in step, large while shared, the viewer's layout choice holds`);
+  await page.click('#play');   // playing again, as before
+  await until(`${label}: playing again`, async () => !(await sample(page)).paused, { timeoutMs: 3000 });
+}
+
 async function main() {
   // the lesson ends 3 s after the teacher's tracks go (default 20 s)
   server = await startServer({ env: { CLASSRELAY_RECORD_END_AFTER: '3' } });
   console.log(`server ${server.url} (data ${server.dataDir})`);
-  const browser = await launchBrowser();
+  // getDisplayMedia picks the (fake) screen without a dialog
+  const browser = await launchBrowser(['--auto-select-desktop-capture-source=Entire screen']);
 
   // ---- the lesson: a teacher publishes, the page shows REC ----
   const teacher = await openPage(browser, `${server.url}/teacher.html?room=${ROOM}&name=Replay%20teacher`, 'teacher');
@@ -118,6 +229,22 @@ async function main() {
     return l.recordings.find((r) => r.id === recEv.id && r.state === 'recording');
   }, { timeoutMs: 10000 });
   ok(`catalogue: ${listed.id} ${listed.state}`);
+
+  // courseware for part of the lesson: a second video track, recorded as the screen
+  const waitFor = async (s) => { const ms = s * 1000 - (Date.now() - t0); if (ms > 0) await sleep(ms); };
+  await waitFor(SHARE_FROM_S);
+  const videosOut = async () => (await pageStats(teacher)).pub.outbound.filter((o) => o.kind === 'video').length;
+  const camOnly = await videosOut();
+  await teacher.click('#share');
+  const shareAt = (Date.now() - t0) / 1000;
+  await until('teacher: sharing the screen', async () =>
+    await teacher.isVisible('#screen-tile') && await videosOut() > camOnly, { timeoutMs: 15000, intervalMs: 250 });
+  ok(`teacher shares the screen from ${shareAt.toFixed(1)} s`);
+  await waitFor(SHARE_TO_S);
+  await teacher.click('#share');
+  const unshareAt = (Date.now() - t0) / 1000;
+  await until('teacher: sharing stopped', async () => teacher.isHidden('#screen-tile'), { timeoutMs: 10000 });
+  ok(`teacher stops sharing at ${unshareAt.toFixed(1)} s`);
 
   const left = LESSON_S * 1000 - (Date.now() - t0);
   if (left > 0) await sleep(left);
@@ -156,6 +283,15 @@ async function main() {
   if (top && !(hi && hi.height >= Math.min(720, top.h)))
     throw new Error(`the replay's best rendition is ${hi ? `${hi.width}x${hi.height}` : 'missing'}, ` +
       `the teacher sent ${top.w}x${top.h}`);
+  // the shared screen: its own stream, shared roughly while the teacher shared
+  if (!rec.screen || !rec.screen.url || !(rec.screen.shared || []).length)
+    throw new Error(`no shared screen in REC: ${JSON.stringify(rec.screen)}`);
+  const shared = rec.screen.shared.slice().sort((x, y) => y.duration_ms - x.duration_ms)[0];
+  const sharedS = { from: shared.at_ms / 1000, to: (shared.at_ms + shared.duration_ms) / 1000 };
+  fig(`screen ${rec.screen.width}x${rec.screen.height}, shared ${JSON.stringify(rec.screen.shared)} ` +
+      `(the teacher shared ${shareAt.toFixed(1)}–${unshareAt.toFixed(1)} s after starting)`);
+  if (!(sharedS.to - sharedS.from > (unshareAt - shareAt) - 6 && sharedS.to - sharedS.from < (unshareAt - shareAt) + 6))
+    throw new Error(`shared ${sharedS.from}–${sharedS.to} s for a ${(unshareAt - shareAt).toFixed(1)} s share`);
   const range = await fetch(`${server.url}${rec.mp4}`, { headers: { Range: 'bytes=0-99' } });
   if (range.status !== 206) throw new Error(`MP4 Range request: HTTP ${range.status}`);
   await range.arrayBuffer();
@@ -251,6 +387,8 @@ async function main() {
   if (s1.rate !== 1.5 || !(ratio > 1.25 && ratio < 1.75)) throw new Error(`speed 1.5× gave a ratio ${ratio} (rate ${s1.rate})`);
   await a.selectOption('#speed', '1');
 
+  await checkScreen(a, 'researcher A', sharedS);
+
   // a comment at the current position
   await a.keyboard.press(' ');
   await until('paused for the comment', async () => (await sample(a)).paused, { timeoutMs: 3000 });
@@ -281,6 +419,17 @@ async function main() {
     throw new Error(`researcher B sees the comment at ${JSON.stringify(shown)}, expected ${note.at_ms} ms (${mmss})`);
   const overflow = await b.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   if (overflow > 1) throw new Error(`the phone-sized page is ${overflow} px wider than the screen`);
+  // on a phone the two videos are stacked, each the width of the screen
+  const boxes = await until('researcher B: both videos', async () => {
+    const bx = await b.evaluate(() => ['#video', '#screen'].map((s) => {
+      const r = document.querySelector(s).getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, w: r.width, h: r.height };
+    }));
+    return bx[1].w > 0 ? bx : false;
+  }, { timeoutMs: 10000 });
+  if (!(boxes.every((x) => x.w >= 390 - 30) && (boxes[0].bottom <= boxes[1].top + 1 || boxes[1].bottom <= boxes[0].top + 1)))
+    throw new Error(`phone: the lesson and the courseware are not stacked: ${JSON.stringify(boxes)}`);
+  await screenshot(b, 'replay-phone');
   await b.locator('#notes li', { hasText: text }).locator('button.at').click();
   await until('researcher B: the click seeks to the comment', async () =>
     Math.abs((await sample(b)).t - note.at_ms / 1000) < 0.5, { timeoutMs: 5000 });
@@ -298,6 +447,13 @@ async function main() {
         (player === 'hlsjs' ? ' (is hls.js installed? cd web && npm ci)' : ''));
     }
     await checkPlays(p, `player=${player} from t=5`, 2000);
+    if (player === 'mp4') {
+      const st = await p.evaluate(() => window.classrelay.state.screen);
+      if (st || await p.isVisible('#screen')) throw new Error(`player=mp4 shows the courseware: ${JSON.stringify(st)}`);
+      ok('player=mp4: no courseware video');
+    } else {
+      await inSync(p, `player=${player}`);
+    }
     if (player === 'hlsjs') {
       const levels = await p.evaluate(() => window.classrelay.state.level);
       await p.selectOption('#rendition', 'lo');

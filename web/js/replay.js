@@ -4,6 +4,11 @@
 // (web/node_modules, loaded on demand), else the MP4 file; each failure falls through to
 // the next. Chapters and notes (comments, bookmarks, chapters other researchers added)
 // seek on click; new notes are added at the current position.
+// A lesson with a shared screen (REC.screen) shows the courseware as a second, muted
+// video beside the lesson video, which is its clock: the courseware follows its play,
+// pause, seeks and speed. The courseware is large while it was being shared (the marked
+// stretches of the position bar), the camera otherwise, until the viewer picks one. The
+// MP4 has no courseware: with it the second video is hidden.
 //
 //   replay.html                         the catalogue (?room=&teacher=&from=&to=&q=)
 //   replay.html?id=<id>&t=<seconds>     one lesson, starting at t
@@ -42,6 +47,11 @@ const STRINGS = {
     needAuthor: 'Enter your name first.', addFailed: 'Could not save: {error}',
     del: 'Delete', delConfirm: 'Delete this note?', delFailed: 'Could not delete: {error}',
     by: '{author}, {date}',
+    layout: 'Layout', screenLarge: 'Courseware large', cameraLarge: 'Camera large',
+    position: 'Position', sharedLegend: 'Marked on the bar: courseware shared',
+    screenTitle: 'Courseware (shared screen)', cameraTitle: 'Camera', swapHint: 'Click to make it large',
+    layoutAuto: 'Auto', layoutAutoHint: 'Courseware large while it was being shared, else the camera',
+    screenFailed: 'The courseware video cannot be played: {error}',
   },
 };
 const S = STRINGS[(navigator.language || 'en').split('-')[0]] || STRINGS.en;
@@ -53,6 +63,7 @@ function t(key, vars = {}) {
 function translatePage() {
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
   document.title = `ClassRelay · ${t('pageTitle')}`;
 }
 
@@ -329,6 +340,7 @@ async function nextEngine(err) {
   if (resume && !resume.paused) video.play().catch(() => {});
   log('playing with', kind);
   enableControls(true);
+  startScreen(kind === 'hlsjs' ? engine && engine.hls && engine.hls.constructor : null);
 }
 
 function startHlsJs(Hls) {
@@ -413,6 +425,8 @@ function renderClock() {
   $('#clock').textContent = `${fmtTime(video.currentTime)} / ${fmtTime(d)}`;
   $('#add-note').textContent = t('addAt', { time: fmtTime(video.currentTime) });
   markCurrentChapter();
+  renderSeekbar(d);
+  autoLayout();
 }
 
 function wirePlayer() {
@@ -452,6 +466,9 @@ function wirePlayer() {
   video.addEventListener('timeupdate', renderClock);
   video.addEventListener('durationchange', renderClock);
   video.addEventListener('resize', updateRenditionLabels);
+  for (const ev of ['timeupdate', 'seeking', 'seeked', 'ratechange', 'play', 'playing', 'pause', 'waiting', 'ended'])
+    video.addEventListener(ev, () => syncScreen(ev));
+  wireScreen();
   video.addEventListener('error', () => {
     if (!engine || engine.kind === 'hlsjs') return;  // hls.js reports its own errors
     const e = video.error;
@@ -467,6 +484,199 @@ function wirePlayer() {
     else return;
     e.preventDefault();     // no page scroll, no second toggle from the video's own controls
   }, true);
+}
+
+// ---- the shared screen (courseware): a second, muted video that follows the lesson ----
+
+const screenVideo = $('#screen');
+const screen = {
+  on: false, hls: null, kind: null,
+  user: null,          // the layout the viewer chose ('screen' | 'camera'), null: automatic
+  large: null,         // which video fills the tile now
+  seekFrom: 0, lead: 0.15, // how long the courseware's seeks take (s), to aim ahead while playing
+  dragging: false,
+};
+const DRIFT_MAX = 0.25;  // seconds the courseware may be off the lesson before it is moved
+
+function sharedAt(sec) {
+  const ms = sec * 1000;
+  return !!(rec && rec.screen && (rec.screen.shared || []).some((s) => ms >= s.at_ms && ms < s.at_ms + s.duration_ms));
+}
+
+function stopScreen() {
+  if (screen.hls) screen.hls.destroy();
+  screen.hls = null;
+  screen.kind = null;
+  screenVideo.removeAttribute('src');
+  screenVideo.load();
+}
+
+function showScreen(on) {
+  screen.on = on;
+  screenVideo.hidden = !on;
+  $('#stage').classList.toggle('with-screen', on);
+  for (const id of ['#layout', '#seekbar', '#shared-legend']) $(id).hidden = !on;
+  if (on) {
+    screen.large = null;
+    renderSharedMarks();
+    autoLayout();
+  } else {
+    delete $('#stage').dataset.large;
+    video.classList.remove('large', 'inset');
+    screenVideo.classList.remove('large', 'inset');
+    video.controls = !!engine;
+  }
+}
+
+// Called whenever the lesson's engine changes: the courseware plays the same way (the
+// same HLS player), and not at all beside the MP4. Hls: the hls.js class, when that is it.
+function startScreen(Hls) {
+  stopScreen();
+  const url = rec && rec.screen && rec.screen.url;
+  if (!url || !engine || engine.kind === 'mp4') { showScreen(false); return; }
+  screen.kind = engine.kind;
+  screenVideo.muted = true;
+  if (engine.kind === 'hlsjs' && Hls) {
+    const hls = new Hls({ maxBufferLength: 20, maxMaxBufferLength: 40 });
+    const mine = { recovered: 0, retried: 0 };
+    screen.hls = hls;
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (!data.fatal || screen.hls !== hls) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mine.recovered++ < 2) hls.recoverMediaError();
+      else if (data.type === Hls.ErrorTypes.NETWORK_ERROR && mine.retried++ < 3) {
+        setTimeout(() => { if (screen.hls === hls) hls.startLoad(); }, 1000 * mine.retried);
+      } else screenFailed(new Error(`hls.js: ${data.details}`));
+    });
+    hls.loadSource(url);
+    hls.attachMedia(screenVideo);
+  } else {
+    screenVideo.src = url;
+  }
+  showScreen(true);
+}
+
+function screenFailed(err) {
+  log('courseware failed:', err.message || err);
+  stopScreen();
+  showScreen(false);
+  playerNote(t('screenFailed', { error: err.message || String(err) }));
+}
+
+// The lesson video is the clock. Small drift is made up by playing the courseware a
+// little faster or slower; more than DRIFT_MAX moves it (ahead by what a seek takes,
+// while playing).
+function syncScreen() {
+  if (!screen.on) return;
+  const s = screenVideo;
+  const rate = video.playbackRate;
+  if (s.defaultPlaybackRate !== rate) s.defaultPlaybackRate = rate;
+  const runs = !video.paused && !video.ended && !video.seeking && video.readyState >= 3;
+  if (s.readyState >= 1 && !s.seeking) {
+    const end = Number.isFinite(s.duration) && s.duration > 0.1 ? s.duration - 0.05 : Infinity;
+    const want = Math.min(video.currentTime, end);
+    const drift = s.currentTime - want;
+    if (Math.abs(drift) > DRIFT_MAX) {
+      screen.seekFrom = performance.now();
+      s.currentTime = Math.min(want + (runs ? Math.min(1, screen.lead) * rate : 0), end);
+      s.playbackRate = rate;
+    } else {
+      const nudge = runs && Math.abs(drift) > 0.04 ? (drift > 0 ? 0.9 : 1.1) : 1;
+      if (s.playbackRate !== rate * nudge) s.playbackRate = rate * nudge;
+    }
+  }
+  if (runs) {
+    if (s.paused && s.readyState >= 1) s.play().catch(() => {});
+  } else if (!s.paused) {
+    s.pause();
+  }
+}
+
+function autoLayout() {
+  if (!screen.on) return;
+  const large = screen.user || (sharedAt(video.currentTime) ? 'screen' : 'camera');
+  if (large !== screen.large) applyLayout(large);
+}
+
+const stacked = matchMedia('(max-width: 520px)');
+
+function applyLayout(large) {
+  screen.large = large;
+  $('#stage').dataset.large = large;
+  video.classList.toggle('large', large === 'camera');
+  video.classList.toggle('inset', large !== 'camera');
+  screenVideo.classList.toggle('large', large === 'screen');
+  screenVideo.classList.toggle('inset', large !== 'screen');
+  // the small picture is a button that makes it large, so it has no controls of its own
+  video.controls = !!engine && (large === 'camera' || stacked.matches);
+  const inset = large === 'screen' ? video : screenVideo;
+  const big = large === 'screen' ? screenVideo : video;
+  inset.title = `${t(large === 'screen' ? 'cameraTitle' : 'screenTitle')} · ${t('swapHint')}`;
+  big.title = large === 'screen' ? t('screenTitle') : '';
+  for (const b of document.querySelectorAll('#layout button')) {
+    const v = b.dataset.layout;
+    b.setAttribute('aria-pressed', String(v === 'auto' ? !screen.user : !!screen.user && v === large));
+    if (v === 'auto') b.title = t('layoutAutoHint');
+  }
+}
+
+function chooseLayout(choice) {
+  screen.user = choice === 'auto' ? null : choice;
+  screen.large = null;
+  autoLayout();
+}
+
+function renderSharedMarks() {
+  const d = Number($('#seek').max);
+  const marks = $('#shared-marks');
+  if (!rec || !rec.screen || !d) { marks.replaceChildren(); return; }
+  marks.replaceChildren(...(rec.screen.shared || []).map((s) => {
+    const m = el('span', { title: `${fmtTime(s.at_ms / 1000)} – ${fmtTime((s.at_ms + s.duration_ms) / 1000)}` });
+    m.style.left = `${Math.min(100, (s.at_ms / 1000 / d) * 100)}%`;
+    m.style.width = `${Math.min(100, (s.duration_ms / 1000 / d) * 100)}%`;
+    return m;
+  }));
+}
+
+function renderSeekbar(d) {
+  if (!screen.on) return;
+  const seek = $('#seek');
+  if (d && Math.abs(Number(seek.max) - d) > 0.05) { seek.max = String(d); renderSharedMarks(); }
+  if (!screen.dragging) seek.value = String(video.currentTime);
+  seek.setAttribute('aria-valuetext', fmtTime(video.currentTime));
+}
+
+function wireScreen() {
+  screenVideo.addEventListener('loadedmetadata', syncScreen);
+  screenVideo.addEventListener('seeked', () => {
+    const took = (performance.now() - screen.seekFrom) / 1000;
+    if (screen.seekFrom && took < 3) screen.lead = 0.5 * screen.lead + 0.5 * took;
+    screen.seekFrom = 0;
+    syncScreen();
+  });
+  screenVideo.addEventListener('error', () => {
+    if (!screen.on || screen.kind === 'hlsjs') return;   // hls.js reports its own errors
+    const e = screenVideo.error;
+    screenFailed(new Error(e ? `${e.code} ${e.message || ''}`.trim() : 'media error'));
+  });
+  $('#layout').addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-layout]');
+    if (b) chooseLayout(b.dataset.layout);
+  });
+  // a click on the small picture makes it the large one
+  for (const v of [video, screenVideo]) {
+    v.addEventListener('click', (e) => {
+      if (!screen.on || !v.classList.contains('inset') || stacked.matches) return;
+      e.preventDefault();
+      chooseLayout(v === video ? 'camera' : 'screen');
+    });
+  }
+  stacked.addEventListener('change', () => { if (screen.on) applyLayout(screen.large); });
+  const seek = $('#seek');
+  seek.addEventListener('input', () => {
+    screen.dragging = true;
+    seekTo(Number(seek.value));
+  });
+  seek.addEventListener('change', () => { screen.dragging = false; });
 }
 
 // ---- chapters and notes ----
@@ -599,9 +809,14 @@ window.classrelay = {
       level: engine && engine.hls ? engine.hls.currentLevel : null,
       currentTime: video.currentTime, paused: video.paused, rate: video.playbackRate,
       videoHeight: video.videoHeight, error: $('#player-error').textContent,
+      screen: screen.on ? {
+        engine: screen.kind, large: screen.large, user: screen.user, currentTime: screenVideo.currentTime,
+        paused: screenVideo.paused, rate: screenVideo.playbackRate, readyState: screenVideo.readyState,
+        width: screenVideo.videoWidth, height: screenVideo.videoHeight, shared: sharedAt(video.currentTime),
+      } : null,
     };
   },
-  video,
+  video, screenVideo,
   seek: seekTo,
 };
 

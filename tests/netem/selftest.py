@@ -47,6 +47,19 @@ def check(ok, what):
 
 # ------------------------------------------------------------------ UDP streams
 
+SO_TIMESTAMPNS = 35  # Linux; the kernel stamps each datagram as it arrives
+
+
+def kernel_arrival_ns(anc):
+    """The arrival time the kernel stamped, so a stall in this script is not counted as
+    link delay; CLOCK_REALTIME like the send stamps."""
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            sec, nsec = struct.unpack_from("@qq", data)
+            return sec * 1_000_000_000 + nsec
+    return time.time_ns()
+
+
 class Stream:
     """Paced datagrams from one namespace to another: seq and send time in each."""
 
@@ -60,13 +73,14 @@ class Stream:
         self.payload, self.interval, self.count = payload, 1.0 / pps, count
         self.sent = 0
         self.next_t = None
-        self.arrivals = []  # (arrival_ns, send_ns, ip_bytes)
+        self.rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.arrivals = []  # (arrival_ns, send_ns, ip_bytes), CLOCK_REALTIME
 
     def send_due(self, now):
         if self.next_t is None:
             self.next_t = now
         while self.sent < self.count and self.next_t <= now:
-            head = struct.pack("!IQ", self.sent, time.monotonic_ns())
+            head = struct.pack("!IQ", self.sent, time.time_ns())
             try:
                 self.tx.sendto(head + bytes(self.payload - len(head)), self.dst)
             except BlockingIOError:
@@ -77,11 +91,11 @@ class Stream:
     def receive(self):
         while True:
             try:
-                data = self.rx.recv(65536)
+                data, anc, _, _ = self.rx.recvmsg(65536, 64)
             except BlockingIOError:
                 return
             _, sent_ns = struct.unpack_from("!IQ", data)
-            self.arrivals.append((time.monotonic_ns(), sent_ns, len(data) + UDP_IP_OVERHEAD))
+            self.arrivals.append((kernel_arrival_ns(anc), sent_ns, len(data) + UDP_IP_OVERHEAD))
 
     def done_sending(self):
         return self.sent >= self.count
@@ -122,12 +136,15 @@ def delivered_kbps(arrivals):
 
 
 def delay_stats(arrivals):
-    """One-way delay mean, min, max (ms) and RFC 3550 §6.4.1 jitter (ms)."""
+    """One-way delay mean, min, 99th percentile (ms) and RFC 3550 §6.4.1 jitter (ms).
+    The percentile, not the maximum: one scheduler hiccup of the shared machine is not the
+    link's spread."""
     owd = [(a - s) / 1e6 for a, s, _ in arrivals]
+    p99 = sorted(owd)[int(0.99 * (len(owd) - 1))]
     jitter = 0.0
     for prev, cur in zip(owd, owd[1:]):
         jitter += (abs(cur - prev) - jitter) / 16
-    return sum(owd) / len(owd), min(owd), max(owd), jitter
+    return sum(owd) / len(owd), min(owd), p99, jitter
 
 
 # ------------------------------------------------------------------ ping (ICMP echo)
@@ -223,7 +240,7 @@ def test_profile(net, k, name, blob, quick):
 
 def judge(name, d, c, kbps, ld, rtts):
     """Checks one direction against its profile; a table row."""
-    loss, owd, owd_min, owd_max, jit = ld
+    loss, owd, owd_min, owd_p99, jit = ld
     want_kbps = c["rate"] * (1 - c.get("loss", 0) / 100)
     delay, jitter = c.get("delay", 0), c.get("jitter", 0)
     tag = "%s %s" % (name, d)
@@ -233,8 +250,8 @@ def judge(name, d, c, kbps, ld, rtts):
                                                                                c.get("loss", 0)))
     check(delay - 1 <= owd <= delay + jitter + 5,
           "%s: one-way delay %.1f ms, want %s..%s" % (tag, owd, delay, delay + jitter + 5))
-    check(owd_max - owd_min <= 2 * jitter + 10,
-          "%s: delay spread %.1f ms for jitter +-%s" % (tag, owd_max - owd_min, jitter))
+    check(owd_p99 - owd_min <= 2 * jitter + 10,
+          "%s: delay spread (p99) %.1f ms for jitter +-%s" % (tag, owd_p99 - owd_min, jitter))
     check(jit > 0.3 if jitter else jit < 2, "%s: RFC 3550 jitter %.2f ms" % (tag, jit))
     rtt = ""
     if rtts is not None:
@@ -245,7 +262,7 @@ def judge(name, d, c, kbps, ld, rtts):
         rtt = "%.0f/%.0f/%.0f" % (min(rtts), avg, max(rtts)) if rtts else "none"
     prof = "%5d %4d %3d %3d" % (c["rate"], delay, jitter, c.get("loss", 0))
     return "%-5s %-4s | %s | %6.0f %5.1f %6.1f %5.1f-%5.1f %5.2f | %s" % (
-        name, d, prof, kbps, loss, owd, owd_min, owd_max, jit, rtt)
+        name, d, prof, kbps, loss, owd, owd_min, owd_p99, jit, rtt)
 
 
 # ------------------------------------------------------------------ recovery and browser
@@ -256,13 +273,14 @@ def test_recovery(net, k):
     net.apply_profile("bad", leaf.name)
     pps = 3000 * 1000 / ((1200 + UDP_IP_OVERHEAD) * 8)
     s = Stream(net, net.hub, leaf.ns, leaf.ip, 1200, pps, int(pps * 4))
-    t0 = time.monotonic_ns()
+    t0 = time.time_ns()
+    t0_mono = time.monotonic()
     switched = []
 
     def switch_at_2s(now):
-        if not switched and now - t0 / 1e9 >= 2:
+        if not switched and now - t0_mono >= 2:
             net.apply_profile("good", leaf.name)
-            switched.append(time.monotonic_ns())
+            switched.append(time.time_ns())
 
     run_streams([s], drain_s=0.5, on_tick=switch_at_2s)
     s.close()
@@ -331,7 +349,7 @@ def main():
 
 
 def print_report(rows, tcp, recovery, browser, stats):
-    print("profile dir  |  rate dly jit los | kbit/s loss%% owd_ms  min - max  jit_ms | "
+    print("profile dir  |  rate dly jit los | kbit/s loss%% owd_ms  min - p99  jit_ms | "
           "ping min/avg/max ms")
     for r in rows:
         print(r)

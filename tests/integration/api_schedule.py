@@ -281,7 +281,7 @@ def test_schools_classrooms(api, st, admin):
     return north, south, rooms
 
 
-def test_users(api, st, binary, srv, admin, rooms):
+def test_users(api, st, admin, rooms):
     log("users")
     users = {}
     for username, name, role, extra in (
@@ -372,13 +372,22 @@ def login(api, username, password):
     return r.json["token"]
 
 
-def test_self(api, st, admin_session):
+def test_self(api, st, admin, admin_session):
     log("an admin cannot delete, disable or demote themselves")
+    if admin_session is None:  # no first-start password: a second admin of our own
+        r = api.req("POST", "/api/v1/users", dict(username="admin2", password="admin2-password",
+                                                  name="Second Admin", role="admin"), token=admin)
+        check(r.status == 201, "POST a second admin")
+        admin_session = login(api, "admin2", "admin2-password")
     me = api.req("GET", "/api/v1/me", token=admin_session).json["user"]["id"]
     refused(api, st, "admin deletes their own account", "DELETE", "/api/v1/users/%d" % me, None,
             400, admin_session)
     refused(api, st, "admin disables their own account", "PUT", "/api/v1/users/%d" % me,
             {"disabled": True}, 400, admin_session)
+    refused(api, st, "admin drops their own admin role", "PUT", "/api/v1/users/%d" % me,
+            {"role": "observer"}, 400, admin_session)
+    r = api.req("PUT", "/api/v1/users/%d" % me, {"name": "Still Admin"}, token=admin_session)
+    check(r.status == 200 and r.json["name"] == "Still Admin", "admin renames themselves")
 
 
 def lesson_body(title, teacher, start, minutes, rooms=(), until=None, **kw):
@@ -793,7 +802,7 @@ def test_ics(api, admin, users, rooms):
     check(r.status == 401, "calendar without a token → 401")
 
 
-def test_audit(api, admin, users):
+def test_audit(api, admin):
     log("audit log")
     r = api.req("GET", "/api/v1/audit?limit=1000", token=admin)
     if not check(r.status == 200, "GET audit → 200"):
@@ -822,7 +831,7 @@ def test_audit(api, admin, users):
     check(any("wangli" in e["detail"] for e in fails), "login_failed names the username")
 
 
-def test_tokens(api, st, srv, binary, admin, users):
+def test_tokens(api, st, srv, binary, admin):
     log("tokens: tampered, foreign, none, expired; roles without the right")
     with open(os.path.join(srv.data, "secret.key"), "rb") as f:
         key = f.read()
@@ -897,7 +906,7 @@ def test_tokens(api, st, srv, binary, admin, users):
                 {} if method == "POST" else None, 401, None, "unauthorized")
 
 
-def test_lockout(api, users):
+def test_lockout(api):
     log("login: same answer for unknown users, lockout after 10 failures")
     r1 = api.req("POST", "/api/v1/login", {"username": "zhaomin", "password": "wrong-pass"})
     r2 = api.req("POST", "/api/v1/login", {"username": "nobody-here", "password": "wrong-pass"})
@@ -943,11 +952,9 @@ def main():
         admin = cli_token(binary, srv.data, "admin", ttl=7200)
         st = State(api, admin)
         session = test_first_start(api, srv, binary)
-        north, south, rooms = test_schools_classrooms(api, st, admin)
-        users = test_users(api, st, binary, srv, admin, rooms)
-        if session:
-            session = login_again(api, srv) or session
-            test_self(api, st, session)
+        north, _south, rooms = test_schools_classrooms(api, st, admin)
+        users = test_users(api, st, admin, rooms)
+        test_self(api, st, admin, login_again(api, srv) if session else None)
         lid = test_lessons(api, st, admin, users, rooms)
         test_bad_lessons(api, st, admin, users, rooms)
         test_text_fields(api, st, admin, users, rooms, north)
@@ -956,9 +963,9 @@ def main():
             test_links(api, admin, users, lid, rooms)
         test_live(api, admin, users, rooms)
         test_ics(api, admin, users, rooms)
-        test_tokens(api, st, srv, binary, admin, users)
-        test_lockout(api, users)
-        test_audit(api, admin, users)
+        test_tokens(api, st, srv, binary, admin)
+        test_lockout(api)
+        test_audit(api, admin)
         check(srv.alive(), "the server is still running")
     except Exception as e:  # report, do not hang ctest
         import traceback
@@ -967,6 +974,10 @@ def main():
         print(srv.log_tail())
     finally:
         srv.stop()
+    with open(srv.logpath, "rb") as f:
+        bad = [l for l in f.read().decode("utf-8", "replace").splitlines()
+               if "runtime error" in l or "Sanitizer" in l]
+    check(not bad, "no sanitizer reports in the server log (%s)" % bad[:3])
     print("%d checks, %d failed" % (checks[0], len(failures)))
     for f in failures:
         print("   FAIL", f)

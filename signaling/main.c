@@ -1,6 +1,7 @@
 /* classrelay: the command-line entry point.
  *
  *   classrelay serve [flags]   start the server (config.c explains the flags)
+ *   classrelay token [flags]   print a signed access token (token_cmd.c)
  *   classrelay version         print the version
  *   classrelay --help          usage
  *
@@ -15,6 +16,7 @@
 #include "base/log.h"
 #include "config.h"
 #include "server.h"
+#include "token_cmd.h"
 
 static struct server *g_server; /* for the signal handler only */
 
@@ -89,6 +91,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         config_print_usage("classrelay");
+        printf("\ntokens: classrelay token --role ROLE [--room ROOM] (token --help)\n");
         return 0;
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
@@ -97,6 +100,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "serve") == 0)
         return serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "token") == 0)
+        return token_cmd(argc - 2, argv + 2);
     fprintf(stderr, "classrelay: unknown command \"%s\" (see classrelay --help)\n", cmd);
     return 2;
 }

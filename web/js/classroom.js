@@ -4,13 +4,22 @@
 // back. It looks after itself: websocket reconnect with backoff then a fresh join and
 // subscribe; a fresh subscribe when the peer fails or stays disconnected for 5 s; a
 // renegotiation whenever the room's tracks change.
+// A scheduled lesson (docs/scheduling.md): the join link's ?token= admits the classroom
+// (and names it, so the page joins at once); a refusal is shown plainly, and a lesson not
+// open yet is joined again by itself every 30 s. The teacher's pause shows a slate over the
+// picture; "mute all" turns our microphone off while it lasts; lesson_ended stops it all.
+// ?observe=1: a staff member watching unseen (role observer: no camera back).
 import {
   $, Signal, PeerLink, Subscriber, publishOffer, summarizeStats, roomFromUrl, params,
-  showState, stateKind, log,
+  showState, stateKind, log, tokenFromUrl, tokenClaims,
 } from './common.js';
+import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
 
 const room = roomFromUrl();
+const token = tokenFromUrl();
+const observe = params.get('observe') === '1';
 const sig = new Signal();
+const notice = new Notice($('#notice'));
 const participants = new Map();     // id -> {id, role, name}
 let me = null;
 let joins = 0;                      // successful joins (reconnects count)
@@ -24,6 +33,10 @@ const audioEls = new Map();         // track id -> <audio>
 let camStream = null;               // our own camera, when sent back
 let pub = null;
 let sendingCamera = false;
+let lesson = { paused: false, muted_all: false };   // the server's lesson_state
+let ended = false;
+let refused = null;                 // the last join refusal {code, message}
+let retryTimer = null;
 
 $('#room-name').textContent = room;
 // srcObject is set when the first track arrives: a media element playing an empty
@@ -60,6 +73,9 @@ function renderState() {
   $('#waiting').hidden = mainStream.getVideoTracks().length > 0;
   $('#screen-tile').hidden = screenStream.getVideoTracks().length === 0;
   $('#sound').hidden = soundOn;
+  $('#paused-slate').hidden = !lesson.paused;
+  $('#muted-note').hidden = !lesson.muted_all;
+  $('#send-camera').hidden = observe;
   $('#send-camera').innerHTML = sendingCamera
     ? 'Stop our camera <span class="zh">停止发送画面</span>'
     : 'Send our camera <span class="zh">发送本课堂画面</span>';
@@ -153,6 +169,7 @@ async function toggleCamera() {
     return;
   }
   sendingCamera = true;
+  applyMute();
   $('#self-view').srcObject = camStream;
   $('#self-view').hidden = false;
   if (me) await publishCamera();
@@ -162,10 +179,16 @@ async function toggleCamera() {
 // ---- joining ----
 
 async function join() {
+  if (ended) return;
+  clearTimeout(retryTimer);
   try {
-    const reply = await sig.request('join', { room, role: 'classroom', name });
+    const reply = await sig.request('join', { room, role: observe ? 'observer' : 'classroom', name });
     me = reply.participant;
     joins++;
+    refused = null;
+    notice.hide();
+    $('#lesson').hidden = false;
+    applyLessonState(reply.lesson_state || reply.lesson || reply);
     participants.clear();
     participants.set(me.id, me);
     for (const p of reply.participants) participants.set(p.id, p);
@@ -174,8 +197,62 @@ async function join() {
     if (sendingCamera) await publishCamera();
     setError('');
   } catch (err) {
-    setError(`Could not join room ${room}: ${err.message}`);
+    if (['unauthorized', 'forbidden', 'not_open'].includes(err.code)) showRefusal(err);
+    else setError(`Could not join room ${room}: ${err.message}`);
   }
+  renderState();
+}
+
+// The server said no: the refusal replaces the lesson view ("waiting for the teacher"
+// would mislead); a lesson not open yet is tried again.
+function showRefusal(err) {
+  refused = { code: err.code, message: err.text };
+  notice.refused(err);
+  $('#lesson').hidden = true;
+  if (err.code === 'not_open')
+    retryTimer = setTimeout(() => { if (sig.state === 'open' && !me) join(); }, RETRY_NOT_OPEN_MS);
+}
+
+// ---- the teacher's lesson controls (docs/scheduling.md "Lesson lifecycle") ----
+
+// While the teacher has muted all classrooms, our microphone sends nothing (the relay
+// stops forwarding it too; disabling the track makes it plain on this side).
+function applyMute() {
+  for (const t of camStream ? camStream.getAudioTracks() : []) t.enabled = !lesson.muted_all;
+}
+
+function applyLessonState(st) {
+  if (!st || typeof st !== 'object') return;
+  if (typeof st.paused === 'boolean') lesson.paused = st.paused;
+  if (typeof st.muted_all === 'boolean') lesson.muted_all = st.muted_all;
+  applyMute();
+  renderState();
+}
+
+function lessonEnded(e) {
+  if (ended) return;
+  const reason = e && e.detail && e.detail.reason;
+  ended = true;
+  clearTimeout(retryTimer);
+  sig.stop();
+  me = null;
+  subscriber.reset();
+  if (pub) { pub.close(); pub = null; }
+  for (const t of camStream ? camStream.getTracks() : []) t.stop();
+  camStream = null;
+  sendingCamera = false;
+  $('#self-view').hidden = true;
+  for (const v of [$('#teacher-video'), $('#screen-video'), $('#self-view')]) v.srcObject = null;
+  lesson = { paused: false, muted_all: false };
+  $('#lesson').hidden = true;
+  $('#join-form').hidden = true;
+  notice.show({
+    title: 'The lesson has ended 本节课已结束',
+    text: `${reason === 'time' ? 'The lesson\'s time is over. ' : reason === 'unscheduled' ? 'The lesson was moved or removed from the schedule. ' : ''}` +
+      'Thank you for joining. You can close this page. 感谢参与，可以关闭本页面。',
+    kind: 'ended',
+  });
+  setError('');
   renderState();
 }
 
@@ -222,6 +299,15 @@ sig.addEventListener('participant_joined', (e) => participants.set(e.detail.part
 sig.addEventListener('participant_left', (e) => participants.delete(e.detail.participant.id));
 sig.addEventListener('tracks', (e) => subscriber.update(e.detail.tracks));
 sig.addEventListener('quality', (e) => renderQuality(e.detail));
+sig.addEventListener('lesson_state', (e) => applyLessonState(e.detail));
+sig.addEventListener('lesson_ended', lessonEnded);
+if (token) {
+  watchRefusal(sig, token, (err) => {
+    showRefusal(err);
+    sig.stop();
+    renderState();
+  });
+}
 sig.addEventListener('peer_state', (e) => {
   const ev = e.detail;
   if (ev.target === 'publish' && ev.state === 'failed' && sendingCamera && me) setTimeout(publishCamera, 1000);
@@ -239,6 +325,8 @@ window.classrelay = {
     return {
       ws: sig.state, joined: !!me, joins, participant: me, subscribe: subscriber.state,
       publish: pub ? pub.state : 'idle', sound: soundOn,
+      lesson: { ...lesson }, ended, refused, observe,
+      micEnabled: camStream ? camStream.getAudioTracks().some((t) => t.enabled) : null,
       tracks: [...subscriber.byTrack.values()].map((t) => t.info),
       joinToFirstFrameMs: firstFrameAt !== null && joinedAt !== null ? firstFrameAt - joinedAt : null,
     };
@@ -249,8 +337,16 @@ window.classrelay = {
   enableSound,
 };
 
-if (params.get('name')) {
-  $('#name').value = params.get('name').slice(0, 64);
-  startJoin(params.get('name'));
+// A join link names the classroom in its token and joins at once; so does ?name= and an
+// observer (who is never listed, so the name matters little).
+const claimedName = token ? tokenClaims(token)?.name : null;
+const autoName = params.get('name') || (typeof claimedName === 'string' && claimedName) ||
+  (observe ? 'Observer' : '');
+if (observe) document.title = 'ClassRelay · Watching 巡课';
+if (autoName) {
+  $('#name').value = autoName.slice(0, 64);
+  startJoin(autoName);
+} else if (token) {
+  startJoin('Classroom');
 }
 renderState();

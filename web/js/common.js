@@ -8,8 +8,52 @@
 //   Subscriber  keeps a recvonly PeerLink in step with the room's track list: a new
 //               transceiver per new track, inactive for a vanished one, a fresh peer
 //               after failure (or "disconnected" for more than 5 s)
+//   tokens      a join link's ?token= goes on the websocket URL (docs/scheduling.md); a
+//               signed-in user without one is known by the cr_session cookie, which the
+//               browser sends with the websocket upgrade by itself
 
 export const params = new URLSearchParams(location.search);
+
+// The page URL's ?token= (a JWT: three base64url parts), or null.
+export function tokenFromUrl() {
+  const t = (params.get('token') || '').trim();
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(t) && t.length < 4096 ? t : null;
+}
+
+// The claims of a token, unverified: for what the page shows (a default name), never for a
+// decision (the server verifies). null when it does not decode.
+export function tokenClaims(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(part + '='.repeat((4 - part.length % 4) % 4)), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    return claims && typeof claims === 'object' ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+// The websocket URL of this server, carrying token when there is one.
+export function wsUrl(token = tokenFromUrl()) {
+  const base = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+  return token ? `${base}?token=${encodeURIComponent(token)}` : base;
+}
+
+// What to tell a person whose join (or lesson request) the server refused: a heading and
+// the server's own sentence (it names the lesson and when it opens, for not_open).
+export function explainRefusal(err) {
+  const msg = err.text ?? err.message;
+  switch (err.code) {
+    case 'unauthorized':
+      return { title: 'This link or sign-in is not valid 链接无效或未登录', text: msg, login: true };
+    case 'forbidden':
+      return { title: 'You have no access to this lesson 无权进入本课堂', text: msg };
+    case 'not_open':
+      return { title: 'The lesson is not open yet 课堂尚未开放', text: msg };
+    default:
+      return { title: 'Could not join 无法进入课堂', text: msg };
+  }
+}
 
 export function roomFromUrl() {
   const r = (params.get('room') || 'demo').trim();
@@ -26,13 +70,14 @@ export class RequestError extends Error {
   constructor(code, message) {
     super(`${code}: ${message}`);
     this.code = code;
+    this.text = message;    // the server's sentence alone
   }
 }
 
 // ---- Signal: the websocket client ----
 
 export class Signal extends EventTarget {
-  constructor(url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`) {
+  constructor(url = wsUrl()) {
     super();
     this.url = url;
     this.ws = null;
@@ -66,13 +111,15 @@ export class Signal extends EventTarget {
     this._setState('connecting');
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.attempt = 0;
       this._setState('open');
       this.dispatchEvent(new Event('open'));
     };
     ws.onmessage = (e) => this._onMessage(e.data);
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.ws = null;
       for (const [, p] of this.pending) {
@@ -80,7 +127,8 @@ export class Signal extends EventTarget {
         p.reject(new RequestError('disconnected', 'the connection to the server closed'));
       }
       this.pending.clear();
-      this.dispatchEvent(new Event('close'));
+      // opened false: the server refused the upgrade or cannot be reached
+      this.dispatchEvent(new CustomEvent('close', { detail: { opened, code: e.code, reason: e.reason } }));
       if (!this.wanted) { this._setState('idle'); return; }
       // backoff: 0.5 s, 1 s, 2 s, 4 s, then every 5 s, with jitter
       const delay = Math.min(5000, 500 * 2 ** this.attempt++) * (0.8 + 0.4 * Math.random());

@@ -15,7 +15,9 @@
 //   &player=native|hlsjs|mp4            force one way of playing (tests, debugging;
 //                                       hlsjs still falls back to the MP4)
 // Keyboard: space play/pause, ←/→ ±5 s.
+// REST answers 401 (no session, or it expired): off to login.html, back here afterwards.
 import { $, params, log } from './common.js';
+import { goLogin } from './api.js';
 
 // Every visible string of the page. A translation is one more table with the same keys;
 // the HTML carries data-i18n="key" (text) and data-i18n-placeholder="key".
@@ -110,6 +112,10 @@ async function api(path, { method = 'GET', body } = {}) {
     body: body ? JSON.stringify(body) : undefined,
     cache: 'no-store',
   });
+  if (res.status === 401) {
+    goLogin();
+    return new Promise(() => {});   // the page is going away: nothing to render
+  }
   if (res.status === 204) return null;
   let data = null;
   try { data = await res.json(); } catch { /* not JSON */ }

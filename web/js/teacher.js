@@ -2,13 +2,22 @@
 // courseware (a second video track from getDisplayMedia), the list of classrooms that
 // joined, and their cameras when they send them back. Rejoins and republishes on its own
 // after the connection to the server drops.
+// A scheduled lesson (docs/scheduling.md): the page's ?token= (a join link) or the signed-in
+// session admits the teacher; a refusal is shown plainly (and a lesson not open yet is
+// joined again by itself). The lesson controls — pause/resume, mute/unmute all classrooms,
+// end — are buttons and keys P, M, E; the server's lesson_time events count down the
+// overtime, and lesson_ended stops everything.
 import {
   $, Signal, PeerLink, Subscriber, publishOffer, summarizeStats, roomFromUrl, params,
-  showState, stateKind, log,
+  showState, stateKind, log, tokenFromUrl, tokenClaims,
 } from './common.js';
+import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
+import { confirmDialog } from './dom.js';
 
 const room = roomFromUrl();
+const token = tokenFromUrl();
 const sig = new Signal();
+const notice = new Notice($('#notice'));
 const participants = new Map();          // id -> {id, role, name}
 let me = null;
 let camStream = null;
@@ -19,9 +28,18 @@ let screenTransceiver = null;
 let live = false;                        // the teacher wants the lesson on air
 let republishTimer = null;
 let republishFailures = 0;
+let lesson = { paused: false, muted_all: false };   // the server's lesson_state
+let ended = false;                       // lesson_ended: the page is done
+let refused = null;                      // the last join refusal {code, message}
+let retryTimer = null;
+let lessonTime = null;                   // {state: 'overtime'|'closing', closes_ms}
+let lessonTimeTimer = null;
+let busyAction = null;                   // a lesson request awaiting its reply
 
 $('#room-name').textContent = room;
+const claimedName = token ? tokenClaims(token)?.name : null;
 if (params.get('name')) $('#name').value = params.get('name').slice(0, 64);
+else if (typeof claimedName === 'string' && claimedName) $('#name').value = claimedName.slice(0, 64);
 
 // Layers for the camera: 720p/360p/180p when the camera gives at least ~960x540 (what
 // three-layer simulcast needs), else a single encoding.
@@ -38,11 +56,12 @@ function cameraEncodings(track) {
 function setError(text) { $('#error').textContent = text || ''; }
 
 function renderPubState() {
-  const s = !live ? 'not started' : pub ? pub.state : 'starting';
-  showState($('#pub-state'), s === 'connected' ? 'live 直播中' : s, s === 'connected' ? 'ok' : stateKind(s));
-  $('#start').disabled = live || !camStream;
-  $('#stop').disabled = !live;
-  $('#share').disabled = !camStream;
+  const s = ended ? 'ended' : !live ? 'not started' : pub ? pub.state : 'starting';
+  showState($('#pub-state'), s === 'connected' ? 'live 直播中' : s === 'ended' ? 'ended 已结束' : s,
+            s === 'connected' ? 'ok' : s === 'ended' ? 'bad' : stateKind(s));
+  $('#start').disabled = ended || live || !camStream;
+  $('#stop').disabled = ended || !live;
+  $('#share').disabled = ended || !camStream;
   $('#share').innerHTML = screenStream
     ? 'Stop sharing <span class="zh">停止共享</span>'
     : 'Share courseware <span class="zh">共享课件</span>';
@@ -206,18 +225,172 @@ async function stopShare() {
 // ---- signaling ----
 
 async function join() {
+  if (ended) return;
+  clearTimeout(retryTimer);
   const name = $('#name').value.trim().slice(0, 64) || 'Teacher';
   try {
     const reply = await sig.request('join', { room, role: 'teacher', name });
     me = reply.participant;
+    refused = null;
+    notice.hide();
     participants.clear();
     for (const p of reply.participants) participants.set(p.id, p);
     renderClassrooms();
+    applyLessonState(reply.lesson_state || reply.lesson || reply);
+    // joined in overtime: the server's warning went out before we came
+    const l = reply.lesson;
+    if (l && Number.isFinite(l.ends_ms) && Number.isFinite(l.closes_ms) && Date.now() >= l.ends_ms && !lessonTime)
+      onLessonTime({ state: l.closes_ms - Date.now() <= 300000 ? 'closing' : 'overtime', closes_ms: l.closes_ms });
     subscriber.update(reply.tracks);
     if (live) await startPublishing();
   } catch (err) {
-    setError(`Could not join room ${room}: ${err.message}`);
+    if (['unauthorized', 'forbidden', 'not_open'].includes(err.code)) {
+      refused = { code: err.code, message: err.text };
+      notice.refused(err);
+      if (err.code === 'not_open')
+        retryTimer = setTimeout(() => { if (sig.state === 'open' && !me) join(); }, RETRY_NOT_OPEN_MS);
+    } else {
+      setError(`Could not join room ${room}: ${err.message}`);
+    }
   }
+  renderLessonControls();
+}
+
+// ---- the lesson: state, controls, time left, end (docs/scheduling.md "Lesson lifecycle") ----
+
+function applyLessonState(st) {
+  if (!st || typeof st !== 'object') return;
+  if (typeof st.paused === 'boolean') lesson.paused = st.paused;
+  if (typeof st.muted_all === 'boolean') lesson.muted_all = st.muted_all;
+  renderLessonControls();
+}
+
+function setLabel(button, en, zh, key) {
+  const z = document.createElement('span');
+  z.className = 'zh';
+  z.textContent = zh;
+  const k = document.createElement('kbd');
+  k.textContent = key;
+  button.replaceChildren(`${en} `, z, ' ', k);
+}
+
+function renderLessonControls() {
+  const can = !!me && !ended && !busyAction;
+  const pause = $('#pause'), mute = $('#mute-all'), end = $('#end');
+  pause.disabled = mute.disabled = end.disabled = !can;
+  pause.setAttribute('aria-pressed', String(lesson.paused));
+  mute.setAttribute('aria-pressed', String(lesson.muted_all));
+  if (lesson.paused) setLabel(pause, 'Resume lesson', '继续', 'P');
+  else setLabel(pause, 'Pause lesson', '暂停', 'P');
+  if (lesson.muted_all) setLabel(mute, 'Unmute classrooms', '取消静音', 'M');
+  else setLabel(mute, 'Mute all classrooms', '全体静音', 'M');
+  const notes = [];
+  if (lesson.paused) notes.push('Paused: the classrooms see a pause slate. 已暂停');
+  if (lesson.muted_all) notes.push('All classrooms are muted. 全体静音中');
+  $('#lesson-note').textContent = notes.join(' · ');
+  $('#paused-flag').hidden = !lesson.paused || ended;
+  $('#muted-flag').hidden = !lesson.muted_all || ended;
+}
+
+const ACTION_NAMES = {
+  pause: 'Pausing the lesson', resume: 'Resuming the lesson', mute_all: 'Muting all classrooms',
+  unmute_all: 'Unmuting the classrooms', end: 'Ending the lesson',
+};
+
+async function lessonAction(action) {
+  if (!me || ended || busyAction) return false;
+  busyAction = action;
+  renderLessonControls();
+  try {
+    const reply = await sig.request('lesson', { action });
+    setError('');
+    if (action === 'pause' || action === 'resume') lesson.paused = action === 'pause';
+    if (action === 'mute_all' || action === 'unmute_all') lesson.muted_all = action === 'mute_all';
+    busyAction = null;
+    applyLessonState(reply.lesson_state || reply);
+    if (action === 'end') lessonEnded();
+    return true;
+  } catch (err) {
+    if (ended) return true;        // lesson_ended came first and closed the connection
+    setError(`${ACTION_NAMES[action]} was refused: ${err.text || err.message}`);
+    return false;
+  } finally {
+    busyAction = null;
+    renderLessonControls();
+  }
+}
+
+const togglePause = () => lessonAction(lesson.paused ? 'resume' : 'pause');
+const toggleMuteAll = () => lessonAction(lesson.muted_all ? 'unmute_all' : 'mute_all');
+async function endLesson() {
+  if (!me || ended || busyAction) return false;
+  const yes = await confirmDialog({
+    title: 'End the lesson for everyone? 结束本节课？',
+    text: 'Every classroom leaves, the room closes and the recording ends. This cannot be undone.',
+    confirm: 'End lesson 结束', cancel: 'Keep teaching 继续上课',
+  });
+  return yes ? lessonAction('end') : false;
+}
+
+function fmtLeft(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function renderLessonTime() {
+  const banner = $('#time-banner');
+  if (!lessonTime || ended) { banner.hidden = true; clearInterval(lessonTimeTimer); return; }
+  const left = lessonTime.closes_ms - Date.now();
+  const at = new Date(lessonTime.closes_ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const mins = Math.max(0, Math.ceil(left / 60000));
+  banner.dataset.state = lessonTime.state;
+  banner.dataset.urgent = String(left <= 60000);
+  if (left <= 0) banner.textContent = 'The room is closing now. 课堂即将关闭';
+  else if (lessonTime.state === 'overtime')
+    banner.textContent = `Overtime: the lesson's time is up. The room closes in ${fmtLeft(left)} (at ${at}). 已超时`;
+  else
+    banner.textContent = `The room closes in ${mins} min (${fmtLeft(left)}, at ${at}). 还有 ${mins} 分钟关闭`;
+  banner.hidden = false;
+}
+
+function onLessonTime(ev) {
+  if (!Number.isFinite(ev.closes_ms)) return;
+  lessonTime = { state: ev.state, closes_ms: ev.closes_ms };
+  clearInterval(lessonTimeTimer);
+  lessonTimeTimer = setInterval(renderLessonTime, 1000);
+  renderLessonTime();
+}
+
+// The lesson is over (the server's lesson_ended, or our own "end"): stop the camera and
+// every peer, stay off the server, and say so.
+const END_REASONS = {
+  time: 'The lesson\'s time is over. ',
+  unscheduled: 'The lesson was moved or removed from the schedule. ',
+};
+function lessonEnded(e) {
+  if (ended) return;
+  const reason = e && e.detail && e.detail.reason;
+  ended = true;
+  live = false;
+  clearTimeout(republishTimer);
+  clearTimeout(retryTimer);
+  clearInterval(lessonTimeTimer);
+  if (pub) { pub.close(); pub = null; }
+  subscriber.reset();
+  sig.stop();
+  me = null;
+  for (const s of [camStream, screenStream]) for (const t of s ? s.getTracks() : []) t.stop();
+  $('#preview').srcObject = null;
+  $('#screen-tile').hidden = true;
+  notice.show({
+    title: 'The lesson has ended 本节课已结束',
+    text: `${END_REASONS[reason] || ''}The room is closed and its recording is finished. You can close this page.`,
+    kind: 'ended',
+  });
+  setError('');
+  renderLessonTime();
+  renderLessonControls();
+  renderPubState();
 }
 
 sig.addEventListener('state', (e) => showState($('#ws-state'), e.detail === 'open' ? 'connected' : e.detail, stateKind(e.detail)));
@@ -227,6 +400,7 @@ sig.addEventListener('close', () => {
   if (pub) { pub.close(); pub = null; }
   subscriber.reset();
   renderPubState();
+  renderLessonControls();
 });
 sig.addEventListener('participant_joined', (e) => {
   participants.set(e.detail.participant.id, e.detail.participant);
@@ -243,6 +417,16 @@ sig.addEventListener('peer_state', (e) => {
   if (ev.target === 'publish' && (ev.state === 'failed' || ev.state === 'closed') && live)
     republishSoon(`relay reports ${ev.state}`);
 });
+sig.addEventListener('lesson_time', (e) => onLessonTime(e.detail));
+sig.addEventListener('lesson_state', (e) => applyLessonState(e.detail));
+sig.addEventListener('lesson_ended', lessonEnded);
+if (token) {
+  watchRefusal(sig, token, (err) => {
+    refused = { code: err.code, message: err.text };
+    notice.refused(err);
+    sig.stop();
+  });
+}
 
 // ---- recording indicator: the server's "recording" event (docs/recording.md) ----
 // A red "REC" while the lesson is recorded, a banner when the recording has a problem
@@ -273,6 +457,23 @@ sig.addEventListener('recording', (e) => renderRecording(e.detail));
 $('#start').addEventListener('click', startLesson);
 $('#stop').addEventListener('click', stopLesson);
 $('#share').addEventListener('click', toggleShare);
+$('#pause').addEventListener('click', togglePause);
+$('#mute-all').addEventListener('click', toggleMuteAll);
+$('#end').addEventListener('click', endLesson);
+
+// One-key controls, documented in the buttons' tooltips: P, M, E (E asks first). Not while
+// typing in a field, with a modifier held, or while a dialog is open.
+document.addEventListener('keydown', (e) => {
+  if (e.repeat || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+  const t = e.target;
+  if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+  if (document.querySelector('dialog[open]')) return;
+  const key = e.key.toLowerCase();
+  const run = { p: togglePause, m: toggleMuteAll, e: endLesson }[key];
+  if (!run || !me || ended) return;
+  e.preventDefault();
+  run();
+});
 
 async function openCamera() {
   try {
@@ -295,14 +496,16 @@ window.classrelay = {
       ws: sig.state, joined: !!me, participant: me, live,
       publish: pub ? pub.state : 'idle', subscribe: subscriber.state,
       classrooms: [...participants.values()].filter((p) => p.role === 'classroom').length,
-      recording,
+      recording, lesson: { ...lesson }, ended, refused, lessonTime,
     };
   },
   stats: async () => ({ pub: await summarizeStats(pub && pub.pc), sub: await summarizeStats(subscriber.pc) }),
   start: startLesson,
   stop: stopLesson,
+  lessonAction,
 };
 
 renderPubState();
+renderLessonControls();
 openCamera();
 sig.start();

@@ -40,6 +40,7 @@ export class Notice {
   // a refusal of the join (or of the websocket) as RequestError / ApiError
   refused(err) {
     const what = explainRefusal(err);
+    if (err.code === 'not_open') what.text += ' This page joins by itself when it opens. 开放后本页会自动进入。';
     this.show({ ...what, kind: err.code === 'not_open' ? 'wait' : 'bad' });
     return what;
   }

@@ -14,6 +14,7 @@ import {
   showState, stateKind, log, tokenFromUrl, tokenClaims,
 } from './common.js';
 import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
+import { api } from './api.js';
 
 const room = roomFromUrl();
 const token = tokenFromUrl();
@@ -67,7 +68,8 @@ function renderQuality(q) {
 }
 
 function renderState() {
-  const s = !me ? (sig.state === 'open' ? 'joining' : 'not joined') : subscriber.state;
+  const s = ended ? 'ended' : refused && !me ? (refused.code === 'not_open' ? 'not open yet' : 'refused')
+    : !me ? (sig.state === 'open' ? 'joining' : 'not joined') : subscriber.state;
   const text = s === 'connected' ? 'receiving 接收中' : s === 'idle' ? 'waiting for teacher' : s;
   showState($('#sub-state'), text, s === 'idle' ? 'wait' : stateKind(s));
   $('#waiting').hidden = mainStream.getVideoTracks().length > 0;
@@ -348,5 +350,11 @@ if (autoName) {
   startJoin(autoName);
 } else if (token) {
   startJoin('Classroom');
+} else {
+  // a signed-in classroom account: offer its name
+  api('api/v1/me', { redirect401: false }).then((who) => {
+    const n = who && who.user && who.user.name;
+    if (n && !$('#name').value) $('#name').value = n.slice(0, 64);
+  }).catch(() => {});
 }
 renderState();

@@ -454,6 +454,6 @@ export function showState(el, text, kind) {
 
 export function stateKind(s) {
   if (s === 'connected' || s === 'open' || s === 'live') return 'ok';
-  if (s === 'failed' || s === 'closed' || s === 'error') return 'bad';
+  if (s === 'failed' || s === 'closed' || s === 'error' || s === 'refused' || s === 'ended') return 'bad';
   return 'wait';
 }

@@ -12,6 +12,7 @@ import {
   showState, stateKind, log, tokenFromUrl, tokenClaims,
 } from './common.js';
 import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
+import { api } from './api.js';
 import { confirmDialog } from './dom.js';
 
 const room = roomFromUrl();
@@ -34,12 +35,21 @@ let refused = null;                      // the last join refusal {code, message
 let retryTimer = null;
 let lessonTime = null;                   // {state: 'overtime'|'closing', closes_ms}
 let lessonTimeTimer = null;
+let lessonTimes = null;                  // the join reply's {ends_ms, closes_ms}: a scheduled lesson
 let busyAction = null;                   // a lesson request awaiting its reply
 
 $('#room-name').textContent = room;
 const claimedName = token ? tokenClaims(token)?.name : null;
+let nameReady = Promise.resolve();
 if (params.get('name')) $('#name').value = params.get('name').slice(0, 64);
 else if (typeof claimedName === 'string' && claimedName) $('#name').value = claimedName.slice(0, 64);
+else if (!token) {
+  // signed in (the cr_session cookie): join under the account's name, unless one was typed
+  nameReady = api('api/v1/me', { redirect401: false }).then((who) => {
+    const n = who && who.user && who.user.name;
+    if (n && $('#name').value === $('#name').defaultValue) $('#name').value = n.slice(0, 64);
+  }).catch(() => {});
+}
 
 // Layers for the camera: 720p/360p/180p when the camera gives at least ~960x540 (what
 // three-layer simulcast needs), else a single encoding.
@@ -56,7 +66,8 @@ function cameraEncodings(track) {
 function setError(text) { $('#error').textContent = text || ''; }
 
 function renderPubState() {
-  const s = ended ? 'ended' : !live ? 'not started' : pub ? pub.state : 'starting';
+  const s = ended ? 'ended' : refused && !me ? (refused.code === 'not_open' ? 'not open yet' : 'refused')
+    : !live ? 'not started' : pub ? pub.state : 'starting';
   showState($('#pub-state'), s === 'connected' ? 'live 直播中' : s === 'ended' ? 'ended 已结束' : s,
             s === 'connected' ? 'ok' : s === 'ended' ? 'bad' : stateKind(s));
   $('#start').disabled = ended || live || !camStream;
@@ -227,6 +238,7 @@ async function stopShare() {
 async function join() {
   if (ended) return;
   clearTimeout(retryTimer);
+  await Promise.race([nameReady, new Promise((r) => setTimeout(r, 2000))]);
   const name = $('#name').value.trim().slice(0, 64) || 'Teacher';
   try {
     const reply = await sig.request('join', { room, role: 'teacher', name });
@@ -237,10 +249,9 @@ async function join() {
     for (const p of reply.participants) participants.set(p.id, p);
     renderClassrooms();
     applyLessonState(reply.lesson_state || reply.lesson || reply);
-    // joined in overtime: the server's warning went out before we came
-    const l = reply.lesson;
-    if (l && Number.isFinite(l.ends_ms) && Number.isFinite(l.closes_ms) && Date.now() >= l.ends_ms && !lessonTime)
-      onLessonTime({ state: l.closes_ms - Date.now() <= 300000 ? 'closing' : 'overtime', closes_ms: l.closes_ms });
+    lessonTimes = reply.lesson && Number.isFinite(reply.lesson.ends_ms) && Number.isFinite(reply.lesson.closes_ms)
+      ? { ends_ms: reply.lesson.ends_ms, closes_ms: reply.lesson.closes_ms } : null;
+    checkLessonTime();
     subscriber.update(reply.tracks);
     if (live) await startPublishing();
   } catch (err) {
@@ -254,6 +265,7 @@ async function join() {
     }
   }
   renderLessonControls();
+  renderPubState();
 }
 
 // ---- the lesson: state, controls, time left, end (docs/scheduling.md "Lesson lifecycle") ----
@@ -341,17 +353,28 @@ function renderLessonTime() {
   const banner = $('#time-banner');
   if (!lessonTime || ended) { banner.hidden = true; clearInterval(lessonTimeTimer); return; }
   const left = lessonTime.closes_ms - Date.now();
-  const at = new Date(lessonTime.closes_ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-  const mins = Math.max(0, Math.ceil(left / 60000));
+  const at = new Date(lessonTime.closes_ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   banner.dataset.state = lessonTime.state;
   banner.dataset.urgent = String(left <= 60000);
   if (left <= 0) banner.textContent = 'The room is closing now. 课堂即将关闭';
   else if (lessonTime.state === 'overtime')
     banner.textContent = `Overtime: the lesson's time is up. The room closes in ${fmtLeft(left)} (at ${at}). 已超时`;
   else
-    banner.textContent = `The room closes in ${mins} min (${fmtLeft(left)}, at ${at}). 还有 ${mins} 分钟关闭`;
+    banner.textContent = `The room closes in ${fmtLeft(left)} (at ${at}): finish the lesson. 课堂即将关闭`;
   banner.hidden = false;
 }
+
+// The server warns the room once at each step; a teacher who joins (or reconnects) later
+// learns the times from the join reply and the page counts on its own.
+function checkLessonTime() {
+  if (!lessonTimes || ended) return;
+  const now = Date.now();
+  if (now < lessonTimes.ends_ms) return;
+  const state = lessonTimes.closes_ms - now <= 300000 ? 'closing' : 'overtime';
+  if (!lessonTime || lessonTime.closes_ms !== lessonTimes.closes_ms || (state === 'closing' && lessonTime.state !== 'closing'))
+    onLessonTime({ state, closes_ms: lessonTimes.closes_ms });
+}
+setInterval(checkLessonTime, 1000);
 
 function onLessonTime(ev) {
   if (!Number.isFinite(ev.closes_ms)) return;
@@ -425,6 +448,7 @@ if (token) {
     refused = { code: err.code, message: err.text };
     notice.refused(err);
     sig.stop();
+    renderPubState();
   });
 }
 

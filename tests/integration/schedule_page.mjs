@@ -85,7 +85,11 @@ async function addThroughForm(page, form, fill, what) {
   await until(`${what} to be added`, async () => {
     const err = await page.textContent(`${form} .error`);
     if (err) throw new Error(`${what}: the page says "${err}"`);
-    return page.evaluate((f) => document.querySelector(f).querySelector('input:not([type="checkbox"])').value === '', form);
+    return page.evaluate((f) => {
+      const el = document.querySelector(f);
+      return el.querySelector('input:not([type="checkbox"])').value === '' &&
+        !el.querySelector('button[type="submit"]').disabled;
+    }, form);
   }, { timeoutMs: 10000 });
 }
 

@@ -2,7 +2,12 @@
 // POST, trickles later candidates with PATCH (application/trickle-ice-sdpfrag, RFC 8840)
 // and ends the session with DELETE, exactly as an encoder or a third-party player would.
 // ?room=NAME picks the room, ?mode=publish|play starts at once.
-import { $, params, roomFromUrl, summarizeStats, showState, stateKind, log } from './common.js';
+import { $, params, roomFromUrl, summarizeStats, showState, stateKind, log, tokenFromUrl } from './common.js';
+
+// A room other than demo needs a token (docs/scheduling.md): this page's ?token= goes to
+// the server as a Bearer token; without one, the signed-in session's cookie is sent.
+const token = tokenFromUrl();
+const auth = token ? { Authorization: `Bearer ${token}` } : {};
 
 const room = roomFromUrl();
 let pc = null;
@@ -41,7 +46,7 @@ function sdpFragment(cands) {
 async function patch(cands) {
   const res = await fetch(resource, {
     method: 'PATCH',
-    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' },
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', ...auth },
     body: sdpFragment(cands),
   });
   if (res.status !== 204) log('PATCH', res.status, await res.text());
@@ -77,7 +82,7 @@ async function start(kind) {
   await pc.setLocalDescription(await pc.createOffer());
   setState('posting');
   const res = await fetch(`/${kind}/${encodeURIComponent(room)}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp,
+    method: 'POST', headers: { 'Content-Type': 'application/sdp', ...auth }, body: pc.localDescription.sdp,
   });
   const body = await res.text();
   if (res.status !== 201) {
@@ -96,7 +101,7 @@ async function stop() {
   if (resource) {
     const url = resource;
     resource = null;
-    await fetch(url, { method: 'DELETE' }).catch(() => {});
+    await fetch(url, { method: 'DELETE', headers: auth }).catch(() => {});
   }
   if (pc) pc.close();
   pc = null;

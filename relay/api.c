@@ -49,6 +49,8 @@ struct call {
     size_t max;
     size_t *n;
     struct cr_relay_stats *stats;
+    unsigned kinds;
+    bool paused;
     struct cr_peer_stats *peer_stats;
     uint64_t track_id;
     uint16_t port;
@@ -363,5 +365,29 @@ static int do_tap_keyframe(struct call *c)
 int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id)
 {
     struct call c = {.fn = do_tap_keyframe, .peer_id = tap_id};
+    return run_call(relay, &c);
+}
+
+static int do_peer_pause(struct call *c)
+{
+    struct peer *peer = worker_peer(c->w, c->peer_id);
+    if (!peer)
+        return CR_ERR_NOT_FOUND;
+    unsigned was = peer->paused_kinds;
+    peer->paused_kinds = c->paused ? was | c->kinds : was & ~c->kinds;
+    int64_t now = cr_now_ms();
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].role == MLINE_RECV ? peer->mlines[i].producer : NULL;
+        if (!p || p->kind != CR_KIND_VIDEO || !(was & ~peer->paused_kinds & (1u << p->kind)))
+            continue;
+        for (size_t l = 0; l < p->n_layers; l++)
+            producer_request_keyframe(p, (int)l, now);
+    }
+    return CR_OK;
+}
+
+int cr_relay_peer_pause(struct cr_relay *relay, uint64_t peer_id, unsigned kinds, bool paused)
+{
+    struct call c = {.fn = do_peer_pause, .peer_id = peer_id, .kinds = kinds, .paused = paused};
     return run_call(relay, &c);
 }

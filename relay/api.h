@@ -168,4 +168,10 @@ int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id
  * keyframe request). */
 int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id);
 
+/* Stops (paused) or resumes forwarding the media of peer_id's published tracks of the kinds
+ * in kinds (1 << CR_KIND_AUDIO, 1 << CR_KIND_VIDEO): a paused lesson, muted classrooms. The
+ * packets still arrive and are counted; on resume the video tracks are asked for a
+ * keyframe so subscribers pick up at once. */
+int cr_relay_peer_pause(struct cr_relay *relay, uint64_t peer_id, unsigned kinds, bool paused);
+
 #endif

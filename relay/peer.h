@@ -59,9 +59,10 @@ struct peer {
                                    selected, sent when ICE connects (else the browser
                                    waits a whole DTLS retransmission timeout) */
     int64_t last_report_ms, last_twcc_ms;
-    uint32_t rtt_ms; /* from the client's receiver reports; 0 before one */
-    struct tap *tap; /* owned, when the peer is a recording tap (tap.c): no ICE, DTLS or
-                        SRTP; plain RTP to a port on this machine */
+    uint32_t rtt_ms;       /* from the client's receiver reports; 0 before one */
+    unsigned paused_kinds; /* state: 1 << cr_kind of the tracks not forwarded (a paused lesson) */
+    struct tap *tap;       /* owned, when the peer is a recording tap (tap.c): no ICE, DTLS or
+                              SRTP; plain RTP to a port on this machine */
 };
 
 /* The peer can send media: SRTP keys in place, or a tap. */

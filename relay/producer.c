@@ -158,6 +158,8 @@ void producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t l
             keyframe_throttle_on_keyframe(&l->kf);
         }
     }
+    if (p->peer->paused_kinds & (1u << p->kind))
+        return; /* a paused lesson or muted classroom: kept for stats and NACK, not sent */
     for (size_t i = 0; i < p->n_consumers; i++)
         consumer_forward(p->consumers[i], layer, v, keyframe, vp8, now_ms);
 }

@@ -38,6 +38,8 @@ const struct config config_defaults = {
     .record = true,
     .recorder_bin = "",
     .record_end_after_s = 20,
+    .join_early_s = 600,
+    .overtime_s = 900,
 };
 
 /* Environment variable → key. */
@@ -59,19 +61,22 @@ static const struct {
     {"CLASSRELAY_RECORD", "record"},
     {"CLASSRELAY_RECORDER", "recorder"},
     {"CLASSRELAY_RECORD_END_AFTER", "record_end_after"},
+    {"CLASSRELAY_JOIN_EARLY", "join_early"},
+    {"CLASSRELAY_OVERTIME", "overtime"},
 };
 
 /* Command-line flag → key; value NULL: the flag takes an argument, else the fixed value. */
 static const struct {
     const char *flag, *key, *value;
 } flag_keys[] = {
-    {"--listen", "listen", NULL},       {"--data", "data", NULL},
-    {"--config", "config", NULL},       {"--web-dir", "web_dir", NULL},
-    {"--public-ip", "public_ip", NULL}, {"--bind-ip", "bind_ip", NULL},
-    {"--ice-ports", "ice_ports", NULL}, {"--no-ice-tcp", "ice_tcp", "false"},
-    {"--log-level", "log_level", NULL}, {"--max-publish-kbps", "max_publish_kbps", NULL},
-    {"--no-demo", "demo", "false"},     {"--no-record", "record", "false"},
-    {"--recorder", "recorder", NULL},   {"--record-end-after", "record_end_after", NULL},
+    {"--listen", "listen", NULL},         {"--data", "data", NULL},
+    {"--config", "config", NULL},         {"--web-dir", "web_dir", NULL},
+    {"--public-ip", "public_ip", NULL},   {"--bind-ip", "bind_ip", NULL},
+    {"--ice-ports", "ice_ports", NULL},   {"--no-ice-tcp", "ice_tcp", "false"},
+    {"--log-level", "log_level", NULL},   {"--max-publish-kbps", "max_publish_kbps", NULL},
+    {"--no-demo", "demo", "false"},       {"--no-record", "record", "false"},
+    {"--recorder", "recorder", NULL},     {"--record-end-after", "record_end_after", NULL},
+    {"--join-early", "join_early", NULL}, {"--overtime", "overtime", NULL},
 };
 
 void config_print_usage(const char *prog)
@@ -98,15 +103,19 @@ void config_print_usage(const char *prog)
            "  --recorder PATH         the classrelay-recorder binary (default: beside this one)\n"
            "  --record-end-after S    a recording ends S seconds after the teacher's last\n"
            "                          track goes (default 20)\n"
+           "  --join-early S          a scheduled lesson opens S seconds before its start\n"
+           "                          (default 600)\n"
+           "  --overtime S            ... and closes S seconds after its end (default 900)\n"
            "  --web-dir DIR           serve the web pages from DIR\n"
            "\n"
            "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
            "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
            "  CLASSRELAY_ICE_TCP, CLASSRELAY_LOG_LEVEL, CLASSRELAY_MAX_PUBLISH_KBPS,\n"
            "  CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD, CLASSRELAY_RECORDER,\n"
-           "  CLASSRELAY_RECORD_END_AFTER\n"
+           "  CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, CLASSRELAY_OVERTIME\n"
            "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp,\n"
-           "  log_level, max_publish_kbps, demo, web_dir, record, recorder, record_end_after\n"
+           "  log_level, max_publish_kbps, demo, web_dir, record, recorder, record_end_after,\n"
+           "  join_early, overtime\n"
            "  (see docs/configuration.md)\n",
            prog, prog, prog);
 }
@@ -281,6 +290,14 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
             return -1;
         }
         cfg->record_end_after_s = (uint32_t)u;
+        return 0;
+    }
+    if (strcmp(key, "join_early") == 0 || strcmp(key, "overtime") == 0) {
+        if (parse_uint(value, 86400, &u) != 0) {
+            snprintf(err, err_len, "expected 0 to 86400 seconds, got \"%s\"", value);
+            return -1;
+        }
+        *(key[0] == 'j' ? &cfg->join_early_s : &cfg->overtime_s) = (uint32_t)u;
         return 0;
     }
     if (strcmp(key, "log_level") == 0) {

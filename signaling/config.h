@@ -29,6 +29,8 @@ struct config {
     bool record;                        /* record the teacher's tracks in every room */
     char recorder_bin[CONFIG_PATH_MAX]; /* "" : classrelay-recorder beside this binary */
     uint32_t record_end_after_s;        /* a lesson ends this long after its last track */
+    uint32_t join_early_s; /* a scheduled lesson's room opens this long before its start */
+    uint32_t overtime_s;   /* ... and closes this long after its end */
 };
 
 /* Built-in defaults (designated initializers; see config.c). */

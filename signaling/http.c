@@ -16,7 +16,9 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "auth.h"
 #include "rest_recordings.h"
+#include "rest_schedule.h"
 #include "status.h"
 #include "whip.h"
 
@@ -29,6 +31,7 @@ static void reset(struct http_req *req)
 {
     free(req->body);
     free(req->resp);
+    free(req->set_cookie);
     if (req->has_fd)
         close(req->fd);
     memset(req, 0, sizeof *req);
@@ -73,6 +76,12 @@ void http_add_header(struct http_req *req, const char *name, const char *value)
     h->name[i++] = ':';
     h->name[i] = '\0';
     snprintf(h->value, sizeof h->value, "%s", value);
+}
+
+void http_set_cookie(struct http_req *req, const char *value)
+{
+    free(req->set_cookie);
+    req->set_cookie = cr_strdup(value);
 }
 
 void http_respond_json(struct lws *wsi, struct http_req *req, int status, json_t *value)
@@ -181,7 +190,8 @@ static void respond_options(struct lws *wsi, struct http_req *req)
     } else {
         http_add_header(req, "Allow", "OPTIONS, GET, HEAD");
     }
-    http_add_header(req, "Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
+    http_add_header(req, "Access-Control-Allow-Methods",
+                    "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
     http_add_header(req, "Access-Control-Allow-Headers",
                     "Content-Type, Authorization, If-Match, Range");
     http_add_header(req, "Access-Control-Max-Age", "86400");
@@ -202,6 +212,9 @@ static void route(struct server *srv, struct lws *wsi, struct http_req *req)
         http_respond_json(wsi, req, status, v);
         http_add_header(req, "Cache-Control", "no-store");
     } else if (strcmp(p, "/api/v1/stats") == 0 && get) {
+        struct principal who;
+        if (!auth_rest(srv, wsi, req, PERM_STATS_READ, false, &who))
+            return;
         http_respond_json(wsi, req, 200, status_stats(srv));
         http_add_header(req, "Cache-Control", "no-store");
     } else if (strcmp(p, "/api/v1/stats") == 0 || strcmp(p, "/healthz") == 0) {
@@ -212,6 +225,8 @@ static void route(struct server *srv, struct lws *wsi, struct http_req *req)
         rest_recordings_api(srv, wsi, req);
     } else if (strncmp(p, "/recordings/", 12) == 0 && get) {
         rest_recordings_file(srv, wsi, req);
+    } else if (rest_schedule_route(srv, wsi, req)) {
+        /* answered */
     } else if (strncmp(p, "/api/", 5) == 0) {
         http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "no such API endpoint");
     } else if (get) {
@@ -247,6 +262,10 @@ static int write_headers(struct lws *wsi, struct http_req *req)
                                         end))
             return -1;
     }
+    if (req->set_cookie && lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+                                                       (const unsigned char *)req->set_cookie,
+                                                       (int)strlen(req->set_cookie), &p, end))
+        return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     return 0;

@@ -43,6 +43,7 @@ struct http_req {
     uint64_t fd_off; /* where the body starts in the file */
     struct http_header headers[HTTP_MAX_HEADERS];
     int n_headers;
+    char *set_cookie; /* owned: a Set-Cookie value sent with the response (tokens are long) */
     bool close_after;
 };
 
@@ -64,5 +65,7 @@ void http_respond_error(struct server *srv, struct lws *wsi, struct http_req *re
                         const char *message);
 /* Adds a response header (name without colon); call after http_respond*(). */
 void http_add_header(struct http_req *req, const char *name, const char *value);
+/* Sends "Set-Cookie: value" with the response; call after http_respond*(). */
+void http_set_cookie(struct http_req *req, const char *value);
 
 #endif

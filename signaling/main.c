@@ -27,7 +27,8 @@ static void on_signal(int sig)
         server_request_stop(g_server);
 }
 
-static void print_url(const struct config *cfg)
+/* The URL to open; on a fresh data folder also the admin's first-login password, once. */
+static void print_url(const struct config *cfg, const char *first_password)
 {
     const char *host = cfg->listen_host;
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
@@ -39,6 +40,8 @@ static void print_url(const struct config *cfg)
         printf("ClassRelay serving %s — demo lesson: %steacher.html?room=demo\n", base, base);
     else
         printf("ClassRelay serving %s\n", base);
+    if (first_password[0])
+        printf("first start: log in at %slogin.html as admin / %s\n", base, first_password);
     fflush(stdout);
 }
 
@@ -74,7 +77,7 @@ static int serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     CR_INFO("main", "version %s, data %s, web %s, ICE ports %u-%u%s", SERVER_VERSION, cfg.data_dir,
             cfg.web_dir, cfg.ice_port_min, cfg.ice_port_max, cfg.ice_tcp ? " (+TCP)" : "");
-    print_url(&cfg);
+    print_url(&cfg, srv.first_password);
     server_run(&srv);
     CR_INFO("main", "signal received, stopping");
     server_stop(&srv);

@@ -320,13 +320,14 @@ static struct rec_lesson *lesson_new(struct recording *rec, struct reg_room *roo
         CR_ERROR("recording", "cannot create %s: %s", l->dir, strerror(errno));
     char path[REC_DIR_MAX + 32];
     snprintf(path, sizeof path, "%s/recording.json", l->dir);
+    const char *title = room->title[0] ? room->title : l->room; /* a scheduled lesson's */
     json_t *meta =
         json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", l->id, "room", l->room, "teacher",
-                  teacher_name(room), "title", l->room, "started_ms", (json_int_t)l->started_ms);
+                  teacher_name(room), "title", title, "started_ms", (json_int_t)l->started_ms);
     json_dump_file(meta, path, JSON_COMPACT);
     json_decref(meta);
     if (rec->srv->catalog) {
-        struct cat_recording cr = {l->id, l->room, teacher_name(room), l->room, l->started_ms};
+        struct cat_recording cr = {l->id, l->room, teacher_name(room), title, l->started_ms};
         catalog_rec_create(rec->srv->catalog, &cr);
     }
     l->next = rec->lessons;
@@ -422,7 +423,7 @@ void recording_on_tracks(struct recording *rec, const char *room_name)
     struct rec_lesson *l = find_lesson(rec, room_name);
     bool changed = false;
     for (size_t i = 0; i < n; i++) {
-        if (!teachers(srv, &tracks[i]) || (l && find_track(l, tracks[i].id)))
+        if (!room->record || !teachers(srv, &tracks[i]) || (l && find_track(l, tracks[i].id)))
             continue;
         if (!l)
             l = lesson_new(rec, room);

@@ -174,7 +174,7 @@ bool reg_find_peer(struct registry *reg, uint64_t peer_id, struct reg_owner *out
 
 const char *reg_role_name(enum reg_role role)
 {
-    return role == REG_TEACHER ? "teacher" : "classroom";
+    return role == REG_TEACHER ? "teacher" : role == REG_OBSERVER ? "observer" : "classroom";
 }
 
 const char *reg_target_name(enum reg_target target)

@@ -14,12 +14,14 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "principal.h"
 
 #define REG_ROOM_MAX 64 /* characters in a room name */
 #define REG_ID_MAX 24   /* characters in a participant or resource id */
 #define REG_NAME_MAX 64 /* characters (code points) in a participant name */
 
-enum reg_role { REG_TEACHER, REG_CLASSROOM };
+/* REG_OBSERVER: a researcher or observer watching unseen (never listed to the room). */
+enum reg_role { REG_TEACHER, REG_CLASSROOM, REG_OBSERVER };
 enum reg_target { REG_PUBLISH, REG_SUBSCRIBE };
 
 /* A relay peer held by a participant or resource. */
@@ -40,6 +42,7 @@ struct reg_participant {
     char name[REG_NAME_MAX * 4 + 1]; /* UTF-8 */
     struct reg_peer peers[2];        /* [REG_PUBLISH], [REG_SUBSCRIBE] */
     void *conn;                      /* borrowed: the websocket connection that owns this */
+    struct principal who;            /* the token it joined with (auth.h) */
 };
 
 /* A WHIP (publish) or WHEP (play) session: RFC 9725 and its WHEP counterpart. */
@@ -55,7 +58,16 @@ struct reg_resource {
 struct reg_room {
     struct reg_room *next;
     char name[REG_ROOM_MAX + 1];
-    bool pinned;                          /* stays open when empty (the demo room) */
+    bool pinned; /* stays open when empty (the demo room, a scheduled lesson's window) */
+    /* a scheduled lesson's room (lifecycle.c); lesson_id 0: demo or ad-hoc */
+    int64_t lesson_id;
+    bool record;       /* record the teacher's tracks (config, or the lesson's flag) */
+    char title[801];   /* the lesson's title, for its recording; "" : none */
+    bool paused;       /* the teacher paused the lesson: their media is not forwarded */
+    bool muted_all;    /* classrooms' audio is not forwarded */
+    int64_t ends_ms;   /* wall clock: the occurrence's end; 0: none */
+    int64_t closes_ms; /* wall clock: the room closes (end + overtime); 0: never */
+    unsigned warned;   /* lifecycle: warnings already sent (bits) */
     struct reg_participant *participants; /* borrowed: owned by their connections */
     struct reg_resource *resources;       /* owned */
     uint32_t n_participants, n_resources;

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "base/log.h"
 #include "catalog.h"
 
@@ -273,6 +274,14 @@ void rest_recordings_api(struct server *srv, struct lws *wsi, struct http_req *r
 {
     const char *rest = req->path + strlen(API_PREFIX);
     bool get = req->method == LWSHUMETH_GET || req->method == LWSHUMETH_HEAD;
+    bool del = req->method == LWSHUMETH_DELETE, notes_path = strstr(rest, "/notes") != NULL;
+    enum perm_action need = get          ? PERM_RECORDINGS_READ
+                            : notes_path ? PERM_NOTES_WRITE
+                            : del        ? PERM_RECORDINGS_DELETE
+                                         : PERM_RECORDINGS_READ;
+    struct principal who;
+    if (!auth_rest(srv, wsi, req, need, false, &who))
+        return;
     if (!srv->catalog) {
         http_respond_error(srv, wsi, req, SRV_ERR_UNAVAILABLE,
                            "recordings are unavailable: the catalogue database did not open");
@@ -418,6 +427,9 @@ static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *
 
 void rest_recordings_file(struct server *srv, struct lws *wsi, struct http_req *req)
 {
+    struct principal who;
+    if (!auth_rest(srv, wsi, req, PERM_RECORDINGS_READ, false, &who))
+        return;
     const char *p = req->path + strlen(FILE_PREFIX), *slash = strchr(p, '/');
     char full[CONFIG_PATH_MAX + 400];
     int fd = -1;

@@ -14,8 +14,11 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "auth.h"
+#include "lifecycle.h"
 #include "recording.h"
 #include "sdpscan.h"
+#include "whip.h"
 
 struct req {
     struct ws_conn *c;
@@ -237,7 +240,7 @@ static void leave_room(struct ws_conn *c)
     struct reg_room *room = p->room;
     if (room) {
         reg_participant_remove(p);
-        if (!srv->shutting_down)
+        if (!srv->shutting_down && p->role != REG_OBSERVER)
             broadcast(room, NULL,
                       json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_left",
                                 "participant", participant_json(p)));
@@ -252,6 +255,34 @@ static void leave_room(struct ws_conn *c)
 void rpc_conn_closed(struct ws_conn *c) { leave_room(c); }
 
 /* ---- requests ---- */
+
+/* Checks the joiner's token (the websocket upgrade's, or a "token" field) against the room
+ * and the role asked for; replies with the refusal and returns false. An invalid token
+ * still enters a room open to all (a stale cookie must not lock anyone out of the demo). */
+static bool join_allowed(struct req *r, const char *room, enum reg_role role, struct principal *who)
+{
+    *who = r->c->who;
+    int rc = r->c->auth_rc;
+    const char *why = r->c->auth_why;
+    json_t *t = json_object_get(r->msg, "token");
+    if (t && (!json_is_string(t) || json_string_length(t) > TOKEN_MAX)) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "\"token\" must be a string of at most %d characters",
+                  TOKEN_MAX);
+        return false;
+    }
+    if (t)
+        rc = auth_token(r->srv, json_string_value(t), who, &why);
+    enum perm_action a = role == REG_TEACHER     ? PERM_PUBLISH_MAIN
+                         : role == REG_CLASSROOM ? PERM_JOIN_SEEN
+                                                 : PERM_JOIN_UNSEEN;
+    enum srv_err e;
+    char msg[400], what[64];
+    snprintf(what, sizeof what, "join as %s", reg_role_name(role));
+    if (auth_enter(r->srv, who, rc, why, room, a, what, &e, msg, sizeof msg) == PERM_OK)
+        return true;
+    reply_err(r, e, "%s", msg);
+    return false;
+}
 
 static void h_join(struct req *r)
 {
@@ -268,8 +299,16 @@ static void h_join(struct req *r)
         reply_err(r, SRV_ERR_BAD_REQUEST, "\"room\" must be 1 to 64 letters, digits, '-' or '_'");
         return;
     }
-    if (!role || (strcmp(role, "teacher") != 0 && strcmp(role, "classroom") != 0)) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "\"role\" must be \"teacher\" or \"classroom\"");
+    enum reg_role rrole;
+    if (role && strcmp(role, "teacher") == 0)
+        rrole = REG_TEACHER;
+    else if (role && strcmp(role, "classroom") == 0)
+        rrole = REG_CLASSROOM;
+    else if (role && strcmp(role, "observer") == 0)
+        rrole = REG_OBSERVER;
+    else {
+        reply_err(r, SRV_ERR_BAD_REQUEST,
+                  "\"role\" must be \"teacher\", \"classroom\" or \"observer\"");
         return;
     }
     if (bad_name) {
@@ -277,6 +316,9 @@ static void h_join(struct req *r)
                   "\"name\" must be a string of at most 64 characters, no control characters");
         return;
     }
+    struct principal who;
+    if (!join_allowed(r, room_name, rrole, &who))
+        return;
     enum srv_err e;
     char why[256];
     struct reg_room *room = server_room_get(r->srv, room_name, &e, why, sizeof why);
@@ -285,24 +327,49 @@ static void h_join(struct req *r)
         return;
     }
     struct reg_participant *p = CR_NEW(struct reg_participant);
-    p->role = strcmp(role, "teacher") == 0 ? REG_TEACHER : REG_CLASSROOM;
-    snprintf(p->name, sizeof p->name, "%s",
-             name && name[0] ? name : (p->role == REG_TEACHER ? "Teacher" : "Classroom"));
+    p->role = rrole;
+    p->who = who;
+    static const char *const default_names[] = {"Teacher", "Classroom", "Observer"};
+    if (!(name && name[0]) && who.name[0])
+        name = who.name;
+    snprintf(p->name, sizeof p->name, "%s", name && name[0] ? name : default_names[rrole]);
     p->conn = r->c;
     json_t *others = json_array();
-    for (struct reg_participant *q = room->participants; q; q = q->next)
-        json_array_append_new(others, participant_json(q));
+    for (struct reg_participant *q = room->participants; q; q = q->next) {
+        if (q->role != REG_OBSERVER)
+            json_array_append_new(others, participant_json(q));
+    }
     reg_participant_add(&r->srv->reg, room, p);
     r->c->participant = p;
     CR_INFO("rpc", "%s (%s \"%s\") joined room %s", p->id, role, p->name, room->name);
+    auth_audit(r->srv, &who, "join", room->name, "as %s \"%s\"", role, p->name);
     json_t *recording = r->srv->recording ? recording_room_json(r->srv->recording, room->name)
                                           : json_pack("{s:s}", "state", "off");
-    reply_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o}", "participant", participant_json(p), "room",
-                          room->name, "participants", others, "tracks",
-                          rpc_tracks_json(r->srv, room), "recording", recording));
-    broadcast(room, p,
-              json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",
-                        "participant", participant_json(p)));
+    reply_ok(r,
+             json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "participant", participant_json(p), "room",
+                       room->name, "participants", others, "tracks", rpc_tracks_json(r->srv, room),
+                       "recording", recording, "lesson", lifecycle_room_json(r->srv, room)));
+    if (rrole != REG_OBSERVER)
+        broadcast(room, p,
+                  json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",
+                            "participant", participant_json(p)));
+}
+
+/* Asks the permission table again for an action of a joined participant (the lesson's
+ * window may have closed, a classroom may try to publish the teacher's stream). */
+static bool room_allows(struct req *r, struct reg_participant *p, enum perm_action a)
+{
+    char msg[400];
+    if (p->role == REG_OBSERVER && a != PERM_SUBSCRIBE) {
+        reply_err(r, SRV_ERR_FORBIDDEN, "observers watch unseen: they cannot publish");
+        return false;
+    }
+    enum perm_verdict v = auth_room(r->srv, &p->who, p->room->name, a, msg, sizeof msg);
+    if (v == PERM_OK)
+        return true;
+    reply_err(r, auth_verdict_err(v), "%s", msg);
+    auth_audit(r->srv, &p->who, "refused", p->room->name, "%s: %s", perm_action_name(a), msg);
+    return false;
 }
 
 /* The joined participant, or an error reply and NULL. */
@@ -367,7 +434,7 @@ static char *negotiate(struct req *r, struct reg_participant *p, enum reg_target
 static void h_publish(struct req *r)
 {
     struct reg_participant *p = joined(r);
-    if (!p)
+    if (!p || !room_allows(r, p, p->role == REG_TEACHER ? PERM_PUBLISH_MAIN : PERM_PUBLISH_BACK))
         return;
     static struct sdpscan scan; /* lws thread only; too big for a comfortable stack frame */
     const char *offer = get_offer(r, &scan);
@@ -401,9 +468,15 @@ static void h_publish(struct req *r)
             videos++;
         snprintf(h->source, sizeof h->source, "%s", src ? src : "");
     }
+    bool fresh = p->peers[REG_PUBLISH].id == 0;
     char *answer = negotiate(r, p, REG_PUBLISH, offer, hints, n);
     if (!answer)
         return;
+    if (fresh) {
+        lifecycle_apply_pause(r->srv, p);
+        auth_audit(r->srv, &p->who, "publish", p->room->name, "as %s \"%s\"",
+                   reg_role_name(p->role), p->name);
+    }
     json_t *tracks = json_object();
     for (size_t i = 0; i < n; i++) {
         if (hints[i].track_id)
@@ -416,7 +489,7 @@ static void h_publish(struct req *r)
 static void h_subscribe(struct req *r)
 {
     struct reg_participant *p = joined(r);
-    if (!p)
+    if (!p || !room_allows(r, p, PERM_SUBSCRIBE))
         return;
     static struct sdpscan scan;
     const char *offer = get_offer(r, &scan);
@@ -530,13 +603,29 @@ static void h_ping(struct req *r)
     reply_ok(r, json_pack("{s:I}", "time_ms", (json_int_t)server_now_ms()));
 }
 
+/* {"type":"lesson","action":...}: the teacher's one-key controls (lifecycle.c). */
+static void h_lesson(struct req *r)
+{
+    struct reg_participant *p = joined(r);
+    if (!p || !room_allows(r, p, PERM_CONTROL))
+        return;
+    const char *action = json_string_value(json_object_get(r->msg, "action"));
+    char why[256];
+    enum srv_err e = lifecycle_control(r->srv, p, action ? action : "", why, sizeof why);
+    if (e != SRV_ERR_COUNT) {
+        reply_err(r, e, "%s", why);
+        return;
+    }
+    reply_ok(r, NULL);
+}
+
 static const struct {
     const char *type;
     void (*handle)(struct req *r);
 } handlers[] = {
     {"join", h_join},           {"publish", h_publish},     {"subscribe", h_subscribe},
     {"candidate", h_candidate}, {"unpublish", h_unpublish}, {"unsubscribe", h_unsubscribe},
-    {"leave", h_leave},         {"ping", h_ping},
+    {"leave", h_leave},         {"ping", h_ping},           {"lesson", h_lesson},
 };
 
 void rpc_handle(struct ws_conn *c, const char *text, size_t len)
@@ -582,4 +671,37 @@ void rpc_handle(struct ws_conn *c, const char *text, size_t len)
     reply_err(&r, SRV_ERR_BAD_REQUEST, "unknown request type \"%.*s\"", (int)cut, type);
 out:
     json_decref(msg);
+}
+
+void rpc_room_end(struct server *srv, struct reg_room *room, const char *reason)
+{
+    room->pinned = false;
+    broadcast(
+        room, NULL,
+        json_pack("{s:s, s:s, s:s}", "type", "event", "event", "lesson_ended", "reason", reason));
+    CR_INFO("rpc", "lesson in room %s ended (%s)", room->name, reason);
+    size_t n = 0, n_res = 0;
+    for (struct reg_participant *p = room->participants; p; p = p->next)
+        n++;
+    for (struct reg_resource *r = room->resources; r; r = r->next)
+        n_res++;
+    if (n == 0 && n_res == 0) {
+        server_room_release(srv, room);
+        return;
+    }
+    struct ws_conn **conns = cr_malloc((n ? n : 1) * sizeof *conns);
+    struct reg_resource **res = cr_malloc((n_res ? n_res : 1) * sizeof *res);
+    size_t i = 0;
+    for (struct reg_participant *p = room->participants; p; p = p->next)
+        conns[i++] = p->conn;
+    i = 0;
+    for (struct reg_resource *r = room->resources; r; r = r->next)
+        res[i++] = r;
+    /* while a resource is left the room stays; the last leave or close frees it */
+    for (i = 0; i < n; i++)
+        leave_room(conns[i]);
+    for (i = 0; i < n_res; i++)
+        whip_close(srv, res[i]);
+    free(conns);
+    free(res);
 }

@@ -41,4 +41,9 @@ json_t *rpc_tracks_json(struct server *srv, struct reg_room *room);
 
 const char *rpc_state_name(enum cr_peer_state state);
 
+/* Ends the lesson in room: everyone hears {"event":"lesson_ended","reason"}, every
+ * participant leaves (its peers closed; the websocket stays open), WHIP/WHEP sessions are
+ * closed, and the room, unpinned, closes. room is freed: do not use it afterwards. */
+void rpc_room_end(struct server *srv, struct reg_room *room, const char *reason);
+
 #endif

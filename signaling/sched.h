@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define SCHED_WEEK_MS (7LL * 24 * 3600 * 1000)
-#define SCHED_MAX_OCCURRENCES 52     /* of a weekly lesson */
+#define SCHED_MAX_OCCURRENCES 52 /* of a weekly lesson */
 #define SCHED_MAX_LENGTH_MS (12LL * 3600 * 1000)
 
 struct sched_rule {
@@ -36,18 +36,18 @@ const char *sched_rule_invalid(const struct sched_rule *r);
 
 /* Occurrences of r that overlap [from_ms, to_ms), in order: writes up to max into out and
  * returns how many there are in all (may exceed max). */
-int sched_expand(const struct sched_rule *r, int64_t from_ms, int64_t to_ms,
-                 struct sched_span *out, int max);
+int sched_expand(const struct sched_rule *r, int64_t from_ms, int64_t to_ms, struct sched_span *out,
+                 int max);
 
 /* True if some occurrence of a overlaps some occurrence of b; the first such pair (by a's
  * start) goes into *a_occ and *b_occ (either may be NULL). */
-bool sched_overlap(const struct sched_rule *a, const struct sched_rule *b,
-                   struct sched_span *a_occ, struct sched_span *b_occ);
+bool sched_overlap(const struct sched_rule *a, const struct sched_rule *b, struct sched_span *a_occ,
+                   struct sched_span *b_occ);
 
 /* True if now_ms lies in an occurrence's window [start - early_ms, end + late_ms); that
  * occurrence goes into *occ (may be NULL). The latest-starting one wins if windows touch. */
-bool sched_window_at(const struct sched_rule *r, int64_t now_ms, int64_t early_ms,
-                     int64_t late_ms, struct sched_span *occ);
+bool sched_window_at(const struct sched_rule *r, int64_t now_ms, int64_t early_ms, int64_t late_ms,
+                     struct sched_span *occ);
 
 /* The first occurrence whose window opens after now_ms, for "opens at" messages. False if
  * none is left. */

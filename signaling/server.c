@@ -21,10 +21,13 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "auth.h"
 #include "catalog.h"
 #include "http.h"
+#include "lifecycle.h"
 #include "recording.h"
 #include "rpc.h"
+#include "store.h"
 #include "whip.h"
 #include "ws.h"
 
@@ -44,11 +47,19 @@ int64_t server_now_ms(void)
 }
 
 static const char *const err_codes[SRV_ERR_COUNT] = {
-    [SRV_ERR_BAD_JSON] = "bad_json",     [SRV_ERR_BAD_REQUEST] = "bad_request",
-    [SRV_ERR_NOT_JOINED] = "not_joined", [SRV_ERR_NOT_FOUND] = "not_found",
-    [SRV_ERR_BAD_SDP] = "bad_sdp",       [SRV_ERR_TOO_LARGE] = "too_large",
-    [SRV_ERR_LIMIT] = "limit",           [SRV_ERR_INTERNAL] = "internal",
-    [SRV_ERR_CONFLICT] = "conflict",     [SRV_ERR_UNAVAILABLE] = "unavailable",
+    [SRV_ERR_BAD_JSON] = "bad_json",
+    [SRV_ERR_BAD_REQUEST] = "bad_request",
+    [SRV_ERR_NOT_JOINED] = "not_joined",
+    [SRV_ERR_NOT_FOUND] = "not_found",
+    [SRV_ERR_BAD_SDP] = "bad_sdp",
+    [SRV_ERR_TOO_LARGE] = "too_large",
+    [SRV_ERR_LIMIT] = "limit",
+    [SRV_ERR_INTERNAL] = "internal",
+    [SRV_ERR_CONFLICT] = "conflict",
+    [SRV_ERR_UNAVAILABLE] = "unavailable",
+    [SRV_ERR_UNAUTHORIZED] = "unauthorized",
+    [SRV_ERR_FORBIDDEN] = "forbidden",
+    [SRV_ERR_NOT_OPEN] = "not_open",
 };
 
 const char *server_err_code(enum srv_err e)
@@ -65,6 +76,11 @@ int server_err_http_status(enum srv_err e)
         return 413;
     case SRV_ERR_CONFLICT:
         return 409;
+    case SRV_ERR_UNAUTHORIZED:
+        return 401;
+    case SRV_ERR_FORBIDDEN:
+    case SRV_ERR_NOT_OPEN:
+        return 403;
     case SRV_ERR_LIMIT:
     case SRV_ERR_UNAVAILABLE:
         return 503;
@@ -123,7 +139,9 @@ struct reg_room *server_room_get(struct server *srv, const char *name, enum srv_
         return NULL;
     }
     CR_INFO("server", "room %s opened", name);
-    return reg_room_add(&srv->reg, name);
+    room = reg_room_add(&srv->reg, name);
+    room->record = srv->cfg->record; /* a scheduled lesson's flag replaces it (lifecycle.c) */
+    return room;
 }
 
 void server_room_release(struct server *srv, struct reg_room *room)
@@ -284,6 +302,9 @@ static void sweep(lws_sorted_usec_list_t *sul)
     if (++srv->sweeps % 2 == 0)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
     recording_tick(srv->recording, now);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    lifecycle_tick(srv, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }
 
@@ -355,6 +376,10 @@ static void server_free_parts(struct server *srv)
     evq_destroy(&srv->evq);
     catalog_close(srv->catalog);
     srv->catalog = NULL;
+    store_close(srv->store);
+    srv->store = NULL;
+    free(srv->lifecycle);
+    srv->lifecycle = NULL;
 }
 
 int server_start(struct server *srv, const struct config *cfg)
@@ -366,8 +391,13 @@ int server_start(struct server *srv, const struct config *cfg)
     evq_init(&srv->evq);
     char db[CONFIG_PATH_MAX + 32], why[256];
     snprintf(db, sizeof db, "%s/classrelay.db", cfg->data_dir);
+    if (auth_start(srv) != 0) { /* makes the data directory, then the key */
+        server_free_parts(srv);
+        return -1;
+    }
     if (!(srv->catalog = catalog_open(db, why, sizeof why))) /* the lessons run on without */
         CR_ERROR("server", "recordings are off: cannot open %s: %s", db, why);
+    srv->lifecycle = CR_NEW(struct lifecycle);
     lws_set_log_level(cfg->log_level >= CR_LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);
 
     const char *host = cfg->listen_host;

@@ -18,6 +18,9 @@
 #include "config.h"
 #include "evq.h"
 #include "registry.h"
+#include "token.h"
+
+struct lifecycle;
 
 #define SERVER_VERSION "0.1.0"
 #define SERVER_MAX_BODY (64 * 1024)     /* HTTP bodies, websocket messages, SDP */
@@ -33,8 +36,11 @@ enum srv_err {
     SRV_ERR_TOO_LARGE,
     SRV_ERR_LIMIT,
     SRV_ERR_INTERNAL,
-    SRV_ERR_CONFLICT,    /* 409: refused in the current state */
-    SRV_ERR_UNAVAILABLE, /* 503: a part of the server is off (the recordings catalogue) */
+    SRV_ERR_CONFLICT,     /* 409: refused in the current state */
+    SRV_ERR_UNAVAILABLE,  /* 503: a part of the server is off (the recordings catalogue) */
+    SRV_ERR_UNAUTHORIZED, /* 401: no token, or a bad one */
+    SRV_ERR_FORBIDDEN,    /* 403: the token does not give this right */
+    SRV_ERR_NOT_OPEN,     /* 403: a scheduled lesson outside its window */
     SRV_ERR_COUNT
 };
 
@@ -53,6 +59,7 @@ struct srv_counters {
 struct ws_conn;
 struct catalog;
 struct recording;
+struct store;
 
 struct server {
     const struct config *cfg;    /* borrowed */
@@ -61,6 +68,10 @@ struct server {
     struct registry reg;         /* owned */
     struct catalog *catalog;     /* owned; NULL if the database cannot open */
     struct recording *recording; /* owned: the recording controller (recording.h) */
+    struct store *store;         /* owned: the schedule store; NULL if it cannot open */
+    struct lifecycle *lifecycle; /* owned: scheduled rooms opening and closing */
+    char first_password[32];     /* state: the admin's password made at first start; "" */
+    struct token_key key;        /* state: signs and verifies tokens (DATA/secret.key) */
     uint64_t sweeps;             /* state: once-a-second sweeps done */
     struct evq evq;              /* owned */
     struct srv_counters counters;

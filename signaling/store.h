@@ -95,7 +95,7 @@ struct st_audit {
     char detail[STORE_TEXT_MAX];
 };
 
-struct st_lesson_filter { /* 0: no condition */
+struct st_lesson_filter {   /* 0: no condition */
     int64_t from_ms, to_ms; /* lessons with an occurrence overlapping [from, to) */
     int64_t teacher_id, classroom_id;
 };

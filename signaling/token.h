@@ -15,8 +15,8 @@
 #include "role.h"
 
 #define TOKEN_KEY_LEN 32
-#define TOKEN_MAX 2048      /* characters of an encoded token we accept or produce */
-#define TOKEN_LEEWAY_S 30   /* clock skew allowed on exp and nbf */
+#define TOKEN_MAX 2048    /* characters of an encoded token we accept or produce */
+#define TOKEN_LEEWAY_S 30 /* clock skew allowed on exp and nbf */
 #define TOKEN_TTL_MAX_S (30 * 86400)
 
 enum token_err {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "base/log.h"
 #include "sdpscan.h"
 
@@ -90,6 +91,17 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
     static struct sdpscan scan; /* lws thread only */
     static struct cr_mline_hint hints[SDPSCAN_MAX_MLINES];
     const char *why;
+    struct principal who;
+    int token_rc = auth_http(srv, wsi, &who, &why);
+    enum srv_err e;
+    char reason[512];
+    if (auth_enter(srv, &who, token_rc, why, room_name, whep ? PERM_SUBSCRIBE : PERM_PUBLISH_MAIN,
+                   whep ? "WHEP" : "WHIP", &e, reason, sizeof reason) != PERM_OK) {
+        fail(srv, wsi, req, e, 0, "%s", reason);
+        if (e == SRV_ERR_UNAUTHORIZED)
+            http_add_header(req, "WWW-Authenticate", "Bearer realm=\"classrelay\"");
+        return;
+    }
     if (strcmp(req->content_type, "application/sdp") != 0) {
         fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0,
              "Content-Type must be application/sdp (got \"%s\")", req->content_type);
@@ -108,8 +120,6 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
         fail(srv, wsi, req, SRV_ERR_BAD_SDP, 0, "%s", why);
         return;
     }
-    enum srv_err e;
-    char reason[512];
     struct reg_room *room = server_room_get(srv, room_name, &e, reason, sizeof reason);
     if (!room) {
         fail(srv, wsi, req, e, 0, "%s", reason);
@@ -136,6 +146,10 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
         srv->counters.whep_sessions++;
     else
         srv->counters.whip_sessions++;
+    if (!whep && room->paused)
+        cr_relay_peer_pause(srv->relay, r->peer.id, (1u << CR_KIND_AUDIO) | (1u << CR_KIND_VIDEO),
+                            true);
+    auth_audit(srv, &who, whep ? "whep" : "whip", room->name, "session %s", r->id);
     CR_INFO("whip", "%s session %s in room %s (peer %llu)", whep ? "WHEP" : "WHIP", r->id,
             room->name, (unsigned long long)r->peer.id);
     char location[160], etag[40];

@@ -8,6 +8,7 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "auth.h"
 #include "rpc.h"
 #include "server.h"
 
@@ -138,6 +139,7 @@ int ws_callback(struct server *srv, struct lws *wsi, enum lws_callback_reasons r
         memset(c, 0, sizeof *c);
         c->srv = srv;
         c->wsi = wsi;
+        c->auth_rc = auth_http(srv, wsi, &c->who, &c->auth_why); /* headers are still here */
         c->next = srv->conns;
         srv->conns = c;
         srv->counters.ws_connections++;

@@ -34,6 +34,9 @@ struct ws_conn {
     size_t tx_n, tx_bytes;
     bool kill;                           /* close at the next writeable */
     struct reg_participant *participant; /* owned (by rpc.c): NULL until join */
+    struct principal who;                /* from the upgrade request's token (auth.h) */
+    int auth_rc;                         /* 0, or the token_err that token had */
+    const char *auth_why;                /* static text: why the token was refused */
 };
 
 /* Handles the websocket callback reasons for connection c (in the lws pss). */

@@ -45,8 +45,10 @@ SERVER_ARGS = ["--record-end-after", "2"]
 
 
 def api(base, path):
-    with urllib.request.urlopen(base + path, timeout=10) as r:
-        return json.loads(r.read())
+    r = peers.http("GET", base + path, timeout=10)
+    if r.status != 200:
+        raise RuntimeError("GET %s -> %d %s" % (path, r.status, r.text()[:200]))
+    return json.loads(r.body)
 
 
 def recorder_state(base):

@@ -60,12 +60,31 @@ class HttpResult:
         return self.headers.get(name) if self.headers is not None else None
 
 
-def http(method, url, body=None, content_type=None, timeout=15.0):
+# The token sent with every request (Authorization: Bearer): Server.start() sets an admin
+# token of the server it started, so WHIP/WHEP to any room and the REST API work as before
+# access control (docs/scheduling.md). token=False sends none.
+AUTH_TOKEN = None
+
+
+def mint_token(binary, data_dir, role, room=None, ttl=86400, name=None):
+    """A token signed with data_dir's key: `classrelay token` (docs/scheduling.md)."""
+    cmd = [binary, "token", "--data", data_dir, "--role", role, "--ttl", str(ttl)]
+    if room:
+        cmd += ["--room", room]
+    if name:
+        cmd += ["--name", name]
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def http(method, url, body=None, content_type=None, timeout=15.0, token=None):
     """One HTTP request; returns HttpResult for any status (4xx/5xx included)."""
     data = body.encode() if isinstance(body, str) else body
     req = urllib.request.Request(url, data=data, method=method)
     if content_type:
         req.add_header("Content-Type", content_type)
+    token = AUTH_TOKEN if token is None else token
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return HttpResult(r.status, r.headers, r.read())
@@ -171,6 +190,8 @@ class Server:
             try:
                 if http("GET", self.base + "/healthz", timeout=1.0).status == 200:
                     log("server up, pid", self.proc.pid, "at", self.base)
+                    global AUTH_TOKEN
+                    self.token = AUTH_TOKEN = mint_token(self.binary, self.data, "admin")
                     return self
             except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
                 pass

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "server.h"
 #include "test.h"
+#include "token.h"
 
 #define E2E_TIMEOUT_MS 5000
 /* each including test uses only some of the helpers */
@@ -29,6 +30,10 @@
 
 static struct server e2e_srv;
 static struct config e2e_cfg;
+/* An admin token of this server, sent with every request and websocket upgrade unless
+ * e2e_anonymous is set (docs/scheduling.md): the tests use rooms outside the schedule. */
+static char e2e_token[TOKEN_MAX + 1];
+static bool e2e_anonymous;
 static pthread_t e2e_thread;
 static int e2e_port;
 
@@ -47,8 +52,16 @@ E2E_FN int e2e_start(void)
     e2e_cfg.ice_port_min = e2e_cfg.ice_port_max = 0;
     e2e_cfg.ice_tcp = false;
     e2e_cfg.log_level = CR_LOG_WARN;
+    char dir[] = "/tmp/cr-e2e-XXXXXX"; /* left behind: the test's database and key, small */
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(e2e_cfg.data_dir, sizeof e2e_cfg.data_dir, "%s", dir);
     cr_log_set_level(CR_LOG_WARN);
     if (server_start(&e2e_srv, &e2e_cfg) != 0)
+        return -1;
+    struct token_claims admin = {.role = ROLE_ADMIN, .exp = time(NULL) + 3600};
+    snprintf(admin.sub, sizeof admin.sub, "cli");
+    if (token_sign(&e2e_srv.key, &admin, e2e_token, sizeof e2e_token) != 0)
         return -1;
     e2e_port = lws_get_vhost_listen_port(lws_get_vhost_by_name(e2e_srv.lws, "classrelay"));
     if (e2e_port <= 0)
@@ -215,9 +228,11 @@ E2E_FN int e2e_http(const char *method, const char *path, const char *extra, con
     int fd = e2e_connect();
     if (fd < 0)
         return -1;
-    char head[2048];
+    char head[2048 + TOKEN_MAX];
     int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s", method, path,
                      extra ? extra : "");
+    if (!e2e_anonymous)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Authorization: Bearer %s\r\n", e2e_token);
     if (body)
         n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", body_len);
     n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
@@ -247,12 +262,13 @@ E2E_FN int e2e_ws_open_at(const char *path, char *head_out, size_t head_cap)
     int fd = e2e_connect();
     if (fd < 0)
         return -1;
-    char req[512];
+    char req[512 + TOKEN_MAX];
     int n = snprintf(req, sizeof req,
                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n",
-                     path);
+                     "Sec-WebSocket-Version: 13\r\n%s%s%s\r\n",
+                     path, e2e_anonymous ? "" : "Authorization: Bearer ",
+                     e2e_anonymous ? "" : e2e_token, e2e_anonymous ? "" : "\r\n");
     char head[2048];
     if (e2e_write_all(fd, req, (size_t)n) != 0 || e2e_read_head(fd, head, sizeof head) < 0) {
         close(fd);

@@ -106,6 +106,19 @@ static void test_status(void)
     CHECK_EQ(http("DELETE", "/api/v1/stats", NULL, NULL, &r), 405);
     e2e_response_free(&r);
 
+    /* without a token: the API and rooms outside the schedule are closed, demo is open */
+    e2e_anonymous = true;
+    CHECK_EQ(http("GET", "/api/v1/stats", NULL, NULL, &r), 401);
+    CHECK(has_header(&r, "www-authenticate", "Bearer realm=\"classrelay\""));
+    e2e_response_free(&r);
+    CHECK_EQ(http("POST", "/whip/adhoc-room", SDP, "v=0\r\n", &r), 401);
+    CHECK(r.body && strstr(r.body, "token"));
+    e2e_response_free(&r);
+    CHECK_EQ(http("GET", "/api/v1/stats", "Authorization: Bearer e30.e30.AAAA\r\n", NULL, &r), 401);
+    CHECK(r.body && strstr(r.body, "unauthorized"));
+    e2e_response_free(&r);
+    e2e_anonymous = false;
+
     CHECK_EQ(http("GET", "/api/v1/stats", NULL, NULL, &r), 200);
     v = json_loads(r.body ? r.body : "", 0, NULL);
     CHECK(v && json_is_string(json_object_get(v, "version")));
@@ -188,8 +201,8 @@ static void test_options(void)
     CHECK_EQ(http("OPTIONS", "/whip/demo", NULL, NULL, &r), 204);
     CHECK(has_header(&r, "allow", "OPTIONS, POST"));
     CHECK(has_header(&r, "accept-post", "application/sdp"));
-    CHECK(
-        has_header(&r, "access-control-allow-methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS"));
+    CHECK(has_header(&r, "access-control-allow-methods",
+                     "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"));
     CHECK(has_header(&r, "access-control-allow-headers",
                      "Content-Type, Authorization, If-Match, Range"));
     CHECK(has_header(&r, "access-control-allow-origin", "*"));

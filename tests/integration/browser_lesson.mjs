@@ -212,7 +212,7 @@ async function main() {
 
   const health = await (await fetch(`${server.url}/healthz`)).json();
   ok(`healthz ${JSON.stringify(health)}`);
-  const stats = await (await fetch(`${server.url}/api/v1/stats`)).json();
+  const stats = await (await fetch(`${server.url}/api/v1/stats`, { headers: server.auth })).json();
   console.log(`relay ${JSON.stringify(stats.relay)}`);
   // every classroom took RED: the relay sent its audio as RED (and the teacher's RED came in)
   if (!(stats.relay.red_out > 0 && stats.relay.red_in > 0))

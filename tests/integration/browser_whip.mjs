@@ -22,13 +22,13 @@ function ok(msg) { console.log(`ok   ${msg}`); }
 function expect(cond, msg) { if (!cond) throw new Error(msg); ok(msg); }
 
 async function relayPeers() {
-  const s = await (await fetch(`${server.url}/api/v1/stats`)).json();
+  const s = await (await fetch(`${server.url}/api/v1/stats`, { headers: server.auth })).json();
   return s.relay.peers;
 }
 
 async function play(browser, label) {
   const t0 = Date.now();
-  const page = await openPage(browser, `${server.url}/tools/whip.html?room=${ROOM}&mode=play`, label);
+  const page = await openPage(browser, `${server.url}/tools/whip.html?room=${ROOM}&mode=play&token=${server.token}`, label);
   pages.push(page);
   await until(`${label}: decoded video over WHEP`, async () => {
     const st = await pageState(page);
@@ -56,15 +56,15 @@ async function httpChecks(publisher) {
   let r = await fetch(base, { method: 'OPTIONS' });
   expect(r.status === 204 && /POST/.test(r.headers.get('allow') || '') &&
          r.headers.get('accept-post') === 'application/sdp', 'OPTIONS /whip/<room>: 204, Allow POST, Accept-Post');
-  r = await fetch(base, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'v=0\r\n' });
+  r = await fetch(base, { method: 'POST', headers: { ...server.auth, 'Content-Type': 'text/plain' }, body: 'v=0\r\n' });
   expect(r.status === 400 && (await r.text()).includes('application/sdp'), 'POST with a wrong Content-Type: 400 with a reason');
-  r = await fetch(base, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'hello' });
+  r = await fetch(base, { method: 'POST', headers: { ...server.auth, 'Content-Type': 'application/sdp' }, body: 'hello' });
   expect(r.status === 400, `POST with a non-SDP body: 400 (${(await r.text()).trim()})`);
-  r = await fetch(base, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\n'.padEnd(70000, 'x') });
+  r = await fetch(base, { method: 'POST', headers: { ...server.auth, 'Content-Type': 'application/sdp' }, body: 'v=0\r\n'.padEnd(70000, 'x') });
   expect(r.status === 413, 'POST with a 70 kB body: 413');
-  r = await fetch(`${base}/nosuchsession`, { method: 'DELETE' });
+  r = await fetch(`${base}/nosuchsession`, { method: 'DELETE', headers: server.auth });
   expect(r.status === 404, 'DELETE of an unknown session: 404');
-  r = await fetch(`${server.url}/whep/${ROOM}`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' },
+  r = await fetch(`${server.url}/whep/${ROOM}`, { method: 'POST', headers: { ...server.auth, 'Content-Type': 'application/sdp' },
     body: 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\n' });
   expect(r.status === 400, `WHEP POST with a sendonly offer: 400 (${(await r.text()).trim()})`);
   // the publisher is still fine after all that
@@ -80,7 +80,7 @@ async function main() {
   console.log(`server ${server.url}`);
   const browser = await launchBrowser();
 
-  const publisher = await openPage(browser, `${server.url}/tools/whip.html?room=${ROOM}&mode=publish`, 'whip-publisher');
+  const publisher = await openPage(browser, `${server.url}/tools/whip.html?room=${ROOM}&mode=publish&token=${server.token}`, 'whip-publisher');
   pages.push(publisher);
   await until('WHIP publisher connected and sending', async () => {
     const st = await pageState(publisher);
@@ -102,7 +102,7 @@ async function main() {
   await p2.evaluate(() => window.classrelay.stop());
   await until('relay peers back to 2 after the WHEP DELETE', async () => (await relayPeers()) === 2);
   ok('WHEP DELETE closed the player session');
-  const again = await fetch(playerUrl, { method: 'DELETE' });
+  const again = await fetch(playerUrl, { method: 'DELETE', headers: server.auth });
   expect(again.status === 404, 'second DELETE of the same session: 404');
 
   // the remaining player still decodes

@@ -39,7 +39,7 @@ function ok(msg) { console.log(`ok   ${msg}`); }
 function fig(msg) { console.log(`fig  ${msg}`); }
 
 async function api(p, init) {
-  const res = await fetch(`${server.url}${p}`, init);
+  const res = await fetch(`${server.url}${p}`, { ...init, headers: { ...server.auth, ...(init?.headers || {}) } });
   const text = await res.text();
   if (!res.ok) throw new Error(`${init?.method || 'GET'} ${p}: HTTP ${res.status} ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : null;
@@ -61,7 +61,7 @@ function sample(page) {
 
 // Opens the replay page for id and waits until its player has the media's metadata.
 async function openReplay(browser, id, label, { query = '', viewport = null } = {}) {
-  const page = await openPage(browser, `${server.url}/replay.html?id=${encodeURIComponent(id)}${query}`, label, { viewport });
+  const page = await openPage(browser, `${server.url}/replay.html?id=${encodeURIComponent(id)}${query}`, label, { viewport, token: server.token });
   pages.push(page);
   await until(`${label}: player loaded`, async () => {
     const s = await sample(page);
@@ -292,13 +292,13 @@ async function main() {
       `(the teacher shared ${shareAt.toFixed(1)}–${unshareAt.toFixed(1)} s after starting)`);
   if (!(sharedS.to - sharedS.from > (unshareAt - shareAt) - 6 && sharedS.to - sharedS.from < (unshareAt - shareAt) + 6))
     throw new Error(`shared ${sharedS.from}–${sharedS.to} s for a ${(unshareAt - shareAt).toFixed(1)} s share`);
-  const range = await fetch(`${server.url}${rec.mp4}`, { headers: { Range: 'bytes=0-99' } });
+  const range = await fetch(`${server.url}${rec.mp4}`, { headers: { ...server.auth, Range: 'bytes=0-99' } });
   if (range.status !== 206) throw new Error(`MP4 Range request: HTTP ${range.status}`);
   await range.arrayBuffer();
   ok(`MP4 answers a Range request with 206`);
 
   // ---- the catalogue: search by room, date and text, then open the lesson ----
-  const list = await openPage(browser, `${server.url}/replay.html`, 'catalogue');
+  const list = await openPage(browser, `${server.url}/replay.html`, 'catalogue', { token: server.token });
   pages.push(list);
   const listed2 = async (what) => until(`catalogue: ${what}`, async () => {
     const st = await list.$$eval('#recordings li', (els) => els.map((e) => ({
@@ -470,6 +470,7 @@ async function main() {
   // hls.js cannot be loaded (a proxy or a half-installed server): the MP4 still plays
   {
     const ctx = await browser.newContext();
+    await ctx.addCookies([{ name: 'cr_session', value: server.token, url: server.url }]);
     await ctx.route('**/node_modules/hls.js/**', (route) => route.abort());
     const p = await ctx.newPage();
     p.label = 'no hls.js';

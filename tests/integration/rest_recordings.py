@@ -23,6 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import peers  # noqa: E402
 from peers import Server, find_classrelay, http, log  # noqa: E402
 
 EVIL = "'); DROP TABLE recordings;--"
@@ -48,7 +49,10 @@ def raw(srv, method, path, headers=None, body=None):
     """A request with the path sent exactly as given (no client-side normalisation)."""
     c = httpclient.HTTPConnection("127.0.0.1", srv.port, timeout=10)
     c.putrequest(method, path, skip_accept_encoding=True)
-    for k, v in (headers or {}).items():
+    headers = dict(headers or {})
+    if peers.AUTH_TOKEN:
+        headers.setdefault("Authorization", "Bearer " + peers.AUTH_TOKEN)
+    for k, v in headers.items():
         c.putheader(k, v)
     if body is not None:
         c.putheader("Content-Length", str(len(body)))

@@ -149,7 +149,7 @@ async function main() {
 
   server = await startServer({ netns: netw.hub, args: process.env.LOG_LEVEL ? ['--log-level', process.env.LOG_LEVEL] : [] });
   const teacherBrowser = await launchBrowser([], { netns: netw.hub });
-  const teacher = await openPage(teacherBrowser, `${server.url}/teacher.html?room=${ROOM}&name=Master%20teacher`, 'teacher');
+  const teacher = await openPage(teacherBrowser, `${server.url}/teacher.html?room=${ROOM}&name=Master%20teacher`, 'teacher', { token: server.token });
   pages.push(teacher);
   await until('teacher: camera and join', async () => {
     const st = await pageState(teacher);

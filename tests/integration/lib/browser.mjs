@@ -3,7 +3,7 @@
 // Debian's headless chromium through playwright-core with the flags that work here
 // (../../../shared/TESTING.md: loopback ICE, fake camera and microphone), read a page's
 // window.classrelay stats, poll with a deadline, and clean everything up on any exit.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -134,7 +134,20 @@ export async function startServer({ args = [], env = {}, quiet = true, netns = n
     return stdout.includes('ClassRelay serving');
   }, { timeoutMs: 10000, intervalMs: 50 });
   if (!quiet) console.log(stdout.trim());
+  // an admin token of this server (docs/scheduling.md): REST calls and rooms outside the
+  // schedule need one; server.auth is the header to send with fetch
+  server.token = mintToken(server, { role: 'admin' });
+  server.auth = { Authorization: `Bearer ${server.token}` };
   return server;
+}
+
+// A token signed with the server's key: `classrelay token` (docs/scheduling.md).
+export function mintToken(server, { role, room = null, ttl = 86400, name = null }) {
+  const bin = process.env.CLASSRELAY_BIN || path.join(repoRoot, 'build', 'signaling', 'classrelay');
+  const args = ['token', '--data', server.dataDir, '--role', role, '--ttl', String(ttl)];
+  if (room) args.push('--room', room);
+  if (name) args.push('--name', name);
+  return execFileSync(bin, args, { encoding: 'utf8' }).trim();
 }
 
 // Restarts a stopped server on the same port and data directory.
@@ -188,8 +201,10 @@ export async function launchBrowser(extraArgs = [], { netns = null } = {}) {
 
 // Opens url in a new context (a separate simulated machine) and keeps its console.
 // viewport: a smaller window costs less to composite (several browsers share 2 cores).
-export async function openPage(browser, url, label, { viewport = null } = {}) {
+// token: signed in as that token's holder (the cr_session cookie that login sets).
+export async function openPage(browser, url, label, { viewport = null, token = null } = {}) {
   const context = await browser.newContext({ permissions: ['camera', 'microphone'], ...(viewport ? { viewport } : {}) });
+  if (token) await context.addCookies([{ name: 'cr_session', value: token, url: new URL(url).origin }]);
   const page = await context.newPage();
   page.consoleLines = [];
   page.label = label;

@@ -42,11 +42,11 @@ static void warn(struct reg_room *room, int64_t now_ms)
         send_time(room, "overtime", now_ms);
     }
     if (!(room->warned & (WARN_CLOSING | WARN_LAST)) && now_ms >= first && now_ms < last) {
-        room->warned |= WARN_CLOSING | WARN_OVERTIME;
+        room->warned |= WARN_CLOSING; /* a short overtime: may come before the end */
         send_time(room, "closing", now_ms);
     }
     if (!(room->warned & WARN_LAST) && now_ms >= last) {
-        room->warned |= WARN_LAST | WARN_CLOSING | WARN_OVERTIME;
+        room->warned |= WARN_LAST | WARN_CLOSING | WARN_OVERTIME; /* the last word */
         send_time(room, "closing", now_ms);
     }
 }

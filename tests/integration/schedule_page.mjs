@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-  startServerWithOutput, launchBrowser, openPage, openFreshPage, pageStats, pageState, until,
+  startServer, launchBrowser, openPage, openFreshPage, pageStats, pageState, until,
   sleep, videoIn, videoOut, dumpDiagnostics, cleanup, repoRoot,
 } from './lib/browser.mjs';
 
@@ -146,7 +146,7 @@ function tamper(link) {
 }
 
 async function main() {
-  server = await startServerWithOutput();
+  server = await startServer();
   const admin = await adminCredentials();
   const browser = await launchBrowser();
 

@@ -113,6 +113,16 @@ export async function startServer({ args = [], env = {}, quiet = true, netns = n
     proc, port, dataDir, logPath,
     url: `http://127.0.0.1:${port}`,
     log: () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } },
+    // everything the server printed on stdout so far (the URL, first-start credentials)
+    stdout: () => stdout,
+    async waitForOutput(re, { timeoutMs = 10000 } = {}) {
+      return until(`the server to print ${re}`, () => {
+        const m = re.exec(stdout);
+        if (m) return m;
+        if (exited) throw new Error(`classrelay exited (${JSON.stringify(exited)}) before printing ${re}`);
+        return false;
+      }, { timeoutMs, intervalMs: 50 });
+    },
     async stop() {
       if (exited) return exited;
       proc.kill('SIGTERM');
@@ -248,59 +258,6 @@ export function dumpDiagnostics(pages, server) {
     console.error('--- server log (last 60 lines) ---');
     console.error(server.log().split('\n').slice(-60).join('\n'));
   }
-}
-
-// Like startServer (fresh data directory, free port), but keeps everything the server
-// prints on stdout: server.stdout() returns it so far, and server.waitForOutput(re) waits
-// for a line matching re (the first-start credentials line, docs/scheduling.md). A
-// separate function so that startServer, which every other test uses, stays as it is.
-export async function startServerWithOutput({ args = [], env = {} } = {}) {
-  const bin = process.env.CLASSRELAY_BIN || path.join(repoRoot, 'build', 'signaling', 'classrelay');
-  if (!fs.existsSync(bin)) throw new Error(`no classrelay binary at ${bin} (set CLASSRELAY_BIN)`);
-  const port = await freePort();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'classrelay-test-'));
-  const logPath = path.join(dataDir, 'server.log');
-  const logFd = fs.openSync(logPath, 'a');
-  const proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', logFd],
-  });
-  fs.closeSync(logFd);
-  let stdout = '';
-  proc.stdout.on('data', (d) => { stdout += d; });
-  let exited = null;
-  proc.on('exit', (code, signal) => { exited = { code, signal }; });
-  const server = {
-    proc, port, dataDir, logPath,
-    url: `http://127.0.0.1:${port}`,
-    log: () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } },
-    stdout: () => stdout,
-    async waitForOutput(re, { timeoutMs = 10000 } = {}) {
-      return until(`the server to print ${re}`, () => {
-        const m = re.exec(stdout);
-        if (m) return m;
-        if (exited) throw new Error(`classrelay exited (${JSON.stringify(exited)}) before printing ${re}`);
-        return false;
-      }, { timeoutMs, intervalMs: 50 });
-    },
-    async stop() {
-      if (exited) return exited;
-      proc.kill('SIGTERM');
-      const t0 = Date.now();
-      while (!exited && Date.now() - t0 < 5000) await sleep(50);
-      if (!exited) { proc.kill('SIGKILL'); while (!exited) await sleep(50); }
-      return exited;
-    },
-    get exited() { return exited; },
-  };
-  const fn = onCleanup(async () => {
-    await server.stop();
-    if (!process.env.KEEP_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
-    else console.log(`kept ${dataDir}`);
-  });
-  fn.sync = () => { if (!exited) proc.kill('SIGKILL'); };
-  await server.waitForOutput(/ClassRelay serving/);
-  return server;
 }
 
 // Opens url in a new context without camera permission or cookies of any other context

@@ -154,7 +154,8 @@ bool auth_rest(struct server *srv, struct lws *wsi, struct http_req *req, enum p
             snprintf(msg, sizeof msg, "a token for room %s cannot %s", out->room,
                      perm_action_name(a));
         else
-            snprintf(msg, sizeof msg, "a %s may not %s", role_name(out->role), perm_action_name(a));
+            snprintf(msg, sizeof msg, "the role %s may not %s", role_name(out->role),
+                     perm_action_name(a));
         http_respond_error(srv, wsi, req, SRV_ERR_FORBIDDEN, msg);
         auth_audit(srv, out, "refused", NULL, "%s %s", perm_action_name(a), req->path);
         return false;

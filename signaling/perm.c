@@ -81,7 +81,7 @@ enum perm_verdict perm_room(enum role role, bool token_has_room, enum perm_actio
     if (role == ROLE_ADMIN)
         return PERM_OK;
     if (!token_has_room) { /* a staff session: rights by relation to the lesson */
-        if (!r->scheduled && role != ROLE_RESEARCHER && role != ROLE_OBSERVER)
+        if (!r->scheduled)
             return refuse(PERM_FORBIDDEN, why,
                           "a room outside the schedule needs a token naming it");
         if (role == ROLE_TEACHER && !r->own_lesson)

@@ -361,7 +361,8 @@ static bool room_allows(struct req *r, struct reg_participant *p, enum perm_acti
 {
     char msg[400];
     if (p->role == REG_OBSERVER && a != PERM_SUBSCRIBE) {
-        reply_err(r, SRV_ERR_FORBIDDEN, "observers watch unseen: they cannot publish");
+        reply_err(r, SRV_ERR_FORBIDDEN,
+                  "observers watch unseen: they cannot publish or control the lesson");
         return false;
     }
     enum perm_verdict v = auth_room(r->srv, &p->who, p->room->name, a, msg, sizeof msg);
@@ -609,6 +610,10 @@ static void h_lesson(struct req *r)
     struct reg_participant *p = joined(r);
     if (!p || !room_allows(r, p, PERM_CONTROL))
         return;
+    if (p->role != REG_TEACHER && p->who.role != ROLE_ADMIN) { /* the open demo room too */
+        reply_err(r, SRV_ERR_FORBIDDEN, "only the lesson's teacher controls the lesson");
+        return;
+    }
     const char *action = json_string_value(json_object_get(r->msg, "action"));
     char why[256];
     enum srv_err e = lifecycle_control(r->srv, p, action ? action : "", why, sizeof why);

@@ -77,6 +77,10 @@ static void test_watchers_scheduler_admin(void)
         CHECK_EQ(room(watchers[i], false, PERM_PUBLISH_MAIN, lesson), PERM_FORBIDDEN);
         CHECK_EQ(room(watchers[i], false, PERM_PUBLISH_BACK, lesson), PERM_FORBIDDEN);
         CHECK_EQ(room(watchers[i], false, PERM_CONTROL, lesson), PERM_FORBIDDEN);
+        /* a room outside the schedule: only with a token naming it */
+        CHECK_EQ(room(watchers[i], false, PERM_JOIN_UNSEEN, (struct perm_room){0}), PERM_FORBIDDEN);
+        CHECK_EQ(room(watchers[i], true, PERM_SUBSCRIBE, (struct perm_room){.token_room = true}),
+                 PERM_OK);
     }
     for (int a = 0; a < PERM_ROOM_COUNT; a++) {
         CHECK_EQ(room(ROLE_SCHEDULER, false, a, lesson), PERM_FORBIDDEN);

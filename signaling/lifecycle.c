@@ -33,8 +33,12 @@ static void send_time(struct reg_room *room, const char *state, int64_t now_ms)
                                    (json_int_t)room->closes_ms, "seconds_left", (json_int_t)left));
 }
 
+/* Each warning once, when someone is there to hear it (an empty room keeps it for the
+ * first to come). */
 static void warn(struct reg_room *room, int64_t now_ms)
 {
+    if (!room->participants)
+        return;
     int64_t last = room->closes_ms - LIFECYCLE_LAST_S * 1000LL;
     int64_t first = room->closes_ms - LIFECYCLE_WARN_S * 1000LL;
     if (!(room->warned & WARN_OVERTIME) && now_ms >= room->ends_ms && now_ms < last) {

@@ -77,7 +77,9 @@ enum perm_verdict perm_room(enum role role, bool token_has_room, enum perm_actio
     if (token_has_room && !r->token_room)
         return refuse(PERM_FORBIDDEN, why, "this token is for another room");
     if (!(room_actions[role] & BIT(a)))
-        return refuse(PERM_FORBIDDEN, why, action_refusal(role));
+        return refuse(PERM_FORBIDDEN, why,
+                      a == PERM_CONTROL ? "only the lesson's teacher controls the lesson"
+                                        : action_refusal(role));
     if (role == ROLE_ADMIN)
         return PERM_OK;
     if (!token_has_room) { /* a staff session: rights by relation to the lesson */

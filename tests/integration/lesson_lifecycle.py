@@ -10,6 +10,9 @@ the REST API, both running now:
     link is then refused (not_open).
   B runs 2 minutes: the teacher ends it with one request; everyone hears lesson_ended and
     the classroom's link is refused until the window closes ("the teacher has ended").
+  C: a GStreamer webrtcbin publisher (WHIP) and player (WHEP) in the lesson's room: while
+    the teacher has paused the lesson the relay forwards none of the teacher's video (the
+    player decodes no frames), and after resume the frames come back.
 The audit log shows the joins, the controls and the ends.
 
 usage: lesson_lifecycle.py [path/to/classrelay]
@@ -20,6 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers  # noqa: E402
 from peers import Server, find_classrelay, log  # noqa: E402
 from wsclient import WsClient  # noqa: E402
@@ -81,6 +85,62 @@ def book(srv, title, teacher_id, classroom_id, start_ms, end_ms):
                {"title": title, "subject": "Maths", "teacher_id": teacher_id,
                 "start_ms": start_ms, "end_ms": end_ms, "classrooms": [classroom_id],
                 "record": False})
+
+
+def frames_in(player, seconds, pub):
+    """Video frames the player decoded in the next seconds."""
+    before = player.video_frames
+    t_end = time.monotonic() + seconds
+    while time.monotonic() < t_end:
+        pub.poll_bus()
+        player.poll_bus()
+        time.sleep(0.1)
+    return player.video_frames - before
+
+
+def media_pause(srv, teacher_id, classroom_id):
+    import webrtcbin_whip_whep as wb  # GStreamer: only this phase needs it
+    wb.Gst.init(None)
+    print("lesson C (pause stops the teacher's media in the relay):", flush=True)
+    now = int(time.time() * 1000)
+    c = book(srv, "Geometry", teacher_id, classroom_id, now - 1000, now + 600000)
+    links = api(srv, "GET", "/api/v1/lessons/%d/links" % c["id"])
+    t_tok, c_tok = links["teacher"]["token"], links["classrooms"][0]["token"]
+    time.sleep(1.5)  # the room opens at the next lifecycle tick
+    teacher = Member(srv, c["room"], "teacher", t_tok, "Wang Li")
+    pub = wb.WebrtcPeer("publisher", wb.PUB_PIPELINE)
+    player = wb.Player("player")
+    try:
+        pub.pipe.set_state(wb.Gst.State.PLAYING)
+        pub.set_sendonly()
+        pub.wait_sink_caps()
+        pub.url, answer = peers.whip_publish(srv.base, c["room"], pub.make_offer())
+        pub.apply_answer(answer)
+        pub.wait_connected()
+        player.pipe.set_state(wb.Gst.State.PLAYING)
+        offer = player.make_offer()
+        player.t_post = time.monotonic()
+        player.deadline = player.t_post + 60
+        peers.AUTH_TOKEN, admin = c_tok, peers.AUTH_TOKEN  # the classroom's link plays
+        try:
+            player.url, answer = peers.whep_play(srv.base, c["room"], offer)
+        finally:
+            peers.AUTH_TOKEN = admin
+        player.apply_answer(answer)
+        player.wait_connected()
+        running = frames_in(player, 3, pub)
+        check(running > 10, "the classroom's player decodes the teacher's video: %d frames in 3 s"
+              % running)
+        check(teacher.call({"type": "lesson", "action": "pause"})["ok"], "teacher: pause")
+        frames_in(player, 0.5, pub)  # what was in flight
+        paused = frames_in(player, 3, pub)
+        check(paused == 0, "paused: the player decodes %d frames in 3 s" % paused)
+        check(teacher.call({"type": "lesson", "action": "resume"})["ok"], "teacher: resume")
+        resumed = frames_in(player, 4, pub)
+        check(resumed > 10, "resumed: %d frames in 4 s" % resumed)
+    finally:
+        pub.stop()
+        player.stop()
 
 
 def main():
@@ -148,6 +208,8 @@ def main():
         again = Member(srv, b["room"], "classroom", c_tok, "Grade 4")
         check(not again.reply["ok"] and "ended" in again.reply["error"]["message"],
               "rejoining is refused: %s" % again.reply.get("error"))
+
+        media_pause(srv, teachers[0]["id"], rooms[0]["id"])
 
         audit = api(srv, "GET", "/api/v1/audit?limit=200")["entries"]
         actions = {(x["action"], x.get("room")) for x in audit}

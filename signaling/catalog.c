@@ -24,6 +24,7 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "text.h"
 
 #define CAT_BUSY_TIMEOUT_MS 2000
 #define CAT_TEXT_MAX 2000    /* bytes of a note's text */
@@ -134,41 +135,8 @@ static int run(struct catalog *cat, sqlite3_stmt *st, bool must_change)
 
 /* ---- validation ---- */
 
-/* Number of code points of valid UTF-8 (RFC 3629 §4: no overlongs, no surrogates, at most
- * U+10FFFF), or -1. */
-static long utf8_chars(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long n = 0;
-    while (*p) {
-        unsigned c = *p;
-        int more;
-        unsigned min, cp;
-        if (c < 0x80) {
-            p++;
-            n++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            more = 1, min = 0x80, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            more = 2, min = 0x800, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            more = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            return -1;
-        }
-        for (int i = 1; i <= more; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return -1;
-        p += more + 1;
-        n++;
-    }
-    return n;
-}
+/* Number of code points of valid UTF-8 (text.h: RFC 3629 §4), or -1. */
+static long utf8_chars(const char *s) { return text_utf8_chars(s, strlen(s), false); }
 
 static bool one_of(const char *s, const char *const *set)
 {

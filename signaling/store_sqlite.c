@@ -10,7 +10,7 @@
  * connection or an operator's sqlite3 shell may hold the lock a moment), foreign keys on.
  *
  * Text rules: valid UTF-8 (RFC 3629 §4: no overlongs, no surrogates, at most U+10FFFF)
- * without control characters (C0, DEL, C1), 1..200 code points. */
+ * without control characters (C0, DEL, C1), 1..200 code points; text.c checks them. */
 #include "store_sqlite_priv.h"
 
 #include <inttypes.h>
@@ -22,6 +22,7 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "text.h"
 
 #define SQ_BUSY_TIMEOUT_MS 2000
 #define SQ_COMPONENT "schedule"
@@ -237,43 +238,10 @@ void sq_span_text(int64_t start_ms, int64_t end_ms, char *out, size_t out_len)
              ta.tm_min, same ? "" : day_b, same ? "" : " ", tb.tm_hour, tb.tm_min);
 }
 
+/* The store's name for text_utf8_chars (text.h), which store_sqlite_audit.c uses too. */
 long sq_utf8_chars(const char *s, size_t len, bool no_controls)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    long n = 0;
-    while (p < end) {
-        unsigned c = *p, cp, min;
-        int more;
-        if (c < 0x80) {
-            if (no_controls && (c < 0x20 || c == 0x7F))
-                return -1;
-            p++;
-            n++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            more = 1, min = 0x80, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            more = 2, min = 0x800, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            more = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            return -1;
-        }
-        if (end - p <= more)
-            return -1;
-        for (int i = 1; i <= more; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return -1;
-        if (no_controls && cp <= 0x9F) /* C1 controls U+0080..U+009F */
-            return -1;
-        p += more + 1;
-        n++;
-    }
-    return n;
+    return text_utf8_chars(s, len, no_controls);
 }
 
 int sq_check_text(struct st_err *e, const char *field, const char *s, size_t buf_len,
@@ -282,7 +250,7 @@ int sq_check_text(struct st_err *e, const char *field, const char *s, size_t buf
     size_t len = strnlen(s, buf_len);
     if (len == buf_len)
         return sq_err(e, STORE_ERR_ARG, "%s is longer than %d characters", field, SQ_TEXT_CHARS);
-    long chars = sq_utf8_chars(s, len, true);
+    long chars = text_utf8_chars(s, len, true);
     if (chars < 0)
         return sq_err(e, STORE_ERR_ARG,
                       "%s must be UTF-8 text without control characters (such as line breaks)",

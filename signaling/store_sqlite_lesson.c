@@ -159,6 +159,20 @@ static void bind_lesson(sqlite3_stmt *st, const struct st_lesson *in, int64_t no
     sqlite3_bind_int64(st, 9, now);
 }
 
+/* Runs the INSERT or UPDATE sql of a lesson's row with bind_lesson's parameters, and id as
+ * ?10 unless it is 0: 0 or a STORE_ERR_* (in e). */
+static int write_lesson(struct sq_store *s, const char *sql, const struct st_lesson *in,
+                        int64_t now, int64_t id, const char *what, struct st_err *e)
+{
+    sqlite3_stmt *st = sq_prep(s, sql);
+    if (!st)
+        return sq_db_fail(s, what, e);
+    bind_lesson(st, in, now);
+    if (id)
+        sqlite3_bind_int64(st, 10, id);
+    return sq_run(s, st, what, e);
+}
+
 int sq_lesson_create(struct store *s, struct st_lesson *in, struct st_err *e)
 {
     struct st_err dummy;
@@ -171,16 +185,11 @@ int sq_lesson_create(struct store *s, struct st_lesson *in, struct st_err *e)
     probe.id = 0; /* a new lesson clashes with every other */
     rc = lesson_check(sq(s), &probe, e);
     if (rc == 0) {
-        sqlite3_stmt *st = sq_prep(sq(s), "INSERT INTO lessons (title, subject, teacher_id, "
-                                          "start_ms, end_ms, until_ms, last_end_ms, record, "
-                                          "created_ms, updated_ms) "
-                                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)");
-        if (!st)
-            rc = sq_db_fail(sq(s), "create lesson", e);
-        else {
-            bind_lesson(st, in, now);
-            rc = sq_run(sq(s), st, "create lesson", e);
-        }
+        rc = write_lesson(sq(s),
+                          "INSERT INTO lessons (title, subject, teacher_id, start_ms, end_ms, "
+                          "until_ms, last_end_ms, record, created_ms, updated_ms) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                          in, now, 0, "create lesson", e);
     }
     if (rc == 0) {
         id = sqlite3_last_insert_rowid(sq(s)->db);
@@ -208,17 +217,11 @@ int sq_lesson_update(struct store *s, const struct st_lesson *in, struct st_err 
     if (rc == 0)
         rc = lesson_check(sq(s), in, e);
     if (rc == 0) {
-        sqlite3_stmt *st = sq_prep(sq(s), "UPDATE lessons SET title = ?1, subject = ?2, "
-                                          "teacher_id = ?3, start_ms = ?4, end_ms = ?5, "
-                                          "until_ms = ?6, last_end_ms = ?7, record = ?8, "
-                                          "updated_ms = ?9 WHERE id = ?10");
-        if (!st)
-            rc = sq_db_fail(sq(s), "update lesson", e);
-        else {
-            bind_lesson(st, in, sq_now_ms());
-            sqlite3_bind_int64(st, 10, in->id);
-            rc = sq_run(sq(s), st, "update lesson", e);
-        }
+        rc = write_lesson(sq(s),
+                          "UPDATE lessons SET title = ?1, subject = ?2, teacher_id = ?3, "
+                          "start_ms = ?4, end_ms = ?5, until_ms = ?6, last_end_ms = ?7, "
+                          "record = ?8, updated_ms = ?9 WHERE id = ?10",
+                          in, sq_now_ms(), in->id, "update lesson", e);
     }
     if (rc == 0)
         rc = write_links(sq(s), in->id, in, e);

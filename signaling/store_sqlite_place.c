@@ -13,10 +13,71 @@
 
 #define NAME_CLIP 60 /* characters of a name quoted in a message */
 
+/* ---- what schools and classrooms share ---- */
+
+/* Fills one entity from the statement's current row. */
+typedef void (*row_fn)(sqlite3_stmt *st, void *out);
+
+/* The row of sql (binding id to ?1) into out: 0, STORE_ERR_NOT_FOUND or STORE_ERR_DB. */
+static int get_row(struct sq_store *s, const char *sql, int64_t id, row_fn row, void *out,
+                   const char *what)
+{
+    sqlite3_stmt *st = sq_prep(s, sql);
+    if (!st)
+        return STORE_ERR_DB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        row(st, out);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW    ? 0
+           : rc == SQLITE_DONE ? STORE_ERR_NOT_FOUND
+                               : sq_db_fail(s, what, NULL);
+}
+
+/* Steps st (prepared and bound, or NULL if preparing failed) to its end and finalizes it,
+ * each row an entity of size bytes in a new array *out (the caller frees it) of *n. 0 or
+ * STORE_ERR_DB, with *out NULL and *n 0. */
+static int list_rows(struct sq_store *s, sqlite3_stmt *st, size_t size, row_fn row, void **out,
+                     int *n, const char *what)
+{
+    *out = NULL;
+    *n = 0;
+    if (!st)
+        return STORE_ERR_DB;
+    int cap = 8, rc;
+    char *v = cr_malloc((size_t)cap * size);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap)
+            v = cr_realloc(v, (size_t)(cap *= 2) * size);
+        row(st, v + (size_t)(*n)++ * size);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        *n = 0;
+        return sq_db_fail(s, what, NULL);
+    }
+    *out = v;
+    return 0;
+}
+
+/* Runs the DELETE sql, binding id to ?1: 0 or a STORE_ERR_* (in e). */
+static int delete_row(struct sq_store *s, const char *sql, int64_t id, const char *what,
+                      struct st_err *e)
+{
+    sqlite3_stmt *st = sq_prep(s, sql);
+    if (!st)
+        return sq_db_fail(s, what, e);
+    sqlite3_bind_int64(st, 1, id);
+    return sq_run(s, st, what, e);
+}
+
 /* ---- schools ---- */
 
-static void school_row(sqlite3_stmt *st, struct st_school *out)
+static void school_row(sqlite3_stmt *st, void *row)
 {
+    struct st_school *out = row;
     memset(out, 0, sizeof *out);
     out->id = sqlite3_column_int64(st, 0);
     sq_col_text(st, 1, out->name, sizeof out->name);
@@ -41,41 +102,17 @@ int sq_school_create(struct store *s, struct st_school *in, struct st_err *e)
 
 int sq_school_get(struct store *s, int64_t id, struct st_school *out)
 {
-    sqlite3_stmt *st = sq_prep(sq(s), "SELECT id, name FROM schools WHERE id = ?");
-    if (!st)
-        return STORE_ERR_DB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        school_row(st, out);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW    ? 0
-           : rc == SQLITE_DONE ? STORE_ERR_NOT_FOUND
-                               : sq_db_fail(sq(s), "get school", NULL);
+    return get_row(sq(s), "SELECT id, name FROM schools WHERE id = ?", id, school_row, out,
+                   "get school");
 }
 
 int sq_school_list(struct store *s, struct st_school **out, int *n)
 {
-    *out = NULL;
-    *n = 0;
     sqlite3_stmt *st = sq_prep(sq(s), "SELECT id, name FROM schools ORDER BY name, id");
-    if (!st)
-        return STORE_ERR_DB;
-    int cap = 8, rc;
-    struct st_school *v = cr_malloc((size_t)cap * sizeof *v);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap)
-            v = cr_realloc(v, (size_t)(cap *= 2) * sizeof *v);
-        school_row(st, &v[(*n)++]);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        *n = 0;
-        return sq_db_fail(sq(s), "list schools", NULL);
-    }
-    *out = v;
-    return 0;
+    void *rows;
+    int rc = list_rows(sq(s), st, sizeof **out, school_row, &rows, n, "list schools");
+    *out = rows;
+    return rc;
 }
 
 int sq_school_update(struct store *s, const struct st_school *in, struct st_err *e)
@@ -119,22 +156,16 @@ int sq_school_delete(struct store *s, int64_t id, struct st_err *e)
                     sq_clip(sc.name, NAME_CLIP, name, sizeof name), (long long)used,
                     used == 1 ? "" : "s");
     }
-    if (rc == 0) {
-        sqlite3_stmt *st = sq_prep(sq(s), "DELETE FROM schools WHERE id = ?");
-        if (!st)
-            rc = sq_db_fail(sq(s), "delete school", e);
-        else {
-            sqlite3_bind_int64(st, 1, id);
-            rc = sq_run(sq(s), st, "delete school", e);
-        }
-    }
+    if (rc == 0)
+        rc = delete_row(sq(s), "DELETE FROM schools WHERE id = ?", id, "delete school", e);
     return sq_finish(sq(s), rc, e);
 }
 
 /* ---- classrooms ---- */
 
-static void classroom_row(sqlite3_stmt *st, struct st_classroom *out)
+static void classroom_row(sqlite3_stmt *st, void *row)
 {
+    struct st_classroom *out = row;
     memset(out, 0, sizeof *out);
     out->id = sqlite3_column_int64(st, 0);
     out->school_id = sqlite3_column_int64(st, 1);
@@ -194,46 +225,22 @@ int sq_classroom_create(struct store *s, struct st_classroom *in, struct st_err 
 
 int sq_classroom_get(struct store *s, int64_t id, struct st_classroom *out)
 {
-    sqlite3_stmt *st = sq_prep(sq(s), "SELECT id, school_id, name FROM classrooms WHERE id = ?");
-    if (!st)
-        return STORE_ERR_DB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        classroom_row(st, out);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW    ? 0
-           : rc == SQLITE_DONE ? STORE_ERR_NOT_FOUND
-                               : sq_db_fail(sq(s), "get classroom", NULL);
+    return get_row(sq(s), "SELECT id, school_id, name FROM classrooms WHERE id = ?", id,
+                   classroom_row, out, "get classroom");
 }
 
 int sq_classroom_list(struct store *s, int64_t school_id, struct st_classroom **out, int *n)
 {
-    *out = NULL;
-    *n = 0;
     sqlite3_stmt *st = sq_prep(sq(s), school_id ? "SELECT id, school_id, name FROM classrooms "
                                                   "WHERE school_id = ? ORDER BY name, id"
                                                 : "SELECT id, school_id, name FROM classrooms "
                                                   "ORDER BY school_id, name, id");
-    if (!st)
-        return STORE_ERR_DB;
-    if (school_id)
+    if (st && school_id)
         sqlite3_bind_int64(st, 1, school_id);
-    int cap = 8, rc;
-    struct st_classroom *v = cr_malloc((size_t)cap * sizeof *v);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap)
-            v = cr_realloc(v, (size_t)(cap *= 2) * sizeof *v);
-        classroom_row(st, &v[(*n)++]);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        *n = 0;
-        return sq_db_fail(sq(s), "list classrooms", NULL);
-    }
-    *out = v;
-    return 0;
+    void *rows;
+    int rc = list_rows(sq(s), st, sizeof **out, classroom_row, &rows, n, "list classrooms");
+    *out = rows;
+    return rc;
 }
 
 int sq_classroom_update(struct store *s, const struct st_classroom *in, struct st_err *e)
@@ -308,14 +315,7 @@ int sq_classroom_delete(struct store *s, int64_t id, struct st_err *e)
         sq_err(e, rc, "there is no classroom %lld", (long long)id);
     if (rc == 0)
         rc = classroom_in_use(sq(s), &c, e);
-    if (rc == 0) {
-        sqlite3_stmt *st = sq_prep(sq(s), "DELETE FROM classrooms WHERE id = ?");
-        if (!st)
-            rc = sq_db_fail(sq(s), "delete classroom", e);
-        else {
-            sqlite3_bind_int64(st, 1, id);
-            rc = sq_run(sq(s), st, "delete classroom", e);
-        }
-    }
+    if (rc == 0)
+        rc = delete_row(sq(s), "DELETE FROM classrooms WHERE id = ?", id, "delete classroom", e);
     return sq_finish(sq(s), rc, e);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "rest_sched_load.h"
 #include "rest_sched_priv.h"
 #include "token.h"
 
@@ -249,17 +250,11 @@ static void list(struct server *srv, struct lws *wsi, struct http_req *req)
         return;
     }
 
-    struct st_lesson *rows = NULL;
-    int n = 0;
+    struct st_lesson *rows;
+    int n;
     struct rsched_names names;
-    int rc = srv->store->ops->lesson_list(srv->store, &f, &rows, &n);
-    if (rc == 0)
-        rc = rsched_names_load(srv->store, &names);
-    if (rc != 0) {
-        free(rows);
-        rsched_store_err(srv, wsi, req, rc, NULL, "no such lesson");
+    if (!rsched_lessons_load(srv, wsi, req, &f, &rows, &n, &names))
         return;
-    }
     struct occ *occs = cr_calloc((size_t)n * SCHED_MAX_OCCURRENCES + 1, sizeof *occs);
     size_t n_occs = 0;
     struct sched_span spans[SCHED_MAX_OCCURRENCES];

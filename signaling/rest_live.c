@@ -13,6 +13,7 @@
 #include "base/alloc.h"
 #include "recording.h"
 #include "registry.h"
+#include "rest_sched_load.h"
 #include "rest_sched_priv.h"
 
 /* ---- GET /api/v1/live ---- */
@@ -52,17 +53,11 @@ static void live(struct server *srv, struct lws *wsi, struct http_req *req)
     /* a window [start - early, end + late) holds now iff the occurrence overlaps
      * [now - late, now + early] */
     struct st_lesson_filter f = {.from_ms = now - late, .to_ms = now + early + 1};
-    struct st_lesson *rows = NULL;
-    int n = 0;
+    struct st_lesson *rows;
+    int n;
     struct rsched_names names;
-    int rc = srv->store->ops->lesson_list(srv->store, &f, &rows, &n);
-    if (rc == 0)
-        rc = rsched_names_load(srv->store, &names);
-    if (rc != 0) {
-        free(rows);
-        rsched_store_err(srv, wsi, req, rc, NULL, "no such lesson");
+    if (!rsched_lessons_load(srv, wsi, req, &f, &rows, &n, &names))
         return;
-    }
     json_t *a = json_array();
     for (int i = 0; i < n; i++) {
         struct sched_rule rule = rsched_rule(&rows[i]);

@@ -54,11 +54,6 @@ static bool item_id(struct server *srv, struct lws *wsi, struct http_req *req,
     return false;
 }
 
-static void location(char *out, size_t cap, const char *what, int64_t id)
-{
-    snprintf(out, cap, "/api/v1/%s/%" PRId64, what, id);
-}
-
 /* A name cut short for an audit line (whose detail has a length limit of its own). */
 #define CLIP_CHARS 120
 typedef char clipbuf[CLIP_CHARS * 4 + 1];
@@ -66,6 +61,42 @@ static const char *clip(const char *s, char *out)
 {
     rsched_clip(s, CLIP_CHARS, out, sizeof(clipbuf));
     return out;
+}
+
+/* The operation on a school or classroom, or OP_NONE after answering (404, 405, or the
+ * gate's 401/403): reading is for staff, writing for admins and schedulers. */
+static enum op place_op(struct server *srv, struct lws *wsi, struct http_req *req,
+                        const struct rsched_path *p, struct principal *who)
+{
+    enum op op = which(srv, wsi, req, p);
+    if (op == OP_NONE ||
+        !rsched_gate(srv, wsi, req,
+                     op == OP_LIST || op == OP_GET ? PERM_SCHEDULE_READ : PERM_SCHEDULE_WRITE,
+                     false, who))
+        return OP_NONE;
+    return op;
+}
+
+/* Audits action on the school or classroom (kind) id named name. */
+static void audit_place(struct server *srv, const struct principal *who, const char *action,
+                        const char *kind, int64_t id, const char *name)
+{
+    clipbuf buf;
+    auth_audit(srv, who, action, NULL, "%s %" PRId64 " \"%s\"", kind, id, clip(name, buf));
+}
+
+/* Answers a written item v: 201 with its Location under /api/v1/<collection>/ when op
+ * created it, else 200. */
+static void reply_saved(struct lws *wsi, struct http_req *req, enum op op, const char *collection,
+                        int64_t id, json_t *v)
+{
+    if (op == OP_CREATE) {
+        char loc[64];
+        snprintf(loc, sizeof loc, "/api/v1/%s/%" PRId64, collection, id);
+        rsched_created(wsi, req, v, loc);
+    } else {
+        rsched_reply(wsi, req, 200, v);
+    }
 }
 
 /* ---- schools ---- */
@@ -81,17 +112,13 @@ static const char *const school_readonly[] = {"id", NULL};
 void rsched_schools(struct server *srv, struct lws *wsi, struct http_req *req,
                     const struct rsched_path *p)
 {
-    enum op op = which(srv, wsi, req, p);
     struct principal who;
     struct store *st = srv->store;
-    if (op == OP_NONE ||
-        !rsched_gate(srv, wsi, req,
-                     op == OP_LIST || op == OP_GET ? PERM_SCHEDULE_READ : PERM_SCHEDULE_WRITE,
-                     false, &who))
+    enum op op = place_op(srv, wsi, req, p, &who);
+    if (op == OP_NONE)
         return;
     struct st_school s = {0};
     struct st_err e = {0};
-    clipbuf name;
     int rc = 0;
     if (op == OP_LIST) {
         struct st_school *rows = NULL;
@@ -118,8 +145,7 @@ void rsched_schools(struct server *srv, struct lws *wsi, struct http_req *req,
     if (op == OP_DELETE) {
         if ((rc = st->ops->school_delete(st, s.id, &e)) != 0)
             goto fail;
-        auth_audit(srv, &who, "school_delete", NULL, "school %" PRId64 " \"%s\"", s.id,
-                   clip(s.name, name));
+        audit_place(srv, &who, "school_delete", "school", s.id, s.name);
         rsched_no_content(wsi, req);
         return;
     }
@@ -134,15 +160,9 @@ void rsched_schools(struct server *srv, struct lws *wsi, struct http_req *req,
     rc = op == OP_CREATE ? st->ops->school_create(st, &s, &e) : st->ops->school_update(st, &s, &e);
     if (rc != 0)
         goto fail;
-    auth_audit(srv, &who, op == OP_CREATE ? "school_create" : "school_update", NULL,
-               "school %" PRId64 " \"%s\"", s.id, clip(s.name, name));
-    if (op == OP_CREATE) {
-        char loc[64];
-        location(loc, sizeof loc, "schools", s.id);
-        rsched_created(wsi, req, school_json(&s), loc);
-    } else {
-        rsched_reply(wsi, req, 200, school_json(&s));
-    }
+    audit_place(srv, &who, op == OP_CREATE ? "school_create" : "school_update", "school", s.id,
+                s.name);
+    reply_saved(wsi, req, op, "schools", s.id, school_json(&s));
     return;
 fail:
     rsched_store_err(srv, wsi, req, rc, &e, "no such school");
@@ -162,17 +182,13 @@ static const char *const classroom_readonly[] = {"id", NULL};
 void rsched_classrooms(struct server *srv, struct lws *wsi, struct http_req *req,
                        const struct rsched_path *p)
 {
-    enum op op = which(srv, wsi, req, p);
     struct principal who;
     struct store *st = srv->store;
-    if (op == OP_NONE ||
-        !rsched_gate(srv, wsi, req,
-                     op == OP_LIST || op == OP_GET ? PERM_SCHEDULE_READ : PERM_SCHEDULE_WRITE,
-                     false, &who))
+    enum op op = place_op(srv, wsi, req, p, &who);
+    if (op == OP_NONE)
         return;
     struct st_classroom c = {0};
     struct st_err e = {0};
-    clipbuf name;
     int rc = 0;
     if (op == OP_LIST) {
         int64_t school = 0;
@@ -204,8 +220,7 @@ void rsched_classrooms(struct server *srv, struct lws *wsi, struct http_req *req
     if (op == OP_DELETE) {
         if ((rc = st->ops->classroom_delete(st, c.id, &e)) != 0)
             goto fail;
-        auth_audit(srv, &who, "classroom_delete", NULL, "classroom %" PRId64 " \"%s\"", c.id,
-                   clip(c.name, name));
+        audit_place(srv, &who, "classroom_delete", "classroom", c.id, c.name);
         rsched_no_content(wsi, req);
         return;
     }
@@ -222,15 +237,9 @@ void rsched_classrooms(struct server *srv, struct lws *wsi, struct http_req *req
                          : st->ops->classroom_update(st, &c, &e);
     if (rc != 0)
         goto fail;
-    auth_audit(srv, &who, op == OP_CREATE ? "classroom_create" : "classroom_update", NULL,
-               "classroom %" PRId64 " \"%s\"", c.id, clip(c.name, name));
-    if (op == OP_CREATE) {
-        char loc[64];
-        location(loc, sizeof loc, "classrooms", c.id);
-        rsched_created(wsi, req, classroom_json(&c), loc);
-    } else {
-        rsched_reply(wsi, req, 200, classroom_json(&c));
-    }
+    audit_place(srv, &who, op == OP_CREATE ? "classroom_create" : "classroom_update", "classroom",
+                c.id, c.name);
+    reply_saved(wsi, req, op, "classrooms", c.id, classroom_json(&c));
     return;
 fail:
     rsched_store_err(srv, wsi, req, rc, &e, "no such classroom");
@@ -360,14 +369,7 @@ void rsched_users(struct server *srv, struct lws *wsi, struct http_req *req,
                u.pw_hash[0] && op == OP_UPDATE ? ", new password" : "");
     if (st->ops->user_get(st, u.id, &u) != 0)
         u.created_ms = 0; /* gone again already: answer what was written */
-    json_t *v = rsched_user_json(&u);
-    if (op == OP_CREATE) {
-        char loc[64];
-        location(loc, sizeof loc, "users", u.id);
-        rsched_created(wsi, req, v, loc);
-    } else {
-        rsched_reply(wsi, req, 200, v);
-    }
+    reply_saved(wsi, req, op, "users", u.id, rsched_user_json(&u));
     return;
 fail:
     rsched_store_err(srv, wsi, req, rc, &e, "no such user");

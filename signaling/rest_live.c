@@ -35,7 +35,10 @@ static json_t *live_item(struct server *srv, const struct st_lesson *l,
     json_object_set_new(o, "state", json_string(state));
     struct reg_room *r = reg_room_find(&srv->reg, room);
     json_object_set_new(o, "open", json_boolean(r != NULL));
-    json_object_set_new(o, "participants", json_integer(r ? r->n_participants : 0));
+    int seen = 0; /* researchers and observers watch unseen: not counted */
+    for (struct reg_participant *q = r ? r->participants : NULL; q; q = q->next)
+        seen += q->role != REG_OBSERVER;
+    json_object_set_new(o, "participants", json_integer(seen));
     json_object_set_new(o, "sessions", json_integer(r ? r->n_resources : 0)); /* WHIP, WHEP */
     json_object_set_new(o, "recording",
                         srv->recording ? recording_room_json(srv->recording, room) : json_null());

@@ -494,10 +494,11 @@ def check_unseen(port, tokens, room):
             return
         live = req(port, "GET", "/api/v1/live", token=tokens["teacher T1"])
         items = [x for x in (live.json or {}).get("live", []) if x.get("room") == room]
-        if items:  # informational: the document does not say what this count includes
-            print("  note  GET /api/v1/live (as the teacher) counts %r participants in %s "
-                  "(seen: teacher + classroom = 2, with the 2 unseen watchers = 4)"
-                  % (items[0].get("participants"), room))
+        n_live = items[0].get("participants") if items else None
+        if n_live != 2:  # the teacher and the classroom; the two watchers stay unseen
+            fail("unseen: GET /api/v1/live counts %r participants in %s, not 2" % (n_live, room))
+        else:
+            print("  ok    GET /api/v1/live counts the 2 seen participants, not the watchers")
         c1_id = r["participant"]["id"]
         listed = [p["id"] for p in r.get("participants", [])]
         leaked = [hidden[i] for i in listed if i in hidden]

@@ -215,7 +215,11 @@ export async function launchBrowser(extraArgs = [], { netns = null } = {}) {
 export async function openPage(browser, url, label, { viewport = null, token = null } = {}) {
   const context = await browser.newContext({ permissions: ['camera', 'microphone'], ...(viewport ? { viewport } : {}) });
   if (token) await context.addCookies([{ name: 'cr_session', value: token, url: new URL(url).origin }]);
-  const page = await context.newPage();
+  return keepConsole(await context.newPage(), url, label);
+}
+
+// Keeps the last 200 console lines of page (for diagnostics), then opens url if given.
+async function keepConsole(page, url, label) {
   page.consoleLines = [];
   page.label = label;
   page.on('console', (m) => {
@@ -223,7 +227,7 @@ export async function openPage(browser, url, label, { viewport = null, token = n
     if (page.consoleLines.length > 200) page.consoleLines.shift();
   });
   page.on('pageerror', (e) => page.consoleLines.push(`pageerror: ${e.message}`));
-  await page.goto(url);
+  if (url) await page.goto(url);
   return page;
 }
 
@@ -264,14 +268,5 @@ export function dumpDiagnostics(pages, server) {
 // (a fresh machine), keeping its console like openPage. options go to newContext.
 export async function openFreshPage(browser, url, label, options = {}) {
   const context = await browser.newContext(options);
-  const page = await context.newPage();
-  page.consoleLines = [];
-  page.label = label;
-  page.on('console', (m) => {
-    page.consoleLines.push(`${m.type()}: ${m.text()}`);
-    if (page.consoleLines.length > 200) page.consoleLines.shift();
-  });
-  page.on('pageerror', (e) => page.consoleLines.push(`pageerror: ${e.message}`));
-  if (url) await page.goto(url);
-  return page;
+  return keepConsole(await context.newPage(), url, label);
 }

@@ -109,9 +109,34 @@ class Publisher:
 
 # ------------------------------------------------------------ reading a recording
 
+def _cookie(source):
+    if peers.AUTH_TOKEN and source.find_property("cookies") is not None:
+        source.set_property("cookies", ["cr_session=" + peers.AUTH_TOKEN])
+
+
+def _signed_in(_element, source):
+    """source-setup: every HTTP source of the decoder — the playlist's, and those an HLS
+    demuxer adds deep inside for the segments — carries the test's token as the
+    cr_session cookie (replay files need a token, docs/scheduling.md)."""
+    _cookie(source)
+    parent = source.get_parent()
+    if parent is not None and not getattr(parent, "_cr_cookies", False):
+        parent._cr_cookies = True
+        parent.connect("deep-element-added", lambda _bin, _sub, el: _cookie(el))
+
+
+def _decodebin_signed_in(pipe):
+    for el in pipe.iterate_elements():
+        if el.find_property("uri") is not None and el.get_factory() and \
+                el.get_factory().get_name() == "uridecodebin":
+            el.connect("source-setup", _signed_in)
+    return pipe
+
+
 def discover(uri, timeout=30):
     """(duration s, has audio, has video, video caps string) of a file or URL."""
     d = GstPbutils.Discoverer.new(timeout * Gst.SECOND)
+    d.connect("source-setup", _signed_in)
     info = d.discover_uri(uri)
     audio = info.get_audio_streams()
     video = info.get_video_streams()
@@ -129,6 +154,7 @@ def analyse(uri):
         "d. ! queue ! audioconvert ! audioresample ! "
         "audio/x-raw,format=S16LE,channels=1,rate=48000,layout=interleaved ! "
         "appsink name=a sync=false emit-signals=false max-buffers=0" % uri)
+    _decodebin_signed_in(pipe)
     vsink, asink = pipe.get_by_name("v"), pipe.get_by_name("a")
     flashes, ticks, frames = [], [], 0
     state = {"bright": False, "loud": False, "audio_t": None}
@@ -208,6 +234,7 @@ def middle_frame(uri, at_s):
     pipe = Gst.parse_launch(
         "uridecodebin uri=%s ! videoconvert ! video/x-raw,format=GRAY8 ! "
         "appsink name=v sync=false" % uri)
+    _decodebin_signed_in(pipe)
     sink = pipe.get_by_name("v")
     pipe.set_state(Gst.State.PAUSED)
     pipe.get_state(20 * Gst.SECOND)

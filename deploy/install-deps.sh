@@ -3,6 +3,7 @@
 # Safe to run again: it installs only what is missing.
 #   deploy/install-deps.sh          build + run dependencies
 #   deploy/install-deps.sh --test   also the test peers (Chromium, aiortc, GStreamer, npm)
+#   deploy/install-deps.sh --fuzz   also clang with libFuzzer and its sanitizers (tools/fuzz.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -17,9 +18,13 @@ test_pkgs=(chromium python3-aiortc python3-gi python3-gst-1.0 gir1.2-gst-plugins
   gir1.2-gst-plugins-bad-1.0
   gstreamer1.0-tools gstreamer1.0-nice
   iproute2 nftables curl clang-format)
+# libclang-rt-14-dev holds libFuzzer and clang's ASan/UBSan; clang only recommends it
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
-[ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+mode=${1:-}
+[ "$mode" = "--test" ] && want+=("${test_pkgs[@]}")
+[ "$mode" = "--fuzz" ] && want+=("${fuzz_pkgs[@]}")
 command -v node >/dev/null 2>&1 || want+=(nodejs)
 command -v npm >/dev/null 2>&1 || want+=(npm)
 
@@ -39,6 +44,6 @@ if [ ! -f "$here/web/node_modules/hls.js/dist/hls.min.js" ]; then
   (cd "$here/web" && npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund)
 fi
 
-if [ "${1:-}" = "--test" ] && [ ! -d "$here/tests/node_modules/playwright-core" ]; then
+if [ "$mode" = "--test" ] && [ ! -d "$here/tests/node_modules/playwright-core" ]; then
   (cd "$here/tests" && npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund)
 fi

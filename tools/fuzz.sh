@@ -42,10 +42,9 @@ max_len() {
 
 build_all() {
   command -v clang >/dev/null || { echo "fuzz: no clang: run deploy/install-deps.sh --fuzz" >&2; exit 2; }
-  if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCR_LIBFUZZER=ON -DCR_SANITIZE=ON >/dev/null
-  fi
+  # configured every time, so a new tests/fuzz/fuzz_*.c becomes a target
+  cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCR_LIBFUZZER=ON -DCR_SANITIZE=ON >/dev/null
   local t list=()
   for t in $(targets); do list+=("fuzz_$t"); done
   nice -n 19 cmake --build "$build" -j"$jobs" --target "${list[@]}" >"$build/fuzz-build.log" 2>&1 ||

@@ -9,7 +9,8 @@
 # corpus that is merged back at the end with -merge=1 (only inputs that add coverage are
 # kept). Crashers are saved into the corpus dir as crash-*, so the replay in
 # `ctest -L fuzz` keeps running them. Exits 1 if any campaign found a crash, 2 on misuse.
-# Each campaign's log: $FUZZ_BUILD/fuzz-logs/<name>.log.
+# Each campaign's log: $FUZZ_BUILD/fuzz-logs/<name>.log. FUZZ_NO_BUILD=1 runs the targets
+# as last built (one build for a series of campaigns while the tree changes).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
@@ -130,7 +131,7 @@ else
   names=$what
 fi
 
-build_all
+[ "${FUZZ_NO_BUILD:-}" = 1 ] || build_all
 for n in $names; do
   campaign "$n" "$secs" "$@"
 done

@@ -36,7 +36,7 @@ static bool restated(const uint8_t *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *buf = malloc(size ? size : 1); /* exact size: overreads are caught */
+    uint8_t *buf = calloc(size ? size : 1, 1); /* exact size: overreads are caught */
     if (size)
         memcpy(buf, data, size);
     size_t first = cr_dtls_record_len(buf, size);

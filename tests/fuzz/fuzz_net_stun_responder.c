@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pos += 3;
         if (len > size - pos)
             len = size - pos;
-        uint8_t *m = malloc(len ? len : 1); /* exact size: overreads are caught */
+        uint8_t *m = calloc(len ? len : 1, 1); /* exact size: overreads are caught */
         memcpy(m, data + pos, len);
         pos += len;
 

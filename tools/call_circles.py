@@ -15,7 +15,15 @@ import subprocess
 import sys
 
 
+def source_root(build):
+    for line in open(os.path.join(build, "CMakeCache.txt")):
+        if line.startswith("CMAKE_HOME_DIRECTORY:"):
+            return line.split("=", 1)[1].strip()
+    return None
+
+
 def objects(build, under):
+    src = source_root(build)
     for root, _, files in os.walk(build):
         if "CMakeFiles" not in root:
             continue
@@ -24,6 +32,9 @@ def objects(build, under):
                 continue
             path = os.path.join(root, f)
             rel = path.split(".dir/", 1)[-1][: -len(".o")]
+            subdir = os.path.relpath(root.split("/CMakeFiles/", 1)[0], build)
+            if src and not os.path.exists(os.path.join(src, subdir, rel)):
+                continue  # left behind by a source that was moved or deleted
             if under and not any(rel.startswith(u) or ("/" + u) in "/" + rel for u in under):
                 continue
             yield rel, path

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "config.h"
+#include "core/config.h"
 #include "server.h"
 #include "token_cmd.h"
 

@@ -10,8 +10,10 @@
  * Shutdown order: stop the sweep, close every relay peer, stop the recording controller
  * (the recorder finalises its files), free the relay (no callbacks
  * after that), destroy the lws context (which closes connections and frees their
- * participants), clear the registry. */
-#include "status.h"
+ * participants), clear the registry.
+ *
+ * The composition root: the only file (with routes.c and main.c) that knows every layer;
+ * it wires the server handle's upward tables (http_route, ws, lesson_ev) at start. */
 #include "server.h"
 
 #include <stdio.h>
@@ -19,19 +21,25 @@
 #include <string.h>
 #include <time.h>
 
+#include "api.h"
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
-#include "auth.h"
-#include "catalog.h"
-#include "http.h"
-#include "lifecycle.h"
-#include "recording.h"
-#include "rpc.h"
-#include "store.h"
-#include "whip.h"
-#include "ws.h"
-
-#define SERVER_MAX_ROOMS 1000
+#include "access/auth.h"
+#include "access/token.h"
+#include "front/rpc.h"
+#include "front/status.h"
+#include "front/whip.h"
+#include "lesson/evq.h"
+#include "lesson/lifecycle.h"
+#include "lesson/recording.h"
+#include "lesson/registry.h"
+#include "lesson/rooms.h"
+#include "routes.h"
+#include "store/catalog.h"
+#include "store/store.h"
+#include "transport/http.h"
+#include "transport/ws.h"
 
 /* lws per-session data: one connection is HTTP, then possibly a websocket. */
 struct session {
@@ -39,146 +47,11 @@ struct session {
     struct ws_conn ws;
 };
 
-int64_t server_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const char *const err_codes[SRV_ERR_COUNT] = {
-    [SRV_ERR_BAD_JSON] = "bad_json",
-    [SRV_ERR_BAD_REQUEST] = "bad_request",
-    [SRV_ERR_NOT_JOINED] = "not_joined",
-    [SRV_ERR_NOT_FOUND] = "not_found",
-    [SRV_ERR_BAD_SDP] = "bad_sdp",
-    [SRV_ERR_TOO_LARGE] = "too_large",
-    [SRV_ERR_LIMIT] = "limit",
-    [SRV_ERR_INTERNAL] = "internal",
-    [SRV_ERR_CONFLICT] = "conflict",
-    [SRV_ERR_UNAVAILABLE] = "unavailable",
-    [SRV_ERR_UNAUTHORIZED] = "unauthorized",
-    [SRV_ERR_FORBIDDEN] = "forbidden",
-    [SRV_ERR_NOT_OPEN] = "not_open",
-};
-
-const char *server_err_code(enum srv_err e)
-{
-    return e < SRV_ERR_COUNT ? err_codes[e] : "internal";
-}
-
-int server_err_http_status(enum srv_err e)
-{
-    switch (e) {
-    case SRV_ERR_NOT_FOUND:
-        return 404;
-    case SRV_ERR_TOO_LARGE:
-        return 413;
-    case SRV_ERR_CONFLICT:
-        return 409;
-    case SRV_ERR_UNAUTHORIZED:
-        return 401;
-    case SRV_ERR_FORBIDDEN:
-    case SRV_ERR_NOT_OPEN:
-        return 403;
-    case SRV_ERR_LIMIT:
-    case SRV_ERR_UNAVAILABLE:
-        return 503;
-    case SRV_ERR_INTERNAL:
-    case SRV_ERR_COUNT:
-        return 500;
-    default:
-        return 400;
-    }
-}
-
-enum srv_err server_err_from_relay(int rc)
-{
-    switch (rc) {
-    case CR_ERR_NOT_FOUND:
-        return SRV_ERR_NOT_FOUND;
-    case CR_ERR_BAD_SDP:
-        return SRV_ERR_BAD_SDP;
-    case CR_ERR_LIMIT:
-        return SRV_ERR_LIMIT;
-    case CR_ERR_ARG:
-        return SRV_ERR_BAD_REQUEST;
-    default:
-        return SRV_ERR_INTERNAL;
-    }
-}
-
-void server_count_error(struct server *srv, enum srv_err e)
-{
-    if (e < SRV_ERR_COUNT)
-        srv->counters.errors[e]++;
-}
-
-/* ---- rooms and peers ---- */
-
-struct reg_room *server_room_get(struct server *srv, const char *name, enum srv_err *err, char *why,
-                                 size_t why_len)
-{
-    if (!reg_room_name_ok(name)) {
-        *err = SRV_ERR_BAD_REQUEST;
-        snprintf(why, why_len, "a room name is 1 to 64 letters, digits, '-' or '_'");
-        return NULL;
-    }
-    struct reg_room *room = reg_room_find(&srv->reg, name);
-    if (room)
-        return room;
-    if (srv->reg.n_rooms >= SERVER_MAX_ROOMS) {
-        *err = SRV_ERR_LIMIT;
-        snprintf(why, why_len, "too many rooms open (%d)", SERVER_MAX_ROOMS);
-        return NULL;
-    }
-    int rc = cr_relay_room_open(srv->relay, name);
-    if (rc != 0) {
-        *err = server_err_from_relay(rc);
-        snprintf(why, why_len, "the relay cannot open room %s (%d)", name, rc);
-        return NULL;
-    }
-    CR_INFO("server", "room %s opened", name);
-    room = reg_room_add(&srv->reg, name);
-    room->record = srv->cfg->record; /* a scheduled lesson's flag replaces it (lifecycle.c) */
-    return room;
-}
-
-void server_room_release(struct server *srv, struct reg_room *room)
-{
-    if (srv->shutting_down || room->pinned || !reg_room_empty(room))
-        return;
-    if (srv->relay)
-        cr_relay_room_close(srv->relay, room->name);
-    CR_INFO("server", "room %s closed (empty)", room->name);
-    reg_room_remove(&srv->reg, room);
-}
-
-int server_peer_new(struct server *srv, struct reg_room *room, struct reg_peer *slot)
-{
-    uint64_t id = 0;
-    int rc = cr_relay_peer_new(srv->relay, room->name, &id);
-    if (rc != 0)
-        return rc;
-    slot->id = id;
-    slot->state = CR_PEER_NEW;
-    slot->created_ms = server_now_ms();
-    slot->ever_connected = false;
-    return 0;
-}
-
-void server_peer_close(struct server *srv, struct reg_peer *slot)
-{
-    if (slot->id && srv->relay)
-        cr_relay_peer_close(srv->relay, slot->id);
-    memset(slot, 0, sizeof *slot);
-}
-
 /* ---- relay events: worker thread → queue → lws thread ---- */
 
 static void push(struct server *srv, struct evq_item *it)
 {
-    evq_push(&srv->evq, it);
+    evq_push(srv->evq, it);
     lws_cancel_service(srv->lws);
 }
 
@@ -212,7 +85,7 @@ static void ev_tracks_changed(void *user, const char *room)
 static void on_peer_state(struct server *srv, const struct evq_item *it)
 {
     struct reg_owner o;
-    if (!reg_find_peer(&srv->reg, it->peer_id, &o))
+    if (!reg_find_peer(srv->reg, it->peer_id, &o))
         return; /* closed meanwhile */
     o.peer->state = it->state;
     if (it->state == CR_PEER_CONNECTED)
@@ -226,15 +99,15 @@ static void on_peer_state(struct server *srv, const struct evq_item *it)
         return;
     }
     CR_DEBUG("server", "%s %s peer %llu: %s", o.participant->id, reg_target_name(o.target),
-             (unsigned long long)it->peer_id, rpc_state_name(it->state));
+             (unsigned long long)it->peer_id, cr_peer_state_name(it->state));
     if (gone) /* the client starts again with a fresh peer (docs/protocol.md) */
-        server_peer_close(srv, o.peer);
+        rooms_peer_close(srv, o.peer);
     rpc_event_peer_state(o.participant, o.target, it->state, NULL);
 }
 
 static void drain(struct server *srv)
 {
-    struct evq_item *it = evq_take_all(&srv->evq);
+    struct evq_item *it = evq_take_all(srv->evq);
     while (it) {
         struct evq_item *next = it->next;
         srv->counters.relay_events++;
@@ -245,11 +118,11 @@ static void drain(struct server *srv)
             on_peer_state(srv, it);
             break;
         case EVQ_CANDIDATE:
-            if (reg_find_peer(&srv->reg, it->peer_id, &o) && o.participant)
+            if (reg_find_peer(srv->reg, it->peer_id, &o) && o.participant)
                 rpc_event_candidate(o.participant, o.target, it->mid, it->candidate);
             break;
         case EVQ_TRACKS:
-            if ((room = reg_room_find(&srv->reg, it->room)))
+            if ((room = reg_room_find(srv->reg, it->room)))
                 rpc_event_tracks(srv, room);
             recording_on_tracks(srv->recording, it->room);
             break;
@@ -273,8 +146,8 @@ static bool timed_out(const struct reg_peer *p, int64_t now)
 static void sweep(lws_sorted_usec_list_t *sul)
 {
     struct server *srv = lws_container_of(sul, struct server, sweep);
-    int64_t now = server_now_ms();
-    struct reg_room *room = srv->reg.rooms;
+    int64_t now = cr_now_ms();
+    struct reg_room *room = srv->reg->rooms;
     while (room) {
         struct reg_room *next_room = room->next;
         for (struct reg_participant *p = room->participants; p; p = p->next) {
@@ -284,7 +157,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
                 CR_INFO("server", "%s %s peer never connected: closed", p->id,
                         reg_target_name((enum reg_target)t));
                 srv->counters.peers_timed_out++;
-                server_peer_close(srv, &p->peers[t]);
+                rooms_peer_close(srv, &p->peers[t]);
                 rpc_event_peer_state(p, (enum reg_target)t, CR_PEER_FAILED, "timeout");
             }
         }
@@ -302,9 +175,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
     if (++srv->sweeps % 2 == 0)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
     recording_tick(srv->recording, now);
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    lifecycle_tick(srv, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+    lifecycle_tick(srv, cr_wall_ms());
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }
 
@@ -372,8 +243,16 @@ static void server_free_parts(struct server *srv)
     if (srv->lws)
         lws_context_destroy(srv->lws);
     srv->lws = NULL;
-    reg_clear(&srv->reg);
-    evq_destroy(&srv->evq);
+    if (srv->reg)
+        reg_clear(srv->reg);
+    free(srv->reg);
+    srv->reg = NULL;
+    if (srv->evq)
+        evq_destroy(srv->evq);
+    free(srv->evq);
+    srv->evq = NULL;
+    free(srv->key);
+    srv->key = NULL;
     catalog_close(srv->catalog);
     srv->catalog = NULL;
     store_close(srv->store);
@@ -386,9 +265,15 @@ int server_start(struct server *srv, const struct config *cfg)
 {
     memset(srv, 0, sizeof *srv);
     srv->cfg = cfg;
-    srv->started_ms = server_now_ms();
-    reg_init(&srv->reg);
-    evq_init(&srv->evq);
+    srv->started_ms = cr_now_ms();
+    srv->reg = CR_NEW(struct registry);
+    reg_init(srv->reg);
+    srv->evq = CR_NEW(struct evq);
+    evq_init(srv->evq);
+    srv->key = CR_NEW(struct token_key);
+    srv->http_route = routes_http;
+    srv->ws = &rpc_ws_handlers;
+    srv->lesson_ev = &rpc_lesson_events;
     char db[CONFIG_PATH_MAX + 32], why[256];
     snprintf(db, sizeof db, "%s/classrelay.db", cfg->data_dir);
     if (auth_start(srv) != 0) { /* makes the data directory, then the key */
@@ -441,18 +326,11 @@ int server_start(struct server *srv, const struct config *cfg)
         server_free_parts(srv);
         return -1;
     }
-    if (cfg->demo) {
-        enum srv_err e;
-        char why[256];
-        struct reg_room *demo = server_room_get(srv, "demo", &e, why, sizeof why);
-        if (!demo) {
-            CR_ERROR("server", "cannot open the demo room: %s", why);
-            cr_relay_free(srv->relay);
-            srv->relay = NULL;
-            server_free_parts(srv);
-            return -1;
-        }
-        demo->pinned = true;
+    if (rooms_keep_demo(srv) != 0) {
+        cr_relay_free(srv->relay);
+        srv->relay = NULL;
+        server_free_parts(srv);
+        return -1;
     }
     srv->recording = recording_new(srv);
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
@@ -479,16 +357,16 @@ void server_stop(struct server *srv)
     srv->shutting_down = true;
     lws_sul_cancel(&srv->sweep);
     int closed = 0;
-    for (struct reg_room *room = srv->reg.rooms; room; room = room->next) {
+    for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
         for (struct reg_participant *p = room->participants; p; p = p->next) {
             for (int t = REG_PUBLISH; t <= REG_SUBSCRIBE; t++) {
                 closed += p->peers[t].id != 0;
-                server_peer_close(srv, &p->peers[t]);
+                rooms_peer_close(srv, &p->peers[t]);
             }
         }
         for (struct reg_resource *r = room->resources; r; r = r->next) {
             closed += r->peer.id != 0;
-            server_peer_close(srv, &r->peer);
+            rooms_peer_close(srv, &r->peer);
         }
     }
     CR_INFO("server", "shutting down: closed %d peers", closed);

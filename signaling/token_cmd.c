@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "config.h"
-#include "token.h"
+#include "core/config.h"
+#include "access/token.h"
 
 #define TTL_DEFAULT_S 3600
 

@@ -12,6 +12,13 @@ int64_t cr_now_us(void)
 
 int64_t cr_now_ms(void) { return cr_now_us() / 1000; }
 
+int64_t cr_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 uint64_t cr_ntp_now(void)
 {
     struct timespec ts;

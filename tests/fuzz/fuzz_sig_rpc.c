@@ -1,6 +1,7 @@
 /* Fuzz entry point for signaling/rpc.c, the websocket JSON protocol: each line of the input
  * is one text message to rpc_handle(), from connection A, or from connection B when the
- * line begins with a tab; both then close (rpc_conn_closed). The server around them is
+ * line begins with a tab; both then close (rpc_conn_closed, which frees the
+ * connection's protocol state). The server around them is
  * real but has no sockets: a relay (its worker thread, any ICE port) and a registry, with
  * connections that have no lws handle, so replies are built and dropped unsent. Checks the
  * protocol's promise that a closed connection leaves nothing behind: no room, no relay
@@ -11,7 +12,11 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "rpc.h"
+#include "front/rpc.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "lesson/evq.h"
+#include "lesson/registry.h"
 #include "server.h"
 
 static struct server srv;
@@ -25,8 +30,10 @@ static void cleanup(void)
 {
     cr_relay_free(srv.relay);
     srv.relay = NULL;
-    reg_clear(&srv.reg);
-    evq_destroy(&srv.evq);
+    reg_clear(srv.reg);
+    evq_destroy(srv.evq);
+    free(srv.reg);
+    free(srv.evq);
 }
 
 static void init_once(void)
@@ -35,9 +42,12 @@ static void init_once(void)
     cfg = config_defaults;
     cfg.ice_port_min = cfg.ice_port_max = 0; /* any port: never collide with a running server */
     srv.cfg = &cfg;
-    srv.started_ms = server_now_ms();
-    reg_init(&srv.reg);
-    evq_init(&srv.evq);
+    srv.started_ms = cr_now_ms();
+    srv.reg = CR_NEW(struct registry);
+    reg_init(srv.reg);
+    srv.evq = CR_NEW(struct evq);
+    evq_init(srv.evq);
+    srv.lesson_ev = &rpc_lesson_events;
     struct cr_relay_config rc = CR_RELAY_CONFIG_DEFAULT;
     rc.port_min = rc.port_max = 0;
     rc.ice_tcp = false;
@@ -56,6 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
     a.srv = b.srv = &srv;
+    a.user = CR_NEW(struct rpc_conn); /* anonymous: no token on the upgrade */
+    b.user = CR_NEW(struct rpc_conn);
     const char *p = (const char *)data, *end = p + size;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -68,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     rpc_conn_closed(&a);
     rpc_conn_closed(&b);
-    if (a.participant || b.participant || srv.reg.n_rooms != 0)
+    if (a.user || b.user || srv.reg->n_rooms != 0) /* closed: the protocol state freed */
         abort();
     struct cr_relay_stats st;
     if (cr_relay_get_stats(srv.relay, &st) != 0 || st.rooms != 0 || st.peers != 0)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sdpscan.h"
+#include "front/sdpscan.h"
 
 static void check_str(const char *s, size_t cap)
 {

@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "token.h"
+#include "access/token.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
 

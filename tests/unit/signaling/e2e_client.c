@@ -19,10 +19,11 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "config.h"
+#include "core/config.h"
 #include "server.h"
 #include "test.h"
-#include "token.h"
+#include "access/token.h"
+#include "lesson/registry.h"
 
 #define E2E_TIMEOUT_MS 5000
 /* each including test uses only some of the helpers */
@@ -61,7 +62,7 @@ E2E_FN int e2e_start(void)
         return -1;
     struct token_claims admin = {.role = ROLE_ADMIN, .exp = time(NULL) + 3600};
     snprintf(admin.sub, sizeof admin.sub, "cli");
-    if (token_sign(&e2e_srv.key, &admin, e2e_token, sizeof e2e_token) != 0)
+    if (token_sign(e2e_srv.key, &admin, e2e_token, sizeof e2e_token) != 0)
         return -1;
     e2e_port = lws_get_vhost_listen_port(lws_get_vhost_by_name(e2e_srv.lws, "classrelay"));
     if (e2e_port <= 0)

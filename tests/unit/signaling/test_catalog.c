@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "catalog.h"
+#include "store/catalog.h"
 #include "test.h"
 
 static char dir[] = "/tmp/test_catalog.XXXXXX";

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "config.h"
+#include "core/config.h"
 #include "test.h"
 
 static char tmpdir[64];

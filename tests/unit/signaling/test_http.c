@@ -521,8 +521,8 @@ int main(void)
     e2e_stop_thread();
     CHECK_EQ(e2e_srv.counters.errors[SRV_ERR_INTERNAL], 0);
     CHECK(e2e_srv.counters.http_requests >= 60);
-    CHECK(reg_room_find(&e2e_srv.reg, "lesson-w") == NULL);
-    CHECK(reg_room_find(&e2e_srv.reg, "bundled") == NULL);
+    CHECK(reg_room_find(e2e_srv.reg, "lesson-w") == NULL);
+    CHECK(reg_room_find(e2e_srv.reg, "bundled") == NULL);
     server_stop(&e2e_srv);
     return test_report();
 }

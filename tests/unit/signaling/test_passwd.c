@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "passwd.h"
+#include "access/passwd.h"
 #include "test.h"
 
 #define ALPHABET "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"

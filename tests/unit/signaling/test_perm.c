@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "perm.h"
+#include "access/perm.h"
 #include "test.h"
 
 static enum perm_verdict room(enum role role, bool token_room_set, enum perm_action a,

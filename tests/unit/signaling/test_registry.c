@@ -6,7 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 
-#include "registry.h"
+#include "lesson/registry.h"
 #include "test.h"
 
 static void test_room_names(void)

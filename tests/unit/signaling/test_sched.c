@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sched.h"
+#include "store/sched.h"
 #include "test.h"
 
 #define MIN_MS (60LL * 1000)

@@ -6,7 +6,7 @@
  * sdpscan_has_prefix on application/trickle-ice-sdpfrag bodies (RFC 8840 §9). */
 #include <stdlib.h>
 
-#include "sdpscan.h"
+#include "front/sdpscan.h"
 #include "test.h"
 
 static struct sdpscan S;

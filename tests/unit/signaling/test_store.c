@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "catalog.h"
-#include "store.h"
+#include "store/catalog.h"
+#include "store/store.h"
 #include "test.h"
 
 static char dir[] = "/tmp/test_store.XXXXXX";

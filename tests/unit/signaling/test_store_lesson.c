@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sched.h"
-#include "store.h"
+#include "store/sched.h"
+#include "store/store.h"
 #include "test.h"
 
 #define MIN_MS (60LL * 1000)

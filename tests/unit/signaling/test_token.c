@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "token.h"
+#include "access/token.h"
 #include "token_cmd.h"
 
 #define NOW 1767225600LL /* 2026-01-01T00:00:00Z */

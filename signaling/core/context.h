@@ -1,0 +1,84 @@
+/* The server's shared handle: what every request handler reaches (configuration, the
+ * relay, the registry of who is where, the stores, the counters) and the tables through
+ * which lower layers hand work up without knowing who takes it (http_route, ws_handlers,
+ * lesson_events). Declared at the bottom so that every layer may hold it; a layer may use
+ * only the members whose types its own includes bring in, so the include rules
+ * (tools/check_layers.sh) still decide who calls whom. Filled by server.c, the
+ * composition root.
+ *
+ * Threads: everything here belongs to the lws (main) thread except the relay's event
+ * callbacks, which only copy the event into the evq and wake the lws loop. */
+#ifndef CR_SIGNALING_CONTEXT_H
+#define CR_SIGNALING_CONTEXT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "core/config.h"
+#include "core/errors.h"
+
+#define SERVER_VERSION "0.1.0"
+#define SERVER_MAX_BODY (64 * 1024)     /* HTTP bodies, websocket messages, SDP */
+#define SERVER_CONNECT_TIMEOUT_MS 30000 /* a peer that never connects is closed */
+
+struct srv_counters {
+    uint64_t http_requests;
+    uint64_t ws_connections; /* open now */
+    uint64_t ws_connections_total;
+    uint64_t ws_messages_in, ws_messages_out;
+    uint64_t ws_dropped_slow;              /* connections closed for not reading their events */
+    uint64_t whip_sessions, whep_sessions; /* created since start */
+    uint64_t peers_timed_out, peers_failed;
+    uint64_t relay_events;
+    uint64_t errors[SRV_ERR_COUNT];
+};
+
+struct cr_relay;
+struct registry;
+struct evq;
+struct token_key;
+struct catalog;
+struct recording;
+struct store;
+struct lifecycle;
+struct ws_conn;
+struct http_req;
+struct ws_handlers;
+struct lesson_events;
+
+struct server {
+    const struct config *cfg;    /* borrowed */
+    struct lws_context *lws;     /* owned */
+    struct cr_relay *relay;      /* owned; NULL once freed at shutdown */
+    struct registry *reg;        /* owned (lesson/registry.h) */
+    struct catalog *catalog;     /* owned; NULL if the database cannot open */
+    struct recording *recording; /* owned: the recording controller (lesson/recording.h) */
+    struct store *store;         /* owned: the schedule store; NULL if it cannot open */
+    struct lifecycle *lifecycle; /* owned: scheduled rooms opening and closing */
+    struct token_key *key;       /* owned: signs and verifies tokens (DATA/secret.key) */
+    struct evq *evq;             /* owned: relay and child events for the lws thread */
+    char first_password[32];     /* state: the admin's password made at first start; "" */
+    uint64_t sweeps;             /* state: once-a-second sweeps done */
+    struct srv_counters counters;
+    struct ws_conn *conns; /* borrowed: open websocket connections (in lws pss) */
+    /* upward tables, set by the composition root (server.c) */
+    void (*http_route)(struct server *srv, struct lws *wsi, struct http_req *req);
+    const struct ws_handlers *ws;          /* transport/ws.h */
+    const struct lesson_events *lesson_ev; /* lesson/rooms.h */
+    lws_sorted_usec_list_t sweep;          /* state: the once-a-second timeout sweep */
+    int64_t started_ms;
+    volatile sig_atomic_t stop; /* set by SIGINT/SIGTERM */
+    bool shutting_down;
+};
+
+/* Counts an error that is being reported to a client. */
+static inline void srv_count_error(struct server *srv, enum srv_err e)
+{
+    if (e < SRV_ERR_COUNT)
+        srv->counters.errors[e]++;
+}
+
+#endif

@@ -1,0 +1,733 @@
+/* The websocket JSON protocol, version 1: see rpc.h and docs/protocol.md.
+ *
+ * Every request is checked field by field before anything is changed; a request that
+ * fails changes nothing (a peer created for a first offer the relay rejects is closed
+ * again). Relay calls block for a round trip to the relay's worker (well under a
+ * millisecond) and are made only from here on the lws thread, never from a relay
+ * callback. */
+#include "front/rpc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/token.h"
+#include "base/clock.h"
+#include "base/alloc.h"
+#include "base/log.h"
+#include "access/audit.h"
+#include "access/auth.h"
+#include "front/credentials.h"
+#include "lesson/rooms.h"
+#include "lesson/lifecycle.h"
+#include "lesson/recording.h"
+#include "front/sdpscan.h"
+#include "front/whip.h"
+
+static struct rpc_conn *conn(struct ws_conn *c) { return c->user; }
+
+struct req {
+    struct ws_conn *c;
+    struct server *srv;
+    json_t *msg; /* borrowed */
+    json_t *id;  /* borrowed; NULL when the request has none */
+};
+
+void rpc_reply_error(struct ws_conn *c, json_t *id, enum srv_err e, const char *message)
+{
+    srv_count_error(c->srv, e);
+    CR_DEBUG("rpc", "error %s: %s", srv_err_code(e), message);
+    json_t *reply = json_pack("{s:s, s:O?, s:b, s:{s:s, s:s}}", "type", "reply", "id", id, "ok", 0,
+                              "error", "code", srv_err_code(e), "message", message);
+    if (!reply) /* message not UTF-8 (cut by a bounded printf): still answer, without it */
+        reply = json_pack("{s:s, s:O?, s:b, s:{s:s, s:s}}", "type", "reply", "id", id, "ok", 0,
+                          "error", "code", srv_err_code(e), "message", "(unprintable)");
+    if (!json_object_get(reply, "id"))
+        json_object_set_new(reply, "id", json_null());
+    ws_send(c, reply);
+}
+
+static void reply_err(struct req *r, enum srv_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reply_err(struct req *r, enum srv_err e, const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    rpc_reply_error(r->c, r->id, e, message);
+}
+
+/* Sends {"type":"reply","id":..,"ok":true, ...fields}; steals fields (may be NULL). A
+ * request without an id gets no success reply. */
+static void reply_ok(struct req *r, json_t *fields)
+{
+    if (!r->id) {
+        json_decref(fields);
+        return;
+    }
+    json_t *reply = json_pack("{s:s, s:O, s:b}", "type", "reply", "id", r->id, "ok", 1);
+    if (fields)
+        json_object_update(reply, fields);
+    json_decref(fields);
+    ws_send(r->c, reply);
+}
+
+static json_t *participant_json(const struct reg_participant *p)
+{
+    return json_pack("{s:s, s:s, s:s}", "id", p->id, "role", reg_role_name(p->role), "name",
+                     p->name);
+}
+
+static void send_event(struct reg_participant *p, json_t *event)
+{
+    if (p->conn)
+        ws_send(p->conn, event);
+    else
+        json_decref(event);
+}
+
+/* Sends event to everyone in room except skip; steals event. */
+static void broadcast(struct reg_room *room, struct reg_participant *skip, json_t *event)
+{
+    for (struct reg_participant *q = room->participants; q; q = q->next) {
+        if (q != skip)
+            send_event(q, json_incref(event));
+    }
+    json_decref(event);
+}
+
+void rpc_event_room(struct reg_room *room, json_t *event) { broadcast(room, NULL, event); }
+
+json_t *rpc_tracks_json(struct server *srv, struct reg_room *room)
+{
+    json_t *arr = json_array();
+    size_t cap = 32, n = 0;
+    struct cr_track_info *tracks = NULL;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        tracks = cr_realloc(tracks, cap * sizeof *tracks);
+        if (cr_relay_room_tracks(srv->relay, room->name, tracks, cap, &n) != 0) {
+            n = 0;
+            break;
+        }
+        if (n <= cap)
+            break;
+        cap = n + 8;
+    }
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++) {
+        const struct cr_track_info *t = &tracks[i];
+        struct reg_owner owner;
+        const char *who = NULL;
+        if (reg_find_peer(srv->reg, t->peer_id, &owner))
+            who = owner.participant ? owner.participant->id : owner.resource->id;
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s?}", "id", (json_int_t)t->id,
+                                             "kind", t->kind == CR_KIND_AUDIO ? "audio" : "video",
+                                             "source", t->source, "codec", t->codec, "participant",
+                                             who));
+    }
+    free(tracks);
+    return arr;
+}
+
+void rpc_event_tracks(struct server *srv, struct reg_room *room)
+{
+    if (!room->participants)
+        return;
+    json_t *ev = json_pack("{s:s, s:s, s:o}", "type", "event", "event", "tracks", "tracks",
+                           rpc_tracks_json(srv, room));
+    broadcast(room, NULL, ev);
+}
+
+void rpc_event_peer_state(struct reg_participant *p, enum reg_target target,
+                          enum cr_peer_state state, const char *reason)
+{
+    send_event(p, json_pack("{s:s, s:s, s:s, s:s, s:s*}", "type", "event", "event", "peer_state",
+                            "target", reg_target_name(target), "state", cr_peer_state_name(state),
+                            "reason", reason));
+}
+
+void rpc_event_quality(struct reg_participant *p, json_t *quality)
+{
+    json_object_set_new(quality, "type", json_string("event"));
+    json_object_set_new(quality, "event", json_string("quality"));
+    send_event(p, quality);
+}
+
+void rpc_event_candidate(struct reg_participant *p, enum reg_target target, const char *mid,
+                         const char *candidate)
+{
+    send_event(p, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "type", "event", "event", "candidate",
+                            "target", reg_target_name(target), "mid", mid, "candidate", candidate));
+}
+
+/* ---- field checks ---- */
+
+/* A string field of at most max_chars code points without control characters. */
+static const char *get_text(json_t *msg, const char *key, size_t max_chars, bool *bad)
+{
+    json_t *v = json_object_get(msg, key);
+    *bad = false;
+    if (!v || json_is_null(v))
+        return NULL;
+    if (!json_is_string(v)) {
+        *bad = true;
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            *bad = true;
+        if ((*p & 0xc0) != 0x80)
+            chars++;
+    }
+    if (chars > max_chars || strlen(s) != json_string_length(v))
+        *bad = true;
+    return *bad ? NULL : s;
+}
+
+static bool target_from_json(json_t *v, enum reg_target *out)
+{
+    const char *s = json_string_value(v);
+    if (!s)
+        return false;
+    if (strcmp(s, "publish") == 0)
+        *out = REG_PUBLISH;
+    else if (strcmp(s, "subscribe") == 0)
+        *out = REG_SUBSCRIBE;
+    else
+        return false;
+    return true;
+}
+
+static bool source_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= CR_SOURCE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* ---- leaving ---- */
+
+static void leave_room(struct ws_conn *c)
+{
+    struct reg_participant *p = conn(c)->participant;
+    if (!p)
+        return;
+    struct server *srv = c->srv;
+    for (int t = REG_PUBLISH; t <= REG_SUBSCRIBE; t++)
+        rooms_peer_close(srv, &p->peers[t]);
+    struct reg_room *room = p->room;
+    if (room) {
+        reg_participant_remove(p);
+        if (!srv->shutting_down && p->role != REG_OBSERVER)
+            broadcast(room, NULL,
+                      json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_left",
+                                "participant", participant_json(p)));
+        CR_INFO("rpc", "%s (%s \"%s\") left room %s", p->id, reg_role_name(p->role), p->name,
+                room->name);
+        rooms_release(srv, room);
+    }
+    free(p);
+    conn(c)->participant = NULL;
+}
+
+void rpc_conn_opened(struct ws_conn *c)
+{
+    struct rpc_conn *rc = CR_NEW(struct rpc_conn);
+    c->user = rc;
+    rc->auth_rc = cred_http(c->srv, c->wsi, &rc->who, &rc->auth_why);
+}
+
+void rpc_conn_closed(struct ws_conn *c)
+{
+    if (!c->user)
+        return;
+    leave_room(c);
+    free(c->user);
+    c->user = NULL;
+}
+
+static void refused(struct ws_conn *c, enum srv_err e, const char *why)
+{
+    rpc_reply_error(c, NULL, e, why);
+}
+
+const struct ws_handlers rpc_ws_handlers = {
+    .opened = rpc_conn_opened,
+    .message = rpc_handle,
+    .refused = refused,
+    .closed = rpc_conn_closed,
+};
+
+/* ---- requests ---- */
+
+/* Checks the joiner's token (the websocket upgrade's, or a "token" field) against the room
+ * and the role asked for; replies with the refusal and returns false. An invalid token
+ * still enters a room open to all (a stale cookie must not lock anyone out of the demo). */
+static bool join_allowed(struct req *r, const char *room, enum reg_role role, struct principal *who)
+{
+    *who = conn(r->c)->who;
+    int rc = conn(r->c)->auth_rc;
+    const char *why = conn(r->c)->auth_why;
+    json_t *t = json_object_get(r->msg, "token");
+    if (t && (!json_is_string(t) || json_string_length(t) > TOKEN_MAX)) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "\"token\" must be a string of at most %d characters",
+                  TOKEN_MAX);
+        return false;
+    }
+    if (t)
+        rc = auth_token(r->srv, json_string_value(t), who, &why);
+    enum perm_action a = role == REG_TEACHER     ? PERM_PUBLISH_MAIN
+                         : role == REG_CLASSROOM ? PERM_JOIN_SEEN
+                                                 : PERM_JOIN_UNSEEN;
+    enum srv_err e;
+    char msg[400], what[64];
+    snprintf(what, sizeof what, "join as %s", reg_role_name(role));
+    if (lifecycle_enter(r->srv, who, rc, why, room, a, what, &e, msg, sizeof msg) == PERM_OK)
+        return true;
+    reply_err(r, e, "%s", msg);
+    return false;
+}
+
+static void h_join(struct req *r)
+{
+    if (conn(r->c)->participant) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "already joined room %s: leave first",
+                  conn(r->c)->participant->room ? conn(r->c)->participant->room->name : "?");
+        return;
+    }
+    const char *room_name = json_string_value(json_object_get(r->msg, "room"));
+    const char *role = json_string_value(json_object_get(r->msg, "role"));
+    bool bad_name;
+    const char *name = get_text(r->msg, "name", REG_NAME_MAX, &bad_name);
+    if (!room_name || !reg_room_name_ok(room_name)) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "\"room\" must be 1 to 64 letters, digits, '-' or '_'");
+        return;
+    }
+    enum reg_role rrole;
+    if (role && strcmp(role, "teacher") == 0)
+        rrole = REG_TEACHER;
+    else if (role && strcmp(role, "classroom") == 0)
+        rrole = REG_CLASSROOM;
+    else if (role && strcmp(role, "observer") == 0)
+        rrole = REG_OBSERVER;
+    else {
+        reply_err(r, SRV_ERR_BAD_REQUEST,
+                  "\"role\" must be \"teacher\", \"classroom\" or \"observer\"");
+        return;
+    }
+    if (bad_name) {
+        reply_err(r, SRV_ERR_BAD_REQUEST,
+                  "\"name\" must be a string of at most 64 characters, no control characters");
+        return;
+    }
+    struct principal who;
+    if (!join_allowed(r, room_name, rrole, &who))
+        return;
+    enum srv_err e;
+    char why[256];
+    struct reg_room *room = rooms_get(r->srv, room_name, &e, why, sizeof why);
+    if (!room) {
+        reply_err(r, e, "%s", why);
+        return;
+    }
+    struct reg_participant *p = CR_NEW(struct reg_participant);
+    p->role = rrole;
+    p->who = who;
+    static const char *const default_names[] = {"Teacher", "Classroom", "Observer"};
+    if (!(name && name[0]) && who.name[0])
+        name = who.name;
+    snprintf(p->name, sizeof p->name, "%s", name && name[0] ? name : default_names[rrole]);
+    p->conn = r->c;
+    json_t *others = json_array();
+    for (struct reg_participant *q = room->participants; q; q = q->next) {
+        if (q->role != REG_OBSERVER)
+            json_array_append_new(others, participant_json(q));
+    }
+    reg_participant_add(r->srv->reg, room, p);
+    conn(r->c)->participant = p;
+    CR_INFO("rpc", "%s (%s \"%s\") joined room %s", p->id, role, p->name, room->name);
+    audit_log(r->srv, &who, "join", room->name, "as %s \"%s\"", role, p->name);
+    json_t *recording = r->srv->recording ? recording_room_json(r->srv->recording, room->name)
+                                          : json_pack("{s:s}", "state", "off");
+    reply_ok(r,
+             json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "participant", participant_json(p), "room",
+                       room->name, "participants", others, "tracks", rpc_tracks_json(r->srv, room),
+                       "recording", recording, "lesson", lifecycle_room_json(r->srv, room)));
+    if (rrole != REG_OBSERVER)
+        broadcast(room, p,
+                  json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",
+                            "participant", participant_json(p)));
+}
+
+/* Asks the permission table again for an action of a joined participant (the lesson's
+ * window may have closed, a classroom may try to publish the teacher's stream). */
+static bool room_allows(struct req *r, struct reg_participant *p, enum perm_action a)
+{
+    char msg[400];
+    if (p->role == REG_OBSERVER && a != PERM_SUBSCRIBE) {
+        reply_err(r, SRV_ERR_FORBIDDEN,
+                  "observers watch unseen: they cannot publish or control the lesson");
+        return false;
+    }
+    enum perm_verdict v = auth_room(r->srv, &p->who, p->room->name, a, msg, sizeof msg);
+    if (v == PERM_OK)
+        return true;
+    reply_err(r, auth_verdict_err(v), "%s", msg);
+    audit_log(r->srv, &p->who, "refused", p->room->name, "%s: %s", perm_action_name(a), msg);
+    return false;
+}
+
+/* The joined participant, or an error reply and NULL. */
+static struct reg_participant *joined(struct req *r)
+{
+    struct reg_participant *p = conn(r->c)->participant;
+    if (!p || !p->room) {
+        reply_err(r, SRV_ERR_NOT_JOINED, "join a room first");
+        return NULL;
+    }
+    return p;
+}
+
+/* Checks "sdp" and scans it. Returns the SDP text or NULL after an error reply. */
+static const char *get_offer(struct req *r, struct sdpscan *scan)
+{
+    json_t *v = json_object_get(r->msg, "sdp");
+    const char *sdp = json_string_value(v);
+    const char *why;
+    if (!sdp) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "\"sdp\" must be a string holding an SDP offer");
+        return NULL;
+    }
+    if (strlen(sdp) != json_string_length(v)) {
+        reply_err(r, SRV_ERR_BAD_SDP, "the SDP contains a NUL character");
+        return NULL;
+    }
+    if (sdpscan_offer(sdp, strlen(sdp), scan, &why) != 0) {
+        reply_err(r, SRV_ERR_BAD_SDP, "%s", why);
+        return NULL;
+    }
+    return sdp;
+}
+
+/* Applies offer to the participant's peer for target (creating it if needed). On success
+ * returns the answer (caller frees); on failure replies with the error and returns NULL. */
+static char *negotiate(struct req *r, struct reg_participant *p, enum reg_target target,
+                       const char *offer, struct cr_mline_hint *hints, size_t n_hints)
+{
+    struct reg_peer *slot = &p->peers[target];
+    bool fresh = slot->id == 0;
+    int rc;
+    if (fresh && (rc = rooms_peer_new(r->srv, p->room, slot)) != 0) {
+        reply_err(r, srv_err_from_relay(rc), "cannot create a peer in room %s", p->room->name);
+        return NULL;
+    }
+    char *answer = NULL, why[512] = "";
+    rc = cr_relay_peer_offer(r->srv->relay, slot->id, offer, hints, n_hints, &answer, why,
+                             sizeof why);
+    if (rc != 0) {
+        if (fresh)
+            rooms_peer_close(r->srv, slot);
+        reply_err(r, srv_err_from_relay(rc), "%s", why[0] ? why : "the relay refused the offer");
+        free(answer);
+        return NULL;
+    }
+    CR_DEBUG("rpc", "%s %s peer %llu negotiated (%zu m-lines)", p->id, reg_target_name(target),
+             (unsigned long long)slot->id, n_hints);
+    return answer;
+}
+
+static void h_publish(struct req *r)
+{
+    struct reg_participant *p = joined(r);
+    if (!p || !room_allows(r, p, p->role == REG_TEACHER ? PERM_PUBLISH_MAIN : PERM_PUBLISH_BACK))
+        return;
+    static struct sdpscan scan; /* lws thread only; too big for a comfortable stack frame */
+    const char *offer = get_offer(r, &scan);
+    if (!offer)
+        return;
+    json_t *sources = json_object_get(r->msg, "sources");
+    if (sources && !json_is_object(sources)) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "\"sources\" must be an object {mid: source}");
+        return;
+    }
+    struct cr_mline_hint hints[SDPSCAN_MAX_MLINES];
+    size_t n = 0, videos = 0;
+    for (size_t i = 0; i < scan.n; i++) {
+        const struct sdpscan_mline *m = &scan.m[i];
+        if (!m->mid[0])
+            continue;
+        struct cr_mline_hint *h = &hints[n++];
+        memset(h, 0, sizeof *h);
+        snprintf(h->mid, sizeof h->mid, "%s", m->mid);
+        const char *src = json_string_value(json_object_get(sources, m->mid));
+        if (src && !source_ok(src)) {
+            reply_err(r, SRV_ERR_BAD_REQUEST,
+                      "source of mid %s must be 1 to 15 of [a-z0-9_-] (mic, camera, screen)",
+                      m->mid);
+            return;
+        }
+        bool video = strcmp(m->kind, "video") == 0;
+        if (!src && sdpscan_client_sends(m))
+            src = !video ? "mic" : videos == 0 ? "camera" : "screen";
+        if (video && sdpscan_client_sends(m))
+            videos++;
+        snprintf(h->source, sizeof h->source, "%s", src ? src : "");
+    }
+    bool fresh = p->peers[REG_PUBLISH].id == 0;
+    char *answer = negotiate(r, p, REG_PUBLISH, offer, hints, n);
+    if (!answer)
+        return;
+    if (fresh) {
+        lifecycle_apply_pause(r->srv, p);
+        audit_log(r->srv, &p->who, "publish", p->room->name, "as %s \"%s\"", reg_role_name(p->role),
+                  p->name);
+    }
+    json_t *tracks = json_object();
+    for (size_t i = 0; i < n; i++) {
+        if (hints[i].track_id)
+            json_object_set_new(tracks, hints[i].mid, json_integer((json_int_t)hints[i].track_id));
+    }
+    reply_ok(r, json_pack("{s:s, s:o}", "sdp", answer, "tracks", tracks));
+    free(answer);
+}
+
+static void h_subscribe(struct req *r)
+{
+    struct reg_participant *p = joined(r);
+    if (!p || !room_allows(r, p, PERM_SUBSCRIBE))
+        return;
+    static struct sdpscan scan;
+    const char *offer = get_offer(r, &scan);
+    if (!offer)
+        return;
+    json_t *wanted = json_object_get(r->msg, "tracks");
+    if (wanted && !json_is_object(wanted)) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "\"tracks\" must be an object {mid: track id}");
+        return;
+    }
+    struct cr_mline_hint hints[SDPSCAN_MAX_MLINES];
+    size_t n = 0;
+    for (size_t i = 0; i < scan.n; i++) {
+        if (!scan.m[i].mid[0])
+            continue;
+        struct cr_mline_hint *h = &hints[n++];
+        memset(h, 0, sizeof *h);
+        snprintf(h->mid, sizeof h->mid, "%s", scan.m[i].mid);
+        json_t *t = json_object_get(wanted, h->mid);
+        if (t && !json_is_null(t) && (!json_is_integer(t) || json_integer_value(t) < 0)) {
+            reply_err(r, SRV_ERR_BAD_REQUEST, "track id for mid %s must be a number or null",
+                      h->mid);
+            return;
+        }
+        h->track_id = t ? (uint64_t)json_integer_value(t) : 0;
+    }
+    if (json_is_true(json_object_get(r->msg, "restart")))
+        rooms_peer_close(r->srv, &p->peers[REG_SUBSCRIBE]);
+    char *answer = negotiate(r, p, REG_SUBSCRIBE, offer, hints, n);
+    if (!answer)
+        return;
+    json_t *tracks = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new(tracks, hints[i].mid,
+                            hints[i].track_id ? json_integer((json_int_t)hints[i].track_id)
+                                              : json_null());
+    }
+    reply_ok(r, json_pack("{s:s, s:o}", "sdp", answer, "tracks", tracks));
+    free(answer);
+}
+
+static void h_candidate(struct req *r)
+{
+    struct reg_participant *p = joined(r);
+    if (!p)
+        return;
+    enum reg_target target;
+    if (!target_from_json(json_object_get(r->msg, "target"), &target)) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "\"target\" must be \"publish\" or \"subscribe\"");
+        return;
+    }
+    json_t *mid_v = json_object_get(r->msg, "mid");
+    json_t *cand_v = json_object_get(r->msg, "candidate");
+    if ((mid_v && !json_is_string(mid_v) && !json_is_null(mid_v)) ||
+        (mid_v && json_string_length(mid_v) >= CR_MID_MAX) ||
+        (cand_v && !json_is_string(cand_v) && !json_is_null(cand_v))) {
+        reply_err(r, SRV_ERR_BAD_REQUEST,
+                  "\"mid\" must be a short string and \"candidate\" a string or null");
+        return;
+    }
+    const char *cand = json_string_value(cand_v);
+    if (cand && (strlen(cand) != json_string_length(cand_v) || strlen(cand) > 1024 ||
+                 strpbrk(cand, "\r\n"))) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "\"candidate\" must be one line of at most 1024 bytes");
+        return;
+    }
+    struct reg_peer *slot = &p->peers[target];
+    if (!slot->id) {
+        reply_err(r, SRV_ERR_NOT_FOUND, "no %s peer: send %s first", reg_target_name(target),
+                  reg_target_name(target));
+        return;
+    }
+    const char *mid = json_string_value(mid_v);
+    int rc = cr_relay_peer_candidate(r->srv->relay, slot->id, mid ? mid : "",
+                                     cand && cand[0] ? cand : NULL);
+    if (rc != 0) {
+        reply_err(r, srv_err_from_relay(rc), "the relay refused the candidate");
+        return;
+    }
+    reply_ok(r, NULL);
+}
+
+static void h_unpublish(struct req *r)
+{
+    struct reg_participant *p = joined(r);
+    if (!p)
+        return;
+    rooms_peer_close(r->srv, &p->peers[REG_PUBLISH]);
+    reply_ok(r, NULL);
+}
+
+static void h_unsubscribe(struct req *r)
+{
+    struct reg_participant *p = joined(r);
+    if (!p)
+        return;
+    rooms_peer_close(r->srv, &p->peers[REG_SUBSCRIBE]);
+    reply_ok(r, NULL);
+}
+
+static void h_leave(struct req *r)
+{
+    if (!joined(r))
+        return;
+    leave_room(r->c);
+    reply_ok(r, NULL);
+}
+
+static void h_ping(struct req *r)
+{
+    reply_ok(r, json_pack("{s:I}", "time_ms", (json_int_t)cr_now_ms()));
+}
+
+/* {"type":"lesson","action":...}: the teacher's one-key controls (lifecycle.c). */
+static void h_lesson(struct req *r)
+{
+    struct reg_participant *p = joined(r);
+    if (!p || !room_allows(r, p, PERM_CONTROL))
+        return;
+    if (p->role != REG_TEACHER && p->who.role != ROLE_ADMIN) { /* the open demo room too */
+        reply_err(r, SRV_ERR_FORBIDDEN, "only the lesson's teacher controls the lesson");
+        return;
+    }
+    const char *action = json_string_value(json_object_get(r->msg, "action"));
+    char why[256];
+    enum srv_err e = lifecycle_control(r->srv, p, action ? action : "", why, sizeof why);
+    if (e != SRV_ERR_COUNT) {
+        reply_err(r, e, "%s", why);
+        return;
+    }
+    reply_ok(r, NULL);
+}
+
+static const struct {
+    const char *type;
+    void (*handle)(struct req *r);
+} handlers[] = {
+    {"join", h_join},           {"publish", h_publish},     {"subscribe", h_subscribe},
+    {"candidate", h_candidate}, {"unpublish", h_unpublish}, {"unsubscribe", h_unsubscribe},
+    {"leave", h_leave},         {"ping", h_ping},           {"lesson", h_lesson},
+};
+
+void rpc_handle(struct ws_conn *c, const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!msg) {
+        char why[300];
+        snprintf(why, sizeof why, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        rpc_reply_error(c, NULL, SRV_ERR_BAD_JSON, why);
+        return;
+    }
+    struct req r = {.c = c, .srv = c->srv, .msg = msg, .id = json_object_get(msg, "id")};
+    if (!json_is_object(msg)) {
+        rpc_reply_error(c, NULL, SRV_ERR_BAD_JSON, "a message must be a JSON object");
+        goto out;
+    }
+    if (r.id && !json_is_integer(r.id)) {
+        r.id = NULL;
+        reply_err(&r, SRV_ERR_BAD_REQUEST, "\"id\" must be an integer");
+        goto out;
+    }
+    json_t *v = json_object_get(msg, "v");
+    if (v && !(json_is_integer(v) && json_integer_value(v) == 1)) {
+        reply_err(&r, SRV_ERR_BAD_REQUEST, "unsupported protocol version (this server speaks 1)");
+        goto out;
+    }
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    if (!type) {
+        reply_err(&r, SRV_ERR_BAD_REQUEST, "\"type\" must be a string");
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        if (strcmp(type, handlers[i].type) == 0) {
+            handlers[i].handle(&r);
+            goto out;
+        }
+    }
+    size_t cut = strlen(type) > 40 ? 40 : strlen(type); /* not inside a UTF-8 sequence */
+    while (cut > 0 && ((unsigned char)type[cut] & 0xc0) == 0x80)
+        cut--;
+    reply_err(&r, SRV_ERR_BAD_REQUEST, "unknown request type \"%.*s\"", (int)cut, type);
+out:
+    json_decref(msg);
+}
+
+void rpc_room_end(struct server *srv, struct reg_room *room, const char *reason)
+{
+    room->pinned = false;
+    broadcast(
+        room, NULL,
+        json_pack("{s:s, s:s, s:s}", "type", "event", "event", "lesson_ended", "reason", reason));
+    CR_INFO("rpc", "lesson in room %s ended (%s)", room->name, reason);
+    size_t n = 0, n_res = 0;
+    for (struct reg_participant *p = room->participants; p; p = p->next)
+        n++;
+    for (struct reg_resource *r = room->resources; r; r = r->next)
+        n_res++;
+    if (n == 0 && n_res == 0) {
+        rooms_release(srv, room);
+        return;
+    }
+    struct ws_conn **conns = cr_malloc((n ? n : 1) * sizeof *conns);
+    struct reg_resource **res = cr_malloc((n_res ? n_res : 1) * sizeof *res);
+    size_t i = 0;
+    for (struct reg_participant *p = room->participants; p; p = p->next)
+        conns[i++] = p->conn;
+    i = 0;
+    for (struct reg_resource *r = room->resources; r; r = r->next)
+        res[i++] = r;
+    /* while a resource is left the room stays; the last leave or close frees it */
+    for (i = 0; i < n; i++)
+        leave_room(conns[i]);
+    for (i = 0; i < n_res; i++)
+        whip_close(srv, res[i]);
+    free(conns);
+    free(res);
+}
+
+const struct lesson_events rpc_lesson_events = {
+    .room_event = rpc_event_room,
+    .room_end = rpc_room_end,
+};

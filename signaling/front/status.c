@@ -1,0 +1,150 @@
+/* /healthz and /api/v1/stats: see status.h. */
+#include "front/status.h"
+
+#include <sys/resource.h>
+
+#include "lesson/evq.h"
+#include "base/clock.h"
+#include "lesson/recording.h"
+#include "front/rpc.h"
+
+int status_healthz(struct server *srv, json_t **out)
+{
+    struct cr_relay_stats st = {0};
+    if (!srv->relay || cr_relay_get_stats(srv->relay, &st) != 0) {
+        *out = json_pack("{s:s, s:s}", "status", "error", "message", "the relay does not answer");
+        return 503;
+    }
+    *out = json_pack("{s:s, s:I, s:I}", "status", "ok", "rooms", (json_int_t)st.rooms, "peers",
+                     (json_int_t)st.peers);
+    return 200;
+}
+
+static double tv_seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
+
+static json_t *relay_json(struct server *srv)
+{
+    struct cr_relay_stats st = {0};
+    if (!srv->relay || cr_relay_get_stats(srv->relay, &st) != 0)
+        return json_null();
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                     "s:I}",
+                     "rooms", (json_int_t)st.rooms, "peers", (json_int_t)st.peers, "taps",
+                     (json_int_t)st.taps, "producers", (json_int_t)st.producers, "consumers",
+                     (json_int_t)st.consumers, "rtp_in", (json_int_t)st.rtp_in, "rtp_out",
+                     (json_int_t)st.rtp_out, "bytes_in", (json_int_t)st.bytes_in, "bytes_out",
+                     (json_int_t)st.bytes_out, "rtcp_in", (json_int_t)st.rtcp_in, "rtcp_out",
+                     (json_int_t)st.rtcp_out, "bad_packets", (json_int_t)st.bad_packets,
+                     "keyframe_requests", (json_int_t)st.keyframe_requests, "nacks_in",
+                     (json_int_t)st.nacks_in, "red_in", (json_int_t)st.red_in, "red_out",
+                     (json_int_t)st.red_out);
+}
+
+static json_t *signaling_json(struct server *srv)
+{
+    const struct srv_counters *c = &srv->counters;
+    json_t *errors = json_object();
+    for (int e = 0; e < SRV_ERR_COUNT; e++)
+        json_object_set_new(errors, srv_err_code((enum srv_err)e),
+                            json_integer((json_int_t)c->errors[e]));
+    pthread_mutex_lock(&srv->evq->lock);
+    json_int_t dropped = (json_int_t)srv->evq->dropped;
+    pthread_mutex_unlock(&srv->evq->lock);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                     "s:o}",
+                     "rooms", (json_int_t)srv->reg->n_rooms, "http_requests",
+                     (json_int_t)c->http_requests, "ws_connections", (json_int_t)c->ws_connections,
+                     "ws_connections_total", (json_int_t)c->ws_connections_total, "ws_messages_in",
+                     (json_int_t)c->ws_messages_in, "ws_messages_out",
+                     (json_int_t)c->ws_messages_out, "ws_dropped_slow",
+                     (json_int_t)c->ws_dropped_slow, "whip_sessions", (json_int_t)c->whip_sessions,
+                     "whep_sessions", (json_int_t)c->whep_sessions, "peers_timed_out",
+                     (json_int_t)c->peers_timed_out, "peers_failed", (json_int_t)c->peers_failed,
+                     "relay_events", (json_int_t)c->relay_events, "relay_events_dropped", dropped,
+                     "errors_total", (json_int_t)0, "errors", errors);
+}
+
+json_t *status_peer(struct server *srv, uint64_t peer_id)
+{
+    struct cr_peer_stats st;
+    if (!srv->relay || !peer_id || cr_relay_peer_stats(srv->relay, peer_id, &st) != 0)
+        return NULL;
+    json_t *tracks = json_array();
+    for (size_t i = 0; i < st.n_consumers; i++) {
+        const struct cr_consumer_stats *c = &st.consumers[i];
+        json_array_append_new(
+            tracks,
+            json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:b, s:i, s:I, s:I, s:I, s:f, s:I}", "mid",
+                      c->mid, "track", (json_int_t)c->track_id, "kind",
+                      c->kind == CR_KIND_AUDIO ? "audio" : "video", "layer", c->layer, "target",
+                      c->target, "temporal", c->temporal, "paused", c->paused, "layers", c->layers,
+                      "bitrate_bps", (json_int_t)c->bitrate_bps, "packets", (json_int_t)c->packets,
+                      "retransmitted", (json_int_t)c->retransmitted, "loss",
+                      c->fraction_lost / 256.0, "jitter_ms", (json_int_t)c->jitter_ms));
+    }
+    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o}", "peer", (json_int_t)st.peer_id, "state",
+                     cr_peer_state_name(st.state), "pair", st.pair, "rtt_ms", (json_int_t)st.rtt_ms,
+                     "estimate_bps", (json_int_t)st.estimate_bps, "tracks", tracks);
+}
+
+/* Every peer of every room, with who holds it. */
+static json_t *peers_json(struct server *srv)
+{
+    json_t *out = json_array();
+    for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
+        for (struct reg_participant *p = room->participants; p; p = p->next) {
+            for (int t = REG_PUBLISH; t <= REG_SUBSCRIBE; t++) {
+                json_t *q = status_peer(srv, p->peers[t].id);
+                if (!q)
+                    continue;
+                json_object_set_new(q, "room", json_string(room->name));
+                json_object_set_new(q, "participant", json_string(p->id));
+                json_object_set_new(q, "name", json_string(p->name));
+                json_object_set_new(q, "target", json_string(reg_target_name((enum reg_target)t)));
+                json_array_append_new(out, q);
+            }
+        }
+        for (struct reg_resource *r = room->resources; r; r = r->next) {
+            json_t *q = status_peer(srv, r->peer.id);
+            if (!q)
+                continue;
+            json_object_set_new(q, "room", json_string(room->name));
+            json_object_set_new(q, "target", json_string(r->whep ? "whep" : "whip"));
+            json_array_append_new(out, q);
+        }
+    }
+    return out;
+}
+
+void status_send_quality(struct server *srv)
+{
+    for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
+        for (struct reg_participant *p = room->participants; p; p = p->next) {
+            if (p->peers[REG_SUBSCRIBE].state != CR_PEER_CONNECTED)
+                continue;
+            json_t *q = status_peer(srv, p->peers[REG_SUBSCRIBE].id);
+            if (q)
+                rpc_event_quality(p, q);
+        }
+    }
+}
+
+json_t *status_stats(struct server *srv)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double user = tv_seconds(ru.ru_utime), sys = tv_seconds(ru.ru_stime);
+    json_t *sig = signaling_json(srv);
+    json_int_t total = 0;
+    for (int e = 0; e < SRV_ERR_COUNT; e++)
+        total += (json_int_t)srv->counters.errors[e];
+    json_object_set_new(sig, "errors_total", json_integer(total));
+    json_t *out = json_pack(
+        "{s:s, s:I, s:o, s:{s:f, s:f, s:f, s:I}, s:o, s:o}", "version", SERVER_VERSION, "uptime_ms",
+        (json_int_t)(cr_now_ms() - srv->started_ms), "relay", relay_json(srv), "process",
+        "cpu_seconds", user + sys, "user_seconds", user, "system_seconds", sys, "max_rss_kb",
+        (json_int_t)ru.ru_maxrss, "signaling", sig, "peers", peers_json(srv));
+    if (srv->recording)
+        json_object_set_new(out, "recording", recording_status_json(srv->recording));
+    return out;
+}

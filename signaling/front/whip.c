@@ -1,0 +1,262 @@
+/* WHIP and WHEP sessions: see whip.h. RFC 9725 §4.2 (session setup: 201 Created with a
+ * Location header), §4.3 (PATCH for trickle ICE and ICE restarts; an unsupported ICE
+ * restart gets 422), §4.4 (DELETE ends the session); RFC 8840 §9 for the
+ * application/trickle-ice-sdpfrag body. WHEP (draft-ietf-wish-whep) mirrors WHIP for
+ * playing: the client sends a recvonly offer and the relay feeds each line from a track of
+ * the room, chosen automatically. Errors carry a plain-text reason, mostly the relay's. */
+#include "front/whip.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lesson/lifecycle.h"
+#include "front/credentials.h"
+#include "access/audit.h"
+#include "access/auth.h"
+#include "base/log.h"
+#include "front/sdpscan.h"
+
+static void fail(struct server *srv, struct lws *wsi, struct http_req *req, enum srv_err e,
+                 int status, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void fail(struct server *srv, struct lws *wsi, struct http_req *req, enum srv_err e,
+                 int status, const char *fmt, ...)
+{
+    char *text = malloc(512);
+    if (!text)
+        abort();
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, 510, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if (n > 509)
+        n = 509;
+    text[n++] = '\n';
+    text[n] = '\0';
+    srv_count_error(srv, e);
+    CR_DEBUG("whip", "%s %s: %d %s", req->method == LWSHUMETH_POST ? "POST" : "request", req->path,
+             status ? status : srv_err_http_status(e), text);
+    http_respond(wsi, req, status ? status : srv_err_http_status(e), "text/plain; charset=utf-8",
+                 text, (size_t)n);
+}
+
+void whip_close(struct server *srv, struct reg_resource *r)
+{
+    struct reg_room *room = r->room;
+    CR_INFO("whip", "%s session %s in room %s closed", r->whep ? "WHEP" : "WHIP", r->id,
+            room->name);
+    rooms_peer_close(srv, &r->peer);
+    reg_resource_remove(r);
+    rooms_release(srv, room);
+}
+
+/* Checks the offer against what the endpoint is for and fills hints. Returns the number of
+ * hints, or -1 with a reason in *why. */
+static int make_hints(const struct sdpscan *scan, bool whep, struct cr_mline_hint *hints,
+                      const char **why)
+{
+    int n = 0, videos = 0, sending = 0, receiving = 0;
+    for (size_t i = 0; i < scan->n; i++) {
+        const struct sdpscan_mline *m = &scan->m[i];
+        if (!m->mid[0] || m->rejected)
+            continue;
+        struct cr_mline_hint *h = &hints[n++];
+        memset(h, 0, sizeof *h);
+        snprintf(h->mid, sizeof h->mid, "%s", m->mid);
+        bool video = strcmp(m->kind, "video") == 0;
+        if (sdpscan_client_sends(m)) {
+            sending++;
+            if (strcmp(m->kind, "audio") == 0)
+                snprintf(h->source, sizeof h->source, "mic");
+            else if (video)
+                snprintf(h->source, sizeof h->source, "%s", videos++ == 0 ? "camera" : "screen");
+        } else if (m->dir == SDPSCAN_RECVONLY) {
+            receiving++;
+        }
+    }
+    if (!whep && sending == 0) {
+        *why = "a WHIP offer must send media (sendonly or sendrecv m-lines with a=mid)";
+        return -1;
+    }
+    if (whep && (sending > 0 || receiving == 0)) {
+        *why = "a WHEP offer must be recvonly (and have m-lines with a=mid)";
+        return -1;
+    }
+    return n;
+}
+
+static void session_create(struct server *srv, struct lws *wsi, struct http_req *req,
+                           const char *room_name, bool whep)
+{
+    static struct sdpscan scan; /* lws thread only */
+    static struct cr_mline_hint hints[SDPSCAN_MAX_MLINES];
+    const char *why;
+    struct principal who;
+    int token_rc = cred_http(srv, wsi, &who, &why);
+    enum srv_err e;
+    char reason[512];
+    if (lifecycle_enter(srv, &who, token_rc, why, room_name,
+                        whep ? PERM_SUBSCRIBE : PERM_PUBLISH_MAIN, whep ? "WHEP" : "WHIP", &e,
+                        reason, sizeof reason) != PERM_OK) {
+        fail(srv, wsi, req, e, 0, "%s", reason);
+        if (e == SRV_ERR_UNAUTHORIZED)
+            http_add_header(req, "WWW-Authenticate", "Bearer realm=\"classrelay\"");
+        return;
+    }
+    if (strcmp(req->content_type, "application/sdp") != 0) {
+        fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0,
+             "Content-Type must be application/sdp (got \"%s\")", req->content_type);
+        return;
+    }
+    if (!req->body || req->body_len == 0 || strlen(req->body) != req->body_len) {
+        fail(srv, wsi, req, SRV_ERR_BAD_SDP, 0, "the body must be an SDP offer");
+        return;
+    }
+    if (sdpscan_offer(req->body, req->body_len, &scan, &why) != 0) {
+        fail(srv, wsi, req, SRV_ERR_BAD_SDP, 0, "%s", why);
+        return;
+    }
+    int n = make_hints(&scan, whep, hints, &why);
+    if (n < 0) {
+        fail(srv, wsi, req, SRV_ERR_BAD_SDP, 0, "%s", why);
+        return;
+    }
+    struct reg_room *room = rooms_get(srv, room_name, &e, reason, sizeof reason);
+    if (!room) {
+        fail(srv, wsi, req, e, 0, "%s", reason);
+        return;
+    }
+    struct reg_resource *r = reg_resource_add(room, whep);
+    snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "%s", scan.ice_ufrag);
+    int rc = rooms_peer_new(srv, room, &r->peer);
+    char *answer = NULL;
+    reason[0] = '\0';
+    if (rc == 0)
+        rc = cr_relay_peer_offer(srv->relay, r->peer.id, req->body, hints, (size_t)n, &answer,
+                                 reason, sizeof reason);
+    if (rc != 0) {
+        rooms_peer_close(srv, &r->peer);
+        reg_resource_remove(r);
+        rooms_release(srv, room);
+        fail(srv, wsi, req, srv_err_from_relay(rc), 0, "%s",
+             reason[0] ? reason : "the relay could not create the session");
+        free(answer);
+        return;
+    }
+    if (whep)
+        srv->counters.whep_sessions++;
+    else
+        srv->counters.whip_sessions++;
+    if (!whep && room->paused)
+        cr_relay_peer_pause(srv->relay, r->peer.id, (1u << CR_KIND_AUDIO) | (1u << CR_KIND_VIDEO),
+                            true);
+    audit_log(srv, &who, whep ? "whep" : "whip", room->name, "session %s", r->id);
+    CR_INFO("whip", "%s session %s in room %s (peer %llu)", whep ? "WHEP" : "WHIP", r->id,
+            room->name, (unsigned long long)r->peer.id);
+    char location[160], etag[40];
+    snprintf(location, sizeof location, "/%s/%s/%s", whep ? "whep" : "whip", room->name, r->id);
+    snprintf(etag, sizeof etag, "\"%s\"", r->id);
+    http_respond(wsi, req, 201, "application/sdp", answer, strlen(answer));
+    http_add_header(req, "Location", location);
+    http_add_header(req, "ETag", etag);
+    http_add_header(req, "Accept-Patch", "application/trickle-ice-sdpfrag");
+}
+
+/* RFC 8840 §9: a=ice-ufrag/a=ice-pwd, then per m-line a=mid and a=candidate lines. */
+static void session_patch(struct server *srv, struct lws *wsi, struct http_req *req,
+                          struct reg_resource *r)
+{
+    if (strcmp(req->content_type, "application/trickle-ice-sdpfrag") != 0) {
+        fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0,
+             "Content-Type must be application/trickle-ice-sdpfrag (got \"%s\")",
+             req->content_type);
+        return;
+    }
+    const char *body = req->body ? req->body : "";
+    size_t pos = 0, n;
+    const char *line;
+    /* first pass: refuse an ICE restart before feeding anything */
+    while (sdpscan_next_line(body, req->body_len, &pos, &line, &n)) {
+        if (sdpscan_has_prefix(line, n, "a=ice-ufrag:") && r->ice_ufrag[0] &&
+            (n - 12 != strlen(r->ice_ufrag) || memcmp(line + 12, r->ice_ufrag, n - 12) != 0)) {
+            fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 422, "ICE restarts are not supported");
+            return;
+        }
+    }
+    char mid[CR_MID_MAX] = "", cand[1100];
+    int fed = 0;
+    pos = 0;
+    while (sdpscan_next_line(body, req->body_len, &pos, &line, &n)) {
+        int rc = 0;
+        if (sdpscan_has_prefix(line, n, "a=mid:") && n - 6 < sizeof mid) {
+            memcpy(mid, line + 6, n - 6);
+            mid[n - 6] = '\0';
+        } else if (sdpscan_has_prefix(line, n, "a=candidate:") && n - 2 < sizeof cand) {
+            memcpy(cand, line + 2, n - 2);
+            cand[n - 2] = '\0';
+            rc = cr_relay_peer_candidate(srv->relay, r->peer.id, mid, cand);
+            fed++;
+        } else if (sdpscan_has_prefix(line, n, "a=end-of-candidates")) {
+            rc = cr_relay_peer_candidate(srv->relay, r->peer.id, mid, NULL);
+        }
+        if (rc == CR_ERR_NOT_FOUND) {
+            fail(srv, wsi, req, SRV_ERR_NOT_FOUND, 0, "the session is gone");
+            return;
+        }
+        if (rc != 0)
+            CR_LOG_RATE(CR_LOG_WARN, "whip", "session %s: candidate refused (%d)", r->id, rc);
+    }
+    CR_DEBUG("whip", "session %s: %d trickled candidates", r->id, fed);
+    http_respond(wsi, req, 204, NULL, NULL, 0);
+}
+
+void whip_handle(struct server *srv, struct lws *wsi, struct http_req *req)
+{
+    bool whep = strncmp(req->path, "/whep/", 6) == 0;
+    char room_name[REG_ROOM_MAX + 1], id[REG_ID_MAX];
+    const char *rest = req->path + 6, *slash = strchr(rest, '/');
+    size_t room_len = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (room_len == 0 || room_len > REG_ROOM_MAX) {
+        fail(srv, wsi, req, SRV_ERR_NOT_FOUND, 0, "expected /%s/<room>[/<session>]",
+             whep ? "whep" : "whip");
+        return;
+    }
+    memcpy(room_name, rest, room_len);
+    room_name[room_len] = '\0';
+    if (!reg_room_name_ok(room_name)) {
+        fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0,
+             "a room name is 1 to 64 letters, digits, '-' or '_'");
+        return;
+    }
+    if (!slash) {
+        if (req->method == LWSHUMETH_POST) {
+            session_create(srv, wsi, req, room_name, whep);
+        } else {
+            fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 405, "use POST with an SDP offer");
+            http_add_header(req, "Allow", "OPTIONS, POST");
+        }
+        return;
+    }
+    struct reg_room *room = reg_room_find(srv->reg, room_name);
+    struct reg_resource *r = NULL;
+    if (room && strlen(slash + 1) < sizeof id) {
+        snprintf(id, sizeof id, "%s", slash + 1);
+        r = reg_resource_find(room, id, whep);
+    }
+    if (!r) {
+        fail(srv, wsi, req, SRV_ERR_NOT_FOUND, 0, "no such session");
+        return;
+    }
+    if (req->method == LWSHUMETH_DELETE) {
+        whip_close(srv, r);
+        http_respond(wsi, req, 200, NULL, NULL, 0);
+    } else if (req->method == LWSHUMETH_PATCH) {
+        session_patch(srv, wsi, req, r);
+    } else {
+        fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 405, "use PATCH or DELETE on a session");
+        http_add_header(req, "Allow", "OPTIONS, PATCH, DELETE");
+    }
+}

@@ -1,0 +1,118 @@
+/* The signaling side's book of rooms, participants and WHIP/WHEP sessions, and which relay
+ * peer belongs to whom.
+ *
+ * Plain data on the lws thread: no locks, no relay calls, no I/O. Callers (rpc.c, whip.c,
+ * server.c) open and close the relay's rooms and peers and record the result here. A room
+ * lists its participants (websocket clients) and its resources (WHIP publishers, WHEP
+ * players); each of those holds up to two relay peers. Lookups scan lists: a room holds
+ * tens to a few hundred members, and lookups happen per signaling event, never per
+ * packet. */
+#ifndef CR_SIGNALING_REGISTRY_H
+#define CR_SIGNALING_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "access/principal.h"
+
+#define REG_ROOM_MAX 64 /* characters in a room name */
+#define REG_ID_MAX 24   /* characters in a participant or resource id */
+#define REG_NAME_MAX 64 /* characters (code points) in a participant name */
+
+/* REG_OBSERVER: a researcher or observer watching unseen (never listed to the room). */
+enum reg_role { REG_TEACHER, REG_CLASSROOM, REG_OBSERVER };
+enum reg_target { REG_PUBLISH, REG_SUBSCRIBE };
+
+/* A relay peer held by a participant or resource. */
+struct reg_peer {
+    uint64_t id;              /* relay peer id; 0: none */
+    enum cr_peer_state state; /* last state the relay reported */
+    int64_t created_ms;       /* for the never-connected timeout */
+    bool ever_connected;
+};
+
+struct reg_room;
+
+struct reg_participant {
+    struct reg_participant *next; /* state: the room's list */
+    struct reg_room *room;        /* borrowed */
+    char id[REG_ID_MAX];          /* "p7" */
+    enum reg_role role;
+    char name[REG_NAME_MAX * 4 + 1]; /* UTF-8 */
+    struct reg_peer peers[2];        /* [REG_PUBLISH], [REG_SUBSCRIBE] */
+    void *conn;                      /* borrowed: the websocket connection that owns this */
+    struct principal who;            /* the token it joined with (auth.h) */
+};
+
+/* A WHIP (publish) or WHEP (play) session: RFC 9725 and its WHEP counterpart. */
+struct reg_resource {
+    struct reg_resource *next; /* state: the room's list */
+    struct reg_room *room;     /* borrowed */
+    char id[REG_ID_MAX];       /* random, the last part of the Location URL */
+    bool whep;
+    char ice_ufrag[64]; /* the client's, to tell trickle from an ICE restart */
+    struct reg_peer peer;
+};
+
+struct reg_room {
+    struct reg_room *next;
+    char name[REG_ROOM_MAX + 1];
+    bool pinned; /* stays open when empty (the demo room, a scheduled lesson's window) */
+    /* a scheduled lesson's room (lifecycle.c); lesson_id 0: demo or ad-hoc */
+    int64_t lesson_id;
+    bool record;       /* record the teacher's tracks (config, or the lesson's flag) */
+    char title[801];   /* the lesson's title, for its recording; "" : none */
+    bool paused;       /* the teacher paused the lesson: their media is not forwarded */
+    bool muted_all;    /* classrooms' audio is not forwarded */
+    int64_t ends_ms;   /* wall clock: the occurrence's end; 0: none */
+    int64_t closes_ms; /* wall clock: the room closes (end + overtime); 0: never */
+    unsigned warned;   /* lifecycle: warnings already sent (bits) */
+    struct reg_participant *participants; /* borrowed: owned by their connections */
+    struct reg_resource *resources;       /* owned */
+    uint32_t n_participants, n_resources;
+};
+
+struct registry {
+    struct reg_room *rooms; /* owned */
+    uint32_t n_rooms;
+    uint64_t next_participant; /* state: ids "p1", "p2", ... never reused */
+};
+
+/* Who holds a relay peer. */
+struct reg_owner {
+    struct reg_participant *participant; /* one of these two, or neither */
+    struct reg_resource *resource;
+    enum reg_target target; /* for a participant */
+    struct reg_peer *peer;  /* the slot itself */
+};
+
+void reg_init(struct registry *reg);
+/* Frees rooms and resources; participants belong to their connections. */
+void reg_clear(struct registry *reg);
+
+/* Room names: 1 to 64 of [A-Za-z0-9_-]. */
+bool reg_room_name_ok(const char *name);
+struct reg_room *reg_room_find(struct registry *reg, const char *name);
+/* Adds an empty room (the caller has opened it in the relay). */
+struct reg_room *reg_room_add(struct registry *reg, const char *name);
+void reg_room_remove(struct registry *reg, struct reg_room *room);
+bool reg_room_empty(const struct reg_room *room);
+
+/* Links p into room and gives it the next id. */
+void reg_participant_add(struct registry *reg, struct reg_room *room, struct reg_participant *p);
+void reg_participant_remove(struct reg_participant *p);
+struct reg_participant *reg_participant_find(struct reg_room *room, const char *id);
+
+/* Allocates a resource in room with a fresh random id. */
+struct reg_resource *reg_resource_add(struct reg_room *room, bool whep);
+struct reg_resource *reg_resource_find(struct reg_room *room, const char *id, bool whep);
+void reg_resource_remove(struct reg_resource *r); /* unlinks and frees */
+
+/* Finds the holder of relay peer peer_id. Returns false if nobody holds it. */
+bool reg_find_peer(struct registry *reg, uint64_t peer_id, struct reg_owner *out);
+
+const char *reg_role_name(enum reg_role role);
+const char *reg_target_name(enum reg_target target);
+
+#endif

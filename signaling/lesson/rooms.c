@@ -1,0 +1,84 @@
+/* Rooms and peers of a lesson, and the door into a room: see rooms.h. */
+#include "lesson/rooms.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "base/clock.h"
+#include "base/log.h"
+
+#define ROOMS_MAX 1000
+
+struct reg_room *rooms_get(struct server *srv, const char *name, enum srv_err *err, char *why,
+                           size_t why_len)
+{
+    if (!reg_room_name_ok(name)) {
+        *err = SRV_ERR_BAD_REQUEST;
+        snprintf(why, why_len, "a room name is 1 to 64 letters, digits, '-' or '_'");
+        return NULL;
+    }
+    struct reg_room *room = reg_room_find(srv->reg, name);
+    if (room)
+        return room;
+    if (srv->reg->n_rooms >= ROOMS_MAX) {
+        *err = SRV_ERR_LIMIT;
+        snprintf(why, why_len, "too many rooms open (%d)", ROOMS_MAX);
+        return NULL;
+    }
+    int rc = cr_relay_room_open(srv->relay, name);
+    if (rc != 0) {
+        *err = srv_err_from_relay(rc);
+        snprintf(why, why_len, "the relay cannot open room %s (%d)", name, rc);
+        return NULL;
+    }
+    CR_INFO("rooms", "room %s opened", name);
+    room = reg_room_add(srv->reg, name);
+    room->record = srv->cfg->record; /* a scheduled lesson's flag replaces it (lifecycle.c) */
+    return room;
+}
+
+void rooms_release(struct server *srv, struct reg_room *room)
+{
+    if (srv->shutting_down || room->pinned || !reg_room_empty(room))
+        return;
+    if (srv->relay)
+        cr_relay_room_close(srv->relay, room->name);
+    CR_INFO("rooms", "room %s closed (empty)", room->name);
+    reg_room_remove(srv->reg, room);
+}
+
+int rooms_keep_demo(struct server *srv)
+{
+    if (!srv->cfg->demo || reg_room_find(srv->reg, "demo"))
+        return 0;
+    enum srv_err e;
+    char why[256];
+    struct reg_room *demo = rooms_get(srv, "demo", &e, why, sizeof why);
+    if (!demo) {
+        CR_ERROR("rooms", "cannot open the demo room: %s", why);
+        return -1;
+    }
+    demo->pinned = true;
+    return 0;
+}
+
+int rooms_peer_new(struct server *srv, struct reg_room *room, struct reg_peer *slot)
+{
+    uint64_t id = 0;
+    int rc = cr_relay_peer_new(srv->relay, room->name, &id);
+    if (rc != 0)
+        return rc;
+    slot->id = id;
+    slot->state = CR_PEER_NEW;
+    slot->created_ms = cr_now_ms();
+    slot->ever_connected = false;
+    return 0;
+}
+
+void rooms_peer_close(struct server *srv, struct reg_peer *slot)
+{
+    if (slot->id && srv->relay)
+        cr_relay_peer_close(srv->relay, slot->id);
+    memset(slot, 0, sizeof *slot);
+}

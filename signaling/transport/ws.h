@@ -1,0 +1,58 @@
+/* Websocket connections at /ws: message framing and the outgoing queue.
+ *
+ * ws.c assembles text messages (bounded at SERVER_MAX_BODY; bigger ones are skipped to the
+ * end and answered with a too_large error), hands each complete message to rpc.c, and
+ * queues outgoing JSON, writing one message per LWS_CALLBACK_SERVER_WRITEABLE. A client
+ * that stops reading and lets WS_TX_MAX_BYTES of events pile up is disconnected rather
+ * than allowed to grow the server's memory. The connection state lives in the lws
+ * per-session data; rpc.c keeps the participant it owns. */
+#ifndef CR_SIGNALING_WS_H
+#define CR_SIGNALING_WS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libwebsockets.h>
+
+#include "core/context.h"
+
+#define WS_TX_MAX_MSGS 8192
+#define WS_TX_MAX_BYTES (8u * 1024 * 1024)
+
+struct server;
+struct ws_msg;
+
+struct ws_conn {
+    struct ws_conn *next; /* state: in server.conns */
+    struct server *srv;   /* borrowed */
+    struct lws *wsi;      /* borrowed */
+    char *rx;             /* owned: the message being assembled */
+    size_t rx_len, rx_cap;
+    bool rx_too_large, rx_binary;
+    struct ws_msg *tx_head, *tx_tail; /* owned */
+    size_t tx_n, tx_bytes;
+    bool kill;  /* close at the next writeable */
+    void *user; /* borrowed: the protocol's state of this connection (set by opened) */
+};
+
+/* What the websocket protocol does with a connection (front/rpc.c implements it; the server
+ * handle's ws member points at it). */
+struct ws_handlers {
+    /* The upgrade is done; its request headers can still be read from c->wsi. */
+    void (*opened)(struct ws_conn *c);
+    /* A whole text message (NUL-terminated). */
+    void (*message)(struct ws_conn *c, const char *text, size_t len);
+    /* A message the transport refused (too large, binary). */
+    void (*refused)(struct ws_conn *c, enum srv_err e, const char *why);
+    void (*closed)(struct ws_conn *c);
+};
+
+/* Handles the websocket callback reasons for connection c (in the lws pss). */
+int ws_callback(struct server *srv, struct lws *wsi, enum lws_callback_reasons reason,
+                struct ws_conn *c, void *in, size_t len);
+
+/* Queues msg for sending (steals the reference). */
+void ws_send(struct ws_conn *c, json_t *msg);
+
+#endif

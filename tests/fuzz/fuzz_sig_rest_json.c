@@ -3,8 +3,8 @@
  * rest_people.c rsched_user_in): the first input byte picks the request (a lesson, a user,
  * a school, a classroom, each created or updated, or a login), the rest is its body. The
  * body goes through the strict parser with that resource's fields, then through the field
- * readers its handler runs. Checks: a refusal says why in a sentence that fits in a JSON
- * answer (UTF-8, so json_pack takes it); an accepted body holds only the resource's fields;
+ * readers its handler runs. Checks: a refusal says why in a sentence that makes a JSON error
+ * answer (transport/http.c http_error_json); an accepted body holds only the resource's fields;
  * what the readers accept fits its bounds. A lesson is then shown as the API shows it and,
  * when its times are a valid rule, written as iCalendar (RFC 5545: lines of at most 75
  * octets, CRLF, text escaped), where user text from these bodies ends up. */
@@ -47,13 +47,17 @@ static const struct {
     {"a login", login_fields, NULL},
 };
 
-/* A sentence for an error answer: NUL-terminated in its buffer, not empty, and UTF-8, so
- * that json_pack takes it into the answer's {"error":{"code","message"}} body. */
+/* A sentence for an error answer: NUL-terminated in its buffer, not empty, and it makes the
+ * answer's {"error":{"code","message"}} body (transport/http.c), which JSON can carry. */
 static void check_sentence(enum srv_err err, const char *why, size_t cap)
 {
-    REQUIRE(memchr(why, '\0', cap) && why[0] && err < SRV_ERR_COUNT);
-    json_t *v = json_pack("{s:s}", "message", why);
-    REQUIRE(v);
+    REQUIRE(memchr(why, '\0', cap) && why[0]);
+    json_t *v = http_error_json(err, why);
+    const char *m = json_string_value(json_object_get(json_object_get(v, "error"), "message"));
+    REQUIRE(m && strlen(m) == strlen(why));
+    char *text = json_dumps(v, JSON_COMPACT);
+    REQUIRE(text);
+    free(text);
     json_decref(v);
 }
 

@@ -6,11 +6,12 @@
 # Builds every fuzz target with clang, libFuzzer, ASan and UBSan into $FUZZ_BUILD (default
 # build-fuzz; `deploy/install-deps.sh --fuzz` installs clang and its runtimes), then fuzzes
 # at nice 19 with tests/fuzz/corpus/<name>/ as the seed corpus. New inputs go to a scratch
-# corpus that is merged back at the end with -merge=1 (only inputs that add coverage are
-# kept). Crashers are saved into the corpus dir as crash-*, so the replay in
-# `ctest -L fuzz` keeps running them. Exits 1 if any campaign found a crash, 2 on misuse.
-# Each campaign's log: $FUZZ_BUILD/fuzz-logs/<name>.log. FUZZ_NO_BUILD=1 runs the targets
-# as last built (one build for a series of campaigns while the tree changes).
+# corpus; at the end old and new inputs are minimized together into the corpus with
+# -set_cover_merge=1 (see minimize). Crashers are saved into the corpus dir as crash-*, so
+# the replay in `ctest -L fuzz` keeps running them. Exits 1 if any campaign found a crash,
+# 2 on misuse. Each campaign's log: $FUZZ_BUILD/fuzz-logs/<name>.log. FUZZ_NO_BUILD=1
+# runs the targets as last built (one build for a series of campaigns while the tree
+# changes).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
@@ -52,6 +53,25 @@ build_all() {
     { tail -30 "$build/fuzz-build.log" >&2; echo "fuzz: build failed" >&2; exit 2; }
 }
 
+# minimize NAME BIN CORPUS SCRATCH LOG: the corpus becomes its named seeds and crashers
+# (any file not named by its SHA-1) plus a small set of inputs, old or new, that keeps every
+# feature (-set_cover_merge=1: greedy set cover), so it grows only with coverage.
+minimize() {
+  local name=$1 bin=$2 corpus=$3 scratch=$4 log=$5 f
+  mkdir -p "$scratch/min"
+  for f in "$corpus"/*; do
+    [ -f "$f" ] || continue
+    [[ ${f##*/} =~ ^[0-9a-f]{40}$ ]] || cp "$f" "$scratch/min/"
+  done
+  if nice -n 19 "$bin" -set_cover_merge=1 -max_len="$(max_len "$name")" -timeout=10 \
+    -artifact_prefix="$scratch/art/merge-" "$scratch/min" "$corpus" "$scratch/new" >"$log" 2>&1; then
+    find "$corpus" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -delete
+    cp "$scratch"/min/* "$corpus"/
+  else
+    echo "fuzz: merge for $name failed, corpus left as it was, see $log" >&2
+  fi
+}
+
 summary=()
 crashed=0
 
@@ -72,10 +92,7 @@ campaign() {
   nice -n 19 "$bin" -max_total_time="$secs" -print_final_stats=1 -max_len="$(max_len "$name")" \
     -timeout=10 -artifact_prefix="$scratch/art/" "$@" "$scratch/new" "$corpus" >"$log" 2>&1 || rc=$?
   t1=$(date +%s)
-  # Keep only what adds coverage to the committed corpus.
-  nice -n 19 "$bin" -merge=1 -max_len="$(max_len "$name")" -timeout=10 \
-    -artifact_prefix="$scratch/art/merge-" "$corpus" "$scratch/new" >"$log.merge" 2>&1 ||
-    echo "fuzz: merge for $name failed, see $log.merge" >&2
+  minimize "$name" "$bin" "$corpus" "$scratch" "$log.merge"
   local art found=0
   for art in "$scratch"/art/*; do
     [ -f "$art" ] || continue

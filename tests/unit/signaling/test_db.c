@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sql_file.h"
 #include "store/catalog.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -134,35 +135,6 @@ static const char old_schedule_rows[] =
 
 /* ---- helpers ---- */
 
-static long long sql_int(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    long long v = -1;
-    if (sqlite3_open(path, &db) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return v;
-}
-
-static int sql_exec(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    char *msg = NULL;
-    int rc = sqlite3_open(path, &db);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "fixture: %s\n", msg ? msg : sqlite3_errmsg(db));
-    sqlite3_free(msg);
-    sqlite3_close(db);
-    return rc;
-}
-
 static void file_path(char *out, size_t len, const char *name)
 {
     snprintf(out, len, "%s/%s", dir, name);
@@ -173,16 +145,16 @@ static void file_path(char *out, size_t len, const char *name)
 static void versions(const char *path, char *out, size_t len)
 {
     snprintf(out, len, "catalog=%lld schedule=%lld user_version=%lld",
-             sql_int(path, "SELECT version FROM schema_versions WHERE component = 'catalog'"),
-             sql_int(path, "SELECT version FROM schema_versions WHERE component = 'schedule'"),
-             sql_int(path, "PRAGMA user_version"));
+             sql_file_int(path, "SELECT version FROM schema_versions WHERE component = 'catalog'"),
+             sql_file_int(path, "SELECT version FROM schema_versions WHERE component = 'schedule'"),
+             sql_file_int(path, "PRAGMA user_version"));
 }
 
 /* The old catalogue's rows, read through catalog.c. */
 static void check_catalog_rows(struct catalog *cat, const char *path)
 {
-    CHECK_EQ(sql_int(path, "SELECT count(*) FROM recordings"), 2);
-    CHECK_EQ(sql_int(path, "SELECT count(*) FROM notes"), 2);
+    CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM recordings"), 2);
+    CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM notes"), 2);
     json_t *r = catalog_rec_get(cat, "rec-1");
     CHECK(r != NULL);
     CHECK_STR(json_string_value(json_object_get(r, "title")), "Fractions");
@@ -201,10 +173,11 @@ static void check_catalog_rows(struct catalog *cat, const char *path)
 /* The old schedule's rows, read through store_sqlite.c. */
 static void check_schedule_rows(struct store *s, const char *path)
 {
-    CHECK_EQ(sql_int(path, "SELECT (SELECT count(*) FROM schools) + (SELECT count(*) FROM "
-                           "classrooms) + (SELECT count(*) FROM users) + (SELECT count(*) FROM "
-                           "lessons) + (SELECT count(*) FROM lesson_classrooms) + (SELECT "
-                           "count(*) FROM audit)"),
+    CHECK_EQ(sql_file_int(path,
+                          "SELECT (SELECT count(*) FROM schools) + (SELECT count(*) FROM "
+                          "classrooms) + (SELECT count(*) FROM users) + (SELECT count(*) FROM "
+                          "lessons) + (SELECT count(*) FROM lesson_classrooms) + (SELECT "
+                          "count(*) FROM audit)"),
              1 + 2 + 3 + 1 + 2 + 1);
     struct st_user u;
     CHECK_EQ(s->ops->user_by_username(s, "wangli", &u), 0);
@@ -228,10 +201,10 @@ static void test_old_file(const char *name, bool catalog_first)
 {
     char path[300], v[128];
     file_path(path, sizeof path, name);
-    CHECK_EQ(sql_exec(path, old_catalog_sql), SQLITE_OK);
-    CHECK_EQ(sql_exec(path, old_schedule_sql), SQLITE_OK);
-    CHECK_EQ(sql_exec(path, old_catalog_rows), SQLITE_OK);
-    CHECK_EQ(sql_exec(path, old_schedule_rows), SQLITE_OK);
+    CHECK_EQ(sql_file_exec(path, old_catalog_sql), SQLITE_OK);
+    CHECK_EQ(sql_file_exec(path, old_schedule_sql), SQLITE_OK);
+    CHECK_EQ(sql_file_exec(path, old_catalog_rows), SQLITE_OK);
+    CHECK_EQ(sql_file_exec(path, old_schedule_rows), SQLITE_OK);
     versions(path, v, sizeof v);
     CHECK_STR(v, "catalog=-1 schedule=1 user_version=1");
 
@@ -255,7 +228,7 @@ static void test_old_file(const char *name, bool catalog_first)
         store_close(s);
         versions(path, v, sizeof v);
         CHECK_STR(v, "catalog=1 schedule=1 user_version=1");
-        CHECK_EQ(sql_int(path, "SELECT count(*) FROM schema_versions"), 2);
+        CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM schema_versions"), 2);
     }
 }
 
@@ -265,8 +238,8 @@ static void test_old_file_one_component(void)
 {
     char path[300], v[128], err[256] = "";
     file_path(path, sizeof path, "catalog-only.db");
-    CHECK_EQ(sql_exec(path, old_catalog_sql), SQLITE_OK);
-    CHECK_EQ(sql_exec(path, old_catalog_rows), SQLITE_OK);
+    CHECK_EQ(sql_file_exec(path, old_catalog_sql), SQLITE_OK);
+    CHECK_EQ(sql_file_exec(path, old_catalog_rows), SQLITE_OK);
     struct catalog *cat = catalog_open(path, err, sizeof err);
     struct store *s = store_open_sqlite(path, err, sizeof err);
     CHECK(cat != NULL && s != NULL);
@@ -278,8 +251,8 @@ static void test_old_file_one_component(void)
     CHECK_STR(v, "catalog=1 schedule=1 user_version=1");
 
     file_path(path, sizeof path, "schedule-only.db");
-    CHECK_EQ(sql_exec(path, old_schedule_sql), SQLITE_OK);
-    CHECK_EQ(sql_exec(path, old_schedule_rows), SQLITE_OK);
+    CHECK_EQ(sql_file_exec(path, old_schedule_sql), SQLITE_OK);
+    CHECK_EQ(sql_file_exec(path, old_schedule_rows), SQLITE_OK);
     s = store_open_sqlite(path, err, sizeof err);
     CHECK(s != NULL);
     if (s)
@@ -292,7 +265,7 @@ static void test_old_file_one_component(void)
     catalog_close(cat);
     versions(path, v, sizeof v);
     CHECK_STR(v, "catalog=1 schedule=1 user_version=1");
-    CHECK_EQ(sql_int(path, "SELECT count(*) FROM recordings"), 0);
+    CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM recordings"), 0);
 }
 
 /* ---- db_open's rules, on a toy component ---- */
@@ -311,9 +284,9 @@ static void test_toy(void)
     sqlite3 *db = db_open(path, &toy, err, sizeof err);
     CHECK(db != NULL);
     sqlite3_close(db);
-    CHECK_EQ(sql_int(path, "SELECT version FROM schema_versions WHERE component = 'toy'"), 2);
-    CHECK_EQ(sql_int(path, "SELECT y FROM b"), 2); /* in order */
-    CHECK_EQ(sql_int(path, "PRAGMA user_version"), 0);
+    CHECK_EQ(sql_file_int(path, "SELECT version FROM schema_versions WHERE component = 'toy'"), 2);
+    CHECK_EQ(sql_file_int(path, "SELECT y FROM b"), 2); /* in order */
+    CHECK_EQ(sql_file_int(path, "PRAGMA user_version"), 0);
     db = db_open(path, &toy, err, sizeof err); /* again: nothing to do */
     CHECK(db != NULL);
     sqlite3_stmt *st;
@@ -330,20 +303,20 @@ static void test_toy(void)
     toy.n_migrations = 3;
     CHECK(db_open(path, &toy, err, sizeof err) == NULL);
     CHECK(strstr(err, "toy migration 3") != NULL && strstr(err, "nowhere") != NULL);
-    CHECK_EQ(sql_int(path, "SELECT version FROM schema_versions WHERE component = 'toy'"), 2);
-    CHECK_EQ(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'c'"), 0);
+    CHECK_EQ(sql_file_int(path, "SELECT version FROM schema_versions WHERE component = 'toy'"), 2);
+    CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'c'"), 0);
 
     /* a version from a newer server is refused and left as it is */
     toy.n_migrations = 2;
-    CHECK_EQ(sql_exec(path, "UPDATE schema_versions SET version = 9 WHERE component = 'toy'"),
+    CHECK_EQ(sql_file_exec(path, "UPDATE schema_versions SET version = 9 WHERE component = 'toy'"),
              SQLITE_OK);
     CHECK(db_open(path, &toy, err, sizeof err) == NULL);
     CHECK(strstr(err, "toy schema version 9") != NULL);
-    CHECK_EQ(sql_int(path, "SELECT version FROM schema_versions WHERE component = 'toy'"), 9);
+    CHECK_EQ(sql_file_int(path, "SELECT version FROM schema_versions WHERE component = 'toy'"), 9);
 
     /* a component that claims user_version counts it; one that does not, ignores it */
-    CHECK_EQ(sql_exec(path, "UPDATE schema_versions SET version = 2 WHERE component = 'toy';"
-                            "PRAGMA user_version = 7"),
+    CHECK_EQ(sql_file_exec(path, "UPDATE schema_versions SET version = 2 WHERE component = 'toy';"
+                                 "PRAGMA user_version = 7"),
              SQLITE_OK);
     db = db_open(path, &toy, err, sizeof err);
     CHECK(db != NULL);
@@ -372,9 +345,6 @@ int main(void)
     test_old_file("old-store-first.db", false);
     test_old_file_one_component();
     test_toy();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_tree(dir);
     return test_report();
 }

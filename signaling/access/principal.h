@@ -1,4 +1,4 @@
-/* A principal: who a request speaks for, as its token says (auth.c fills it). Plain data,
+/* A principal: who a request speaks for, as its token says (access/auth.c fills it). Plain data,
  * kept apart from auth.h so the registry can hold one per participant. */
 #ifndef CR_SIGNALING_PRINCIPAL_H
 #define CR_SIGNALING_PRINCIPAL_H

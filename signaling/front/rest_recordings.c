@@ -60,6 +60,22 @@ static void respond_no_content(struct lws *wsi, struct http_req *req)
     http_add_header(req, "Cache-Control", "no-store");
 }
 
+/* JSON, never cached: the catalogue changes under it. */
+static void respond_json(struct lws *wsi, struct http_req *req, int status, json_t *v)
+{
+    http_respond_json(wsi, req, status, v);
+    http_add_header(req, "Cache-Control", "no-store");
+}
+
+/* v (200), or 404 when the catalogue found no such recording (v NULL). */
+static void respond_found(struct server *srv, struct lws *wsi, struct http_req *req, json_t *v)
+{
+    if (v)
+        respond_json(wsi, req, 200, v);
+    else
+        http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "no such recording");
+}
+
 static void respond_cat_error(struct server *srv, struct lws *wsi, struct http_req *req, int rc,
                               const char *what)
 {
@@ -159,8 +175,7 @@ static void list(struct server *srv, struct lws *wsi, struct http_req *req)
         http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, why);
         return;
     }
-    http_respond_json(wsi, req, 200, catalog_rec_list(srv->catalog, &f));
-    http_add_header(req, "Cache-Control", "no-store");
+    respond_json(wsi, req, 200, catalog_rec_list(srv->catalog, &f));
 }
 
 /* ---- DELETE /api/v1/recordings/<id> ---- */
@@ -237,9 +252,8 @@ static void add_note(struct server *srv, struct lws *wsi, struct http_req *req, 
         char location[256];
         snprintf(location, sizeof location, API_PREFIX "/%s/notes/%" PRId64, id,
                  (int64_t)json_integer_value(json_object_get(out, "id")));
-        http_respond_json(wsi, req, 201, out);
+        respond_json(wsi, req, 201, out);
         http_add_header(req, "Location", location);
-        http_add_header(req, "Cache-Control", "no-store");
     }
 }
 
@@ -248,13 +262,7 @@ static void notes(struct server *srv, struct lws *wsi, struct http_req *req, con
 {
     bool get = req->method == LWSHUMETH_GET || req->method == LWSHUMETH_HEAD;
     if (!note_id && get) {
-        json_t *v = catalog_note_list(srv->catalog, id);
-        if (!v) {
-            http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "no such recording");
-            return;
-        }
-        http_respond_json(wsi, req, 200, v);
-        http_add_header(req, "Cache-Control", "no-store");
+        respond_found(srv, wsi, req, catalog_note_list(srv->catalog, id));
     } else if (!note_id && req->method == LWSHUMETH_POST) {
         add_note(srv, wsi, req, id);
     } else if (!note_id) {
@@ -314,13 +322,7 @@ void rest_recordings_api(struct server *srv, struct lws *wsi, struct http_req *r
         whole = n >= 1 && strcmp(again, slash) == 0 && strcmp(sub, "notes") == 0;
     }
     if (bare && get) {
-        json_t *v = catalog_rec_get(srv->catalog, id);
-        if (!v) {
-            http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "no such recording");
-            return;
-        }
-        http_respond_json(wsi, req, 200, v);
-        http_add_header(req, "Cache-Control", "no-store");
+        respond_found(srv, wsi, req, catalog_rec_get(srv->catalog, id));
     } else if (bare && req->method == LWSHUMETH_DELETE) {
         delete_recording(srv, wsi, req, id);
     } else if (bare) {

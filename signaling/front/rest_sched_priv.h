@@ -1,7 +1,8 @@
 /* What the schedule's REST files share: rest_schedule.c (routing, sessions, the audit log),
  * rest_people.c (schools, classrooms, users), rest_lessons.c (lessons and their links) and
  * rest_live.c (what is live, calendars), with the helpers of rest_sched_util.c: strict JSON
- * bodies, query arguments, ids, store errors as HTTP answers. Not an interface for anyone
+ * bodies, query arguments, ids, store errors as HTTP answers; and rest_resource.c, which
+ * serves an entity's list/get/create/update/delete from a table. Not an interface for anyone
  * else: the only entry point is rest_schedule_route() (rest_schedule.h); the pure readers
  * are also fuzzed (tests/fuzz/fuzz_sig_rest_json.c). */
 #ifndef CR_SIGNALING_REST_SCHED_PRIV_H
@@ -38,6 +39,52 @@ void rsched_live(struct server *srv, struct lws *wsi, struct http_req *req,
                  const struct rsched_path *p);
 void rsched_calendar(struct server *srv, struct lws *wsi, struct http_req *req,
                      const struct rsched_path *p);
+
+/* ---- rest_resource.c: a store entity as a REST resource ---- */
+
+/* Which request on a resource: its collection (list, create) or one item. */
+enum rsched_op { RSCHED_LIST, RSCHED_CREATE, RSCHED_GET, RSCHED_UPDATE, RSCHED_DELETE };
+
+/* A list function's answer when it has answered the request itself (a bad query argument). */
+#define RSCHED_ANSWERED 1
+
+/* What rsched_resource() needs to know of an entity (rest_people.c fills three). Rows are
+ * the store's structs (struct st_school ...), handled as row_size bytes with an int64_t id
+ * at id_offset. Every function but allow and reread is required. */
+struct rsched_resource {
+    const char *collection; /* /api/v1/<collection>[/{id}], and the list's key */
+    const char *kind;       /* audit actions <kind>_create, _update, _delete */
+    const char *not_found;  /* the 404 message for a missing item */
+    size_t row_size, id_offset;
+    /* The permission op needs (the gate answers 401/403); may look at the query. */
+    enum perm_action (*perm)(struct lws *wsi, enum rsched_op op);
+    /* Reads the query and lists into *rows (malloc'd) and *n: 0, a negative STORE_ERR_*, or
+     * RSCHED_ANSWERED. */
+    int (*list)(struct server *srv, struct lws *wsi, struct http_req *req, void **rows, int *n);
+    int (*get)(struct store *st, int64_t id, void *row);
+    int (*save)(struct store *st, enum rsched_op op, void *row, struct st_err *e);
+    int (*del)(struct store *st, int64_t id, struct st_err *e);
+    json_t *(*to_json)(const void *row);
+    /* Reads the request's body into row (create: the required fields too); false after
+     * answering. */
+    bool (*from_json)(struct server *srv, struct lws *wsi, struct http_req *req, enum rsched_op op,
+                      void *row);
+    /* Before deleting (before == row) or saving row (before: as stored, zero on create): false
+     * after refusing with an answer. */
+    bool (*allow)(struct server *srv, struct lws *wsi, struct http_req *req, enum rsched_op op,
+                  const struct principal *who, const void *before, const void *row);
+    /* Audits action (<kind>_<op>) on row, once the store has done it. */
+    void (*audit)(struct server *srv, const struct principal *who, const char *action,
+                  enum rsched_op op, const void *row);
+    /* After a save and its audit line: the row as stored, for the answer. */
+    void (*reread)(struct store *st, void *row);
+};
+
+/* Answers a request on res: 404 beyond /{id}, 405 with Allow, the gate's 401/403/503, then
+ * GET (200), POST (201 with Location), PUT (200: the fields named change, the others are
+ * kept), DELETE (204), each change audited; store errors through rsched_store_err(). */
+void rsched_resource(struct server *srv, struct lws *wsi, struct http_req *req,
+                     const struct rsched_path *p, const struct rsched_resource *res);
 
 /* ---- rest_lessons.c: lessons as JSON, for rest_live.c too ---- */
 

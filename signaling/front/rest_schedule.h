@@ -12,7 +12,7 @@
 #include "core/context.h"
 
 /* Handles /api/v1/login, /logout, /me, /schools, /classrooms, /users, /lessons, /live,
- * /calendar, /audit. Returns false if the path is none of these (http.c then tries
+ * /calendar, /audit. Returns false if the path is none of these (routes.c then tries
  * others). */
 bool rest_schedule_route(struct server *srv, struct lws *wsi, struct http_req *req);
 

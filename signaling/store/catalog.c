@@ -1,11 +1,9 @@
 /* The recordings catalogue in SQLite: see catalog.h and docs/recording.md.
  *
- * One connection, used only from the lws thread; WAL journal (readers never wait for the
- * writer, and a crash loses at most the last transaction), a busy timeout in case an
- * operator's sqlite3 shell holds a lock, foreign keys on (a recording's notes go with it).
- * The schema is a list of migrations applied in order at open, each in its own
- * transaction that also sets PRAGMA user_version to its 1-based index: adding a table
- * later is one more entry at the end of `migrations`. Every value reaches SQLite as a bound
+ * One connection, used only from the lws thread, opened by db.c (WAL, busy timeout, foreign
+ * keys on: a recording's notes go with it). The schema is the list `migrations`, which
+ * db.c applies in order at open under the component name "catalog": adding a table later
+ * is one more entry at the end. Every value reaches SQLite as a bound
  * parameter; the only SQL text assembled at run time is the list query's WHERE clause,
  * made of constant fragments.
  *
@@ -25,9 +23,9 @@
 #include "base/clock.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "store/db.h"
 #include "store/text.h"
 
-#define CAT_BUSY_TIMEOUT_MS 2000
 #define CAT_TEXT_MAX 2000    /* bytes of a note's text */
 #define CAT_AUTHOR_MAX 64    /* characters of a note's author */
 #define CAT_NOTE_SLACK 60000 /* a note may sit this far past the recorded duration */
@@ -38,8 +36,8 @@ struct catalog {
     sqlite3 *db; /* owned */
 };
 
-/* Schema migrations, in order; entry i takes user_version from i to i + 1. Never edit a
- * released entry: append a new one. */
+/* Schema migrations of the component 'catalog', in order (db.h); entry i takes its version
+ * from i to i + 1. Never edit a released entry: append a new one. */
 static const char *const migrations[] = {
     /* 1: recordings and their notes */
     "CREATE TABLE recordings ("
@@ -150,73 +148,23 @@ static bool text_ok(const char *s, size_t max)
     return !s || (strlen(s) <= max && utf8_chars(s) >= 0);
 }
 
-/* ---- open, migrate, close ---- */
+/* ---- open, close ---- */
 
-static int user_version(sqlite3 *db)
-{
-    sqlite3_stmt *st = NULL;
-    int v = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* Applies the migrations past the file's version, each in a transaction. */
-static int migrate(sqlite3 *db, char *err, size_t err_len)
-{
-    int v = user_version(db);
-    if (v < 0 || v > CAT_SCHEMA_VERSION) {
-        snprintf(err, err_len, "schema version %d is not one this server knows (1..%d)", v,
-                 CAT_SCHEMA_VERSION);
-        return -1;
-    }
-    for (; v < CAT_SCHEMA_VERSION; v++) {
-        char set_version[64], *msg = NULL;
-        snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d", v + 1);
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, set_version, NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-            snprintf(err, err_len, "migration %d: %s", v + 1, msg ? msg : sqlite3_errmsg(db));
-            sqlite3_free(msg);
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return -1;
-        }
-        CR_INFO("catalog", "schema migrated to version %d", v + 1);
-    }
-    return 0;
-}
+static const struct db_schema schema = {
+    .component = "catalog",
+    .migrations = migrations,
+    .n_migrations = CAT_SCHEMA_VERSION,
+    .legacy_user_version = true, /* versioned by PRAGMA user_version before issue 9 */
+};
 
 struct catalog *catalog_open(const char *path, char *err, size_t err_len)
 {
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, err_len, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        goto fail;
-    }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, CAT_BUSY_TIMEOUT_MS);
-    /* journal_mode answers a row; sqlite3_exec ignores it */
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                     "PRAGMA foreign_keys = ON;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, err_len, "%s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        goto fail;
-    }
-    if (migrate(db, err, err_len) != 0)
-        goto fail;
+    sqlite3 *db = db_open(path, &schema, err, err_len);
+    if (!db)
+        return NULL;
     struct catalog *cat = CR_NEW(struct catalog);
     cat->db = db;
     return cat;
-fail:
-    sqlite3_close(db);
-    return NULL;
 }
 
 void catalog_close(struct catalog *cat)

@@ -1,7 +1,7 @@
 /* The recordings catalogue: one row per recorded lesson and the notes researchers leave on
  * it (comments, bookmarks, chapters), kept in the embedded SQLite database file
- * DATA/classrelay.db (docs/recording.md). The schema is versioned (PRAGMA user_version) and
- * migrated at open.
+ * DATA/classrelay.db (docs/recording.md). The schema is versioned and migrated at open by
+ * db.c (component "catalog").
  *
  * Every function runs on the lws thread and is synchronous: the statements are small and
  * indexed, and SQLite runs in WAL mode, so a call takes well under a millisecond. Ids are

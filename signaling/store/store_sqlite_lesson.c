@@ -120,13 +120,11 @@ static int lesson_check(struct sq_store *s, const struct st_lesson *in, struct s
 /* Replaces the lesson's classroom rows with in's. */
 static int write_links(struct sq_store *s, int64_t id, const struct st_lesson *in, struct st_err *e)
 {
-    sqlite3_stmt *st = sq_prep(s, "DELETE FROM lesson_classrooms WHERE lesson_id = ?");
-    if (!st)
-        return sq_db_fail(s, "lesson classrooms", e);
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sq_run(s, st, "lesson classrooms", e);
+    int rc = sq_delete_id(s, "DELETE FROM lesson_classrooms WHERE lesson_id = ?", id,
+                          "lesson classrooms", e);
     if (rc != 0 && rc != STORE_ERR_NOT_FOUND)
         return rc;
+    sqlite3_stmt *st;
     if (!(st = sq_prep(s, "INSERT INTO lesson_classrooms (lesson_id, classroom_id, pos) "
                           "VALUES (?, ?, ?)")))
         return sq_db_fail(s, "lesson classrooms", e);
@@ -236,22 +234,11 @@ int sq_lesson_delete(struct store *s, int64_t id, struct st_err *e)
     int rc = sq_begin(sq(s), e);
     if (rc)
         return rc;
-    sqlite3_stmt *st = sq_prep(sq(s), "DELETE FROM lesson_classrooms WHERE lesson_id = ?");
-    if (!st)
-        rc = sq_db_fail(sq(s), "delete lesson", e);
-    else {
-        sqlite3_bind_int64(st, 1, id);
-        rc = sq_run(sq(s), st, "delete lesson", e);
-        rc = rc == STORE_ERR_NOT_FOUND ? 0 : rc; /* a lesson may book no classroom */
-    }
-    if (rc == 0) {
-        if (!(st = sq_prep(sq(s), "DELETE FROM lessons WHERE id = ?")))
-            rc = sq_db_fail(sq(s), "delete lesson", e);
-        else {
-            sqlite3_bind_int64(st, 1, id);
-            rc = sq_run(sq(s), st, "delete lesson", e);
-        }
-    }
+    rc = sq_delete_id(sq(s), "DELETE FROM lesson_classrooms WHERE lesson_id = ?", id,
+                      "delete lesson", e);
+    rc = rc == STORE_ERR_NOT_FOUND ? 0 : rc; /* a lesson may book no classroom */
+    if (rc == 0)
+        rc = sq_delete_id(sq(s), "DELETE FROM lessons WHERE id = ?", id, "delete lesson", e);
     if (rc == STORE_ERR_NOT_FOUND)
         sq_err(e, rc, "there is no lesson %lld", (long long)id);
     return sq_finish(sq(s), rc, e);

@@ -62,17 +62,6 @@ static int list_rows(struct sq_store *s, sqlite3_stmt *st, size_t size, row_fn r
     return 0;
 }
 
-/* Runs the DELETE sql, binding id to ?1: 0 or a STORE_ERR_* (in e). */
-static int delete_row(struct sq_store *s, const char *sql, int64_t id, const char *what,
-                      struct st_err *e)
-{
-    sqlite3_stmt *st = sq_prep(s, sql);
-    if (!st)
-        return sq_db_fail(s, what, e);
-    sqlite3_bind_int64(st, 1, id);
-    return sq_run(s, st, what, e);
-}
-
 /* ---- schools ---- */
 
 static void school_row(sqlite3_stmt *st, void *row)
@@ -157,7 +146,7 @@ int sq_school_delete(struct store *s, int64_t id, struct st_err *e)
                     used == 1 ? "" : "s");
     }
     if (rc == 0)
-        rc = delete_row(sq(s), "DELETE FROM schools WHERE id = ?", id, "delete school", e);
+        rc = sq_delete_id(sq(s), "DELETE FROM schools WHERE id = ?", id, "delete school", e);
     return sq_finish(sq(s), rc, e);
 }
 
@@ -316,6 +305,6 @@ int sq_classroom_delete(struct store *s, int64_t id, struct st_err *e)
     if (rc == 0)
         rc = classroom_in_use(sq(s), &c, e);
     if (rc == 0)
-        rc = delete_row(sq(s), "DELETE FROM classrooms WHERE id = ?", id, "delete classroom", e);
+        rc = sq_delete_id(sq(s), "DELETE FROM classrooms WHERE id = ?", id, "delete classroom", e);
     return sq_finish(sq(s), rc, e);
 }

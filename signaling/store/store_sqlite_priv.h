@@ -54,6 +54,9 @@ int64_t sq_int_query(struct sq_store *s, const char *sql, int64_t id, int64_t de
 /* Steps a statement that returns no rows and finalizes it: 0, STORE_ERR_NOT_FOUND if it
  * changed nothing, STORE_ERR_EXISTS on a UNIQUE violation, or STORE_ERR_DB (logged). */
 int sq_run(struct sq_store *s, sqlite3_stmt *st, const char *what, struct st_err *e);
+/* sq_run of the DELETE sql with id bound to ?1 (e.g. "DELETE FROM users WHERE id = ?"). */
+int sq_delete_id(struct sq_store *s, const char *sql, int64_t id, const char *what,
+                 struct st_err *e);
 
 /* e, or dummy when e is NULL, with an empty message and no conflicts. */
 struct st_err *sq_err_init(struct st_err *e, struct st_err *dummy);

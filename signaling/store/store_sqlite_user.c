@@ -269,15 +269,8 @@ int sq_user_delete(struct store *s, int64_t id, struct st_err *e)
         sq_err(e, rc, "there is no user %lld", (long long)id);
     if (rc == 0)
         rc = teacher_in_use(sq(s), &u, "delete the account", e);
-    if (rc == 0) {
-        sqlite3_stmt *st = sq_prep(sq(s), "DELETE FROM users WHERE id = ?");
-        if (!st)
-            rc = sq_db_fail(sq(s), "delete user", e);
-        else {
-            sqlite3_bind_int64(st, 1, id);
-            rc = sq_run(sq(s), st, "delete user", e);
-        }
-    }
+    if (rc == 0)
+        rc = sq_delete_id(sq(s), "DELETE FROM users WHERE id = ?", id, "delete user", e);
     return sq_finish(sq(s), rc, e);
 }
 

@@ -105,6 +105,16 @@ int sq_run(struct sq_store *s, sqlite3_stmt *st, const char *what, struct st_err
     return sq_db_fail(s, what, e);
 }
 
+int sq_delete_id(struct sq_store *s, const char *sql, int64_t id, const char *what,
+                 struct st_err *e)
+{
+    sqlite3_stmt *st = sq_prep(s, sql);
+    if (!st)
+        return sq_db_fail(s, what, e);
+    sqlite3_bind_int64(st, 1, id);
+    return sq_run(s, st, what, e);
+}
+
 struct st_err *sq_err_init(struct st_err *e, struct st_err *dummy)
 {
     if (!e)

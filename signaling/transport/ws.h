@@ -1,11 +1,12 @@
 /* Websocket connections at /ws: message framing and the outgoing queue.
  *
  * ws.c assembles text messages (bounded at SERVER_MAX_BODY; bigger ones are skipped to the
- * end and answered with a too_large error), hands each complete message to rpc.c, and
- * queues outgoing JSON, writing one message per LWS_CALLBACK_SERVER_WRITEABLE. A client
- * that stops reading and lets WS_TX_MAX_BYTES of events pile up is disconnected rather
- * than allowed to grow the server's memory. The connection state lives in the lws
- * per-session data; rpc.c keeps the participant it owns. */
+ * end and answered with a too_large error), hands each complete message to the protocol's handlers
+ * (struct ws_handlers), and queues outgoing JSON, writing one message per
+ * LWS_CALLBACK_SERVER_WRITEABLE. A client that stops reading and lets WS_TX_MAX_BYTES of events
+ * pile up is disconnected rather than allowed to grow the server's memory. The connection state
+ * lives in the lws per-session data; the protocol keeps its own state in ws_conn.user
+ * (front/rpc.c). */
 #ifndef CR_SIGNALING_WS_H
 #define CR_SIGNALING_WS_H
 

@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 
 #include "access/token.h"
+#include "test.h" /* tests/unit/: test_b64url */
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
 
@@ -55,26 +56,6 @@ static void check(const char *tok, size_t len)
         abort();
 }
 
-static size_t b64url(const uint8_t *in, size_t n, char *out)
-{
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned long v = (unsigned long)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned long)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = a[v >> 18 & 63];
-        out[o++] = a[v >> 12 & 63];
-        if (i + 1 < n)
-            out[o++] = a[v >> 6 & 63];
-        if (i + 2 < n)
-            out[o++] = a[v & 63];
-    }
-    return o;
-}
-
 /* header "." payload "." signature, with data as the payload */
 static void check_as_payload(const uint8_t *data, size_t size)
 {
@@ -84,13 +65,13 @@ static void check_as_payload(const uint8_t *data, size_t size)
     char tok[sizeof header + TOKEN_MAX * 2];
     size_t n = sizeof header - 1;
     memcpy(tok, header, n);
-    n += b64url(data, size, tok + n);
+    n += test_b64url(data, size, tok + n);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned mac_len = 0;
     if (!HMAC(EVP_sha256(), key.k, TOKEN_KEY_LEN, (const unsigned char *)tok, n, mac, &mac_len))
         abort();
     tok[n++] = '.';
-    n += b64url(mac, mac_len, tok + n);
+    n += test_b64url(mac, mac_len, tok + n);
     /* an exact-size copy, so a read past the end shows */
     char *exact = malloc(n);
     memcpy(exact, tok, n);

@@ -17,7 +17,8 @@
 // Keyboard: space play/pause, ←/→ ±5 s.
 // REST answers 401 (no session, or it expired): off to login.html, back here afterwards.
 import { $, params, log } from './common.js';
-import { goLogin } from './api.js';
+import { api } from './api.js';
+import { el } from './dom.js';
 
 // Every visible string of the page. A translation is one more table with the same keys;
 // the HTML carries data-i18n="key" (text) and data-i18n-placeholder="key".
@@ -88,43 +89,9 @@ function lessonMeta(rec) {
 function stateText(rec) {
   return t(rec.state, { p: Math.floor(rec.progress || 0) });
 }
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'dataset') Object.assign(e.dataset, v);
-    else if (k in e) e[k] = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...children.filter((c) => c !== null && c !== undefined));
-  return e;
-}
 
-// ---- REST ----
+// ---- REST (api.js: a 401 goes to login.html and back) ----
 
-class ApiError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
-}
-
-async function api(path, { method = 'GET', body } = {}) {
-  const res = await fetch(path, {
-    method,
-    headers: body ? { 'Content-Type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-    cache: 'no-store',
-  });
-  if (res.status === 401) {
-    goLogin();
-    return new Promise(() => {});   // the page is going away: nothing to render
-  }
-  if (res.status === 204) return null;
-  let data = null;
-  try { data = await res.json(); } catch { /* not JSON */ }
-  if (!res.ok) {
-    const e = data && data.error;
-    throw new ApiError(res.status, (e && (e.message || e)) || `HTTP ${res.status}`);
-  }
-  return data;
-}
 const recPath = (id) => `api/v1/recordings/${encodeURIComponent(id)}`;
 
 // =====================================================================================

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "sql_file.h"
 #include "store/catalog.h"
 #include "test.h"
 
@@ -33,20 +34,7 @@ static struct catalog *open_cat(void)
     return cat;
 }
 
-static int schema_version(void)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    int v = -1;
-    if (sqlite3_open(path, &db) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return v;
-}
+static int schema_version(void) { return (int)sql_file_int(path, "PRAGMA user_version"); }
 
 static const char *str(json_t *obj, const char *key)
 {
@@ -463,9 +451,6 @@ int main(void)
     test_unfinished_and_delete(cat);
     catalog_close(cat);
     test_reopen();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    test_remove_tree(dir);
     return test_report();
 }

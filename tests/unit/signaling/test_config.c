@@ -721,14 +721,6 @@ static void test_mkdirs(void)
     CHECK_EQ(config_mkdirs(dir), -1);
 }
 
-static void remove_tree(const char *path)
-{
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", path);
-}
-
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/cr_test_config_XXXXXX");
@@ -748,6 +740,6 @@ int main(void)
     test_from_args();
     test_precedence();
     test_mkdirs();
-    remove_tree(tmpdir);
+    test_remove_tree(tmpdir);
     return test_report();
 }

@@ -44,25 +44,6 @@ static bool body_has(const struct e2e_response *r, const char *part)
     return ok;
 }
 
-static char *fixture(const char *name)
-{
-    char path[4096];
-    const char *src = __FILE__, *cut = strstr(src, "tests/unit/signaling/");
-    if (!cut)
-        return NULL;
-    snprintf(path, sizeof path, "%.*stests/fuzz/corpus/sdp/%s", (int)(cut - src), src, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = calloc(1, 1 << 16);
-    if (fread(buf, 1, (1 << 16) - 1, f) == 0) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* Replaces the first occurrence of from in s (buffer of 64 KiB) with to. */
 static void replace_first(char *s, const char *from, const char *to)
 {
@@ -355,8 +336,8 @@ static bool location(const struct e2e_response *r, char *out, size_t cap)
 
 static void test_whip_session(void)
 {
-    char *offer = fixture("chrome_simulcast_offer.sdp");
-    char *play = fixture("aiortc_offer.sdp");
+    char *offer = test_sdp_fixture("chrome_simulcast_offer.sdp", NULL);
+    char *play = test_sdp_fixture("aiortc_offer.sdp", NULL);
     CHECK(offer && play);
     if (!offer || !play) {
         free(offer);
@@ -455,7 +436,7 @@ static void test_whip_session(void)
  * it is the only line that sends (the audio line here is inactive). */
 static void test_whip_bundle_only(void)
 {
-    char *offer = fixture("chrome_offer.sdp");
+    char *offer = test_sdp_fixture("chrome_offer.sdp", NULL);
     CHECK(offer != NULL);
     if (!offer)
         return;

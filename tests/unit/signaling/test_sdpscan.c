@@ -11,25 +11,6 @@
 
 static struct sdpscan S;
 
-/* Reads tests/fuzz/corpus/sdp/<name>, located from this source file's path. */
-static char *fixture(const char *name, size_t *len)
-{
-    char path[4096];
-    const char *src = __FILE__, *cut = strstr(src, "tests/unit/signaling/");
-    if (!cut)
-        return NULL;
-    snprintf(path, sizeof path, "%.*stests/fuzz/corpus/sdp/%s", (int)(cut - src), src, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return NULL;
-    }
-    char *buf = malloc(1 << 16);
-    *len = fread(buf, 1, 1 << 16, f);
-    fclose(f);
-    return buf;
-}
-
 static int scan(const char *text, const char **why)
 {
     *why = NULL;
@@ -40,7 +21,7 @@ static void test_chrome(void)
 {
     size_t len;
     const char *why = NULL;
-    char *t = fixture("chrome_offer.sdp", &len);
+    char *t = test_sdp_fixture("chrome_offer.sdp", &len);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -58,7 +39,7 @@ static void test_chrome(void)
     CHECK_STR(S.ice_ufrag, "E4fU");
     free(t);
 
-    t = fixture("chrome_simulcast_offer.sdp", &len);
+    t = test_sdp_fixture("chrome_simulcast_offer.sdp", &len);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -87,7 +68,7 @@ static void test_aiortc(void)
 {
     size_t len;
     const char *why;
-    char *t = fixture("aiortc_offer.sdp", &len);
+    char *t = test_sdp_fixture("aiortc_offer.sdp", &len);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -105,7 +86,7 @@ static void test_session_level_lf(void)
 {
     size_t len;
     const char *why;
-    char *t = fixture("session_level_lf.sdp", &len);
+    char *t = test_sdp_fixture("session_level_lf.sdp", &len);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -121,7 +102,7 @@ static void test_session_level_lf(void)
     free(t);
 
     /* small fixtures: no mids, odd ports */
-    t = fixture("errors_small.sdp", &len);
+    t = test_sdp_fixture("errors_small.sdp", &len);
     if (t) {
         CHECK_EQ(sdpscan_offer(t, len, &S, &why), 0);
         CHECK_EQ(S.n, 1);
@@ -129,7 +110,7 @@ static void test_session_level_lf(void)
         CHECK_STR(S.m[0].mid, "");
         free(t);
     }
-    t = fixture("extmap_dir.sdp", &len);
+    t = test_sdp_fixture("extmap_dir.sdp", &len);
     if (t) {
         CHECK_EQ(sdpscan_offer(t, len, &S, &why), 0);
         CHECK_EQ(S.n, 1);

@@ -15,6 +15,7 @@
 
 #include "store/sched.h"
 #include "store/store.h"
+#include "sql_file.h"
 #include "test.h"
 
 #define MIN_MS (60LL * 1000)
@@ -33,20 +34,7 @@ static int64_t utc(int y, int mo, int d, int h, int mi)
     return (int64_t)timegm(&tm) * 1000;
 }
 
-static long long sql_int(const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    long long v = -1;
-    if (sqlite3_open(path, &db) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return v;
-}
+static long long sql_int(const char *sql) { return sql_file_int(path, sql); }
 
 /* Lessons and their classroom rows, to see that a refused write changed nothing. */
 static long long rows(void)
@@ -458,9 +446,6 @@ int main(void)
         free(v);
     CHECK(n >= 8);
     store_close(s);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    test_remove_tree(dir);
     return test_report();
 }

@@ -34,27 +34,6 @@ static const struct token_key other = {{32, 31, 30}};
 
 static char dir[] = "/tmp/test_token.XXXXXX";
 
-static void b64url(const void *in, size_t n, char *out)
-{
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const unsigned char *p = in;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned long v = (unsigned long)p[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned long)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        out[o++] = a[v >> 18 & 63];
-        out[o++] = a[v >> 12 & 63];
-        if (i + 1 < n)
-            out[o++] = a[v >> 6 & 63];
-        if (i + 2 < n)
-            out[o++] = a[v & 63];
-    }
-    out[o] = '\0';
-}
-
 /* b64url(header) "." b64url(payload) "." b64url(HMAC-SHA256(k, ...)) into out (static). */
 static const char *make(const struct token_key *k, const char *header, const char *payload)
 {
@@ -62,11 +41,11 @@ static const char *make(const struct token_key *k, const char *header, const cha
     char h[4096], p[4096], s[64];
     unsigned char mac[32];
     unsigned len = 0;
-    b64url(header, strlen(header), h);
-    b64url(payload, strlen(payload), p);
+    test_b64url(header, strlen(header), h);
+    test_b64url(payload, strlen(payload), p);
     snprintf(out, sizeof out, "%s.%s", h, p);
     HMAC(EVP_sha256(), k->k, TOKEN_KEY_LEN, (const unsigned char *)out, strlen(out), mac, &len);
-    b64url(mac, sizeof mac, s);
+    test_b64url(mac, sizeof mac, s);
     strcat(out, ".");
     strcat(out, s);
     return out;
@@ -223,7 +202,7 @@ static void test_signature(void)
     /* the payload made admin under the teacher's signature */
     c.role = ROLE_TEACHER;
     CHECK_EQ(token_sign(&key, &c, tok, sizeof tok), 0);
-    b64url("{\"sub\":\"u12\",\"role\":\"admin\",\"exp\":1767229200}", 45, enc);
+    test_b64url("{\"sub\":\"u12\",\"role\":\"admin\",\"exp\":1767229200}", 45, enc);
     CHECK_EQ(verify(swap_part(tok, 1, enc), &got), TOKEN_ERR_SIGNATURE);
     /* the same payload bytes, but the exp pushed later */
     c.exp = NOW + 60;
@@ -235,9 +214,9 @@ static void test_signature(void)
     CHECK_EQ(verify(swap_part(tok, 1, payload2), &got), TOKEN_ERR_SIGNATURE);
 
     /* a header that still says HS256, written differently: the signature covers it */
-    b64url("{\"typ\":\"JWT\",\"alg\":\"HS256\"}", 27, enc);
+    test_b64url("{\"typ\":\"JWT\",\"alg\":\"HS256\"}", 27, enc);
     CHECK_EQ(verify(swap_part(tok, 0, enc), &got), TOKEN_ERR_SIGNATURE);
-    b64url("{\"alg\":\"HS256\"}", 15, enc);
+    test_b64url("{\"alg\":\"HS256\"}", 15, enc);
     CHECK_EQ(verify(swap_part(tok, 0, enc), &got), TOKEN_ERR_SIGNATURE);
 
     /* a signature of the wrong length, empty, or one bit off */
@@ -307,8 +286,8 @@ static void test_alg(void)
         CHECK_EQ(verify(make(&key, junk[i], payload), &c), TOKEN_ERR_MALFORMED);
     /* a NUL inside the header */
     char h[64], p[128], tok[512];
-    b64url("{\"alg\":\"HS256\"}\0", 16, h);
-    b64url(payload, strlen(payload), p);
+    test_b64url("{\"alg\":\"HS256\"}\0", 16, h);
+    test_b64url(payload, strlen(payload), p);
     snprintf(tok, sizeof tok, "%s.%s.", h, p);
     CHECK_EQ(verify(tok, &c), TOKEN_ERR_MALFORMED);
 }
@@ -746,9 +725,6 @@ int main(void)
     test_key_file();
     test_messages();
     test_cmd();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    test_remove_tree(dir);
     return test_report();
 }

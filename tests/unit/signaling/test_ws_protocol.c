@@ -202,25 +202,6 @@ static void expect_error_json_line(int line, struct client *c, json_t *msg, long
 }
 #define expect_error_json(...) expect_error_json_line(__LINE__, __VA_ARGS__)
 
-static char *fixture(const char *name)
-{
-    char path[4096];
-    const char *src = __FILE__, *cut = strstr(src, "tests/unit/signaling/");
-    if (!cut)
-        return NULL;
-    snprintf(path, sizeof path, "%.*stests/fuzz/corpus/sdp/%s", (int)(cut - src), src, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = calloc(1, 1 << 16);
-    if (fread(buf, 1, (1 << 16) - 1, f) == 0) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* Replaces every occurrence of from with to (same length) in s. */
 static void replace_all(char *s, const char *from, const char *to)
 {
@@ -563,7 +544,8 @@ static void test_fields(struct client *a)
 /* A real publish (Chromium's offer) and subscribe (aiortc's offer made recvonly). */
 static void test_media(struct client *a, struct client *b, const char *a_id)
 {
-    char *chrome = fixture("chrome_offer.sdp"), *aiortc = fixture("aiortc_offer.sdp");
+    char *chrome = test_sdp_fixture("chrome_offer.sdp", NULL),
+         *aiortc = test_sdp_fixture("aiortc_offer.sdp", NULL);
     CHECK(chrome && aiortc);
     if (!chrome || !aiortc) {
         free(chrome);

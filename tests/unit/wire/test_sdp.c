@@ -11,25 +11,6 @@
 
 static struct sdp_session *S;
 
-/* Reads tests/fuzz/corpus/sdp/<name>, located from this source file's path. */
-static char *fixture(const char *name, size_t *len)
-{
-    char path[4096];
-    const char *src = __FILE__, *cut = strstr(src, "tests/unit/wire/");
-    if (!cut)
-        return NULL;
-    snprintf(path, sizeof path, "%.*stests/fuzz/corpus/sdp/%s", (int)(cut - src), src, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return NULL;
-    }
-    char *buf = malloc(1 << 16);
-    *len = fread(buf, 1, 1 << 16, f);
-    fclose(f);
-    return buf;
-}
-
 static int parse(const char *text, int *line)
 {
     *line = 0;
@@ -41,7 +22,7 @@ static int parse(const char *text, int *line)
 static void test_chrome(void)
 {
     size_t len;
-    char *t = fixture("chrome_offer.sdp", &len);
+    char *t = test_sdp_fixture("chrome_offer.sdp", &len);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -137,7 +118,7 @@ static void test_chrome(void)
 static void test_chrome_simulcast(void)
 {
     size_t len;
-    char *t = fixture("chrome_simulcast_offer.sdp", &len);
+    char *t = test_sdp_fixture("chrome_simulcast_offer.sdp", &len);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -158,7 +139,7 @@ static void test_chrome_simulcast(void)
 static void test_aiortc(void)
 {
     size_t len;
-    char *t = fixture("aiortc_offer.sdp", &len);
+    char *t = test_sdp_fixture("aiortc_offer.sdp", &len);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -187,7 +168,7 @@ static void test_aiortc(void)
 static void test_session_level(void)
 {
     size_t len;
-    char *t = fixture("session_level_lf.sdp", &len);
+    char *t = test_sdp_fixture("session_level_lf.sdp", &len);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -398,7 +379,7 @@ static void test_hostile(void)
     CHECK_EQ(S->media[0].codecs[0].pt, 0);
     /* truncated at every byte, both fixtures must never crash */
     size_t len;
-    char *c = fixture("chrome_offer.sdp", &len);
+    char *c = test_sdp_fixture("chrome_offer.sdp", &len);
     if (c) {
         for (size_t n = 0; n < len; n += 7) {
             char *cut = malloc(n ? n : 1);

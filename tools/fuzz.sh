@@ -63,7 +63,9 @@ minimize() {
     [ -f "$f" ] || continue
     [[ ${f##*/} =~ ^[0-9a-f]{40}$ ]] || cp "$f" "$scratch/min/"
   done
-  if nice -n 19 "$bin" -set_cover_merge=1 -max_len="$(max_len "$name")" -timeout=10 \
+  local edges=() # sig_rpc's inputs are whole sessions: keep edges, not hit counts, < 1 MB
+  [ "$name" != sig_rpc ] || edges=(-use_counters=0)
+  if nice -n 19 "$bin" -set_cover_merge=1 "${edges[@]}" -max_len="$(max_len "$name")" -timeout=10 \
     -artifact_prefix="$scratch/art/merge-" "$scratch/min" "$corpus" "$scratch/new" >"$log" 2>&1; then
     find "$corpus" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -delete
     cp "$scratch"/min/* "$corpus"/

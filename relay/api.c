@@ -1,7 +1,7 @@
 /* The relay's public API (api.h): each call is packed into a message, run on the worker
  * thread through its GMainContext, and waited for. Nothing here touches media state from
  * the caller's thread. */
-#include "api.h"
+#include "classrelay/relay.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +10,11 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "consumer.h"
-#include "quality.h"
-#include "peer.h"
-#include "producer.h"
-#include "room.h"
+#include "route/consumer.h"
+#include "route/quality.h"
+#include "route/peer.h"
+#include "route/producer.h"
+#include "route/room.h"
 #include "worker.h"
 
 struct cr_relay {

@@ -9,8 +9,8 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "peer.h"
-#include "room.h"
+#include "route/peer.h"
+#include "route/room.h"
 
 static gboolean on_tick(gpointer data)
 {

@@ -9,7 +9,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "media/packet_store.h"
 #include "net/dtls.h"
 #include "net/srtp.h"

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "config.h"
 #include "recording.h"
 #include "registry.h"

@@ -14,7 +14,7 @@
 
 #include <libwebsockets.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "config.h"
 #include "evq.h"
 #include "registry.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "test.h"
 
 static const char *PUBLISH_OFFER =

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/types.h"
 #include "media/keyframe.h"
 #include "media/packet_store.h"
 #include "media/recv_stats.h"

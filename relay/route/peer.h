@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/types.h"
 #include "media/twcc_recorder.h"
 #include "net/dtls.h"
 #include "net/ice.h"

@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/types.h"
 
 struct cr_worker;
 struct peer;

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/types.h"
 #include "media/rewriter.h"
 #include "wire/codec.h"
 #include "wire/rtcp.h"

@@ -11,21 +11,18 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "route/consumer.h"
-#include "route/quality.h"
 #include "route/peer.h"
 #include "route/producer.h"
+#include "route/quality.h"
 #include "route/room.h"
+#include "route/tap.h"
 #include "worker.h"
 
 struct cr_relay {
     struct cr_worker *worker; /* owned */
 };
 
-const char *cr_peer_state_name(enum cr_peer_state state)
-{
-    static const char *names[] = {"new", "connecting", "connected", "failed", "closed"};
-    return (unsigned)state < 5 ? names[state] : "unknown";
-}
+const char *cr_peer_state_name(enum cr_peer_state state) { return peer_state_name(state); }
 
 /* One call carried to the worker. */
 struct call {
@@ -112,9 +109,9 @@ static int do_room_open(struct call *c)
         return CR_OK;
     if (g_hash_table_size(c->w->rooms) >= 10000)
         return CR_ERR_LIMIT;
-    struct room *room = room_new(c->w, c->room);
+    struct room *room = room_new(&c->w->route, c->room);
     g_hash_table_insert(c->w->rooms, room->name, room);
-    c->w->stats.rooms = g_hash_table_size(c->w->rooms);
+    c->w->route.stats.rooms = g_hash_table_size(c->w->rooms);
     CR_INFO("room", "opened %s", c->room);
     return CR_OK;
 }
@@ -131,7 +128,7 @@ static int do_room_close(struct call *c)
 {
     if (!g_hash_table_remove(c->w->rooms, c->room))
         return CR_ERR_NOT_FOUND;
-    c->w->stats.rooms = g_hash_table_size(c->w->rooms);
+    c->w->route.stats.rooms = g_hash_table_size(c->w->rooms);
     CR_INFO("room", "closed %s", c->room);
     return CR_OK;
 }
@@ -144,17 +141,10 @@ int cr_relay_room_close(struct cr_relay *relay, const char *room)
     return run_call(relay, &c);
 }
 
-/* Adds a new peer to its room and the worker's directory; its id is the call's result. */
-static int list_peer(struct call *c, struct room *room, struct peer *peer)
+/* Peers and taps together: the relay's limit. */
+static bool at_peer_limit(struct cr_worker *w)
 {
-    if (!peer)
-        return CR_ERR_INTERNAL;
-    g_ptr_array_add(room->peers, peer);
-    g_hash_table_insert(c->w->peers, &peer->id, peer);
-    c->w->stats.taps += peer->tap != NULL;
-    c->w->stats.peers = g_hash_table_size(c->w->peers) - c->w->stats.taps;
-    c->peer_id = peer->id;
-    return CR_OK;
+    return g_hash_table_size(w->route.peers) + g_hash_table_size(w->route.taps) >= 20000;
 }
 
 static int do_peer_new(struct call *c)
@@ -162,9 +152,13 @@ static int do_peer_new(struct call *c)
     struct room *room = worker_room(c->w, c->room);
     if (!room)
         return CR_ERR_NOT_FOUND;
-    if (g_hash_table_size(c->w->peers) >= 20000)
+    if (at_peer_limit(c->w))
         return CR_ERR_LIMIT;
-    return list_peer(c, room, peer_new(room, worker_next_id(c->w)));
+    struct peer *peer = room_add_peer(room);
+    if (!peer)
+        return CR_ERR_INTERNAL;
+    c->peer_id = peer->id;
+    return CR_OK;
 }
 
 int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_id)
@@ -181,7 +175,7 @@ int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_i
 static int do_peer_offer(struct call *c)
 {
     struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer || peer->tap) {
+    if (!peer) {
         snprintf(c->err, c->err_len, "no such peer");
         return CR_ERR_NOT_FOUND;
     }
@@ -217,7 +211,7 @@ int cr_relay_peer_offer(struct cr_relay *relay, uint64_t peer_id, const char *of
 static int do_peer_candidate(struct call *c)
 {
     struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer || peer->tap)
+    if (!peer)
         return CR_ERR_NOT_FOUND;
     return peer_add_candidate(peer, c->text);
 }
@@ -234,9 +228,13 @@ int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char
 static int do_peer_close(struct call *c)
 {
     struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer)
+    struct tap *tap = peer ? NULL : worker_tap(c->w, c->peer_id);
+    if (peer)
+        room_close_peer(peer->room, peer);
+    else if (tap)
+        room_close_tap(tap->room, tap);
+    else
         return CR_ERR_NOT_FOUND;
-    room_close_peer(peer->room, peer);
     return CR_OK;
 }
 
@@ -288,9 +286,23 @@ static void consumer_stats(const struct consumer *c, struct cr_consumer_stats *o
         out->bitrate_bps = p->layers[c->layer].bitrate_bps;
 }
 
+static int tap_stats(struct tap *tap, struct cr_peer_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->peer_id = tap->id;
+    out->state = CR_PEER_CONNECTED;
+    snprintf(out->pair, sizeof out->pair, "tap");
+    out->n_consumers = 1;
+    consumer_stats(tap->consumer, &out->consumers[0]);
+    return CR_OK;
+}
+
 static int do_peer_stats(struct call *c)
 {
     struct peer *peer = worker_peer(c->w, c->peer_id);
+    struct tap *tap = peer ? NULL : worker_tap(c->w, c->peer_id);
+    if (tap)
+        return tap_stats(tap, c->peer_stats);
     if (!peer)
         return CR_ERR_NOT_FOUND;
     struct cr_peer_stats *out = c->peer_stats;
@@ -300,10 +312,7 @@ static int do_peer_stats(struct call *c)
     out->rtt_ms = peer->rtt_ms;
     if (peer->quality && peer->quality->have_feedback)
         out->estimate_bps = (uint32_t)bwe_estimate(&peer->quality->bwe);
-    if (peer->ice)
-        cr_ice_describe_pair(peer->ice, out->pair, sizeof out->pair);
-    else
-        snprintf(out->pair, sizeof out->pair, "tap");
+    cr_ice_describe_pair(peer->ice, out->pair, sizeof out->pair);
     for (size_t i = 0; i < peer->n_mlines && out->n_consumers < CR_PEER_STATS_MAX; i++)
         if (peer->mlines[i].consumer)
             consumer_stats(peer->mlines[i].consumer, &out->consumers[out->n_consumers++]);
@@ -318,7 +327,7 @@ int cr_relay_peer_stats(struct cr_relay *relay, uint64_t peer_id, struct cr_peer
 
 static int do_get_stats(struct call *c)
 {
-    *c->stats = c->w->stats;
+    *c->stats = c->w->route.stats;
     return CR_OK;
 }
 
@@ -334,9 +343,13 @@ static int do_tap_add(struct call *c)
     struct producer *p = room ? room_find_producer(room, c->track_id) : NULL;
     if (!p)
         return CR_ERR_NOT_FOUND;
-    if (g_hash_table_size(c->w->peers) >= 20000)
+    if (at_peer_limit(c->w))
         return CR_ERR_LIMIT;
-    return list_peer(c, room, peer_new_tap(room, worker_next_id(c->w), p, c->port, c->pt));
+    struct tap *tap = room_add_tap(room, p, c->port, c->pt);
+    if (!tap)
+        return CR_ERR_INTERNAL;
+    c->peer_id = tap->id;
+    return CR_OK;
 }
 
 int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id, uint16_t port,
@@ -353,12 +366,10 @@ int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id
 
 static int do_tap_keyframe(struct call *c)
 {
-    struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer || !peer->tap)
+    struct tap *tap = worker_tap(c->w, c->peer_id);
+    if (!tap)
         return CR_ERR_NOT_FOUND;
-    struct consumer *con = peer->mlines[0].consumer;
-    if (con->producer && con->kind == CR_KIND_VIDEO)
-        producer_request_keyframe(con->producer, con->target, cr_now_ms());
+    consumer_want_keyframe(tap->consumer, cr_now_ms());
     return CR_OK;
 }
 
@@ -371,19 +382,11 @@ int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id)
 static int do_peer_pause(struct call *c)
 {
     struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer)
+    if (peer)
+        peer_pause(peer, c->kinds, c->paused, cr_now_ms());
+    else if (!worker_tap(c->w, c->peer_id))
         return CR_ERR_NOT_FOUND;
-    unsigned was = peer->paused_kinds;
-    peer->paused_kinds = c->paused ? was | c->kinds : was & ~c->kinds;
-    int64_t now = cr_now_ms();
-    for (size_t i = 0; i < peer->n_mlines; i++) {
-        struct producer *p = peer->mlines[i].role == MLINE_RECV ? peer->mlines[i].producer : NULL;
-        if (!p || p->kind != CR_KIND_VIDEO || !(was & ~peer->paused_kinds & (1u << p->kind)))
-            continue;
-        for (size_t l = 0; l < p->n_layers; l++)
-            producer_request_keyframe(p, (int)l, now);
-    }
-    return CR_OK;
+    return CR_OK; /* a tap publishes nothing */
 }
 
 int cr_relay_peer_pause(struct cr_relay *relay, uint64_t peer_id, unsigned kinds, bool paused)

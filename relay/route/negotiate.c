@@ -15,15 +15,12 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/strbuf.h"
-#include "consumer.h"
-#include "peer.h"
-#include "producer.h"
-#include "quality.h"
-#include "room.h"
+#include "route/ctx.h"
+#include "route/peer.h"
+#include "route/quality.h"
 #include "wire/codec.h"
 #include "wire/rtp.h"
 #include "wire/sdp.h"
-#include "worker.h"
 
 #define MAX_OFFER_BYTES (64 * 1024)
 #define EXT_CVO "urn:3gpp:video-orientation"
@@ -162,16 +159,16 @@ static struct producer *pick_source(struct peer *peer, size_t idx, enum cr_kind 
                                     const struct cr_mline_hint *hint, struct line_plan *plans,
                                     size_t n_plans)
 {
-    struct room *room = peer->room;
+    const struct peer_listener *room = &peer->listener;
     if (hint && hint->track_id) {
-        struct producer *p = room_find_producer(room, hint->track_id);
+        struct producer *p = room->find_producer(room->ud, hint->track_id);
         return p && p->kind == kind ? p : NULL;
     }
     if (idx < peer->n_mlines && peer->mlines[idx].consumer && peer->mlines[idx].consumer->producer)
         return peer->mlines[idx].consumer->producer;
-    for (size_t i = 0; i < room->producers->len; i++) {
-        struct producer *p = g_ptr_array_index(room->producers, i);
-        if (p->kind != kind || p->peer == peer || bound_elsewhere(peer, p, idx))
+    struct producer *p;
+    for (size_t i = 0; (p = room->producer_at(room->ud, i)); i++) {
+        if (p->kind != kind || p->peer_id == peer->id || bound_elsewhere(peer, p, idx))
             continue;
         bool planned = false;
         for (size_t j = 0; j < n_plans; j++)
@@ -399,15 +396,11 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
         peer->n_mlines = i + 1;
     }
     if (ml->producer && lp->role != MLINE_RECV) {
-        room_remove_producer(peer->room, ml->producer);
-        producer_free(ml->producer);
-        ml->producer = NULL;
+        peer_drop_producer(peer, ml);
         changed = true;
     }
-    if (ml->consumer && lp->role != MLINE_SEND) {
-        consumer_free(ml->consumer);
-        ml->consumer = NULL;
-    }
+    if (ml->consumer && lp->role != MLINE_SEND)
+        peer_drop_consumer(peer, ml);
     ml->role = lp->role;
     ml->kind = lp->kind;
     ml->ext_mid = ext_id(lp, RTP_EXT_MID);
@@ -417,8 +410,7 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
     if (lp->role == MLINE_RECV) {
         if (!ml->producer) {
             const char *src = lp->hint_source ? lp->hint_source : default_source(peer, lp->kind);
-            ml->producer = producer_new(peer, worker_next_id(peer->worker), lp->kind, src, ml->mid);
-            room_add_producer(peer->room, ml->producer);
+            ml->producer = peer_new_producer(peer, lp->kind, src, ml->mid);
             changed = true;
         }
         set_producer_params(ml->producer, lp);
@@ -432,11 +424,11 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
             lp->hint->track_id = ml->producer->id;
     } else if (lp->role == MLINE_SEND) {
         if (!ml->consumer)
-            ml->consumer = consumer_new(peer, lp->kind, ml->mid);
+            ml->consumer = peer_new_consumer(peer, lp->kind, ml->mid);
         if (!peer->quality)
             peer->quality = quality_new();
         set_consumer_params(ml->consumer, lp);
-        consumer_bind(ml->consumer, lp->source, now);
+        peer->listener.bind(peer->listener.ud, ml->consumer, lp->source, now);
         if (lp->hint)
             lp->hint->track_id = lp->source ? lp->source->id : 0;
     }
@@ -519,7 +511,7 @@ static void write_exts(struct strbuf *b, const struct line_plan *lp)
 static void write_ssrcs(struct strbuf *b, const struct consumer *c, const struct producer *p)
 {
     char stream[48], track[48];
-    snprintf(stream, sizeof stream, "cr-%llu", (unsigned long long)p->peer->id);
+    snprintf(stream, sizeof stream, "cr-%llu", (unsigned long long)p->peer_id);
     snprintf(track, sizeof track, "cr-track-%llu", (unsigned long long)p->id);
     strbuf_printf(b, "a=msid:%s %s\r\n", stream, track);
     if (c->rtx_pt)
@@ -558,7 +550,7 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
                   "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
                   "a=ice-options:trickle\r\na=fingerprint:%s\r\na=setup:%s\r\na=mid:%s\r\n",
                   cr_ice_local_ufrag(peer->ice), cr_ice_local_pwd(peer->ice),
-                  cr_dtls_cert_fingerprint(peer->worker->cert),
+                  cr_dtls_cert_fingerprint(peer->ctx->cert),
                   peer->dtls_client ? "active" : "passive", mid);
     write_exts(b, lp);
     bool sending = lp->role == MLINE_SEND && ml->consumer && ml->consumer->producer;
@@ -654,7 +646,7 @@ int peer_apply_offer(struct peer *peer, const char *offer, struct cr_mline_hint 
     peer->offers++;
     *answer = write_answer(peer, s, plans);
     if (changed)
-        room_tracks_changed(peer->room);
+        peer->listener.tracks_changed(peer->listener.ud);
     r = CR_OK;
 out:
     free(plans);

@@ -1,33 +1,44 @@
-/* A lesson room: the peers in it and the tracks (producers) they publish. Fan-out itself
- * lives in the producer (its list of consumers); the room is the directory in which
- * subscribers find tracks, and it owns its peers. */
-#ifndef CR_RELAY_ROOM_H
-#define CR_RELAY_ROOM_H
+/* A lesson room, the router of mediasoup's terms. It owns its peers and recording taps,
+ * keeps the directory in which subscribers find tracks (producers, which the publishing
+ * peers own), and holds the index of who feeds whom: for each producer, the consumers
+ * bound to it. The fan-out loop lives here — a producer's packet and its sender reports
+ * go to every consumer bound to it — so producers and consumers never call each other.
+ * Peers report to the room through the listener it gives them (peer.h). */
+#ifndef CR_ROUTE_ROOM_H
+#define CR_ROUTE_ROOM_H
 
 #include <glib.h>
 #include <stdint.h>
 
 #include "classrelay/types.h"
 
-struct cr_worker;
+struct route_ctx;
 struct peer;
 struct producer;
+struct consumer;
+struct tap;
 
 struct room {
     char name[CR_NAME_MAX + 1];
-    struct cr_worker *worker; /* borrowed: owns the room */
-    GPtrArray *peers;         /* struct peer *, owned */
-    GPtrArray *producers;     /* struct producer *, borrowed (peers own them) */
+    struct route_ctx *ctx; /* borrowed: the worker's */
+    GPtrArray *peers;      /* struct peer *, owned */
+    GPtrArray *taps;       /* struct tap *, owned */
+    GPtrArray *producers;  /* struct producer *, borrowed (peers own them), in arrival order */
+    GHashTable *fanout;    /* struct producer * → struct fanout * (owned): its consumers */
 };
 
-struct room *room_new(struct cr_worker *w, const char *name);
+struct room *room_new(struct route_ctx *ctx, const char *name);
+/* Frees every peer and tap (no tracks-changed event). room_free(NULL) does nothing. */
 void room_free(struct room *room);
-void room_add_producer(struct room *room, struct producer *p);
-void room_remove_producer(struct room *room, struct producer *p);
-struct producer *room_find_producer(struct room *room, uint64_t id);
-/* Removes a peer from the room and frees it. */
+/* A new peer of the room, listed in ctx->peers; NULL if its ICE agent cannot be made. */
+struct peer *room_add_peer(struct room *room);
+/* Takes a peer out of ctx->peers and frees it; tells the control plane when tracks went. */
 void room_close_peer(struct room *room, struct peer *peer);
-/* Tells the control plane that the room's set of tracks changed. */
-void room_tracks_changed(struct room *room);
+/* A recording tap of producer p (tap.h), listed in ctx->taps; NULL if no socket. */
+struct tap *room_add_tap(struct room *room, struct producer *p, uint16_t port, uint8_t pt);
+void room_close_tap(struct room *room, struct tap *tap);
+struct producer *room_find_producer(struct room *room, uint64_t id);
+/* Feeds consumer c from producer p (NULL: idle), moving it between fan-out lists. */
+void room_bind(struct room *room, struct consumer *c, struct producer *p, int64_t now_ms);
 
 #endif

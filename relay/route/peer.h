@@ -103,9 +103,10 @@ struct peer *peer_new(struct route_ctx *ctx, struct room *room, uint64_t id,
 void peer_free(struct peer *peer);
 const char *peer_state_name(enum cr_peer_state state);
 
-/* Applies a remote offer: negotiate.c. */
-int peer_apply_offer(struct peer *peer, const char *offer, struct cr_mline_hint *hints,
-                     size_t n_hints, char **answer, char *err, size_t err_len);
+/* Applies a remote offer and fills out (classrelay/types.h): negotiate.c. On failure the
+ * peer is as it was and out->err says why. */
+int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_hint *hints,
+                   size_t n_hints, enum cr_offer_demand demand, struct cr_answer *out);
 int peer_add_candidate(struct peer *peer, const char *candidate);
 /* Creates the DTLS endpoint (role from peer->dtls_client) checking the remote fingerprint. */
 int peer_start_dtls(struct peer *peer, const char *fp_alg, const char *fp_hex);

@@ -36,6 +36,34 @@ void cr_relay_free(struct cr_relay *relay);
 int cr_relay_room_open(struct cr_relay *relay, const char *room);  /* idempotent */
 int cr_relay_room_close(struct cr_relay *relay, const char *room); /* closes its peers */
 
+/* One offer, one call: creates the peer or renegotiates it, and answers.
+ *  - peer_id 0: a new peer in room (which must be open); else the offer renegotiates
+ *    peer_id (room is not read).
+ *  - The SDP is parsed once, here. hints (by mid; may be NULL) say what the caller knows
+ *    without reading it: the source of a line the client sends on, the track wanted on a
+ *    line it receives on (0 or no hint: the first track of the room of the line's kind that
+ *    is not the peer's own and not fed to it on another line).
+ *  - A send line without a source hint is "mic" (audio), "camera" (the peer's first video
+ *    track) or "screen" (a later one). A track keeps its source across renegotiations.
+ *  - demand refuses offers that do not fit an endpoint (WHIP: CR_DEMAND_SENDS; WHEP:
+ *    CR_DEMAND_RECEIVES_ONLY) with CR_ERR_BAD_SDP and a reason, before anything changes.
+ * On success returns CR_OK and fills out: the peer id, the answer (out->sdp, the caller
+ * frees it), each m-line as answered and the offer's ice-ufrag. On failure returns a
+ * negative cr_err with a reason in out->err and changes nothing: an existing peer stays
+ * as it was, a peer this call created is closed again (out->peer_id 0, no compensation
+ * by the caller). One blocking round trip to the worker. */
+struct cr_offer {
+    const char *room;                  /* peer_id 0: the room of the new peer */
+    uint64_t peer_id;                  /* 0: create a peer; else renegotiate this one */
+    const char *sdp;                   /* the offer (NUL-terminated) */
+    const struct cr_mline_hint *hints; /* borrowed, may be NULL */
+    size_t n_hints;
+    enum cr_offer_demand demand;
+};
+int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, struct cr_answer *out);
+
+/* The older two-step form, kept while signaling moves to cr_relay_negotiate: a peer
+ * without an offer, then an offer applied to it. */
 int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_id);
 /* Applies a remote offer and returns the answer (malloc'd, caller frees) in *answer.
  * On failure returns a negative cr_err and writes a human-readable reason into err. */

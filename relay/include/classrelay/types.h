@@ -56,12 +56,47 @@ struct cr_track_info {
     uint8_t layers;             /* simulcast layers received (1: not simulcast) */
 };
 
-/* Per-m-line hint for cr_relay_peer_offer, matched by mid; in and out. */
+/* Per-m-line hint, matched by mid: what the caller knows of a line without reading the
+ * SDP. cr_relay_negotiate only reads it; cr_relay_peer_offer also writes track_id back. */
 struct cr_mline_hint {
     char mid[CR_MID_MAX];
-    char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is */
+    char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is
+                                   ("": the default, see cr_relay_negotiate) */
     uint64_t track_id;          /* in, for receive lines: the wanted track (0: automatic);
-                                   out: the track created (send lines) or assigned */
+                                   out (cr_relay_peer_offer only): the track created (send
+                                   lines) or assigned */
+};
+
+/* What cr_relay_negotiate demands of an offer, for endpoints with one purpose. Counted over
+ * the audio and video lines the relay accepts. */
+enum cr_offer_demand {
+    CR_DEMAND_NONE = 0,
+    CR_DEMAND_SENDS,         /* WHIP: at least one line the client sends on */
+    CR_DEMAND_RECEIVES_ONLY, /* WHEP: no line the client sends on, at least one it receives on */
+};
+
+#define CR_OFFER_MAX_LINES 16 /* m-lines in one offer (wire/sdp.h SDP_MAX_MEDIA) */
+
+/* One m-line of an offer, as the relay answered it. */
+struct cr_offer_line {
+    char mid[CR_MID_MAX];
+    enum cr_kind kind;          /* of an audio or video line (not rejected) */
+    bool rejected;              /* answered with port 0: offered with port 0, or not RTP media */
+    bool client_sends;          /* sendonly or sendrecv: a track the client publishes */
+    bool client_receives;       /* recvonly: the relay feeds it (inactive without a track) */
+    char source[CR_SOURCE_MAX]; /* the track's source ("mic", "camera", "screen", ...) */
+    uint64_t track_id;          /* the track created (client_sends) or assigned
+                                   (client_receives); 0: none */
+};
+
+/* What cr_relay_negotiate returns. */
+struct cr_answer {
+    uint64_t peer_id;    /* the peer created or renegotiated; 0 on failure to create one */
+    char *sdp;           /* the answer, malloc'd (the caller frees); NULL on failure */
+    char ice_ufrag[257]; /* the offer's (a WHIP PATCH tells trickle from an ICE restart) */
+    size_t n_lines;      /* one per m-line of the offer, in its order */
+    struct cr_offer_line lines[CR_OFFER_MAX_LINES];
+    char err[512]; /* on failure: why, for the client */
 };
 
 struct cr_relay_events {

@@ -152,18 +152,16 @@ void room_bind(struct room *room, struct consumer *c, struct producer *p, int64_
     consumer_set_source(c, p, now_ms);
 }
 
-/* ---- the listener of its peers ---- */
+/* ---- the tracks and the fan-out ---- */
 
-static void producer_added(void *ud, struct producer *p)
+void room_add_producer(struct room *room, struct producer *p)
 {
-    struct room *room = ud;
     g_ptr_array_add(room->producers, p);
     room->ctx->stats.producers++;
 }
 
-static void producer_closed(void *ud, struct producer *p)
+void room_remove_producer(struct room *room, struct producer *p)
 {
-    struct room *room = ud;
     struct fanout *f = g_hash_table_lookup(room->fanout, p);
     while (f && f->n) { /* its subscribers go idle */
         struct consumer *c = f->c[--f->n];
@@ -188,19 +186,17 @@ static void bind_consumer(void *ud, struct consumer *c, struct producer *p, int6
     room_bind(ud, c, p, now_ms);
 }
 
-static void on_rtp(void *ud, struct producer *p, const struct producer_packet *pkt, int64_t now_ms,
-                   int64_t now_us)
+void room_fanout_rtp(struct room *room, struct producer *p, const struct producer_packet *pkt,
+                     int64_t now_ms, int64_t now_us)
 {
-    struct room *room = ud;
     struct fanout *f = g_hash_table_lookup(room->fanout, p);
     for (size_t i = 0; f && i < f->n; i++)
         consumer_forward(f->c[i], pkt, now_ms, now_us);
 }
 
-static void on_sr(void *ud, struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts,
-                  int64_t now_ms)
+void room_fanout_sr(struct room *room, struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts,
+                    int64_t now_ms)
 {
-    struct room *room = ud;
     struct fanout *f = g_hash_table_lookup(room->fanout, p);
     for (size_t i = 0; f && i < f->n; i++)
         consumer_on_sr(f->c[i], layer, ntp, rtp_ts, now_ms);
@@ -208,15 +204,36 @@ static void on_sr(void *ud, struct producer *p, int layer, uint64_t ntp, uint32_
 
 /* Opus in-band FEC follows the loss the publisher hears of (peer_rtcp.c): that of the
  * subscribers that take plain Opus (RED subscribers are covered by consumer_red.c). */
-static uint8_t subscriber_loss(void *ud, const struct producer *p)
+uint8_t room_subscriber_loss(struct room *room, const struct producer *p)
 {
-    struct room *room = ud;
     struct fanout *f = g_hash_table_lookup(room->fanout, p);
     uint8_t worst = 0;
     for (size_t i = 0; f && i < f->n; i++)
         if (!f->c[i]->red_pt && f->c[i]->fraction_lost > worst)
             worst = f->c[i]->fraction_lost;
     return worst;
+}
+
+/* ---- the listener of its peers ---- */
+
+static void producer_added(void *ud, struct producer *p) { room_add_producer(ud, p); }
+static void producer_closed(void *ud, struct producer *p) { room_remove_producer(ud, p); }
+
+static void on_rtp(void *ud, struct producer *p, const struct producer_packet *pkt, int64_t now_ms,
+                   int64_t now_us)
+{
+    room_fanout_rtp(ud, p, pkt, now_ms, now_us);
+}
+
+static void on_sr(void *ud, struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts,
+                  int64_t now_ms)
+{
+    room_fanout_sr(ud, p, layer, ntp, rtp_ts, now_ms);
+}
+
+static uint8_t subscriber_loss(void *ud, const struct producer *p)
+{
+    return room_subscriber_loss(ud, p);
 }
 
 static const struct peer_listener listener = {

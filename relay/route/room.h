@@ -41,4 +41,18 @@ struct producer *room_find_producer(struct room *room, uint64_t id);
 /* Feeds consumer c from producer p (NULL: idle), moving it between fan-out lists. */
 void room_bind(struct room *room, struct consumer *c, struct producer *p, int64_t now_ms);
 
+/* What the room does for its peers (their listener, peer.h), callable alone for tests. */
+/* A producer joins the room's tracks; one leaves (its consumers go idle). */
+void room_add_producer(struct room *room, struct producer *p);
+void room_remove_producer(struct room *room, struct producer *p);
+struct producer_packet;
+/* The fan-out: a packet p took, to every consumer bound to p; now_us read once for all. */
+void room_fanout_rtp(struct room *room, struct producer *p, const struct producer_packet *pkt,
+                     int64_t now_ms, int64_t now_us);
+/* A sender report of p's layer, translated by every consumer bound to p. */
+void room_fanout_sr(struct room *room, struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts,
+                    int64_t now_ms);
+/* The worst fraction lost (/256) reported by p's consumers that take no RED; 0: none. */
+uint8_t room_subscriber_loss(struct room *room, const struct producer *p);
+
 #endif

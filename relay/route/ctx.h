@@ -3,7 +3,8 @@
  * directory of peers and taps by id, the id counter, the relay's counters and the scratch
  * buffer outgoing packets are built in. One per worker; the worker owns it and everything
  * in route/ borrows it, so route/ needs nothing from the worker (worker.h) or the API
- * (api.c): the worker fills this at start and reads the counters back. */
+ * (api.c): the worker fills this at start and reads the counters back. No protocol of its
+ * own. */
 #ifndef CR_ROUTE_CTX_H
 #define CR_ROUTE_CTX_H
 

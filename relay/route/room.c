@@ -1,7 +1,8 @@
-/* Lesson room: see room.h. The fan-out (room_on_rtp) is the one loop of the forwarding
+/* Lesson room: see room.h. The fan-out (room_fanout_rtp) is the one loop of the forwarding
  * path: one consumer_forward per subscriber of the producer, with the time read once by
- * the receiving peer. Closing order (docs/lifecycle.md): a peer is taken out of the
- * directory, then freed — its consumers are unbound from their producers, its producers
+ * the receiving peer; publishers' sender reports are fanned out the same way, for each
+ * consumer to translate (RFC 3550 §6.4.1). Closing order (docs/lifecycle.md): a peer is taken out
+ * of the directory, then freed — its consumers are unbound from their producers, its producers
  * unbind their consumers (which go idle) and leave the room's track list — then the room
  * tells the control plane its tracks changed. */
 #include "route/room.h"

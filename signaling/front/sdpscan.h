@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 
 #define SDPSCAN_MAX_MLINES 128
 

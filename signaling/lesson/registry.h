@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "access/principal.h"
 
 #define REG_ROOM_MAX 64 /* characters in a room name */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "base/clock.h"
 #include "base/log.h"
 

@@ -1,21 +1,20 @@
-/* The quality loop of one subscribing peer: see quality.h. Everything here runs on the
- * worker thread; time comes from the tick. */
-#include "quality.h"
+/* The quality loop of one subscribing peer: see quality.h. Transport-wide feedback
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01) and REMB feed media/bwe; the layer
+ * choice and probe pacing come out as data for the peer to apply. Time comes from the
+ * tick; nothing here sends or calls a consumer. */
+#include "route/quality.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/log.h"
-#include "consumer.h"
-#include "peer.h"
-#include "producer.h"
+#include "media/rewriter.h"
 
 #define SELECT_INTERVAL_MS 200
 #define MAX_FEEDBACK_STATUSES 1024
 #define START_BPS 700000
 #define RTX_SHARE_PERCENT 25
-#define PROBE_PADDING 255 /* RFC 3550 §5.1: the padding count is one octet */
 
 struct quality *quality_new(void)
 {
@@ -63,11 +62,11 @@ void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t
     q->have_feedback = true;
 }
 
-int quality_start_layer(const struct quality *q, const struct consumer *c, int64_t now_ms)
+int quality_start_layer(const struct quality *q, const struct producer *p, enum cr_kind kind,
+                        bool twcc, int64_t now_ms)
 {
-    const struct producer *p = c->producer;
     int best = producer_best_layer(p, now_ms);
-    if (!c->ext.twcc || c->kind != CR_KIND_VIDEO || p->n_layers < 2)
+    if (!twcc || kind != CR_KIND_VIDEO || p->n_layers < 2)
         return best; /* no estimate will come to choose: the best the teacher sends */
     /* the richest active layer that fits in the start estimate beside audio */
     int64_t room = bwe_estimate(&q->bwe) * 4 / 5;
@@ -92,10 +91,10 @@ void quality_on_rtt(struct quality *q, uint32_t rtt_ms)
     bwe_on_rtt(&q->bwe, (int64_t)rtt_ms * 1000);
 }
 
-void quality_forget(struct quality *q, const struct consumer *c)
+void quality_forget(struct quality *q, const void *key)
 {
     for (size_t i = 0; i < LS_MAX_TRACKS; i++) {
-        if (q->slots[i] == c) {
+        if (q->slots[i] == key) {
             q->slots[i] = NULL;
             q->n_temporal[i] = 0;
             layer_select_reset_track(&q->ls, i);
@@ -103,11 +102,21 @@ void quality_forget(struct quality *q, const struct consumer *c)
     }
 }
 
-/* Gives every consumer of the peer a selector slot that keeps its index. */
-static size_t assign_slots(struct quality *q, struct peer *peer)
+/* The peer's description of the consumer in slot s; NULL for an empty slot. */
+static const struct quality_track *slot_track(const struct quality *q, size_t s,
+                                              const struct quality_track *tracks, size_t n)
 {
-    for (size_t i = 0; i < peer->n_mlines; i++) {
-        struct consumer *c = peer->mlines[i].consumer;
+    for (size_t i = 0; q->slots[s] && i < n; i++)
+        if (tracks[i].key == q->slots[s])
+            return &tracks[i];
+    return NULL;
+}
+
+/* Gives every consumer of the peer a selector slot that keeps its index. */
+static size_t assign_slots(struct quality *q, const struct quality_track *tracks, size_t n_tracks)
+{
+    for (size_t i = 0; i < n_tracks; i++) {
+        const void *c = tracks[i].key;
         bool known = false;
         for (size_t s = 0; c && s < LS_MAX_TRACKS; s++)
             known |= q->slots[s] == c;
@@ -161,18 +170,19 @@ static void describe_temporal(struct quality *q, size_t s, const struct producer
     t->temporal_permille[n - 1] = 1000;
 }
 
-/* The selector's view of slot s: layers ordered by bitrate, lowest first. */
-static void describe(struct quality *q, size_t s, int64_t now_ms, struct ls_track *t)
+/* The selector's view of slot s (its consumer described by c; NULL: empty): layers
+ * ordered by bitrate, lowest first. */
+static void describe(struct quality *q, size_t s, const struct quality_track *c, int64_t now_ms,
+                     struct ls_track *t)
 {
     memset(t, 0, sizeof *t);
     t->n_spatial = 1;
     t->n_temporal = 1;
     t->temporal_permille[0] = 1000;
-    const struct consumer *c = q->slots[s];
-    const struct producer *p = c ? c->producer : NULL;
+    const struct producer *p = c ? c->p : NULL;
     if (!p)
         return; /* an empty slot: an audio track of no cost */
-    t->video = c->kind == CR_KIND_VIDEO;
+    t->video = c->video;
     t->priority = !t->video                          ? LS_PRIO_AUDIO
                   : strcmp(p->source, "screen") == 0 ? LS_PRIO_SCREEN
                                                      : LS_PRIO_CAMERA;
@@ -194,15 +204,34 @@ static void describe(struct quality *q, size_t s, int64_t now_ms, struct ls_trac
     describe_temporal(q, s, p, order, now_ms, t);
 }
 
-static void select_layers(struct quality *q, struct peer *peer, int64_t now_ms)
+/* Logs a change of choice for one consumer, with the estimate that made it. */
+static void log_choice(const struct quality_track *c, const struct ls_choice *ch,
+                       const struct bwe_stats *bs)
 {
-    size_t n = assign_slots(q, peer);
+    CR_DEBUG("quality",
+             "mid %s: %s layer %d/%d at estimate %lld (delay %lld, loss bound %lld, acked %lld, "
+             "loss %.1f%%, %s)",
+             c->mid, ch->paused ? "paused," : "to", ch->spatial, ch->temporal,
+             (long long)bs->estimate_bps, (long long)bs->delay_bps, (long long)bs->loss_bound_bps,
+             (long long)bs->acked_bps, bs->loss * 100,
+             bs->source == BWE_SRC_TWCC   ? "twcc"
+             : bs->source == BWE_SRC_REMB ? "remb"
+                                          : "no feedback yet");
+}
+
+static size_t select_layers(struct quality *q, const struct quality_track *in, size_t n_in,
+                            int64_t now_ms, struct quality_choice *out)
+{
+    size_t n = assign_slots(q, in, n_in);
     if (n == 0)
-        return;
+        return 0;
     struct ls_track tracks[LS_MAX_TRACKS];
     struct ls_choice choices[LS_MAX_TRACKS];
-    for (size_t s = 0; s < n; s++)
-        describe(q, s, now_ms, &tracks[s]);
+    const struct quality_track *slot[LS_MAX_TRACKS];
+    for (size_t s = 0; s < n; s++) {
+        slot[s] = slot_track(q, s, in, n_in);
+        describe(q, s, slot[s], now_ms, &tracks[s]);
+    }
     struct bwe_stats bs;
     bwe_get_stats(&q->bwe, &bs);
     int64_t budget = (int64_t)((double)bs.estimate_bps * (1.0 - bs.inherent_loss));
@@ -211,32 +240,21 @@ static void select_layers(struct quality *q, struct peer *peer, int64_t now_ms)
             if (!tracks[s].video)
                 budget += tracks[s].spatial_bps[0];
     int64_t want = layer_select_update(&q->ls, budget, tracks, n, now_ms, choices);
+    size_t n_out = 0;
     for (size_t s = 0; s < n; s++) {
-        struct consumer *c = q->slots[s];
-        if (!c || !tracks[s].video)
+        if (!slot[s] || !tracks[s].video)
             continue;
         if (choices[s].changed)
-            CR_DEBUG(
-                "quality",
-                "peer %llu mid %s: %s layer %d/%d at estimate %lld (delay %lld, loss bound %lld, "
-                "acked %lld, loss %.1f%%, %s)",
-                (unsigned long long)peer->id, c->mid, choices[s].paused ? "paused," : "to",
-                choices[s].spatial, choices[s].temporal, (long long)bs.estimate_bps,
-                (long long)bs.delay_bps, (long long)bs.loss_bound_bps, (long long)bs.acked_bps,
-                bs.loss * 100,
-                bs.source == BWE_SRC_TWCC   ? "twcc"
-                : bs.source == BWE_SRC_REMB ? "remb"
-                                            : "no feedback yet");
-        if (choices[s].paused) {
-            consumer_pause(c, true, now_ms);
-        } else if (choices[s].spatial >= 0) {
-            consumer_pause(c, false, now_ms);
-            consumer_set_target(c, q->order[s][choices[s].spatial], now_ms);
-            /* the fine step: temporal layers 0..t; the top one leaves the cap off */
-            consumer_set_temporal(c, choices[s].temporal + 1 >= tracks[s].n_temporal
-                                         ? REWRITER_ALL_TIDS
-                                         : choices[s].temporal);
-        }
+            log_choice(slot[s], &choices[s], &bs);
+        if (!choices[s].paused && choices[s].spatial < 0)
+            continue;
+        struct quality_choice *o = &out[n_out++];
+        o->key = slot[s]->key;
+        o->paused = choices[s].paused;
+        o->layer = o->paused ? -1 : q->order[s][choices[s].spatial];
+        /* the fine step: temporal layers 0..t; the top one leaves the cap off */
+        o->temporal = choices[s].temporal + 1 >= tracks[s].n_temporal ? REWRITER_ALL_TIDS
+                                                                      : choices[s].temporal;
     }
     /* the first probe goes as high as it may (twice the estimate), whatever the selector
      * wants: the teacher's layers are still ramping up when a lesson starts, and their
@@ -247,22 +265,27 @@ static void select_layers(struct quality *q, struct peer *peer, int64_t now_ms)
     if (want > 0 && q->probe_left == 0 && bwe_probe_next(&q->bwe, want, 0, now_ms * 1000, &pr)) {
         q->initial_probed = true;
         q->probe = pr;
-        q->probe_left = (int)(pr.target_bps * pr.duration_us / 8000000 / (PROBE_PADDING + 40)) + 1;
+        q->probe_left =
+            (int)(pr.target_bps * pr.duration_us / 8000000 / (QUALITY_PROBE_PADDING + 40)) + 1;
         q->probe_next_us = now_ms * 1000;
     }
+    return n_out;
 }
 
-/* Sends the probe's packets for this tick: padding on a video consumer's RTX stream, paced
- * over the cluster's duration at tick granularity. */
-static void send_probe(struct quality *q, struct peer *peer, int64_t now_us)
+/* The probe's packets for this tick: padding on a video consumer's RTX stream, paced over
+ * the cluster's duration at tick granularity. */
+static void pace_probe(struct quality *q, const struct quality_track *tracks, size_t n,
+                       int64_t now_us, struct quality_probe *out)
 {
+    memset(out, 0, sizeof *out);
     if (q->probe_left <= 0 || now_us < q->probe_next_us)
         return;
-    struct consumer *via = NULL;
-    for (size_t s = 0; s < LS_MAX_TRACKS && !via; s++)
-        if (q->slots[s] && q->slots[s]->kind == CR_KIND_VIDEO && q->slots[s]->rtx_pt &&
-            q->slots[s]->started)
-            via = q->slots[s];
+    const struct quality_track *via = NULL;
+    for (size_t s = 0; s < LS_MAX_TRACKS && !via; s++) {
+        const struct quality_track *t = slot_track(q, s, tracks, n);
+        if (t && t->can_probe)
+            via = t;
+    }
     if (!via) {
         q->probe_left = 0;
         return;
@@ -270,8 +293,10 @@ static void send_probe(struct quality *q, struct peer *peer, int64_t now_us)
     int64_t tick_us = 20000;
     int ticks = (int)(q->probe.duration_us / tick_us);
     int burst = q->probe_left / (ticks > 0 ? ticks : 1) + 1;
-    for (int i = 0; i < burst && q->probe_left > 0; i++, q->probe_left--)
-        consumer_send_padding(via, PROBE_PADDING, q->probe.id, now_us);
+    out->via = via->key;
+    out->id = q->probe.id;
+    out->count = burst < q->probe_left ? burst : q->probe_left;
+    q->probe_left -= out->count;
     q->probe_next_us = now_us + tick_us;
 }
 
@@ -282,23 +307,21 @@ int64_t quality_rtx_budget(const struct quality *q)
     return q->have_feedback ? bwe_estimate(&q->bwe) * RTX_SHARE_PERCENT / 100 : 0;
 }
 
-bool quality_drives_layers(struct peer *peer)
+bool quality_drives_layers(struct quality *q, bool twcc_negotiated)
 {
-    struct quality *q = peer->quality;
-    for (size_t i = 0; i < peer->n_mlines && !q->have_feedback; i++)
-        if (peer->mlines[i].consumer && peer->mlines[i].consumer->ext.twcc)
-            q->have_feedback = true; /* negotiated: it comes with the first packets */
+    if (twcc_negotiated)
+        q->have_feedback = true; /* negotiated: it comes with the first packets */
     return q->have_feedback;
 }
 
-void quality_tick(struct peer *peer, int64_t now_ms)
+size_t quality_tick(struct quality *q, const struct quality_track *tracks, size_t n, int64_t now_ms,
+                    struct quality_choice *out, struct quality_probe *probe)
 {
-    struct quality *q = peer->quality;
     int64_t now_us = now_ms * 1000;
     bwe_on_timer(&q->bwe, now_us);
-    send_probe(q, peer, now_us);
-    if (!quality_drives_layers(peer) || now_ms - q->last_select_ms < SELECT_INTERVAL_MS)
-        return; /* without feedback, consumers follow the publisher's best layer */
+    pace_probe(q, tracks, n, now_us, probe);
+    if (!q->have_feedback || now_ms - q->last_select_ms < SELECT_INTERVAL_MS)
+        return 0; /* without feedback, consumers follow the publisher's best layer */
     q->last_select_ms = now_ms;
-    select_layers(q, peer, now_ms);
+    return select_layers(q, tracks, n, now_ms, out);
 }

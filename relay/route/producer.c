@@ -1,7 +1,9 @@
 /* Producer: see producer.h. The per-packet path is producer_on_rtp: account, store,
- * detect a keyframe and parse the VP8 descriptor once, then one consumer_forward call per
- * subscriber — no allocation, no locks, no re-parsing per subscriber. */
-#include "producer.h"
+ * detect a keyframe and parse the VP8 descriptor once (RFC 7741 §4.2), so the room's
+ * fan-out needs no allocation, no lock and no re-parsing per subscriber. Keyframe
+ * requests are throttled here (media/keyframe.h) and sent by the listener as PLI
+ * (RFC 4585 §6.3.1). */
+#include "route/producer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +11,6 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
-#include "consumer.h"
-#include "peer.h"
-#include "room.h"
-#include "worker.h"
 
 #define STORE_SLOTS 1024 /* ≈ 1 s of a 10 Mbit/s stream; 2–4 s of a lesson camera */
 #define STORE_MAX_AGE_MS 2000
@@ -30,12 +28,13 @@ static void layer_init(struct producer *p, struct producer_layer *l, const char 
         l->store = packet_store_new(STORE_SLOTS, STORE_MAX_AGE_MS);
 }
 
-struct producer *producer_new(struct peer *peer, uint64_t id, enum cr_kind kind, const char *source,
-                              const char *mid)
+struct producer *producer_new(uint64_t id, uint64_t peer_id, enum cr_kind kind, const char *source,
+                              const char *mid, const struct producer_listener *listener)
 {
     struct producer *p = CR_NEW(struct producer);
     p->id = id;
-    p->peer = peer;
+    p->peer_id = peer_id;
+    p->listener = *listener;
     p->kind = kind;
     snprintf(p->source, sizeof p->source, "%s", source);
     snprintf(p->mid, sizeof p->mid, "%s", mid);
@@ -48,9 +47,6 @@ void producer_free(struct producer *p)
 {
     if (!p)
         return;
-    while (p->n_consumers) /* consumer_bind(NULL) detaches it from us */
-        consumer_bind(p->consumers[p->n_consumers - 1], NULL, 0);
-    free(p->consumers);
     for (size_t i = 0; i < p->n_layers; i++)
         packet_store_free(p->layers[i].store);
     free(p);
@@ -70,27 +66,6 @@ void producer_set_layers(struct producer *p, const char *const *rids, size_t n)
     for (size_t i = 0; i < n; i++)
         layer_init(p, &p->layers[i], rids[i]);
     p->n_layers = n;
-}
-
-void producer_attach(struct producer *p, struct consumer *c)
-{
-    if (p->n_consumers == p->cap_consumers) {
-        p->cap_consumers = p->cap_consumers ? p->cap_consumers * 2 : 8;
-        p->consumers = cr_realloc(p->consumers, p->cap_consumers * sizeof *p->consumers);
-    }
-    p->consumers[p->n_consumers++] = c;
-    p->peer->worker->stats.consumers++;
-}
-
-void producer_detach(struct producer *p, struct consumer *c)
-{
-    for (size_t i = 0; i < p->n_consumers; i++) {
-        if (p->consumers[i] == c) {
-            p->consumers[i] = p->consumers[--p->n_consumers];
-            p->peer->worker->stats.consumers--;
-            return;
-        }
-    }
 }
 
 /* A packet of temporal layer tid: counted for the layer's temporal shares. */
@@ -129,39 +104,38 @@ static void measure_tids(struct producer_layer *l)
     l->window_tids = 0;
 }
 
-void producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
-                     const struct rtp_view *v, int64_t now_ms)
+bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
+                     const struct rtp_view *v, int64_t now_ms, struct producer_packet *out)
 {
     struct producer_layer *l = &p->layers[layer];
     recv_stats_on_rtp(&l->stats, v->seq, v->timestamp, (uint32_t)len, now_ms);
     l->window_bytes += len;
     l->last_packet_ms = now_ms;
-    bool keyframe = false;
-    struct vp8_desc d;
-    const struct vp8_desc *vp8 = NULL;
-    if (p->kind == CR_KIND_VIDEO) {
-        size_t stored_len;
-        if (packet_store_get(l->store, v->seq, now_ms, &stored_len))
-            return; /* a duplicate: already forwarded */
-        packet_store_put(l->store, v->seq, pkt, len, now_ms);
-        if (p->codec == CODEC_VP8 && vp8_parse(v->payload, v->payload_len, &d) == 0) {
-            vp8 = &d; /* consumers drop temporal layers and renumber pictures by it */
-            keyframe = d.keyframe;
-            if (d.has_tid)
-                note_tid(l, d.tid, len);
-        } else {
-            keyframe = codec_is_keyframe_start(p->codec, v->payload, v->payload_len);
-        }
-        if (keyframe) {
-            CR_DEBUG("producer", "track %llu layer %d: keyframe arrived", (unsigned long long)p->id,
-                     layer);
-            keyframe_throttle_on_keyframe(&l->kf);
-        }
+    out->layer = layer;
+    out->v = v;
+    out->keyframe = false;
+    out->vp8 = NULL;
+    if (p->kind != CR_KIND_VIDEO)
+        return true;
+    size_t stored_len;
+    if (packet_store_get(l->store, v->seq, now_ms, &stored_len))
+        return false; /* a duplicate: already forwarded */
+    packet_store_put(l->store, v->seq, pkt, len, now_ms);
+    struct vp8_desc *d = &out->vp8_desc;
+    if (p->codec == CODEC_VP8 && vp8_parse(v->payload, v->payload_len, d) == 0) {
+        out->vp8 = d; /* consumers drop temporal layers and renumber pictures by it */
+        out->keyframe = d->keyframe;
+        if (d->has_tid)
+            note_tid(l, d->tid, len);
+    } else {
+        out->keyframe = codec_is_keyframe_start(p->codec, v->payload, v->payload_len);
     }
-    if (p->peer->paused_kinds & (1u << p->kind))
-        return; /* a paused lesson or muted classroom: kept for stats and NACK, not sent */
-    for (size_t i = 0; i < p->n_consumers; i++)
-        consumer_forward(p->consumers[i], layer, v, keyframe, vp8, now_ms);
+    if (out->keyframe) {
+        CR_DEBUG("producer", "track %llu layer %d: keyframe arrived", (unsigned long long)p->id,
+                 layer);
+        keyframe_throttle_on_keyframe(&l->kf);
+    }
+    return true;
 }
 
 void producer_on_sr(struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms)
@@ -171,16 +145,13 @@ void producer_on_sr(struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts
     l->have_sr = true;
     l->sr_ntp = ntp;
     l->sr_rtp = rtp_ts;
-    for (size_t i = 0; i < p->n_consumers; i++)
-        consumer_on_sr(p->consumers[i], layer, ntp, rtp_ts);
 }
 
 static void send_keyframe_request(struct producer *p, int layer)
 {
     if (!p->layers[layer].ssrc)
         return;
-    peer_send_pli(p->peer, p->layers[layer].ssrc);
-    p->peer->worker->stats.keyframe_requests++;
+    p->listener.keyframe_needed(p->listener.ud, p->layers[layer].ssrc);
     CR_DEBUG("producer", "track %llu layer %d: keyframe requested", (unsigned long long)p->id,
              layer);
 }
@@ -231,7 +202,7 @@ void producer_info(const struct producer *p, struct cr_track_info *out)
 {
     memset(out, 0, sizeof *out);
     out->id = p->id;
-    out->peer_id = p->peer->id;
+    out->peer_id = p->peer_id;
     out->kind = p->kind;
     out->layers = (uint8_t)p->n_layers;
     snprintf(out->source, sizeof out->source, "%s", p->source);

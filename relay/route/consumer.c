@@ -1,30 +1,27 @@
 /* Consumer: see consumer.h. consumer_forward is the per-subscriber part of the fast path:
- * it writes a fresh header and extension block into the worker's scratch buffer, copies
- * the payload once, and hands it to the peer to protect and send. */
-#include "consumer.h"
+ * it writes a fresh RTP header (RFC 3550 §5.1) and extension block (RFC 8285 one-byte
+ * form) into the buffer its sink lends, copies the payload once, and hands it to the sink
+ * to stamp, protect and send. RTX follows RFC 4588 §4, padding probes RFC 3550 §5.1, the
+ * translated sender reports RFC 3550 §6.4.1. */
+#include "route/consumer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "base/alloc.h"
 #include "base/bytes.h"
-#include "base/clock.h"
 #include "base/log.h"
-#include "base/seq.h"
-#include "peer.h"
-#include "producer.h"
-#include "quality.h"
-#include "wire/rtcp.h"
-#include "worker.h"
 
 #define MAX_RTX_PER_NACK 64
-#define SRTP_OVERHEAD 16 /* the AEAD tag (or 10-byte HMAC): counted in what the link carries */
+#define BUILD_MAX (PACKET_STORE_MTU + 128) /* what we build; the rest of the scratch: SRTP */
 
-struct consumer *consumer_new(struct peer *peer, enum cr_kind kind, const char *mid)
+struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct consumer_sink *sink)
 {
     struct consumer *c = CR_NEW(struct consumer);
-    c->peer = peer;
+    c->sink = *sink;
     c->kind = kind;
     snprintf(c->mid, sizeof c->mid, "%s", mid);
     c->ssrc = g_random_int();
@@ -42,45 +39,45 @@ void consumer_free(struct consumer *c)
 {
     if (!c)
         return;
-    if (c->peer->quality)
-        quality_forget(c->peer->quality, c);
-    consumer_bind(c, NULL, 0);
     consumer_set_red(c, 0);
     free(c);
 }
 
-static void ask_keyframe(struct consumer *c, int64_t now_ms)
+void consumer_want_keyframe(struct consumer *c, int64_t now_ms)
 {
-    if (c->producer && c->kind == CR_KIND_VIDEO && peer_sends(c->peer))
-        producer_request_keyframe(c->producer, c->target, now_ms);
+    if (c->producer && c->kind == CR_KIND_VIDEO && c->connected)
+        c->sink.keyframe_wanted(c->sink.ud, c->producer, c->target, now_ms);
 }
 
-void consumer_bind(struct consumer *c, struct producer *p, int64_t now_ms)
+void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms)
 {
     if (c->producer == p)
         return;
-    if (c->producer)
-        producer_detach(c->producer, c);
     c->producer = p;
     if (!p)
         return;
-    producer_attach(p, c);
     rewriter_forget_sent(&c->rw); /* what we sent came from another producer's store */
     c->clock_rate = p->clock_rate;
     c->layer = -1;
-    c->target = c->peer->quality ? quality_start_layer(c->peer->quality, c, now_ms)
-                                 : producer_best_layer(p, now_ms);
+    c->target = c->sink.start_layer ? c->sink.start_layer(c->sink.ud, c, p, now_ms)
+                                    : producer_best_layer(p, now_ms);
     c->temporal_hold = REWRITER_ALL_TIDS;
     if (c->started)
         c->resync = true; /* continue our numbering across the switch */
-    ask_keyframe(c, now_ms);
+    consumer_want_keyframe(c, now_ms);
 }
 
-void consumer_on_connected(struct consumer *c, int64_t now_ms) { ask_keyframe(c, now_ms); }
+void consumer_set_connected(struct consumer *c, int64_t now_ms)
+{
+    c->connected = true;
+    consumer_want_keyframe(c, now_ms);
+}
 
-/* Writes the subscriber's header extensions (RFC 8285 one-byte form). */
+/* Writes the subscriber's header extensions (RFC 8285 one-byte form). The transport-wide
+ * sequence number is left 0 for the sink to stamp: *twcc_at gets its offset in out (0:
+ * none). */
 static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *out, int64_t now_us,
-                         int *twcc_seq)
+                         size_t *twcc_at)
 {
     struct rtp_ext_writer w;
     rtp_ext_begin(&w, out, 64);
@@ -92,13 +89,10 @@ static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *
         wr_be24(abs, (uint32_t)(((uint64_t)now_us << 18) / 1000000) & 0xffffff);
         rtp_ext_add(&w, c->ext.abs_send_time, abs, 3);
     }
-    *twcc_seq = -1;
-    if (c->ext.twcc) {
-        uint8_t seq[2];
-        *twcc_seq = c->peer->twcc_seq;
-        wr_be16(seq, c->peer->twcc_seq++);
-        rtp_ext_add(&w, c->ext.twcc, seq, 2);
-    }
+    *twcc_at = 0;
+    static const uint8_t unstamped[2];
+    if (c->ext.twcc && rtp_ext_add(&w, c->ext.twcc, unstamped, 2) == 0)
+        *twcc_at = 4 + w.len - 2; /* after the 0xBEDE header: the last element's data */
     const struct producer *p = c->producer;
     if (!v || !p)
         return rtp_ext_end(&w); /* a padding probe: nothing to copy through */
@@ -114,18 +108,19 @@ static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *
 /* Builds and sends one packet: the original (rtx false) or its RTX form (RFC 4588 §4). */
 /* vp8: the picture id and TL0PICIDX to write into the copied payload (NULL: none). */
 static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t seq, uint32_t ts,
-                        const struct rewriter_out *vp8, bool rtx)
+                        const struct rewriter_out *vp8, bool rtx, int64_t now_us)
 {
-    uint8_t *out = c->peer->worker->scratch;
+    uint8_t *out = c->sink.scratch;
     /* audio: consumer_audio_view put the payload type (Opus or RED) in the view */
     uint8_t pt = rtx ? c->rtx_pt : c->kind == CR_KIND_AUDIO ? v->payload_type : c->pt;
     size_t pos = rtp_write_header(out, v->marker, pt, rtx ? c->rtx_seq++ : seq, ts,
                                   rtx ? c->rtx_ssrc : c->ssrc, true);
-    int64_t now_us = cr_now_us();
-    int twcc_seq;
-    size_t ext_len = write_exts(c, v, out + pos, now_us, &twcc_seq);
+    struct consumer_sent sent = {.kind = rtx ? SEND_RTX : SEND_MEDIA, .now_us = now_us};
+    size_t ext_len = write_exts(c, v, out + pos, now_us, &sent.twcc_at);
     if (ext_len == 0)
         out[0] &= (uint8_t)~0x10; /* no extension block after all: clear X */
+    if (sent.twcc_at)
+        sent.twcc_at += pos;
     pos += ext_len;
     size_t body = v->payload_len;
     if (rtx) {
@@ -135,7 +130,7 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
         body += v->padding_len; /* keep the publisher's padding as it was */
         out[0] |= 0x20;
     }
-    if (pos + body > PACKET_STORE_MTU + 128)
+    if (pos + body > BUILD_MAX)
         return;
     memcpy(out + pos, v->payload, body);
     if (vp8) /* RFC 7741 §4.2: renumbered in our copy; the producer's stays as it came */
@@ -143,10 +138,7 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
     pos += body;
     c->packets++;
     c->octets += v->payload_len;
-    if (twcc_seq >= 0 && c->peer->quality)
-        quality_on_sent(c->peer->quality, (uint16_t)twcc_seq, pos + SRTP_OVERHEAD,
-                        rtx ? SEND_RTX : SEND_MEDIA, 0, now_us);
-    peer_send_rtp(c->peer, out, pos);
+    c->sink.send_rtp(c->sink.ud, out, pos, &sent);
 }
 
 /* The next packet starts a new source: its numbering continues ours (media/rewriter.h), its
@@ -164,9 +156,12 @@ static int max_tid(const struct consumer *c)
     return c->target != c->layer && c->temporal_hold < c->temporal ? c->temporal_hold : c->temporal;
 }
 
-void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, bool keyframe,
-                      const struct vp8_desc *vp8, int64_t now_ms)
+void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int64_t now_ms,
+                      int64_t now_us)
 {
+    int layer = pkt->layer;
+    const struct rtp_view *v = pkt->v;
+    bool keyframe = pkt->keyframe;
     if (layer != c->layer) {
         /* another layer's packet: it is taken only to switch to the target, at a
          * keyframe (audio has one layer and no keyframes) */
@@ -176,20 +171,19 @@ void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, b
             c->resync = true;
         c->layer = layer;
     }
-    if (!peer_sends(c->peer) || !c->pt || c->paused)
+    if (!c->connected || !c->pt || c->paused)
         return; /* transport not up yet, nothing negotiated, or video held back */
     if (!c->started || c->resync) {
         if (c->kind == CR_KIND_VIDEO && !keyframe)
             return; /* a decoder can only start (or switch) at a keyframe */
-        if (c->kind == CR_KIND_VIDEO && c->started && c->peer->quality)
-            quality_on_switch(c->peer->quality, c->producer->layers[layer].bitrate_bps,
-                              now_ms * 1000);
+        if (c->kind == CR_KIND_VIDEO && c->started && c->sink.layer_switch)
+            c->sink.layer_switch(c->sink.ud, c->producer->layers[layer].bitrate_bps, now_ms * 1000);
         if (c->started)
             resync(c, now_ms);
         c->started = true;
         c->resync = false;
     }
-    struct rewriter_in in = {v->seq, v->timestamp, (int8_t)c->layer, keyframe, vp8};
+    struct rewriter_in in = {v->seq, v->timestamp, (int8_t)c->layer, keyframe, pkt->vp8};
     struct rewriter_out o;
     if (!rewriter_packet(&c->rw, &in, max_tid(c), &o))
         return; /* a temporal layer above the target: the next packet takes its number */
@@ -200,7 +194,7 @@ void consumer_forward(struct consumer *c, int layer, const struct rtp_view *v, b
     struct rtp_view audio; /* Opus in or out of RED (RFC 2198): consumer_red.c */
     if (c->kind == CR_KIND_AUDIO && !(v = consumer_audio_view(c, v, seq, ts, &audio)))
         return;
-    send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, false);
+    send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, false, now_us);
     c->last_sent_ms = now_ms;
 }
 
@@ -212,7 +206,7 @@ void consumer_set_target(struct consumer *c, int layer, int64_t now_ms)
     c->temporal_hold = (int8_t)max_tid(c);
     c->target = layer;
     if (layer != c->layer)
-        ask_keyframe(c, now_ms);
+        consumer_want_keyframe(c, now_ms);
 }
 
 void consumer_set_temporal(struct consumer *c, int tid)
@@ -243,14 +237,14 @@ void consumer_tick(struct consumer *c, int64_t now_ms)
         consumer_set_target(c, best, now_ms);
 }
 
-void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t now_ms)
+void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t rtx_budget,
+                      uint32_t rtt_ms, int64_t now_ms, int64_t now_us)
 {
     struct producer *p = c->producer;
     /* Only RTX (RFC 4588): resending under the media SSRC and seq would re-protect a packet
      * whose extensions changed, reusing an AEAD-GCM nonce. Browsers all negotiate RTX. */
-    if (!p || p->kind != CR_KIND_VIDEO || !c->started || !peer_sends(c->peer) || !c->rtx_pt)
+    if (!p || p->kind != CR_KIND_VIDEO || !c->started || !c->connected || !c->rtx_pt)
         return;
-    int64_t rtx_budget = c->peer->quality ? quality_rtx_budget(c->peer->quality) : 0;
     for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
         const struct rewriter_sent *sent = rewriter_lookup(&c->rw, seqs[i]);
         if (!sent || (size_t)sent->layer >= p->n_layers)
@@ -261,25 +255,25 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
         struct rtp_view v;
         if (!pkt || rtp_parse(pkt, len, &v) != 0)
             continue;
-        if (!rtx_limit_allow(&c->rtx_limit, seqs[i], len + SRTP_OVERHEAD, rtx_budget,
-                             c->peer->rtt_ms, now_ms))
+        if (!rtx_limit_allow(&c->rtx_limit, seqs[i], len + CONSUMER_SRTP_OVERHEAD, rtx_budget,
+                             rtt_ms, now_ms))
             continue;
-        send_packet(c, &v, seqs[i], sent->out.ts, sent->out.vp8 ? &sent->out : NULL, true);
+        send_packet(c, &v, seqs[i], sent->out.ts, sent->out.vp8 ? &sent->out : NULL, true, now_us);
         c->retransmitted++;
     }
 }
 
-void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts)
+void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms)
 {
-    if (!c->started || !peer_sends(c->peer) || layer != c->layer || c->resync)
+    if (!c->started || !c->connected || layer != c->layer || c->resync)
         return;
-    uint8_t *out = c->peer->worker->scratch;
+    uint8_t *out = c->sink.scratch;
     size_t n = rtcp_write_sr(out, 256, c->ssrc, ntp, rtp_ts + c->ts_offset, (uint32_t)c->packets,
                              (uint32_t)c->octets, NULL, 0);
     if (n) {
         c->sr_ntp_mid = (uint32_t)(ntp >> 16);
-        c->sr_sent_ms = cr_now_ms();
-        peer_send_rtcp(c->peer, out, n);
+        c->sr_sent_ms = now_ms;
+        c->sink.send_rtcp(c->sink.ud, out, n);
     }
 }
 
@@ -303,28 +297,27 @@ void consumer_pause(struct consumer *c, bool paused, int64_t now_ms)
     c->paused = paused;
     if (!paused) {
         c->resync = c->started; /* continue our numbering, from a keyframe */
-        ask_keyframe(c, now_ms);
+        consumer_want_keyframe(c, now_ms);
     }
 }
 
 void consumer_send_padding(struct consumer *c, size_t padding, uint8_t probe_id, int64_t now_us)
 {
-    if (!peer_sends(c->peer) || !c->rtx_pt || padding == 0 || padding > 255)
+    if (!c->connected || !c->rtx_pt || padding == 0 || padding > 255)
         return;
-    uint8_t *out = c->peer->worker->scratch;
+    uint8_t *out = c->sink.scratch;
     size_t pos =
         rtp_write_header(out, false, c->rtx_pt, c->rtx_seq++, c->rw.last_ts, c->rtx_ssrc, true);
-    int twcc_seq;
-    size_t ext_len = write_exts(c, NULL, out + pos, now_us, &twcc_seq);
+    struct consumer_sent sent = {.kind = SEND_PROBE, .tag = probe_id, .now_us = now_us};
+    size_t ext_len = write_exts(c, NULL, out + pos, now_us, &sent.twcc_at);
     if (ext_len == 0)
         out[0] &= (uint8_t)~0x10;
+    if (sent.twcc_at)
+        sent.twcc_at += pos;
     pos += ext_len;
     memset(out + pos, 0, padding);
     out[pos + padding - 1] = (uint8_t)padding; /* RFC 3550 §5.1: the last octet counts */
     out[0] |= 0x20;
     pos += padding;
-    if (twcc_seq >= 0 && c->peer->quality)
-        quality_on_sent(c->peer->quality, (uint16_t)twcc_seq, pos + SRTP_OVERHEAD, SEND_PROBE,
-                        probe_id, now_us);
-    peer_send_rtp(c->peer, out, pos);
+    c->sink.send_rtp(c->sink.ud, out, pos, &sent);
 }

@@ -1,6 +1,9 @@
-/* Peer: transport and packet routing; see peer.h. Negotiation is in negotiate.c, RTCP in
- * peer_rtcp.c. Everything runs on the worker thread. */
-#include "peer.h"
+/* Peer: transport and packet routing; see peer.h. RFC 7983 demultiplexing, DTLS-SRTP
+ * (RFC 5764), RTP routing by SSRC, mid or rid (RFC 8843 §9.2, RFC 8852), and the sink its
+ * consumers send through, which stamps the transport-wide sequence number
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01). Negotiation is in negotiate.c, RTCP
+ * in peer_rtcp.c. Everything runs on the worker thread. */
+#include "route/peer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,28 +12,31 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "consumer.h"
-#include "producer.h"
-#include "quality.h"
-#include "room.h"
+#include "route/ctx.h"
+#include "route/quality.h"
 #include "wire/demux.h"
 #include "wire/rtp.h"
-#include "worker.h"
 
 #define CONNECT_TIMEOUT_MS 30000
 #define REPORT_INTERVAL_MS 1000
 #define TWCC_INTERVAL_MS 50
 
+const char *peer_state_name(enum cr_peer_state state)
+{
+    static const char *names[] = {"new", "connecting", "connected", "failed", "closed"};
+    return (unsigned)state < 5 ? names[state] : "unknown";
+}
+
 void peer_set_state(struct peer *peer, enum cr_peer_state state)
 {
     if (peer->state == state)
         return;
-    CR_INFO("peer", "%llu %s → %s", (unsigned long long)peer->id, cr_peer_state_name(peer->state),
-            cr_peer_state_name(state));
+    CR_INFO("peer", "%llu %s → %s", (unsigned long long)peer->id, peer_state_name(peer->state),
+            peer_state_name(state));
     peer->state = state;
-    struct cr_worker *w = peer->worker;
-    if (w->events.on_peer_state)
-        w->events.on_peer_state(w->events_user, peer->id, state);
+    struct route_ctx *rc = peer->ctx;
+    if (rc->events.on_peer_state)
+        rc->events.on_peer_state(rc->events_user, peer->id, state);
 }
 
 /* ---- DTLS ---- */
@@ -77,7 +83,7 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
     int64_t now = cr_now_ms();
     for (size_t i = 0; i < peer->n_mlines; i++)
         if (peer->mlines[i].consumer)
-            consumer_on_connected(peer->mlines[i].consumer, now);
+            consumer_set_connected(peer->mlines[i].consumer, now);
 }
 
 static void dtls_failed(void *user, const char *why)
@@ -102,9 +108,8 @@ static const struct cr_dtls_callbacks dtls_cb = {
 
 int peer_start_dtls(struct peer *peer, const char *fp_alg, const char *fp_hex)
 {
-    peer->dtls =
-        cr_dtls_new(peer->worker->cert, peer->dtls_client ? CR_DTLS_CLIENT : CR_DTLS_SERVER, fp_alg,
-                    fp_hex, &dtls_cb, peer);
+    peer->dtls = cr_dtls_new(peer->ctx->cert, peer->dtls_client ? CR_DTLS_CLIENT : CR_DTLS_SERVER,
+                             fp_alg, fp_hex, &dtls_cb, peer);
     if (!peer->dtls)
         return -1;
     peer_set_state(peer, CR_PEER_CONNECTING);
@@ -133,10 +138,10 @@ static void ice_state(void *user, enum cr_ice_state state)
 static void ice_candidate(void *user, const char *candidate)
 {
     struct peer *peer = user;
-    struct cr_worker *w = peer->worker;
+    struct route_ctx *rc = peer->ctx;
     const char *mid = peer->n_mlines ? peer->mlines[0].mid : "0";
-    if (w->events.on_local_candidate)
-        w->events.on_local_candidate(w->events_user, peer->id, mid, candidate);
+    if (rc->events.on_local_candidate)
+        rc->events.on_local_candidate(rc->events_user, peer->id, mid, candidate);
 }
 
 /* Where an RTP packet goes: a producer, its layer, and whether it is the RTX stream. */
@@ -242,12 +247,12 @@ static bool route(struct peer *peer, const struct rtp_view *v, struct route *r)
     return true;
 }
 
-static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_ms)
+static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_us)
 {
-    struct cr_worker *w = peer->worker;
+    struct cr_relay_stats *st = &peer->ctx->stats;
     struct rtp_view v;
     if (cr_srtp_unprotect_rtp(peer->srtp, buf, &len) != 0 || rtp_parse(buf, len, &v) != 0) {
-        w->stats.bad_packets++;
+        st->bad_packets++;
         CR_LOG_RATE(CR_LOG_WARN, "peer", "%llu: dropped an RTP packet failing SRTP or parsing",
                     (unsigned long long)peer->id);
         return;
@@ -260,35 +265,41 @@ static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_ms)
             size_t l;
             uint8_t id = peer->mlines[i].ext_twcc;
             if (id && rtp_ext_find(&v, id, &d, &l) == 0 && l == 2) {
-                twcc_recorder_on_packet(peer->twcc, rd_be16(d), cr_now_us());
+                twcc_recorder_on_packet(peer->twcc, rd_be16(d), now_us);
                 break;
             }
         }
     }
     struct route r;
     if (!route(peer, &v, &r)) {
-        w->stats.bad_packets++;
+        st->bad_packets++;
         CR_LOG_RATE(CR_LOG_INFO, "peer", "%llu: RTP with unknown SSRC %u pt %u",
                     (unsigned long long)peer->id, v.ssrc, v.payload_type);
         return;
     }
-    w->stats.rtp_in++;
-    w->stats.bytes_in += len;
+    st->rtp_in++;
+    st->bytes_in += len;
     if (r.rtx)
         return; /* retransmissions we did not ask for, or padding probes */
     if (v.payload_type != r.p->pt && (!r.p->red_pt || v.payload_type != r.p->red_pt)) {
-        w->stats.bad_packets++;
+        st->bad_packets++;
         return;
     }
     if (r.p->red_pt && v.payload_type == r.p->red_pt)
-        w->stats.red_in++;
-    producer_on_rtp(r.p, r.layer, buf, len, &v, now_ms);
+        st->red_in++;
+    int64_t now_ms = now_us / 1000;
+    struct producer_packet pkt;
+    if (!producer_on_rtp(r.p, r.layer, buf, len, &v, now_ms, &pkt))
+        return;
+    if (peer->paused_kinds & (1u << r.p->kind))
+        return; /* a paused lesson or muted classroom: kept for stats and NACK, not sent */
+    peer->listener.on_rtp(peer->listener.ud, r.p, &pkt, now_ms, now_us);
 }
 
 static void ice_recv(void *user, uint8_t *buf, size_t len)
 {
     struct peer *peer = user;
-    struct cr_worker *w = peer->worker;
+    struct cr_relay_stats *st = &peer->ctx->stats;
     switch (demux_classify(buf, len)) {
     case DEMUX_DTLS:
         if (peer->dtls)
@@ -296,19 +307,19 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
         return;
     case DEMUX_RTP:
         if (peer->srtp)
-            on_rtp(peer, buf, len, cr_now_ms());
+            on_rtp(peer, buf, len, cr_now_us());
         return;
     case DEMUX_RTCP:
         if (peer->srtp && cr_srtp_unprotect_rtcp(peer->srtp, buf, &len) == 0) {
-            w->stats.rtcp_in++;
-            peer_on_rtcp(peer, buf, len, cr_now_ms());
+            st->rtcp_in++;
+            peer_on_rtcp(peer, buf, len, cr_now_us());
             return;
         }
         break;
     default:
         break;
     }
-    w->stats.bad_packets++;
+    st->bad_packets++;
     CR_LOG_RATE(CR_LOG_WARN, "peer", "%llu: dropped an unexpected or malformed packet",
                 (unsigned long long)peer->id);
 }
@@ -319,27 +330,23 @@ static const struct cr_ice_callbacks ice_cb = {
     .on_recv = ice_recv,
 };
 
-struct peer *peer_alloc(struct room *room, uint64_t id)
+struct peer *peer_new(struct route_ctx *ctx, struct room *room, uint64_t id,
+                      const struct peer_listener *listener)
 {
     struct peer *peer = CR_NEW(struct peer);
     peer->id = id;
+    peer->ctx = ctx;
     peer->room = room;
-    peer->worker = room->worker;
+    peer->listener = *listener;
     peer->created_ms = cr_now_ms();
     peer->rtcp_ssrc = g_random_int();
-    return peer;
-}
-
-struct peer *peer_new(struct room *room, uint64_t id)
-{
-    struct peer *peer = peer_alloc(room, id);
-    struct cr_relay_config *rc = &room->worker->config;
+    const struct cr_relay_config *rc = ctx->config;
     struct cr_ice_config ic = {.public_ip = rc->public_ip,
                                .bind_ip = rc->bind_ip,
                                .port_min = rc->port_min,
                                .port_max = rc->port_max,
                                .tcp = rc->ice_tcp};
-    peer->ice = cr_ice_new(room->worker->ctx, &ic, &ice_cb, peer);
+    peer->ice = cr_ice_new(ctx->main, &ic, &ice_cb, peer);
     if (!peer->ice) {
         free(peer);
         return NULL;
@@ -354,12 +361,8 @@ void peer_free(struct peer *peer)
     if (peer->dtls && peer->state == CR_PEER_CONNECTED)
         cr_dtls_close(peer->dtls);
     for (size_t i = 0; i < peer->n_mlines; i++) {
-        struct mline *m = &peer->mlines[i];
-        consumer_free(m->consumer);
-        if (m->producer) {
-            room_remove_producer(peer->room, m->producer);
-            producer_free(m->producer);
-        }
+        peer_drop_consumer(peer, &peer->mlines[i]);
+        peer_drop_producer(peer, &peer->mlines[i]);
     }
     quality_free(peer->quality);
     cr_ice_free(peer->ice);
@@ -367,7 +370,6 @@ void peer_free(struct peer *peer)
         g_ptr_array_free(peer->dtls_held, TRUE);
     cr_dtls_free(peer->dtls);
     cr_srtp_free(peer->srtp);
-    tap_free(peer->tap);
     free(peer->twcc);
     free(peer);
 }
@@ -383,19 +385,11 @@ int peer_add_candidate(struct peer *peer, const char *candidate)
 
 void peer_send_rtp(struct peer *peer, uint8_t *buf, size_t len)
 {
-    struct cr_worker *w = peer->worker;
-    if (peer->tap) {
-        if (tap_send(peer->tap, buf, len) == 0) {
-            w->stats.rtp_out++;
-            w->stats.bytes_out += len;
-        }
-        return;
-    }
     if (!peer->srtp || cr_srtp_protect_rtp(peer->srtp, buf, &len) != 0)
         return;
     if (cr_ice_send(peer->ice, buf, len) == 0) {
-        w->stats.rtp_out++;
-        w->stats.bytes_out += len;
+        peer->ctx->stats.rtp_out++;
+        peer->ctx->stats.bytes_out += len;
     }
 }
 
@@ -404,7 +398,113 @@ void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len)
     if (!peer->srtp || cr_srtp_protect_rtcp(peer->srtp, buf, &len) != 0)
         return;
     if (cr_ice_send(peer->ice, buf, len) == 0)
-        peer->worker->stats.rtcp_out++;
+        peer->ctx->stats.rtcp_out++;
+}
+
+/* ---- the sink of its consumers, the listener of its producers ---- */
+
+/* The transport-wide sequence number belongs to the transport: stamped here, in the order
+ * packets leave, and recorded for the estimator (quality.h) with the size on the wire. */
+static void sink_send_rtp(void *ud, uint8_t *buf, size_t len, const struct consumer_sent *sent)
+{
+    struct peer *peer = ud;
+    if (sent->twcc_at) {
+        uint16_t seq = peer->twcc_seq++;
+        wr_be16(buf + sent->twcc_at, seq);
+        if (peer->quality)
+            quality_on_sent(peer->quality, seq, len + CONSUMER_SRTP_OVERHEAD, sent->kind, sent->tag,
+                            sent->now_us);
+    }
+    peer_send_rtp(peer, buf, len);
+}
+
+static void sink_send_rtcp(void *ud, uint8_t *buf, size_t len) { peer_send_rtcp(ud, buf, len); }
+
+static void sink_keyframe_wanted(void *ud, struct producer *p, int layer, int64_t now_ms)
+{
+    producer_request_keyframe(p, layer, now_ms);
+}
+
+static void sink_layer_switch(void *ud, uint64_t layer_bps, int64_t now_us)
+{
+    struct peer *peer = ud;
+    if (peer->quality)
+        quality_on_switch(peer->quality, layer_bps, now_us);
+}
+
+static int sink_start_layer(void *ud, const struct consumer *c, const struct producer *p,
+                            int64_t now_ms)
+{
+    struct peer *peer = ud;
+    return peer->quality ? quality_start_layer(peer->quality, p, c->kind, c->ext.twcc != 0, now_ms)
+                         : producer_best_layer(p, now_ms);
+}
+
+struct consumer *peer_new_consumer(struct peer *peer, enum cr_kind kind, const char *mid)
+{
+    struct consumer_sink sink = {
+        .ud = peer,
+        .scratch = peer->ctx->scratch,
+        .stats = &peer->ctx->stats,
+        .send_rtp = sink_send_rtp,
+        .send_rtcp = sink_send_rtcp,
+        .keyframe_wanted = sink_keyframe_wanted,
+        .layer_switch = sink_layer_switch,
+        .start_layer = sink_start_layer,
+    };
+    struct consumer *c = consumer_new(kind, mid, &sink);
+    if (peer->srtp)
+        consumer_set_connected(c, cr_now_ms());
+    return c;
+}
+
+void peer_drop_consumer(struct peer *peer, struct mline *m)
+{
+    if (!m->consumer)
+        return;
+    if (peer->quality)
+        quality_forget(peer->quality, m->consumer);
+    peer->listener.bind(peer->listener.ud, m->consumer, NULL, 0);
+    consumer_free(m->consumer);
+    m->consumer = NULL;
+}
+
+static void keyframe_needed(void *ud, uint32_t ssrc)
+{
+    struct peer *peer = ud;
+    peer_send_pli(peer, ssrc);
+    peer->ctx->stats.keyframe_requests++;
+}
+
+struct producer *peer_new_producer(struct peer *peer, enum cr_kind kind, const char *source,
+                                   const char *mid)
+{
+    struct producer_listener l = {.ud = peer, .keyframe_needed = keyframe_needed};
+    struct producer *p = producer_new(route_next_id(peer->ctx), peer->id, kind, source, mid, &l);
+    peer->listener.producer_added(peer->listener.ud, p);
+    return p;
+}
+
+void peer_drop_producer(struct peer *peer, struct mline *m)
+{
+    if (!m->producer)
+        return;
+    peer->listener.producer_closed(peer->listener.ud, m->producer);
+    producer_free(m->producer);
+    m->producer = NULL;
+}
+
+void peer_pause(struct peer *peer, unsigned kinds, bool paused, int64_t now_ms)
+{
+    unsigned was = peer->paused_kinds;
+    peer->paused_kinds = paused ? was | kinds : was & ~kinds;
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].role == MLINE_RECV ? peer->mlines[i].producer : NULL;
+        if (!p || p->kind != CR_KIND_VIDEO || !(was & ~peer->paused_kinds & (1u << p->kind)))
+            continue;
+        for (size_t l = 0; l < p->n_layers; l++)
+            producer_request_keyframe(p, (int)l, now_ms);
+    }
 }
 
 /* Transport-wide feedback to a publisher. The media SSRC must be one of the publisher's:
@@ -415,10 +515,43 @@ static void send_twcc(struct peer *peer)
     for (size_t i = 0; i < peer->n_mlines && !media_ssrc; i++)
         for (size_t l = 0; peer->mlines[i].producer && l < peer->mlines[i].producer->n_layers; l++)
             media_ssrc = media_ssrc ? media_ssrc : peer->mlines[i].producer->layers[l].ssrc;
-    uint8_t *out = peer->worker->scratch;
+    uint8_t *out = peer->ctx->scratch;
     size_t n;
     while ((n = twcc_recorder_build(peer->twcc, out, 1200, peer->rtcp_ssrc, media_ssrc)) > 0)
         peer_send_rtcp(peer, out, n);
+}
+
+/* The quality loop's tick: describe the consumers, then send the probes and apply the
+ * layer choices it returns. */
+static void tick_quality(struct peer *peer, int64_t now_ms)
+{
+    struct quality_track tracks[SDP_MAX_MEDIA];
+    size_t n = 0;
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct consumer *c = peer->mlines[i].consumer;
+        if (!c)
+            continue;
+        tracks[n++] = (struct quality_track){
+            .key = c,
+            .p = c->producer,
+            .mid = c->mid,
+            .video = c->kind == CR_KIND_VIDEO,
+            .can_probe = c->kind == CR_KIND_VIDEO && c->rtx_pt && c->started,
+        };
+    }
+    struct quality_choice choices[LS_MAX_TRACKS];
+    struct quality_probe probe;
+    size_t m = quality_tick(peer->quality, tracks, n, now_ms, choices, &probe);
+    for (int i = 0; i < probe.count; i++)
+        consumer_send_padding(probe.via, QUALITY_PROBE_PADDING, probe.id, now_ms * 1000);
+    for (size_t i = 0; i < m; i++) {
+        struct consumer *c = choices[i].key;
+        consumer_pause(c, choices[i].paused, now_ms);
+        if (!choices[i].paused) {
+            consumer_set_target(c, choices[i].layer, now_ms);
+            consumer_set_temporal(c, choices[i].temporal);
+        }
+    }
 }
 
 void peer_tick(struct peer *peer, int64_t now_ms)
@@ -436,7 +569,10 @@ void peer_tick(struct peer *peer, int64_t now_ms)
         }
         return;
     }
-    bool estimated = peer->quality && quality_drives_layers(peer);
+    bool twcc = false;
+    for (size_t i = 0; i < peer->n_mlines; i++)
+        twcc |= peer->mlines[i].consumer && peer->mlines[i].consumer->ext.twcc;
+    bool estimated = peer->quality && quality_drives_layers(peer->quality, twcc);
     for (size_t i = 0; i < peer->n_mlines; i++) {
         if (peer->mlines[i].producer)
             producer_tick(peer->mlines[i].producer, now_ms);
@@ -444,7 +580,7 @@ void peer_tick(struct peer *peer, int64_t now_ms)
             consumer_tick(peer->mlines[i].consumer, now_ms);
     }
     if (peer->quality)
-        quality_tick(peer, now_ms);
+        tick_quality(peer, now_ms);
     if (peer->twcc && now_ms - peer->last_twcc_ms >= TWCC_INTERVAL_MS) {
         peer->last_twcc_ms = now_ms;
         send_twcc(peer);

@@ -1,21 +1,9 @@
-/* The relay's public API: the only relay header signaling/ includes.
- *
- * The relay is an SFU. It owns one worker thread running a GLib main loop that hosts all
- * media state (rooms, peers, libnice agents, DTLS, SRTP, forwarding). Every function here
- * may be called from any thread: the call is carried to the worker as a message and waits
- * for its result (a few hundred microseconds), so the caller never touches media state.
- *
- * Negotiation is always offer from the client, answer from the relay (a=setup:passive):
- *  - an m-line the client sends on (sendonly/sendrecv) becomes a producer (a track);
- *  - an m-line the client receives on (recvonly) is fed by one producer of the room (a
- *    consumer), chosen by hint or automatically; with none to give it is answered inactive.
- * A new offer on the same peer renegotiates it (new m-lines, same ICE/DTLS transport).
- *
- * Events are reported through struct cr_relay_events, called on the worker thread. The
- * receiver must not block and must not call into the relay from inside a callback (it
- * would wait on itself): queue the event and act on it from its own thread. */
-#ifndef CR_RELAY_API_H
-#define CR_RELAY_API_H
+/* The types the relay's API and its routing layer share: error codes, kinds and states,
+ * name limits, configuration, event callbacks, statistics and per-m-line hints and results.
+ * Only declarations of data; the functions are in classrelay/relay.h, which includes this.
+ * relay/route/ includes this header and never relay.h (tools/check_layers.sh). */
+#ifndef CR_RELAY_TYPES_H
+#define CR_RELAY_TYPES_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,7 +39,6 @@ enum cr_peer_state {
     CR_PEER_FAILED,     /* ICE or DTLS failed; the peer should be closed */
     CR_PEER_CLOSED,
 };
-const char *cr_peer_state_name(enum cr_peer_state state);
 
 enum cr_kind { CR_KIND_AUDIO = 0, CR_KIND_VIDEO = 1 };
 
@@ -69,12 +56,47 @@ struct cr_track_info {
     uint8_t layers;             /* simulcast layers received (1: not simulcast) */
 };
 
-/* Per-m-line hint for cr_relay_peer_offer, matched by mid; in and out. */
+/* Per-m-line hint, matched by mid: what the caller knows of a line without reading the
+ * SDP. cr_relay_negotiate only reads it; cr_relay_peer_offer also writes track_id back. */
 struct cr_mline_hint {
     char mid[CR_MID_MAX];
-    char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is */
+    char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is
+                                   ("": the default, see cr_relay_negotiate) */
     uint64_t track_id;          /* in, for receive lines: the wanted track (0: automatic);
-                                   out: the track created (send lines) or assigned */
+                                   out (cr_relay_peer_offer only): the track created (send
+                                   lines) or assigned */
+};
+
+/* What cr_relay_negotiate demands of an offer, for endpoints with one purpose. Counted over
+ * the audio and video lines the relay accepts. */
+enum cr_offer_demand {
+    CR_DEMAND_NONE = 0,
+    CR_DEMAND_SENDS,         /* WHIP: at least one line the client sends on */
+    CR_DEMAND_RECEIVES_ONLY, /* WHEP: no line the client sends on, at least one it receives on */
+};
+
+#define CR_OFFER_MAX_LINES 16 /* m-lines in one offer (wire/sdp.h SDP_MAX_MEDIA) */
+
+/* One m-line of an offer, as the relay answered it. */
+struct cr_offer_line {
+    char mid[CR_MID_MAX];
+    enum cr_kind kind;          /* of an audio or video line (not rejected) */
+    bool rejected;              /* answered with port 0: offered with port 0, or not RTP media */
+    bool client_sends;          /* sendonly or sendrecv: a track the client publishes */
+    bool client_receives;       /* recvonly: the relay feeds it (inactive without a track) */
+    char source[CR_SOURCE_MAX]; /* the track's source ("mic", "camera", "screen", ...) */
+    uint64_t track_id;          /* the track created (client_sends) or assigned
+                                   (client_receives); 0: none */
+};
+
+/* What cr_relay_negotiate returns. */
+struct cr_answer {
+    uint64_t peer_id;    /* the peer created or renegotiated; 0 on failure to create one */
+    char *sdp;           /* the answer, malloc'd (the caller frees); NULL on failure */
+    char ice_ufrag[257]; /* the offer's (a WHIP PATCH tells trickle from an ICE restart) */
+    size_t n_lines;      /* one per m-line of the offer, in its order */
+    struct cr_offer_line lines[CR_OFFER_MAX_LINES];
+    char err[512]; /* on failure: why, for the client */
 };
 
 struct cr_relay_events {
@@ -98,34 +120,6 @@ struct cr_relay_stats {
     uint64_t nacks_in;          /* NACK entries received from subscribers */
     uint64_t red_in, red_out;   /* audio RED (RFC 2198) packets from publishers / sent */
 };
-
-struct cr_relay;
-
-/* Starts the worker thread. Returns NULL if the worker cannot start (certificate, ports). */
-struct cr_relay *cr_relay_new(const struct cr_relay_config *config,
-                              const struct cr_relay_events *events, void *user);
-/* Closes every peer and room, stops the worker. cr_relay_free(NULL) does nothing. */
-void cr_relay_free(struct cr_relay *relay);
-
-int cr_relay_room_open(struct cr_relay *relay, const char *room);  /* idempotent */
-int cr_relay_room_close(struct cr_relay *relay, const char *room); /* closes its peers */
-
-int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_id);
-/* Applies a remote offer and returns the answer (malloc'd, caller frees) in *answer.
- * On failure returns a negative cr_err and writes a human-readable reason into err. */
-int cr_relay_peer_offer(struct cr_relay *relay, uint64_t peer_id, const char *offer,
-                        struct cr_mline_hint *hints, size_t n_hints, char **answer, char *err,
-                        size_t err_len);
-/* Adds a remote trickled candidate ("candidate:..." with or without "a="); NULL or ""
- * marks the end of the remote candidates. */
-int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char *mid,
-                            const char *candidate);
-int cr_relay_peer_close(struct cr_relay *relay, uint64_t peer_id);
-
-/* Copies up to max tracks of a room into out; *n gets the total number. */
-int cr_relay_room_tracks(struct cr_relay *relay, const char *room, struct cr_track_info *out,
-                         size_t max, size_t *n);
-int cr_relay_get_stats(struct cr_relay *relay, struct cr_relay_stats *out);
 
 /* What one subscriber receives on one m-line. */
 struct cr_consumer_stats {
@@ -154,24 +148,4 @@ struct cr_peer_stats {
     size_t n_consumers;
     struct cr_consumer_stats consumers[CR_PEER_STATS_MAX];
 };
-int cr_relay_peer_stats(struct cr_relay *relay, uint64_t peer_id, struct cr_peer_stats *out);
-
-/* Recording taps (docs/recording.md): a consumer of track_id in room that sends the track's
- * packets unencrypted to 127.0.0.1:port with payload type pt — one SSRC, continuous
- * numbering, the best simulcast layer (switching at keyframes), every temporal layer,
- * Opus without RED. It asks the publisher for a keyframe at once. A tap is a peer without
- * transport that reports no state events; cr_relay_peer_close removes it, and it goes idle
- * (sends nothing) when its track goes. A slow or absent receiver only loses packets. */
-int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id, uint16_t port,
-                     uint8_t pt, uint64_t *tap_id);
-/* Asks the publisher for a keyframe of the layer the tap forwards (throttled like every
- * keyframe request). */
-int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id);
-
-/* Stops (paused) or resumes forwarding the media of peer_id's published tracks of the kinds
- * in kinds (1 << CR_KIND_AUDIO, 1 << CR_KIND_VIDEO): a paused lesson, muted classrooms. The
- * packets still arrive and are counted; on resume the video tracks are asked for a
- * keyframe so subscribers pick up at once. */
-int cr_relay_peer_pause(struct cr_relay *relay, uint64_t peer_id, unsigned kinds, bool paused);
-
 #endif

@@ -16,13 +16,10 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "base/seq.h"
-#include "consumer.h"
 #include "media/packet_store.h"
 #include "media/red_encoder.h"
-#include "peer.h"
-#include "producer.h"
+#include "route/consumer.h"
 #include "wire/red.h"
-#include "worker.h"
 
 struct consumer_red {
     struct red_encoder enc;        /* state */
@@ -80,7 +77,7 @@ const struct rtp_view *consumer_audio_view(struct consumer *c, const struct rtp_
     if (in_red) {
         if (red_parse(v->payload, v->payload_len, &in) != RED_OK ||
             in.blocks[in.n - 1].pt != p->pt) {
-            c->peer->worker->stats.bad_packets++;
+            c->sink.stats->bad_packets++;
             CR_LOG_RATE(CR_LOG_INFO, "consumer", "%s: dropped a RED packet without Opus primary",
                         c->mid);
             return NULL;
@@ -113,7 +110,7 @@ const struct rtp_view *consumer_audio_view(struct consumer *c, const struct rtp_
     }
     if (!len)
         return out; /* cannot happen below the MTU; send it plain rather than not at all */
-    c->peer->worker->stats.red_out++;
+    c->sink.stats->red_out++;
     out->payload_type = c->red_pt;
     out->payload = r->out;
     out->payload_len = len;

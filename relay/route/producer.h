@@ -1,16 +1,19 @@
 /* A producer: one incoming track (one m-line a client sends on). A simulcast track
  * (RFC 8853) has up to three layers, each its own RTP stream (rid, SSRC, RTX SSRC);
  * any other track has one. Each layer's packets arrive once, are decrypted once, stored
- * once for retransmission, and are offered to every consumer of the track, which takes
- * the layer it follows (and switches to its target layer at a keyframe). Keyframe
- * requests from consumers go to the publisher per layer, throttled. */
-#ifndef CR_RELAY_PRODUCER_H
-#define CR_RELAY_PRODUCER_H
+ * once for retransmission (video), checked once for a keyframe and, for VP8, parsed once
+ * for its payload descriptor (RFC 7741 §4.2) and measured per temporal layer. The producer
+ * does not forward: producer_on_rtp says whether a packet is new, and the room fans it out
+ * to the consumers it binds to the track (room.h). Keyframe requests are throttled per
+ * layer here and go to the publisher through the listener given at creation (the peer
+ * sends the PLI, RFC 4585 §6.3.1). */
+#ifndef CR_ROUTE_PRODUCER_H
+#define CR_ROUTE_PRODUCER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/types.h"
 #include "media/keyframe.h"
 #include "media/packet_store.h"
 #include "media/recv_stats.h"
@@ -20,8 +23,12 @@
 #define PRODUCER_MAX_LAYERS 3
 #define PRODUCER_MAX_TIDS 4 /* VP8 TID is 2 bits */
 
-struct peer;
-struct consumer;
+/* Upward notices of a producer, given at creation (the publishing peer implements them). */
+struct producer_listener {
+    void *ud;
+    /* Ask the publisher for a keyframe of RTP stream ssrc; already throttled. */
+    void (*keyframe_needed)(void *ud, uint32_t ssrc);
+};
 
 /* One RTP stream of a track: the whole track, or one simulcast layer. */
 struct producer_layer {
@@ -47,7 +54,8 @@ struct producer_layer {
 
 struct producer {
     uint64_t id;
-    struct peer *peer; /* borrowed: the publishing peer owns the producer */
+    uint64_t peer_id; /* the publishing peer (which owns the producer) */
+    struct producer_listener listener;
     enum cr_kind kind;
     char source[CR_SOURCE_MAX];
     char mid[CR_MID_MAX];
@@ -61,21 +69,29 @@ struct producer {
     uint8_t ext_level, ext_cvo; /* extension ids whose values consumers copy through */
     struct producer_layer layers[PRODUCER_MAX_LAYERS];
     size_t n_layers;
-    struct consumer **consumers; /* owned array of borrowed pointers */
-    size_t n_consumers, cap_consumers;
 };
 
-struct producer *producer_new(struct peer *peer, uint64_t id, enum cr_kind kind, const char *source,
-                              const char *mid);
-/* Detaches every consumer (they go idle) and frees. */
+/* One packet as the producer took it, for the fan-out: what every consumer needs and
+ * nobody should work out twice. */
+struct producer_packet {
+    int layer;
+    const struct rtp_view *v;   /* borrowed: the decrypted packet */
+    bool keyframe;              /* video: the packet starts a keyframe */
+    const struct vp8_desc *vp8; /* VP8 payload descriptor (points at vp8_desc); NULL: none */
+    struct vp8_desc vp8_desc;
+};
+
+struct producer *producer_new(uint64_t id, uint64_t peer_id, enum cr_kind kind, const char *source,
+                              const char *mid, const struct producer_listener *listener);
+/* The owner unbinds its consumers first (room.h). producer_free(NULL) does nothing. */
 void producer_free(struct producer *p);
 /* Declares the simulcast layers by rid, in the order of a=simulcast (n ≤ 3). */
 void producer_set_layers(struct producer *p, const char *const *rids, size_t n);
-void producer_attach(struct producer *p, struct consumer *c);
-void producer_detach(struct producer *p, struct consumer *c);
-/* One decrypted RTP packet of a layer (pkt/len the whole packet, v its view). */
-void producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
-                     const struct rtp_view *v, int64_t now_ms);
+/* One decrypted RTP packet of a layer (pkt/len the whole packet, v its view): counted,
+ * stored, inspected. Returns true and fills out when it is to be forwarded, false for a
+ * duplicate. */
+bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
+                     const struct rtp_view *v, int64_t now_ms, struct producer_packet *out);
 void producer_on_sr(struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms);
 /* A consumer needs a keyframe of a layer: ask the publisher unless throttled. */
 void producer_request_keyframe(struct producer *p, int layer, int64_t now_ms);

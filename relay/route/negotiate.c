@@ -15,15 +15,12 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/strbuf.h"
-#include "consumer.h"
-#include "peer.h"
-#include "producer.h"
-#include "quality.h"
-#include "room.h"
+#include "route/ctx.h"
+#include "route/peer.h"
+#include "route/quality.h"
 #include "wire/codec.h"
 #include "wire/rtp.h"
 #include "wire/sdp.h"
-#include "worker.h"
 
 #define MAX_OFFER_BYTES (64 * 1024)
 #define EXT_CVO "urn:3gpp:video-orientation"
@@ -42,7 +39,7 @@ struct line_plan {
     const char *hint_source;            /* RECV lines: the hinted source name */
     char rids[PRODUCER_MAX_LAYERS][16]; /* RECV lines: simulcast layers (RFC 8853) */
     size_t n_rids;
-    struct cr_mline_hint *hint;
+    const struct cr_mline_hint *hint;
 };
 
 static void fail(char *err, size_t err_len, const char *fmt, ...)
@@ -55,7 +52,8 @@ static void fail(char *err, size_t err_len, const char *fmt, ...)
     va_end(ap);
 }
 
-static struct cr_mline_hint *find_hint(struct sdp_str mid, struct cr_mline_hint *hints, size_t n)
+static const struct cr_mline_hint *find_hint(struct sdp_str mid, const struct cr_mline_hint *hints,
+                                             size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (sdp_str_eq(mid, hints[i].mid))
@@ -162,16 +160,16 @@ static struct producer *pick_source(struct peer *peer, size_t idx, enum cr_kind 
                                     const struct cr_mline_hint *hint, struct line_plan *plans,
                                     size_t n_plans)
 {
-    struct room *room = peer->room;
+    const struct peer_listener *room = &peer->listener;
     if (hint && hint->track_id) {
-        struct producer *p = room_find_producer(room, hint->track_id);
+        struct producer *p = room->find_producer(room->ud, hint->track_id);
         return p && p->kind == kind ? p : NULL;
     }
     if (idx < peer->n_mlines && peer->mlines[idx].consumer && peer->mlines[idx].consumer->producer)
         return peer->mlines[idx].consumer->producer;
-    for (size_t i = 0; i < room->producers->len; i++) {
-        struct producer *p = g_ptr_array_index(room->producers, i);
-        if (p->kind != kind || p->peer == peer || bound_elsewhere(peer, p, idx))
+    struct producer *p;
+    for (size_t i = 0; (p = room->producer_at(room->ud, i)); i++) {
+        if (p->kind != kind || p->peer_id == peer->id || bound_elsewhere(peer, p, idx))
             continue;
         bool planned = false;
         for (size_t j = 0; j < n_plans; j++)
@@ -198,7 +196,7 @@ static void plan_simulcast(struct line_plan *lp)
 }
 
 static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
-                     struct line_plan *plans, struct cr_mline_hint *hints, size_t n_hints,
+                     struct line_plan *plans, const struct cr_mline_hint *hints, size_t n_hints,
                      char *err, size_t err_len)
 {
     const struct sdp_media *m = &s->media[i];
@@ -399,15 +397,11 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
         peer->n_mlines = i + 1;
     }
     if (ml->producer && lp->role != MLINE_RECV) {
-        room_remove_producer(peer->room, ml->producer);
-        producer_free(ml->producer);
-        ml->producer = NULL;
+        peer_drop_producer(peer, ml);
         changed = true;
     }
-    if (ml->consumer && lp->role != MLINE_SEND) {
-        consumer_free(ml->consumer);
-        ml->consumer = NULL;
-    }
+    if (ml->consumer && lp->role != MLINE_SEND)
+        peer_drop_consumer(peer, ml);
     ml->role = lp->role;
     ml->kind = lp->kind;
     ml->ext_mid = ext_id(lp, RTP_EXT_MID);
@@ -417,8 +411,7 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
     if (lp->role == MLINE_RECV) {
         if (!ml->producer) {
             const char *src = lp->hint_source ? lp->hint_source : default_source(peer, lp->kind);
-            ml->producer = producer_new(peer, worker_next_id(peer->worker), lp->kind, src, ml->mid);
-            room_add_producer(peer->room, ml->producer);
+            ml->producer = peer_new_producer(peer, lp->kind, src, ml->mid);
             changed = true;
         }
         set_producer_params(ml->producer, lp);
@@ -428,19 +421,56 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
         }
         if (lp->kind == CR_KIND_VIDEO && (lp->codec->fb & SDP_FB_GOOG_REMB))
             peer->remb = true;
-        if (lp->hint)
-            lp->hint->track_id = ml->producer->id;
     } else if (lp->role == MLINE_SEND) {
         if (!ml->consumer)
-            ml->consumer = consumer_new(peer, lp->kind, ml->mid);
+            ml->consumer = peer_new_consumer(peer, lp->kind, ml->mid);
         if (!peer->quality)
             peer->quality = quality_new();
         set_consumer_params(ml->consumer, lp);
-        consumer_bind(ml->consumer, lp->source, now);
-        if (lp->hint)
-            lp->hint->track_id = lp->source ? lp->source->id : 0;
+        peer->listener.bind(peer->listener.ud, ml->consumer, lp->source, now);
     }
     return changed;
+}
+
+/* What the caller learns of m-line i once it is applied. */
+static void report_line(const struct peer *peer, size_t i, const struct line_plan *lp,
+                        struct cr_offer_line *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->mid, sizeof out->mid, "%s", peer->mlines[i].mid);
+    out->kind = lp->kind;
+    out->rejected = lp->role == MLINE_REJECTED;
+    out->client_sends = lp->role == MLINE_RECV;
+    out->client_receives = lp->role == MLINE_SEND;
+    const struct producer *p = lp->role == MLINE_RECV ? peer->mlines[i].producer : lp->source;
+    if (p && (out->client_sends || out->client_receives)) {
+        out->track_id = p->id;
+        snprintf(out->source, sizeof out->source, "%s", p->source);
+    }
+}
+
+/* An endpoint with one purpose refuses an offer that does not serve it. */
+static int check_demand(const struct line_plan *plans, size_t n, enum cr_offer_demand demand,
+                        char *err, size_t err_len)
+{
+    size_t sending = 0, receiving = 0;
+    for (size_t i = 0; i < n; i++) {
+        sending += plans[i].role == MLINE_RECV;
+        receiving += plans[i].role == MLINE_SEND;
+    }
+    if (demand == CR_DEMAND_SENDS && sending == 0) {
+        fail(err, err_len,
+             "the offer must send media (sendonly or sendrecv audio or video "
+             "m-lines with a=mid)");
+        return CR_ERR_BAD_SDP;
+    }
+    if (demand == CR_DEMAND_RECEIVES_ONLY && (sending > 0 || receiving == 0)) {
+        fail(err, err_len,
+             "the offer must only receive (recvonly audio or video m-lines with "
+             "a=mid, at least one)");
+        return CR_ERR_BAD_SDP;
+    }
+    return CR_OK;
 }
 
 /* ---- the answer ---- */
@@ -519,7 +549,7 @@ static void write_exts(struct strbuf *b, const struct line_plan *lp)
 static void write_ssrcs(struct strbuf *b, const struct consumer *c, const struct producer *p)
 {
     char stream[48], track[48];
-    snprintf(stream, sizeof stream, "cr-%llu", (unsigned long long)p->peer->id);
+    snprintf(stream, sizeof stream, "cr-%llu", (unsigned long long)p->peer_id);
     snprintf(track, sizeof track, "cr-track-%llu", (unsigned long long)p->id);
     strbuf_printf(b, "a=msid:%s %s\r\n", stream, track);
     if (c->rtx_pt)
@@ -558,7 +588,7 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
                   "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
                   "a=ice-options:trickle\r\na=fingerprint:%s\r\na=setup:%s\r\na=mid:%s\r\n",
                   cr_ice_local_ufrag(peer->ice), cr_ice_local_pwd(peer->ice),
-                  cr_dtls_cert_fingerprint(peer->worker->cert),
+                  cr_dtls_cert_fingerprint(peer->ctx->cert),
                   peer->dtls_client ? "active" : "passive", mid);
     write_exts(b, lp);
     bool sending = lp->role == MLINE_SEND && ml->consumer && ml->consumer->producer;
@@ -616,45 +646,69 @@ static char *write_answer(struct peer *peer, const struct sdp_session *s,
     return strbuf_take(&b);
 }
 
-int peer_apply_offer(struct peer *peer, const char *offer, struct cr_mline_hint *hints,
-                     size_t n_hints, char **answer, char *err, size_t err_len)
+/* The offer's ICE username fragment (of its first accepted line, as apply_transport). */
+static void offer_ufrag(const struct sdp_session *s, char *out, size_t cap)
 {
+    for (size_t i = 0; i < s->n_media; i++) {
+        if (s->media[i].port != 0 || s->media[i].bundle_only) {
+            sdp_str_copy(s->media[i].ice_ufrag, out, cap);
+            return;
+        }
+    }
+}
+
+/* Plans every line and checks the transport and the demand, touching nothing. */
+static int plan(struct peer *peer, const struct sdp_session *s, const struct cr_mline_hint *hints,
+                size_t n_hints, enum cr_offer_demand demand, struct line_plan *plans,
+                struct cr_answer *out)
+{
+    if (s->n_media < peer->n_mlines) {
+        fail(out->err, sizeof out->err, "the offer dropped m-lines of the previous offer");
+        return CR_ERR_BAD_SDP;
+    }
+    int r = check_transport(peer, s, out->err, sizeof out->err);
+    for (size_t i = 0; r == CR_OK && i < s->n_media; i++)
+        r = plan_line(peer, i, s, plans, hints, n_hints, out->err, sizeof out->err);
+    if (r == CR_OK)
+        r = check_demand(plans, s->n_media, demand, out->err, sizeof out->err);
+    return r;
+}
+
+int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_hint *hints,
+                   size_t n_hints, enum cr_offer_demand demand, struct cr_answer *out)
+{
+    _Static_assert(CR_OFFER_MAX_LINES == SDP_MAX_MEDIA, "one result per m-line");
     size_t len = strlen(offer);
     if (len > MAX_OFFER_BYTES) {
-        fail(err, err_len, "offer too large (more than %d bytes)", MAX_OFFER_BYTES);
+        fail(out->err, sizeof out->err, "offer too large (more than %d bytes)", MAX_OFFER_BYTES);
         return CR_ERR_BAD_SDP;
     }
     struct sdp_session *s = cr_malloc(sizeof *s);
     struct line_plan *plans = cr_calloc(SDP_MAX_MEDIA, sizeof *plans);
     int line = 0, r = sdp_parse(offer, len, s, &line);
     if (r != SDP_OK) {
-        snprintf(err, err_len, "%s at line %d",
-                 r == SDP_ERR_LIMIT ? "SDP has more lines of a kind than we take"
-                                    : "SDP syntax error",
-                 line);
+        fail(out->err, sizeof out->err, "%s at line %d",
+             r == SDP_ERR_LIMIT ? "SDP has more lines of a kind than we take" : "SDP syntax error",
+             line);
         r = CR_ERR_BAD_SDP;
         goto out;
     }
-    if (s->n_media < peer->n_mlines) {
-        fail(err, err_len, "the offer dropped m-lines of the previous offer");
-        r = CR_ERR_BAD_SDP;
+    if ((r = plan(peer, s, hints, n_hints, demand, plans, out)) != CR_OK)
         goto out;
-    }
-    if ((r = check_transport(peer, s, err, err_len)) != CR_OK)
-        goto out;
-    for (size_t i = 0; i < s->n_media; i++)
-        if ((r = plan_line(peer, i, s, plans, hints, n_hints, err, err_len)) != CR_OK)
-            goto out;
-    if ((r = apply_transport(peer, s, err, err_len)) != CR_OK)
+    if ((r = apply_transport(peer, s, out->err, sizeof out->err)) != CR_OK)
         goto out;
     bool changed = false;
     int64_t now = cr_now_ms();
-    for (size_t i = 0; i < s->n_media; i++)
+    for (size_t i = 0; i < s->n_media; i++) {
         changed |= apply_line(peer, i, &plans[i], now);
+        report_line(peer, i, &plans[i], &out->lines[i]);
+    }
+    out->n_lines = s->n_media;
+    offer_ufrag(s, out->ice_ufrag, sizeof out->ice_ufrag);
     peer->offers++;
-    *answer = write_answer(peer, s, plans);
+    out->sdp = write_answer(peer, s, plans);
     if (changed)
-        room_tracks_changed(peer->room);
+        peer->listener.tracks_changed(peer->listener.ud);
     r = CR_OK;
 out:
     free(plans);

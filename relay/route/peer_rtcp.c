@@ -5,12 +5,10 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "consumer.h"
-#include "peer.h"
-#include "producer.h"
-#include "quality.h"
+#include "route/ctx.h"
+#include "route/peer.h"
+#include "route/quality.h"
 #include "wire/rtcp.h"
-#include "worker.h"
 
 #define MAX_NACK_SEQS 256
 
@@ -38,8 +36,9 @@ static struct producer *producer_by_ssrc(struct peer *peer, uint32_t ssrc, int *
     return NULL;
 }
 
-static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t now_ms)
+static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t now_us)
 {
+    int64_t now_ms = now_us / 1000;
     struct rtcp_fb fb;
     if (rtcp_parse_fb(v, &fb) != 0)
         return;
@@ -56,8 +55,9 @@ static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t no
     } else if (v->type == RTCP_RTPFB && v->count == RTCP_FMT_NACK && c) {
         uint16_t seqs[MAX_NACK_SEQS];
         size_t n = rtcp_nack_seqs(&fb, seqs, MAX_NACK_SEQS);
-        peer->worker->stats.nacks_in += n;
-        consumer_on_nack(c, seqs, n, now_ms);
+        peer->ctx->stats.nacks_in += n;
+        int64_t budget = peer->quality ? quality_rtx_budget(peer->quality) : 0;
+        consumer_on_nack(c, seqs, n, budget, peer->rtt_ms, now_ms, now_us);
     } else if (v->type == RTCP_RTPFB && v->count == RTCP_FMT_TWCC && peer->quality) {
         quality_on_feedback(peer->quality, &fb, now_ms * 1000);
     } else if (v->type == RTCP_PSFB && v->count == RTCP_FMT_AFB && peer->quality) {
@@ -102,8 +102,9 @@ static void on_reports(struct peer *peer, const struct rtcp_view *v, int64_t now
     }
 }
 
-void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now_ms)
+void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now_us)
 {
+    int64_t now_ms = now_us / 1000;
     size_t pos = 0;
     struct rtcp_view v;
     int r;
@@ -114,14 +115,16 @@ void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now
             struct rtcp_sr sr;
             struct producer *p;
             int layer;
-            if (rtcp_parse_sr(&v, &sr) == 0 && (p = producer_by_ssrc(peer, sr.ssrc, &layer)))
+            if (rtcp_parse_sr(&v, &sr) == 0 && (p = producer_by_ssrc(peer, sr.ssrc, &layer))) {
                 producer_on_sr(p, layer, sr.ntp, sr.rtp_ts, now_ms);
+                peer->listener.on_sr(peer->listener.ud, p, layer, sr.ntp, sr.rtp_ts, now_ms);
+            }
         } else if (v.type == RTCP_RTPFB || v.type == RTCP_PSFB) {
-            on_feedback(peer, &v, now_ms);
+            on_feedback(peer, &v, now_us);
         }
     }
     if (r < 0) {
-        peer->worker->stats.bad_packets++;
+        peer->ctx->stats.bad_packets++;
         CR_LOG_RATE(CR_LOG_WARN, "peer", "%llu: malformed RTCP compound",
                     (unsigned long long)peer->id);
     }
@@ -129,7 +132,7 @@ void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now
 
 void peer_send_pli(struct peer *peer, uint32_t media_ssrc)
 {
-    uint8_t *out = peer->worker->scratch;
+    uint8_t *out = peer->ctx->scratch;
     size_t n = rtcp_write_pli(out, 64, peer->rtcp_ssrc, media_ssrc);
     if (n)
         peer_send_rtcp(peer, out, n);
@@ -141,15 +144,10 @@ void peer_send_pli(struct peer *peer, uint32_t media_ssrc)
  * its subscribers that take plain Opus (those that take RED are covered by the relay's
  * redundancy, consumer_red.c). Only the fraction is raised, not the cumulative count the
  * publisher's bandwidth estimate reads (libwebrtc uses the fraction for the Opus encoder). */
-static uint8_t audio_fraction_lost(const struct producer *p, uint8_t own)
+static uint8_t audio_fraction_lost(struct peer *peer, const struct producer *p, uint8_t own)
 {
-    uint8_t worst = own;
-    for (size_t i = 0; i < p->n_consumers; i++) {
-        const struct consumer *c = p->consumers[i];
-        if (!c->red_pt && c->fraction_lost > worst)
-            worst = c->fraction_lost;
-    }
-    return worst;
+    uint8_t theirs = peer->listener.subscriber_loss(peer->listener.ud, p);
+    return theirs > own ? theirs : own;
 }
 
 /* Receiver reports for what this peer publishes, with a REMB cap when it takes REMB. */
@@ -165,18 +163,18 @@ void peer_send_reports(struct peer *peer, int64_t now_ms)
                 continue;
             recv_stats_report(&p->layers[l].stats, now_ms, &blocks[n]);
             if (p->kind == CR_KIND_AUDIO)
-                blocks[n].fraction_lost = audio_fraction_lost(p, blocks[n].fraction_lost);
+                blocks[n].fraction_lost = audio_fraction_lost(peer, p, blocks[n].fraction_lost);
             ssrcs[n++] = p->layers[l].ssrc;
         }
     }
     if (n == 0)
         return;
-    uint8_t *out = peer->worker->scratch;
+    uint8_t *out = peer->ctx->scratch;
     size_t len = rtcp_write_rr(out, 1000, peer->rtcp_ssrc, blocks, n);
     if (len && peer->remb)
-        len += rtcp_write_remb(out + len, 1000 - len, peer->rtcp_ssrc,
-                               (uint64_t)peer->worker->config.max_publish_kbps * 1000, ssrcs,
-                               (size_t)n);
+        len +=
+            rtcp_write_remb(out + len, 1000 - len, peer->rtcp_ssrc,
+                            (uint64_t)peer->ctx->config->max_publish_kbps * 1000, ssrcs, (size_t)n);
     if (len)
         peer_send_rtcp(peer, out, len);
 }

@@ -449,25 +449,29 @@ static void report_line(const struct peer *peer, size_t i, const struct line_pla
     }
 }
 
-/* An endpoint with one purpose refuses an offer that does not serve it. */
-static int check_demand(const struct line_plan *plans, size_t n, enum cr_offer_demand demand,
-                        char *err, size_t err_len)
+/* An endpoint with one purpose refuses an offer that does not serve it, before anything
+ * else is read of it: counted over the m-lines with a=mid that are not rejected (port 0
+ * without a=bundle-only, RFC 8843 §6). */
+static int check_demand(const struct sdp_session *s, enum cr_offer_demand demand, char *err,
+                        size_t err_len)
 {
     size_t sending = 0, receiving = 0;
-    for (size_t i = 0; i < n; i++) {
-        sending += plans[i].role == MLINE_RECV;
-        receiving += plans[i].role == MLINE_SEND;
+    for (size_t i = 0; i < s->n_media; i++) {
+        const struct sdp_media *m = &s->media[i];
+        if (m->mid.len == 0 || (m->port == 0 && !m->bundle_only))
+            continue;
+        sending += m->dir == SDP_SENDRECV || m->dir == SDP_SENDONLY;
+        receiving += m->dir == SDP_RECVONLY;
     }
     if (demand == CR_DEMAND_SENDS && sending == 0) {
         fail(err, err_len,
-             "the offer must send media (sendonly or sendrecv audio or video "
-             "m-lines with a=mid)");
+             "a WHIP offer must send media (sendonly or sendrecv m-lines with a=mid)");
         return CR_ERR_BAD_SDP;
     }
     if (demand == CR_DEMAND_RECEIVES_ONLY && (sending > 0 || receiving == 0)) {
         fail(err, err_len,
-             "the offer must only receive (recvonly audio or video m-lines with "
-             "a=mid, at least one)");
+             "a WHEP offer must be recvonly: it must only receive (recvonly m-lines with a=mid, "
+             "at least one)");
         return CR_ERR_BAD_SDP;
     }
     return CR_OK;
@@ -666,11 +670,11 @@ static int plan(struct peer *peer, const struct sdp_session *s, const struct cr_
         fail(out->err, sizeof out->err, "the offer dropped m-lines of the previous offer");
         return CR_ERR_BAD_SDP;
     }
-    int r = check_transport(peer, s, out->err, sizeof out->err);
+    int r = check_demand(s, demand, out->err, sizeof out->err);
+    if (r == CR_OK)
+        r = check_transport(peer, s, out->err, sizeof out->err);
     for (size_t i = 0; r == CR_OK && i < s->n_media; i++)
         r = plan_line(peer, i, s, plans, hints, n_hints, out->err, sizeof out->err);
-    if (r == CR_OK)
-        r = check_demand(plans, s->n_media, demand, out->err, sizeof out->err);
     return r;
 }
 
@@ -683,9 +687,20 @@ int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_h
         fail(out->err, sizeof out->err, "offer too large (more than %d bytes)", MAX_OFFER_BYTES);
         return CR_ERR_BAD_SDP;
     }
+    /* RFC 8866 §5.1: an SDP description begins with "v=0" on a line of its own */
+    if (len < 3 || memcmp(offer, "v=0", 3) != 0 ||
+        (offer[3] && offer[3] != '\r' && offer[3] != '\n')) {
+        fail(out->err, sizeof out->err, "not an SDP offer: the first line must be v=0");
+        return CR_ERR_BAD_SDP;
+    }
     struct sdp_session *s = cr_malloc(sizeof *s);
     struct line_plan *plans = cr_calloc(SDP_MAX_MEDIA, sizeof *plans);
     int line = 0, r = sdp_parse(offer, len, s, &line);
+    if (r == SDP_OK && s->n_media == 0) {
+        fail(out->err, sizeof out->err, "the offer has no m-lines");
+        r = CR_ERR_BAD_SDP;
+        goto out;
+    }
     if (r != SDP_OK) {
         fail(out->err, sizeof out->err, "%s at line %d",
              r == SDP_ERR_LIMIT ? "SDP has more lines of a kind than we take" : "SDP syntax error",

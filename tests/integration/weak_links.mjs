@@ -147,7 +147,12 @@ async function main() {
   for (const c of classes) await netw.profile(c.leaf.name, c.profile);
   console.log(`network: server in ${netw.hub}; ${classes.map((c) => `${c.name} in ${c.leaf.ns}`).join(', ')}`);
 
-  server = await startServer({ netns: netw.hub, args: process.env.LOG_LEVEL ? ['--log-level', process.env.LOG_LEVEL] : [] });
+  // ICE on one hub address (leaf k reaches it through its own emulated link: its default
+  // route); selected pairs may name only the emulated network's addresses
+  server = await startServer({
+    netns: netw.hub, args: process.env.LOG_LEVEL ? ['--log-level', process.env.LOG_LEVEL] : [],
+    bindIp: netw.leaves[0].hub_ip, iceAddresses: netw.leaves.flatMap((l) => [l.ip, l.hub_ip]),
+  });
   const teacherBrowser = await launchBrowser([], { netns: netw.hub });
   const teacher = await openPage(teacherBrowser, `${server.url}/teacher.html?room=${ROOM}&name=Master%20teacher`, 'teacher', { token: server.token });
   pages.push(teacher);

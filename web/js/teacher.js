@@ -249,6 +249,9 @@ async function join() {
     for (const p of reply.participants) participants.set(p.id, p);
     renderClassrooms();
     applyLessonState(reply.lesson_state || reply.lesson || reply);
+    // the room's recording state now (a "Saving replay…"/"Replay ready" shown stays)
+    if (reply.recording && !(reply.recording.state === 'off' && ['packaging', 'ready'].includes(recording.state)))
+      renderRecording(reply.recording);
     lessonTimes = reply.lesson && Number.isFinite(reply.lesson.ends_ms) && Number.isFinite(reply.lesson.closes_ms)
       ? { ends_ms: reply.lesson.ends_ms, closes_ms: reply.lesson.closes_ms } : null;
     checkLessonTime();
@@ -454,7 +457,8 @@ if (token) {
 
 // ---- recording indicator: the server's "recording" event (docs/recording.md) ----
 // A red "REC" while the lesson is recorded, a banner when the recording has a problem
-// (the lesson itself goes on), nothing when the room is not recorded.
+// (the lesson itself goes on) or when the server cannot record at all ("unavailable": no
+// recorder binary), nothing when the room is not recorded.
 let recording = { state: 'off', message: '', id: null };
 function renderRecording(ev) {
   recording = { state: ev.state || 'off', message: ev.message || '', id: ev.id || null };
@@ -472,9 +476,13 @@ function renderRecording(ev) {
     a.textContent = 'Replay ready';
     dot.replaceChildren(a);
   } else dot.hidden = true;
-  banner.hidden = s !== 'error';
-  banner.textContent = s === 'error'
-    ? `Recording has a problem: ${recording.message || 'unknown error'}. The lesson continues.` : '';
+  banner.hidden = s !== 'error' && s !== 'unavailable';
+  if (s === 'error')
+    banner.textContent = `Recording has a problem: ${recording.message || 'unknown error'}. The lesson continues.`;
+  else if (s === 'unavailable')
+    banner.textContent = `Recording is off: ${recording.message || 'the server cannot record'}. ` +
+      'The lesson goes on, but it is not recorded. 本节课不会被录制。';
+  else banner.textContent = '';
 }
 sig.addEventListener('recording', (e) => renderRecording(e.detail));
 

@@ -37,6 +37,7 @@ let lessonTime = null;                   // {state: 'overtime'|'closing', closes
 let lessonTimeTimer = null;
 let lessonTimes = null;                  // the join reply's {ends_ms, closes_ms}: a scheduled lesson
 let busyAction = null;                   // a lesson request awaiting its reply
+const queuedKeys = [];                   // P/M/E pressed while it was awaited: run after it
 
 $('#room-name').textContent = room;
 const claimedName = token ? tokenClaims(token)?.name : null;
@@ -332,6 +333,8 @@ async function lessonAction(action) {
   } finally {
     busyAction = null;
     renderLessonControls();
+    const next = queuedKeys.shift();
+    if (next) setTimeout(next);
   }
 }
 
@@ -494,7 +497,9 @@ $('#mute-all').addEventListener('click', toggleMuteAll);
 $('#end').addEventListener('click', endLesson);
 
 // One-key controls, documented in the buttons' tooltips: P, M, E (E asks first). Not while
-// typing in a field, with a modifier held, or while a dialog is open.
+// typing in a field, with a modifier held, or while a dialog is open. A key pressed while
+// the previous action awaits its reply runs after that reply (P then M at once pauses and
+// mutes), instead of being lost; each toggle reads the state when it runs.
 document.addEventListener('keydown', (e) => {
   if (e.repeat || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
   const t = e.target;
@@ -504,7 +509,9 @@ document.addEventListener('keydown', (e) => {
   const run = { p: togglePause, m: toggleMuteAll, e: endLesson }[key];
   if (!run || !me || ended) return;
   e.preventDefault();
-  run();
+  if (busyAction) {
+    if (queuedKeys.length < 4) queuedKeys.push(run);
+  } else run();
 });
 
 async function openCamera() {

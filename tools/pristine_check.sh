@@ -75,9 +75,9 @@ cleanup() {
     sleep 3
     kill -KILL "${pids[@]}" 2>/dev/null || true
   fi
-  for m in dev/pts dev sys proc; do
-    mountpoint -q "$root/$m" && { umount -R "$root/$m" 2>/dev/null || umount -R -l "$root/$m"; }
-  done
+  # proc, sys, dev and whatever the tests left mounted inside (netns, tmpfs), deepest first
+  awk -v r="$root/" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r |
+    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
   if [ "${PRISTINE_KEEP:-}" = 1 ]; then
     say "kept $root"
   else
@@ -111,7 +111,7 @@ fi
 git -C "$repo" bundle create "$root/tmp/classrelay.bundle" HEAD 2>/dev/null
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root \
   git clone -q /tmp/classrelay.bundle /root/classrelay
-chroot "$root" /usr/bin/git -C /root/classrelay checkout -q --detach "$commit"
+chroot "$root" /usr/bin/git -C /root/classrelay -c advice.detachedHead=false checkout -q --detach "$commit"
 rm -f "$root/tmp/classrelay.bundle"
 say "$mode at $commit in $root"
 
@@ -144,7 +144,7 @@ setsid chroot "$root" /usr/bin/env -i \
 pid=$!
 deadline=$((t0 + ${PRISTINE_WAIT:-2400}))
 fail() { say "FAIL: $*"; tail -n 40 "$log"; exit 1; }
-until curl -fsS -o /dev/null "$url/"; do
+until curl -fs -o /dev/null "$url/"; do
   kill -0 "$pid" 2>/dev/null || fail "deploy/serve.sh exited before $url/ answered"
   [ "$(date +%s)" -lt "$deadline" ] || fail "$url/ did not answer in ${PRISTINE_WAIT:-2400} s"
   sleep 5

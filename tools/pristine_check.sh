@@ -78,6 +78,7 @@ cleanup() {
   # proc, sys, dev and whatever the tests left mounted inside (netns, tmpfs), deepest first
   awk -v r="$root/" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r |
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  mountpoint -q "$root" && { umount "$root" 2>/dev/null || umount -l "$root"; }
   if [ "${PRISTINE_KEEP:-}" = 1 ]; then
     say "kept $root"
   else
@@ -89,6 +90,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# THE SANDBOX, NOT THE PROJECT: a machine's / is a mount point, a chroot folder is not, and
+# `ip netns exec` / `ip -n` (weak_links, netem/selftest) fail with "mount --make-rslave /"
+# failed: Invalid argument. Binding the root onto itself makes it one.
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev"

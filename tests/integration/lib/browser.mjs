@@ -150,9 +150,9 @@ process.on('exit', () => {
 
 // Starts `classrelay serve` on a free port with a fresh data directory. netns: run it
 // inside that network namespace, listening on every address there. bindIp: the one local
-// address ICE uses (default loopback); iceAddresses: the peers' addresses that may appear
-// in a selected pair besides it (weak_links: the namespaces' addresses). bin: another
-// classrelay binary than CLASSRELAY_BIN.
+// address ICE uses (default loopback; null: every address of the server's namespace);
+// iceAddresses: the addresses that may appear in a selected pair besides it (weak_links:
+// the emulated network's). bin: another classrelay binary than CLASSRELAY_BIN.
 export async function startServer({
   args = [], env = {}, quiet = true, netns = null, bin = serverBin(), bindIp = '127.0.0.1',
   iceAddresses = [],
@@ -163,7 +163,7 @@ export async function startServer({
   const logPath = path.join(dataDir, 'server.log');
   const logFd = fs.openSync(logPath, 'a');
   const argv = ['serve', '--listen', `${netns ? '0.0.0.0' : '127.0.0.1'}:${port}`, '--data', dataDir,
-    '--bind-ip', bindIp, ...args];
+    ...(bindIp ? ['--bind-ip', bindIp] : []), ...args];
   const proc = spawn(netns ? 'ip' : bin, netns ? ['netns', 'exec', netns, bin, ...argv] : argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', logFd],
@@ -175,7 +175,7 @@ export async function startServer({
   proc.on('exit', (code, signal) => { exited = { code, signal }; });
   const server = {
     proc, port, dataDir, logPath, bin, bindIp,
-    iceAddresses: new Set(['127.0.0.1', bindIp, ...iceAddresses]),
+    iceAddresses: new Set(['127.0.0.1', ...(bindIp ? [bindIp] : []), ...iceAddresses]),
     url: `http://127.0.0.1:${port}`,
     log: () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } },
     // everything the server printed on stdout so far (the URL, first-start credentials)
@@ -232,7 +232,7 @@ export async function restartServer(server, { args = [] } = {}) {
   await server.stop();
   const logFd = fs.openSync(server.logPath, 'a');
   const proc = spawn(server.bin, ['serve', '--listen', `127.0.0.1:${server.port}`, '--data', server.dataDir,
-    '--bind-ip', server.bindIp, ...args], {
+    ...(server.bindIp ? ['--bind-ip', server.bindIp] : []), ...args], {
     stdio: ['ignore', 'pipe', logFd],
   });
   fs.closeSync(logFd);

@@ -12,15 +12,20 @@ root=${1:-.}
 fail=0
 check() { # folder, forbidden include prefixes (extended regular expressions)
   dir=$1; shift
-  for f in "$root/$dir"/*.[ch]; do
-    [ -e "$f" ] || continue
-    for bad in "$@"; do
-      if grep -nE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[\"<]($bad)" "$f"; then
-        echo "layering: $f includes '$bad', above its layer" >&2
-        fail=1
-      fi
-    done
+  set -- "$root/$dir"/*.[ch] -- "$@"
+  files=""
+  while [ "$1" != "--" ]; do
+    [ -e "$1" ] && files="$files $1"
+    shift
   done
+  shift
+  [ -n "$files" ] || return 0
+  bad=$(printf '%s|' "$@")
+  # shellcheck disable=SC2086
+  if grep -nE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[\"<](${bad%|})" $files; then
+    echo "layering: the files above in $dir/ include a header above their layer" >&2
+    fail=1
+  fi
 }
 top='worker\.h|api\.h|classrelay/relay\.h|route/|\.\./'
 check relay/base 'wire/' 'net/' 'media/' "$top" 'classrelay/'

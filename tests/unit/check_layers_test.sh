@@ -30,9 +30,9 @@ expect() { # pass|fail, what
 }
 
 probe() { # folder under the root, included header
-  fresh_copy
   printf '/* probe */\n#include "%s"\n' "$2" >"$tmp/$1/zz_probe.c"
   expect fail "$1/ including \"$2\" is refused"
+  rm -f "$tmp/$1/zz_probe.c"
 }
 
 fresh_copy

@@ -46,7 +46,8 @@ struct consumer_sent {
                             (draft-holmer-rmcat-transport-wide-cc-extensions-01); 0: none */
     enum send_kind kind; /* media, RTX or probe (media/send_history.h) */
     uint8_t tag;         /* probes: the cluster id */
-    int64_t now_us;      /* when it was built */
+    int64_t now_us;      /* when it was built: the fan-out's one time (abs-send-time), or
+                            the pacing tick's for probes */
 };
 
 /* Where a consumer's packets go, and its upward notices; given at creation, copied. */

@@ -404,16 +404,21 @@ void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len)
 /* ---- the sink of its consumers, the listener of its producers ---- */
 
 /* The transport-wide sequence number belongs to the transport: stamped here, in the order
- * packets leave, and recorded for the estimator (quality.h) with the size on the wire. */
+ * packets leave, and recorded for the estimator (quality.h) with the size on the wire and
+ * the moment it leaves. That moment is read here rather than taken from the fan-out's one
+ * time: a delay-based estimator reads any wait between the two (a worker preempted mid
+ * fan-out on a busy machine) as queueing on the link. Probes keep the time of the tick that
+ * paced them, as before. */
 static void sink_send_rtp(void *ud, uint8_t *buf, size_t len, const struct consumer_sent *sent)
 {
     struct peer *peer = ud;
     if (sent->twcc_at) {
         uint16_t seq = peer->twcc_seq++;
         wr_be16(buf + sent->twcc_at, seq);
+        int64_t at = sent->kind == SEND_PROBE ? sent->now_us : cr_now_us();
         if (peer->quality)
             quality_on_sent(peer->quality, seq, len + CONSUMER_SRTP_OVERHEAD, sent->kind, sent->tag,
-                            sent->now_us);
+                            at);
     }
     peer_send_rtp(peer, buf, len);
 }

@@ -33,7 +33,7 @@
             abort();                                                                               \
     } while (0)
 
-/* Fixed, so the seed corpus can name them (how the seeds were made: corpus/route_rtcp/). */
+/* Fixed, so the seeds in corpus/route_rtcp/ (named ones: made with the wire writers) hit. */
 #define T0_MS 10000
 #define VIDEO_SSRC 0x5100u
 #define VIDEO_RTX_SSRC 0x5101u

@@ -3,6 +3,7 @@
 # Safe to run again: it installs only what is missing.
 #   deploy/install-deps.sh          build + run dependencies
 #   deploy/install-deps.sh --test   also the test peers (Chromium, aiortc, GStreamer, npm)
+#   deploy/install-deps.sh --fuzz   also clang with libFuzzer and its sanitizers (tools/fuzz.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -17,9 +18,13 @@ test_pkgs=(chromium python3-aiortc python3-gi python3-gst-1.0 gir1.2-gst-plugins
   gir1.2-gst-plugins-bad-1.0
   gstreamer1.0-tools gstreamer1.0-nice
   iproute2 nftables curl clang-format)
+# libclang-rt-14-dev holds libFuzzer and clang's ASan/UBSan; clang only recommends it
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
-[ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+mode=${1:-}
+[ "$mode" = "--test" ] && want+=("${test_pkgs[@]}")
+[ "$mode" = "--fuzz" ] && want+=("${fuzz_pkgs[@]}")
 command -v node >/dev/null 2>&1 || want+=(nodejs)
 command -v npm >/dev/null 2>&1 || want+=(npm)
 
@@ -53,4 +58,4 @@ npm_deps() {
 # the replay page's HLS player (hls.js), served from web/node_modules
 npm_deps "$here/web"
 # the browser tests' playwright-core (pinned to a release that runs on Debian 12's Node 18)
-if [ "${1:-}" = "--test" ]; then npm_deps "$here/tests"; fi
+if [ "$mode" = "--test" ]; then npm_deps "$here/tests"; fi

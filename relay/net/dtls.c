@@ -8,7 +8,8 @@
  * SDP fingerprint (RFC 8122 §5): checked when it arrives (a mismatch aborts the handshake
  * with an alert) and again when the handshake is done; then the SRTP keys are exported
  * (RFC 5764 §4.2) and reported through on_connected. Malformed datagrams are dropped
- * before OpenSSL sees them (RFC 6347 §4.1.2.7), counted and logged rate-limited.
+ * before OpenSSL sees them (RFC 6347 §4.1.2.7; the framing rules are in dtls_record.c),
+ * counted and logged rate-limited.
  *
  * Return values: -1 means the call did nothing and invoked no callback (bad arguments,
  * malformed input, association already failed or closed). A handshake that fails is
@@ -26,12 +27,11 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "base/bytes.h"
 #include "base/log.h"
 #include "net/dtls_priv.h"
+#include "net/dtls_record.h"
 
 #define DTLS_MTU 1200                /* fits IPv6's 1280 minimum with UDP/IP headers and TURN */
-#define DTLS_RECORD_HEADER 13        /* RFC 6347 §4.1: type, version, epoch, seq(48), length */
 #define DTLS_INITIAL_TIMER_US 400000 /* see timer_cb */
 #define DTLS_MAX_TIMER_US 60000000
 
@@ -76,22 +76,13 @@ static void emit(struct cr_dtls *d, const uint8_t *buf, size_t len)
         d->cb.send(d->user, buf, len);
 }
 
-/* Length of the record at buf (header included), or 0 if it does not fit in len. */
-static size_t record_len(const uint8_t *buf, size_t len)
-{
-    if (len < DTLS_RECORD_HEADER)
-        return 0;
-    size_t n = DTLS_RECORD_HEADER + rd_be16(buf + 11);
-    return n <= len ? n : 0;
-}
-
 /* Packs whole records into datagrams of at most DTLS_MTU bytes (a record longer than that
  * goes alone; OpenSSL fragments handshake messages to the MTU we set, so none should). */
 static void send_records(struct cr_dtls *d, const uint8_t *buf, size_t len)
 {
     size_t start = 0, off = 0;
     while (off < len) {
-        size_t rec = record_len(buf + off, len - off);
+        size_t rec = cr_dtls_record_len(buf + off, len - off);
         if (rec == 0)
             rec = len - off; /* cannot happen with OpenSSL's output; send it as it is */
         if (off > start && off + rec - start > DTLS_MTU) {
@@ -417,27 +408,13 @@ int cr_dtls_start(struct cr_dtls *dtls)
     return 0;
 }
 
-/* RFC 6347 §4.1 and RFC 7983 §7: whole DTLS records (ChangeCipherSpec, Alert, Handshake,
- * ApplicationData with a DTLS version) that exactly fill the datagram. */
-static bool well_formed(const uint8_t *buf, size_t len)
-{
-    if (len == 0)
-        return false;
-    for (size_t off = 0, rec; off < len; off += rec) {
-        rec = record_len(buf + off, len - off);
-        if (rec == 0 || buf[off] < 20 || buf[off] > 23 || buf[off + 1] != 0xfe)
-            return false;
-    }
-    return true;
-}
-
 int cr_dtls_input(struct cr_dtls *dtls, const uint8_t *buf, size_t len)
 {
     if (!dtls || dtls->dead || !buf)
         return -1;
     if (dtls->state != ST_HANDSHAKE && dtls->state != ST_CONNECTED)
         return -1;
-    if (len > INT_MAX || !well_formed(buf, len)) {
+    if (len > INT_MAX || !cr_dtls_record_check(buf, len)) {
         dtls->bad_datagrams++;
         CR_LOG_RATE(CR_LOG_WARN, "dtls", "malformed datagram dropped (%zu bytes, %llu so far)", len,
                     (unsigned long long)dtls->bad_datagrams);

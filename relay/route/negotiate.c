@@ -487,7 +487,8 @@ static void opus_fmtp(struct sdp_str offered, char *out, size_t cap)
 {
     struct strbuf b;
     strbuf_init(&b);
-    const char *p = offered.p, *end = offered.p + offered.len;
+    /* an absent fmtp has p == NULL: NULL + 0 is undefined in C, so no end pointer then */
+    const char *p = offered.p, *end = offered.p ? offered.p + offered.len : offered.p;
     while (p < end) {
         const char *semi = memchr(p, ';', (size_t)(end - p));
         const char *stop = semi ? semi : end;

@@ -170,8 +170,21 @@ static void read_classrooms(struct rsched_in *in, struct st_lesson *l)
     l->n_classrooms = (int)json_array_size(a);
 }
 
-/* Reads the body into l (create: title, teacher_id, start_ms and end_ms are required; the
- * rest keeps what l holds). False after answering. */
+void rsched_lesson_in(struct rsched_in *in, bool create, struct st_lesson *l)
+{
+    rsched_in_text(in, "title", create, l->title, sizeof l->title);
+    rsched_in_text(in, "subject", false, l->subject, sizeof l->subject);
+    rsched_in_id(in, "teacher_id", create, false, &l->teacher_id);
+    if (rsched_in_int(in, "start_ms", create, &l->start_ms) && l->start_ms < 0)
+        snprintf(in->why, sizeof in->why, "\"start_ms\" must not be before 1970");
+    if (rsched_in_int(in, "end_ms", create, &l->end_ms) && l->end_ms < 0)
+        snprintf(in->why, sizeof in->why, "\"end_ms\" must not be before 1970");
+    read_recurrence(in, l);
+    rsched_in_bool(in, "record", &l->record);
+    read_classrooms(in, l);
+}
+
+/* Reads the body into l (see rsched_lesson_in). False after answering. */
 static bool read_lesson(struct server *srv, struct lws *wsi, struct http_req *req, bool create,
                         struct st_lesson *l)
 {
@@ -179,16 +192,7 @@ static bool read_lesson(struct server *srv, struct lws *wsi, struct http_req *re
     if (!body)
         return false;
     struct rsched_in in = {.obj = body};
-    rsched_in_text(&in, "title", create, l->title, sizeof l->title);
-    rsched_in_text(&in, "subject", false, l->subject, sizeof l->subject);
-    rsched_in_id(&in, "teacher_id", create, false, &l->teacher_id);
-    if (rsched_in_int(&in, "start_ms", create, &l->start_ms) && l->start_ms < 0)
-        snprintf(in.why, sizeof in.why, "\"start_ms\" must not be before 1970");
-    if (rsched_in_int(&in, "end_ms", create, &l->end_ms) && l->end_ms < 0)
-        snprintf(in.why, sizeof in.why, "\"end_ms\" must not be before 1970");
-    read_recurrence(&in, l);
-    rsched_in_bool(&in, "record", &l->record);
-    read_classrooms(&in, l);
+    rsched_lesson_in(&in, create, l);
     json_decref(body);
     return !rsched_in_failed(srv, wsi, req, &in);
 }

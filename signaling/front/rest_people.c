@@ -233,10 +233,29 @@ static int user_list(struct server *srv, struct lws *wsi, struct http_req *req, 
     return srv->store->ops->user_list(srv->store, role, (struct st_user **)rows, n);
 }
 
+void rsched_user_in(struct rsched_in *in, bool create, struct st_user *u, char *password,
+                    bool *new_pw)
+{
+    char role[32] = "";
+    password[0] = '\0';
+    rsched_in_text(in, "username", create, u->username, sizeof u->username);
+    *new_pw = rsched_in_text(in, "password", create, password, PASSWD_MAX + 1);
+    rsched_in_text(in, "name", create, u->name, sizeof u->name);
+    bool new_role = rsched_in_text(in, "role", create, role, sizeof role);
+    rsched_in_id(in, "classroom_id", false, true, &u->classroom_id);
+    rsched_in_bool(in, "disabled", &u->disabled);
+    if (!in->why[0] && new_role && (u->role = role_parse(role)) == ROLE_NONE)
+        snprintf(in->why, sizeof in->why,
+                 "\"role\" must be admin, scheduler, teacher, classroom, researcher or observer");
+    if (!in->why[0] && *new_pw && (strlen(password) < PASSWD_MIN || strlen(password) > PASSWD_MAX))
+        snprintf(in->why, sizeof in->why, "\"password\" must be %d to %d bytes", PASSWD_MIN,
+                 PASSWD_MAX);
+}
+
 static json_t *user_json(const void *row) { return rsched_user_json(row); }
 
-/* Reads a user's fields from the body into u (create: all but classroom_id and disabled
- * are required); a new password is hashed into u->pw_hash. False after answering. */
+/* Reads a user's fields from the body into u (see rsched_user_in); a new password is
+ * hashed into u->pw_hash. False after answering. */
 static bool user_read(struct server *srv, struct lws *wsi, struct http_req *req, enum rsched_op op,
                       void *row)
 {
@@ -246,20 +265,10 @@ static bool user_read(struct server *srv, struct lws *wsi, struct http_req *req,
     if (!body)
         return false;
     struct rsched_in in = {.obj = body};
-    char role[32] = "", password[PASSWD_MAX + 1] = "";
-    rsched_in_text(&in, "username", create, u->username, sizeof u->username);
-    bool new_pw = rsched_in_text(&in, "password", create, password, sizeof password);
-    rsched_in_text(&in, "name", create, u->name, sizeof u->name);
-    bool new_role = rsched_in_text(&in, "role", create, role, sizeof role);
-    rsched_in_id(&in, "classroom_id", false, true, &u->classroom_id);
-    rsched_in_bool(&in, "disabled", &u->disabled);
+    char password[PASSWD_MAX + 1];
+    bool new_pw;
+    rsched_user_in(&in, create, u, password, &new_pw);
     json_decref(body);
-    if (!in.why[0] && new_role && (u->role = role_parse(role)) == ROLE_NONE)
-        snprintf(in.why, sizeof in.why,
-                 "\"role\" must be admin, scheduler, teacher, classroom, researcher or observer");
-    if (!in.why[0] && new_pw && (strlen(password) < PASSWD_MIN || strlen(password) > PASSWD_MAX))
-        snprintf(in.why, sizeof in.why, "\"password\" must be %d to %d bytes", PASSWD_MIN,
-                 PASSWD_MAX);
     if (rsched_in_failed(srv, wsi, req, &in))
         return false;
     u->pw_hash[0] = '\0'; /* update: keep the stored hash */

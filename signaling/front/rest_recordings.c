@@ -28,6 +28,7 @@
 #include "access/auth.h"
 #include "base/log.h"
 #include "store/catalog.h"
+#include "transport/http_range.h"
 
 #define API_PREFIX "/api/v1/recordings"
 #define FILE_PREFIX "/recordings/"
@@ -379,55 +380,6 @@ static const char *vod_type(const char *path, bool *revalidate)
     return "application/octet-stream";
 }
 
-static bool digits(const char *s) { return isdigit((unsigned char)s[0]); }
-
-/* RFC 9110 §14.1.2 byte ranges, one range only. 1: [*start, *start + *len) of a file of
- * size bytes; 0: no usable Range (send the whole file); -1: unsatisfiable (416). */
-static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *len)
-{
-    while (*h == ' ')
-        h++;
-    if (strncasecmp(h, "bytes=", 6) != 0 || strchr(h, ','))
-        return 0;
-    const char *p = h + 6;
-    char *end;
-    uint64_t a, b;
-    if (*p == '-') { /* the last n bytes */
-        if (!digits(p + 1))
-            return 0;
-        uint64_t n = strtoull(p + 1, &end, 10);
-        if (*end)
-            return 0;
-        if (n == 0 || size == 0)
-            return -1;
-        *start = n >= size ? 0 : size - n;
-        *len = size - *start;
-        return 1;
-    }
-    if (!digits(p))
-        return 0;
-    a = strtoull(p, &end, 10);
-    if (*end != '-')
-        return 0;
-    p = end + 1;
-    if (*p == '\0') {
-        b = UINT64_MAX;
-    } else {
-        if (!digits(p))
-            return 0;
-        b = strtoull(p, &end, 10);
-        if (*end || b < a)
-            return 0; /* not a valid range-spec: ignored */
-    }
-    if (a >= size)
-        return -1;
-    if (b >= size)
-        b = size - 1;
-    *start = a;
-    *len = b - a + 1;
-    return 1;
-}
-
 void rest_recordings_file(struct server *srv, struct lws *wsi, struct http_req *req)
 {
     struct principal who;
@@ -451,7 +403,7 @@ void rest_recordings_file(struct server *srv, struct lws *wsi, struct http_req *
     char range[128], value[96];
     int r = 0;
     if (lws_hdr_copy(wsi, range, sizeof range, WSI_TOKEN_HTTP_RANGE) > 0)
-        r = parse_range(range, size, &start, &len);
+        r = http_range_parse(range, size, &start, &len);
     if (r < 0) {
         close(fd);
         http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, "range not satisfiable");

@@ -3,7 +3,8 @@
  * rest_live.c (what is live, calendars), with the helpers of rest_sched_util.c: strict JSON
  * bodies, query arguments, ids, store errors as HTTP answers; and rest_resource.c, which
  * serves an entity's list/get/create/update/delete from a table. Not an interface for anyone
- * else: the only entry point is rest_schedule_route() (rest_schedule.h). */
+ * else: the only entry point is rest_schedule_route() (rest_schedule.h); the pure readers
+ * are also fuzzed (tests/fuzz/fuzz_sig_rest_json.c). */
 #ifndef CR_SIGNALING_REST_SCHED_PRIV_H
 #define CR_SIGNALING_REST_SCHED_PRIV_H
 
@@ -153,6 +154,11 @@ int rsched_query_i64(struct lws *wsi, const char *name, int64_t min, int64_t max
  * the resource in messages ("a lesson"). */
 json_t *rsched_body(struct server *srv, struct lws *wsi, struct http_req *req, const char *what,
                     const char *const *fields, const char *const *readonly);
+/* What rsched_body does before answering, on len bytes of text: NULL with the answer's error
+ * (SRV_ERR_BAD_JSON, SRV_ERR_BAD_REQUEST) in *err and its sentence in why (cap bytes).
+ * Pure: fuzzed with the readers below (tests/fuzz/fuzz_sig_rest_json.c). */
+json_t *rsched_body_parse(const char *text, size_t len, const char *what, const char *const *fields,
+                          const char *const *readonly, enum srv_err *err, char *why, size_t cap);
 
 /* Reading fields of a body: each reader returns true when the field is present and good
  * (and sets *dst), false when it is absent or bad; the first problem (a missing required
@@ -173,5 +179,16 @@ bool rsched_in_failed(struct server *srv, struct lws *wsi, struct http_req *req,
 
 /* A user as the API shows it: never the password hash. */
 json_t *rsched_user_json(const struct st_user *u);
+
+/* ---- rest_lessons.c, rest_people.c: the body readers ---- */
+
+/* The field readers of the lesson and user handlers, without the answering: a lesson body's
+ * fields into l (create: title, teacher_id, start_ms and end_ms are required; the rest keeps
+ * what l holds), a user body's into u (create: all but classroom_id and disabled), with a
+ * new password, unhashed, in password (PASSWD_MAX + 1 bytes) and *new_pw. The first problem
+ * is kept in in->why. */
+void rsched_lesson_in(struct rsched_in *in, bool create, struct st_lesson *l);
+void rsched_user_in(struct rsched_in *in, bool create, struct st_user *u, char *password,
+                    bool *new_pw);
 
 #endif

@@ -229,20 +229,18 @@ static bool listed(const char *const *names, const char *key)
     return false;
 }
 
-json_t *rsched_body(struct server *srv, struct lws *wsi, struct http_req *req, const char *what,
-                    const char *const *fields, const char *const *readonly)
+json_t *rsched_body_parse(const char *text, size_t len, const char *what, const char *const *fields,
+                          const char *const *readonly, enum srv_err *err, char *why, size_t cap)
 {
     json_error_t jerr;
-    json_t *body =
-        req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    json_t *body = len ? json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    *err = SRV_ERR_BAD_JSON;
     if (!json_is_object(body)) {
-        char why[300];
-        snprintf(why, sizeof why, "the body must be a JSON object (%s)",
-                 !req->body_len ? "it is empty"
-                 : body         ? "it is another JSON value"
-                                : jerr.text);
+        snprintf(why, cap, "the body must be a JSON object (%s)",
+                 !len   ? "it is empty"
+                 : body ? "it is another JSON value"
+                        : jerr.text);
         json_decref(body);
-        http_respond_error(srv, wsi, req, SRV_ERR_BAD_JSON, why);
         return NULL;
     }
     const char *key;
@@ -257,13 +255,26 @@ json_t *rsched_body(struct server *srv, struct lws *wsi, struct http_req *req, c
             size_t n = strlen(have);
             snprintf(have + n, sizeof have - n, "%s%s", n ? ", " : "", *f);
         }
+        *err = SRV_ERR_BAD_REQUEST;
         if (listed(readonly, key))
-            rsched_bad(srv, wsi, req, "\"%s\" is read-only: leave it out", name);
+            snprintf(why, cap, "\"%s\" is read-only: leave it out", name);
         else
-            rsched_bad(srv, wsi, req, "unknown field \"%s\" (%s has: %s)", name, what, have);
+            snprintf(why, cap, "unknown field \"%s\" (%s has: %s)", name, what, have);
         json_decref(body);
         return NULL;
     }
+    return body;
+}
+
+json_t *rsched_body(struct server *srv, struct lws *wsi, struct http_req *req, const char *what,
+                    const char *const *fields, const char *const *readonly)
+{
+    char why[512];
+    enum srv_err err;
+    json_t *body =
+        rsched_body_parse(req->body, req->body_len, what, fields, readonly, &err, why, sizeof why);
+    if (!body)
+        http_respond_error(srv, wsi, req, err, why);
     return body;
 }
 

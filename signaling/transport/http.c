@@ -92,13 +92,27 @@ void http_respond_json(struct lws *wsi, struct http_req *req, int status, json_t
     http_respond(wsi, req, status, "application/json", text, n);
 }
 
+json_t *http_error_json(enum srv_err e, const char *message)
+{
+    json_t *v = json_pack("{s:{s:s, s:s}}", "error", "code", srv_err_code(e), "message", message);
+    if (v)
+        return v;
+    /* not UTF-8 (jansson quotes the bad input near a syntax error; a bounded printf can cut
+     * a character): keep the sentence, with every byte outside ASCII as '?' */
+    char *ascii = cr_strdup(message);
+    for (char *p = ascii; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    v = json_pack("{s:{s:s, s:s}}", "error", "code", srv_err_code(e), "message", ascii);
+    free(ascii);
+    return v;
+}
+
 void http_respond_error(struct server *srv, struct lws *wsi, struct http_req *req, enum srv_err e,
                         const char *message)
 {
     srv_count_error(srv, e);
-    http_respond_json(
-        wsi, req, srv_err_http_status(e),
-        json_pack("{s:{s:s, s:s}}", "error", "code", srv_err_code(e), "message", message));
+    http_respond_json(wsi, req, srv_err_http_status(e), http_error_json(e, message));
 }
 
 static const char *mime_type(const char *path)

@@ -67,6 +67,9 @@ void http_serve_file(struct server *srv, struct lws *wsi, struct http_req *req);
 
 void http_respond_error(struct server *srv, struct lws *wsi, struct http_req *req, enum srv_err e,
                         const char *message);
+/* The body of an error answer, {"error":{"code","message"}} (docs/protocol.md); a message
+ * that is not UTF-8 keeps its ASCII, its other bytes as '?'. New reference. */
+json_t *http_error_json(enum srv_err e, const char *message);
 /* Adds a response header (name without colon); call after http_respond*(). */
 void http_add_header(struct http_req *req, const char *name, const char *value);
 /* Sends "Set-Cookie: value" with the response; call after http_respond*(). */

@@ -1,10 +1,14 @@
-/* Shared by the routing tests (tests/unit/route/): a fake consumer sink that keeps what it
- * is handed, a producer listener that counts keyframe requests, a route context without a
- * worker, and builders of RTP packets (VP8 with a full payload descriptor, RFC 7741 §4.2;
- * Opus). Nothing here starts a thread or opens a socket. */
+/* Shared by the routing tests (tests/unit/route/) and the routing fuzz targets
+ * (tests/fuzz/fuzz_route_*.c): a fake consumer sink that keeps what it is handed (and
+ * aborts on a packet outside the buffer it lent), a producer listener that counts keyframe
+ * requests, a route context without a worker, and builders of RTP packets (VP8 with a full
+ * payload descriptor, RFC 7741 §4.2; Opus). Nothing here starts a thread or opens a
+ * socket. */
 #ifndef CR_TEST_ROUTE_FIXTURE_H
 #define CR_TEST_ROUTE_FIXTURE_H
 
+#include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "route/consumer.h"
@@ -30,10 +34,20 @@ struct fake_sink {
     struct cr_relay_stats stats;
 };
 
+/* The sink's contract (route/consumer.h): the packet is in the scratch it lent, with
+ * CR_SRTP_MAX_TRAILER bytes after it for the protection. */
+static inline void fake_check_bounds(const struct fake_sink *f, const uint8_t *buf, size_t len)
+{
+    if (buf < f->scratch || len > CONSUMER_SCRATCH - CR_SRTP_MAX_TRAILER ||
+        (size_t)(buf - f->scratch) > CONSUMER_SCRATCH - CR_SRTP_MAX_TRAILER - len)
+        abort();
+}
+
 static inline void fake_send_rtp(void *ud, uint8_t *buf, size_t len,
                                  const struct consumer_sent *sent)
 {
     struct fake_sink *f = ud;
+    fake_check_bounds(f, buf, len);
     if (f->n_rtp == FAKE_MAX)
         return;
     struct fake_packet *p = &f->rtp[f->n_rtp++];
@@ -44,7 +58,9 @@ static inline void fake_send_rtp(void *ud, uint8_t *buf, size_t len,
 
 static inline void fake_send_rtcp(void *ud, uint8_t *buf, size_t len)
 {
-    ((struct fake_sink *)ud)->n_rtcp++;
+    struct fake_sink *f = ud;
+    fake_check_bounds(f, buf, len);
+    f->n_rtcp++;
 }
 
 static inline void fake_keyframe(void *ud, struct producer *p, int layer, int64_t now_ms)
@@ -63,6 +79,23 @@ static inline struct consumer_sink fake_sink_of(struct fake_sink *f)
                                   .send_rtp = fake_send_rtp,
                                   .send_rtcp = fake_send_rtcp,
                                   .keyframe_wanted = fake_keyframe};
+}
+
+/* A route context as the worker would lend it, without the worker: no loop, no
+ * configuration, no certificate. */
+static inline struct route_ctx *fake_ctx_new(void)
+{
+    struct route_ctx *ctx = calloc(1, sizeof *ctx);
+    ctx->peers = g_hash_table_new(g_int64_hash, g_int64_equal);
+    ctx->taps = g_hash_table_new(g_int64_hash, g_int64_equal);
+    return ctx;
+}
+
+static inline void fake_ctx_free(struct route_ctx *ctx)
+{
+    g_hash_table_destroy(ctx->peers);
+    g_hash_table_destroy(ctx->taps);
+    free(ctx);
 }
 
 /* The i-th packet the sink got, parsed. */

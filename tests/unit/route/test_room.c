@@ -25,9 +25,7 @@ static void fan(struct room *room, struct producer *p, uint16_t seq, bool keyfra
 
 static void test_fanout(void)
 {
-    struct route_ctx *ctx = calloc(1, sizeof *ctx);
-    ctx->peers = g_hash_table_new(g_int64_hash, g_int64_equal);
-    ctx->taps = g_hash_table_new(g_int64_hash, g_int64_equal);
+    struct route_ctx *ctx = fake_ctx_new();
     struct room *room = room_new(ctx, "lesson");
     struct producer *p = vp8_producer(5, 1);
     room_add_producer(room, p);
@@ -83,9 +81,7 @@ static void test_fanout(void)
     for (size_t i = 0; i < N; i++)
         consumer_free(c[i]);
     room_free(room);
-    g_hash_table_destroy(ctx->peers);
-    g_hash_table_destroy(ctx->taps);
-    free(ctx);
+    fake_ctx_free(ctx);
 }
 
 int main(void)

@@ -30,9 +30,7 @@ static void test_tap_sends_plain_rtp(void)
     uint16_t port = 0;
     int fd = listen_udp(&port);
     CHECK(fd >= 0);
-    struct route_ctx *ctx = calloc(1, sizeof *ctx);
-    ctx->peers = g_hash_table_new(g_int64_hash, g_int64_equal);
-    ctx->taps = g_hash_table_new(g_int64_hash, g_int64_equal);
+    struct route_ctx *ctx = fake_ctx_new();
     ctx->next_id = 40;
     struct room *room = room_new(ctx, "lesson");
     struct producer *p = vp8_producer(5, 1);
@@ -70,9 +68,7 @@ static void test_tap_sends_plain_rtp(void)
     room_remove_producer(room, p);
     producer_free(p);
     room_free(room);
-    g_hash_table_destroy(ctx->peers);
-    g_hash_table_destroy(ctx->taps);
-    free(ctx);
+    fake_ctx_free(ctx);
     close(fd);
 }
 

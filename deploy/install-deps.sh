@@ -39,11 +39,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# the replay page's HLS player (hls.js), served from web/node_modules
-if [ ! -f "$here/web/node_modules/hls.js/dist/hls.min.js" ]; then
-  (cd "$here/web" && npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund)
-fi
+# npm packages as package-lock.json pins them: installed again when missing or when the
+# installed version is not the locked one (an older checkout's node_modules).
+npm_deps() {
+  local dir=$1
+  if ! (cd "$dir" && node -e '
+      const lock = require("./package-lock.json").packages;
+      for (const [k, v] of Object.entries(lock)) {
+        if (!k) continue;
+        let got = null;
+        try { got = require("./" + k + "/package.json").version; } catch {}
+        if (got !== v.version) process.exit(1);
+      }' 2>/dev/null); then
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+}
 
-if [ "$mode" = "--test" ] && [ ! -d "$here/tests/node_modules/playwright-core" ]; then
-  (cd "$here/tests" && npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund)
-fi
+# the replay page's HLS player (hls.js), served from web/node_modules
+npm_deps "$here/web"
+# the browser tests' playwright-core (pinned to a release that runs on Debian 12's Node 18)
+if [ "$mode" = "--test" ]; then npm_deps "$here/tests"; fi

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target classrelay
+# the server and the recorder it runs (it looks for build/recorder/classrelay-recorder)
+cmake --build build -j"$(nproc)" --target classrelay classrelay-recorder
 exec build/signaling/classrelay serve --listen "${CLASSRELAY_LISTEN:-127.0.0.1:8080}" \
   --data "${CLASSRELAY_DATA:-$PWD/classrelay-data}" "$@"

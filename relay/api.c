@@ -1,7 +1,8 @@
-/* The relay's public API (api.h): each call is packed into a message, run on the worker
- * thread through its GMainContext, and waited for. Nothing here touches media state from
- * the caller's thread. */
-#include "api.h"
+/* The relay's public API (include/classrelay/relay.h): each call is packed into a message —
+ * a function and its own argument struct — run on the worker thread through its
+ * GMainContext, and waited for. Nothing here touches media state from the caller's
+ * thread. */
+#include "classrelay/relay.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,57 +11,35 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "consumer.h"
-#include "quality.h"
-#include "peer.h"
-#include "producer.h"
-#include "room.h"
+#include "route/consumer.h"
+#include "route/peer.h"
+#include "route/producer.h"
+#include "route/quality.h"
+#include "route/room.h"
+#include "route/tap.h"
 #include "worker.h"
 
 struct cr_relay {
     struct cr_worker *worker; /* owned */
 };
 
-const char *cr_peer_state_name(enum cr_peer_state state)
-{
-    static const char *names[] = {"new", "connecting", "connected", "failed", "closed"};
-    return (unsigned)state < 5 ? names[state] : "unknown";
-}
+const char *cr_peer_state_name(enum cr_peer_state state) { return peer_state_name(state); }
 
-/* One call carried to the worker. */
+/* One call carried to the worker: fn(w, args) runs there; the caller waits for its result. */
 struct call {
     struct cr_worker *w;
-    int (*fn)(struct call *c);
+    int (*fn)(struct cr_worker *w, void *args);
+    void *args; /* borrowed: the call's own argument struct */
     GMutex lock;
     GCond cond;
     bool done;
     int result;
-    /* arguments and results; each call uses what it needs */
-    const char *room;
-    uint64_t peer_id;
-    const char *text;
-    const char *mid;
-    struct cr_mline_hint *hints;
-    size_t n_hints;
-    char **answer;
-    char *err;
-    size_t err_len;
-    struct cr_track_info *tracks;
-    size_t max;
-    size_t *n;
-    struct cr_relay_stats *stats;
-    unsigned kinds;
-    bool paused;
-    struct cr_peer_stats *peer_stats;
-    uint64_t track_id;
-    uint16_t port;
-    uint8_t pt;
 };
 
 static gboolean dispatch(gpointer data)
 {
     struct call *c = data;
-    int r = c->fn(c);
+    int r = c->fn(c->w, c->args);
     g_mutex_lock(&c->lock);
     c->result = r;
     c->done = true;
@@ -69,20 +48,19 @@ static gboolean dispatch(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static int run_call(struct cr_relay *relay, struct call *c)
+static int run_call(struct cr_relay *relay, int (*fn)(struct cr_worker *, void *), void *args)
 {
-    c->w = relay->worker;
-    g_mutex_init(&c->lock);
-    g_cond_init(&c->cond);
-    c->done = false;
-    g_main_context_invoke(c->w->ctx, dispatch, c);
-    g_mutex_lock(&c->lock);
-    while (!c->done)
-        g_cond_wait(&c->cond, &c->lock);
-    g_mutex_unlock(&c->lock);
-    g_mutex_clear(&c->lock);
-    g_cond_clear(&c->cond);
-    return c->result;
+    struct call c = {.w = relay->worker, .fn = fn, .args = args};
+    g_mutex_init(&c.lock);
+    g_cond_init(&c.cond);
+    g_main_context_invoke(c.w->ctx, dispatch, &c);
+    g_mutex_lock(&c.lock);
+    while (!c.done)
+        g_cond_wait(&c.cond, &c.lock);
+    g_mutex_unlock(&c.lock);
+    g_mutex_clear(&c.lock);
+    g_cond_clear(&c.cond);
+    return c.result;
 }
 
 struct cr_relay *cr_relay_new(const struct cr_relay_config *config,
@@ -106,16 +84,25 @@ void cr_relay_free(struct cr_relay *relay)
 
 static bool valid_name(const char *name) { return name && name[0] && strlen(name) <= CR_NAME_MAX; }
 
-static int do_room_open(struct call *c)
+/* Peers and taps together: the relay's limit. */
+static bool at_peer_limit(struct cr_worker *w)
 {
-    if (worker_room(c->w, c->room))
+    return g_hash_table_size(w->route.peers) + g_hash_table_size(w->route.taps) >= 20000;
+}
+
+/* ---- rooms ---- */
+
+static int do_room_open(struct cr_worker *w, void *args)
+{
+    const char *name = args;
+    if (worker_room(w, name))
         return CR_OK;
-    if (g_hash_table_size(c->w->rooms) >= 10000)
+    if (g_hash_table_size(w->rooms) >= 10000)
         return CR_ERR_LIMIT;
-    struct room *room = room_new(c->w, c->room);
-    g_hash_table_insert(c->w->rooms, room->name, room);
-    c->w->stats.rooms = g_hash_table_size(c->w->rooms);
-    CR_INFO("room", "opened %s", c->room);
+    struct room *room = room_new(&w->route, name);
+    g_hash_table_insert(w->rooms, room->name, room);
+    w->route.stats.rooms = g_hash_table_size(w->rooms);
+    CR_INFO("room", "opened %s", name);
     return CR_OK;
 }
 
@@ -123,16 +110,16 @@ int cr_relay_room_open(struct cr_relay *relay, const char *room)
 {
     if (!valid_name(room))
         return CR_ERR_ARG;
-    struct call c = {.fn = do_room_open, .room = room};
-    return run_call(relay, &c);
+    return run_call(relay, do_room_open, (void *)room);
 }
 
-static int do_room_close(struct call *c)
+static int do_room_close(struct cr_worker *w, void *args)
 {
-    if (!g_hash_table_remove(c->w->rooms, c->room))
+    const char *name = args;
+    if (!g_hash_table_remove(w->rooms, name))
         return CR_ERR_NOT_FOUND;
-    c->w->stats.rooms = g_hash_table_size(c->w->rooms);
-    CR_INFO("room", "closed %s", c->room);
+    w->route.stats.rooms = g_hash_table_size(w->rooms);
+    CR_INFO("room", "closed %s", name);
     return CR_OK;
 }
 
@@ -140,120 +127,25 @@ int cr_relay_room_close(struct cr_relay *relay, const char *room)
 {
     if (!valid_name(room))
         return CR_ERR_ARG;
-    struct call c = {.fn = do_room_close, .room = room};
-    return run_call(relay, &c);
+    return run_call(relay, do_room_close, (void *)room);
 }
 
-/* Adds a new peer to its room and the worker's directory; its id is the call's result. */
-static int list_peer(struct call *c, struct room *room, struct peer *peer)
-{
-    if (!peer)
-        return CR_ERR_INTERNAL;
-    g_ptr_array_add(room->peers, peer);
-    g_hash_table_insert(c->w->peers, &peer->id, peer);
-    c->w->stats.taps += peer->tap != NULL;
-    c->w->stats.peers = g_hash_table_size(c->w->peers) - c->w->stats.taps;
-    c->peer_id = peer->id;
-    return CR_OK;
-}
+struct room_tracks_args {
+    const char *room;
+    struct cr_track_info *out;
+    size_t max;
+    size_t *n;
+};
 
-static int do_peer_new(struct call *c)
+static int do_room_tracks(struct cr_worker *w, void *args)
 {
-    struct room *room = worker_room(c->w, c->room);
+    struct room_tracks_args *a = args;
+    struct room *room = worker_room(w, a->room);
     if (!room)
         return CR_ERR_NOT_FOUND;
-    if (g_hash_table_size(c->w->peers) >= 20000)
-        return CR_ERR_LIMIT;
-    return list_peer(c, room, peer_new(room, worker_next_id(c->w)));
-}
-
-int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_id)
-{
-    if (!valid_name(room))
-        return CR_ERR_ARG;
-    struct call c = {.fn = do_peer_new, .room = room};
-    int r = run_call(relay, &c);
-    if (r == CR_OK)
-        *peer_id = c.peer_id;
-    return r;
-}
-
-static int do_peer_offer(struct call *c)
-{
-    struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer || peer->tap) {
-        snprintf(c->err, c->err_len, "no such peer");
-        return CR_ERR_NOT_FOUND;
-    }
-    return peer_apply_offer(peer, c->text, c->hints, c->n_hints, c->answer, c->err, c->err_len);
-}
-
-int cr_relay_peer_offer(struct cr_relay *relay, uint64_t peer_id, const char *offer,
-                        struct cr_mline_hint *hints, size_t n_hints, char **answer, char *err,
-                        size_t err_len)
-{
-    char dummy[8];
-    if (!err || err_len == 0) {
-        err = dummy;
-        err_len = sizeof dummy;
-    }
-    err[0] = 0;
-    *answer = NULL;
-    if (!offer) {
-        snprintf(err, err_len, "no offer");
-        return CR_ERR_ARG;
-    }
-    struct call c = {.fn = do_peer_offer,
-                     .peer_id = peer_id,
-                     .text = offer,
-                     .hints = hints,
-                     .n_hints = n_hints,
-                     .answer = answer,
-                     .err = err,
-                     .err_len = err_len};
-    return run_call(relay, &c);
-}
-
-static int do_peer_candidate(struct call *c)
-{
-    struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer || peer->tap)
-        return CR_ERR_NOT_FOUND;
-    return peer_add_candidate(peer, c->text);
-}
-
-int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char *mid,
-                            const char *candidate)
-{
-    if (candidate && strlen(candidate) > 1024)
-        return CR_ERR_ARG;
-    struct call c = {.fn = do_peer_candidate, .peer_id = peer_id, .mid = mid, .text = candidate};
-    return run_call(relay, &c);
-}
-
-static int do_peer_close(struct call *c)
-{
-    struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer)
-        return CR_ERR_NOT_FOUND;
-    room_close_peer(peer->room, peer);
-    return CR_OK;
-}
-
-int cr_relay_peer_close(struct cr_relay *relay, uint64_t peer_id)
-{
-    struct call c = {.fn = do_peer_close, .peer_id = peer_id};
-    return run_call(relay, &c);
-}
-
-static int do_room_tracks(struct call *c)
-{
-    struct room *room = worker_room(c->w, c->room);
-    if (!room)
-        return CR_ERR_NOT_FOUND;
-    *c->n = room->producers->len;
-    for (size_t i = 0; i < room->producers->len && i < c->max; i++)
-        producer_info(g_ptr_array_index(room->producers, i), &c->tracks[i]);
+    *a->n = room->producers->len;
+    for (size_t i = 0; i < room->producers->len && i < a->max; i++)
+        producer_info(g_ptr_array_index(room->producers, i), &a->out[i]);
     return CR_OK;
 }
 
@@ -262,8 +154,173 @@ int cr_relay_room_tracks(struct cr_relay *relay, const char *room, struct cr_tra
 {
     if (!valid_name(room))
         return CR_ERR_ARG;
-    struct call c = {.fn = do_room_tracks, .room = room, .tracks = out, .max = max, .n = n};
-    return run_call(relay, &c);
+    struct room_tracks_args a = {room, out, max, n};
+    return run_call(relay, do_room_tracks, &a);
+}
+
+/* ---- negotiation ---- */
+
+struct negotiate_args {
+    const struct cr_offer *in;
+    struct cr_answer *out;
+};
+
+/* The peer the offer is for: the one named, or a new one in the room. */
+static int offer_peer(struct cr_worker *w, const struct cr_offer *in, struct cr_answer *out,
+                      struct peer **peer)
+{
+    if (in->peer_id) {
+        if (!(*peer = worker_peer(w, in->peer_id))) {
+            snprintf(out->err, sizeof out->err, "no such peer");
+            return CR_ERR_NOT_FOUND;
+        }
+        return CR_OK;
+    }
+    struct room *room = worker_room(w, in->room);
+    if (!room) {
+        snprintf(out->err, sizeof out->err, "no room %s", in->room);
+        return CR_ERR_NOT_FOUND;
+    }
+    if (at_peer_limit(w)) {
+        snprintf(out->err, sizeof out->err, "too many peers");
+        return CR_ERR_LIMIT;
+    }
+    if (!(*peer = room_add_peer(room))) {
+        snprintf(out->err, sizeof out->err, "cannot make an ICE agent");
+        return CR_ERR_INTERNAL;
+    }
+    return CR_OK;
+}
+
+static int do_negotiate(struct cr_worker *w, void *args)
+{
+    struct negotiate_args *a = args;
+    struct peer *peer;
+    int r = offer_peer(w, a->in, a->out, &peer);
+    if (r != CR_OK)
+        return r;
+    r = peer_negotiate(peer, a->in->sdp, a->in->hints, a->in->n_hints, a->in->demand, a->out);
+    if (r == CR_OK)
+        a->out->peer_id = peer->id;
+    else if (!a->in->peer_id) /* made for this offer: it goes with it */
+        room_close_peer(peer->room, peer);
+    return r;
+}
+
+int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, struct cr_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!offer->sdp) {
+        snprintf(out->err, sizeof out->err, "no offer");
+        return CR_ERR_ARG;
+    }
+    if (!offer->peer_id && !valid_name(offer->room)) {
+        snprintf(out->err, sizeof out->err, "no valid room name");
+        return CR_ERR_ARG;
+    }
+    struct negotiate_args a = {offer, out};
+    return run_call(relay, do_negotiate, &a);
+}
+
+struct peer_new_args {
+    const char *room;
+    uint64_t peer_id; /* out */
+};
+
+static int do_peer_new(struct cr_worker *w, void *args)
+{
+    struct peer_new_args *a = args;
+    struct cr_offer in = {.room = a->room};
+    struct cr_answer *out = cr_calloc(1, sizeof *out);
+    struct peer *peer;
+    int r = offer_peer(w, &in, out, &peer);
+    if (r == CR_OK)
+        a->peer_id = peer->id;
+    free(out);
+    return r;
+}
+
+int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_id)
+{
+    if (!valid_name(room))
+        return CR_ERR_ARG;
+    struct peer_new_args a = {.room = room};
+    int r = run_call(relay, do_peer_new, &a);
+    if (r == CR_OK)
+        *peer_id = a.peer_id;
+    return r;
+}
+
+int cr_relay_peer_offer(struct cr_relay *relay, uint64_t peer_id, const char *offer,
+                        struct cr_mline_hint *hints, size_t n_hints, char **answer, char *err,
+                        size_t err_len)
+{
+    *answer = NULL;
+    if (err && err_len)
+        err[0] = 0;
+    if (!peer_id) {
+        if (err && err_len)
+            snprintf(err, err_len, "no such peer");
+        return CR_ERR_NOT_FOUND;
+    }
+    struct cr_offer in = {.peer_id = peer_id, .sdp = offer, .hints = hints, .n_hints = n_hints};
+    struct cr_answer *out = cr_malloc(sizeof *out);
+    int r = cr_relay_negotiate(relay, &in, out);
+    if (r != CR_OK && err && err_len)
+        snprintf(err, err_len, "%s", out->err);
+    for (size_t i = 0; r == CR_OK && i < out->n_lines; i++) {
+        const struct cr_offer_line *l = &out->lines[i];
+        for (size_t h = 0; h < n_hints; h++) /* the track made or fed, as before */
+            if ((l->client_sends || l->client_receives) && strcmp(hints[h].mid, l->mid) == 0)
+                hints[h].track_id = l->track_id;
+    }
+    *answer = out->sdp;
+    free(out);
+    return r;
+}
+
+/* ---- peers and taps ---- */
+
+struct candidate_args {
+    uint64_t peer_id;
+    const char *candidate;
+};
+
+static int do_peer_candidate(struct cr_worker *w, void *args)
+{
+    struct candidate_args *a = args;
+    struct peer *peer = worker_peer(w, a->peer_id);
+    if (!peer)
+        return CR_ERR_NOT_FOUND;
+    return peer_add_candidate(peer, a->candidate);
+}
+
+int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char *mid,
+                            const char *candidate)
+{
+    if (candidate && strlen(candidate) > 1024)
+        return CR_ERR_ARG;
+    struct candidate_args a = {peer_id, candidate};
+    return run_call(relay, do_peer_candidate, &a);
+}
+
+static int do_peer_close(struct cr_worker *w, void *args)
+{
+    uint64_t id = *(const uint64_t *)args;
+    struct peer *peer = worker_peer(w, id);
+    struct tap *tap = peer ? NULL : worker_tap(w, id);
+    if (peer)
+        room_close_peer(peer->room, peer);
+    else if (tap)
+        room_close_tap(tap->room, tap);
+    else
+        return CR_ERR_NOT_FOUND;
+    return CR_OK;
+}
+
+int cr_relay_peer_close(struct cr_relay *relay, uint64_t peer_id)
+{
+    return run_call(relay, do_peer_close, &peer_id);
 }
 
 static void consumer_stats(const struct consumer *c, struct cr_consumer_stats *out)
@@ -288,22 +345,33 @@ static void consumer_stats(const struct consumer *c, struct cr_consumer_stats *o
         out->bitrate_bps = p->layers[c->layer].bitrate_bps;
 }
 
-static int do_peer_stats(struct call *c)
+struct peer_stats_args {
+    uint64_t peer_id;
+    struct cr_peer_stats *out;
+};
+
+static int do_peer_stats(struct cr_worker *w, void *args)
 {
-    struct peer *peer = worker_peer(c->w, c->peer_id);
+    struct peer_stats_args *a = args;
+    struct cr_peer_stats *out = a->out;
+    memset(out, 0, sizeof *out);
+    out->peer_id = a->peer_id;
+    struct tap *tap = worker_tap(w, a->peer_id);
+    if (tap) {
+        out->state = CR_PEER_CONNECTED;
+        snprintf(out->pair, sizeof out->pair, "tap");
+        out->n_consumers = 1;
+        consumer_stats(tap->consumer, &out->consumers[0]);
+        return CR_OK;
+    }
+    struct peer *peer = worker_peer(w, a->peer_id);
     if (!peer)
         return CR_ERR_NOT_FOUND;
-    struct cr_peer_stats *out = c->peer_stats;
-    memset(out, 0, sizeof *out);
-    out->peer_id = peer->id;
     out->state = peer->state;
     out->rtt_ms = peer->rtt_ms;
     if (peer->quality && peer->quality->have_feedback)
         out->estimate_bps = (uint32_t)bwe_estimate(&peer->quality->bwe);
-    if (peer->ice)
-        cr_ice_describe_pair(peer->ice, out->pair, sizeof out->pair);
-    else
-        snprintf(out->pair, sizeof out->pair, "tap");
+    cr_ice_describe_pair(peer->ice, out->pair, sizeof out->pair);
     for (size_t i = 0; i < peer->n_mlines && out->n_consumers < CR_PEER_STATS_MAX; i++)
         if (peer->mlines[i].consumer)
             consumer_stats(peer->mlines[i].consumer, &out->consumers[out->n_consumers++]);
@@ -312,31 +380,43 @@ static int do_peer_stats(struct call *c)
 
 int cr_relay_peer_stats(struct cr_relay *relay, uint64_t peer_id, struct cr_peer_stats *out)
 {
-    struct call c = {.fn = do_peer_stats, .peer_id = peer_id, .peer_stats = out};
-    return run_call(relay, &c);
+    struct peer_stats_args a = {peer_id, out};
+    return run_call(relay, do_peer_stats, &a);
 }
 
-static int do_get_stats(struct call *c)
+static int do_get_stats(struct cr_worker *w, void *args)
 {
-    *c->stats = c->w->stats;
+    *(struct cr_relay_stats *)args = w->route.stats;
     return CR_OK;
 }
 
 int cr_relay_get_stats(struct cr_relay *relay, struct cr_relay_stats *out)
 {
-    struct call c = {.fn = do_get_stats, .stats = out};
-    return run_call(relay, &c);
+    return run_call(relay, do_get_stats, out);
 }
 
-static int do_tap_add(struct call *c)
+struct tap_args {
+    const char *room;
+    uint64_t track_id;
+    uint16_t port;
+    uint8_t pt;
+    uint64_t tap_id; /* out */
+};
+
+static int do_tap_add(struct cr_worker *w, void *args)
 {
-    struct room *room = worker_room(c->w, c->room);
-    struct producer *p = room ? room_find_producer(room, c->track_id) : NULL;
+    struct tap_args *a = args;
+    struct room *room = worker_room(w, a->room);
+    struct producer *p = room ? room_find_producer(room, a->track_id) : NULL;
     if (!p)
         return CR_ERR_NOT_FOUND;
-    if (g_hash_table_size(c->w->peers) >= 20000)
+    if (at_peer_limit(w))
         return CR_ERR_LIMIT;
-    return list_peer(c, room, peer_new_tap(room, worker_next_id(c->w), p, c->port, c->pt));
+    struct tap *tap = room_add_tap(room, p, a->port, a->pt);
+    if (!tap)
+        return CR_ERR_INTERNAL;
+    a->tap_id = tap->id;
+    return CR_OK;
 }
 
 int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id, uint16_t port,
@@ -344,50 +424,46 @@ int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id
 {
     if (!valid_name(room) || port == 0 || pt > 127)
         return CR_ERR_ARG;
-    struct call c = {.fn = do_tap_add, .room = room, .track_id = track_id, .port = port, .pt = pt};
-    int r = run_call(relay, &c);
+    struct tap_args a = {.room = room, .track_id = track_id, .port = port, .pt = pt};
+    int r = run_call(relay, do_tap_add, &a);
     if (r == CR_OK)
-        *tap_id = c.peer_id;
+        *tap_id = a.tap_id;
     return r;
 }
 
-static int do_tap_keyframe(struct call *c)
+static int do_tap_keyframe(struct cr_worker *w, void *args)
 {
-    struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer || !peer->tap)
+    struct tap *tap = worker_tap(w, *(const uint64_t *)args);
+    if (!tap)
         return CR_ERR_NOT_FOUND;
-    struct consumer *con = peer->mlines[0].consumer;
-    if (con->producer && con->kind == CR_KIND_VIDEO)
-        producer_request_keyframe(con->producer, con->target, cr_now_ms());
+    consumer_want_keyframe(tap->consumer, cr_now_ms());
     return CR_OK;
 }
 
 int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id)
 {
-    struct call c = {.fn = do_tap_keyframe, .peer_id = tap_id};
-    return run_call(relay, &c);
+    return run_call(relay, do_tap_keyframe, &tap_id);
 }
 
-static int do_peer_pause(struct call *c)
+struct pause_args {
+    uint64_t peer_id;
+    unsigned kinds;
+    bool paused;
+};
+
+static int do_peer_pause(struct cr_worker *w, void *args)
 {
-    struct peer *peer = worker_peer(c->w, c->peer_id);
-    if (!peer)
+    struct pause_args *a = args;
+    struct peer *peer = worker_peer(w, a->peer_id);
+    if (peer)
+        peer_pause(peer, a->kinds, a->paused, cr_now_ms());
+    else if (!worker_tap(w, a->peer_id))
         return CR_ERR_NOT_FOUND;
-    unsigned was = peer->paused_kinds;
-    peer->paused_kinds = c->paused ? was | c->kinds : was & ~c->kinds;
-    int64_t now = cr_now_ms();
-    for (size_t i = 0; i < peer->n_mlines; i++) {
-        struct producer *p = peer->mlines[i].role == MLINE_RECV ? peer->mlines[i].producer : NULL;
-        if (!p || p->kind != CR_KIND_VIDEO || !(was & ~peer->paused_kinds & (1u << p->kind)))
-            continue;
-        for (size_t l = 0; l < p->n_layers; l++)
-            producer_request_keyframe(p, (int)l, now);
-    }
-    return CR_OK;
+    return CR_OK; /* a tap publishes nothing */
 }
 
 int cr_relay_peer_pause(struct cr_relay *relay, uint64_t peer_id, unsigned kinds, bool paused)
 {
-    struct call c = {.fn = do_peer_pause, .peer_id = peer_id, .kinds = kinds, .paused = paused};
-    return run_call(relay, &c);
+    struct pause_args a = {peer_id, kinds, paused};
+    return run_call(relay, do_peer_pause, &a);
 }

@@ -9,8 +9,9 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "peer.h"
-#include "room.h"
+#include "route/peer.h"
+#include "route/room.h"
+#include "route/tap.h"
 
 static gboolean on_tick(gpointer data)
 {
@@ -18,9 +19,12 @@ static gboolean on_tick(gpointer data)
     int64_t now = cr_now_ms();
     GHashTableIter it;
     gpointer key, value;
-    g_hash_table_iter_init(&it, w->peers);
+    g_hash_table_iter_init(&it, w->route.peers);
     while (g_hash_table_iter_next(&it, &key, &value))
         peer_tick(value, now);
+    g_hash_table_iter_init(&it, w->route.taps);
+    while (g_hash_table_iter_next(&it, &key, &value))
+        tap_tick(value, now);
     return G_SOURCE_CONTINUE;
 }
 
@@ -44,9 +48,6 @@ struct cr_worker *worker_new(const struct cr_relay_config *config,
     w->config = *config;
     w->config.public_ip = cr_strdup(config->public_ip);
     w->config.bind_ip = cr_strdup(config->bind_ip);
-    w->events = *events;
-    w->events_user = user;
-    w->next_id = 1;
     w->cert = cr_dtls_cert_new();
     if (!w->cert) {
         CR_ERROR("worker", "cannot make the DTLS certificate");
@@ -55,7 +56,14 @@ struct cr_worker *worker_new(const struct cr_relay_config *config,
     w->ctx = g_main_context_new();
     w->loop = g_main_loop_new(w->ctx, FALSE);
     w->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free_room);
-    w->peers = g_hash_table_new(g_int64_hash, g_int64_equal);
+    w->route.main = w->ctx;
+    w->route.config = &w->config;
+    w->route.cert = w->cert;
+    w->route.events = *events;
+    w->route.events_user = user;
+    w->route.peers = g_hash_table_new(g_int64_hash, g_int64_equal);
+    w->route.taps = g_hash_table_new(g_int64_hash, g_int64_equal);
+    w->route.next_id = 1;
     w->tick = g_timeout_source_new(WORKER_TICK_MS);
     g_source_set_callback(w->tick, on_tick, w, NULL);
     g_source_attach(w->tick, w->ctx);
@@ -87,7 +95,8 @@ void worker_free(struct cr_worker *w)
     g_thread_join(w->thread);
     g_source_unref(w->tick);
     g_hash_table_destroy(w->rooms);
-    g_hash_table_destroy(w->peers);
+    g_hash_table_destroy(w->route.peers);
+    g_hash_table_destroy(w->route.taps);
     g_main_loop_unref(w->loop);
     g_main_context_unref(w->ctx);
     cr_dtls_cert_free(w->cert);
@@ -96,8 +105,6 @@ void worker_free(struct cr_worker *w)
     free(w);
 }
 
-uint64_t worker_next_id(struct cr_worker *w) { return w->next_id++; }
-
 struct room *worker_room(struct cr_worker *w, const char *name)
 {
     return g_hash_table_lookup(w->rooms, name);
@@ -105,5 +112,10 @@ struct room *worker_room(struct cr_worker *w, const char *name)
 
 struct peer *worker_peer(struct cr_worker *w, uint64_t id)
 {
-    return g_hash_table_lookup(w->peers, &id);
+    return g_hash_table_lookup(w->route.peers, &id);
+}
+
+struct tap *worker_tap(struct cr_worker *w, uint64_t id)
+{
+    return g_hash_table_lookup(w->route.taps, &id);
 }

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"

@@ -1,7 +1,7 @@
 /* Error codes and their HTTP statuses: see errors.h. */
 #include "core/errors.h"
 
-#include "api.h"
+#include "classrelay/relay.h"
 
 static const char *const err_codes[SRV_ERR_COUNT] = {
     [SRV_ERR_BAD_JSON] = "bad_json",

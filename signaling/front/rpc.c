@@ -22,7 +22,6 @@
 #include "lesson/rooms.h"
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
-#include "front/sdpscan.h"
 #include "front/whip.h"
 
 static struct rpc_conn *conn(struct ws_conn *c) { return c->user; }
@@ -400,12 +399,11 @@ static struct reg_participant *joined(struct req *r)
     return p;
 }
 
-/* Checks "sdp" and scans it. Returns the SDP text or NULL after an error reply. */
-static const char *get_offer(struct req *r, struct sdpscan *scan)
+/* Checks "sdp". Returns the SDP text or NULL after an error reply. The relay reads it. */
+static const char *get_offer(struct req *r)
 {
     json_t *v = json_object_get(r->msg, "sdp");
     const char *sdp = json_string_value(v);
-    const char *why;
     if (!sdp) {
         reply_err(r, SRV_ERR_BAD_REQUEST, "\"sdp\" must be a string holding an SDP offer");
         return NULL;
@@ -414,38 +412,104 @@ static const char *get_offer(struct req *r, struct sdpscan *scan)
         reply_err(r, SRV_ERR_BAD_SDP, "the SDP contains a NUL character");
         return NULL;
     }
-    if (sdpscan_offer(sdp, strlen(sdp), scan, &why) != 0) {
-        reply_err(r, SRV_ERR_BAD_SDP, "%s", why);
-        return NULL;
-    }
     return sdp;
 }
 
-/* Applies offer to the participant's peer for target (creating it if needed). On success
- * returns the answer (caller frees); on failure replies with the error and returns NULL. */
-static char *negotiate(struct req *r, struct reg_participant *p, enum reg_target target,
-                       const char *offer, struct cr_mline_hint *hints, size_t n_hints)
+/* Per-mid hints from the request's object field (publish "sources", subscribe "tracks"):
+ * one per key that can be a mid, value checked by take(). Returns the number, or -1 after
+ * an error reply. */
+static int hints_from(struct req *r, const char *field, const char *what,
+                      bool (*take)(struct req *r, const char *mid, json_t *v,
+                                   struct cr_mline_hint *h),
+                      struct cr_mline_hint *hints)
+{
+    json_t *obj = json_object_get(r->msg, field);
+    if (obj && !json_is_object(obj)) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "\"%s\" must be an object {mid: %s}", field, what);
+        return -1;
+    }
+    int n = 0;
+    const char *mid;
+    json_t *v;
+    json_object_foreach(obj, mid, v)
+    {
+        if (strlen(mid) >= CR_MID_MAX) /* no m-line has such a mid: nothing to say of it */
+            continue;
+        if (n == CR_OFFER_MAX_LINES) {
+            reply_err(r, SRV_ERR_BAD_REQUEST, "\"%s\" names more than %d mids", field,
+                      CR_OFFER_MAX_LINES);
+            return -1;
+        }
+        struct cr_mline_hint *h = &hints[n];
+        memset(h, 0, sizeof *h);
+        snprintf(h->mid, sizeof h->mid, "%s", mid);
+        if (!take(r, mid, v, h))
+            return -1;
+        n++;
+    }
+    return n;
+}
+
+static bool take_source(struct req *r, const char *mid, json_t *v, struct cr_mline_hint *h)
+{
+    const char *src = json_string_value(v);
+    if (!src || !source_ok(src)) {
+        reply_err(r, SRV_ERR_BAD_REQUEST,
+                  "source of mid %s must be 1 to 15 of [a-z0-9_-] (mic, camera, screen)", mid);
+        return false;
+    }
+    snprintf(h->source, sizeof h->source, "%s", src);
+    return true;
+}
+
+static bool take_track(struct req *r, const char *mid, json_t *v, struct cr_mline_hint *h)
+{
+    if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 0)) {
+        reply_err(r, SRV_ERR_BAD_REQUEST, "track id for mid %s must be a number or null", mid);
+        return false;
+    }
+    h->track_id = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+    return true;
+}
+
+/* Applies offer to the participant's peer for target, creating it if needed: one call into
+ * the relay, which reads the offer. true with *out filled (the caller frees out->sdp), or
+ * false after the error reply (a peer made for it is gone again). */
+static bool negotiate(struct req *r, struct reg_participant *p, enum reg_target target,
+                      const char *offer, const struct cr_mline_hint *hints, size_t n_hints,
+                      struct cr_answer *out)
 {
     struct reg_peer *slot = &p->peers[target];
-    bool fresh = slot->id == 0;
-    int rc;
-    if (fresh && (rc = rooms_peer_new(r->srv, p->room, slot)) != 0) {
-        reply_err(r, srv_err_from_relay(rc), "cannot create a peer in room %s", p->room->name);
-        return NULL;
-    }
-    char *answer = NULL, why[512] = "";
-    rc = cr_relay_peer_offer(r->srv->relay, slot->id, offer, hints, n_hints, &answer, why,
-                             sizeof why);
+    struct cr_offer o = {.room = p->room->name,
+                         .peer_id = slot->id,
+                         .sdp = offer,
+                         .hints = hints,
+                         .n_hints = n_hints};
+    int rc = cr_relay_negotiate(r->srv->relay, &o, out);
     if (rc != 0) {
-        if (fresh)
-            rooms_peer_close(r->srv, slot);
-        reply_err(r, srv_err_from_relay(rc), "%s", why[0] ? why : "the relay refused the offer");
-        free(answer);
-        return NULL;
+        reply_err(r, srv_err_from_relay(rc), "%s",
+                  out->err[0] ? out->err : "the relay refused the offer");
+        return false;
     }
+    if (!slot->id)
+        rooms_peer_set(slot, out->peer_id);
     CR_DEBUG("rpc", "%s %s peer %llu negotiated (%zu m-lines)", p->id, reg_target_name(target),
-             (unsigned long long)slot->id, n_hints);
-    return answer;
+             (unsigned long long)slot->id, out->n_lines);
+    return true;
+}
+
+/* The reply to publish and subscribe: the answer and {mid: track id} (null: none, when
+ * with_null; else such lines are left out). */
+static void reply_answer(struct req *r, struct cr_answer *a, bool with_null)
+{
+    json_t *tracks = json_object();
+    for (size_t i = 0; i < a->n_lines; i++) {
+        const struct cr_offer_line *l = &a->lines[i];
+        if (l->mid[0] && (l->track_id || with_null))
+            json_object_set_new(tracks, l->mid,
+                                l->track_id ? json_integer((json_int_t)l->track_id) : json_null());
+    }
+    reply_ok(r, json_pack("{s:s, s:o}", "sdp", a->sdp, "tracks", tracks));
 }
 
 static void h_publish(struct req *r)
@@ -453,54 +517,23 @@ static void h_publish(struct req *r)
     struct reg_participant *p = joined(r);
     if (!p || !room_allows(r, p, p->role == REG_TEACHER ? PERM_PUBLISH_MAIN : PERM_PUBLISH_BACK))
         return;
-    static struct sdpscan scan; /* lws thread only; too big for a comfortable stack frame */
-    const char *offer = get_offer(r, &scan);
-    if (!offer)
+    const char *offer = get_offer(r);
+    struct cr_mline_hint hints[CR_OFFER_MAX_LINES];
+    int n = offer ? hints_from(r, "sources", "source", take_source, hints) : -1;
+    if (n < 0)
         return;
-    json_t *sources = json_object_get(r->msg, "sources");
-    if (sources && !json_is_object(sources)) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "\"sources\" must be an object {mid: source}");
-        return;
-    }
-    struct cr_mline_hint hints[SDPSCAN_MAX_MLINES];
-    size_t n = 0, videos = 0;
-    for (size_t i = 0; i < scan.n; i++) {
-        const struct sdpscan_mline *m = &scan.m[i];
-        if (!m->mid[0])
-            continue;
-        struct cr_mline_hint *h = &hints[n++];
-        memset(h, 0, sizeof *h);
-        snprintf(h->mid, sizeof h->mid, "%s", m->mid);
-        const char *src = json_string_value(json_object_get(sources, m->mid));
-        if (src && !source_ok(src)) {
-            reply_err(r, SRV_ERR_BAD_REQUEST,
-                      "source of mid %s must be 1 to 15 of [a-z0-9_-] (mic, camera, screen)",
-                      m->mid);
-            return;
-        }
-        bool video = strcmp(m->kind, "video") == 0;
-        if (!src && sdpscan_client_sends(m))
-            src = !video ? "mic" : videos == 0 ? "camera" : "screen";
-        if (video && sdpscan_client_sends(m))
-            videos++;
-        snprintf(h->source, sizeof h->source, "%s", src ? src : "");
-    }
     bool fresh = p->peers[REG_PUBLISH].id == 0;
-    char *answer = negotiate(r, p, REG_PUBLISH, offer, hints, n);
-    if (!answer)
+    static struct cr_answer a; /* lws thread only; too big for a comfortable stack frame */
+    memset(&a, 0, sizeof a);
+    if (!negotiate(r, p, REG_PUBLISH, offer, hints, (size_t)n, &a))
         return;
     if (fresh) {
         lifecycle_apply_pause(r->srv, p);
         audit_log(r->srv, &p->who, "publish", p->room->name, "as %s \"%s\"", reg_role_name(p->role),
                   p->name);
     }
-    json_t *tracks = json_object();
-    for (size_t i = 0; i < n; i++) {
-        if (hints[i].track_id)
-            json_object_set_new(tracks, hints[i].mid, json_integer((json_int_t)hints[i].track_id));
-    }
-    reply_ok(r, json_pack("{s:s, s:o}", "sdp", answer, "tracks", tracks));
-    free(answer);
+    reply_answer(r, &a, false);
+    free(a.sdp);
 }
 
 static void h_subscribe(struct req *r)
@@ -508,44 +541,19 @@ static void h_subscribe(struct req *r)
     struct reg_participant *p = joined(r);
     if (!p || !room_allows(r, p, PERM_SUBSCRIBE))
         return;
-    static struct sdpscan scan;
-    const char *offer = get_offer(r, &scan);
-    if (!offer)
+    const char *offer = get_offer(r);
+    struct cr_mline_hint hints[CR_OFFER_MAX_LINES];
+    int n = offer ? hints_from(r, "tracks", "track id", take_track, hints) : -1;
+    if (n < 0)
         return;
-    json_t *wanted = json_object_get(r->msg, "tracks");
-    if (wanted && !json_is_object(wanted)) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "\"tracks\" must be an object {mid: track id}");
-        return;
-    }
-    struct cr_mline_hint hints[SDPSCAN_MAX_MLINES];
-    size_t n = 0;
-    for (size_t i = 0; i < scan.n; i++) {
-        if (!scan.m[i].mid[0])
-            continue;
-        struct cr_mline_hint *h = &hints[n++];
-        memset(h, 0, sizeof *h);
-        snprintf(h->mid, sizeof h->mid, "%s", scan.m[i].mid);
-        json_t *t = json_object_get(wanted, h->mid);
-        if (t && !json_is_null(t) && (!json_is_integer(t) || json_integer_value(t) < 0)) {
-            reply_err(r, SRV_ERR_BAD_REQUEST, "track id for mid %s must be a number or null",
-                      h->mid);
-            return;
-        }
-        h->track_id = t ? (uint64_t)json_integer_value(t) : 0;
-    }
     if (json_is_true(json_object_get(r->msg, "restart")))
         rooms_peer_close(r->srv, &p->peers[REG_SUBSCRIBE]);
-    char *answer = negotiate(r, p, REG_SUBSCRIBE, offer, hints, n);
-    if (!answer)
+    static struct cr_answer a;
+    memset(&a, 0, sizeof a);
+    if (!negotiate(r, p, REG_SUBSCRIBE, offer, hints, (size_t)n, &a))
         return;
-    json_t *tracks = json_object();
-    for (size_t i = 0; i < n; i++) {
-        json_object_set_new(tracks, hints[i].mid,
-                            hints[i].track_id ? json_integer((json_int_t)hints[i].track_id)
-                                              : json_null());
-    }
-    reply_ok(r, json_pack("{s:s, s:o}", "sdp", answer, "tracks", tracks));
-    free(answer);
+    reply_answer(r, &a, true);
+    free(a.sdp);
 }
 
 static void h_candidate(struct req *r)

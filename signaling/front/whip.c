@@ -16,7 +16,7 @@
 #include "access/audit.h"
 #include "access/auth.h"
 #include "base/log.h"
-#include "front/sdpscan.h"
+#include "front/sdpscan.h" /* trickle fragments */
 
 static void fail(struct server *srv, struct lws *wsi, struct http_req *req, enum srv_err e,
                  int status, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -53,46 +53,9 @@ void whip_close(struct server *srv, struct reg_resource *r)
     rooms_release(srv, room);
 }
 
-/* Checks the offer against what the endpoint is for and fills hints. Returns the number of
- * hints, or -1 with a reason in *why. */
-static int make_hints(const struct sdpscan *scan, bool whep, struct cr_mline_hint *hints,
-                      const char **why)
-{
-    int n = 0, videos = 0, sending = 0, receiving = 0;
-    for (size_t i = 0; i < scan->n; i++) {
-        const struct sdpscan_mline *m = &scan->m[i];
-        if (!m->mid[0] || m->rejected)
-            continue;
-        struct cr_mline_hint *h = &hints[n++];
-        memset(h, 0, sizeof *h);
-        snprintf(h->mid, sizeof h->mid, "%s", m->mid);
-        bool video = strcmp(m->kind, "video") == 0;
-        if (sdpscan_client_sends(m)) {
-            sending++;
-            if (strcmp(m->kind, "audio") == 0)
-                snprintf(h->source, sizeof h->source, "mic");
-            else if (video)
-                snprintf(h->source, sizeof h->source, "%s", videos++ == 0 ? "camera" : "screen");
-        } else if (m->dir == SDPSCAN_RECVONLY) {
-            receiving++;
-        }
-    }
-    if (!whep && sending == 0) {
-        *why = "a WHIP offer must send media (sendonly or sendrecv m-lines with a=mid)";
-        return -1;
-    }
-    if (whep && (sending > 0 || receiving == 0)) {
-        *why = "a WHEP offer must be recvonly (and have m-lines with a=mid)";
-        return -1;
-    }
-    return n;
-}
-
 static void session_create(struct server *srv, struct lws *wsi, struct http_req *req,
                            const char *room_name, bool whep)
 {
-    static struct sdpscan scan; /* lws thread only */
-    static struct cr_mline_hint hints[SDPSCAN_MAX_MLINES];
     const char *why;
     struct principal who;
     int token_rc = cred_http(srv, wsi, &who, &why);
@@ -115,37 +78,29 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
         fail(srv, wsi, req, SRV_ERR_BAD_SDP, 0, "the body must be an SDP offer");
         return;
     }
-    if (sdpscan_offer(req->body, req->body_len, &scan, &why) != 0) {
-        fail(srv, wsi, req, SRV_ERR_BAD_SDP, 0, "%s", why);
-        return;
-    }
-    int n = make_hints(&scan, whep, hints, &why);
-    if (n < 0) {
-        fail(srv, wsi, req, SRV_ERR_BAD_SDP, 0, "%s", why);
-        return;
-    }
     struct reg_room *room = rooms_get(srv, room_name, &e, reason, sizeof reason);
     if (!room) {
         fail(srv, wsi, req, e, 0, "%s", reason);
         return;
     }
-    struct reg_resource *r = reg_resource_add(room, whep);
-    snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "%s", scan.ice_ufrag);
-    int rc = rooms_peer_new(srv, room, &r->peer);
-    char *answer = NULL;
-    reason[0] = '\0';
-    if (rc == 0)
-        rc = cr_relay_peer_offer(srv->relay, r->peer.id, req->body, hints, (size_t)n, &answer,
-                                 reason, sizeof reason);
+    /* one call: the relay reads the offer, checks it is what the endpoint is for, makes the
+     * peer; sources are its defaults (mic, camera, screen) */
+    static struct cr_answer a; /* lws thread only */
+    memset(&a, 0, sizeof a);
+    struct cr_offer o = {.room = room->name,
+                         .sdp = req->body,
+                         .demand = whep ? CR_DEMAND_RECEIVES_ONLY : CR_DEMAND_SENDS};
+    int rc = cr_relay_negotiate(srv->relay, &o, &a);
     if (rc != 0) {
-        rooms_peer_close(srv, &r->peer);
-        reg_resource_remove(r);
         rooms_release(srv, room);
         fail(srv, wsi, req, srv_err_from_relay(rc), 0, "%s",
-             reason[0] ? reason : "the relay could not create the session");
-        free(answer);
+             a.err[0] ? a.err : "the relay could not create the session");
         return;
     }
+    struct reg_resource *r = reg_resource_add(room, whep);
+    snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "%s", a.ice_ufrag);
+    rooms_peer_set(&r->peer, a.peer_id);
+    char *answer = a.sdp;
     if (whep)
         srv->counters.whep_sessions++;
     else

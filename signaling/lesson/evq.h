@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "lesson/registry.h"
 
 #define EVQ_MAX 100000

@@ -491,13 +491,13 @@ struct recording *recording_new(struct server *srv)
     rec->srv = srv;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     if (!srv->cfg->record) {
-        snprintf(rec->problem, sizeof rec->problem, "recording is off (--no-record)");
+        snprintf(rec->problem, sizeof rec->problem, "the server runs with --no-record");
         return rec;
     }
     find_binary(rec);
     if (!rec->bin[0]) {
         snprintf(rec->problem, sizeof rec->problem,
-                 "classrelay-recorder not found beside the server; set --recorder");
+                 "classrelay-recorder was not found beside the server (set --recorder)");
         CR_ERROR("recording", "%s: lessons are not recorded", rec->problem);
         return rec;
     }
@@ -563,6 +563,8 @@ void recording_tick(struct recording *rec, int64_t now_ms)
 json_t *recording_room_json(struct recording *rec, const char *room)
 {
     struct rec_lesson *l = find_lesson(rec, room);
+    if (!l && rec->srv->cfg->record && !rec->bin[0]) /* the pages say why nothing records */
+        return json_pack("{s:s, s:s}", "state", "unavailable", "message", rec->problem);
     if (!l)
         return json_pack("{s:s}", "state", rec->srv->cfg->record ? "off" : "disabled");
     if (l->error[0])

@@ -35,7 +35,8 @@ void recording_on_child(struct recording *rec, const struct evq_item *it);
 /* Once a second: lessons that ended, recorder restarts and liveness, the packaging queue. */
 void recording_tick(struct recording *rec, int64_t now_ms);
 
-/* {"state":"off"|"recording"|"error","id","message"} for a room (new reference). */
+/* {"state":"off"|"recording"|"error"|"unavailable","id","message"} for a room (new
+ * reference); "unavailable": the server records but has no recorder binary. */
 json_t *recording_room_json(struct recording *rec, const char *room);
 /* The recorder's state for /api/v1/stats (new reference). */
 json_t *recording_status_json(struct recording *rec);

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "core/config.h"
 #include "lesson/recording.h"
 #include "lesson/registry.h"

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "access/principal.h"
 
 #define REG_ROOM_MAX 64 /* characters in a room name */
@@ -51,7 +51,8 @@ struct reg_resource {
     struct reg_room *room;     /* borrowed */
     char id[REG_ID_MAX];       /* random, the last part of the Location URL */
     bool whep;
-    char ice_ufrag[64]; /* the client's, to tell trickle from an ICE restart */
+    char ice_ufrag[257]; /* the client's (RFC 8839: up to 256 characters), to tell trickle from an
+                            ICE restart */
     struct reg_peer peer;
 };
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -63,17 +63,12 @@ int rooms_keep_demo(struct server *srv)
     return 0;
 }
 
-int rooms_peer_new(struct server *srv, struct reg_room *room, struct reg_peer *slot)
+void rooms_peer_set(struct reg_peer *slot, uint64_t peer_id)
 {
-    uint64_t id = 0;
-    int rc = cr_relay_peer_new(srv->relay, room->name, &id);
-    if (rc != 0)
-        return rc;
-    slot->id = id;
+    slot->id = peer_id;
     slot->state = CR_PEER_NEW;
     slot->created_ms = cr_now_ms();
     slot->ever_connected = false;
-    return 0;
 }
 
 void rooms_peer_close(struct server *srv, struct reg_peer *slot)

@@ -37,8 +37,8 @@ void rooms_release(struct server *srv, struct reg_room *room);
 /* Opens the demo room (if configured) and pins it. Returns 0, or -1 if it cannot open. */
 int rooms_keep_demo(struct server *srv);
 
-/* Creates a relay peer in room into slot. Returns 0 or a negative cr_err. */
-int rooms_peer_new(struct server *srv, struct reg_room *room, struct reg_peer *slot);
+/* Records in slot the relay peer peer_id that a first offer made (cr_relay_negotiate). */
+void rooms_peer_set(struct reg_peer *slot, uint64_t peer_id);
 /* Closes the slot's relay peer (if any) and empties the slot. */
 void rooms_peer_close(struct server *srv, struct reg_peer *slot);
 

@@ -21,6 +21,8 @@ trap cleanup EXIT
   --bind-ip 127.0.0.1 >"$data/server.log" 2>&1 &
 srv=$!
 sleep 1
+# /api/v1/stats needs a token (docs/scheduling.md); the demo room takes peers without one
+token=$("$build"/signaling/classrelay token --data "$data" --role admin)
 (cd tests && node bench/publish_chromium.mjs http://127.0.0.1:$port demo 100000 1500000) \
   >"$data/pub.log" 2>&1 &
 pub=$!
@@ -28,7 +30,7 @@ sleep 12 # let the teacher's encoder ramp up to its cap
 hz=$(getconf CLK_TCK)
 cpu() { awk -v hz="$hz" '{print ($14 + $15) / hz}' /proc/$srv/stat; }
 rss() { awk '/VmRSS/ {print $2}' /proc/$srv/status; }
-stat() { curl -s http://127.0.0.1:$port/api/v1/stats | /usr/bin/python3 -c \
+stat() { curl -s -H "Authorization: Bearer $token" http://127.0.0.1:$port/api/v1/stats | /usr/bin/python3 -c \
   "import json,sys; r=json.load(sys.stdin)['relay']; print(r['$1'])"; }
 printf '| subscribers | packets forwarded/s | relay CPU %% | µs CPU per forwarded packet | KiB RSS per subscriber |\n'
 printf '|---|---|---|---|---|\n'

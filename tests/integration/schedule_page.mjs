@@ -276,17 +276,32 @@ async function main() {
   // ---- the teacher's keys: pause and mute all ----
   await b.bringToFront();
   await b.click('h1');                                  // focus on the page, not in a field
+  // The keys are pressed as soon as the classroom shows the effect of the last one, when
+  // the teacher page may still await the server's reply to it: the page must not lose them.
   await b.keyboard.press('p');
   await c.waitForSelector('#paused-slate:not([hidden])', { timeout: 10000 });
-  if (!(await pageState(b)).lesson.paused) throw new Error('B does not show the lesson as paused');
+  await b.waitForSelector('#paused-flag:not([hidden])', { timeout: 10000 });
   await b.keyboard.press('p');
   await c.waitForSelector('#paused-slate', { state: 'hidden', timeout: 10000 });
-  ok('P on the teacher page pauses (the classroom shows "Lesson paused") and resumes');
+  await b.waitForSelector('#paused-flag', { state: 'hidden', timeout: 10000 });
+  ok('P on the teacher page pauses (both pages show it) and resumes');
   await b.keyboard.press('m');
   await c.waitForSelector('#muted-note:not([hidden])', { timeout: 10000 });
+  await b.waitForSelector('#muted-flag:not([hidden])', { timeout: 10000 });
   await b.keyboard.press('m');
   await c.waitForSelector('#muted-note', { state: 'hidden', timeout: 10000 });
+  await b.waitForSelector('#muted-flag', { state: 'hidden', timeout: 10000 });
   ok('M mutes all classrooms (the classroom says so) and unmutes');
+  // P and M at once (a teacher's quick hands): the second key waits for the first reply
+  await b.keyboard.press('p');
+  await b.keyboard.press('m');
+  await c.waitForSelector('#paused-slate:not([hidden])', { timeout: 10000 });
+  await c.waitForSelector('#muted-note:not([hidden])', { timeout: 10000 });
+  await b.keyboard.press('p');
+  await b.keyboard.press('m');
+  await c.waitForSelector('#paused-slate', { state: 'hidden', timeout: 10000 });
+  await c.waitForSelector('#muted-note', { state: 'hidden', timeout: 10000 });
+  ok('P and M pressed at once both take effect, and again both undo');
 
   // ---- D: a tampered token ----
   const d = await openFreshPage(browser, tamper(classroomLink), 'D (tampered link)');

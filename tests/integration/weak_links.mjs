@@ -147,7 +147,14 @@ async function main() {
   for (const c of classes) await netw.profile(c.leaf.name, c.profile);
   console.log(`network: server in ${netw.hub}; ${classes.map((c) => `${c.name} in ${c.leaf.ns}`).join(', ')}`);
 
-  server = await startServer({ netns: netw.hub, args: process.env.LOG_LEVEL ? ['--log-level', process.env.LOG_LEVEL] : [] });
+  // The hub namespace has only the emulated network's addresses (10.77.<k>.1) and its own
+  // lo: the server gathers on all of them, each classroom reaching its own link's address.
+  // (--bind-ip to one of them made the other leaves' media cross the hub to it, and the
+  // weak classrooms' rate adaptation failed.) Selected pairs may name only these addresses.
+  server = await startServer({
+    netns: netw.hub, args: process.env.LOG_LEVEL ? ['--log-level', process.env.LOG_LEVEL] : [],
+    bindIp: null, iceAddresses: netw.leaves.flatMap((l) => [l.ip, l.hub_ip]),
+  });
   const teacherBrowser = await launchBrowser([], { netns: netw.hub });
   const teacher = await openPage(teacherBrowser, `${server.url}/teacher.html?room=${ROOM}&name=Master%20teacher`, 'teacher', { token: server.token });
   pages.push(teacher);

@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -533,6 +534,17 @@ static void install_signals(sigset_t *wait_mask)
     sigprocmask(SIG_BLOCK, &block, wait_mask); /* delivered only inside ppoll */
 }
 
+/* The emulated link's delays must not depend on what else the machine runs (browsers,
+ * encoders, other tests): a real-time scheduling class, when allowed (root). linkemu only
+ * ever sleeps in ppoll and does little per packet, so it cannot starve the machine. */
+static void realtime(void)
+{
+    struct sched_param sp = {.sched_priority = 10};
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0)
+        fprintf(stderr, "linkemu: no real-time priority (%s): delays follow the load\n",
+                strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     static struct emu e = {.ctl_fd = -1, .max_pending = 100000};
@@ -545,6 +557,7 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &e, sets, &nsets);
     install_signals(&wait_mask);
     prctl(PR_SET_TIMERSLACK, 1000UL); /* 1 us: the delay line wants precise wake-ups */
+    realtime();
     emu_heap_init(&e.heap);
     e.t0_ns = now_ns();
     if (setup_links(&e) || apply_initial(&e, sets, nsets))

@@ -55,6 +55,7 @@ const STRINGS = {
     screenTitle: 'Courseware (shared screen)', cameraTitle: 'Camera', swapHint: 'Click to make it large',
     layoutAuto: 'Auto', layoutAutoHint: 'Courseware large while it was being shared, else the camera',
     screenFailed: 'The courseware video cannot be played: {error}',
+    recorderOff: 'Recording is off: {why}. New lessons are not recorded.',
   },
 };
 const S = STRINGS[(navigator.language || 'en').split('-')[0]] || STRINGS.en;
@@ -772,13 +773,29 @@ function wireNotes() {
   });
 }
 
+// ---- the server's recorder: a notice when new lessons are not being recorded ----
+// /api/v1/stats "recording" (docs/recording.md): enabled is false when the server runs
+// with --no-record or has no classrelay-recorder; problem says which. Readers who may not
+// read the stats see no notice.
+let recorderOff = null;
+async function checkRecorder() {
+  try {
+    const res = await fetch('api/v1/stats', { cache: 'no-store' });
+    if (!res.ok) return;
+    const r = (await res.json()).recording;
+    recorderOff = r && r.enabled === false ? (r.problem || 'the server does not record') : null;
+  } catch { return; }
+  $('#recorder-notice').hidden = !recorderOff;
+  $('#recorder-notice').textContent = recorderOff ? t('recorderOff', { why: recorderOff }) : '';
+}
+
 // ---- for tests and the console ----
 
 window.classrelay = {
   get state() {
     return {
       view: params.get('id') ? 'lesson' : 'list',
-      rec, notes, engine: engine ? engine.kind : null,
+      rec, notes, engine: engine ? engine.kind : null, recorderOff,
       level: engine && engine.hls ? engine.hls.currentLevel : null,
       currentTime: video.currentTime, paused: video.paused, rate: video.playbackRate,
       videoHeight: video.videoHeight, error: $('#player-error').textContent,
@@ -794,5 +811,6 @@ window.classrelay = {
 };
 
 translatePage();
+checkRecorder();
 if (params.get('id')) startLesson(params.get('id'));
 else startList();

@@ -37,6 +37,7 @@ let lessonTime = null;                   // {state: 'overtime'|'closing', closes
 let lessonTimeTimer = null;
 let lessonTimes = null;                  // the join reply's {ends_ms, closes_ms}: a scheduled lesson
 let busyAction = null;                   // a lesson request awaiting its reply
+const queuedKeys = [];                   // P/M/E pressed while it was awaited: run after it
 
 $('#room-name').textContent = room;
 const claimedName = token ? tokenClaims(token)?.name : null;
@@ -249,6 +250,9 @@ async function join() {
     for (const p of reply.participants) participants.set(p.id, p);
     renderClassrooms();
     applyLessonState(reply.lesson_state || reply.lesson || reply);
+    // the room's recording state now (a "Saving replay…"/"Replay ready" shown stays)
+    if (reply.recording && !(reply.recording.state === 'off' && ['packaging', 'ready'].includes(recording.state)))
+      renderRecording(reply.recording);
     lessonTimes = reply.lesson && Number.isFinite(reply.lesson.ends_ms) && Number.isFinite(reply.lesson.closes_ms)
       ? { ends_ms: reply.lesson.ends_ms, closes_ms: reply.lesson.closes_ms } : null;
     checkLessonTime();
@@ -329,6 +333,8 @@ async function lessonAction(action) {
   } finally {
     busyAction = null;
     renderLessonControls();
+    const next = queuedKeys.shift();
+    if (next) setTimeout(next);
   }
 }
 
@@ -454,7 +460,8 @@ if (token) {
 
 // ---- recording indicator: the server's "recording" event (docs/recording.md) ----
 // A red "REC" while the lesson is recorded, a banner when the recording has a problem
-// (the lesson itself goes on), nothing when the room is not recorded.
+// (the lesson itself goes on) or when the server cannot record at all ("unavailable": no
+// recorder binary), nothing when the room is not recorded.
 let recording = { state: 'off', message: '', id: null };
 function renderRecording(ev) {
   recording = { state: ev.state || 'off', message: ev.message || '', id: ev.id || null };
@@ -472,9 +479,13 @@ function renderRecording(ev) {
     a.textContent = 'Replay ready';
     dot.replaceChildren(a);
   } else dot.hidden = true;
-  banner.hidden = s !== 'error';
-  banner.textContent = s === 'error'
-    ? `Recording has a problem: ${recording.message || 'unknown error'}. The lesson continues.` : '';
+  banner.hidden = s !== 'error' && s !== 'unavailable';
+  if (s === 'error')
+    banner.textContent = `Recording has a problem: ${recording.message || 'unknown error'}. The lesson continues.`;
+  else if (s === 'unavailable')
+    banner.textContent = `Recording is off: ${recording.message || 'the server cannot record'}. ` +
+      'The lesson goes on, but it is not recorded. 本节课不会被录制。';
+  else banner.textContent = '';
 }
 sig.addEventListener('recording', (e) => renderRecording(e.detail));
 
@@ -486,7 +497,9 @@ $('#mute-all').addEventListener('click', toggleMuteAll);
 $('#end').addEventListener('click', endLesson);
 
 // One-key controls, documented in the buttons' tooltips: P, M, E (E asks first). Not while
-// typing in a field, with a modifier held, or while a dialog is open.
+// typing in a field, with a modifier held, or while a dialog is open. A key pressed while
+// the previous action awaits its reply runs after that reply (P then M at once pauses and
+// mutes), instead of being lost; each toggle reads the state when it runs.
 document.addEventListener('keydown', (e) => {
   if (e.repeat || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
   const t = e.target;
@@ -496,7 +509,9 @@ document.addEventListener('keydown', (e) => {
   const run = { p: togglePause, m: toggleMuteAll, e: endLesson }[key];
   if (!run || !me || ended) return;
   e.preventDefault();
-  run();
+  if (busyAction) {
+    if (queuedKeys.length < 4) queuedKeys.push(run);
+  } else run();
 });
 
 async function openCamera() {

@@ -3,7 +3,7 @@
 // Debian's headless chromium through playwright-core with the flags that work here
 // (../../../shared/TESTING.md: loopback ICE, fake camera and microphone), read a page's
 // window.classrelay stats, poll with a deadline, and clean everything up on any exit.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -25,6 +25,29 @@ export const CHROMIUM_FLAGS = [
   '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
 ];
+
+// ---- a network of the test's own: loopback only ----
+// Chromium gathers ICE candidates on every interface and nominates the machine's other
+// addresses over loopback (checks from 192.0.2.x reach the server's 127.0.0.1), so a
+// server bound to 127.0.0.1 alone does not keep test media on loopback. The test process
+// therefore runs itself again in a new network namespace that has nothing but lo (as root,
+// else in a user namespace), with the server and every browser it starts: no address but
+// 127.0.0.1 exists there. CR_TEST_NET=host runs in the machine's network instead.
+if (!process.env.CR_TEST_NET) {
+  const userns = process.getuid() === 0 ? [] : ['--user', '--map-root-user'];
+  const probe = spawnSync('unshare', [...userns, '--net', '--', 'ip', 'link', 'set', 'lo', 'up']);
+  if (probe.status !== 0) {
+    console.log(`note: cannot make a private network (unshare: ${(probe.stderr || probe.error || '').toString().trim()});` +
+      ' running in the machine\'s network');
+  } else {
+    const child = spawn('unshare', [...userns, '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"',
+      process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: 'inherit', env: { ...process.env, CR_TEST_NET: 'private' } });
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+    const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
+    process.exit(code);
+  }
+}
 
 const cleanups = [];
 let cleaning = false;
@@ -90,16 +113,57 @@ export async function until(what, fn, { timeoutMs = 20000, intervalMs = 100 } = 
   }
 }
 
+const serverBin = () => process.env.CLASSRELAY_BIN || path.join(repoRoot, 'build', 'signaling', 'classrelay');
+
+// ---- ICE stays on the test's own addresses ----
+// Every server a test starts gathers ICE candidates only on bindIp (--bind-ip): loopback,
+// or in an emulated network (weak_links) an address of its namespace. Media must never go
+// to the machine's other addresses. When the server stops, its log's selected pairs
+// ("ice: selected pair udp L -> R", "peer nominated a new remote address") are checked:
+// both ends must be among server.iceAddresses; otherwise the test fails, whatever it said.
+const iceFailures = [];
+
+function pairAddresses(log) {
+  const out = [];
+  const re = /(?:selected pair|new remote address:) (?:udp|tcp) (\S+) -> (\S+)/g;
+  const host = (hp) => (hp.startsWith('[') ? hp.slice(1, hp.indexOf(']')) : hp.slice(0, hp.lastIndexOf(':')));
+  for (const m of log.matchAll(re)) out.push({ local: host(m[1]), remote: host(m[2]), line: m[0] });
+  return out;
+}
+
+// Checks the pairs in the server's log now; returns the number of pairs seen.
+export function checkIceAddresses(server) {
+  const pairs = pairAddresses(server.log());
+  const bad = pairs.filter((p) => !server.iceAddresses.has(p.local) || !server.iceAddresses.has(p.remote));
+  for (const p of bad) {
+    const msg = `ICE left the test's addresses (${[...server.iceAddresses].join(', ')}): ${p.line}`;
+    if (!iceFailures.includes(msg)) { iceFailures.push(msg); console.log(`FAIL ${msg}`); }
+  }
+  return pairs.length;
+}
+
+process.on('exit', () => {
+  if (!iceFailures.length) return;
+  console.log(`FAIL: ${iceFailures.length} ICE pair(s) outside the test's addresses (see above)`);
+  process.exitCode = 1;    // also after process.exit(0): 'exit' listeners may still change it
+});
+
 // Starts `classrelay serve` on a free port with a fresh data directory. netns: run it
-// inside that network namespace, listening on every address there.
-export async function startServer({ args = [], env = {}, quiet = true, netns = null } = {}) {
-  const bin = process.env.CLASSRELAY_BIN || path.join(repoRoot, 'build', 'signaling', 'classrelay');
+// inside that network namespace, listening on every address there. bindIp: the one local
+// address ICE uses (default loopback; null: every address of the server's namespace);
+// iceAddresses: the addresses that may appear in a selected pair besides it (weak_links:
+// the emulated network's). bin: another classrelay binary than CLASSRELAY_BIN.
+export async function startServer({
+  args = [], env = {}, quiet = true, netns = null, bin = serverBin(), bindIp = '127.0.0.1',
+  iceAddresses = [],
+} = {}) {
   if (!fs.existsSync(bin)) throw new Error(`no classrelay binary at ${bin} (set CLASSRELAY_BIN)`);
   const port = netns ? 8080 : await freePort(); // a namespace of our own has every port free
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'classrelay-test-'));
   const logPath = path.join(dataDir, 'server.log');
   const logFd = fs.openSync(logPath, 'a');
-  const argv = ['serve', '--listen', `${netns ? '0.0.0.0' : '127.0.0.1'}:${port}`, '--data', dataDir, ...args];
+  const argv = ['serve', '--listen', `${netns ? '0.0.0.0' : '127.0.0.1'}:${port}`, '--data', dataDir,
+    ...(bindIp ? ['--bind-ip', bindIp] : []), ...args];
   const proc = spawn(netns ? 'ip' : bin, netns ? ['netns', 'exec', netns, bin, ...argv] : argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', logFd],
@@ -110,7 +174,8 @@ export async function startServer({ args = [], env = {}, quiet = true, netns = n
   let exited = null;
   proc.on('exit', (code, signal) => { exited = { code, signal }; });
   const server = {
-    proc, port, dataDir, logPath,
+    proc, port, dataDir, logPath, bin, bindIp,
+    iceAddresses: new Set(['127.0.0.1', ...(bindIp ? [bindIp] : []), ...iceAddresses]),
     url: `http://127.0.0.1:${port}`,
     log: () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } },
     // everything the server printed on stdout so far (the URL, first-start credentials)
@@ -135,6 +200,8 @@ export async function startServer({ args = [], env = {}, quiet = true, netns = n
   };
   const fn = onCleanup(async () => {
     await server.stop();
+    const pairs = checkIceAddresses(server);
+    if (!quiet || process.env.KEEP_DATA) console.log(`ICE: ${pairs} selected pair(s) in the server log, all on ${[...server.iceAddresses].join(', ')}`);
     if (!process.env.KEEP_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
     else console.log(`kept ${dataDir}`);
   });
@@ -153,7 +220,7 @@ export async function startServer({ args = [], env = {}, quiet = true, netns = n
 
 // A token signed with the server's key: `classrelay token` (docs/scheduling.md).
 export function mintToken(server, { role, room = null, ttl = 86400, name = null }) {
-  const bin = process.env.CLASSRELAY_BIN || path.join(repoRoot, 'build', 'signaling', 'classrelay');
+  const bin = server.bin || serverBin();
   const args = ['token', '--data', server.dataDir, '--role', role, '--ttl', String(ttl)];
   if (room) args.push('--room', room);
   if (name) args.push('--name', name);
@@ -163,9 +230,9 @@ export function mintToken(server, { role, room = null, ttl = 86400, name = null 
 // Restarts a stopped server on the same port and data directory.
 export async function restartServer(server, { args = [] } = {}) {
   await server.stop();
-  const bin = process.env.CLASSRELAY_BIN || path.join(repoRoot, 'build', 'signaling', 'classrelay');
   const logFd = fs.openSync(server.logPath, 'a');
-  const proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${server.port}`, '--data', server.dataDir, ...args], {
+  const proc = spawn(server.bin, ['serve', '--listen', `127.0.0.1:${server.port}`, '--data', server.dataDir,
+    ...(server.bindIp ? ['--bind-ip', server.bindIp] : []), ...args], {
     stdio: ['ignore', 'pipe', logFd],
   });
   fs.closeSync(logFd);

@@ -8,6 +8,7 @@ Run everything with /usr/bin/python3 (Debian's python with aiortc and PyGObject)
 import atexit
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -96,6 +97,61 @@ class WhipError(Exception):
     pass
 
 
+# ---------------------------------------------------------------- ICE addresses
+# Every server started here gathers ICE candidates only on 127.0.0.1 (--bind-ip): test
+# media must never reach the machine's other addresses. Checked twice, in this one place:
+# every WHIP/WHEP answer's candidates (sdp_post), and every selected pair in the server's
+# log when it stops (Server.stop). A violation prints "RESULT: FAIL" (ctest's failure
+# pattern for these tests) and makes the process exit 1.
+
+ICE_ADDRESSES = {"127.0.0.1"}
+ICE_FAILURES = []
+
+
+def _ice_fail(msg):
+    if msg not in ICE_FAILURES:
+        ICE_FAILURES.append(msg)
+        print("RESULT: FAIL: ICE left the test's addresses (%s): %s"
+              % (", ".join(sorted(ICE_ADDRESSES)), msg), flush=True)
+
+
+def _ice_exit_status():
+    if ICE_FAILURES:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+
+
+atexit.register(_ice_exit_status)  # registered first, so it runs after every Server.stop
+
+
+def check_answer_candidates(sdp):
+    """Every a=candidate of an answer the server gave must be on an allowed address."""
+    for line in sdp.splitlines():
+        if line.startswith("a=candidate:"):
+            f = line.split()
+            if len(f) > 4 and f[4] not in ICE_ADDRESSES:
+                _ice_fail("answer candidate " + line)
+
+
+def check_log_pairs(logpath):
+    """Every selected pair in a server log must have both ends on allowed addresses.
+
+    Returns the number of pairs found."""
+    try:
+        with open(logpath, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return 0
+    pairs = re.findall(r"(?:selected pair|new remote address:) (?:udp|tcp) (\S+) -> (\S+)", text)
+    for local, remote in pairs:
+        for hp in (local, remote):
+            host = hp[1:hp.index("]")] if hp.startswith("[") else hp.rsplit(":", 1)[0]
+            if host not in ICE_ADDRESSES:
+                _ice_fail("selected pair %s -> %s in %s" % (local, remote, logpath))
+    return len(pairs)
+
+
 def sdp_post(base, path, offer_sdp):
     """POST an SDP offer (WHIP or WHEP). Returns (absolute resource URL, answer SDP)."""
     url = base + path
@@ -108,6 +164,7 @@ def sdp_post(base, path, offer_sdp):
     ctype = (r.header("Content-Type") or "").split(";")[0].strip()
     if ctype != "application/sdp":
         raise WhipError("POST %s -> 201 with Content-Type %r" % (path, ctype))
+    check_answer_candidates(r.text())
     return urllib.parse.urljoin(url, loc), r.text()
 
 
@@ -157,7 +214,9 @@ def sdp_summary(sdp):
 # ---------------------------------------------------------------- server
 
 class Server:
-    """classrelay serve on 127.0.0.1:<free port> with a temp data dir; always killed."""
+    """classrelay serve on 127.0.0.1:<free port> with a temp data dir; always killed.
+
+    ICE only on 127.0.0.1 (--bind-ip); the log's selected pairs are checked at stop()."""
 
     def __init__(self, binary, extra_args=(), env=None, name="classrelay"):
         self.binary = binary
@@ -173,7 +232,7 @@ class Server:
 
     def start(self, timeout=15.0):
         cmd = [self.binary, "serve", "--listen", "127.0.0.1:%d" % self.port,
-               "--data", self.data] + self.extra_args
+               "--data", self.data, "--bind-ip", "127.0.0.1"] + self.extra_args
         log("starting", " ".join(cmd), "(log:", self.logpath + ")")
         self._logf = open(self.logpath, "wb")
         env = dict(os.environ)
@@ -226,6 +285,7 @@ class Server:
         if self._logf:
             self._logf.close()
             self._logf = None
+            check_log_pairs(self.logpath)
         if self.data and os.path.isdir(self.data):
             shutil.rmtree(self.data, ignore_errors=True)
         self.data = None

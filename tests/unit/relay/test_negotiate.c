@@ -1,4 +1,4 @@
-/* Tests relay/negotiate.c through relay/api.h, on a real worker (libnice agents, DTLS
+/* Tests relay/route/negotiate.c through classrelay/relay.h, on a real worker (libnice agents, DTLS
  * certificate): a browser's publish offer becomes tracks, a recvonly offer is fed by
  * them, renegotiation keeps the transport, and bad offers are refused with a reason
  * while the peer stays usable. Audio: RED (RFC 2198) over Opus is taken where offered
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "classrelay/relay.h"
 #include "test.h"
 
 static const char *PUBLISH_OFFER =
@@ -286,6 +286,95 @@ static void test_simulcast_offer(struct cr_relay *relay)
     CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
 }
 
+static uint32_t peers_now(struct cr_relay *relay)
+{
+    struct cr_relay_stats st;
+    CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
+    return st.peers;
+}
+
+/* cr_relay_negotiate: one call creates (or renegotiates) the peer, reads the offer once,
+ * names the sources, enforces an endpoint's demand and closes a peer it made on failure. */
+static void test_one_call(struct cr_relay *relay)
+{
+    uint32_t before = peers_now(relay);
+    struct cr_answer *a = malloc(sizeof *a);
+    /* WHIP: a new peer, default sources, the offer's ufrag */
+    struct cr_offer whip = {.room = "lesson", .sdp = PUBLISH_OFFER, .demand = CR_DEMAND_SENDS};
+    CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_OK);
+    uint64_t pub = a->peer_id;
+    CHECK(pub != 0);
+    CHECK(a->sdp && strstr(a->sdp, "a=recvonly"));
+    CHECK_STR(a->ice_ufrag, "abcd");
+    CHECK_EQ(a->n_lines, 2);
+    CHECK_STR(a->lines[0].mid, "0");
+    CHECK_EQ(a->lines[0].kind, CR_KIND_AUDIO);
+    CHECK(a->lines[0].client_sends && !a->lines[0].client_receives && !a->lines[0].rejected);
+    CHECK_STR(a->lines[0].source, "mic");
+    CHECK_STR(a->lines[1].source, "camera");
+    uint64_t mic = a->lines[0].track_id, camera = a->lines[1].track_id;
+    CHECK(mic && camera && mic != camera);
+    free(a->sdp);
+    CHECK_EQ(peers_now(relay), before + 1);
+
+    /* an endpoint's demand refuses the offer before anything is made */
+    struct cr_offer whep = {
+        .room = "lesson", .sdp = PUBLISH_OFFER, .demand = CR_DEMAND_RECEIVES_ONLY};
+    CHECK_EQ(cr_relay_negotiate(relay, &whep, a), CR_ERR_BAD_SDP);
+    CHECK(strstr(a->err, "must only receive") != NULL);
+    CHECK(a->sdp == NULL && a->peer_id == 0);
+    whip.sdp = SUBSCRIBE_OFFER;
+    CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_ERR_BAD_SDP);
+    CHECK(strstr(a->err, "must send media") != NULL);
+    char *bad = mutate("a=rtcp-mux\r\n", "");
+    struct cr_offer broken = {.room = "lesson", .sdp = bad};
+    CHECK_EQ(cr_relay_negotiate(relay, &broken, a), CR_ERR_BAD_SDP);
+    CHECK(strstr(a->err, "rtcp-mux") != NULL);
+    free(bad);
+    CHECK_EQ(peers_now(relay), before + 1); /* the peers made for them are gone */
+    struct cr_offer nowhere = {.room = "nowhere", .sdp = SUBSCRIBE_OFFER};
+    CHECK_EQ(cr_relay_negotiate(relay, &nowhere, a), CR_ERR_NOT_FOUND);
+
+    /* WHEP with a wanted track by mid, then a renegotiation of the same peer */
+    struct cr_mline_hint want[2] = {{.mid = "a", .track_id = mic},
+                                    {.mid = "v", .track_id = camera}};
+    whep = (struct cr_offer){.room = "lesson",
+                             .sdp = SUBSCRIBE_OFFER,
+                             .hints = want,
+                             .n_hints = 2,
+                             .demand = CR_DEMAND_RECEIVES_ONLY};
+    CHECK_EQ(cr_relay_negotiate(relay, &whep, a), CR_OK);
+    uint64_t sub = a->peer_id;
+    CHECK(a->lines[0].client_receives && !a->lines[0].client_sends);
+    CHECK_EQ(a->lines[0].track_id, mic);
+    CHECK_EQ(a->lines[1].track_id, camera);
+    CHECK_STR(a->lines[1].source, "camera");
+    CHECK_STR(a->ice_ufrag, "wxyz");
+    free(a->sdp);
+    struct cr_offer again = {.peer_id = sub, .sdp = SUBSCRIBE_OFFER};
+    CHECK_EQ(cr_relay_negotiate(relay, &again, a), CR_OK);
+    CHECK_EQ(a->peer_id, sub);
+    CHECK_EQ(a->lines[1].track_id, camera);
+    free(a->sdp);
+    /* a failed renegotiation leaves the existing peer alone */
+    again.demand = CR_DEMAND_SENDS;
+    CHECK_EQ(cr_relay_negotiate(relay, &again, a), CR_ERR_BAD_SDP);
+    CHECK_EQ(peers_now(relay), before + 2);
+    CHECK_EQ(cr_relay_peer_close(relay, sub), CR_OK);
+
+    /* a hinted source wins over the default */
+    struct cr_mline_hint screen = {.mid = "1", .source = "screen"};
+    struct cr_offer share = {
+        .room = "lesson", .sdp = PUBLISH_OFFER, .hints = &screen, .n_hints = 1};
+    CHECK_EQ(cr_relay_negotiate(relay, &share, a), CR_OK);
+    CHECK_STR(a->lines[1].source, "screen");
+    free(a->sdp);
+    CHECK_EQ(cr_relay_peer_close(relay, a->peer_id), CR_OK);
+    CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
+    CHECK_EQ(peers_now(relay), before);
+    free(a);
+}
+
 int main(void)
 {
     struct cr_relay_config cfg = CR_RELAY_CONFIG_DEFAULT;
@@ -302,6 +391,7 @@ int main(void)
     test_bad_offers(relay);
     test_simulcast_offer(relay);
     test_audio_protection(relay);
+    test_one_call(relay);
     struct cr_relay_stats st;
     CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
     CHECK_EQ(st.rooms, 1);

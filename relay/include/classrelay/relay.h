@@ -1,0 +1,105 @@
+/* The relay's public API: the only relay header signaling/ includes.
+ *
+ * The relay is an SFU. It owns one worker thread running a GLib main loop that hosts all
+ * media state (rooms, peers, libnice agents, DTLS, SRTP, forwarding). Every function here
+ * may be called from any thread: the call is carried to the worker as a message and waits
+ * for its result (a few hundred microseconds), so the caller never touches media state.
+ *
+ * Negotiation is always offer from the client, answer from the relay (a=setup:passive):
+ *  - an m-line the client sends on (sendonly/sendrecv) becomes a producer (a track);
+ *  - an m-line the client receives on (recvonly) is fed by one producer of the room (a
+ *    consumer), chosen by hint or automatically; with none to give it is answered inactive.
+ * A new offer on the same peer renegotiates it (new m-lines, same ICE/DTLS transport).
+ *
+ * Events are reported through struct cr_relay_events, called on the worker thread. The
+ * receiver must not block and must not call into the relay from inside a callback (it
+ * would wait on itself): queue the event and act on it from its own thread. */
+#ifndef CR_RELAY_API_H
+#define CR_RELAY_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classrelay/types.h"
+
+const char *cr_peer_state_name(enum cr_peer_state state);
+
+struct cr_relay;
+
+/* Starts the worker thread. Returns NULL if the worker cannot start (certificate, ports). */
+struct cr_relay *cr_relay_new(const struct cr_relay_config *config,
+                              const struct cr_relay_events *events, void *user);
+/* Closes every peer and room, stops the worker. cr_relay_free(NULL) does nothing. */
+void cr_relay_free(struct cr_relay *relay);
+
+int cr_relay_room_open(struct cr_relay *relay, const char *room);  /* idempotent */
+int cr_relay_room_close(struct cr_relay *relay, const char *room); /* closes its peers */
+
+/* One offer, one call: creates the peer or renegotiates it, and answers.
+ *  - peer_id 0: a new peer in room (which must be open); else the offer renegotiates
+ *    peer_id (room is not read).
+ *  - The SDP is parsed once, here. hints (by mid; may be NULL) say what the caller knows
+ *    without reading it: the source of a line the client sends on, the track wanted on a
+ *    line it receives on (0 or no hint: the first track of the room of the line's kind that
+ *    is not the peer's own and not fed to it on another line).
+ *  - A send line without a source hint is "mic" (audio), "camera" (the peer's first video
+ *    track) or "screen" (a later one). A track keeps its source across renegotiations.
+ *  - demand refuses offers that do not fit an endpoint (WHIP: CR_DEMAND_SENDS; WHEP:
+ *    CR_DEMAND_RECEIVES_ONLY) with CR_ERR_BAD_SDP and a reason, before anything changes.
+ * On success returns CR_OK and fills out: the peer id, the answer (out->sdp, the caller
+ * frees it), each m-line as answered and the offer's ice-ufrag. On failure returns a
+ * negative cr_err with a reason in out->err and changes nothing: an existing peer stays
+ * as it was, a peer this call created is closed again (out->peer_id 0, no compensation
+ * by the caller). One blocking round trip to the worker. */
+struct cr_offer {
+    const char *room;                  /* peer_id 0: the room of the new peer */
+    uint64_t peer_id;                  /* 0: create a peer; else renegotiate this one */
+    const char *sdp;                   /* the offer (NUL-terminated) */
+    const struct cr_mline_hint *hints; /* borrowed, may be NULL */
+    size_t n_hints;
+    enum cr_offer_demand demand;
+};
+int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, struct cr_answer *out);
+
+/* The two-step form, a peer without an offer, then an offer applied to it (two round
+ * trips; cr_relay_peer_offer is cr_relay_negotiate without a demand). Signaling uses
+ * cr_relay_negotiate; tests/unit/relay drives negotiation step by step with these. */
+int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_id);
+/* Applies a remote offer and returns the answer (malloc'd, caller frees) in *answer.
+ * On failure returns a negative cr_err and writes a human-readable reason into err. */
+int cr_relay_peer_offer(struct cr_relay *relay, uint64_t peer_id, const char *offer,
+                        struct cr_mline_hint *hints, size_t n_hints, char **answer, char *err,
+                        size_t err_len);
+/* Adds a remote trickled candidate ("candidate:..." with or without "a="); NULL or ""
+ * marks the end of the remote candidates. */
+int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char *mid,
+                            const char *candidate);
+int cr_relay_peer_close(struct cr_relay *relay, uint64_t peer_id);
+
+/* Copies up to max tracks of a room into out; *n gets the total number. */
+int cr_relay_room_tracks(struct cr_relay *relay, const char *room, struct cr_track_info *out,
+                         size_t max, size_t *n);
+int cr_relay_get_stats(struct cr_relay *relay, struct cr_relay_stats *out);
+
+int cr_relay_peer_stats(struct cr_relay *relay, uint64_t peer_id, struct cr_peer_stats *out);
+
+/* Recording taps (docs/recording.md): a consumer of track_id in room that sends the track's
+ * packets unencrypted to 127.0.0.1:port with payload type pt — one SSRC, continuous
+ * numbering, the best simulcast layer (switching at keyframes), every temporal layer,
+ * Opus without RED. It asks the publisher for a keyframe at once. A tap is a peer without
+ * transport that reports no state events; cr_relay_peer_close removes it, and it goes idle
+ * (sends nothing) when its track goes. A slow or absent receiver only loses packets. */
+int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id, uint16_t port,
+                     uint8_t pt, uint64_t *tap_id);
+/* Asks the publisher for a keyframe of the layer the tap forwards (throttled like every
+ * keyframe request). */
+int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id);
+
+/* Stops (paused) or resumes forwarding the media of peer_id's published tracks of the kinds
+ * in kinds (1 << CR_KIND_AUDIO, 1 << CR_KIND_VIDEO): a paused lesson, muted classrooms. The
+ * packets still arrive and are counted; on resume the video tracks are asked for a
+ * keyframe so subscribers pick up at once. */
+int cr_relay_peer_pause(struct cr_relay *relay, uint64_t peer_id, unsigned kinds, bool paused);
+
+#endif

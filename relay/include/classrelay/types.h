@@ -1,0 +1,151 @@
+/* The types the relay's API and its routing layer share: error codes, kinds and states,
+ * name limits, configuration, event callbacks, statistics and per-m-line hints and results.
+ * Only declarations of data; the functions are in classrelay/relay.h, which includes this.
+ * relay/route/ includes this header and never relay.h (tools/check_layers.sh). */
+#ifndef CR_RELAY_TYPES_H
+#define CR_RELAY_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum cr_err {
+    CR_OK = 0,
+    CR_ERR_NOT_FOUND = -2, /* no such room, peer or track */
+    CR_ERR_BAD_SDP = -3,   /* offer unparseable or unacceptable; err text says why */
+    CR_ERR_LIMIT = -4,     /* too many rooms/peers/tracks */
+    CR_ERR_INTERNAL = -5,  /* a library failed (libnice, OpenSSL, libsrtp2) */
+    CR_ERR_ARG = -6,       /* invalid argument (empty name, too long) */
+};
+
+struct cr_relay_config {
+    const char *public_ip; /* announced instead of host addresses (1:1 NAT); NULL: none */
+    const char *bind_ip;   /* gather only on this local address; NULL: all interfaces */
+    uint16_t port_min;     /* ICE UDP/TCP port range; 0 and 0: any port */
+    uint16_t port_max;
+    bool ice_tcp;              /* also offer passive ICE-TCP candidates */
+    uint32_t max_publish_kbps; /* REMB cap announced to publishers */
+};
+#define CR_RELAY_CONFIG_DEFAULT                                                                    \
+    {                                                                                              \
+        .public_ip = NULL, .bind_ip = NULL, .port_min = 40000, .port_max = 49999, .ice_tcp = true, \
+        .max_publish_kbps = 4000                                                                   \
+    }
+
+enum cr_peer_state {
+    CR_PEER_NEW,
+    CR_PEER_CONNECTING, /* ICE checks or DTLS handshake under way */
+    CR_PEER_CONNECTED,  /* DTLS done, SRTP keys in place, media flows */
+    CR_PEER_FAILED,     /* ICE or DTLS failed; the peer should be closed */
+    CR_PEER_CLOSED,
+};
+
+enum cr_kind { CR_KIND_AUDIO = 0, CR_KIND_VIDEO = 1 };
+
+#define CR_MID_MAX 32
+#define CR_SOURCE_MAX 16
+#define CR_NAME_MAX 64
+
+/* One track (producer) in a room. */
+struct cr_track_info {
+    uint64_t id;
+    uint64_t peer_id; /* the publishing peer */
+    enum cr_kind kind;
+    char source[CR_SOURCE_MAX]; /* "mic", "camera", "screen", or as the publisher hinted */
+    char codec[16];             /* "opus", "VP8", "H264" */
+    uint8_t layers;             /* simulcast layers received (1: not simulcast) */
+};
+
+/* Per-m-line hint, matched by mid: what the caller knows of a line without reading the
+ * SDP. cr_relay_negotiate only reads it; cr_relay_peer_offer also writes track_id back. */
+struct cr_mline_hint {
+    char mid[CR_MID_MAX];
+    char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is
+                                   ("": the default, see cr_relay_negotiate) */
+    uint64_t track_id;          /* in, for receive lines: the wanted track (0: automatic);
+                                   out (cr_relay_peer_offer only): the track created (send
+                                   lines) or assigned */
+};
+
+/* What cr_relay_negotiate demands of an offer, for endpoints with one purpose. Counted over
+ * the audio and video lines the relay accepts. */
+enum cr_offer_demand {
+    CR_DEMAND_NONE = 0,
+    CR_DEMAND_SENDS,         /* WHIP: at least one line the client sends on */
+    CR_DEMAND_RECEIVES_ONLY, /* WHEP: no line the client sends on, at least one it receives on */
+};
+
+#define CR_OFFER_MAX_LINES 16 /* m-lines in one offer (wire/sdp.h SDP_MAX_MEDIA) */
+
+/* One m-line of an offer, as the relay answered it. */
+struct cr_offer_line {
+    char mid[CR_MID_MAX];
+    enum cr_kind kind;          /* of an audio or video line (not rejected) */
+    bool rejected;              /* answered with port 0: offered with port 0, or not RTP media */
+    bool client_sends;          /* sendonly or sendrecv: a track the client publishes */
+    bool client_receives;       /* recvonly: the relay feeds it (inactive without a track) */
+    char source[CR_SOURCE_MAX]; /* the track's source ("mic", "camera", "screen", ...) */
+    uint64_t track_id;          /* the track created (client_sends) or assigned
+                                   (client_receives); 0: none */
+};
+
+/* What cr_relay_negotiate returns. */
+struct cr_answer {
+    uint64_t peer_id;    /* the peer created or renegotiated; 0 on failure to create one */
+    char *sdp;           /* the answer, malloc'd (the caller frees); NULL on failure */
+    char ice_ufrag[257]; /* the offer's (a WHIP PATCH tells trickle from an ICE restart) */
+    size_t n_lines;      /* one per m-line of the offer, in its order */
+    struct cr_offer_line lines[CR_OFFER_MAX_LINES];
+    char err[512]; /* on failure: why, for the client */
+};
+
+struct cr_relay_events {
+    void (*on_peer_state)(void *user, uint64_t peer_id, enum cr_peer_state state);
+    /* A local ICE candidate ("candidate:..." without "a="), or candidate NULL at the end
+     * of gathering. Candidates gathered before the answer was made are also in the answer. */
+    void (*on_local_candidate)(void *user, uint64_t peer_id, const char *mid,
+                               const char *candidate);
+    /* The set of tracks in a room changed (a track was added or removed). */
+    void (*on_tracks_changed)(void *user, const char *room);
+};
+
+struct cr_relay_stats {
+    uint32_t rooms, peers, producers, consumers;
+    uint32_t taps;            /* recording taps (not counted in peers) */
+    uint64_t rtp_in, rtp_out; /* packets received from publishers / sent */
+    uint64_t bytes_in, bytes_out;
+    uint64_t rtcp_in, rtcp_out;
+    uint64_t bad_packets;       /* dropped as malformed, unknown or failing SRTP */
+    uint64_t keyframe_requests; /* PLI/FIR sent to publishers */
+    uint64_t nacks_in;          /* NACK entries received from subscribers */
+    uint64_t red_in, red_out;   /* audio RED (RFC 2198) packets from publishers / sent */
+};
+
+/* What one subscriber receives on one m-line. */
+struct cr_consumer_stats {
+    char mid[CR_MID_MAX];
+    uint64_t track_id; /* 0: idle */
+    enum cr_kind kind;
+    int8_t layer, target; /* simulcast layer forwarded and wanted; -1: none yet */
+    int8_t temporal;      /* highest VP8 temporal layer forwarded; -1: no temporal layers */
+    bool paused;          /* video held back: too little bandwidth for any layer */
+    uint8_t layers;       /* layers the track has */
+    uint32_t bitrate_bps; /* of the layer forwarded, as received from the teacher */
+    uint64_t packets, retransmitted;
+    uint8_t fraction_lost; /* from the subscriber's last receiver report, /256 */
+    uint32_t jitter_ms;
+};
+
+#define CR_PEER_STATS_MAX 8
+
+/* One peer: its transport and what it receives (subscribers) or sends (publishers). */
+struct cr_peer_stats {
+    uint64_t peer_id;
+    enum cr_peer_state state;
+    char pair[96];         /* the selected ICE pair */
+    uint32_t rtt_ms;       /* from receiver reports; 0 before one */
+    uint32_t estimate_bps; /* bandwidth estimate toward the client; 0: none */
+    size_t n_consumers;
+    struct cr_consumer_stats consumers[CR_PEER_STATS_MAX];
+};
+#endif

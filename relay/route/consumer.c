@@ -1,0 +1,323 @@
+/* Consumer: see consumer.h. consumer_forward is the per-subscriber part of the fast path:
+ * it writes a fresh RTP header (RFC 3550 §5.1) and extension block (RFC 8285 one-byte
+ * form) into the buffer its sink lends, copies the payload once, and hands it to the sink
+ * to stamp, protect and send. RTX follows RFC 4588 §4, padding probes RFC 3550 §5.1, the
+ * translated sender reports RFC 3550 §6.4.1. */
+#include "route/consumer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "base/alloc.h"
+#include "base/bytes.h"
+#include "base/log.h"
+
+#define MAX_RTX_PER_NACK 64
+#define BUILD_MAX (PACKET_STORE_MTU + 128) /* what we build; the rest of the scratch: SRTP */
+
+struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct consumer_sink *sink)
+{
+    struct consumer *c = CR_NEW(struct consumer);
+    c->sink = *sink;
+    c->kind = kind;
+    snprintf(c->mid, sizeof c->mid, "%s", mid);
+    c->ssrc = g_random_int();
+    c->rtx_ssrc = g_random_int();
+    c->rtx_seq = (uint16_t)g_random_int();
+    c->clock_rate = kind == CR_KIND_AUDIO ? 48000 : 90000;
+    c->layer = c->target = -1;
+    c->temporal = c->temporal_hold = REWRITER_ALL_TIDS;
+    rewriter_init(&c->rw, (uint16_t)g_random_int(), g_random_int()); /* RFC 3550 §5.1 */
+    rtx_limit_init(&c->rtx_limit);
+    return c;
+}
+
+void consumer_free(struct consumer *c)
+{
+    if (!c)
+        return;
+    consumer_set_red(c, 0);
+    free(c);
+}
+
+void consumer_want_keyframe(struct consumer *c, int64_t now_ms)
+{
+    if (c->producer && c->kind == CR_KIND_VIDEO && c->connected)
+        c->sink.keyframe_wanted(c->sink.ud, c->producer, c->target, now_ms);
+}
+
+void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms)
+{
+    if (c->producer == p)
+        return;
+    c->producer = p;
+    if (!p)
+        return;
+    rewriter_forget_sent(&c->rw); /* what we sent came from another producer's store */
+    c->clock_rate = p->clock_rate;
+    c->layer = -1;
+    c->target = c->sink.start_layer ? c->sink.start_layer(c->sink.ud, c, p, now_ms)
+                                    : producer_best_layer(p, now_ms);
+    c->temporal_hold = REWRITER_ALL_TIDS;
+    if (c->started)
+        c->resync = true; /* continue our numbering across the switch */
+    consumer_want_keyframe(c, now_ms);
+}
+
+void consumer_set_connected(struct consumer *c, int64_t now_ms)
+{
+    c->connected = true;
+    consumer_want_keyframe(c, now_ms);
+}
+
+/* Writes the subscriber's header extensions (RFC 8285 one-byte form). The transport-wide
+ * sequence number is left 0 for the sink to stamp: *twcc_at gets its offset in out (0:
+ * none). */
+static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *out, int64_t now_us,
+                         size_t *twcc_at)
+{
+    struct rtp_ext_writer w;
+    rtp_ext_begin(&w, out, 64);
+    if (c->ext.mid)
+        rtp_ext_add(&w, c->ext.mid, (const uint8_t *)c->mid, strlen(c->mid));
+    if (c->ext.abs_send_time) {
+        /* abs-send-time: 6.18 fixed-point seconds, 24 bits */
+        uint8_t abs[3];
+        wr_be24(abs, (uint32_t)(((uint64_t)now_us << 18) / 1000000) & 0xffffff);
+        rtp_ext_add(&w, c->ext.abs_send_time, abs, 3);
+    }
+    *twcc_at = 0;
+    static const uint8_t unstamped[2];
+    if (c->ext.twcc && rtp_ext_add(&w, c->ext.twcc, unstamped, 2) == 0)
+        *twcc_at = 4 + w.len - 2; /* after the 0xBEDE header: the last element's data */
+    const struct producer *p = c->producer;
+    if (!v || !p)
+        return rtp_ext_end(&w); /* a padding probe: nothing to copy through */
+    const uint8_t *data;
+    size_t len;
+    if (c->ext.level && p->ext_level && rtp_ext_find(v, p->ext_level, &data, &len) == 0)
+        rtp_ext_add(&w, c->ext.level, data, len);
+    if (c->ext.cvo && p->ext_cvo && rtp_ext_find(v, p->ext_cvo, &data, &len) == 0)
+        rtp_ext_add(&w, c->ext.cvo, data, len);
+    return rtp_ext_end(&w);
+}
+
+/* Builds and sends one packet: the original (rtx false) or its RTX form (RFC 4588 §4). */
+/* vp8: the picture id and TL0PICIDX to write into the copied payload (NULL: none). */
+static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t seq, uint32_t ts,
+                        const struct rewriter_out *vp8, bool rtx, int64_t now_us)
+{
+    uint8_t *out = c->sink.scratch;
+    /* audio: consumer_audio_view put the payload type (Opus or RED) in the view */
+    uint8_t pt = rtx ? c->rtx_pt : c->kind == CR_KIND_AUDIO ? v->payload_type : c->pt;
+    size_t pos = rtp_write_header(out, v->marker, pt, rtx ? c->rtx_seq++ : seq, ts,
+                                  rtx ? c->rtx_ssrc : c->ssrc, true);
+    struct consumer_sent sent = {.kind = rtx ? SEND_RTX : SEND_MEDIA, .now_us = now_us};
+    size_t ext_len = write_exts(c, v, out + pos, now_us, &sent.twcc_at);
+    if (ext_len == 0)
+        out[0] &= (uint8_t)~0x10; /* no extension block after all: clear X */
+    if (sent.twcc_at)
+        sent.twcc_at += pos;
+    pos += ext_len;
+    size_t body = v->payload_len;
+    if (rtx) {
+        wr_be16(out + pos, seq); /* the original sequence number */
+        pos += 2;
+    } else if (v->padding_len) {
+        body += v->padding_len; /* keep the publisher's padding as it was */
+        out[0] |= 0x20;
+    }
+    if (pos + body > BUILD_MAX)
+        return;
+    memcpy(out + pos, v->payload, body);
+    if (vp8) /* RFC 7741 §4.2: renumbered in our copy; the producer's stays as it came */
+        vp8_write_ids(out + pos, v->payload_len, vp8->picture_id, vp8->tl0picidx);
+    pos += body;
+    c->packets++;
+    c->octets += v->payload_len;
+    c->sink.send_rtp(c->sink.ud, out, pos, &sent);
+}
+
+/* The next packet starts a new source: its numbering continues ours (media/rewriter.h), its
+ * timestamp advanced by the wall-clock gap. */
+static void resync(struct consumer *c, int64_t now_ms)
+{
+    int64_t gap_ms = now_ms - c->last_sent_ms;
+    rewriter_switch(&c->rw, (uint32_t)(gap_ms > 0 ? gap_ms * c->clock_rate / 1000 : 1));
+}
+
+/* The temporal cap now: while a spatial switch waits for its keyframe, the old layer keeps
+ * no more temporal layers than before (media/layer_select.h). */
+static int max_tid(const struct consumer *c)
+{
+    return c->target != c->layer && c->temporal_hold < c->temporal ? c->temporal_hold : c->temporal;
+}
+
+void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int64_t now_ms,
+                      int64_t now_us)
+{
+    int layer = pkt->layer;
+    const struct rtp_view *v = pkt->v;
+    bool keyframe = pkt->keyframe;
+    if (layer != c->layer) {
+        /* another layer's packet: it is taken only to switch to the target, at a
+         * keyframe (audio has one layer and no keyframes) */
+        if (layer != c->target || (c->kind == CR_KIND_VIDEO && !keyframe))
+            return;
+        if (c->layer >= 0)
+            c->resync = true;
+        c->layer = layer;
+    }
+    if (!c->connected || !c->pt || c->paused)
+        return; /* transport not up yet, nothing negotiated, or video held back */
+    if (!c->started || c->resync) {
+        if (c->kind == CR_KIND_VIDEO && !keyframe)
+            return; /* a decoder can only start (or switch) at a keyframe */
+        if (c->kind == CR_KIND_VIDEO && c->started && c->sink.layer_switch)
+            c->sink.layer_switch(c->sink.ud, c->producer->layers[layer].bitrate_bps, now_ms * 1000);
+        if (c->started)
+            resync(c, now_ms);
+        c->started = true;
+        c->resync = false;
+    }
+    struct rewriter_in in = {v->seq, v->timestamp, (int8_t)c->layer, keyframe, pkt->vp8};
+    struct rewriter_out o;
+    if (!rewriter_packet(&c->rw, &in, max_tid(c), &o))
+        return; /* a temporal layer above the target: the next packet takes its number */
+    uint16_t seq = o.seq;
+    uint32_t ts = o.ts;
+    c->seq_offset = (uint16_t)(seq - v->seq);
+    c->ts_offset = ts - v->timestamp;
+    struct rtp_view audio; /* Opus in or out of RED (RFC 2198): consumer_red.c */
+    if (c->kind == CR_KIND_AUDIO && !(v = consumer_audio_view(c, v, seq, ts, &audio)))
+        return;
+    send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, false, now_us);
+    c->last_sent_ms = now_ms;
+}
+
+void consumer_set_target(struct consumer *c, int layer, int64_t now_ms)
+{
+    if (!c->producer || layer < 0 || (size_t)layer >= c->producer->n_layers || layer == c->target)
+        return;
+    CR_DEBUG("consumer", "%s: layer target %d -> %d", c->mid, c->target, layer);
+    c->temporal_hold = (int8_t)max_tid(c);
+    c->target = layer;
+    if (layer != c->layer)
+        consumer_want_keyframe(c, now_ms);
+}
+
+void consumer_set_temporal(struct consumer *c, int tid)
+{
+    int8_t t = (int8_t)(tid < 0 ? 0 : tid > REWRITER_ALL_TIDS ? REWRITER_ALL_TIDS : tid);
+    if (t == c->temporal)
+        return;
+    CR_DEBUG("consumer", "%s: temporal target %d -> %d", c->mid, c->temporal, t);
+    c->temporal = t;
+}
+
+int consumer_temporal(const struct consumer *c)
+{
+    const struct producer *p = c->producer;
+    if (!p || c->layer < 0 || (size_t)c->layer >= p->n_layers || !p->layers[c->layer].n_temporal)
+        return -1;
+    int top = p->layers[c->layer].n_temporal - 1;
+    return c->rw.cur_tid < top ? c->rw.cur_tid : top;
+}
+
+void consumer_tick(struct consumer *c, int64_t now_ms)
+{
+    struct producer *p = c->producer;
+    if (!p || p->n_layers < 2)
+        return;
+    int best = producer_best_layer(p, now_ms);
+    if (best != c->target)
+        consumer_set_target(c, best, now_ms);
+}
+
+void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t rtx_budget,
+                      uint32_t rtt_ms, int64_t now_ms, int64_t now_us)
+{
+    struct producer *p = c->producer;
+    /* Only RTX (RFC 4588): resending under the media SSRC and seq would re-protect a packet
+     * whose extensions changed, reusing an AEAD-GCM nonce. Browsers all negotiate RTX. */
+    if (!p || p->kind != CR_KIND_VIDEO || !c->started || !c->connected || !c->rtx_pt)
+        return;
+    for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
+        const struct rewriter_sent *sent = rewriter_lookup(&c->rw, seqs[i]);
+        if (!sent || (size_t)sent->layer >= p->n_layers)
+            continue; /* not one we sent lately */
+        size_t len;
+        const uint8_t *pkt =
+            packet_store_get(p->layers[sent->layer].store, sent->in_seq, now_ms, &len);
+        struct rtp_view v;
+        if (!pkt || rtp_parse(pkt, len, &v) != 0)
+            continue;
+        if (!rtx_limit_allow(&c->rtx_limit, seqs[i], len + CONSUMER_SRTP_OVERHEAD, rtx_budget,
+                             rtt_ms, now_ms))
+            continue;
+        send_packet(c, &v, seqs[i], sent->out.ts, sent->out.vp8 ? &sent->out : NULL, true, now_us);
+        c->retransmitted++;
+    }
+}
+
+void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms)
+{
+    if (!c->started || !c->connected || layer != c->layer || c->resync)
+        return;
+    uint8_t *out = c->sink.scratch;
+    size_t n = rtcp_write_sr(out, 256, c->ssrc, ntp, rtp_ts + c->ts_offset, (uint32_t)c->packets,
+                             (uint32_t)c->octets, NULL, 0);
+    if (n) {
+        c->sr_ntp_mid = (uint32_t)(ntp >> 16);
+        c->sr_sent_ms = now_ms;
+        c->sink.send_rtcp(c->sink.ud, out, n);
+    }
+}
+
+int consumer_on_report(struct consumer *c, const struct rtcp_report_block *rb, int64_t now_ms)
+{
+    c->fraction_lost = rb->fraction_lost;
+    c->jitter = rb->jitter;
+    if (!rb->lsr || rb->lsr != c->sr_ntp_mid)
+        return -1;
+    /* RFC 3550 §6.4.1: RTT = now − LSR − DLSR; our send time stands in for LSR */
+    int64_t rtt = now_ms - c->sr_sent_ms - (int64_t)rb->dlsr * 1000 / 65536;
+    return rtt >= 0 ? (int)rtt : 0;
+}
+
+void consumer_pause(struct consumer *c, bool paused, int64_t now_ms)
+{
+    if (c->kind != CR_KIND_VIDEO || c->paused == paused)
+        return;
+    CR_INFO("consumer", "%s: video %s", c->mid,
+            paused ? "paused: too little bandwidth" : "resumed");
+    c->paused = paused;
+    if (!paused) {
+        c->resync = c->started; /* continue our numbering, from a keyframe */
+        consumer_want_keyframe(c, now_ms);
+    }
+}
+
+void consumer_send_padding(struct consumer *c, size_t padding, uint8_t probe_id, int64_t now_us)
+{
+    if (!c->connected || !c->rtx_pt || padding == 0 || padding > 255)
+        return;
+    uint8_t *out = c->sink.scratch;
+    size_t pos =
+        rtp_write_header(out, false, c->rtx_pt, c->rtx_seq++, c->rw.last_ts, c->rtx_ssrc, true);
+    struct consumer_sent sent = {.kind = SEND_PROBE, .tag = probe_id, .now_us = now_us};
+    size_t ext_len = write_exts(c, NULL, out + pos, now_us, &sent.twcc_at);
+    if (ext_len == 0)
+        out[0] &= (uint8_t)~0x10;
+    if (sent.twcc_at)
+        sent.twcc_at += pos;
+    pos += ext_len;
+    memset(out + pos, 0, padding);
+    out[pos + padding - 1] = (uint8_t)padding; /* RFC 3550 §5.1: the last octet counts */
+    out[0] |= 0x20;
+    pos += padding;
+    c->sink.send_rtp(c->sink.ud, out, pos, &sent);
+}

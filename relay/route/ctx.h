@@ -1,0 +1,33 @@
+/* What the worker lends the routing objects: the loop their ICE agents attach to, the
+ * configuration and certificate, the event callbacks toward the control plane, the
+ * directory of peers and taps by id, the id counter, the relay's counters and the scratch
+ * buffer outgoing packets are built in. One per worker; the worker owns it and everything
+ * in route/ borrows it, so route/ needs nothing from the worker (worker.h) or the API
+ * (api.c): the worker fills this at start and reads the counters back. No protocol of its
+ * own. */
+#ifndef CR_ROUTE_CTX_H
+#define CR_ROUTE_CTX_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "classrelay/types.h"
+#include "net/dtls.h"
+#include "route/consumer.h"
+
+struct route_ctx {
+    GMainContext *main;                   /* borrowed: the worker's loop (libnice agents) */
+    const struct cr_relay_config *config; /* borrowed */
+    struct cr_dtls_cert *cert;            /* borrowed: one certificate for the process */
+    struct cr_relay_events events;        /* called on the worker thread */
+    void *events_user;                    /* borrowed */
+    GHashTable *peers;                    /* id → struct peer *, borrowed (rooms own peers) */
+    GHashTable *taps;                     /* id → struct tap *, borrowed (rooms own taps) */
+    uint64_t next_id;                     /* ids of peers, taps and tracks, never reused */
+    struct cr_relay_stats stats;          /* state: counters, read by cr_relay_get_stats */
+    uint8_t scratch[CONSUMER_SCRATCH];    /* state: where each outgoing packet is built */
+};
+
+static inline uint64_t route_next_id(struct route_ctx *rc) { return rc->next_id++; }
+
+#endif

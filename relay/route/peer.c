@@ -1,0 +1,597 @@
+/* Peer: transport and packet routing; see peer.h. RFC 7983 demultiplexing, DTLS-SRTP
+ * (RFC 5764), RTP routing by SSRC, mid or rid (RFC 8843 §9.2, RFC 8852), and the sink its
+ * consumers send through, which stamps the transport-wide sequence number
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01). Negotiation is in negotiate.c, RTCP
+ * in peer_rtcp.c. Everything runs on the worker thread. */
+#include "route/peer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "route/ctx.h"
+#include "route/quality.h"
+#include "wire/demux.h"
+#include "wire/rtp.h"
+
+#define CONNECT_TIMEOUT_MS 30000
+#define REPORT_INTERVAL_MS 1000
+#define TWCC_INTERVAL_MS 50
+
+const char *peer_state_name(enum cr_peer_state state)
+{
+    static const char *names[] = {"new", "connecting", "connected", "failed", "closed"};
+    return (unsigned)state < 5 ? names[state] : "unknown";
+}
+
+void peer_set_state(struct peer *peer, enum cr_peer_state state)
+{
+    if (peer->state == state)
+        return;
+    CR_INFO("peer", "%llu %s → %s", (unsigned long long)peer->id, peer_state_name(peer->state),
+            peer_state_name(state));
+    peer->state = state;
+    struct route_ctx *rc = peer->ctx;
+    if (rc->events.on_peer_state)
+        rc->events.on_peer_state(rc->events_user, peer->id, state);
+}
+
+/* ---- DTLS ---- */
+
+#define DTLS_HELD_MAX 16
+
+static void dtls_send(void *user, const uint8_t *buf, size_t len)
+{
+    struct peer *peer = user;
+    if (cr_ice_send(peer->ice, buf, len) == 0)
+        return;
+    /* The browser (controlling) sends its ClientHello as soon as its pair is writable,
+     * before it nominates; until libnice selects the pair our flight has nowhere to go. */
+    if (!peer->dtls_held)
+        peer->dtls_held = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    if (peer->dtls_held->len < DTLS_HELD_MAX)
+        g_ptr_array_add(peer->dtls_held, g_bytes_new(buf, len));
+}
+
+static void flush_dtls_held(struct peer *peer)
+{
+    if (!peer->dtls_held)
+        return;
+    for (size_t i = 0; i < peer->dtls_held->len; i++) {
+        gsize len;
+        const uint8_t *data = g_bytes_get_data(g_ptr_array_index(peer->dtls_held, i), &len);
+        cr_ice_send(peer->ice, data, len);
+    }
+    g_ptr_array_free(peer->dtls_held, TRUE);
+    peer->dtls_held = NULL;
+}
+
+static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
+{
+    struct peer *peer = user;
+    peer->srtp = cr_srtp_new(keys);
+    if (!peer->srtp) {
+        peer_set_state(peer, CR_PEER_FAILED);
+        return;
+    }
+    CR_INFO("peer", "%llu DTLS done, SRTP profile %s", (unsigned long long)peer->id,
+            keys->profile == CR_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
+    peer_set_state(peer, CR_PEER_CONNECTED);
+    int64_t now = cr_now_ms();
+    for (size_t i = 0; i < peer->n_mlines; i++)
+        if (peer->mlines[i].consumer)
+            consumer_set_connected(peer->mlines[i].consumer, now);
+}
+
+static void dtls_failed(void *user, const char *why)
+{
+    struct peer *peer = user;
+    CR_WARN("peer", "%llu DTLS failed: %s", (unsigned long long)peer->id, why);
+    peer_set_state(peer, CR_PEER_FAILED);
+}
+
+static void dtls_closed(void *user)
+{
+    struct peer *peer = user;
+    peer_set_state(peer, CR_PEER_CLOSED);
+}
+
+static const struct cr_dtls_callbacks dtls_cb = {
+    .send = dtls_send,
+    .on_connected = dtls_connected,
+    .on_failed = dtls_failed,
+    .on_closed = dtls_closed,
+};
+
+int peer_start_dtls(struct peer *peer, const char *fp_alg, const char *fp_hex)
+{
+    peer->dtls = cr_dtls_new(peer->ctx->cert, peer->dtls_client ? CR_DTLS_CLIENT : CR_DTLS_SERVER,
+                             fp_alg, fp_hex, &dtls_cb, peer);
+    if (!peer->dtls)
+        return -1;
+    peer_set_state(peer, CR_PEER_CONNECTING);
+    if (peer->dtls_client && cr_ice_get_state(peer->ice) == CR_ICE_CONNECTED)
+        cr_dtls_start(peer->dtls);
+    return 0;
+}
+
+/* ---- ICE ---- */
+
+static void ice_state(void *user, enum cr_ice_state state)
+{
+    struct peer *peer = user;
+    if (state == CR_ICE_FAILED) {
+        peer_set_state(peer, CR_PEER_FAILED);
+        return;
+    }
+    if (state == CR_ICE_CONNECTED)
+        flush_dtls_held(peer);
+    if (state == CR_ICE_CONNECTED && peer->dtls && peer->dtls_client &&
+        peer->state != CR_PEER_CONNECTED) {
+        cr_dtls_start(peer->dtls);
+    }
+}
+
+static void ice_candidate(void *user, const char *candidate)
+{
+    struct peer *peer = user;
+    struct route_ctx *rc = peer->ctx;
+    const char *mid = peer->n_mlines ? peer->mlines[0].mid : "0";
+    if (rc->events.on_local_candidate)
+        rc->events.on_local_candidate(rc->events_user, peer->id, mid, candidate);
+}
+
+/* Where an RTP packet goes: a producer, its layer, and whether it is the RTX stream. */
+struct route {
+    struct producer *p;
+    int layer;
+    bool rtx;
+};
+
+static bool route_by_ssrc(struct peer *peer, uint32_t ssrc, struct route *r)
+{
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].producer;
+        for (size_t l = 0; p && l < p->n_layers; l++) {
+            if (p->layers[l].ssrc == ssrc || (p->layers[l].rtx_ssrc == ssrc && ssrc)) {
+                *r = (struct route){p, (int)l, p->layers[l].rtx_ssrc == ssrc};
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool ext_equals(const struct rtp_view *v, uint8_t id, const char *s)
+{
+    const uint8_t *d;
+    size_t len;
+    return id && rtp_ext_find(v, id, &d, &len) == 0 && len == strlen(s) && memcmp(d, s, len) == 0;
+}
+
+/* The m-line the packet's mid extension names, or NULL. */
+static struct mline *by_mid(struct peer *peer, const struct rtp_view *v)
+{
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct mline *m = &peer->mlines[i];
+        if (m->producer && ext_equals(v, m->ext_mid, m->mid))
+            return m;
+    }
+    return NULL;
+}
+
+/* RFC 8843 §9.2: without SSRCs in the offer or a mid extension in the packet, a payload
+ * type that only one m-line of the BUNDLE group uses names that line. */
+static struct mline *by_payload_type(struct peer *peer, uint8_t pt)
+{
+    struct mline *found = NULL;
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].producer;
+        if (!p || (p->pt != pt && p->rtx_pt != pt && (!p->red_pt || p->red_pt != pt)))
+            continue;
+        if (found)
+            return NULL; /* ambiguous */
+        found = &peer->mlines[i];
+    }
+    return found;
+}
+
+/* The layer a new SSRC belongs to: by rid or repaired rid (RFC 8852) on a simulcast
+ * line, else the only layer. -1 if it names no layer of this line. */
+static int layer_of(const struct mline *m, const struct rtp_view *v, bool *rtx)
+{
+    const struct producer *p = m->producer;
+    *rtx = p->rtx_pt && v->payload_type == p->rtx_pt;
+    if (p->n_layers == 1)
+        return 0;
+    for (size_t l = 0; l < p->n_layers; l++) {
+        if (ext_equals(v, m->ext_rid, p->layers[l].rid)) {
+            *rtx = false;
+            return (int)l;
+        }
+        if (ext_equals(v, m->ext_rrid, p->layers[l].rid)) {
+            *rtx = true;
+            return (int)l;
+        }
+    }
+    return -1;
+}
+
+/* Finds where an RTP packet goes: by SSRC, else (the first packets of a stream whose SSRC
+ * the offer did not announce) by the mid extension or payload type, then rid. */
+static bool route(struct peer *peer, const struct rtp_view *v, struct route *r)
+{
+    if (route_by_ssrc(peer, v->ssrc, r))
+        return true;
+    struct mline *m = by_mid(peer, v);
+    if (!m && !(m = by_payload_type(peer, v->payload_type)))
+        return false;
+    bool rtx;
+    int layer = layer_of(m, v, &rtx);
+    if (layer < 0)
+        return false;
+    struct producer_layer *l = &m->producer->layers[layer];
+    uint32_t *slot = rtx ? &l->rtx_ssrc : &l->ssrc;
+    if (*slot)
+        return false; /* a second SSRC for one stream */
+    *slot = v->ssrc;
+    if (!rtx)
+        l->stats.ssrc = v->ssrc;
+    CR_INFO("peer", "%llu track %llu (mid %s%s%s) has %sSSRC %u", (unsigned long long)peer->id,
+            (unsigned long long)m->producer->id, m->mid, l->rid[0] ? " rid " : "", l->rid,
+            rtx ? "RTX " : "", v->ssrc);
+    *r = (struct route){m->producer, layer, rtx};
+    return true;
+}
+
+static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_us)
+{
+    struct cr_relay_stats *st = &peer->ctx->stats;
+    struct rtp_view v;
+    if (cr_srtp_unprotect_rtp(peer->srtp, buf, &len) != 0 || rtp_parse(buf, len, &v) != 0) {
+        st->bad_packets++;
+        CR_LOG_RATE(CR_LOG_WARN, "peer", "%llu: dropped an RTP packet failing SRTP or parsing",
+                    (unsigned long long)peer->id);
+        return;
+    }
+    if (peer->twcc) {
+        /* the transport-wide extension id is one per BUNDLE transport in practice; take
+         * it from the m-line the packet belongs to */
+        for (size_t i = 0; i < peer->n_mlines; i++) {
+            const uint8_t *d;
+            size_t l;
+            uint8_t id = peer->mlines[i].ext_twcc;
+            if (id && rtp_ext_find(&v, id, &d, &l) == 0 && l == 2) {
+                twcc_recorder_on_packet(peer->twcc, rd_be16(d), now_us);
+                break;
+            }
+        }
+    }
+    struct route r;
+    if (!route(peer, &v, &r)) {
+        st->bad_packets++;
+        CR_LOG_RATE(CR_LOG_INFO, "peer", "%llu: RTP with unknown SSRC %u pt %u",
+                    (unsigned long long)peer->id, v.ssrc, v.payload_type);
+        return;
+    }
+    st->rtp_in++;
+    st->bytes_in += len;
+    if (r.rtx)
+        return; /* retransmissions we did not ask for, or padding probes */
+    if (v.payload_type != r.p->pt && (!r.p->red_pt || v.payload_type != r.p->red_pt)) {
+        st->bad_packets++;
+        return;
+    }
+    if (r.p->red_pt && v.payload_type == r.p->red_pt)
+        st->red_in++;
+    int64_t now_ms = now_us / 1000;
+    struct producer_packet pkt;
+    if (!producer_on_rtp(r.p, r.layer, buf, len, &v, now_ms, &pkt))
+        return;
+    if (peer->paused_kinds & (1u << r.p->kind))
+        return; /* a paused lesson or muted classroom: kept for stats and NACK, not sent */
+    peer->listener.on_rtp(peer->listener.ud, r.p, &pkt, now_ms, now_us);
+}
+
+static void ice_recv(void *user, uint8_t *buf, size_t len)
+{
+    struct peer *peer = user;
+    struct cr_relay_stats *st = &peer->ctx->stats;
+    switch (demux_classify(buf, len)) {
+    case DEMUX_DTLS:
+        if (peer->dtls)
+            cr_dtls_input(peer->dtls, buf, len);
+        return;
+    case DEMUX_RTP:
+        if (peer->srtp)
+            on_rtp(peer, buf, len, cr_now_us());
+        return;
+    case DEMUX_RTCP:
+        if (peer->srtp && cr_srtp_unprotect_rtcp(peer->srtp, buf, &len) == 0) {
+            st->rtcp_in++;
+            peer_on_rtcp(peer, buf, len, cr_now_us());
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    st->bad_packets++;
+    CR_LOG_RATE(CR_LOG_WARN, "peer", "%llu: dropped an unexpected or malformed packet",
+                (unsigned long long)peer->id);
+}
+
+static const struct cr_ice_callbacks ice_cb = {
+    .on_state = ice_state,
+    .on_candidate = ice_candidate,
+    .on_recv = ice_recv,
+};
+
+struct peer *peer_new(struct route_ctx *ctx, struct room *room, uint64_t id,
+                      const struct peer_listener *listener)
+{
+    struct peer *peer = CR_NEW(struct peer);
+    peer->id = id;
+    peer->ctx = ctx;
+    peer->room = room;
+    peer->listener = *listener;
+    peer->created_ms = cr_now_ms();
+    peer->rtcp_ssrc = g_random_int();
+    const struct cr_relay_config *rc = ctx->config;
+    struct cr_ice_config ic = {.public_ip = rc->public_ip,
+                               .bind_ip = rc->bind_ip,
+                               .port_min = rc->port_min,
+                               .port_max = rc->port_max,
+                               .tcp = rc->ice_tcp};
+    peer->ice = cr_ice_new(ctx->main, &ic, &ice_cb, peer);
+    if (!peer->ice) {
+        free(peer);
+        return NULL;
+    }
+    return peer;
+}
+
+void peer_free(struct peer *peer)
+{
+    if (!peer)
+        return;
+    if (peer->dtls && peer->state == CR_PEER_CONNECTED)
+        cr_dtls_close(peer->dtls);
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        peer_drop_consumer(peer, &peer->mlines[i]);
+        peer_drop_producer(peer, &peer->mlines[i]);
+    }
+    quality_free(peer->quality);
+    cr_ice_free(peer->ice);
+    if (peer->dtls_held)
+        g_ptr_array_free(peer->dtls_held, TRUE);
+    cr_dtls_free(peer->dtls);
+    cr_srtp_free(peer->srtp);
+    free(peer->twcc);
+    free(peer);
+}
+
+int peer_add_candidate(struct peer *peer, const char *candidate)
+{
+    if (!candidate || !candidate[0]) {
+        cr_ice_remote_gathering_done(peer->ice);
+        return CR_OK;
+    }
+    return cr_ice_add_remote_candidate(peer->ice, candidate) == 0 ? CR_OK : CR_ERR_ARG;
+}
+
+void peer_send_rtp(struct peer *peer, uint8_t *buf, size_t len)
+{
+    if (!peer->srtp || cr_srtp_protect_rtp(peer->srtp, buf, &len) != 0)
+        return;
+    if (cr_ice_send(peer->ice, buf, len) == 0) {
+        peer->ctx->stats.rtp_out++;
+        peer->ctx->stats.bytes_out += len;
+    }
+}
+
+void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len)
+{
+    if (!peer->srtp || cr_srtp_protect_rtcp(peer->srtp, buf, &len) != 0)
+        return;
+    if (cr_ice_send(peer->ice, buf, len) == 0)
+        peer->ctx->stats.rtcp_out++;
+}
+
+/* ---- the sink of its consumers, the listener of its producers ---- */
+
+/* The transport-wide sequence number belongs to the transport: stamped here, in the order
+ * packets leave, and recorded for the estimator (quality.h) with the size on the wire and
+ * the moment it leaves. That moment is read here rather than taken from the fan-out's one
+ * time: a delay-based estimator reads any wait between the two (a worker preempted mid
+ * fan-out on a busy machine) as queueing on the link. Probes keep the time of the tick that
+ * paced them, as before. */
+static void sink_send_rtp(void *ud, uint8_t *buf, size_t len, const struct consumer_sent *sent)
+{
+    struct peer *peer = ud;
+    if (sent->twcc_at) {
+        uint16_t seq = peer->twcc_seq++;
+        wr_be16(buf + sent->twcc_at, seq);
+        int64_t at = sent->kind == SEND_PROBE ? sent->now_us : cr_now_us();
+        if (peer->quality)
+            quality_on_sent(peer->quality, seq, len + CONSUMER_SRTP_OVERHEAD, sent->kind, sent->tag,
+                            at);
+    }
+    peer_send_rtp(peer, buf, len);
+}
+
+static void sink_send_rtcp(void *ud, uint8_t *buf, size_t len) { peer_send_rtcp(ud, buf, len); }
+
+static void sink_keyframe_wanted(void *ud, struct producer *p, int layer, int64_t now_ms)
+{
+    producer_request_keyframe(p, layer, now_ms);
+}
+
+static void sink_layer_switch(void *ud, uint64_t layer_bps, int64_t now_us)
+{
+    struct peer *peer = ud;
+    if (peer->quality)
+        quality_on_switch(peer->quality, layer_bps, now_us);
+}
+
+static int sink_start_layer(void *ud, const struct consumer *c, const struct producer *p,
+                            int64_t now_ms)
+{
+    struct peer *peer = ud;
+    return peer->quality ? quality_start_layer(peer->quality, p, c->kind, c->ext.twcc != 0, now_ms)
+                         : producer_best_layer(p, now_ms);
+}
+
+struct consumer *peer_new_consumer(struct peer *peer, enum cr_kind kind, const char *mid)
+{
+    struct consumer_sink sink = {
+        .ud = peer,
+        .scratch = peer->ctx->scratch,
+        .stats = &peer->ctx->stats,
+        .send_rtp = sink_send_rtp,
+        .send_rtcp = sink_send_rtcp,
+        .keyframe_wanted = sink_keyframe_wanted,
+        .layer_switch = sink_layer_switch,
+        .start_layer = sink_start_layer,
+    };
+    struct consumer *c = consumer_new(kind, mid, &sink);
+    if (peer->srtp)
+        consumer_set_connected(c, cr_now_ms());
+    return c;
+}
+
+void peer_drop_consumer(struct peer *peer, struct mline *m)
+{
+    if (!m->consumer)
+        return;
+    if (peer->quality)
+        quality_forget(peer->quality, m->consumer);
+    peer->listener.bind(peer->listener.ud, m->consumer, NULL, 0);
+    consumer_free(m->consumer);
+    m->consumer = NULL;
+}
+
+static void keyframe_needed(void *ud, uint32_t ssrc)
+{
+    struct peer *peer = ud;
+    peer_send_pli(peer, ssrc);
+    peer->ctx->stats.keyframe_requests++;
+}
+
+struct producer *peer_new_producer(struct peer *peer, enum cr_kind kind, const char *source,
+                                   const char *mid)
+{
+    struct producer_listener l = {.ud = peer, .keyframe_needed = keyframe_needed};
+    struct producer *p = producer_new(route_next_id(peer->ctx), peer->id, kind, source, mid, &l);
+    peer->listener.producer_added(peer->listener.ud, p);
+    return p;
+}
+
+void peer_drop_producer(struct peer *peer, struct mline *m)
+{
+    if (!m->producer)
+        return;
+    peer->listener.producer_closed(peer->listener.ud, m->producer);
+    producer_free(m->producer);
+    m->producer = NULL;
+}
+
+void peer_pause(struct peer *peer, unsigned kinds, bool paused, int64_t now_ms)
+{
+    unsigned was = peer->paused_kinds;
+    peer->paused_kinds = paused ? was | kinds : was & ~kinds;
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct producer *p = peer->mlines[i].role == MLINE_RECV ? peer->mlines[i].producer : NULL;
+        if (!p || p->kind != CR_KIND_VIDEO || !(was & ~peer->paused_kinds & (1u << p->kind)))
+            continue;
+        for (size_t l = 0; l < p->n_layers; l++)
+            producer_request_keyframe(p, (int)l, now_ms);
+    }
+}
+
+/* Transport-wide feedback to a publisher. The media SSRC must be one of the publisher's:
+ * libwebrtc drops feedback naming an SSRC it does not send, and its estimate then decays. */
+static void send_twcc(struct peer *peer)
+{
+    uint32_t media_ssrc = 0;
+    for (size_t i = 0; i < peer->n_mlines && !media_ssrc; i++)
+        for (size_t l = 0; peer->mlines[i].producer && l < peer->mlines[i].producer->n_layers; l++)
+            media_ssrc = media_ssrc ? media_ssrc : peer->mlines[i].producer->layers[l].ssrc;
+    uint8_t *out = peer->ctx->scratch;
+    size_t n;
+    while ((n = twcc_recorder_build(peer->twcc, out, 1200, peer->rtcp_ssrc, media_ssrc)) > 0)
+        peer_send_rtcp(peer, out, n);
+}
+
+/* The quality loop's tick: describe the consumers, then send the probes and apply the
+ * layer choices it returns. */
+static void tick_quality(struct peer *peer, int64_t now_ms)
+{
+    struct quality_track tracks[SDP_MAX_MEDIA];
+    size_t n = 0;
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct consumer *c = peer->mlines[i].consumer;
+        if (!c)
+            continue;
+        tracks[n++] = (struct quality_track){
+            .key = c,
+            .p = c->producer,
+            .mid = c->mid,
+            .video = c->kind == CR_KIND_VIDEO,
+            .can_probe = c->kind == CR_KIND_VIDEO && c->rtx_pt && c->started,
+        };
+    }
+    struct quality_choice choices[LS_MAX_TRACKS];
+    struct quality_probe probe;
+    size_t m = quality_tick(peer->quality, tracks, n, now_ms, choices, &probe);
+    for (int i = 0; i < probe.count; i++)
+        consumer_send_padding(probe.via, QUALITY_PROBE_PADDING, probe.id, now_ms * 1000);
+    for (size_t i = 0; i < m; i++) {
+        struct consumer *c = choices[i].key;
+        consumer_pause(c, choices[i].paused, now_ms);
+        if (!choices[i].paused) {
+            consumer_set_target(c, choices[i].layer, now_ms);
+            consumer_set_temporal(c, choices[i].temporal);
+        }
+    }
+}
+
+void peer_tick(struct peer *peer, int64_t now_ms)
+{
+    if (peer->dtls && peer->state != CR_PEER_CONNECTED && peer->state != CR_PEER_FAILED) {
+        int t = cr_dtls_timeout_ms(peer->dtls);
+        if (t == 0)
+            cr_dtls_on_timeout(peer->dtls);
+    }
+    if (peer->state != CR_PEER_CONNECTED) {
+        if (peer->state != CR_PEER_FAILED && now_ms - peer->created_ms > CONNECT_TIMEOUT_MS) {
+            CR_WARN("peer", "%llu did not connect within %d s", (unsigned long long)peer->id,
+                    CONNECT_TIMEOUT_MS / 1000);
+            peer_set_state(peer, CR_PEER_FAILED);
+        }
+        return;
+    }
+    bool twcc = false;
+    for (size_t i = 0; i < peer->n_mlines; i++)
+        twcc |= peer->mlines[i].consumer && peer->mlines[i].consumer->ext.twcc;
+    bool estimated = peer->quality && quality_drives_layers(peer->quality, twcc);
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        if (peer->mlines[i].producer)
+            producer_tick(peer->mlines[i].producer, now_ms);
+        if (peer->mlines[i].consumer && !estimated)
+            consumer_tick(peer->mlines[i].consumer, now_ms);
+    }
+    if (peer->quality)
+        tick_quality(peer, now_ms);
+    if (peer->twcc && now_ms - peer->last_twcc_ms >= TWCC_INTERVAL_MS) {
+        peer->last_twcc_ms = now_ms;
+        send_twcc(peer);
+    }
+    if (now_ms - peer->last_report_ms >= REPORT_INTERVAL_MS) {
+        peer->last_report_ms = now_ms;
+        peer_send_reports(peer, now_ms);
+    }
+}

@@ -1,0 +1,139 @@
+/* A peer: one peer connection of one client, the transport of mediasoup's terms. It owns
+ * its transport (libnice ICE, DTLS-SRTP per RFC 5764; BUNDLE and rtcp-mux, so exactly one
+ * of each) and the producers and consumers of its m-lines, and the quality loop of what it
+ * sends (quality.h). It demultiplexes what arrives (RFC 7983), routes RTP to producers by
+ * SSRC (or by the mid extension until the SSRC is known, RFC 8843 §9.2), and answers RTCP:
+ * keyframe requests and NACKs from subscribers, sender reports from publishers. It writes
+ * the RTCP it owes: receiver reports, REMB and transport-wide feedback to publishers. On
+ * the way out it stamps its transport-wide sequence number into what its consumers built
+ * and records it for the estimator.
+ *
+ * It talks to its room only through the listener given at creation: tracks it adds and
+ * closes, the bindings it asks for, the packets to fan out. */
+#ifndef CR_ROUTE_PEER_H
+#define CR_ROUTE_PEER_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "classrelay/types.h"
+#include "media/twcc_recorder.h"
+#include "net/dtls.h"
+#include "net/ice.h"
+#include "net/srtp.h"
+#include "route/consumer.h"
+#include "route/producer.h"
+#include "wire/sdp.h"
+
+struct room;
+struct quality;
+struct route_ctx;
+
+/* What a peer tells (and asks) its room; given at creation. */
+struct peer_listener {
+    void *ud;
+    /* A track the peer publishes from now on; and one that goes (before it is freed: the
+     * room unbinds its consumers). */
+    void (*producer_added)(void *ud, struct producer *p);
+    void (*producer_closed)(void *ud, struct producer *p);
+    /* The set of tracks changed (after a negotiation that added or closed some). */
+    void (*tracks_changed)(void *ud);
+    /* The room's track with this id, NULL if none; the i-th of its tracks, in the order
+     * they came, NULL past the end (to choose sources). */
+    struct producer *(*find_producer)(void *ud, uint64_t id);
+    struct producer *(*producer_at)(void *ud, size_t i);
+    /* Feeds consumer c from p (NULL: idle): the room keeps who feeds whom (room_bind). */
+    void (*bind)(void *ud, struct consumer *c, struct producer *p, int64_t now_ms);
+    /* A packet a producer took, to go to every consumer bound to it. */
+    void (*on_rtp)(void *ud, struct producer *p, const struct producer_packet *pkt, int64_t now_ms,
+                   int64_t now_us);
+    /* A publisher's sender report, to be translated for every consumer bound to p. */
+    void (*on_sr)(void *ud, struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts,
+                  int64_t now_ms);
+    /* The worst fraction lost (/256) that p's subscribers without RED report; 0: none. */
+    uint8_t (*subscriber_loss)(void *ud, const struct producer *p);
+};
+
+enum mline_role { MLINE_REJECTED = 0, MLINE_RECV, MLINE_SEND, MLINE_IDLE };
+
+/* What one m-line of the negotiated session is, from the relay's side. */
+struct mline {
+    char mid[CR_MID_MAX];
+    enum cr_kind kind;
+    enum mline_role role;      /* RECV: we receive (producer); SEND: we send (consumer) */
+    struct producer *producer; /* owned, when RECV */
+    struct consumer *consumer; /* owned, when SEND */
+    uint8_t ext_mid, ext_twcc; /* the client's extension ids on this m-line */
+    uint8_t ext_rid, ext_rrid; /* rtp-stream-id, repaired-rtp-stream-id (simulcast) */
+};
+
+struct peer {
+    uint64_t id;
+    struct route_ctx *ctx; /* borrowed */
+    struct room *room;     /* borrowed: the owner, for its own bookkeeping; never called */
+    struct peer_listener listener;
+    struct cr_ice *ice;   /* owned */
+    struct cr_dtls *dtls; /* owned; made with the first offer */
+    struct cr_srtp *srtp; /* owned; made when DTLS completes */
+    enum cr_peer_state state;
+    bool dtls_client; /* the offer said setup:passive */
+    int64_t created_ms;
+    struct mline mlines[SDP_MAX_MEDIA];
+    size_t n_mlines;
+    uint64_t offers;            /* offers applied (answer session version) */
+    uint32_t rtcp_ssrc;         /* our sender SSRC in feedback packets */
+    uint16_t twcc_seq;          /* state: transport-wide seq of what we send */
+    struct twcc_recorder *twcc; /* owned, when the client sends transport-cc to us */
+    struct quality *quality;    /* owned, when the client receives: estimate and layers */
+    bool remb;                  /* the publisher accepts REMB */
+    GPtrArray *dtls_held;       /* owned GBytes: DTLS datagrams made before a pair was
+                                   selected, sent when ICE connects (else the browser
+                                   waits a whole DTLS retransmission timeout) */
+    int64_t last_report_ms, last_twcc_ms;
+    uint32_t rtt_ms;       /* from the client's receiver reports; 0 before one */
+    unsigned paused_kinds; /* state: 1 << cr_kind of the tracks not forwarded (a paused lesson) */
+};
+
+/* A peer with its ICE agent; NULL if libnice cannot make one. */
+struct peer *peer_new(struct route_ctx *ctx, struct room *room, uint64_t id,
+                      const struct peer_listener *listener);
+/* Unbinds and frees its consumers, closes and frees its producers (through the listener),
+ * then the transport. peer_free(NULL) does nothing. */
+void peer_free(struct peer *peer);
+const char *peer_state_name(enum cr_peer_state state);
+
+/* Applies a remote offer and fills out (classrelay/types.h): negotiate.c. On failure the
+ * peer is as it was and out->err says why. */
+int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_hint *hints,
+                   size_t n_hints, enum cr_offer_demand demand, struct cr_answer *out);
+int peer_add_candidate(struct peer *peer, const char *candidate);
+/* Creates the DTLS endpoint (role from peer->dtls_client) checking the remote fingerprint. */
+int peer_start_dtls(struct peer *peer, const char *fp_alg, const char *fp_hex);
+
+/* For negotiate.c: a new consumer or producer of this peer, wired to it; and the end of
+ * one (unbound, forgotten by the quality loop, freed). */
+struct consumer *peer_new_consumer(struct peer *peer, enum cr_kind kind, const char *mid);
+struct producer *peer_new_producer(struct peer *peer, enum cr_kind kind, const char *source,
+                                   const char *mid);
+void peer_drop_consumer(struct peer *peer, struct mline *m);
+void peer_drop_producer(struct peer *peer, struct mline *m);
+
+/* Stops (paused) or resumes forwarding what the peer publishes of kinds (1 << cr_kind); on
+ * resume video is asked for a keyframe. */
+void peer_pause(struct peer *peer, unsigned kinds, bool paused, int64_t now_ms);
+
+/* Protects and sends an RTP packet built in buf (room for CR_SRTP_MAX_TRAILER after it). */
+void peer_send_rtp(struct peer *peer, uint8_t *buf, size_t len);
+/* Protects and sends an RTCP compound built in buf (same room rule). */
+void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len);
+/* Asks this (publishing) peer for a keyframe of ssrc: PLI (RFC 4585 §6.3.1). */
+void peer_send_pli(struct peer *peer, uint32_t media_ssrc);
+void peer_tick(struct peer *peer, int64_t now_ms);
+void peer_set_state(struct peer *peer, enum cr_peer_state state);
+
+/* RTCP from the client: peer_rtcp.c. */
+void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now_us);
+void peer_send_reports(struct peer *peer, int64_t now_ms);
+
+#endif

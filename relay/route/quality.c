@@ -1,0 +1,327 @@
+/* The quality loop of one subscribing peer: see quality.h. Transport-wide feedback
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01) and REMB feed media/bwe; the layer
+ * choice and probe pacing come out as data for the peer to apply. Time comes from the
+ * tick; nothing here sends or calls a consumer. */
+#include "route/quality.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/log.h"
+#include "media/rewriter.h"
+
+#define SELECT_INTERVAL_MS 200
+#define MAX_FEEDBACK_STATUSES 1024
+#define START_BPS 700000
+#define RTX_SHARE_PERCENT 25
+
+struct quality *quality_new(void)
+{
+    struct quality *q = cr_calloc(1, sizeof *q);
+    send_history_init(&q->hist);
+    struct bwe_config bc = BWE_CONFIG_DEFAULT;
+    /* A classroom starts at START_BPS (the middle layer and audio fit), not at the top:
+     * the top layer's first keyframe into a 250-600 kbit/s school link would flood its
+     * queue, audio included, for the second or two the estimate takes to come down. The
+     * selector asks for a probe toward the next layer at once, and the first upgrade
+     * needs no long hold (media/layer_select.h), so a good link reaches the top layer
+     * about a second after its first frame. */
+    bc.start_bps = START_BPS;
+    bwe_init(&q->bwe, &bc);
+    struct ls_config lc = LS_CONFIG_DEFAULT;
+    layer_select_init(&q->ls, &lc);
+    return q;
+}
+
+void quality_free(struct quality *q) { free(q); }
+
+void quality_on_sent(struct quality *q, uint16_t twcc_seq, size_t size, enum send_kind kind,
+                     uint8_t tag, int64_t now_us)
+{
+    send_history_on_sent(&q->hist, twcc_seq, size, kind, tag, now_us);
+}
+
+void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t now_us)
+{
+    struct twcc_feedback tf;
+    struct twcc_packet_status st[MAX_FEEDBACK_STATUSES];
+    struct send_result res[MAX_FEEDBACK_STATUSES];
+    int n = rtcp_parse_twcc(fb, &tf, st, MAX_FEEDBACK_STATUSES);
+    if (n <= 0)
+        return;
+    size_t m = send_history_on_feedback(&q->hist, &tf, st, (size_t)n, res);
+    bwe_on_feedback(&q->bwe, res, m, now_us);
+    q->have_feedback = true;
+}
+
+void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t now_us)
+{
+    bwe_on_remb(&q->bwe, bps, now_us);
+    q->remb_video_only = !covers_audio;
+    q->have_feedback = true;
+}
+
+int quality_start_layer(const struct quality *q, const struct producer *p, enum cr_kind kind,
+                        bool twcc, int64_t now_ms)
+{
+    int best = producer_best_layer(p, now_ms);
+    if (!twcc || kind != CR_KIND_VIDEO || p->n_layers < 2)
+        return best; /* no estimate will come to choose: the best the teacher sends */
+    /* the richest active layer that fits in the start estimate beside audio */
+    int64_t room = bwe_estimate(&q->bwe) * 4 / 5;
+    int pick = -1;
+    for (size_t i = 0; i < p->n_layers; i++) {
+        if (!producer_layer_active(p, (int)i, now_ms) || p->layers[i].bitrate_bps > room)
+            continue;
+        if (pick < 0 || p->layers[i].bitrate_bps > p->layers[pick].bitrate_bps)
+            pick = (int)i;
+    }
+    return pick >= 0 ? pick : best;
+}
+
+void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us)
+{
+    /* a switch keyframe is about four average frames at 30 fps */
+    bwe_expect_burst(&q->bwe, (int64_t)(layer_bps * 4 / 30 / 8), now_us);
+}
+
+void quality_on_rtt(struct quality *q, uint32_t rtt_ms)
+{
+    bwe_on_rtt(&q->bwe, (int64_t)rtt_ms * 1000);
+}
+
+void quality_forget(struct quality *q, const void *key)
+{
+    for (size_t i = 0; i < LS_MAX_TRACKS; i++) {
+        if (q->slots[i] == key) {
+            q->slots[i] = NULL;
+            q->n_temporal[i] = 0;
+            layer_select_reset_track(&q->ls, i);
+        }
+    }
+}
+
+/* The peer's description of the consumer in slot s; NULL for an empty slot. */
+static const struct quality_track *slot_track(const struct quality *q, size_t s,
+                                              const struct quality_track *tracks, size_t n)
+{
+    for (size_t i = 0; q->slots[s] && i < n; i++)
+        if (tracks[i].key == q->slots[s])
+            return &tracks[i];
+    return NULL;
+}
+
+/* Gives every consumer of the peer a selector slot that keeps its index. */
+static size_t assign_slots(struct quality *q, const struct quality_track *tracks, size_t n_tracks)
+{
+    for (size_t i = 0; i < n_tracks; i++) {
+        const void *c = tracks[i].key;
+        bool known = false;
+        for (size_t s = 0; c && s < LS_MAX_TRACKS; s++)
+            known |= q->slots[s] == c;
+        for (size_t s = 0; c && !known && s < LS_MAX_TRACKS; s++) {
+            if (!q->slots[s]) {
+                q->slots[s] = c;
+                q->n_temporal[s] = 0;
+                layer_select_reset_track(&q->ls, s);
+                known = true;
+            }
+        }
+    }
+    size_t n = 0;
+    for (size_t s = 0; s < LS_MAX_TRACKS; s++)
+        if (q->slots[s])
+            n = s + 1;
+    return n;
+}
+
+/* VP8 temporal layers (RFC 7741 §4.2): as many as the best active layer that has been
+ * measured over a whole window carries, with its cumulative byte shares (producer.c). A
+ * change in their number changes what the selector's temporal index means: that track
+ * starts its choice afresh. */
+static void describe_temporal(struct quality *q, size_t s, const struct producer *p,
+                              const int8_t *order, int64_t now_ms, struct ls_track *t)
+{
+    const struct producer_layer *m = NULL;
+    for (size_t i = 0; i < p->n_layers; i++) { /* lowest bitrate first: the last wins */
+        const struct producer_layer *l = &p->layers[order[i]];
+        if (producer_layer_active(p, order[i], now_ms) && l->n_temporal >= 2 &&
+            l->temporal_permille[0])
+            m = l;
+    }
+    uint8_t n = m ? m->n_temporal : 1;
+    if (n > LS_MAX_TEMPORAL)
+        n = LS_MAX_TEMPORAL;
+    if (n != q->n_temporal[s]) {
+        if (q->n_temporal[s])
+            layer_select_reset_track(&q->ls, s);
+        q->n_temporal[s] = n;
+    }
+    if (n < 2)
+        return; /* one temporal layer: the caller's defaults stand */
+    t->n_temporal = n;
+    uint16_t below = 0;
+    for (uint8_t i = 0; i < n; i++) { /* never below the share under it, never 0 */
+        uint16_t v = m->temporal_permille[i];
+        t->temporal_permille[i] = v > below ? v : (uint16_t)(below + 1);
+        below = t->temporal_permille[i];
+    }
+    t->temporal_permille[n - 1] = 1000;
+}
+
+/* The selector's view of slot s (its consumer described by c; NULL: empty): layers
+ * ordered by bitrate, lowest first. */
+static void describe(struct quality *q, size_t s, const struct quality_track *c, int64_t now_ms,
+                     struct ls_track *t)
+{
+    memset(t, 0, sizeof *t);
+    t->n_spatial = 1;
+    t->n_temporal = 1;
+    t->temporal_permille[0] = 1000;
+    const struct producer *p = c ? c->p : NULL;
+    if (!p)
+        return; /* an empty slot: an audio track of no cost */
+    t->video = c->video;
+    t->priority = !t->video                          ? LS_PRIO_AUDIO
+                  : strcmp(p->source, "screen") == 0 ? LS_PRIO_SCREEN
+                                                     : LS_PRIO_CAMERA;
+    t->n_spatial = (uint8_t)p->n_layers;
+    int8_t *order = q->order[s];
+    for (size_t i = 0; i < p->n_layers; i++)
+        order[i] = (int8_t)i;
+    for (size_t i = 1; i < p->n_layers; i++) /* insertion sort by bitrate */
+        for (size_t j = i;
+             j > 0 && p->layers[order[j]].bitrate_bps < p->layers[order[j - 1]].bitrate_bps; j--) {
+            int8_t tmp = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = tmp;
+        }
+    for (size_t i = 0; i < p->n_layers; i++)
+        t->spatial_bps[i] = producer_layer_active(p, order[i], now_ms)
+                                ? (int64_t)p->layers[order[i]].bitrate_bps
+                                : 0;
+    describe_temporal(q, s, p, order, now_ms, t);
+}
+
+/* Logs a change of choice for one consumer, with the estimate that made it. */
+static void log_choice(const struct quality_track *c, const struct ls_choice *ch,
+                       const struct bwe_stats *bs)
+{
+    CR_DEBUG("quality",
+             "mid %s: %s layer %d/%d at estimate %lld (delay %lld, loss bound %lld, acked %lld, "
+             "loss %.1f%%, %s)",
+             c->mid, ch->paused ? "paused," : "to", ch->spatial, ch->temporal,
+             (long long)bs->estimate_bps, (long long)bs->delay_bps, (long long)bs->loss_bound_bps,
+             (long long)bs->acked_bps, bs->loss * 100,
+             bs->source == BWE_SRC_TWCC   ? "twcc"
+             : bs->source == BWE_SRC_REMB ? "remb"
+                                          : "no feedback yet");
+}
+
+static size_t select_layers(struct quality *q, const struct quality_track *in, size_t n_in,
+                            int64_t now_ms, struct quality_choice *out)
+{
+    size_t n = assign_slots(q, in, n_in);
+    if (n == 0)
+        return 0;
+    struct ls_track tracks[LS_MAX_TRACKS];
+    struct ls_choice choices[LS_MAX_TRACKS];
+    const struct quality_track *slot[LS_MAX_TRACKS];
+    for (size_t s = 0; s < n; s++) {
+        slot[s] = slot_track(q, s, in, n_in);
+        describe(q, s, slot[s], now_ms, &tracks[s]);
+    }
+    struct bwe_stats bs;
+    bwe_get_stats(&q->bwe, &bs);
+    int64_t budget = (int64_t)((double)bs.estimate_bps * (1.0 - bs.inherent_loss));
+    if (bs.source == BWE_SRC_REMB && q->remb_video_only)
+        for (size_t s = 0; s < n; s++) /* the REMB left audio out: it comes on top */
+            if (!tracks[s].video)
+                budget += tracks[s].spatial_bps[0];
+    int64_t want = layer_select_update(&q->ls, budget, tracks, n, now_ms, choices);
+    size_t n_out = 0;
+    for (size_t s = 0; s < n; s++) {
+        if (!slot[s] || !tracks[s].video)
+            continue;
+        if (choices[s].changed)
+            log_choice(slot[s], &choices[s], &bs);
+        if (!choices[s].paused && choices[s].spatial < 0)
+            continue;
+        struct quality_choice *o = &out[n_out++];
+        o->key = slot[s]->key;
+        o->paused = choices[s].paused;
+        o->layer = o->paused ? -1 : q->order[s][choices[s].spatial];
+        /* the fine step: temporal layers 0..t; the top one leaves the cap off */
+        o->temporal = choices[s].temporal + 1 >= tracks[s].n_temporal ? REWRITER_ALL_TIDS
+                                                                      : choices[s].temporal;
+    }
+    /* the first probe goes as high as it may (twice the estimate), whatever the selector
+     * wants: the teacher's layers are still ramping up when a lesson starts, and their
+     * measured rates understate what the next layer will need */
+    if (!q->initial_probed && bs.source == BWE_SRC_TWCC)
+        want = q->bwe.cfg.max_bps;
+    struct bwe_probe pr;
+    if (want > 0 && q->probe_left == 0 && bwe_probe_next(&q->bwe, want, 0, now_ms * 1000, &pr)) {
+        q->initial_probed = true;
+        q->probe = pr;
+        q->probe_left =
+            (int)(pr.target_bps * pr.duration_us / 8000000 / (QUALITY_PROBE_PADDING + 40)) + 1;
+        q->probe_next_us = now_ms * 1000;
+    }
+    return n_out;
+}
+
+/* The probe's packets for this tick: padding on a video consumer's RTX stream, paced over
+ * the cluster's duration at tick granularity. */
+static void pace_probe(struct quality *q, const struct quality_track *tracks, size_t n,
+                       int64_t now_us, struct quality_probe *out)
+{
+    memset(out, 0, sizeof *out);
+    if (q->probe_left <= 0 || now_us < q->probe_next_us)
+        return;
+    const struct quality_track *via = NULL;
+    for (size_t s = 0; s < LS_MAX_TRACKS && !via; s++) {
+        const struct quality_track *t = slot_track(q, s, tracks, n);
+        if (t && t->can_probe)
+            via = t;
+    }
+    if (!via) {
+        q->probe_left = 0;
+        return;
+    }
+    int64_t tick_us = 20000;
+    int ticks = (int)(q->probe.duration_us / tick_us);
+    int burst = q->probe_left / (ticks > 0 ? ticks : 1) + 1;
+    out->via = via->key;
+    out->id = q->probe.id;
+    out->count = burst < q->probe_left ? burst : q->probe_left;
+    q->probe_left -= out->count;
+    q->probe_next_us = now_us + tick_us;
+}
+
+int64_t quality_rtx_budget(const struct quality *q)
+{
+    /* without an estimate, nothing to share out; with one, a quarter for repairs per
+     * video track (a 3 % lossy link needs a tenth of that) */
+    return q->have_feedback ? bwe_estimate(&q->bwe) * RTX_SHARE_PERCENT / 100 : 0;
+}
+
+bool quality_drives_layers(struct quality *q, bool twcc_negotiated)
+{
+    if (twcc_negotiated)
+        q->have_feedback = true; /* negotiated: it comes with the first packets */
+    return q->have_feedback;
+}
+
+size_t quality_tick(struct quality *q, const struct quality_track *tracks, size_t n, int64_t now_ms,
+                    struct quality_choice *out, struct quality_probe *probe)
+{
+    int64_t now_us = now_ms * 1000;
+    bwe_on_timer(&q->bwe, now_us);
+    pace_probe(q, tracks, n, now_us, probe);
+    if (!q->have_feedback || now_ms - q->last_select_ms < SELECT_INTERVAL_MS)
+        return 0; /* without feedback, consumers follow the publisher's best layer */
+    q->last_select_ms = now_ms;
+    return select_layers(q, tracks, n, now_ms, out);
+}

@@ -1,0 +1,106 @@
+/* The quality loop of one subscribing peer: what we send it is recorded by transport-wide
+ * sequence number (media/send_history), the classroom's transport-wide feedback
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01) or REMB drives our own estimator
+ * (media/bwe), and every 200 ms the layer selector (media/layer_select) splits the
+ * estimate — audio first, then courseware, then camera — and chooses for each video
+ * consumer its simulcast layer and VP8 temporal layers (the publisher's measured per-TID
+ * shares make the fine steps, RFC 7741 §4.2), or a pause when even the lowest does not fit.
+ * When the next layer up would need more than the estimate, it asks for padding probes
+ * (RFC 3550 §5.1 padding on the RTX stream) to test the path first.
+ *
+ * Quality only decides: the peer describes its consumers (struct quality_track), and
+ * applies the choices and sends the probes quality_tick returns. It reads the producers'
+ * measured layers and never calls a consumer. */
+#ifndef CR_ROUTE_QUALITY_H
+#define CR_ROUTE_QUALITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "classrelay/types.h"
+#include "media/bwe.h"
+#include "media/layer_select.h"
+#include "media/send_history.h"
+#include "route/producer.h"
+#include "wire/rtcp.h"
+
+#define QUALITY_PROBE_PADDING 255 /* RFC 3550 §5.1: the padding count is one octet */
+
+/* One consumer of the peer, as the peer describes it each tick. */
+struct quality_track {
+    void *key;                /* the consumer: its identity only, handed back in choices */
+    const struct producer *p; /* its source; NULL: idle */
+    const char *mid;          /* for the log */
+    bool video;
+    bool can_probe; /* started video with RTX negotiated: padding probes may go on it */
+};
+
+/* What one video consumer is to do. */
+struct quality_choice {
+    void *key;    /* the consumer */
+    bool paused;  /* hold video back; else: */
+    int layer;    /* the producer layer to target */
+    int temporal; /* VP8 temporal layers 0..temporal (REWRITER_ALL_TIDS: all) */
+};
+
+/* Padding probes to send now: count packets of QUALITY_PROBE_PADDING bytes, cluster id, on
+ * consumer via (NULL: none). */
+struct quality_probe {
+    void *via;
+    int count;
+    uint8_t id;
+};
+
+struct quality {
+    struct send_history hist;
+    struct bwe bwe;
+    struct layer_select ls;
+    const void *slots[LS_MAX_TRACKS];            /* the consumer (key) of each selector track */
+    int8_t order[LS_MAX_TRACKS][LS_MAX_SPATIAL]; /* selector layer → producer layer */
+    uint8_t n_temporal[LS_MAX_TRACKS];           /* as last described; 0: not yet */
+    int64_t last_select_ms;
+    bool initial_probed;    /* the first probe cluster went out */
+    bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */
+    bool remb_video_only;   /* the last REMB named only video SSRCs: audio is on top */
+    struct bwe_probe probe; /* the cluster being sent */
+    int probe_left;         /* its packets still to send */
+    int64_t probe_next_us;  /* when the next burst of it is due */
+};
+
+struct quality *quality_new(void);
+void quality_free(struct quality *q);
+/* A packet with transport-wide seq twcc_seq and wire size size left toward the client;
+ * tag: the probe cluster id for probes. */
+void quality_on_sent(struct quality *q, uint16_t twcc_seq, size_t size, enum send_kind kind,
+                     uint8_t tag, int64_t now_us);
+void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t now_us);
+/* A REMB; covers_audio: its SSRC list names an audio stream we send (or is empty). A
+ * receive-side estimator per video receiver (aiortc, some players) reports the video alone,
+ * and audio must not be paid for out of it. */
+void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t now_us);
+void quality_on_rtt(struct quality *q, uint32_t rtt_ms);
+/* The layer a consumer of kind, with transport-wide feedback negotiated or not (twcc),
+ * starts on when bound to p, before any feedback: with feedback negotiated, the richest
+ * that fits the start estimate (the selector takes over from there); else the best the
+ * publisher sends. */
+int quality_start_layer(const struct quality *q, const struct producer *p, enum cr_kind kind,
+                        bool twcc, int64_t now_ms);
+/* A video consumer switches to (or resumes on) a layer of layer_bps: its keyframe is about
+ * to go out at once, a queue the estimator must not read as congestion. */
+void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us);
+/* The bit rate one video consumer's retransmissions may take (media/rtx_limit.h): a share
+ * of the estimate, 0 (no limit) before there is one. */
+int64_t quality_rtx_budget(const struct quality *q);
+/* True when the estimate chooses the peer's layers (transport-wide feedback negotiated on
+ * one of its consumers: twcc_negotiated, or a REMB seen); until then consumers follow the
+ * publisher's best layer. */
+bool quality_drives_layers(struct quality *q, bool twcc_negotiated);
+/* Periodic (each worker tick), given the peer's consumers: probe pacing into *probe, and
+ * every 200 ms, once the estimate drives the layers, a choice for each video consumer in
+ * out (room for LS_MAX_TRACKS). Returns the number of choices. */
+size_t quality_tick(struct quality *q, const struct quality_track *tracks, size_t n, int64_t now_ms,
+                    struct quality_choice *out, struct quality_probe *probe);
+/* A consumer is going away: forget it. */
+void quality_forget(struct quality *q, const void *key);
+
+#endif

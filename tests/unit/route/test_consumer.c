@@ -1,0 +1,205 @@
+/* Tests relay/route/consumer.c alone, with a fake sink: the rewriting (SSRC, payload type,
+ * sequence numbers, timestamps and VP8 picture ids stay continuous across a switch of
+ * source, RFC 3550 §5.1, RFC 7741 §4.2), simulcast layer switches only at a keyframe of the
+ * target layer, NACKs answered from the producer's packet store by RTX (RFC 4588 §4),
+ * pause and resume at a keyframe, and the transport-wide sequence number left for the sink
+ * to stamp. */
+#include "fixture.h"
+#include "test.h"
+
+#include "base/bytes.h"
+
+static struct consumer *video_consumer(struct fake_sink *f, struct producer *p, int64_t now)
+{
+    struct consumer_sink sink = fake_sink_of(f);
+    struct consumer *c = consumer_new(CR_KIND_VIDEO, "v", &sink);
+    c->pt = 100;
+    c->rtx_pt = 101;
+    consumer_set_connected(c, now);
+    consumer_set_source(c, p, now);
+    return c;
+}
+
+static void test_rewrite_and_switch_source(void)
+{
+    struct fake_sink f;
+    struct producer *p = vp8_producer(1, 1);
+    struct consumer *c = video_consumer(&f, p, 0);
+    CHECK_EQ(f.keyframes, 1); /* bound and connected: a keyframe is asked for */
+    uint8_t pkt[256];
+    size_t len = vp8_packet(pkt, 5000, 9000, 1000, 300, 7, 0, false);
+    feed(p, c, 0, pkt, len, 10);
+    CHECK_EQ(f.n_rtp, 0); /* a decoder starts at a keyframe */
+    for (uint16_t i = 0; i < 4; i++) {
+        len = vp8_packet(pkt, (uint16_t)(5001 + i), 9000 + 3000u * i, 1000, (uint16_t)(301 + i),
+                         (uint8_t)(8 + i), 0, i == 0);
+        feed(p, c, 0, pkt, len, 20 + i);
+    }
+    CHECK_EQ(f.n_rtp, 4);
+    struct rtp_view first = fake_view(&f, 0);
+    CHECK_EQ(first.ssrc, c->ssrc);
+    CHECK_EQ(first.payload_type, 100);
+    for (size_t i = 1; i < f.n_rtp; i++) {
+        struct rtp_view v = fake_view(&f, i);
+        CHECK_EQ((uint16_t)(v.seq - first.seq), i);
+        CHECK_EQ(v.timestamp - first.timestamp, 3000u * i);
+        CHECK_EQ((fake_picture_id(&f, i) - fake_picture_id(&f, 0)) & 0x7fff, i);
+    }
+
+    /* another source: numbering and picture ids go on from ours, at its keyframe */
+    struct producer *q = vp8_producer(2, 1);
+    consumer_set_source(c, q, 100);
+    CHECK_EQ(f.keyframes, 2);
+    len = vp8_packet(pkt, 100, 555, 1000, 20000, 1, 0, false);
+    feed(q, c, 0, pkt, len, 110);
+    CHECK_EQ(f.n_rtp, 4);
+    len = vp8_packet(pkt, 101, 3555, 1000, 20001, 2, 0, true);
+    feed(q, c, 0, pkt, len, 120);
+    CHECK_EQ(f.n_rtp, 5);
+    struct rtp_view v = fake_view(&f, 4);
+    CHECK_EQ(v.ssrc, c->ssrc);
+    CHECK_EQ((uint16_t)(v.seq - first.seq), 4);
+    CHECK(v.timestamp - first.timestamp > 9000u); /* advanced by the wall-clock gap */
+    CHECK_EQ((fake_picture_id(&f, 4) - fake_picture_id(&f, 3)) & 0x7fff, 1);
+    consumer_free(c);
+    producer_free(p);
+    producer_free(q);
+}
+
+static void test_simulcast_switch_at_keyframe(void)
+{
+    struct fake_sink f;
+    struct producer *p = vp8_producer(1, 3);
+    struct consumer *c = video_consumer(&f, p, 0);
+    consumer_set_target(c, 0, 0);
+    CHECK_EQ(f.last_layer, 0);
+    uint8_t pkt[256];
+    uint16_t s0 = 10, s1 = 500;
+    size_t len = vp8_packet(pkt, s0++, 0, 1000, 1, 1, 0, true);
+    feed(p, c, 0, pkt, len, 1);
+    len = vp8_packet(pkt, s1++, 0, 1001, 1, 1, 0, true);
+    feed(p, c, 1, pkt, len, 1);
+    CHECK_EQ(f.n_rtp, 1); /* layer 1 is not the target */
+    CHECK_EQ(c->layer, 0);
+
+    int asked = f.keyframes;
+    consumer_set_target(c, 1, 40);
+    CHECK_EQ(f.keyframes, asked + 1);
+    CHECK_EQ(f.last_layer, 1);
+    len = vp8_packet(pkt, s1++, 3000, 1001, 2, 1, 0, false);
+    feed(p, c, 1, pkt, len, 41);
+    CHECK_EQ(f.n_rtp, 1); /* not at a delta frame of the new layer */
+    len = vp8_packet(pkt, s0++, 3000, 1000, 2, 1, 0, false);
+    feed(p, c, 0, pkt, len, 42);
+    CHECK_EQ(f.n_rtp, 2); /* the old layer goes on meanwhile */
+    CHECK_EQ(c->layer, 0);
+    len = vp8_packet(pkt, s1++, 6000, 1001, 3, 2, 0, true);
+    feed(p, c, 1, pkt, len, 60);
+    CHECK_EQ(f.n_rtp, 3); /* switched at the keyframe */
+    CHECK_EQ(c->layer, 1);
+    len = vp8_packet(pkt, s0++, 6000, 1000, 3, 2, 0, false);
+    feed(p, c, 0, pkt, len, 61);
+    CHECK_EQ(f.n_rtp, 3); /* the old layer is left */
+    struct rtp_view a = fake_view(&f, 1), b = fake_view(&f, 2);
+    CHECK_EQ((uint16_t)(b.seq - a.seq), 1);
+    CHECK_EQ(b.ssrc, a.ssrc);
+    consumer_free(c);
+    producer_free(p);
+}
+
+static void test_nack_answered_by_rtx(void)
+{
+    struct fake_sink f;
+    struct producer *p = vp8_producer(1, 1);
+    struct consumer *c = video_consumer(&f, p, 0);
+    uint8_t pkt[256];
+    for (uint16_t i = 0; i < 5; i++) {
+        size_t len = vp8_packet(pkt, (uint16_t)(70 + i), 100u * i, 1000, i, 0, 0, i == 0);
+        feed(p, c, 0, pkt, len, 10 + i);
+    }
+    CHECK_EQ(f.n_rtp, 5);
+    struct rtp_view lost = fake_view(&f, 2);
+    uint8_t lost_payload[64];
+    memcpy(lost_payload, lost.payload, lost.payload_len);
+    uint16_t seqs[2] = {lost.seq, (uint16_t)(lost.seq + 1000)}; /* the second: never sent */
+    consumer_on_nack(c, seqs, 2, 0, 50, 100, 100000);
+    CHECK_EQ(f.n_rtp, 6);
+    CHECK_EQ(c->retransmitted, 1);
+    struct rtp_view r = fake_view(&f, 5);
+    CHECK_EQ(r.ssrc, c->rtx_ssrc);
+    CHECK_EQ(r.payload_type, 101);
+    CHECK_EQ(r.timestamp, lost.timestamp);
+    CHECK_EQ(rd_be16(r.payload), lost.seq); /* RFC 4588 §4: the original sequence number */
+    CHECK(r.payload_len == lost.payload_len + 2 &&
+          memcmp(r.payload + 2, lost_payload, lost.payload_len) == 0);
+    CHECK_EQ(f.rtp[5].sent.kind, SEND_RTX);
+    consumer_free(c);
+    producer_free(p);
+}
+
+static void test_pause_resume(void)
+{
+    struct fake_sink f;
+    struct producer *p = vp8_producer(1, 1);
+    struct consumer *c = video_consumer(&f, p, 0);
+    uint8_t pkt[256];
+    uint16_t seq = 1;
+    size_t len = vp8_packet(pkt, seq++, 0, 1000, 1, 0, 0, true);
+    feed(p, c, 0, pkt, len, 1);
+    consumer_pause(c, true, 2);
+    len = vp8_packet(pkt, seq++, 3000, 1000, 2, 0, 0, true);
+    feed(p, c, 0, pkt, len, 3);
+    CHECK_EQ(f.n_rtp, 1); /* held back, keyframe or not */
+    int asked = f.keyframes;
+    consumer_pause(c, false, 4);
+    CHECK_EQ(f.keyframes, asked + 1);
+    len = vp8_packet(pkt, seq++, 6000, 1000, 3, 0, 0, false);
+    feed(p, c, 0, pkt, len, 5);
+    CHECK_EQ(f.n_rtp, 1); /* resumes at a keyframe */
+    len = vp8_packet(pkt, seq++, 9000, 1000, 4, 0, 0, true);
+    feed(p, c, 0, pkt, len, 6);
+    CHECK_EQ(f.n_rtp, 2);
+    CHECK_EQ((uint16_t)(fake_view(&f, 1).seq - fake_view(&f, 0).seq), 1);
+    consumer_free(c);
+    producer_free(p);
+}
+
+/* The consumer leaves the transport-wide seq for the sink; abs-send-time is the time given. */
+static void test_extensions_for_the_sink(void)
+{
+    struct fake_sink f;
+    struct producer *p = vp8_producer(1, 1);
+    struct consumer *c = video_consumer(&f, p, 0);
+    c->ext.twcc = 3;
+    c->ext.abs_send_time = 2;
+    c->ext.mid = 1;
+    uint8_t pkt[256];
+    size_t len = vp8_packet(pkt, 1, 0, 1000, 1, 0, 0, true);
+    struct rtp_view v;
+    rtp_parse(pkt, len, &v);
+    struct producer_packet pp;
+    CHECK(producer_on_rtp(p, 0, pkt, len, &v, 1, &pp));
+    consumer_forward(c, &pp, 1, 1234567);
+    CHECK_EQ(f.n_rtp, 1);
+    struct rtp_view out = fake_view(&f, 0);
+    const uint8_t *d;
+    size_t n;
+    CHECK(rtp_ext_find(&out, 3, &d, &n) == 0 && n == 2);
+    CHECK_EQ(d - f.rtp[0].buf, f.rtp[0].sent.twcc_at);
+    CHECK_EQ(f.rtp[0].sent.now_us, 1234567);
+    CHECK(rtp_ext_find(&out, 2, &d, &n) == 0 && n == 3);
+    CHECK_EQ(rd_be24(d), (uint32_t)((1234567ull << 18) / 1000000) & 0xffffff);
+    CHECK(rtp_ext_find(&out, 1, &d, &n) == 0 && n == 1 && d[0] == 'v');
+    consumer_free(c);
+    producer_free(p);
+}
+
+int main(void)
+{
+    test_rewrite_and_switch_source();
+    test_simulcast_switch_at_keyframe();
+    test_nack_answered_by_rtx();
+    test_pause_resume();
+    test_extensions_for_the_sink();
+    return test_report();
+}

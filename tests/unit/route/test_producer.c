@@ -1,0 +1,59 @@
+/* Tests relay/route/producer.c alone: a packet is taken once (a duplicate is not fanned out
+ * again), its keyframe flag and VP8 descriptor (RFC 7741 §4.2) are found once for all
+ * consumers, and keyframe requests reach the publisher through the listener as one PLI
+ * per throttle interval (RFC 4585 §6.3.1), never for a layer whose SSRC is unknown. */
+#include "fixture.h"
+#include "test.h"
+
+static void test_take_once(void)
+{
+    struct producer *p = vp8_producer(1, 1);
+    uint8_t pkt[256];
+    size_t len = vp8_packet(pkt, 10, 0, 1000, 77, 3, 1, true);
+    struct rtp_view v;
+    rtp_parse(pkt, len, &v);
+    struct producer_packet pp;
+    CHECK(producer_on_rtp(p, 0, pkt, len, &v, 1, &pp));
+    CHECK(pp.keyframe);
+    CHECK(pp.vp8 == &pp.vp8_desc);
+    CHECK_EQ(pp.vp8->picture_id, 77);
+    CHECK_EQ(pp.vp8->tid, 1);
+    CHECK(!producer_on_rtp(p, 0, pkt, len, &v, 2, &pp)); /* a duplicate */
+    len = vp8_packet(pkt, 11, 0, 1000, 78, 3, 0, false);
+    rtp_parse(pkt, len, &v);
+    CHECK(producer_on_rtp(p, 0, pkt, len, &v, 3, &pp));
+    CHECK(!pp.keyframe);
+    CHECK(producer_layer_active(p, 0, 500));
+    CHECK(!producer_layer_active(p, 0, 5000));
+    producer_free(p);
+}
+
+static void test_keyframe_requests(void)
+{
+    struct producer *p = vp8_producer(1, 2);
+    p->layers[1].ssrc = 0; /* not known yet */
+    plis = 0;
+    producer_request_keyframe(p, 0, 1000);
+    CHECK_EQ(plis, 1);
+    CHECK_EQ(pli_ssrc, 1000);
+    producer_request_keyframe(p, 0, 1100); /* throttled */
+    CHECK_EQ(plis, 1);
+    producer_request_keyframe(p, 1, 1100);
+    CHECK_EQ(plis, 1);
+    for (int64_t t = 1120; t <= 1700; t += 20)
+        producer_tick(p, t); /* the held request goes out when the interval ends */
+    CHECK_EQ(plis, 2);
+    producer_free(p);
+
+    struct producer *a = opus_producer(2);
+    producer_request_keyframe(a, 0, 5000); /* audio has no keyframes */
+    CHECK_EQ(plis, 2);
+    producer_free(a);
+}
+
+int main(void)
+{
+    test_take_once();
+    test_keyframe_requests();
+    return test_report();
+}

@@ -1,0 +1,74 @@
+/* Tests relay/route/quality.c alone: the quality loop only decides. Given the peer's
+ * consumers as data (opaque keys and their producers), it returns no choice before the
+ * estimate drives the layers, then, every 200 ms, a choice for each video consumer (never
+ * audio): the top simulcast layer on a rich link, a pause on one too thin for the lowest
+ * layer (REMB, draft-alvestrand-rmcat-remb). */
+#include "fixture.h"
+#include "test.h"
+
+#include "route/quality.h"
+
+static const uint32_t rates[3] = {150000, 500000, 1500000};
+
+/* Keeps the producer's layers measured and active at now. */
+static void keep_alive(struct producer *p, int64_t now_ms)
+{
+    for (size_t l = 0; l < 3; l++) {
+        p->layers[l].bitrate_bps = rates[l];
+        p->layers[l].last_packet_ms = now_ms;
+    }
+}
+
+/* Runs the loop for a few seconds under a REMB of bps; returns the last choice of video. */
+static struct quality_choice run(uint64_t bps, int *audio_choices, int *video_choices)
+{
+    struct quality *q = quality_new();
+    struct producer *cam = vp8_producer(1, 3), *mic = opus_producer(2);
+    int video_key, audio_key;
+    struct quality_track tracks[2] = {
+        {.key = &audio_key, .p = mic, .mid = "a"},
+        {.key = &video_key, .p = cam, .mid = "v", .video = true},
+    };
+    struct quality_choice out[LS_MAX_TRACKS], last = {.layer = -2};
+    struct quality_probe probe;
+    keep_alive(cam, 0);
+    CHECK_EQ(quality_tick(q, tracks, 2, 0, out, &probe), 0); /* no feedback: no choice */
+    CHECK(!quality_drives_layers(q, false));
+    *audio_choices = *video_choices = 0;
+    for (int64_t t = 20; t <= 6000; t += 20) {
+        quality_on_remb(q, bps, true, t * 1000);
+        keep_alive(cam, t);
+        size_t n = quality_tick(q, tracks, 2, t, out, &probe);
+        for (size_t i = 0; i < n; i++) {
+            *audio_choices += out[i].key == &audio_key;
+            *video_choices += out[i].key == &video_key;
+            if (out[i].key == &video_key)
+                last = out[i];
+        }
+    }
+    CHECK(quality_drives_layers(q, false));
+    quality_forget(q, &video_key);
+    quality_free(q);
+    producer_free(cam);
+    producer_free(mic);
+    return last;
+}
+
+static void test_choices(void)
+{
+    int audio, video;
+    struct quality_choice rich = run(20000000, &audio, &video);
+    CHECK_EQ(audio, 0);
+    CHECK(video >= 25); /* every 200 ms over 6 s, less the start */
+    CHECK(!rich.paused);
+    CHECK_EQ(rich.layer, 2);
+    struct quality_choice thin = run(60000, &audio, &video);
+    CHECK_EQ(audio, 0);
+    CHECK(thin.paused);
+}
+
+int main(void)
+{
+    test_choices();
+    return test_report();
+}

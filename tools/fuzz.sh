@@ -36,7 +36,7 @@ max_len() {
   sdp | sig_config | sig_rpc | sig_sdpscan | sig_rest_json) echo 65536 ;;
   sig_token | sig_auth_token) echo 8192 ;;
   net_dtls_record) echo 4096 ;;
-  rtcp) echo 2048 ;;
+  rtcp | route_rtcp) echo 2048 ;;
   sig_range) echo 1024 ;;
   *) echo 1500 ;;
   esac

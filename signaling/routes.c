@@ -1,6 +1,6 @@
-/* The HTTP route table: which handler answers which path (docs/protocol.md, docs/api.md).
- * The transport (transport/http.c) hands every complete request here through the server
- * handle's http_route; the handlers answer through transport/http.h. */
+/* The HTTP route table: which handler answers which path (docs/protocol.md, docs/scheduling.md,
+ * docs/recording.md). The transport (transport/http.c) hands every complete request here through
+ * the server handle's http_route; the handlers answer through transport/http.h. */
 #include "routes.h"
 
 #include <string.h>

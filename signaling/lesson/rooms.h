@@ -1,16 +1,14 @@
 /* Rooms and their peers as the lesson sees them: opening a room in the relay and the
- * registry, closing it when the last one leaves, creating and closing a participant's relay
- * peer, the demo room that stays open, Also the notices the lesson layer sends upward (struct
- * lesson_events), which the front doors implement and the composition root wires into the server
- * handle. */
+ * registry, closing it when the last one leaves, recording and closing a participant's
+ * relay peer, the demo room that stays open. Also the notices the lesson layer sends
+ * upward (struct lesson_events), which the front doors implement and the composition root
+ * wires into the server handle. */
 #ifndef CR_SIGNALING_ROOMS_H
 #define CR_SIGNALING_ROOMS_H
 
 #include <jansson.h>
 #include <stddef.h>
 
-#include "access/perm.h"
-#include "access/principal.h"
 #include "core/context.h"
 #include "lesson/registry.h"
 

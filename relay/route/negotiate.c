@@ -1,5 +1,6 @@
 /* SDP offer/answer for one peer (RFC 8829 JSEP answerer; RFC 8843 BUNDLE; RFC 5761
- * rtcp-mux; RFC 5764 DTLS-SRTP with RFC 4145 setup roles; RFC 8285 extmap). The client
+ * rtcp-mux; RFC 5764 DTLS-SRTP with RFC 4145 setup roles; RFC 8285 extmap; RFC 8841 for
+ * the data channel line, one per transport, carried by peer_data.c). The client
  * always offers; we answer.
  *
  * Two passes: plan() reads the whole offer and decides every m-line without touching the
@@ -195,6 +196,23 @@ static void plan_simulcast(struct line_plan *lp)
         lp->n_rids = 0;
 }
 
+/* RFC 8841 §4: the data channel line, "m=application <port> UDP/DTLS/SCTP
+ * webrtc-datachannel" (TCP/DTLS/SCTP when ICE runs over TCP: one transport for all). */
+static bool is_data_line(const struct sdp_media *m)
+{
+    return sdp_str_eq(m->type, "application") && sdp_str_eq(m->fmts, "webrtc-datachannel") &&
+           (sdp_str_eq(m->proto, "UDP/DTLS/SCTP") || sdp_str_eq(m->proto, "TCP/DTLS/SCTP"));
+}
+
+/* One SCTP association per transport: a second data channel line is rejected. */
+static bool data_line_taken(const struct line_plan *plans, size_t before)
+{
+    for (size_t k = 0; k < before; k++)
+        if (plans[k].role == MLINE_DATA)
+            return true;
+    return false;
+}
+
 static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
                      struct line_plan *plans, const struct cr_mline_hint *hints, size_t n_hints,
                      char *err, size_t err_len)
@@ -218,8 +236,14 @@ static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
     }
     bool audio = sdp_str_eq(m->type, "audio"), video = sdp_str_eq(m->type, "video");
     bool rtp = m->proto.len >= 3 && memmem(m->proto.p, m->proto.len, "RTP", 3);
-    if ((m->port == 0 && !m->bundle_only) || !(audio || video) || !rtp)
-        return CR_OK; /* rejected: data channels are not taken yet, nor non-RTP media */
+    if (m->port == 0 && !m->bundle_only)
+        return CR_OK; /* rejected by the client */
+    if (is_data_line(m)) {
+        lp->role = data_line_taken(plans, i) ? MLINE_REJECTED : MLINE_DATA;
+        return CR_OK;
+    }
+    if (!(audio || video) || !rtp)
+        return CR_OK; /* rejected: media that is not RTP audio or video */
     if (!m->rtcp_mux) {
         fail(err, err_len, "m-line mid %s: rtcp-mux is required", mid);
         return CR_ERR_BAD_SDP;
@@ -404,6 +428,10 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
         peer_drop_consumer(peer, ml);
     ml->role = lp->role;
     ml->kind = lp->kind;
+    if (lp->role == MLINE_DATA) {
+        peer_data_want(peer, lp->m->sctp_port);
+        return changed;
+    }
     ml->ext_mid = ext_id(lp, RTP_EXT_MID);
     ml->ext_twcc = ext_id(lp, RTP_EXT_TWCC);
     ml->ext_rid = lp->n_rids ? ext_id(lp, RTP_EXT_RID) : 0;
@@ -442,6 +470,7 @@ static void report_line(const struct peer *peer, size_t i, const struct line_pla
     out->rejected = lp->role == MLINE_REJECTED;
     out->client_sends = lp->role == MLINE_RECV;
     out->client_receives = lp->role == MLINE_SEND;
+    out->data = lp->role == MLINE_DATA;
     const struct producer *p = lp->role == MLINE_RECV ? peer->mlines[i].producer : lp->source;
     if (p && (out->client_sends || out->client_receives)) {
         out->track_id = p->id;
@@ -450,16 +479,16 @@ static void report_line(const struct peer *peer, size_t i, const struct line_pla
 }
 
 /* An endpoint with one purpose refuses an offer that does not serve it, before anything
- * else is read of it: counted over the m-lines with a=mid that are not rejected (port 0
- * without a=bundle-only, RFC 8843 §6). */
+ * else is read of it: counted over the media m-lines with a=mid that are not rejected
+ * (port 0 without a=bundle-only, RFC 8843 §6). */
 static int check_demand(const struct sdp_session *s, enum cr_offer_demand demand, char *err,
                         size_t err_len)
 {
     size_t sending = 0, receiving = 0;
     for (size_t i = 0; i < s->n_media; i++) {
         const struct sdp_media *m = &s->media[i];
-        if (m->mid.len == 0 || (m->port == 0 && !m->bundle_only))
-            continue;
+        if (m->mid.len == 0 || (m->port == 0 && !m->bundle_only) || is_data_line(m))
+            continue; /* a data channel carries no media either way */
         sending += m->dir == SDP_SENDRECV || m->dir == SDP_SENDONLY;
         receiving += m->dir == SDP_RECVONLY;
     }
@@ -566,6 +595,35 @@ static void write_ssrcs(struct strbuf *b, const struct consumer *c, const struct
                       c->rtx_ssrc, stream, track);
 }
 
+/* The transport lines every accepted m-line carries (RFC 8829 §5.3.1). */
+static void write_transport(struct strbuf *b, struct peer *peer, const char *mid)
+{
+    strbuf_printf(b,
+                  "c=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+                  "a=ice-options:trickle\r\na=fingerprint:%s\r\na=setup:%s\r\na=mid:%s\r\n",
+                  cr_ice_local_ufrag(peer->ice), cr_ice_local_pwd(peer->ice),
+                  cr_dtls_cert_fingerprint(peer->ctx->cert),
+                  peer->dtls_client ? "active" : "passive", mid);
+}
+
+static void write_candidates(struct strbuf *b, struct peer *peer)
+{
+    cr_ice_write_candidates(peer->ice, b);
+    strbuf_puts(b, "a=end-of-candidates\r\n");
+}
+
+/* RFC 8841 §5, §6: our SCTP port and the largest message we take. */
+static void write_data_media(struct strbuf *b, struct peer *peer, const char *proto,
+                             const char *mid, bool first)
+{
+    strbuf_printf(b, "m=application 9 %s webrtc-datachannel\r\n", proto);
+    write_transport(b, peer, mid);
+    strbuf_printf(b, "a=sctp-port:%u\r\na=max-message-size:%u\r\n", CR_SCTP_PORT,
+                  CR_SCTP_MAX_MESSAGE);
+    if (first)
+        write_candidates(b, peer);
+}
+
 static void write_media(struct strbuf *b, struct peer *peer, const struct line_plan *lp,
                         const struct mline *ml, bool first)
 {
@@ -581,6 +639,10 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
                       fmts[0] ? fmts : "0", mid);
         return;
     }
+    if (lp->role == MLINE_DATA) {
+        write_data_media(b, peer, proto, mid, first);
+        return;
+    }
     /* RED listed first: a browser publisher then sends it (JSEP: the answer's order is
      * the preference), and a subscriber knows it is what we send */
     strbuf_printf(b, "m=%s 9 %s", type, proto);
@@ -589,12 +651,8 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
     strbuf_printf(b, " %u", lp->codec->pt);
     if (lp->rtx)
         strbuf_printf(b, " %u", lp->rtx->pt);
-    strbuf_printf(b,
-                  "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
-                  "a=ice-options:trickle\r\na=fingerprint:%s\r\na=setup:%s\r\na=mid:%s\r\n",
-                  cr_ice_local_ufrag(peer->ice), cr_ice_local_pwd(peer->ice),
-                  cr_dtls_cert_fingerprint(peer->ctx->cert),
-                  peer->dtls_client ? "active" : "passive", mid);
+    strbuf_puts(b, "\r\n");
+    write_transport(b, peer, mid);
     write_exts(b, lp);
     bool sending = lp->role == MLINE_SEND && ml->consumer && ml->consumer->producer;
     strbuf_printf(b, "a=%s\r\na=rtcp-mux\r\n",
@@ -622,10 +680,8 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
             strbuf_printf(b, "%s%s", i ? ";" : "", lp->rids[i]);
         strbuf_puts(b, "\r\n");
     }
-    if (first) {
-        cr_ice_write_candidates(peer->ice, b);
-        strbuf_puts(b, "a=end-of-candidates\r\n");
-    }
+    if (first)
+        write_candidates(b, peer);
 }
 
 static char *write_answer(struct peer *peer, const struct sdp_session *s,

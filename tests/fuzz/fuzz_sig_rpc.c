@@ -51,7 +51,11 @@ static void init_once(void)
     struct cr_relay_config rc = CR_RELAY_CONFIG_DEFAULT;
     rc.port_min = rc.port_max = 0;
     rc.ice_tcp = false;
-    static const struct cr_relay_events events = {on_peer_state, on_candidate, on_tracks};
+    static const struct cr_relay_events events = {
+        .on_peer_state = on_peer_state,
+        .on_local_candidate = on_candidate,
+        .on_tracks_changed = on_tracks,
+    };
     srv.relay = cr_relay_new(&rc, &events, &srv);
     if (!srv.relay)
         abort();

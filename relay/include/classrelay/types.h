@@ -84,6 +84,7 @@ struct cr_offer_line {
     bool rejected;              /* answered with port 0: offered with port 0, or not RTP media */
     bool client_sends;          /* sendonly or sendrecv: a track the client publishes */
     bool client_receives;       /* recvonly: the relay feeds it (inactive without a track) */
+    bool data;                  /* the data channel line (m=application, RFC 8841) */
     char source[CR_SOURCE_MAX]; /* the track's source ("mic", "camera", "screen", ...) */
     uint64_t track_id;          /* the track created (client_sends) or assigned
                                    (client_receives); 0: none */
@@ -107,6 +108,14 @@ struct cr_relay_events {
                                const char *candidate);
     /* The set of tracks in a room changed (a track was added or removed). */
     void (*on_tracks_changed)(void *user, const char *room);
+    /* The client opened (open) or closed a data channel named label (RFC 8831). May be
+     * NULL. */
+    void (*on_channel)(void *user, uint64_t peer_id, const char *label, bool open);
+    /* One message the client sent on its channel label (at most 16 KiB; binary, or UTF-8
+     * text as the client claims: not checked), within the per-peer rate limit. May be
+     * NULL. */
+    void (*on_channel_message)(void *user, uint64_t peer_id, const char *label, const uint8_t *buf,
+                               size_t len, bool binary);
 };
 
 struct cr_relay_stats {
@@ -119,6 +128,8 @@ struct cr_relay_stats {
     uint64_t keyframe_requests; /* PLI/FIR sent to publishers */
     uint64_t nacks_in;          /* NACK entries received from subscribers */
     uint64_t red_in, red_out;   /* audio RED (RFC 2198) packets from publishers / sent */
+    uint64_t data_in, data_out; /* data channel messages from clients / sent to them */
+    uint64_t data_dropped;      /* over a client's rate limit, or not sendable */
 };
 
 /* What one subscriber receives on one m-line. */

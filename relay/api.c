@@ -222,63 +222,6 @@ int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, str
     return run_call(relay, do_negotiate, &a);
 }
 
-struct peer_new_args {
-    const char *room;
-    uint64_t peer_id; /* out */
-};
-
-static int do_peer_new(struct cr_worker *w, void *args)
-{
-    struct peer_new_args *a = args;
-    struct cr_offer in = {.room = a->room};
-    struct cr_answer *out = cr_calloc(1, sizeof *out);
-    struct peer *peer;
-    int r = offer_peer(w, &in, out, &peer);
-    if (r == CR_OK)
-        a->peer_id = peer->id;
-    free(out);
-    return r;
-}
-
-int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_id)
-{
-    if (!valid_name(room))
-        return CR_ERR_ARG;
-    struct peer_new_args a = {.room = room};
-    int r = run_call(relay, do_peer_new, &a);
-    if (r == CR_OK)
-        *peer_id = a.peer_id;
-    return r;
-}
-
-int cr_relay_peer_offer(struct cr_relay *relay, uint64_t peer_id, const char *offer,
-                        struct cr_mline_hint *hints, size_t n_hints, char **answer, char *err,
-                        size_t err_len)
-{
-    *answer = NULL;
-    if (err && err_len)
-        err[0] = 0;
-    if (!peer_id) {
-        if (err && err_len)
-            snprintf(err, err_len, "no such peer");
-        return CR_ERR_NOT_FOUND;
-    }
-    struct cr_offer in = {.peer_id = peer_id, .sdp = offer, .hints = hints, .n_hints = n_hints};
-    struct cr_answer *out = cr_malloc(sizeof *out);
-    int r = cr_relay_negotiate(relay, &in, out);
-    if (r != CR_OK && err && err_len)
-        snprintf(err, err_len, "%s", out->err);
-    for (size_t i = 0; r == CR_OK && i < out->n_lines; i++) {
-        const struct cr_offer_line *l = &out->lines[i];
-        for (size_t h = 0; h < n_hints; h++) /* the track made or fed, as before */
-            if ((l->client_sends || l->client_receives) && strcmp(hints[h].mid, l->mid) == 0)
-                hints[h].track_id = l->track_id;
-    }
-    *answer = out->sdp;
-    free(out);
-    return r;
-}
-
 /* ---- peers and taps ---- */
 
 struct candidate_args {

@@ -34,7 +34,7 @@ targets() {
 max_len() {
   case $1 in
   sdp | sig_config | sig_rpc | sig_sdpscan | sig_rest_json) echo 65536 ;;
-  sig_token | sig_auth_token) echo 8192 ;;
+  sig_token | sig_auth_token | sig_note_json) echo 8192 ;;
   net_dtls_record) echo 4096 ;;
   rtcp | route_rtcp) echo 2048 ;;
   sig_range) echo 1024 ;;

@@ -208,35 +208,48 @@ static void delete_recording(struct server *srv, struct lws *wsi, struct http_re
 
 /* ---- notes ---- */
 
-static void add_note(struct server *srv, struct lws *wsi, struct http_req *req, const char *id)
+json_t *rest_note_in(const char *text, size_t len, struct cat_note *note, const char **why,
+                     char *buf, size_t cap)
 {
     json_error_t jerr;
-    json_t *body = req->body_len ? json_loadb(req->body, req->body_len, 0, &jerr) : NULL;
+    json_t *body = len ? json_loadb(text, len, 0, &jerr) : NULL;
+    *why = NULL;
     if (!json_is_object(body)) {
-        char why[256];
-        snprintf(why, sizeof why, "the body must be a JSON object%s%s",
-                 body || !req->body_len ? "" : ": ", body || !req->body_len ? "" : jerr.text);
+        snprintf(buf, cap, "the body must be a JSON object%s%s", body || !len ? "" : ": ",
+                 body || !len ? "" : jerr.text);
         json_decref(body);
+        *why = buf;
+        return NULL;
+    }
+    json_t *kind = json_object_get(body, "kind"), *at = json_object_get(body, "at_ms");
+    json_t *words = json_object_get(body, "text"), *author = json_object_get(body, "author");
+    if (kind && !json_is_string(kind))
+        *why = "\"kind\" must be \"comment\", \"bookmark\" or \"chapter\"";
+    else if (!json_is_integer(at) || json_integer_value(at) < 0)
+        *why = "\"at_ms\" (an integer >= 0, the position in the lesson) is required";
+    else if (!json_is_string(words))
+        *why = "\"text\" (a string) is required";
+    else if (author && !json_is_null(author) && !json_is_string(author))
+        *why = "\"author\" must be a string";
+    *note = (struct cat_note){
+        .kind = kind ? json_string_value(kind) : "comment",
+        .at_ms = json_integer_value(at),
+        .text = json_string_value(words),
+        .author = json_string_value(author),
+    };
+    return body;
+}
+
+static void add_note(struct server *srv, struct lws *wsi, struct http_req *req, const char *id)
+{
+    struct cat_note note;
+    const char *why;
+    char buf[256];
+    json_t *body = rest_note_in(req->body, req->body_len, &note, &why, buf, sizeof buf);
+    if (!body) {
         http_respond_error(srv, wsi, req, SRV_ERR_BAD_JSON, why);
         return;
     }
-    json_t *kind = json_object_get(body, "kind"), *at = json_object_get(body, "at_ms");
-    json_t *text = json_object_get(body, "text"), *author = json_object_get(body, "author");
-    const char *why = NULL;
-    if (kind && !json_is_string(kind))
-        why = "\"kind\" must be \"comment\", \"bookmark\" or \"chapter\"";
-    else if (!json_is_integer(at) || json_integer_value(at) < 0)
-        why = "\"at_ms\" (an integer >= 0, the position in the lesson) is required";
-    else if (!json_is_string(text))
-        why = "\"text\" (a string) is required";
-    else if (author && !json_is_null(author) && !json_is_string(author))
-        why = "\"author\" must be a string";
-    struct cat_note note = {
-        .kind = kind ? json_string_value(kind) : "comment",
-        .at_ms = json_integer_value(at),
-        .text = json_string_value(text),
-        .author = json_string_value(author),
-    };
     json_t *out = NULL;
     int rc = why ? 0 : catalog_note_add(srv->catalog, id, &note, &out);
     json_decref(body);

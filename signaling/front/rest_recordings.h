@@ -4,14 +4,23 @@
 #ifndef CR_SIGNALING_REST_RECORDINGS_H
 #define CR_SIGNALING_REST_RECORDINGS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
+#include "store/catalog.h"
 #include "transport/http.h"
 
 /* A path under /api/v1/recordings, any method. */
 void rest_recordings_api(struct server *srv, struct lws *wsi, struct http_req *req);
 /* GET or HEAD /recordings/<id>/<file>: DATA/recordings/<id>/vod/<file>, with Range. */
 void rest_recordings_file(struct server *srv, struct lws *wsi, struct http_req *req);
+
+/* Reads the body of POST .../notes into *note, whose strings live in the returned JSON
+ * (the caller decrefs it). Not a JSON object: NULL, *why says so (written into buf, cap
+ * bytes). Fields of the wrong type: the body, *why says which. Bounds (text length,
+ * UTF-8, kinds, at_ms within the lesson) are catalog_note_add's. */
+json_t *rest_note_in(const char *text, size_t len, struct cat_note *note, const char **why,
+                     char *buf, size_t cap);
 
 /* A recording id as it may appear in a path: 1..128 of [A-Za-z0-9_-]. */
 bool rest_recording_id_ok(const char *id, size_t len);

@@ -13,15 +13,10 @@
 #include <string.h>
 
 #include "access/passwd.h"
+#include "answer_check.h"
 #include "front/rest_sched_priv.h"
 #include "store/role.h"
 #include "store/sched.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 /* The resources' fields as in rest_lessons.c, rest_people.c and rest_schedule.c (login). */
 static const char *const lesson_fields[] = {"title",    "subject",    "teacher_id",
@@ -46,20 +41,6 @@ static const struct {
     {"a classroom", classroom_fields, id_readonly},
     {"a login", login_fields, NULL},
 };
-
-/* A sentence for an error answer: NUL-terminated in its buffer, not empty, and it makes the
- * answer's {"error":{"code","message"}} body (transport/http.c), which JSON can carry. */
-static void check_sentence(enum srv_err err, const char *why, size_t cap)
-{
-    REQUIRE(memchr(why, '\0', cap) && why[0]);
-    json_t *v = http_error_json(err, why);
-    const char *m = json_string_value(json_object_get(json_object_get(v, "error"), "message"));
-    REQUIRE(m && strlen(m) == strlen(why));
-    char *text = json_dumps(v, JSON_COMPACT);
-    REQUIRE(text);
-    free(text);
-    json_decref(v);
-}
 
 static bool listed(const char *const *names, const char *key)
 {

@@ -1,13 +1,16 @@
-/* Fuzz entry point for signaling/rpc.c, the websocket JSON protocol: each line of the input
+/* Fuzz entry point for signaling/front/rpc.c, the websocket JSON protocol: each line of the input
  * is one text message to rpc_handle(), from connection A, or from connection B when the
  * line begins with a tab; both then close (rpc_conn_closed, which frees the
  * connection's protocol state). The server around them is
- * real but has no sockets: a relay (its worker thread, any ICE port) and a registry, with
+ * real but has no signaling sockets: a relay (its worker thread, any ICE port on
+ * 127.0.0.1 only, so candidates the fuzzer invents are never probed beyond loopback,
+ * and no interface scan per peer) and a registry, with
  * connections that have no lws handle, so replies are built and dropped unsent. Checks the
  * protocol's promise that a closed connection leaves nothing behind: no room, no relay
  * peer. (ws.c's framing needs a live lws connection: tests/unit/signaling/
  * test_ws_protocol.c covers it end to end.) */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +44,7 @@ static void init_once(void)
     cr_log_set_level(CR_LOG_ERROR);
     cfg = config_defaults;
     cfg.ice_port_min = cfg.ice_port_max = 0; /* any port: never collide with a running server */
+    snprintf(cfg.bind_ip, sizeof cfg.bind_ip, "127.0.0.1");
     srv.cfg = &cfg;
     srv.started_ms = cr_now_ms();
     srv.reg = CR_NEW(struct registry);
@@ -51,6 +55,7 @@ static void init_once(void)
     struct cr_relay_config rc = CR_RELAY_CONFIG_DEFAULT;
     rc.port_min = rc.port_max = 0;
     rc.ice_tcp = false;
+    rc.bind_ip = cfg.bind_ip;
     static const struct cr_relay_events events = {
         .on_peer_state = on_peer_state,
         .on_local_candidate = on_candidate,

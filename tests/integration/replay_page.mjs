@@ -300,11 +300,14 @@ async function main() {
   // ---- the catalogue: search by room, date and text, then open the lesson ----
   const list = await openPage(browser, `${server.url}/replay.html`, 'catalogue', { token: server.token });
   pages.push(list);
+  // the list and its summary read in one step: two reads could straddle the page's render
   const listed2 = async (what) => until(`catalogue: ${what}`, async () => {
-    const st = await list.$$eval('#recordings li', (els) => els.map((e) => ({
-      id: e.dataset.id, state: e.querySelector('.badge')?.textContent })));
-    const summary = await list.textContent('#list-summary');
-    return summary ? { st, summary } : false;
+    const got = await list.evaluate(() => ({
+      st: [...document.querySelectorAll('#recordings li')].map((e) => ({
+        id: e.dataset.id, state: e.querySelector('.badge')?.textContent })),
+      summary: document.querySelector('#list-summary')?.textContent || '',
+    }));
+    return got.summary ? got : false;
   }, { timeoutMs: 10000 });
   const today = await list.evaluate(() => {
     const d = new Date();

@@ -62,15 +62,6 @@ struct cr_offer {
 };
 int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, struct cr_answer *out);
 
-/* The two-step form, a peer without an offer, then an offer applied to it (two round
- * trips; cr_relay_peer_offer is cr_relay_negotiate without a demand). Signaling uses
- * cr_relay_negotiate; tests/unit/relay drives negotiation step by step with these. */
-int cr_relay_peer_new(struct cr_relay *relay, const char *room, uint64_t *peer_id);
-/* Applies a remote offer and returns the answer (malloc'd, caller frees) in *answer.
- * On failure returns a negative cr_err and writes a human-readable reason into err. */
-int cr_relay_peer_offer(struct cr_relay *relay, uint64_t peer_id, const char *offer,
-                        struct cr_mline_hint *hints, size_t n_hints, char **answer, char *err,
-                        size_t err_len);
 /* Adds a remote trickled candidate ("candidate:..." with or without "a="); NULL or ""
  * marks the end of the remote candidates. */
 int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char *mid,

@@ -57,14 +57,12 @@ struct cr_track_info {
 };
 
 /* Per-m-line hint, matched by mid: what the caller knows of a line without reading the
- * SDP. cr_relay_negotiate only reads it; cr_relay_peer_offer also writes track_id back. */
+ * SDP, read by cr_relay_negotiate (struct cr_answer says what each line became). */
 struct cr_mline_hint {
     char mid[CR_MID_MAX];
     char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is
                                    ("": the default, see cr_relay_negotiate) */
-    uint64_t track_id;          /* in, for receive lines: the wanted track (0: automatic);
-                                   out (cr_relay_peer_offer only): the track created (send
-                                   lines) or assigned */
+    uint64_t track_id;          /* for receive lines: the wanted track (0: automatic) */
 };
 
 /* What cr_relay_negotiate demands of an offer, for endpoints with one purpose. Counted over

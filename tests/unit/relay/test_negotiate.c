@@ -66,15 +66,35 @@ static const char *SUBSCRIBE_OFFER =
 static int tracks_changed;
 static void on_tracks(void *user, const char *room) { tracks_changed++; }
 
+/* One cr_relay_negotiate call: *peer 0 makes a peer in "lesson" (its id written back),
+ * else renegotiates it. The answer (malloc'd) goes to *answer, a refusal's reason to err;
+ * each hint gets the track its line made or was fed. */
+static int offer(struct cr_relay *relay, uint64_t *peer, const char *sdp,
+                 struct cr_mline_hint *hints, size_t n_hints, char **answer, char *err)
+{
+    struct cr_offer in = {
+        .room = "lesson", .peer_id = *peer, .sdp = sdp, .hints = hints, .n_hints = n_hints};
+    struct cr_answer *out = malloc(sizeof *out);
+    int r = cr_relay_negotiate(relay, &in, out);
+    snprintf(err, 256, "%.255s", out->err); /* err: 256 bytes, as every caller has */
+    *answer = out->sdp;
+    if (r == CR_OK)
+        *peer = out->peer_id;
+    for (size_t i = 0; r == CR_OK && i < out->n_lines; i++)
+        for (size_t h = 0; h < n_hints; h++)
+            if (strcmp(hints[h].mid, out->lines[i].mid) == 0)
+                hints[h].track_id = out->lines[i].track_id;
+    free(out);
+    return r;
+}
+
 static void test_publish_and_subscribe(struct cr_relay *relay)
 {
-    uint64_t pub, sub;
-    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &pub), CR_OK);
+    uint64_t pub = 0, sub = 0;
     struct cr_mline_hint hints[2] = {{.mid = "0", .source = "mic"},
                                      {.mid = "1", .source = "camera"}};
     char *answer = NULL, err[256];
-    CHECK_EQ(cr_relay_peer_offer(relay, pub, PUBLISH_OFFER, hints, 2, &answer, err, sizeof err),
-             CR_OK);
+    CHECK_EQ(offer(relay, &pub, PUBLISH_OFFER, hints, 2, &answer, err), CR_OK);
     CHECK(answer && strstr(answer, "a=group:BUNDLE 0 1\r\n"));
     /* RED first, so the browser sends its audio with redundancy */
     CHECK(answer && strstr(answer, "m=audio 9 UDP/TLS/RTP/SAVPF 63 111\r\n"));
@@ -100,10 +120,8 @@ static void test_publish_and_subscribe(struct cr_relay *relay)
     CHECK_STR(tracks[1].codec, "VP8");
     CHECK_STR(tracks[1].source, "camera");
 
-    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &sub), CR_OK);
     struct cr_mline_hint sh[2] = {{.mid = "a"}, {.mid = "v", .track_id = hints[1].track_id}};
-    CHECK_EQ(cr_relay_peer_offer(relay, sub, SUBSCRIBE_OFFER, sh, 2, &answer, err, sizeof err),
-             CR_OK);
+    CHECK_EQ(offer(relay, &sub, SUBSCRIBE_OFFER, sh, 2, &answer, err), CR_OK);
     CHECK(answer && strstr(answer, "m=audio 9 UDP/TLS/RTP/SAVPF 109\r\n"));
     /* the track is VP8, so VP8 is chosen even though the subscriber prefers H.264 */
     CHECK(answer && strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 100 121\r\n"));
@@ -116,8 +134,7 @@ static void test_publish_and_subscribe(struct cr_relay *relay)
 
     /* renegotiation on the same peer: the session version goes up */
     char *again = NULL;
-    CHECK_EQ(cr_relay_peer_offer(relay, sub, SUBSCRIBE_OFFER, sh, 2, &again, err, sizeof err),
-             CR_OK);
+    CHECK_EQ(offer(relay, &sub, SUBSCRIBE_OFFER, sh, 2, &again, err), CR_OK);
     CHECK(again && strstr(again, "o=- ") && strstr(again, " 2 IN IP4"));
     free(again);
 
@@ -145,13 +162,12 @@ static char *replace(const char *base, const char *from, const char *to)
 static char *mutate(const char *from, const char *to) { return replace(PUBLISH_OFFER, from, to); }
 
 /* Opens a peer, offers, checks the answer has (or lacks, want_absent) each string. */
-static void expect_answer(struct cr_relay *relay, const char *offer, const char *const *want,
+static void expect_answer(struct cr_relay *relay, const char *sdp, const char *const *want,
                           const char *const *absent)
 {
-    uint64_t peer;
-    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &peer), CR_OK);
+    uint64_t peer = 0;
     char *answer = NULL, err[256] = "";
-    CHECK_EQ(cr_relay_peer_offer(relay, peer, offer, NULL, 0, &answer, err, sizeof err), CR_OK);
+    CHECK_EQ(offer(relay, &peer, sdp, NULL, 0, &answer, err), CR_OK);
     for (size_t i = 0; want[i]; i++) {
         if (!answer || !strstr(answer, want[i]))
             fprintf(stderr, "  wanted '%s' in the answer\n%s\n", want[i], answer ? answer : err);
@@ -165,16 +181,15 @@ static void expect_answer(struct cr_relay *relay, const char *offer, const char 
 
 static void test_audio_protection(struct cr_relay *relay)
 {
-    uint64_t pub;
-    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &pub), CR_OK);
+    uint64_t pub = 0;
     char *answer = NULL, err[256];
     /* the publisher's own Opus parameters stay, FEC is asked for */
-    char *offer =
+    char *own =
         mutate("minptime=10;useinbandfec=1", "minptime=10;stereo=1;useinbandfec=0;usedtx=1");
-    CHECK_EQ(cr_relay_peer_offer(relay, pub, offer, NULL, 0, &answer, err, sizeof err), CR_OK);
+    CHECK_EQ(offer(relay, &pub, own, NULL, 0, &answer, err), CR_OK);
     CHECK(answer && strstr(answer, "a=fmtp:111 minptime=10;stereo=1;usedtx=1;useinbandfec=1\r\n"));
     free(answer);
-    free(offer);
+    free(own);
 
     /* a classroom offering RED over its Opus gets it, RED first */
     const char *red_audio = "a=rtpmap:109 opus/48000/2\r\na=rtpmap:63 red/48000/2\r\n"
@@ -201,11 +216,11 @@ static void test_audio_protection(struct cr_relay *relay)
     CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
 }
 
-static void expect_refusal(struct cr_relay *relay, uint64_t peer, const char *offer,
+static void expect_refusal(struct cr_relay *relay, uint64_t peer, const char *sdp,
                            const char *reason)
 {
     char *answer = NULL, err[256] = "";
-    int r = cr_relay_peer_offer(relay, peer, offer, NULL, 0, &answer, err, sizeof err);
+    int r = offer(relay, &peer, sdp, NULL, 0, &answer, err);
     CHECK(r < 0);
     CHECK(answer == NULL);
     if (!strstr(err, reason))
@@ -215,8 +230,10 @@ static void expect_refusal(struct cr_relay *relay, uint64_t peer, const char *of
 
 static void test_bad_offers(struct cr_relay *relay)
 {
-    uint64_t peer;
-    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &peer), CR_OK);
+    uint64_t peer = 0;
+    char *answer = NULL, err[256];
+    CHECK_EQ(offer(relay, &peer, PUBLISH_OFFER, NULL, 0, &answer, err), CR_OK);
+    free(answer);
     expect_refusal(relay, peer, "garbage", "SDP");
     expect_refusal(relay, peer, "", "SDP");
     char *s = mutate("a=rtcp-mux\r\n", "");
@@ -234,13 +251,15 @@ static void test_bad_offers(struct cr_relay *relay)
     expect_refusal(relay, peer, s, "too large");
     free(s);
     /* none of that hurt the peer: a good offer still works */
-    char *answer = NULL, err[256];
-    CHECK_EQ(cr_relay_peer_offer(relay, peer, PUBLISH_OFFER, NULL, 0, &answer, err, sizeof err),
-             CR_OK);
+    CHECK_EQ(offer(relay, &peer, PUBLISH_OFFER, NULL, 0, &answer, err), CR_OK);
     free(answer);
-    CHECK_EQ(cr_relay_peer_offer(relay, 999999, PUBLISH_OFFER, NULL, 0, &answer, err, sizeof err),
-             CR_ERR_NOT_FOUND);
-    CHECK_EQ(cr_relay_peer_new(relay, "no-such-room", &peer), CR_ERR_NOT_FOUND);
+    CHECK_EQ(cr_relay_peer_close(relay, peer), CR_OK);
+    uint64_t none = 999999;
+    CHECK_EQ(offer(relay, &none, PUBLISH_OFFER, NULL, 0, &answer, err), CR_ERR_NOT_FOUND);
+    struct cr_offer elsewhere = {.room = "no-such-room", .sdp = PUBLISH_OFFER};
+    struct cr_answer *out = malloc(sizeof *out);
+    CHECK_EQ(cr_relay_negotiate(relay, &elsewhere, out), CR_ERR_NOT_FOUND);
+    free(out);
     CHECK_EQ(cr_relay_room_open(relay, ""), CR_ERR_ARG);
 }
 
@@ -261,14 +280,13 @@ static char *read_fixture(const char *name)
 
 static void test_simulcast_offer(struct cr_relay *relay)
 {
-    char *offer = read_fixture("chrome_simulcast_offer.sdp");
-    CHECK(offer != NULL);
-    if (!offer)
+    char *chrome = read_fixture("chrome_simulcast_offer.sdp");
+    CHECK(chrome != NULL);
+    if (!chrome)
         return;
-    uint64_t pub;
-    CHECK_EQ(cr_relay_peer_new(relay, "lesson", &pub), CR_OK);
+    uint64_t pub = 0;
     char *answer = NULL, err[256];
-    CHECK_EQ(cr_relay_peer_offer(relay, pub, offer, NULL, 0, &answer, err, sizeof err), CR_OK);
+    CHECK_EQ(offer(relay, &pub, chrome, NULL, 0, &answer, err), CR_OK);
     CHECK(answer && strstr(answer, "a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\n"));
     CHECK(answer && strstr(answer, "a=simulcast:recv q;h;f\r\n"));
     CHECK(answer && strstr(answer, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"));
@@ -282,7 +300,7 @@ static void test_simulcast_offer(struct cr_relay *relay)
             video_layers = tracks[i].layers;
     CHECK_EQ(video_layers, 3);
     free(answer);
-    free(offer);
+    free(chrome);
     CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
 }
 

@@ -1,9 +1,10 @@
 /* The end-to-end fixture shared by test_ws_protocol.c and test_http.c (#included by both;
  * not a test of its own, the build takes test_*.c only): a real classrelay server started
- * in-process on an ephemeral 127.0.0.1 port with its relay on any ICE port, serviced by a
- * thread until the test stops it, and a minimal client written by hand over a plain TCP
- * socket, so the bytes on the wire are exactly what a test says: HTTP/1.1 requests, the
- * websocket opening handshake (RFC 6455 §4.1) and masked client frames (§5.2, §5.3).
+ * in-process on an ephemeral 127.0.0.1 port with its relay on any ICE port of 127.0.0.1,
+ * serviced by a thread until the test stops it, and a minimal client written by hand over
+ * a plain TCP socket, so the bytes on the wire are exactly what a test says: HTTP/1.1
+ * requests, the websocket opening handshake (RFC 6455 §4.1) and masked client frames
+ * (§5.2, §5.3).
  * Every read has a deadline, so a missing reply fails a check instead of hanging. */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -52,6 +53,7 @@ E2E_FN int e2e_start(void)
     e2e_cfg.listen_port = 0; /* the kernel picks; config_set would refuse 0, on purpose */
     e2e_cfg.ice_port_min = e2e_cfg.ice_port_max = 0;
     e2e_cfg.ice_tcp = false;
+    snprintf(e2e_cfg.bind_ip, sizeof e2e_cfg.bind_ip, "127.0.0.1"); /* test media: loopback */
     e2e_cfg.log_level = CR_LOG_WARN;
     char dir[] = "/tmp/cr-e2e-XXXXXX"; /* left behind: the test's database and key, small */
     if (!mkdtemp(dir))

@@ -411,6 +411,42 @@ int cr_relay_peer_pause(struct cr_relay *relay, uint64_t peer_id, unsigned kinds
     return run_call(relay, do_peer_pause, &a);
 }
 
+/* ---- feeding lines ---- */
+
+struct feed_args {
+    uint64_t peer_id, track_id;
+    const char *mid;
+};
+
+static int do_peer_feed(struct cr_worker *w, void *args)
+{
+    struct feed_args *a = args;
+    struct peer *peer = worker_peer(w, a->peer_id);
+    struct mline *ml = NULL;
+    for (size_t i = 0; peer && i < peer->n_mlines && !ml; i++)
+        if (strcmp(peer->mlines[i].mid, a->mid) == 0 && peer->mlines[i].consumer)
+            ml = &peer->mlines[i];
+    if (!ml)
+        return CR_ERR_NOT_FOUND;
+    if (!ml->follow && !ml->consumer->producer)
+        return CR_ERR_ARG; /* answered inactive: the client would drop what we send */
+    struct producer *p = a->track_id ? room_find_producer(peer->room, a->track_id) : NULL;
+    if (a->track_id && !p)
+        return CR_ERR_NOT_FOUND;
+    if (p && (p->kind != ml->kind || p->codec != ml->consumer->codec || p->peer_id == peer->id))
+        return CR_ERR_ARG;
+    room_bind(peer->room, ml->consumer, p, cr_now_ms());
+    return CR_OK;
+}
+
+int cr_relay_peer_feed(struct cr_relay *relay, uint64_t peer_id, const char *mid, uint64_t track_id)
+{
+    if (!mid)
+        return CR_ERR_ARG;
+    struct feed_args a = {peer_id, track_id, mid};
+    return run_call(relay, do_peer_feed, &a);
+}
+
 /* ---- data channels ---- */
 
 /* A message for the worker to send: posted, not waited for (room events go to every

@@ -41,6 +41,7 @@ struct line_plan {
     char rids[PRODUCER_MAX_LAYERS][16]; /* RECV lines: simulcast layers (RFC 8853) */
     size_t n_rids;
     const struct cr_mline_hint *hint;
+    bool follow; /* SEND lines: hint->follow, fed later by the control plane */
 };
 
 static void fail(char *err, size_t err_len, const char *fmt, ...)
@@ -117,7 +118,14 @@ static bool choose_codec(struct line_plan *lp)
     const struct sdp_media *m = lp->m;
     const struct producer *p = lp->source;
     const struct sdp_codec *best = NULL;
-    for (size_t i = 0; i < m->n_codecs; i++) {
+    /* an idle line that will follow someone: VP8, what the pages publish, where offered */
+    bool want_vp8 = !p && lp->follow && lp->kind == CR_KIND_VIDEO;
+    for (size_t i = 0; want_vp8 && !best && i < m->n_codecs; i++) {
+        enum codec_id id;
+        if (usable(&m->codecs[i], lp->kind, &id) && id == CODEC_VP8)
+            best = &m->codecs[i];
+    }
+    for (size_t i = 0; !best && i < m->n_codecs; i++) {
         const struct sdp_codec *c = &m->codecs[i];
         enum codec_id id;
         if (!usable(c, lp->kind, &id) || (p && id != p->codec))
@@ -179,6 +187,13 @@ static struct producer *pick_source(struct peer *peer, size_t idx, enum cr_kind 
             return p;
     }
     return NULL;
+}
+
+/* A line the control plane feeds keeps what it was fed across a renegotiation. */
+static struct producer *followed(struct peer *peer, size_t idx)
+{
+    const struct mline *ml = idx < peer->n_mlines ? &peer->mlines[idx] : NULL;
+    return ml && ml->follow && ml->consumer ? ml->consumer->producer : NULL;
 }
 
 /* RFC 8853: a video line the client sends with a=simulcast:send and rids becomes a track
@@ -256,7 +271,9 @@ static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
         plan_simulcast(lp);
     } else if (m->dir == SDP_RECVONLY) {
         lp->role = MLINE_SEND;
-        lp->source = pick_source(peer, i, lp->kind, lp->hint, plans, i);
+        lp->follow = lp->hint && lp->hint->follow;
+        lp->source =
+            lp->follow ? followed(peer, i) : pick_source(peer, i, lp->kind, lp->hint, plans, i);
     } else {
         lp->role = MLINE_IDLE;
     }
@@ -362,6 +379,7 @@ static uint8_t ext_id(const struct line_plan *lp, const char *uri)
 static void set_consumer_params(struct consumer *c, const struct line_plan *lp)
 {
     c->pt = lp->codec->pt;
+    c->codec = lp->codec_id;
     c->rtx_pt = lp->rtx ? lp->rtx->pt : 0;
     consumer_set_red(c, lp->red ? lp->red->pt : 0);
     c->ext.mid = ext_id(lp, RTP_EXT_MID);
@@ -428,6 +446,7 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
         peer_drop_consumer(peer, ml);
     ml->role = lp->role;
     ml->kind = lp->kind;
+    ml->follow = lp->follow;
     if (lp->role == MLINE_DATA) {
         peer_data_want(peer, lp->m->sctp_port);
         return changed;
@@ -580,11 +599,20 @@ static void write_exts(struct strbuf *b, const struct line_plan *lp)
     }
 }
 
-static void write_ssrcs(struct strbuf *b, const struct consumer *c, const struct producer *p)
+/* RFC 8830 msid and RFC 5576 ssrc lines of what we send on a line: named after its track,
+ * or, for a line the control plane feeds, after the line (its track changes, the
+ * receiver's track stays). */
+static void write_ssrcs(struct strbuf *b, const struct peer *peer, const struct consumer *c,
+                        const struct producer *p, bool follow)
 {
     char stream[48], track[48];
-    snprintf(stream, sizeof stream, "cr-%llu", (unsigned long long)p->peer_id);
-    snprintf(track, sizeof track, "cr-track-%llu", (unsigned long long)p->id);
+    if (follow) {
+        snprintf(stream, sizeof stream, "cr-follow-%llu", (unsigned long long)peer->id);
+        snprintf(track, sizeof track, "cr-follow-%s", c->mid);
+    } else {
+        snprintf(stream, sizeof stream, "cr-%llu", (unsigned long long)p->peer_id);
+        snprintf(track, sizeof track, "cr-track-%llu", (unsigned long long)p->id);
+    }
     strbuf_printf(b, "a=msid:%s %s\r\n", stream, track);
     if (c->rtx_pt)
         strbuf_printf(b, "a=ssrc-group:FID %u %u\r\n", c->ssrc, c->rtx_ssrc);
@@ -654,7 +682,7 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
     strbuf_puts(b, "\r\n");
     write_transport(b, peer, mid);
     write_exts(b, lp);
-    bool sending = lp->role == MLINE_SEND && ml->consumer && ml->consumer->producer;
+    bool sending = lp->role == MLINE_SEND && ml->consumer && (ml->consumer->producer || lp->follow);
     strbuf_printf(b, "a=%s\r\na=rtcp-mux\r\n",
                   lp->role == MLINE_RECV ? "recvonly"
                   : sending              ? "sendonly"
@@ -671,7 +699,7 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
     if (lp->rtx)
         write_codec(b, lp->rtx, 0);
     if (sending)
-        write_ssrcs(b, ml->consumer, ml->consumer->producer);
+        write_ssrcs(b, peer, ml->consumer, ml->consumer->producer, lp->follow);
     if (lp->n_rids) {
         for (size_t i = 0; i < lp->n_rids; i++)
             strbuf_printf(b, "a=rid:%s recv\r\n", lp->rids[i]);

@@ -68,6 +68,7 @@ struct mline {
     struct consumer *consumer; /* owned, when SEND */
     uint8_t ext_mid, ext_twcc; /* the client's extension ids on this m-line */
     uint8_t ext_rid, ext_rrid; /* rtp-stream-id, repaired-rtp-stream-id (simulcast) */
+    bool follow;               /* SEND: fed by the control plane (cr_mline_hint.follow) */
 };
 
 struct peer {

@@ -436,6 +436,52 @@ static void test_data_channel(struct cr_relay *relay)
     free(with);
 }
 
+/* Lines the control plane feeds (cr_mline_hint.follow, cr_relay_peer_feed): answered
+ * sendonly while idle, VP8 chosen though H.264 is offered first, never fed on their own;
+ * then fed, refused for a track of the wrong kind, kept across a renegotiation, emptied. */
+static void test_follow(struct cr_relay *relay)
+{
+    struct cr_answer *a = malloc(sizeof *a);
+    struct cr_offer pub = {.room = "lesson", .sdp = PUBLISH_OFFER};
+    CHECK_EQ(cr_relay_negotiate(relay, &pub, a), CR_OK);
+    uint64_t publisher = a->peer_id, mic = a->lines[0].track_id, camera = a->lines[1].track_id;
+    free(a->sdp);
+
+    struct cr_mline_hint follow[2] = {{.mid = "a", .follow = true}, {.mid = "v", .follow = true}};
+    struct cr_offer sub = {.room = "lesson", .sdp = SUBSCRIBE_OFFER, .hints = follow, .n_hints = 2};
+    CHECK_EQ(cr_relay_negotiate(relay, &sub, a), CR_OK);
+    uint64_t subscriber = a->peer_id;
+    CHECK(a->sdp && strstr(a->sdp, "m=video 9 UDP/TLS/RTP/SAVPF 100 121\r\n"));
+    CHECK(a->sdp && strstr(a->sdp, "a=msid:cr-follow-"));
+    CHECK(a->sdp && !strstr(a->sdp, "a=inactive"));
+    CHECK_EQ(a->lines[0].track_id, 0); /* not fed automatically */
+    CHECK_EQ(a->lines[1].track_id, 0);
+    free(a->sdp);
+
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "v", camera), CR_OK);
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "a", mic), CR_OK);
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "a", camera), CR_ERR_ARG); /* kind */
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "v", 999999), CR_ERR_NOT_FOUND);
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "nope", camera), CR_ERR_NOT_FOUND);
+    CHECK_EQ(cr_relay_peer_feed(relay, 999999, "v", camera), CR_ERR_NOT_FOUND);
+    CHECK_EQ(cr_relay_peer_feed(relay, publisher, "1", camera), CR_ERR_NOT_FOUND); /* receives */
+
+    struct cr_offer again = {
+        .peer_id = subscriber, .sdp = SUBSCRIBE_OFFER, .hints = follow, .n_hints = 2};
+    CHECK_EQ(cr_relay_negotiate(relay, &again, a), CR_OK);
+    CHECK_EQ(a->lines[1].track_id, camera);
+    CHECK_EQ(a->lines[0].track_id, mic);
+    free(a->sdp);
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "v", 0), CR_OK);
+    CHECK_EQ(cr_relay_negotiate(relay, &again, a), CR_OK);
+    CHECK_EQ(a->lines[1].track_id, 0);
+    CHECK(a->sdp && strstr(a->sdp, "a=sendonly"));
+    free(a->sdp);
+    CHECK_EQ(cr_relay_peer_close(relay, subscriber), CR_OK);
+    CHECK_EQ(cr_relay_peer_close(relay, publisher), CR_OK);
+    free(a);
+}
+
 int main(void)
 {
     struct cr_relay_config cfg = CR_RELAY_CONFIG_DEFAULT;
@@ -454,6 +500,7 @@ int main(void)
     test_audio_protection(relay);
     test_one_call(relay);
     test_data_channel(relay);
+    test_follow(relay);
     struct cr_relay_stats st;
     CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
     CHECK_EQ(st.rooms, 1);

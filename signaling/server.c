@@ -30,6 +30,7 @@
 #include "front/rpc.h"
 #include "front/status.h"
 #include "front/whip.h"
+#include "lesson/floor.h"
 #include "lesson/evq.h"
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
@@ -122,8 +123,10 @@ static void drain(struct server *srv)
                 rpc_event_candidate(o.participant, o.target, it->mid, it->candidate);
             break;
         case EVQ_TRACKS:
-            if ((room = reg_room_find(srv->reg, it->room)))
+            if ((room = reg_room_find(srv->reg, it->room))) {
                 rpc_event_tracks(srv, room);
+                floor_apply(srv, room);
+            }
             recording_on_tracks(srv->recording, it->room);
             break;
         case EVQ_CHILD_LINE:

@@ -272,8 +272,9 @@ static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
     } else if (m->dir == SDP_RECVONLY) {
         lp->role = MLINE_SEND;
         lp->follow = lp->hint && lp->hint->follow;
-        lp->source =
-            lp->follow ? followed(peer, i) : pick_source(peer, i, lp->kind, lp->hint, plans, i);
+        lp->source = lp->follow && !lp->hint->track_id
+                         ? followed(peer, i)
+                         : pick_source(peer, i, lp->kind, lp->hint, plans, i);
     } else {
         lp->role = MLINE_IDLE;
     }

@@ -43,6 +43,7 @@ struct reg_room *reg_room_add(struct registry *reg, const char *name)
 {
     struct reg_room *room = CR_NEW(struct reg_room);
     snprintf(room->name, sizeof room->name, "%s", name);
+    stage_init(&room->stage, STAGE_LIMIT_DEFAULT);
     room->next = reg->rooms;
     reg->rooms = room;
     reg->n_rooms++;

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-/* 1 to REG_ID_MAX characters '!'..'~': what the registry makes, and safe in JSON. */
+/* 1 to STAGE_ID_MAX characters '!'..'~': what the registry makes, and safe in JSON. */
 static bool id_ok(const char *id)
 {
     if (!id)
@@ -13,13 +13,13 @@ static bool id_ok(const char *id)
     size_t n = 0;
     for (; id[n]; n++) {
         unsigned char c = (unsigned char)id[n];
-        if (n >= REG_ID_MAX || c < 0x21 || c > 0x7e)
+        if (n >= STAGE_ID_MAX || c < 0x21 || c > 0x7e)
             return false;
     }
     return n > 0;
 }
 
-/* Copies a checked id into a REG_ID_MAX + 1 slot. */
+/* Copies a checked id into a STAGE_ID_MAX + 1 slot. */
 static void id_copy(char *dst, const char *id)
 {
     size_t n = strlen(id);

@@ -9,7 +9,7 @@
  * forwarding (pausing and binding tracks by the rule below) and the room-wide switches
  * (reg_room.paused, reg_room.muted_all, applied at the publisher by lifecycle.c, silence a
  * classroom whatever this module says). Participant ids are the registry's ("p7"): 1 to
- * REG_ID_MAX printable ASCII characters without spaces; an id that is not one is refused with
+ * STAGE_ID_MAX printable ASCII characters without spaces; an id that is not one is refused with
  * STAGE_ERR_INVALID and reaches nobody. Every operation that fails changes nothing. */
 #ifndef CR_SIGNALING_STAGE_H
 #define CR_SIGNALING_STAGE_H
@@ -18,8 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lesson/registry.h"
-
+#define STAGE_ID_MAX 24       /* characters of a participant id: REG_ID_MAX (registry.h checks) */
 #define STAGE_LIMIT_DEFAULT 1 /* classrooms on stage at once, unless configured */
 #define STAGE_LIMIT_MAX 4
 #define STAGE_HANDS_MAX 256 /* raised hands; past it a new hand is refused (STAGE_ERR_FULL) */
@@ -40,14 +39,14 @@ enum stage_err {
 enum stage_audience { STAGE_TO_TEACHER, STAGE_TO_CLASSROOMS, STAGE_TO_RECORDING };
 
 struct stage_hand {
-    char id[REG_ID_MAX + 1];
+    char id[STAGE_ID_MAX + 1];
     int64_t since_ms; /* the now_ms it was raised with */
 };
 
 /* Classrooms whose turn an operation ended, in the order they were called. */
 struct stage_left {
     unsigned n;
-    char id[STAGE_LIMIT_MAX][REG_ID_MAX + 1];
+    char id[STAGE_LIMIT_MAX][STAGE_ID_MAX + 1];
 };
 
 /* One room's stage; all state, no pointers (copying it copies it). Invariants: an id is on
@@ -56,12 +55,12 @@ struct stage_left {
 struct stage {
     unsigned limit; /* 1..STAGE_LIMIT_MAX */
     unsigned n_on;
-    char on[STAGE_LIMIT_MAX][REG_ID_MAX + 1]; /* on stage, in the order called */
+    char on[STAGE_LIMIT_MAX][STAGE_ID_MAX + 1]; /* on stage, in the order called */
     unsigned n_hands;
     struct stage_hand hands[STAGE_HANDS_MAX]; /* raised hands, in the order raised */
     unsigned n_muted;
-    char muted[STAGE_MUTED_MAX][REG_ID_MAX + 1]; /* muted, in the order muted */
-    char listen[REG_ID_MAX + 1];                 /* the one the teacher listens to; "": none */
+    char muted[STAGE_MUTED_MAX][STAGE_ID_MAX + 1]; /* muted, in the order muted */
+    char listen[STAGE_ID_MAX + 1];                 /* the one the teacher listens to; "": none */
 };
 
 /* What stage_forget() found a participant in (bits). */

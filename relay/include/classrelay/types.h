@@ -63,9 +63,10 @@ struct cr_mline_hint {
     char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is
                                    ("": the default, see cr_relay_negotiate) */
     uint64_t track_id;          /* for receive lines: the wanted track (0: automatic) */
-    bool follow; /* a receive line the caller feeds itself (cr_relay_peer_feed): never fed
-                    automatically, answered sendonly even while idle (silent, black) so a
-                    track can go to it at once; Opus, and VP8 where offered */
+    bool follow; /* a receive line the caller feeds itself (cr_relay_peer_feed): fed with
+                    track_id if given (else it keeps what it had), never automatically;
+                    answered sendonly even while idle (silent, black) so a track can go to
+                    it at once; Opus, and VP8 where offered */
 };
 
 /* What cr_relay_negotiate demands of an offer, for endpoints with one purpose. Counted over

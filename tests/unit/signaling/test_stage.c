@@ -403,11 +403,11 @@ static void test_ids(void)
     stage_mute(&st, "p2");
     stage_listen(&st, "p3");
 
-    char id24[REG_ID_MAX + 1], id25[REG_ID_MAX + 2];
-    memset(id24, 'x', REG_ID_MAX);
-    id24[REG_ID_MAX] = '\0';
-    memset(id25, 'x', REG_ID_MAX + 1);
-    id25[REG_ID_MAX + 1] = '\0';
+    char id24[STAGE_ID_MAX + 1], id25[STAGE_ID_MAX + 2];
+    memset(id24, 'x', STAGE_ID_MAX);
+    id24[STAGE_ID_MAX] = '\0';
+    memset(id25, 'x', STAGE_ID_MAX + 1);
+    id25[STAGE_ID_MAX + 1] = '\0';
     static const char *const bad[] = {"", "p 1", " p1", "p1\n", "\x01", "p\x7f", "caf\xc3\xa9"};
     check_id_refused(&st, NULL);
     check_id_refused(&st, id25);
@@ -424,9 +424,9 @@ static void test_ids(void)
     CHECK_EQ(stage_call(&st, id24, &left), STAGE_OK);
     CHECK_STR(st.on[0], id24);
     CHECK_STR(left.id[0], "p1");
-    id24[REG_ID_MAX - 1] = '\0';
+    id24[STAGE_ID_MAX - 1] = '\0';
     CHECK(!stage_is_on(&st, id24));
-    id24[REG_ID_MAX - 1] = 'x';
+    id24[STAGE_ID_MAX - 1] = 'x';
     CHECK(stage_is_on(&st, id24));
     CHECK_EQ(stage_forget(&st, id24), STAGE_FORGOT_ON | STAGE_FORGOT_MUTED);
 }

@@ -54,13 +54,18 @@ static void fail(char *err, size_t err_len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The line's own hint, else the hint for every line (mid "*"), else none. */
 static const struct cr_mline_hint *find_hint(struct sdp_str mid, const struct cr_mline_hint *hints,
                                              size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    const struct cr_mline_hint *every = NULL;
+    for (size_t i = 0; i < n; i++) {
         if (sdp_str_eq(mid, hints[i].mid))
             return &hints[i];
-    return NULL;
+        if (strcmp(hints[i].mid, "*") == 0)
+            every = &hints[i];
+    }
+    return every;
 }
 
 static bool h264_mode1(const struct sdp_codec *c)

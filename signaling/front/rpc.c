@@ -158,8 +158,8 @@ void rpc_event_candidate(struct reg_participant *p, enum reg_target target, cons
 
 /* ---- field checks ---- */
 
-/* A string field of at most max_chars code points without control characters. */
-static const char *get_text(json_t *msg, const char *key, size_t max_chars, bool *bad)
+/* A name field (registry.h reg_name_ok): NULL when absent, or after *bad is set. */
+static const char *get_name(json_t *msg, const char *key, bool *bad)
 {
     json_t *v = json_object_get(msg, key);
     *bad = false;
@@ -170,15 +170,7 @@ static const char *get_text(json_t *msg, const char *key, size_t max_chars, bool
         return NULL;
     }
     const char *s = json_string_value(v);
-    size_t chars = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            *bad = true;
-        if ((*p & 0xc0) != 0x80)
-            chars++;
-    }
-    if (chars > max_chars || strlen(s) != json_string_length(v))
-        *bad = true;
+    *bad = strlen(s) != json_string_length(v) || !reg_name_ok(s);
     return *bad ? NULL : s;
 }
 
@@ -304,7 +296,7 @@ static void h_join(struct req *r)
     const char *room_name = json_string_value(json_object_get(r->msg, "room"));
     const char *role = json_string_value(json_object_get(r->msg, "role"));
     bool bad_name;
-    const char *name = get_text(r->msg, "name", REG_NAME_MAX, &bad_name);
+    const char *name = get_name(r->msg, "name", &bad_name);
     if (!room_name || !reg_room_name_ok(room_name)) {
         req_err(r, SRV_ERR_BAD_REQUEST, "\"room\" must be 1 to 64 letters, digits, '-' or '_'");
         return;
@@ -348,6 +340,10 @@ static void h_join(struct req *r)
     for (struct reg_participant *q = room->participants; q; q = q->next) {
         if (q->role != REG_OBSERVER)
             json_array_append_new(others, participant_json(q));
+    }
+    for (struct reg_resource *q = room->resources; q; q = q->next) {
+        if (!q->whep && q->role == REG_CLASSROOM)
+            json_array_append_new(others, whip_participant_json(q));
     }
     reg_participant_add(r->srv->reg, room, p);
     conn(r->c)->participant = p;

@@ -125,6 +125,9 @@ void reg_init(struct registry *reg);
 /* Frees rooms and resources; participants belong to their connections. */
 void reg_clear(struct registry *reg);
 
+/* Participant names: valid UTF-8 of at most REG_NAME_MAX code points, no control
+ * characters (may be empty). */
+bool reg_name_ok(const char *name);
 /* Room names: 1 to 64 of [A-Za-z0-9_-]. */
 bool reg_room_name_ok(const char *name);
 struct reg_room *reg_room_find(struct registry *reg, const char *name);

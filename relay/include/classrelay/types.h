@@ -57,7 +57,9 @@ struct cr_track_info {
 };
 
 /* Per-m-line hint, matched by mid: what the caller knows of a line without reading the
- * SDP, read by cr_relay_negotiate (struct cr_answer says what each line became). */
+ * SDP, read by cr_relay_negotiate (struct cr_answer says what each line became). Mid "*"
+ * is the hint of every line without one of its own ({"*", .follow = true}: a player whose
+ * lines the caller feeds). */
 struct cr_mline_hint {
     char mid[CR_MID_MAX];
     char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is

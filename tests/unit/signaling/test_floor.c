@@ -6,7 +6,9 @@
  * stage feeds A's stage lines and the teacher's B microphone; a single mute silences B's
  * microphone only; ending the turn empties A's lines; listening privately feeds the
  * teacher alone; B leaving takes it out of every list. Refusals: a classroom may not run
- * the stage, a teacher may not raise a hand, unknown participants and bad fields. */
+ * the stage, a teacher may not raise a hand, unknown participants and bad fields. The same
+ * room over REST (front/rest_rooms.c): its participants and what they send, the stage
+ * called and ended with an admin token, refused without one. */
 #include "e2e_client.c"
 #include "e2e_json.c"
 
@@ -143,6 +145,69 @@ static void test_stage(json_int_t mic, json_int_t camera)
     CHECK_EQ(fed("p1", "0"), 0);
 }
 
+/* One REST call with the admin token (anonymous: none); the status, the body parsed. */
+static int rest(const char *method, const char *path, const char *body, bool anonymous,
+                json_t **out)
+{
+    struct e2e_response resp;
+    bool was = e2e_anonymous;
+    e2e_anonymous = anonymous;
+    int rc = e2e_http(method, path, body ? "Content-Type: application/json\r\n" : NULL, body,
+                      body ? strlen(body) : 0, &resp);
+    e2e_anonymous = was;
+    CHECK_EQ(rc, 0);
+    if (rc != 0)
+        return -1;
+    if (out)
+        *out = json_loads(resp.body, 0, NULL);
+    e2e_response_free(&resp);
+    return resp.status;
+}
+
+/* The room over REST: who is in it, and the stage driven as a control panel would. */
+static void test_rest(json_int_t mic)
+{
+    json_t *v = NULL;
+    CHECK_EQ(rest("GET", "/api/v1/rooms/demo", NULL, false, &v), 200);
+    json_t *people = json_object_get(v, "participants"), *q;
+    size_t i, seen = 0;
+    json_array_foreach(people, i, q)
+    {
+        const char *id = json_string_value(json_object_get(q, "id"));
+        if (id && strcmp(id, b_id) == 0) {
+            seen++;
+            CHECK(json_is_true(json_object_get(json_object_get(q, "sending"), "camera")));
+            CHECK(json_is_true(json_object_get(json_object_get(q, "sending"), "mic")));
+            CHECK(json_is_false(json_object_get(q, "on_stage")));
+            CHECK_STR(json_string_value(json_object_get(q, "via")), "page");
+        }
+    }
+    CHECK_EQ(seen, 1);
+    CHECK_EQ(json_array_size(people), 3);
+    json_decref(v);
+    CHECK_EQ(rest("GET", "/api/v1/rooms/nowhere", NULL, false, NULL), 404);
+
+    char body[100], path[100];
+    snprintf(body, sizeof body, "{\"participant\":\"%s\"}", b_id);
+    CHECK_EQ(rest("POST", "/api/v1/rooms/demo/stage", body, true, NULL), 401);
+    CHECK_EQ(rest("POST", "/api/v1/rooms/demo/stage", "{\"who\":1}", false, NULL), 400);
+    CHECK_EQ(rest("POST", "/api/v1/rooms/demo/stage", "{\"participant\":\"p999\"}", false, NULL),
+             404);
+    CHECK_EQ(rest("POST", "/api/v1/rooms/demo/stage", body, false, &v), 200);
+    snprintf(path, sizeof path, "\"on\":[\"%s\"]", b_id);
+    char *text = json_dumps(json_object_get(v, "stage"), JSON_COMPACT);
+    CHECK(text && strstr(text, path));
+    free(text);
+    json_decref(v);
+    free(stage_event(&a));
+    CHECK_EQ(fed(a_id, "0"), mic);
+    snprintf(path, sizeof path, "/api/v1/rooms/demo/stage/%s", b_id);
+    CHECK_EQ(rest("DELETE", path, NULL, false, NULL), 200);
+    CHECK_EQ(fed(a_id, "0"), 0);
+    CHECK_EQ(rest("DELETE", path, NULL, false, NULL), 404);
+    CHECK_EQ(rest("GET", "/api/v1/rooms/demo/stage", NULL, false, NULL), 405);
+}
+
 static void test_refusals(void)
 {
     char text[200];
@@ -206,6 +271,7 @@ int main(void)
         json_int_t camera = json_integer_value(json_object_get(json_object_get(r, "tracks"), "1"));
         json_decref(r);
         test_stage(mic, camera);
+        test_rest(mic);
         test_refusals();
         test_leave();
     }

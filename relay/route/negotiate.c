@@ -217,10 +217,16 @@ static void plan_simulcast(struct line_plan *lp)
 }
 
 /* RFC 8841 §4: the data channel line, "m=application <port> UDP/DTLS/SCTP
- * webrtc-datachannel" (TCP/DTLS/SCTP when ICE runs over TCP: one transport for all). */
+ * webrtc-datachannel" (TCP/DTLS/SCTP when ICE runs over TCP: one transport for all); or
+ * its older form (draft-ietf-mmusic-sctp-sdp-05, aiortc): "DTLS/SCTP <sctp port>" with
+ * a=sctpmap:<sctp port> webrtc-datachannel. */
 static bool is_data_line(const struct sdp_media *m)
 {
-    return sdp_str_eq(m->type, "application") && sdp_str_eq(m->fmts, "webrtc-datachannel") &&
+    if (!sdp_str_eq(m->type, "application"))
+        return false;
+    if (m->sctpmap)
+        return sdp_str_eq(m->proto, "DTLS/SCTP");
+    return sdp_str_eq(m->fmts, "webrtc-datachannel") &&
            (sdp_str_eq(m->proto, "UDP/DTLS/SCTP") || sdp_str_eq(m->proto, "TCP/DTLS/SCTP"));
 }
 
@@ -512,8 +518,9 @@ static int check_demand(const struct sdp_session *s, enum cr_offer_demand demand
     size_t sending = 0, receiving = 0;
     for (size_t i = 0; i < s->n_media; i++) {
         const struct sdp_media *m = &s->media[i];
-        if (m->mid.len == 0 || (m->port == 0 && !m->bundle_only) || is_data_line(m))
-            continue; /* a data channel carries no media either way */
+        bool media = sdp_str_eq(m->type, "audio") || sdp_str_eq(m->type, "video");
+        if (m->mid.len == 0 || (m->port == 0 && !m->bundle_only) || !media)
+            continue; /* a data channel, or what we reject, carries no media either way */
         sending += m->dir == SDP_SENDRECV || m->dir == SDP_SENDONLY;
         receiving += m->dir == SDP_RECVONLY;
     }
@@ -614,7 +621,7 @@ static void write_ssrcs(struct strbuf *b, const struct peer *peer, const struct 
     char stream[48], track[48];
     if (follow) {
         snprintf(stream, sizeof stream, "cr-follow-%llu", (unsigned long long)peer->id);
-        snprintf(track, sizeof track, "cr-follow-%s", c->mid);
+        snprintf(track, sizeof track, "cr-follow-%llu-%s", (unsigned long long)peer->id, c->mid);
     } else {
         snprintf(stream, sizeof stream, "cr-%llu", (unsigned long long)p->peer_id);
         snprintf(track, sizeof track, "cr-track-%llu", (unsigned long long)p->id);
@@ -646,14 +653,21 @@ static void write_candidates(struct strbuf *b, struct peer *peer)
     strbuf_puts(b, "a=end-of-candidates\r\n");
 }
 
-/* RFC 8841 §5, §6: our SCTP port and the largest message we take. */
-static void write_data_media(struct strbuf *b, struct peer *peer, const char *proto,
-                             const char *mid, bool first)
+/* RFC 8841 §5, §6: our SCTP port and the largest message we take (in the offer's form). */
+static void write_data_media(struct strbuf *b, struct peer *peer, const struct sdp_media *m,
+                             const char *proto, const char *mid, bool first)
 {
-    strbuf_printf(b, "m=application 9 %s webrtc-datachannel\r\n", proto);
+    if (m->sctpmap)
+        strbuf_printf(b, "m=application 9 %s %u\r\n", proto, CR_SCTP_PORT);
+    else
+        strbuf_printf(b, "m=application 9 %s webrtc-datachannel\r\n", proto);
     write_transport(b, peer, mid);
-    strbuf_printf(b, "a=sctp-port:%u\r\na=max-message-size:%u\r\n", CR_SCTP_PORT,
-                  CR_SCTP_MAX_MESSAGE);
+    if (m->sctpmap)
+        strbuf_printf(b, "a=sctpmap:%u webrtc-datachannel %u\r\n", CR_SCTP_PORT,
+                      CR_SCTP_MAX_STREAMS);
+    else
+        strbuf_printf(b, "a=sctp-port:%u\r\n", CR_SCTP_PORT);
+    strbuf_printf(b, "a=max-message-size:%u\r\n", CR_SCTP_MAX_MESSAGE);
     if (first)
         write_candidates(b, peer);
 }
@@ -674,7 +688,7 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
         return;
     }
     if (lp->role == MLINE_DATA) {
-        write_data_media(b, peer, proto, mid, first);
+        write_data_media(b, peer, m, proto, mid, first);
         return;
     }
     /* RED listed first: a browser publisher then sends it (JSEP: the answer's order is

@@ -322,6 +322,20 @@ static int attr_sctp_port(struct parser *p, struct sdp_str v)
     return SDP_OK;
 }
 
+/* draft-ietf-mmusic-sctp-sdp-05 §5 (before RFC 8841, still sent by aiortc and old
+ * browsers): a=sctpmap:<port> webrtc-datachannel [<streams>], with "DTLS/SCTP <port>" */
+static int attr_sctpmap(struct parser *p, struct sdp_str v)
+{
+    uint64_t port;
+    if (parse_num(next_tok(&v), 65535, &port) < 0 || port == 0)
+        return SDP_ERR_SYNTAX;
+    if (sdp_str_eq(next_tok(&v), "webrtc-datachannel")) {
+        p->m->sctp_port = (uint16_t)port;
+        p->m->sctpmap = true;
+    }
+    return SDP_OK;
+}
+
 /* RFC 8841 §6.1: a=max-message-size:<bytes>, 0 for "no limit" (kept as 0) */
 static int attr_max_message_size(struct parser *p, struct sdp_str v)
 {
@@ -528,6 +542,7 @@ static const struct attr {
     {"msid", attr_msid, ARG_VALUE, true},
     {"simulcast", attr_simulcast, ARG_VALUE, true},
     {"sctp-port", attr_sctp_port, ARG_VALUE, true},
+    {"sctpmap", attr_sctpmap, ARG_VALUE, true},
     {"max-message-size", attr_max_message_size, ARG_VALUE, true},
     {"rtpmap", attr_rtpmap, ARG_VALUE, true},
     {"fmtp", attr_fmtp, ARG_VALUE, true},

@@ -85,8 +85,9 @@ struct sdp_media {
     struct sdp_str setup;                        /* "actpass", "active", "passive" */
     struct sdp_str msid;                         /* a=msid value */
     struct sdp_str simulcast;                    /* a=simulcast value, raw */
-    uint16_t sctp_port;                          /* a=sctp-port (RFC 8841); 0: absent */
-    uint32_t max_message_size;                   /* a=max-message-size; 0: no limit */
+    uint16_t sctp_port;        /* a=sctp-port (RFC 8841) or a=sctpmap; 0: absent */
+    bool sctpmap;              /* the pre-RFC 8841 form: a=sctpmap, "DTLS/SCTP" */
+    uint32_t max_message_size; /* a=max-message-size; 0: no limit */
     bool has_max_message_size;
     struct sdp_codec codecs[SDP_MAX_CODECS];
     size_t n_codecs;

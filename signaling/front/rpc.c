@@ -93,6 +93,12 @@ static void broadcast(struct reg_room *room, struct reg_participant *skip, json_
 
 void rpc_event_room(struct reg_room *room, json_t *event) { broadcast(room, NULL, event); }
 
+static void room_event(struct server *srv, struct reg_room *room, json_t *event)
+{
+    (void)srv;
+    broadcast(room, NULL, event);
+}
+
 json_t *rpc_tracks_json(struct server *srv, struct reg_room *room)
 {
     json_t *arr = json_array();
@@ -351,11 +357,12 @@ static void h_join(struct req *r)
     audit_log(r->srv, &who, "join", room->name, "as %s \"%s\"", role, p->name);
     json_t *recording = r->srv->recording ? recording_room_json(r->srv->recording, room->name)
                                           : json_pack("{s:s}", "state", "off");
-    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "participant", participant_json(p),
-                        "room", room->name, "participants", others, "tracks",
+    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}}", "participant",
+                        participant_json(p), "room", room->name, "participants", others, "tracks",
                         rpc_tracks_json(r->srv, room), "recording", recording, "lesson",
                         lifecycle_room_json(r->srv, room), "stage",
-                        floor_json(room, rrole == REG_TEACHER)));
+                        floor_json(room, rrole == REG_TEACHER), "chat", "classrooms",
+                        !room->chat_closed));
     if (rrole != REG_OBSERVER)
         broadcast(room, p,
                   json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",
@@ -645,6 +652,7 @@ static const struct {
     {"lesson", h_lesson},       {"hand", rpc_h_hand},
     {"stage", rpc_h_stage},     {"mute", rpc_h_mute},
     {"listen", rpc_h_listen},   {"hands_down", rpc_h_hands_down},
+    {"chat", rpc_h_chat},       {"chat_mode", rpc_h_chat_mode},
 };
 
 void rpc_handle(struct ws_conn *c, const char *text, size_t len)
@@ -726,6 +734,6 @@ void rpc_room_end(struct server *srv, struct reg_room *room, const char *reason)
 }
 
 const struct lesson_events rpc_lesson_events = {
-    .room_event = rpc_event_room,
+    .room_event = room_event,
     .room_end = rpc_room_end,
 };

@@ -8,6 +8,7 @@
 
 #include "access/principal.h"
 #include "front/rpc_priv.h"
+#include "lesson/chat.h"
 #include "lesson/floor.h"
 
 /* The lesson's teacher (or an admin, who may run the open demo room), allowed to control
@@ -119,6 +120,31 @@ void rpc_h_hands_down(struct req *r)
         return;
     floor_lower_hands(r->srv, p->room);
     done(r, p, SRV_ERR_COUNT, NULL);
+}
+
+void rpc_h_chat(struct req *r)
+{
+    struct reg_participant *p = req_joined(r);
+    if (!p)
+        return;
+    json_t *text = json_object_get(r->msg, "text");
+    char why[256];
+    struct chat_from from = {p->id, p->role, p->name, &p->chat};
+    enum srv_err e = chat_post(r->srv, p->room, &from, json_string_value(text), why, sizeof why);
+    if (e != SRV_ERR_COUNT)
+        req_err(r, e, "%s", why);
+    else
+        req_ok(r, NULL);
+}
+
+void rpc_h_chat_mode(struct req *r)
+{
+    struct reg_participant *p;
+    int open;
+    if (!teacher(r, &p) || (open = flag(r, "classrooms", true)) < 0)
+        return;
+    chat_set_closed(r->srv, p->room, !open);
+    req_ok(r, json_pack("{s:{s:b}}", "chat", "classrooms", !p->room->chat_closed));
 }
 
 /* One mid of "tracks": a feed by name, a classroom's track (fed as the rules allow), or a

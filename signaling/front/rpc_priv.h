@@ -37,6 +37,10 @@ void rpc_h_stage(struct req *r);
 void rpc_h_mute(struct req *r);
 void rpc_h_listen(struct req *r);
 void rpc_h_hands_down(struct req *r);
+/* chat {"text"} from anyone but observers; chat_mode {"classrooms": bool} by the teacher
+ * (lesson/chat.c). */
+void rpc_h_chat(struct req *r);
+void rpc_h_chat_mode(struct req *r);
 /* subscribe's "tracks" {mid: track id | null | "stage" | "stage:N" | "teacher" |
  * "classroom:<id>"}: fills hints (returns their number) and *lines with the lines the
  * lesson feeds; -1 after an error reply. */

@@ -78,20 +78,24 @@ void whip_close(struct server *srv, struct reg_resource *r)
     rooms_release(srv, room);
 }
 
-/* ?role= and ?name= of a WHIP POST; false after the refusal was answered. */
-static bool publisher_of(struct server *srv, struct lws *wsi, struct http_req *req,
-                         enum reg_role *role, char *name, size_t cap)
+/* ?role= and ?name= of a session: WHIP teacher (default) or classroom, WHEP observer
+ * (default: watches unseen) or classroom (a classroom box that may chat and raise its hand
+ * over its data channel); false after the refusal was answered. */
+static bool holder_of(struct server *srv, struct lws *wsi, struct http_req *req, bool whep,
+                      enum reg_role *role, char *name, size_t cap)
 {
     char v[16];
     int rc = http_query(wsi, "role", v, sizeof v);
-    *role = REG_TEACHER;
+    enum reg_role plain = whep ? REG_OBSERVER : REG_TEACHER;
+    *role = plain;
     if (rc > 0 && strcmp(v, "classroom") == 0)
         *role = REG_CLASSROOM;
-    else if (rc != 0 && !(rc > 0 && strcmp(v, "teacher") == 0)) {
-        fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0, "?role= must be teacher or classroom");
+    else if (rc != 0 && !(rc > 0 && strcmp(v, reg_role_name(plain)) == 0)) {
+        fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0, "?role= must be %s or classroom",
+             reg_role_name(plain));
         return false;
     }
-    snprintf(name, cap, "%s", *role == REG_CLASSROOM ? "Classroom" : "Teacher");
+    static const char *const defaults[] = {"Teacher", "Classroom", "Player"};
     rc = http_query(wsi, "name", name, cap);
     if (rc < 0 || (rc > 0 && !reg_name_ok(name))) {
         fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0,
@@ -99,7 +103,7 @@ static bool publisher_of(struct server *srv, struct lws *wsi, struct http_req *r
         return false;
     }
     if (rc == 0)
-        snprintf(name, cap, "%s", *role == REG_CLASSROOM ? "Classroom" : "Teacher");
+        snprintf(name, cap, "%s", defaults[*role]);
     return true;
 }
 
@@ -151,8 +155,8 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
     char reason[512], name[REG_NAME_MAX * 4 + 1];
     enum reg_role role = REG_TEACHER;
     struct reg_line want;
-    if (whep ? !feed_of(srv, wsi, req, &want)
-             : !publisher_of(srv, wsi, req, &role, name, sizeof name))
+    if (!holder_of(srv, wsi, req, whep, &role, name, sizeof name) ||
+        (whep && !feed_of(srv, wsi, req, &want)))
         return;
     enum perm_action act = whep                    ? PERM_SUBSCRIBE
                            : role == REG_CLASSROOM ? PERM_PUBLISH_BACK
@@ -199,7 +203,7 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
     snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "%s", a.ice_ufrag);
     rooms_peer_set(&r->peer, a.peer_id);
     r->role = role;
-    snprintf(r->name, sizeof r->name, "%s", whep ? "" : name);
+    snprintf(r->name, sizeof r->name, "%s", name);
     if (whep) {
         feed_lines(r, &want, &a);
         floor_apply(srv, room);

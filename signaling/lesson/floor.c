@@ -250,7 +250,7 @@ static bool is_classroom(const struct reg_room *room, const char *id)
             return p->role == REG_CLASSROOM;
     for (const struct reg_resource *r = room->resources; r; r = r->next)
         if (strcmp(r->id, id) == 0)
-            return !r->whep && r->role == REG_CLASSROOM;
+            return r->role == REG_CLASSROOM;
     return false;
 }
 

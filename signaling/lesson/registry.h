@@ -61,6 +61,12 @@ struct reg_lines {
     size_t n;
 };
 
+/* A token bucket (a participant's chat, lesson/chat.c). */
+struct reg_bucket {
+    double tokens;
+    int64_t at_ms; /* monotonic; 0: never used (full) */
+};
+
 struct reg_participant {
     struct reg_participant *next; /* state: the room's list */
     struct reg_room *room;        /* borrowed */
@@ -72,6 +78,7 @@ struct reg_participant {
     struct principal who;            /* the token it joined with (auth.h) */
     struct reg_lines lines;          /* its subscribe peer's lines the lesson feeds */
     int64_t joined_ms;               /* wall clock */
+    struct reg_bucket chat;          /* state: lesson/chat.c */
 };
 
 /* A WHIP (publish) or WHEP (play) session: RFC 9725 and its WHEP counterpart. */
@@ -86,6 +93,7 @@ struct reg_resource {
     enum reg_role role;              /* WHIP: teacher (the default) or classroom */
     char name[REG_NAME_MAX * 4 + 1]; /* WHIP classroom: as listed to the room */
     struct reg_lines lines;          /* WHEP: the lines the lesson feeds (?feed=) */
+    struct reg_bucket chat;          /* state: lesson/chat.c (over its data channel) */
 };
 
 struct reg_room {
@@ -102,6 +110,7 @@ struct reg_room {
     int64_t closes_ms;  /* wall clock: the room closes (end + overtime); 0: never */
     unsigned warned;    /* lifecycle: warnings already sent (bits) */
     struct stage stage; /* floor control: hands, who is on stage, mutes (lesson/floor.c) */
+    bool chat_closed;   /* the teacher turned chat off for classrooms (lesson/chat.c) */
     struct reg_participant *participants; /* borrowed: owned by their connections */
     struct reg_resource *resources;       /* owned */
     uint32_t n_participants, n_resources;

@@ -63,7 +63,7 @@ void routes_http(struct server *srv, struct lws *wsi, struct http_req *req)
         http_add_header(req, "Allow", "GET, HEAD, OPTIONS");
     } else if (strcmp(p, "/api/v1/recordings") == 0 || strncmp(p, "/api/v1/recordings/", 19) == 0) {
         rest_recordings_api(srv, wsi, req);
-    } else if (strncmp(p, "/api/v1/rooms/", 14) == 0) {
+    } else if (strncmp(p, "/api/v1/rooms/", 14) == 0 || strcmp(p, "/api/v1/rooms") == 0) {
         rest_rooms_api(srv, wsi, req);
     } else if (strncmp(p, "/recordings/", 12) == 0 && get) {
         rest_recordings_file(srv, wsi, req);

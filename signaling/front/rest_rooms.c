@@ -1,6 +1,8 @@
 /* A live room over REST (docs/protocol.md, "Rooms over REST"), for programs that drive a
  * lesson without a page — a hardware control panel in the teacher's classroom, a 录播
- * system:
+ * system — and for the patrol page (巡课):
+ *   GET    /api/v1/rooms                     the rooms open now that the token may watch:
+ *                                            lesson, teacher, classrooms, the stage
  *   GET    /api/v1/rooms/<room>              who is in it: participants (pages and WHIP
  *                                            classrooms; observers never), hands, the
  *                                            stage, what each sends
@@ -121,6 +123,50 @@ static void stage_delete(struct server *srv, struct lws *wsi, struct http_req *r
         http_respond_json(wsi, req, 200, json_pack("{s:o}", "stage", floor_json(room, true)));
 }
 
+/* One line of the list: what a patrol tile shows. */
+static json_t *summary_json(struct reg_room *room)
+{
+    const char *teacher = NULL;
+    int classrooms = 0;
+    for (struct reg_participant *p = room->participants; p; p = p->next) {
+        if (p->role == REG_TEACHER && !teacher)
+            teacher = p->name;
+        classrooms += p->role == REG_CLASSROOM;
+    }
+    for (struct reg_resource *r = room->resources; r; r = r->next) {
+        if (!r->whep && r->role == REG_TEACHER && !teacher)
+            teacher = r->name;
+        classrooms += !r->whep && r->role == REG_CLASSROOM;
+    }
+    json_t *on = json_array();
+    for (unsigned i = 0; i < room->stage.n_on; i++)
+        json_array_append_new(on, json_string(room->stage.on[i]));
+    json_t *v = json_pack("{s:s, s:s?, s:i, s:o, s:s?}", "room", room->name, "teacher", teacher,
+                          "classrooms", classrooms, "on_stage", on, "title",
+                          room->title[0] ? room->title : NULL);
+    if (room->lesson_id)
+        json_object_set_new(v, "lesson_id", json_integer(room->lesson_id));
+    return v;
+}
+
+/* GET /api/v1/rooms: the rooms with someone in them that who may watch unseen. */
+static void list(struct server *srv, struct lws *wsi, struct http_req *req)
+{
+    struct principal who;
+    if (!rest_auth(srv, wsi, req, PERM_SCHEDULE_READ, false, &who))
+        return;
+    json_t *rooms = json_array();
+    for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
+        char why[400];
+        if (reg_room_empty(room) ||
+            auth_room(srv, &who, room->name, PERM_JOIN_UNSEEN, why, sizeof why) != PERM_OK)
+            continue;
+        json_array_append_new(rooms, summary_json(room));
+    }
+    http_respond_json(wsi, req, 200, json_pack("{s:o}", "rooms", rooms));
+    http_add_header(req, "Cache-Control", "no-store");
+}
+
 static void method_not_allowed(struct server *srv, struct lws *wsi, struct http_req *req,
                                const char *allow)
 {
@@ -131,6 +177,13 @@ static void method_not_allowed(struct server *srv, struct lws *wsi, struct http_
 
 void rest_rooms_api(struct server *srv, struct lws *wsi, struct http_req *req)
 {
+    if (strcmp(req->path, "/api/v1/rooms") == 0) {
+        if (req->method == LWSHUMETH_GET || req->method == LWSHUMETH_HEAD)
+            list(srv, wsi, req);
+        else
+            method_not_allowed(srv, wsi, req, "GET, HEAD, OPTIONS");
+        return;
+    }
     char name[REG_ROOM_MAX + 1];
     const char *rest = req->path + strlen(PREFIX), *slash = strchr(rest, '/');
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);

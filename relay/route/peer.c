@@ -549,7 +549,9 @@ static void tick_quality(struct peer *peer, int64_t now_ms)
             .p = c->producer,
             .mid = c->mid,
             .video = c->kind == CR_KIND_VIDEO,
-            .can_probe = c->kind == CR_KIND_VIDEO && c->rtx_pt && c->started,
+            /* probes ride a line that carries video: padding on an idle line (a stage
+               line between turns) would reach a receiver that expects nothing */
+            .can_probe = c->kind == CR_KIND_VIDEO && c->rtx_pt && c->started && c->producer,
         };
     }
     struct quality_choice choices[LS_MAX_TRACKS];

@@ -117,6 +117,7 @@ static void room_event(struct server *srv, struct reg_room *room, json_t *event)
 
 static const struct lesson_events lesson_events = {
     .room_event = room_event,
+    .teacher_event = rpc_event_teachers,
     .room_end = rpc_room_end,
 };
 

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "lesson/chat.h"
 #include "lesson/floor.h"
+#include "lesson/quiz.h"
 
 /* Who holds peer_id, as chat and the floor know it; false if nobody. */
 static bool holder(struct server *srv, uint64_t peer_id, struct reg_room **room,
@@ -80,11 +81,20 @@ static void handle(struct server *srv, uint64_t peer_id, struct reg_room *room,
         } else {
             e = floor_hand(srv, room, from->id, !up || json_is_true(up), why, sizeof why);
         }
+    } else if (type && strcmp(type, "quiz_answer") == 0) {
+        json_t *c = json_object_get(msg, "choice");
+        e = from->role != REG_CLASSROOM
+                ? SRV_ERR_FORBIDDEN
+                : quiz_answer(srv, room, from->id, json_is_integer(c) ? json_integer_value(c) : -1,
+                              why, sizeof why);
+        if (e == SRV_ERR_FORBIDDEN && from->role != REG_CLASSROOM)
+            snprintf(why, sizeof why, "only a classroom answers a quiz");
     } else if (type && strcmp(type, "ping") == 0) {
         send_json(srv, peer_id, json_pack("{s:s}", "type", "pong"));
     } else {
         e = SRV_ERR_BAD_REQUEST;
-        snprintf(why, sizeof why, "\"type\" must be \"chat\", \"hand\" or \"ping\"");
+        snprintf(why, sizeof why,
+                 "\"type\" must be \"chat\", \"hand\", \"quiz_answer\" or \"ping\"");
     }
     if (e != SRV_ERR_COUNT)
         send_error(srv, peer_id, e, why);

@@ -99,6 +99,15 @@ static void room_event(struct server *srv, struct reg_room *room, json_t *event)
     broadcast(room, NULL, event);
 }
 
+void rpc_event_teachers(struct server *srv, struct reg_room *room, json_t *event)
+{
+    (void)srv;
+    for (struct reg_participant *q = room->participants; q; q = q->next)
+        if (q->role == REG_TEACHER)
+            send_event(q, json_incref(event));
+    json_decref(event);
+}
+
 json_t *rpc_tracks_json(struct server *srv, struct reg_room *room)
 {
     json_t *arr = json_array();
@@ -357,12 +366,12 @@ static void h_join(struct req *r)
     audit_log(r->srv, &who, "join", room->name, "as %s \"%s\"", role, p->name);
     json_t *recording = r->srv->recording ? recording_room_json(r->srv->recording, room->name)
                                           : json_pack("{s:s}", "state", "off");
-    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}}", "participant",
+    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o*}", "participant",
                         participant_json(p), "room", room->name, "participants", others, "tracks",
                         rpc_tracks_json(r->srv, room), "recording", recording, "lesson",
                         lifecycle_room_json(r->srv, room), "stage",
                         floor_json(room, rrole == REG_TEACHER), "chat", "classrooms",
-                        !room->chat_closed));
+                        !room->chat_closed, "quiz", quiz_json(&room->quiz, rrole == REG_TEACHER)));
     if (rrole != REG_OBSERVER)
         broadcast(room, p,
                   json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",
@@ -653,6 +662,7 @@ static const struct {
     {"stage", rpc_h_stage},     {"mute", rpc_h_mute},
     {"listen", rpc_h_listen},   {"hands_down", rpc_h_hands_down},
     {"chat", rpc_h_chat},       {"chat_mode", rpc_h_chat_mode},
+    {"quiz", rpc_h_quiz},       {"quiz_answer", rpc_h_quiz_answer},
 };
 
 void rpc_handle(struct ws_conn *c, const char *text, size_t len)
@@ -735,5 +745,6 @@ void rpc_room_end(struct server *srv, struct reg_room *room, const char *reason)
 
 const struct lesson_events rpc_lesson_events = {
     .room_event = room_event,
+    .teacher_event = rpc_event_teachers,
     .room_end = rpc_room_end,
 };

@@ -10,6 +10,7 @@
 #include "front/rpc_priv.h"
 #include "lesson/chat.h"
 #include "lesson/floor.h"
+#include "lesson/quiz.h"
 
 /* The lesson's teacher (or an admin, who may run the open demo room), allowed to control
  * the lesson now; else an error reply and false. */
@@ -145,6 +146,41 @@ void rpc_h_chat_mode(struct req *r)
         return;
     chat_set_closed(r->srv, p->room, !open);
     req_ok(r, json_pack("{s:{s:b}}", "chat", "classrooms", !p->room->chat_closed));
+}
+
+void rpc_h_quiz(struct req *r)
+{
+    struct reg_participant *p;
+    int close;
+    if (!teacher(r, &p) || (close = flag(r, "close", false)) < 0)
+        return;
+    char why[256];
+    enum srv_err e =
+        close ? quiz_close(r->srv, p->room, why, sizeof why)
+              : quiz_ask(r->srv, p->room, json_string_value(json_object_get(r->msg, "question")),
+                         json_object_get(r->msg, "options"), why, sizeof why);
+    if (e != SRV_ERR_COUNT)
+        req_err(r, e, "%s", why);
+    else
+        req_ok(r, json_pack("{s:o*}", "quiz", quiz_json(&p->room->quiz, true)));
+}
+
+void rpc_h_quiz_answer(struct req *r)
+{
+    struct reg_participant *p = req_joined(r);
+    if (!p)
+        return;
+    json_t *choice = json_object_get(r->msg, "choice");
+    char why[256];
+    enum srv_err e = SRV_ERR_FORBIDDEN;
+    snprintf(why, sizeof why, "only a classroom answers a quiz");
+    if (p->role == REG_CLASSROOM)
+        e = quiz_answer(r->srv, p->room, p->id,
+                        json_is_integer(choice) ? json_integer_value(choice) : -1, why, sizeof why);
+    if (e != SRV_ERR_COUNT)
+        req_err(r, e, "%s", why);
+    else
+        req_ok(r, NULL);
 }
 
 /* One mid of "tracks": a feed by name, a classroom's track (fed as the rules allow), or a

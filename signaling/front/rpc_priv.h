@@ -41,6 +41,10 @@ void rpc_h_hands_down(struct req *r);
  * (lesson/chat.c). */
 void rpc_h_chat(struct req *r);
 void rpc_h_chat_mode(struct req *r);
+/* quiz {"question","options":[...]} or {"close":true} by the teacher; quiz_answer
+ * {"choice"} by a classroom (lesson/quiz.c). */
+void rpc_h_quiz(struct req *r);
+void rpc_h_quiz_answer(struct req *r);
 /* subscribe's "tracks" {mid: track id | null | "stage" | "stage:N" | "teacher" |
  * "classroom:<id>"}: fills hints (returns their number) and *lines with the lines the
  * lesson feeds; -1 after an error reply. */

@@ -15,6 +15,7 @@
 
 #include "classrelay/relay.h"
 #include "access/principal.h"
+#include "lesson/quiz.h"
 #include "lesson/stage.h"
 
 #define REG_ROOM_MAX 64 /* characters in a room name */
@@ -111,6 +112,7 @@ struct reg_room {
     unsigned warned;    /* lifecycle: warnings already sent (bits) */
     struct stage stage; /* floor control: hands, who is on stage, mutes (lesson/floor.c) */
     bool chat_closed;   /* the teacher turned chat off for classrooms (lesson/chat.c) */
+    struct quiz quiz;   /* the last quiz asked (lesson/quiz.c) */
     struct reg_participant *participants; /* borrowed: owned by their connections */
     struct reg_resource *resources;       /* owned */
     uint32_t n_participants, n_resources;

@@ -34,7 +34,13 @@ static void room_event(struct server *s, struct reg_room *r, json_t *event)
 
 static void room_end(struct server *s, struct reg_room *r, const char *reason) {}
 
-static const struct lesson_events events = {.room_event = room_event, .room_end = room_end};
+static void teacher_event(struct server *s, struct reg_room *r, json_t *event)
+{
+    json_decref(event);
+}
+
+static const struct lesson_events events = {
+    .room_event = room_event, .teacher_event = teacher_event, .room_end = room_end};
 
 static void cleanup(void)
 {

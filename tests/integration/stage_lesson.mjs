@@ -7,7 +7,8 @@
 // hear B; the time from the teacher's click to A's first decoded frame of B is printed
 // (target 500 ms on loopback). The teacher ends the turn: within a second A and C receive
 // nothing more of B. Chat: the teacher's message reaches the classrooms, B's reaches the
-// teacher; with chat closed for classrooms, B's next message is refused.
+// teacher; with chat closed for classrooms, B's next message is refused. A quick quiz:
+// asked, answered by A, tallied for the teacher, its result shown to C.
 //
 // usage: node tests/integration/stage_lesson.mjs      (from the repository root)
 //   CLASSRELAY_BIN, CHROMIUM as for browser_lesson.mjs
@@ -127,6 +128,16 @@ async function main() {
   await teacher.uncheck('#chat-classrooms');
   await until('B: chat closed', () => b.isDisabled('#chat-text'), { timeoutMs: 5000 });
   ok('chat both ways; closed for classrooms at the teacher\'s switch');
+
+  await teacher.fill('#quiz-question', '2 + 2 = ?');
+  await teacher.fill('#quiz-options', '3\n4\n5');
+  await teacher.click('#quiz-ask');
+  await until('A: the quiz\'s buttons', () => a.$('#quiz-choices button'), { timeoutMs: 5000 });
+  await a.click('#quiz-choices li:nth-child(2) button');
+  await until('teacher: the tally', async () => (await teacher.textContent('#quiz-choices')).includes('4: 1'), { timeoutMs: 5000 });
+  await teacher.click('#quiz-close');
+  await until('C: the result', async () => (await c.textContent('#quiz-choices')).includes('4: 1'), { timeoutMs: 5000 });
+  ok('quiz: asked, A answered, the teacher saw the tally, everyone the result');
   console.log(`fig  click → first frame of the stage ${clickToFrame} ms (target ≤ 500 ms)`);
 }
 

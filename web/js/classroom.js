@@ -15,7 +15,7 @@ import {
 } from './common.js';
 import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
 import { api } from './api.js';
-import { Chat } from './floor.js';
+import { Chat, Quiz } from './floor.js';
 
 const room = roomFromUrl();
 const token = tokenFromUrl();
@@ -42,6 +42,7 @@ let retryTimer = null;
 let stage = { max: 1, on: [], hands: [], muted: [] };   // the server's "stage"
 const stageStream = new MediaStream();
 const chat = new Chat(sig, { role: observe ? 'observer' : 'classroom' });
+const quiz = new Quiz(sig, { role: observe ? 'observer' : 'classroom' });
 
 $('#room-name').textContent = room;
 // srcObject is set when the first track arrives: a media element playing an empty
@@ -233,6 +234,7 @@ async function join() {
     applyLessonState(reply.lesson_state || reply.lesson || reply);
     applyStage(reply.stage);
     chat.setOpen(reply.chat ? reply.chat.classrooms : true);
+    quiz.show(reply.quiz);
     participants.clear();
     participants.set(me.id, me);
     for (const p of reply.participants) participants.set(p.id, p);

@@ -88,3 +88,66 @@ export function renderHands(stage, participants, { onCall, previous }) {
   $('#hands-count').textContent = String(stage.hands.length);
   if (stage.hands.some((h) => !previous || !previous.hands.some((p) => p.id === h.id))) handCue();
 }
+
+// The quick quiz (随堂测验): the teacher's form (#quiz-question, #quiz-options: one option
+// per line, #quiz-ask, #quiz-close) and the tally; a classroom's question with one button
+// per option, answered once. All in #quiz.
+export class Quiz {
+  constructor(sig, { role }) {
+    this.sig = sig;
+    this.role = role;
+    this.quiz = null;
+    this.answered = null;
+    sig.addEventListener('quiz', (e) => this.show(e.detail.quiz));
+    sig.addEventListener('quiz_tally', (e) => this.show(e.detail.quiz));
+    if (role === 'teacher') {
+      $('#quiz-ask').addEventListener('click', () => this.ask());
+      $('#quiz-close').addEventListener('click', () => this.request('quiz', { close: true }));
+    }
+  }
+
+  async request(type, fields) {
+    try {
+      const reply = await this.sig.request(type, fields);
+      if (reply.quiz) this.show(reply.quiz);
+      $('#quiz-note').textContent = '';
+      return true;
+    } catch (err) {
+      $('#quiz-note').textContent = err.message;
+      return false;
+    }
+  }
+
+  ask() {
+    const options = $('#quiz-options').value.split('\n').map((o) => o.trim()).filter(Boolean);
+    this.request('quiz', { question: $('#quiz-question').value.trim(), options });
+  }
+
+  async answer(i) {
+    if (await this.request('quiz_answer', { choice: i })) { this.answered = { id: this.quiz.id, choice: i }; this.show(this.quiz); }
+  }
+
+  show(q) {
+    if (!q) return;
+    if (this.quiz && q.id !== this.quiz.id) this.answered = null;
+    this.quiz = q;
+    $('#quiz').hidden = false;
+    $('#quiz-text').textContent = `${q.question}${q.open ? '' : ' (closed 已结束)'}`;
+    const list = $('#quiz-choices');
+    list.replaceChildren();
+    q.options.forEach((o, i) => {
+      const li = document.createElement('li');
+      if (this.role === 'classroom' && q.open && !this.answered) {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = o;
+        b.addEventListener('click', () => this.answer(i));
+        li.append(b);
+      } else {
+        li.textContent = `${o}${q.tally ? `: ${q.tally[i]}` : ''}${this.answered && this.answered.choice === i ? ' ✓' : ''}`;
+      }
+      list.append(li);
+    });
+    if (this.role === 'teacher') $('#quiz-close').disabled = !q.open;
+  }
+}

@@ -14,7 +14,7 @@ import {
 import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
 import { api } from './api.js';
 import { confirmDialog } from './dom.js';
-import { Chat, renderHands } from './floor.js';
+import { Chat, Quiz, renderHands } from './floor.js';
 
 const room = roomFromUrl();
 const token = tokenFromUrl();
@@ -41,6 +41,7 @@ let busyAction = null;                   // a lesson request awaiting its reply
 const queuedKeys = [];                   // P/M/E pressed while it was awaited: run after it
 let stage = { max: 1, on: [], hands: [], muted: [], listen: null };   // the server's "stage"
 const chat = new Chat(sig, { role: 'teacher' });
+const quiz = new Quiz(sig, { role: 'teacher' });
 
 $('#room-name').textContent = room;
 const claimedName = token ? tokenClaims(token)?.name : null;
@@ -309,6 +310,7 @@ async function join() {
     applyStage(reply.stage);
     renderClassrooms();
     if (reply.chat) $('#chat-classrooms').checked = reply.chat.classrooms;
+    quiz.show(reply.quiz);
     applyLessonState(reply.lesson_state || reply.lesson || reply);
     // the room's recording state now (a "Saving replay…"/"Replay ready" shown stays)
     if (reply.recording && !(reply.recording.state === 'off' && ['packaging', 'ready'].includes(recording.state)))

@@ -8,7 +8,8 @@
  * teacher alone; B leaving takes it out of every list. Refusals: a classroom may not run
  * the stage, a teacher may not raise a hand, unknown participants and bad fields. The same
  * room over REST (front/rest_rooms.c): its participants and what they send, the stage
- * called and ended with an admin token, refused without one. */
+ * called and ended with an admin token, refused without one. A quick quiz: asked,
+ * answered once per classroom, tallied for the teacher, closed for all. */
 #include "e2e_client.c"
 #include "e2e_json.c"
 
@@ -248,6 +249,47 @@ static void test_leave(void)
     free(ev);
 }
 
+/* A quick quiz: asked by the teacher, answered once per classroom, the tally to the
+ * teacher only while open, the result to everyone when closed. */
+static void test_quiz(void)
+{
+    expect_code(&teacher, "{\"type\":\"quiz\",\"id\":50,\"question\":\"2+2?\",\"options\":[\"4\"]}",
+                50, "bad_request");
+    expect_code(&a, "{\"type\":\"quiz_answer\",\"id\":51,\"choice\":0}", 51, "not_found");
+    json_decref(expect_ok(&teacher,
+                          "{\"type\":\"quiz\",\"id\":52,\"question\":\"2+2?\","
+                          "\"options\":[\"3\",\"4\",\"5\"]}",
+                          52));
+    json_t *ev = await_event(&a, "quiz", E2E_TIMEOUT_MS);
+    json_t *q = json_object_get(ev, "quiz");
+    CHECK(json_is_true(json_object_get(q, "open")));
+    CHECK(json_object_get(q, "tally") == NULL); /* classrooms do not see it while open */
+    CHECK_EQ(json_array_size(json_object_get(q, "options")), 3);
+    json_decref(ev);
+    json_decref(expect_ok(&a, "{\"type\":\"quiz_answer\",\"id\":53,\"choice\":1}", 53));
+    expect_code(&a, "{\"type\":\"quiz_answer\",\"id\":54,\"choice\":2}", 54, "conflict");
+    expect_code(&a, "{\"type\":\"quiz_answer\",\"id\":55,\"choice\":7}", 55, "bad_request");
+    expect_code(&teacher, "{\"type\":\"quiz_answer\",\"id\":56,\"choice\":0}", 56, "forbidden");
+    ev = await_event(&teacher, "quiz_tally", E2E_TIMEOUT_MS);
+    char *tally = json_dumps(json_object_get(json_object_get(ev, "quiz"), "tally"), JSON_COMPACT);
+    CHECK_STR(tally, "[0,1,0]");
+    free(tally);
+    json_decref(ev);
+    json_decref(expect_ok(&teacher, "{\"type\":\"quiz\",\"id\":57,\"close\":true}", 57));
+    json_t *closed = NULL;
+    for (int i = 0; i < 3; i++) { /* the opening event may still be queued */
+        json_decref(closed);
+        closed = await_event(&a, "quiz", E2E_TIMEOUT_MS);
+        if (!closed || json_is_false(json_object_get(json_object_get(closed, "quiz"), "open")))
+            break;
+    }
+    q = json_object_get(closed, "quiz");
+    CHECK(json_is_false(json_object_get(q, "open")));
+    CHECK_EQ(json_integer_value(json_object_get(q, "answers")), 1);
+    json_decref(closed);
+    expect_code(&teacher, "{\"type\":\"quiz\",\"id\":58,\"close\":true}", 58, "not_found");
+}
+
 int main(void)
 {
     if (e2e_start() != 0) {
@@ -273,6 +315,7 @@ int main(void)
         test_stage(mic, camera);
         test_rest(mic);
         test_refusals();
+        test_quiz();
         test_leave();
     }
     free(chrome);

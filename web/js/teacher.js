@@ -581,7 +581,7 @@ document.addEventListener('keydown', (e) => {
 async function openCamera() {
   try {
     camStream = await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true },
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
       video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
     });
     $('#preview').srcObject = camStream;

@@ -222,6 +222,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
     if (++srv->sweeps % 2 == 0)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
     recording_tick(srv->recording, now);
+    floor_speakers(srv);
     lifecycle_tick(srv, cr_wall_ms());
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }

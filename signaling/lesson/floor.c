@@ -155,6 +155,50 @@ void floor_apply(struct server *srv, struct reg_room *room)
     free(rt);
 }
 
+/* ---- the active speaker ---- */
+
+static bool has_teacher(const struct reg_room *room)
+{
+    for (const struct reg_participant *p = room->participants; p; p = p->next)
+        if (p->role == REG_TEACHER)
+            return true;
+    return false;
+}
+
+static void speaker_of(struct server *srv, struct reg_room *room, struct room_tracks *rt)
+{
+    load_tracks(srv, room, rt);
+    const char *loudest = "";
+    unsigned best = FLOOR_SPEAKER_MIN - 1;
+    for (size_t i = 0; i < rt->n; i++) {
+        const struct cr_track_info *t = &rt->t[i];
+        if (t->kind != CR_KIND_AUDIO || rt->o[i].role != REG_CLASSROOM || t->loudness <= best ||
+            stage_is_muted(&room->stage, rt->o[i].id))
+            continue;
+        best = t->loudness;
+        loudest = rt->o[i].id;
+    }
+    if (strcmp(loudest, room->speaker) == 0)
+        return;
+    snprintf(room->speaker, sizeof room->speaker, "%s", loudest);
+    rooms_teacher_event(srv, room,
+                        json_pack("{s:s, s:s, s:s?}", "type", "event", "event", "speaker",
+                                  "participant", loudest[0] ? loudest : NULL));
+}
+
+void floor_speakers(struct server *srv)
+{
+    struct room_tracks *rt = NULL;
+    for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
+        if (!has_teacher(room))
+            continue;
+        if (!rt)
+            rt = cr_malloc(sizeof *rt);
+        speaker_of(srv, room, rt);
+    }
+    free(rt);
+}
+
 /* ---- negotiation ---- */
 
 bool floor_parse_feed(const char *text, struct reg_line *l)

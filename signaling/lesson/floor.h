@@ -37,6 +37,11 @@ void floor_lower_hands(struct server *srv, struct reg_room *room);
 
 /* id (a participant or a WHIP classroom) left the room: out of every list. */
 void floor_forget(struct server *srv, struct reg_room *room, const char *id);
+/* Once a second: in every room with a teacher, the loudest classroom now (from the
+ * levels its publisher sends, RFC 6464; louder than FLOOR_SPEAKER_MIN, not muted); when
+ * it changes the teachers hear {"event":"speaker","participant":id or null}. */
+#define FLOOR_SPEAKER_MIN 60 /* loudness: 127 minus -dBov, so about -67 dBov */
+void floor_speakers(struct server *srv);
 /* The room's tracks changed: every fed line is fed anew. */
 void floor_apply(struct server *srv, struct reg_room *room);
 

@@ -103,16 +103,17 @@ struct reg_room {
     bool pinned; /* stays open when empty (the demo room, a scheduled lesson's window) */
     /* a scheduled lesson's room (lifecycle.c); lesson_id 0: demo or ad-hoc */
     int64_t lesson_id;
-    bool record;        /* record the teacher's tracks (config, or the lesson's flag) */
-    char title[801];    /* the lesson's title, for its recording; "" : none */
-    bool paused;        /* the teacher paused the lesson: their media is not forwarded */
-    bool muted_all;     /* classrooms' audio is not forwarded */
-    int64_t ends_ms;    /* wall clock: the occurrence's end; 0: none */
-    int64_t closes_ms;  /* wall clock: the room closes (end + overtime); 0: never */
-    unsigned warned;    /* lifecycle: warnings already sent (bits) */
-    struct stage stage; /* floor control: hands, who is on stage, mutes (lesson/floor.c) */
-    bool chat_closed;   /* the teacher turned chat off for classrooms (lesson/chat.c) */
-    struct quiz quiz;   /* the last quiz asked (lesson/quiz.c) */
+    bool record;              /* record the teacher's tracks (config, or the lesson's flag) */
+    char title[801];          /* the lesson's title, for its recording; "" : none */
+    bool paused;              /* the teacher paused the lesson: their media is not forwarded */
+    bool muted_all;           /* classrooms' audio is not forwarded */
+    int64_t ends_ms;          /* wall clock: the occurrence's end; 0: none */
+    int64_t closes_ms;        /* wall clock: the room closes (end + overtime); 0: never */
+    unsigned warned;          /* lifecycle: warnings already sent (bits) */
+    struct stage stage;       /* floor control: hands, who is on stage, mutes (lesson/floor.c) */
+    bool chat_closed;         /* the teacher turned chat off for classrooms (lesson/chat.c) */
+    struct quiz quiz;         /* the last quiz asked (lesson/quiz.c) */
+    char speaker[REG_ID_MAX]; /* the classroom heard loudest now; "": none (floor.c) */
     struct reg_participant *participants; /* borrowed: owned by their connections */
     struct reg_resource *resources;       /* owned */
     uint32_t n_participants, n_resources;

@@ -74,6 +74,8 @@ async function main() {
   }, { timeoutMs: 20000 });
   await until('teacher: B\'s tile', () => teacher.$(`#cam-${bId}`), { timeoutMs: 15000 });
   ok(`B sends its camera (${sent.w}x${sent.h}); its tile is on the teacher's grid`);
+  await until('teacher: B outlined as the one speaking', () => teacher.$(`#cam-${bId}.speaking`), { timeoutMs: 10000, intervalMs: 50 });
+  ok('B\'s tile is outlined as speaking (its RFC 6464 levels)');
 
   await b.locator('body').press('h');
   await until('teacher: B\'s raised hand in the queue', () => teacher.$(`#hands li[data-id="${bId}"]`), { timeoutMs: 5000 });
@@ -94,15 +96,15 @@ async function main() {
     await until(`${name}: B's video at the size B sends, and B's audio`, async () => {
       const s = await stageIn(page);
       return s.video && s.video.frameWidth === sent.w && s.video.frameHeight === sent.h &&
-        s.audio && s.audio.packetsReceived > 20 && s.audio.audioLevel > 0.001;
+        s.audio && s.audio.packetsReceived > 20 && s.audio.totalAudioEnergy > 0;
     }, { timeoutMs: 15000 });
     const s = await stageIn(page);
     ok(`${name} decodes B on stage: ${s.video.frameWidth}x${s.video.frameHeight}, ${s.video.framesDecoded} frames, ` +
-       `audio level ${s.audio.audioLevel.toFixed(3)}`);
+       `audio energy ${s.audio.totalAudioEnergy.toFixed(4)} (not silence)`);
   }
   await until('teacher: hears B', async () => {
     const s = await pageStats(teacher);
-    return s.sub.inbound.some((i) => i.kind === 'audio' && i.packetsReceived > 20 && i.audioLevel > 0.001);
+    return s.sub.inbound.some((i) => i.kind === 'audio' && i.packetsReceived > 20 && i.totalAudioEnergy > 0);
   }, { timeoutMs: 10000 });
   ok('the teacher hears B');
 

@@ -512,6 +512,10 @@ sig.addEventListener('lesson_time', (e) => onLessonTime(e.detail));
 sig.addEventListener('lesson_state', (e) => applyLessonState(e.detail));
 sig.addEventListener('lesson_ended', lessonEnded);
 sig.addEventListener('stage', (e) => applyStage(e.detail.stage));
+// the classroom heard loudest now: its tile is outlined (from RFC 6464 levels, no decoding)
+sig.addEventListener('speaker', (e) => {
+  for (const t of document.querySelectorAll('#classroom-videos .tile')) t.classList.toggle('speaking', t.id === `cam-${e.detail.participant}`);
+});
 sig.addEventListener('chat_mode', (e) => { $('#chat-classrooms').checked = e.detail.classrooms; });
 if (token) {
   watchRefusal(sig, token, (err) => {

@@ -54,6 +54,8 @@ struct cr_track_info {
     char source[CR_SOURCE_MAX]; /* "mic", "camera", "screen", or as the publisher hinted */
     char codec[16];             /* "opus", "VP8", "H264" */
     uint8_t layers;             /* simulcast layers received (1: not simulcast) */
+    uint8_t loudness;           /* audio: 127 minus the RFC 6464 level the publisher sends
+                                   (-dBov), averaged; 0: silent (speech is about 90-115) */
 };
 
 /* Per-m-line hint, matched by mid: what the caller knows of a line without reading the

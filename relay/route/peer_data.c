@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/bucket.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "route/ctx.h"
@@ -18,10 +19,9 @@
 #define PEER_DATA_BURST 40.0 /* messages at once */
 
 struct peer_data {
-    struct cr_sctp *sctp; /* owned, once DTLS is up */
-    uint16_t remote_port; /* the client's a=sctp-port */
-    double tokens;        /* state: the rate limit's bucket */
-    int64_t filled_ms;
+    struct cr_sctp *sctp;  /* owned, once DTLS is up */
+    uint16_t remote_port;  /* the client's a=sctp-port */
+    struct cr_bucket rate; /* state: the rate limit */
 };
 
 static void data_send(void *user, const uint8_t *buf, size_t len)
@@ -46,23 +46,11 @@ static void data_channel(void *user, uint16_t stream, const char *label, const c
         peer->ctx->events.on_channel(peer->ctx->events_user, peer->id, label, true);
 }
 
-static bool within_rate(struct peer_data *d, int64_t now_ms)
-{
-    d->tokens += (double)(now_ms - d->filled_ms) * PEER_DATA_RATE / 1000.0;
-    d->filled_ms = now_ms;
-    if (d->tokens > PEER_DATA_BURST)
-        d->tokens = PEER_DATA_BURST;
-    if (d->tokens < 1.0)
-        return false;
-    d->tokens -= 1.0;
-    return true;
-}
-
 static void data_message(void *user, uint16_t stream, const uint8_t *buf, size_t len, bool binary)
 {
     struct peer *peer = user;
     struct route_ctx *ctx = peer->ctx;
-    if (!within_rate(peer->data, cr_now_ms())) {
+    if (!cr_bucket_take(&peer->data->rate, PEER_DATA_RATE, PEER_DATA_BURST, cr_now_ms())) {
         ctx->stats.data_dropped++;
         CR_LOG_RATE(CR_LOG_WARN, "peer", "%llu data channel flood: messages dropped",
                     (unsigned long long)peer->id);
@@ -104,8 +92,6 @@ void peer_data_want(struct peer *peer, uint16_t remote_port)
         return;
     peer->data = CR_NEW(struct peer_data);
     peer->data->remote_port = remote_port ? remote_port : CR_SCTP_PORT;
-    peer->data->tokens = PEER_DATA_BURST;
-    peer->data->filled_ms = cr_now_ms();
     if (peer->srtp) /* DTLS already up: an m=application line added later */
         peer_data_start(peer);
 }

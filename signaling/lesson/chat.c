@@ -21,21 +21,6 @@ static bool text_ok(const char *text)
     return chars > 0 && chars <= CHAT_TEXT_MAX;
 }
 
-static bool take_token(struct reg_bucket *b, int64_t now_ms)
-{
-    if (b->at_ms == 0)
-        b->tokens = CHAT_BURST;
-    else
-        b->tokens += (double)(now_ms - b->at_ms) * CHAT_RATE / 1000.0;
-    b->at_ms = now_ms;
-    if (b->tokens > CHAT_BURST)
-        b->tokens = CHAT_BURST;
-    if (b->tokens < 1.0)
-        return false;
-    b->tokens -= 1.0;
-    return true;
-}
-
 enum srv_err chat_post(struct server *srv, struct reg_room *room, const struct chat_from *from,
                        const char *text, char *why, size_t cap)
 {
@@ -52,7 +37,7 @@ enum srv_err chat_post(struct server *srv, struct reg_room *room, const struct c
                  CHAT_TEXT_MAX);
         return SRV_ERR_BAD_REQUEST;
     }
-    if (!take_token(from->bucket, cr_now_ms())) {
+    if (!cr_bucket_take(from->bucket, CHAT_RATE, CHAT_BURST, cr_now_ms())) {
         snprintf(why, cap, "too many messages: at most %.0f a second", CHAT_RATE);
         return SRV_ERR_LIMIT;
     }

@@ -22,7 +22,7 @@ struct chat_from {
     const char *id;
     enum reg_role role;
     const char *name;
-    struct reg_bucket *bucket;
+    struct cr_bucket *bucket;
 };
 
 /* Posts text to room: SRV_ERR_COUNT on success (the room hears {"event":"chat","from",

@@ -15,6 +15,7 @@
 
 #include "classrelay/relay.h"
 #include "access/principal.h"
+#include "base/bucket.h"
 #include "lesson/quiz.h"
 #include "lesson/stage.h"
 
@@ -62,12 +63,6 @@ struct reg_lines {
     size_t n;
 };
 
-/* A token bucket (a participant's chat, lesson/chat.c). */
-struct reg_bucket {
-    double tokens;
-    int64_t at_ms; /* monotonic; 0: never used (full) */
-};
-
 struct reg_participant {
     struct reg_participant *next; /* state: the room's list */
     struct reg_room *room;        /* borrowed */
@@ -79,7 +74,7 @@ struct reg_participant {
     struct principal who;            /* the token it joined with (auth.h) */
     struct reg_lines lines;          /* its subscribe peer's lines the lesson feeds */
     int64_t joined_ms;               /* wall clock */
-    struct reg_bucket chat;          /* state: lesson/chat.c */
+    struct cr_bucket chat;           /* state: lesson/chat.c */
 };
 
 /* A WHIP (publish) or WHEP (play) session: RFC 9725 and its WHEP counterpart. */
@@ -94,7 +89,7 @@ struct reg_resource {
     enum reg_role role;              /* WHIP: teacher (the default) or classroom */
     char name[REG_NAME_MAX * 4 + 1]; /* WHIP classroom: as listed to the room */
     struct reg_lines lines;          /* WHEP: the lines the lesson feeds (?feed=) */
-    struct reg_bucket chat;          /* state: lesson/chat.c (over its data channel) */
+    struct cr_bucket chat;           /* state: lesson/chat.c (over its data channel) */
 };
 
 struct reg_room {

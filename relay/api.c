@@ -410,3 +410,87 @@ int cr_relay_peer_pause(struct cr_relay *relay, uint64_t peer_id, unsigned kinds
     struct pause_args a = {peer_id, kinds, paused};
     return run_call(relay, do_peer_pause, &a);
 }
+
+/* ---- feeding lines ---- */
+
+struct feed_args {
+    uint64_t peer_id, track_id;
+    const char *mid;
+};
+
+static int do_peer_feed(struct cr_worker *w, void *args)
+{
+    struct feed_args *a = args;
+    struct peer *peer = worker_peer(w, a->peer_id);
+    struct mline *ml = NULL;
+    for (size_t i = 0; peer && i < peer->n_mlines && !ml; i++)
+        if (strcmp(peer->mlines[i].mid, a->mid) == 0 && peer->mlines[i].consumer)
+            ml = &peer->mlines[i];
+    if (!ml)
+        return CR_ERR_NOT_FOUND;
+    if (!ml->follow && !ml->consumer->producer)
+        return CR_ERR_ARG; /* answered inactive: the client would drop what we send */
+    struct producer *p = a->track_id ? room_find_producer(peer->room, a->track_id) : NULL;
+    if (a->track_id && !p)
+        return CR_ERR_NOT_FOUND;
+    if (p && (p->kind != ml->kind || p->codec != ml->consumer->codec || p->peer_id == peer->id))
+        return CR_ERR_ARG;
+    room_bind(peer->room, ml->consumer, p, cr_now_ms());
+    return CR_OK;
+}
+
+int cr_relay_peer_feed(struct cr_relay *relay, uint64_t peer_id, const char *mid, uint64_t track_id)
+{
+    if (!mid)
+        return CR_ERR_ARG;
+    struct feed_args a = {peer_id, track_id, mid};
+    return run_call(relay, do_peer_feed, &a);
+}
+
+/* ---- data channels ---- */
+
+/* A message for the worker to send: posted, not waited for (room events go to every
+ * peer of a room and must not hold the control plane up). */
+struct channel_job {
+    struct cr_worker *w;
+    uint64_t peer_id; /* 0: every peer of room with such a channel */
+    char room[CR_NAME_MAX + 1];
+    char label[CR_SCTP_LABEL_MAX + 1];
+    bool binary;
+    size_t len;
+    uint8_t buf[]; /* owned with the job */
+};
+
+static gboolean do_channel_send(gpointer data)
+{
+    struct channel_job *j = data;
+    if (j->peer_id) {
+        struct peer *peer = worker_peer(j->w, j->peer_id);
+        if (peer)
+            peer_data_send(peer, j->label, j->buf, j->len, j->binary);
+        return G_SOURCE_REMOVE;
+    }
+    struct room *room = worker_room(j->w, j->room);
+    for (guint i = 0; room && i < room->peers->len; i++)
+        peer_data_send(g_ptr_array_index(room->peers, i), j->label, j->buf, j->len, j->binary);
+    return G_SOURCE_REMOVE;
+}
+
+int cr_relay_channel_send(struct cr_relay *relay, const char *room, uint64_t peer_id,
+                          const char *label, const void *buf, size_t len, bool binary)
+{
+    if (!label || strlen(label) > CR_SCTP_LABEL_MAX || len > CR_SCTP_MAX_MESSAGE || (len && !buf) ||
+        (!peer_id && !valid_name(room)))
+        return CR_ERR_ARG;
+    struct channel_job *j = cr_malloc(sizeof *j + len);
+    j->w = relay->worker;
+    j->peer_id = peer_id;
+    snprintf(j->room, sizeof j->room, "%s", peer_id ? "" : room);
+    snprintf(j->label, sizeof j->label, "%s", label);
+    j->binary = binary;
+    j->len = len;
+    if (len)
+        memcpy(j->buf, buf, len);
+    g_main_context_invoke_full(relay->worker->ctx, G_PRIORITY_DEFAULT, do_channel_send, j, free);
+    return CR_OK;
+}

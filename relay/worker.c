@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "route/peer.h"
 #include "route/room.h"
+#include "net/sctp.h"
 #include "route/tap.h"
 
 static gboolean on_tick(gpointer data)
@@ -25,6 +26,7 @@ static gboolean on_tick(gpointer data)
     g_hash_table_iter_init(&it, w->route.taps);
     while (g_hash_table_iter_next(&it, &key, &value))
         tap_tick(value, now);
+    cr_sctp_tick(now); /* the data channels' retransmissions and acknowledgements */
     return G_SOURCE_CONTINUE;
 }
 

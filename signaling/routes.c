@@ -7,6 +7,7 @@
 
 #include "front/rest_auth.h"
 #include "front/rest_recordings.h"
+#include "front/rest_rooms.h"
 #include "front/rest_schedule.h"
 #include "front/status.h"
 #include "front/whip.h"
@@ -23,7 +24,8 @@ static void respond_options(struct lws *wsi, struct http_req *req)
     } else if (whip || whep) {
         http_add_header(req, "Allow", "OPTIONS, POST");
         http_add_header(req, "Accept-Post", "application/sdp");
-    } else if (strncmp(req->path, "/api/v1/recordings", 18) == 0) {
+    } else if (strncmp(req->path, "/api/v1/recordings", 18) == 0 ||
+               strncmp(req->path, "/api/v1/rooms/", 14) == 0) {
         http_add_header(req, "Allow", "OPTIONS, GET, HEAD, POST, DELETE");
     } else {
         http_add_header(req, "Allow", "OPTIONS, GET, HEAD");
@@ -61,6 +63,8 @@ void routes_http(struct server *srv, struct lws *wsi, struct http_req *req)
         http_add_header(req, "Allow", "GET, HEAD, OPTIONS");
     } else if (strcmp(p, "/api/v1/recordings") == 0 || strncmp(p, "/api/v1/recordings/", 19) == 0) {
         rest_recordings_api(srv, wsi, req);
+    } else if (strncmp(p, "/api/v1/rooms/", 14) == 0 || strcmp(p, "/api/v1/rooms") == 0) {
+        rest_rooms_api(srv, wsi, req);
     } else if (strncmp(p, "/recordings/", 12) == 0 && get) {
         rest_recordings_file(srv, wsi, req);
     } else if (rest_schedule_route(srv, wsi, req)) {

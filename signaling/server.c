@@ -27,9 +27,11 @@
 #include "base/log.h"
 #include "access/auth.h"
 #include "access/token.h"
+#include "front/channels.h"
 #include "front/rpc.h"
 #include "front/status.h"
 #include "front/whip.h"
+#include "lesson/floor.h"
 #include "lesson/evq.h"
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
@@ -82,6 +84,43 @@ static void ev_tracks_changed(void *user, const char *room)
     push(user, it);
 }
 
+static void ev_channel(void *user, uint64_t peer_id, const char *label, bool open)
+{
+    struct evq_item *it = CR_NEW(struct evq_item);
+    it->type = EVQ_CHANNEL;
+    it->peer_id = peer_id;
+    snprintf(it->label, sizeof it->label, "%s", label);
+    it->open = open;
+    push(user, it);
+}
+
+static void ev_channel_message(void *user, uint64_t peer_id, const char *label, const uint8_t *buf,
+                               size_t len, bool binary)
+{
+    struct evq_item *it = CR_NEW(struct evq_item);
+    it->type = EVQ_CHANNEL_MESSAGE;
+    it->peer_id = peer_id;
+    snprintf(it->label, sizeof it->label, "%s", label);
+    it->data = cr_malloc(len ? len : 1);
+    memcpy(it->data, buf, len);
+    it->data_len = len;
+    it->binary = binary;
+    push(user, it);
+}
+
+/* The lesson's notices go to the websocket clients and to every "events" data channel. */
+static void room_event(struct server *srv, struct reg_room *room, json_t *event)
+{
+    channels_room_event(srv, room, event);
+    rpc_event_room(room, event);
+}
+
+static const struct lesson_events lesson_events = {
+    .room_event = room_event,
+    .teacher_event = rpc_event_teachers,
+    .room_end = rpc_room_end,
+};
+
 static void on_peer_state(struct server *srv, const struct evq_item *it)
 {
     struct reg_owner o;
@@ -122,13 +161,21 @@ static void drain(struct server *srv)
                 rpc_event_candidate(o.participant, o.target, it->mid, it->candidate);
             break;
         case EVQ_TRACKS:
-            if ((room = reg_room_find(srv->reg, it->room)))
+            if ((room = reg_room_find(srv->reg, it->room))) {
                 rpc_event_tracks(srv, room);
+                floor_apply(srv, room);
+            }
             recording_on_tracks(srv->recording, it->room);
             break;
         case EVQ_CHILD_LINE:
         case EVQ_CHILD_EXIT:
             recording_on_child(srv->recording, it);
+            break;
+        case EVQ_CHANNEL:
+            channels_on_open(srv, it->peer_id, it->label, it->open);
+            break;
+        case EVQ_CHANNEL_MESSAGE:
+            channels_on_message(srv, it->peer_id, it->label, it->data, it->data_len, it->binary);
             break;
         }
         evq_item_free(it);
@@ -175,6 +222,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
     if (++srv->sweeps % 2 == 0)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
     recording_tick(srv->recording, now);
+    floor_speakers(srv);
     lifecycle_tick(srv, cr_wall_ms());
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }
@@ -273,7 +321,7 @@ int server_start(struct server *srv, const struct config *cfg)
     srv->key = CR_NEW(struct token_key);
     srv->http_route = routes_http;
     srv->ws = &rpc_ws_handlers;
-    srv->lesson_ev = &rpc_lesson_events;
+    srv->lesson_ev = &lesson_events;
     char db[CONFIG_PATH_MAX + 32], why[256];
     snprintf(db, sizeof db, "%s/classrelay.db", cfg->data_dir);
     if (auth_start(srv) != 0) { /* makes the data directory, then the key */
@@ -318,6 +366,8 @@ int server_start(struct server *srv, const struct config *cfg)
         .on_peer_state = ev_peer_state,
         .on_local_candidate = ev_local_candidate,
         .on_tracks_changed = ev_tracks_changed,
+        .on_channel = ev_channel,
+        .on_channel_message = ev_channel_message,
     };
     srv->relay = cr_relay_new(&rc, &events, srv);
     if (!srv->relay) {

@@ -33,7 +33,7 @@ targets() {
 # The longest input worth generating: a datagram for packet parsers, more for text.
 max_len() {
   case $1 in
-  sdp | sig_config | sig_rpc | sig_sdpscan | sig_rest_json) echo 65536 ;;
+  sdp | sig_config | sig_rpc | sig_sdpscan | sig_rest_json | sig_channels) echo 65536 ;;
   sig_token | sig_auth_token | sig_note_json) echo 8192 ;;
   net_dtls_record) echo 4096 ;;
   rtcp | route_rtcp) echo 2048 ;;

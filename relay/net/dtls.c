@@ -224,10 +224,16 @@ static void handshake_done(struct cr_dtls *d)
 /* After the handshake: consumes alerts, retransmitted flights and application data. */
 static void read_records(struct cr_dtls *d)
 {
-    uint8_t buf[2048];
+    uint8_t buf[CR_DTLS_MAX_DATA]; /* a whole record: SSL_read would split a larger one */
     for (;;) {
         ERR_clear_error();
         int n = SSL_read(d->ssl, buf, sizeof(buf));
+        if (n > 0 && d->cb.on_data) {
+            d->cb.on_data(d->user, buf, (size_t)n);
+            if (d->dead || d->state != ST_CONNECTED)
+                return;
+            continue;
+        }
         if (n > 0) {
             d->app_bytes_dropped += (uint64_t)n;
             CR_LOG_RATE(CR_LOG_DEBUG, "dtls", "application data dropped (%d bytes)", n);
@@ -453,6 +459,18 @@ void cr_dtls_on_timeout(struct cr_dtls *dtls)
     if (r < 0)
         fail_ssl(dtls, "DTLS handshake timed out");
     leave(dtls);
+}
+
+int cr_dtls_send_data(struct cr_dtls *dtls, const uint8_t *buf, size_t len)
+{
+    if (!dtls || dtls->dead || dtls->state != ST_CONNECTED || len == 0 || len > CR_DTLS_MAX_DATA)
+        return -1;
+    enter(dtls);
+    ERR_clear_error();
+    int n = SSL_write(dtls->ssl, buf, (int)len);
+    flush_out(dtls);
+    leave(dtls);
+    return n == (int)len ? 0 : -1;
 }
 
 void cr_dtls_close(struct cr_dtls *dtls)

@@ -1,7 +1,8 @@
 /* DTLS 1.2 for DTLS-SRTP (RFC 5764) over OpenSSL memory BIOs: no sockets here. The
  * caller feeds records in with cr_dtls_input and gets records out through cb->send.
  * The remote certificate is checked against the fingerprint from SDP (RFC 8122 §5), and
- * on success the SRTP keying material is exported (RFC 5764 §4.2).
+ * on success the SRTP keying material is exported (RFC 5764 §4.2). Application data (the
+ * SCTP of data channels, RFC 8261) goes both ways once connected.
  * Time is the caller's: cr_dtls_timeout_ms says when to call cr_dtls_on_timeout. */
 #ifndef CR_NET_DTLS_H
 #define CR_NET_DTLS_H
@@ -41,6 +42,9 @@ struct cr_dtls_callbacks {
     void (*on_connected)(void *user, const struct cr_dtls_keys *keys);
     void (*on_failed)(void *user, const char *why);
     void (*on_closed)(void *user); /* the peer sent close_notify */
+    /* Application data after the handshake (SCTP for data channels, RFC 8261): one
+     * record's payload. NULL: dropped and counted. */
+    void (*on_data)(void *user, const uint8_t *buf, size_t len);
 };
 
 enum cr_dtls_role { CR_DTLS_SERVER, CR_DTLS_CLIENT };
@@ -57,6 +61,10 @@ int cr_dtls_input(struct cr_dtls *dtls, const uint8_t *buf, size_t len);
 /* Milliseconds until cr_dtls_on_timeout should be called, or -1 for no timer. */
 int cr_dtls_timeout_ms(struct cr_dtls *dtls);
 void cr_dtls_on_timeout(struct cr_dtls *dtls);
+/* Sends buf as one application data record (at most CR_DTLS_MAX_DATA bytes) once
+ * connected. Returns 0, or -1 (not connected, too long, OpenSSL refused). */
+#define CR_DTLS_MAX_DATA 16384
+int cr_dtls_send_data(struct cr_dtls *dtls, const uint8_t *buf, size_t len);
 /* Sends close_notify. */
 void cr_dtls_close(struct cr_dtls *dtls);
 

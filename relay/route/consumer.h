@@ -79,6 +79,7 @@ struct consumer {
     enum cr_kind kind;
     char mid[CR_MID_MAX];
     uint8_t pt, rtx_pt;      /* the subscriber's payload types (rtx 0: none) */
+    enum codec_id codec;     /* what pt is: only a producer of this codec may feed it */
     uint32_t ssrc, rtx_ssrc; /* ours, announced in the answer */
     uint32_t clock_rate;
     struct consumer_exts ext;

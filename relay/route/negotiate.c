@@ -1,5 +1,6 @@
 /* SDP offer/answer for one peer (RFC 8829 JSEP answerer; RFC 8843 BUNDLE; RFC 5761
- * rtcp-mux; RFC 5764 DTLS-SRTP with RFC 4145 setup roles; RFC 8285 extmap). The client
+ * rtcp-mux; RFC 5764 DTLS-SRTP with RFC 4145 setup roles; RFC 8285 extmap; RFC 8841 for
+ * the data channel line, one per transport, carried by peer_data.c). The client
  * always offers; we answer.
  *
  * Two passes: plan() reads the whole offer and decides every m-line without touching the
@@ -40,6 +41,7 @@ struct line_plan {
     char rids[PRODUCER_MAX_LAYERS][16]; /* RECV lines: simulcast layers (RFC 8853) */
     size_t n_rids;
     const struct cr_mline_hint *hint;
+    bool follow; /* SEND lines: hint->follow, fed later by the control plane */
 };
 
 static void fail(char *err, size_t err_len, const char *fmt, ...)
@@ -52,13 +54,18 @@ static void fail(char *err, size_t err_len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The line's own hint, else the hint for every line (mid "*"), else none. */
 static const struct cr_mline_hint *find_hint(struct sdp_str mid, const struct cr_mline_hint *hints,
                                              size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    const struct cr_mline_hint *every = NULL;
+    for (size_t i = 0; i < n; i++) {
         if (sdp_str_eq(mid, hints[i].mid))
             return &hints[i];
-    return NULL;
+        if (strcmp(hints[i].mid, "*") == 0)
+            every = &hints[i];
+    }
+    return every;
 }
 
 static bool h264_mode1(const struct sdp_codec *c)
@@ -116,7 +123,14 @@ static bool choose_codec(struct line_plan *lp)
     const struct sdp_media *m = lp->m;
     const struct producer *p = lp->source;
     const struct sdp_codec *best = NULL;
-    for (size_t i = 0; i < m->n_codecs; i++) {
+    /* an idle line that will follow someone: VP8, what the pages publish, where offered */
+    bool want_vp8 = !p && lp->follow && lp->kind == CR_KIND_VIDEO;
+    for (size_t i = 0; want_vp8 && !best && i < m->n_codecs; i++) {
+        enum codec_id id;
+        if (usable(&m->codecs[i], lp->kind, &id) && id == CODEC_VP8)
+            best = &m->codecs[i];
+    }
+    for (size_t i = 0; !best && i < m->n_codecs; i++) {
         const struct sdp_codec *c = &m->codecs[i];
         enum codec_id id;
         if (!usable(c, lp->kind, &id) || (p && id != p->codec))
@@ -180,6 +194,13 @@ static struct producer *pick_source(struct peer *peer, size_t idx, enum cr_kind 
     return NULL;
 }
 
+/* A line the control plane feeds keeps what it was fed across a renegotiation. */
+static struct producer *followed(struct peer *peer, size_t idx)
+{
+    const struct mline *ml = idx < peer->n_mlines ? &peer->mlines[idx] : NULL;
+    return ml && ml->follow && ml->consumer ? ml->consumer->producer : NULL;
+}
+
 /* RFC 8853: a video line the client sends with a=simulcast:send and rids becomes a track
  * of up to three layers, in a=rid order (the first three; more are not taken). */
 static void plan_simulcast(struct line_plan *lp)
@@ -193,6 +214,29 @@ static void plan_simulcast(struct line_plan *lp)
             sdp_str_copy(m->rids[i].id, lp->rids[lp->n_rids++], 16);
     if (lp->n_rids < 2)
         lp->n_rids = 0;
+}
+
+/* RFC 8841 §4: the data channel line, "m=application <port> UDP/DTLS/SCTP
+ * webrtc-datachannel" (TCP/DTLS/SCTP when ICE runs over TCP: one transport for all); or
+ * its older form (draft-ietf-mmusic-sctp-sdp-05, aiortc): "DTLS/SCTP <sctp port>" with
+ * a=sctpmap:<sctp port> webrtc-datachannel. */
+static bool is_data_line(const struct sdp_media *m)
+{
+    if (!sdp_str_eq(m->type, "application"))
+        return false;
+    if (m->sctpmap)
+        return sdp_str_eq(m->proto, "DTLS/SCTP");
+    return sdp_str_eq(m->fmts, "webrtc-datachannel") &&
+           (sdp_str_eq(m->proto, "UDP/DTLS/SCTP") || sdp_str_eq(m->proto, "TCP/DTLS/SCTP"));
+}
+
+/* One SCTP association per transport: a second data channel line is rejected. */
+static bool data_line_taken(const struct line_plan *plans, size_t before)
+{
+    for (size_t k = 0; k < before; k++)
+        if (plans[k].role == MLINE_DATA)
+            return true;
+    return false;
 }
 
 static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
@@ -218,8 +262,14 @@ static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
     }
     bool audio = sdp_str_eq(m->type, "audio"), video = sdp_str_eq(m->type, "video");
     bool rtp = m->proto.len >= 3 && memmem(m->proto.p, m->proto.len, "RTP", 3);
-    if ((m->port == 0 && !m->bundle_only) || !(audio || video) || !rtp)
-        return CR_OK; /* rejected: data channels are not taken yet, nor non-RTP media */
+    if (m->port == 0 && !m->bundle_only)
+        return CR_OK; /* rejected by the client */
+    if (is_data_line(m)) {
+        lp->role = data_line_taken(plans, i) ? MLINE_REJECTED : MLINE_DATA;
+        return CR_OK;
+    }
+    if (!(audio || video) || !rtp)
+        return CR_OK; /* rejected: media that is not RTP audio or video */
     if (!m->rtcp_mux) {
         fail(err, err_len, "m-line mid %s: rtcp-mux is required", mid);
         return CR_ERR_BAD_SDP;
@@ -232,7 +282,10 @@ static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
         plan_simulcast(lp);
     } else if (m->dir == SDP_RECVONLY) {
         lp->role = MLINE_SEND;
-        lp->source = pick_source(peer, i, lp->kind, lp->hint, plans, i);
+        lp->follow = lp->hint && lp->hint->follow;
+        lp->source = lp->follow && !lp->hint->track_id
+                         ? followed(peer, i)
+                         : pick_source(peer, i, lp->kind, lp->hint, plans, i);
     } else {
         lp->role = MLINE_IDLE;
     }
@@ -338,6 +391,7 @@ static uint8_t ext_id(const struct line_plan *lp, const char *uri)
 static void set_consumer_params(struct consumer *c, const struct line_plan *lp)
 {
     c->pt = lp->codec->pt;
+    c->codec = lp->codec_id;
     c->rtx_pt = lp->rtx ? lp->rtx->pt : 0;
     consumer_set_red(c, lp->red ? lp->red->pt : 0);
     c->ext.mid = ext_id(lp, RTP_EXT_MID);
@@ -404,6 +458,11 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
         peer_drop_consumer(peer, ml);
     ml->role = lp->role;
     ml->kind = lp->kind;
+    ml->follow = lp->follow;
+    if (lp->role == MLINE_DATA) {
+        peer_data_want(peer, lp->m->sctp_port);
+        return changed;
+    }
     ml->ext_mid = ext_id(lp, RTP_EXT_MID);
     ml->ext_twcc = ext_id(lp, RTP_EXT_TWCC);
     ml->ext_rid = lp->n_rids ? ext_id(lp, RTP_EXT_RID) : 0;
@@ -442,6 +501,7 @@ static void report_line(const struct peer *peer, size_t i, const struct line_pla
     out->rejected = lp->role == MLINE_REJECTED;
     out->client_sends = lp->role == MLINE_RECV;
     out->client_receives = lp->role == MLINE_SEND;
+    out->data = lp->role == MLINE_DATA;
     const struct producer *p = lp->role == MLINE_RECV ? peer->mlines[i].producer : lp->source;
     if (p && (out->client_sends || out->client_receives)) {
         out->track_id = p->id;
@@ -450,16 +510,17 @@ static void report_line(const struct peer *peer, size_t i, const struct line_pla
 }
 
 /* An endpoint with one purpose refuses an offer that does not serve it, before anything
- * else is read of it: counted over the m-lines with a=mid that are not rejected (port 0
- * without a=bundle-only, RFC 8843 §6). */
+ * else is read of it: counted over the media m-lines with a=mid that are not rejected
+ * (port 0 without a=bundle-only, RFC 8843 §6). */
 static int check_demand(const struct sdp_session *s, enum cr_offer_demand demand, char *err,
                         size_t err_len)
 {
     size_t sending = 0, receiving = 0;
     for (size_t i = 0; i < s->n_media; i++) {
         const struct sdp_media *m = &s->media[i];
-        if (m->mid.len == 0 || (m->port == 0 && !m->bundle_only))
-            continue;
+        bool media = sdp_str_eq(m->type, "audio") || sdp_str_eq(m->type, "video");
+        if (m->mid.len == 0 || (m->port == 0 && !m->bundle_only) || !media)
+            continue; /* a data channel, or what we reject, carries no media either way */
         sending += m->dir == SDP_SENDRECV || m->dir == SDP_SENDONLY;
         receiving += m->dir == SDP_RECVONLY;
     }
@@ -551,11 +612,20 @@ static void write_exts(struct strbuf *b, const struct line_plan *lp)
     }
 }
 
-static void write_ssrcs(struct strbuf *b, const struct consumer *c, const struct producer *p)
+/* RFC 8830 msid and RFC 5576 ssrc lines of what we send on a line: named after its track,
+ * or, for a line the control plane feeds, after the line (its track changes, the
+ * receiver's track stays). */
+static void write_ssrcs(struct strbuf *b, const struct peer *peer, const struct consumer *c,
+                        const struct producer *p, bool follow)
 {
     char stream[48], track[48];
-    snprintf(stream, sizeof stream, "cr-%llu", (unsigned long long)p->peer_id);
-    snprintf(track, sizeof track, "cr-track-%llu", (unsigned long long)p->id);
+    if (follow) {
+        snprintf(stream, sizeof stream, "cr-follow-%llu", (unsigned long long)peer->id);
+        snprintf(track, sizeof track, "cr-follow-%llu-%s", (unsigned long long)peer->id, c->mid);
+    } else {
+        snprintf(stream, sizeof stream, "cr-%llu", (unsigned long long)p->peer_id);
+        snprintf(track, sizeof track, "cr-track-%llu", (unsigned long long)p->id);
+    }
     strbuf_printf(b, "a=msid:%s %s\r\n", stream, track);
     if (c->rtx_pt)
         strbuf_printf(b, "a=ssrc-group:FID %u %u\r\n", c->ssrc, c->rtx_ssrc);
@@ -564,6 +634,42 @@ static void write_ssrcs(struct strbuf *b, const struct consumer *c, const struct
     if (c->rtx_pt)
         strbuf_printf(b, "a=ssrc:%u cname:classrelay\r\na=ssrc:%u msid:%s %s\r\n", c->rtx_ssrc,
                       c->rtx_ssrc, stream, track);
+}
+
+/* The transport lines every accepted m-line carries (RFC 8829 §5.3.1). */
+static void write_transport(struct strbuf *b, struct peer *peer, const char *mid)
+{
+    strbuf_printf(b,
+                  "c=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+                  "a=ice-options:trickle\r\na=fingerprint:%s\r\na=setup:%s\r\na=mid:%s\r\n",
+                  cr_ice_local_ufrag(peer->ice), cr_ice_local_pwd(peer->ice),
+                  cr_dtls_cert_fingerprint(peer->ctx->cert),
+                  peer->dtls_client ? "active" : "passive", mid);
+}
+
+static void write_candidates(struct strbuf *b, struct peer *peer)
+{
+    cr_ice_write_candidates(peer->ice, b);
+    strbuf_puts(b, "a=end-of-candidates\r\n");
+}
+
+/* RFC 8841 §5, §6: our SCTP port and the largest message we take (in the offer's form). */
+static void write_data_media(struct strbuf *b, struct peer *peer, const struct sdp_media *m,
+                             const char *proto, const char *mid, bool first)
+{
+    if (m->sctpmap)
+        strbuf_printf(b, "m=application 9 %s %u\r\n", proto, CR_SCTP_PORT);
+    else
+        strbuf_printf(b, "m=application 9 %s webrtc-datachannel\r\n", proto);
+    write_transport(b, peer, mid);
+    if (m->sctpmap)
+        strbuf_printf(b, "a=sctpmap:%u webrtc-datachannel %u\r\n", CR_SCTP_PORT,
+                      CR_SCTP_MAX_STREAMS);
+    else
+        strbuf_printf(b, "a=sctp-port:%u\r\n", CR_SCTP_PORT);
+    strbuf_printf(b, "a=max-message-size:%u\r\n", CR_SCTP_MAX_MESSAGE);
+    if (first)
+        write_candidates(b, peer);
 }
 
 static void write_media(struct strbuf *b, struct peer *peer, const struct line_plan *lp,
@@ -581,6 +687,10 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
                       fmts[0] ? fmts : "0", mid);
         return;
     }
+    if (lp->role == MLINE_DATA) {
+        write_data_media(b, peer, m, proto, mid, first);
+        return;
+    }
     /* RED listed first: a browser publisher then sends it (JSEP: the answer's order is
      * the preference), and a subscriber knows it is what we send */
     strbuf_printf(b, "m=%s 9 %s", type, proto);
@@ -589,14 +699,10 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
     strbuf_printf(b, " %u", lp->codec->pt);
     if (lp->rtx)
         strbuf_printf(b, " %u", lp->rtx->pt);
-    strbuf_printf(b,
-                  "\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
-                  "a=ice-options:trickle\r\na=fingerprint:%s\r\na=setup:%s\r\na=mid:%s\r\n",
-                  cr_ice_local_ufrag(peer->ice), cr_ice_local_pwd(peer->ice),
-                  cr_dtls_cert_fingerprint(peer->ctx->cert),
-                  peer->dtls_client ? "active" : "passive", mid);
+    strbuf_puts(b, "\r\n");
+    write_transport(b, peer, mid);
     write_exts(b, lp);
-    bool sending = lp->role == MLINE_SEND && ml->consumer && ml->consumer->producer;
+    bool sending = lp->role == MLINE_SEND && ml->consumer && (ml->consumer->producer || lp->follow);
     strbuf_printf(b, "a=%s\r\na=rtcp-mux\r\n",
                   lp->role == MLINE_RECV ? "recvonly"
                   : sending              ? "sendonly"
@@ -613,7 +719,7 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
     if (lp->rtx)
         write_codec(b, lp->rtx, 0);
     if (sending)
-        write_ssrcs(b, ml->consumer, ml->consumer->producer);
+        write_ssrcs(b, peer, ml->consumer, ml->consumer->producer, lp->follow);
     if (lp->n_rids) {
         for (size_t i = 0; i < lp->n_rids; i++)
             strbuf_printf(b, "a=rid:%s recv\r\n", lp->rids[i]);
@@ -622,10 +728,8 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
             strbuf_printf(b, "%s%s", i ? ";" : "", lp->rids[i]);
         strbuf_puts(b, "\r\n");
     }
-    if (first) {
-        cr_ice_write_candidates(peer->ice, b);
-        strbuf_puts(b, "a=end-of-candidates\r\n");
-    }
+    if (first)
+        write_candidates(b, peer);
 }
 
 static char *write_answer(struct peer *peer, const struct sdp_session *s,

@@ -84,6 +84,7 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
     for (size_t i = 0; i < peer->n_mlines; i++)
         if (peer->mlines[i].consumer)
             consumer_set_connected(peer->mlines[i].consumer, now);
+    peer_data_start(peer);
 }
 
 static void dtls_failed(void *user, const char *why)
@@ -99,11 +100,17 @@ static void dtls_closed(void *user)
     peer_set_state(peer, CR_PEER_CLOSED);
 }
 
+static void dtls_data(void *user, const uint8_t *buf, size_t len)
+{
+    peer_data_input(user, buf, len);
+}
+
 static const struct cr_dtls_callbacks dtls_cb = {
     .send = dtls_send,
     .on_connected = dtls_connected,
     .on_failed = dtls_failed,
     .on_closed = dtls_closed,
+    .on_data = dtls_data,
 };
 
 int peer_start_dtls(struct peer *peer, const char *fp_alg, const char *fp_hex)
@@ -358,6 +365,7 @@ void peer_free(struct peer *peer)
 {
     if (!peer)
         return;
+    peer_data_free(peer); /* its ABORT still goes out over DTLS */
     if (peer->dtls && peer->state == CR_PEER_CONNECTED)
         cr_dtls_close(peer->dtls);
     for (size_t i = 0; i < peer->n_mlines; i++) {
@@ -541,7 +549,9 @@ static void tick_quality(struct peer *peer, int64_t now_ms)
             .p = c->producer,
             .mid = c->mid,
             .video = c->kind == CR_KIND_VIDEO,
-            .can_probe = c->kind == CR_KIND_VIDEO && c->rtx_pt && c->started,
+            /* probes ride a line that carries video: padding on an idle line (a stage
+               line between turns) would reach a receiver that expects nothing */
+            .can_probe = c->kind == CR_KIND_VIDEO && c->rtx_pt && c->started && c->producer,
         };
     }
     struct quality_choice choices[LS_MAX_TRACKS];

@@ -21,6 +21,7 @@
 #include "media/twcc_recorder.h"
 #include "net/dtls.h"
 #include "net/ice.h"
+#include "net/sctp.h"
 #include "net/srtp.h"
 #include "route/consumer.h"
 #include "route/producer.h"
@@ -55,7 +56,8 @@ struct peer_listener {
     uint8_t (*subscriber_loss)(void *ud, const struct producer *p);
 };
 
-enum mline_role { MLINE_REJECTED = 0, MLINE_RECV, MLINE_SEND, MLINE_IDLE };
+/* DATA: the data channel line (m=application, RFC 8841), carried by the peer's SCTP. */
+enum mline_role { MLINE_REJECTED = 0, MLINE_RECV, MLINE_SEND, MLINE_IDLE, MLINE_DATA };
 
 /* What one m-line of the negotiated session is, from the relay's side. */
 struct mline {
@@ -66,6 +68,7 @@ struct mline {
     struct consumer *consumer; /* owned, when SEND */
     uint8_t ext_mid, ext_twcc; /* the client's extension ids on this m-line */
     uint8_t ext_rid, ext_rrid; /* rtp-stream-id, repaired-rtp-stream-id (simulcast) */
+    bool follow;               /* SEND: fed by the control plane (cr_mline_hint.follow) */
 };
 
 struct peer {
@@ -91,8 +94,9 @@ struct peer {
                                    selected, sent when ICE connects (else the browser
                                    waits a whole DTLS retransmission timeout) */
     int64_t last_report_ms, last_twcc_ms;
-    uint32_t rtt_ms;       /* from the client's receiver reports; 0 before one */
-    unsigned paused_kinds; /* state: 1 << cr_kind of the tracks not forwarded (a paused lesson) */
+    uint32_t rtt_ms;        /* from the client's receiver reports; 0 before one */
+    unsigned paused_kinds;  /* state: 1 << cr_kind of the tracks not forwarded (a paused lesson) */
+    struct peer_data *data; /* owned, once an offer had a data channel line: peer_data.c */
 };
 
 /* A peer with its ICE agent; NULL if libnice cannot make one. */
@@ -131,6 +135,17 @@ void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len);
 void peer_send_pli(struct peer *peer, uint32_t media_ssrc);
 void peer_tick(struct peer *peer, int64_t now_ms);
 void peer_set_state(struct peer *peer, enum cr_peer_state state);
+
+/* Data channels: peer_data.c. want: an offer's m=application line was accepted (the
+ * client's a=sctp-port, 0: 5000); start: DTLS is up; input: DTLS application data; send:
+ * one message on the client's channel named label (CR_ERR_NOT_FOUND: none; CR_ERR_LIMIT:
+ * refused, too large or the association's buffer is full); free: with the peer. */
+void peer_data_want(struct peer *peer, uint16_t remote_port);
+void peer_data_start(struct peer *peer);
+void peer_data_input(struct peer *peer, const uint8_t *buf, size_t len);
+int peer_data_send(struct peer *peer, const char *label, const uint8_t *buf, size_t len,
+                   bool binary);
+void peer_data_free(struct peer *peer);
 
 /* RTCP from the client: peer_rtcp.c. */
 void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now_us);

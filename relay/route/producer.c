@@ -104,6 +104,18 @@ static void measure_tids(struct producer_layer *l)
     l->window_tids = 0;
 }
 
+/* RFC 6464 §3: one byte, the voice bit and the level in -dBov (0 loudest, 127 silence). */
+static void note_level(struct producer *p, const struct rtp_view *v, int64_t now_ms)
+{
+    const uint8_t *d;
+    size_t n;
+    if (!p->ext_level || rtp_ext_find(v, p->ext_level, &d, &n) != 0 || n < 1)
+        return;
+    unsigned loud = 127u - (d[0] & 0x7fu);
+    p->loudness = (uint8_t)((p->loudness * 7u + loud) / 8u);
+    p->loud_ms = now_ms;
+}
+
 bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
                      const struct rtp_view *v, int64_t now_ms, struct producer_packet *out)
 {
@@ -115,8 +127,10 @@ bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t l
     out->v = v;
     out->keyframe = false;
     out->vp8 = NULL;
-    if (p->kind != CR_KIND_VIDEO)
+    if (p->kind != CR_KIND_VIDEO) {
+        note_level(p, v, now_ms);
         return true;
+    }
     size_t stored_len;
     if (packet_store_get(l->store, v->seq, now_ms, &stored_len))
         return false; /* a duplicate: already forwarded */
@@ -166,6 +180,8 @@ void producer_request_keyframe(struct producer *p, int layer, int64_t now_ms)
 
 void producer_tick(struct producer *p, int64_t now_ms)
 {
+    if (p->loudness && now_ms - p->loud_ms > 300)
+        p->loudness = 0; /* the publisher stopped sending levels (or audio) */
     for (size_t i = 0; i < p->n_layers; i++) {
         struct producer_layer *l = &p->layers[i];
         if (p->kind == CR_KIND_VIDEO && keyframe_throttle_poll(&l->kf, now_ms))
@@ -207,4 +223,5 @@ void producer_info(const struct producer *p, struct cr_track_info *out)
     out->layers = (uint8_t)p->n_layers;
     snprintf(out->source, sizeof out->source, "%s", p->source);
     snprintf(out->codec, sizeof out->codec, "%s", codec_name(p->codec));
+    out->loudness = p->loudness;
 }

@@ -67,6 +67,10 @@ struct producer {
     uint8_t channels;
     char fmtp[160];             /* the publisher's fmtp (H.264 profile) */
     uint8_t ext_level, ext_cvo; /* extension ids whose values consumers copy through */
+    /* audio: how loud the publisher is, from the RFC 6464 level it sends (no decoding):
+     * 127 minus -dBov, averaged over about 8 packets; 0 when silent or quiet for 300 ms */
+    uint8_t loudness;
+    int64_t loud_ms; /* state: the last packet that carried a level */
     struct producer_layer layers[PRODUCER_MAX_LAYERS];
     size_t n_layers;
 };

@@ -5,7 +5,8 @@
  * (RFC 4145 §4), msid (RFC 8830 §2), rtpmap/fmtp (RFC 8866 §6.6, §6.15), rtcp-fb
  * (RFC 4585 §4.2), extmap (RFC 8285 §8), ssrc and ssrc-group (RFC 5576 §4), rid and
  * simulcast (RFC 8851 §4, RFC 8853 §5.1), candidates (RFC 8839 §5.1, end-of-candidates
- * RFC 8840) and rtx apt (RFC 4588 §8.1).
+ * RFC 8840), rtx apt (RFC 4588 §8.1) and a data channel line's sctp-port and
+ * max-message-size (RFC 8841 §5.1, §6.1).
  *
  * Values are slices of the caller's text; nothing is allocated. Attributes we do not know
  * are skipped; a malformed line we need is SDP_ERR_SYNTAX, and more lines than the fixed
@@ -311,6 +312,41 @@ static int attr_simulcast(struct parser *p, struct sdp_str v)
     return SDP_OK;
 }
 
+/* RFC 8841 §5.1: a=sctp-port:<port> of the SCTP association of an m=application line */
+static int attr_sctp_port(struct parser *p, struct sdp_str v)
+{
+    uint64_t port;
+    if (parse_num(v, 65535, &port) < 0 || port == 0)
+        return SDP_ERR_SYNTAX;
+    p->m->sctp_port = (uint16_t)port;
+    return SDP_OK;
+}
+
+/* draft-ietf-mmusic-sctp-sdp-05 §5 (before RFC 8841, still sent by aiortc and old
+ * browsers): a=sctpmap:<port> webrtc-datachannel [<streams>], with "DTLS/SCTP <port>" */
+static int attr_sctpmap(struct parser *p, struct sdp_str v)
+{
+    uint64_t port;
+    if (parse_num(next_tok(&v), 65535, &port) < 0 || port == 0)
+        return SDP_ERR_SYNTAX;
+    if (sdp_str_eq(next_tok(&v), "webrtc-datachannel")) {
+        p->m->sctp_port = (uint16_t)port;
+        p->m->sctpmap = true;
+    }
+    return SDP_OK;
+}
+
+/* RFC 8841 §6.1: a=max-message-size:<bytes>, 0 for "no limit" (kept as 0) */
+static int attr_max_message_size(struct parser *p, struct sdp_str v)
+{
+    uint64_t n;
+    if (parse_num(v, UINT32_MAX, &n) < 0)
+        return SDP_ERR_SYNTAX;
+    p->m->max_message_size = (uint32_t)n;
+    p->m->has_max_message_size = true;
+    return SDP_OK;
+}
+
 /* RFC 8866 §6.6: a=rtpmap:<pt> <name>/<clock rate>[/<channels>] */
 static int attr_rtpmap(struct parser *p, struct sdp_str v)
 {
@@ -505,6 +541,9 @@ static const struct attr {
     {"setup", attr_setup, ARG_VALUE, false},
     {"msid", attr_msid, ARG_VALUE, true},
     {"simulcast", attr_simulcast, ARG_VALUE, true},
+    {"sctp-port", attr_sctp_port, ARG_VALUE, true},
+    {"sctpmap", attr_sctpmap, ARG_VALUE, true},
+    {"max-message-size", attr_max_message_size, ARG_VALUE, true},
     {"rtpmap", attr_rtpmap, ARG_VALUE, true},
     {"fmtp", attr_fmtp, ARG_VALUE, true},
     {"rtcp-fb", attr_rtcp_fb, ARG_VALUE, true},

@@ -1,6 +1,7 @@
 /* SDP parsing (RFC 8866) with the WebRTC attributes a relay needs: RFC 8829 (JSEP),
  * RFC 8843 (BUNDLE), RFC 8839 (ICE), RFC 8122 (fingerprint), RFC 4145 (setup), RFC 8285
- * (extmap), RFC 8851/8853 (rid, simulcast), RFC 5576 (ssrc, ssrc-group), RFC 4588 (rtx).
+ * (extmap), RFC 8851/8853 (rid, simulcast), RFC 5576 (ssrc, ssrc-group), RFC 4588 (rtx),
+ * RFC 8841 (sctp-port, max-message-size of data channels).
  *
  * The parser fills fixed-size arrays with slices of the input text: it allocates nothing,
  * and an offer with more lines than fit is refused (SDP_ERR_LIMIT) rather than truncated.
@@ -84,6 +85,10 @@ struct sdp_media {
     struct sdp_str setup;                        /* "actpass", "active", "passive" */
     struct sdp_str msid;                         /* a=msid value */
     struct sdp_str simulcast;                    /* a=simulcast value, raw */
+    uint16_t sctp_port;        /* a=sctp-port (RFC 8841) or a=sctpmap; 0: absent */
+    bool sctpmap;              /* the pre-RFC 8841 form: a=sctpmap, "DTLS/SCTP" */
+    uint32_t max_message_size; /* a=max-message-size; 0: no limit */
+    bool has_max_message_size;
     struct sdp_codec codecs[SDP_MAX_CODECS];
     size_t n_codecs;
     struct sdp_ext exts[SDP_MAX_EXTS];

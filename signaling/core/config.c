@@ -34,6 +34,7 @@ const struct config config_defaults = {
     .ice_tcp = true,
     .log_level = CR_LOG_INFO,
     .max_publish_kbps = 4000,
+    .stage_max = 1,
     .demo = true,
     .record = true,
     .recorder_bin = "",
@@ -57,6 +58,7 @@ static const struct {
     {"CLASSRELAY_ICE_TCP", "ice_tcp"},
     {"CLASSRELAY_LOG_LEVEL", "log_level"},
     {"CLASSRELAY_MAX_PUBLISH_KBPS", "max_publish_kbps"},
+    {"CLASSRELAY_STAGE_MAX", "stage_max"},
     {"CLASSRELAY_DEMO", "demo"},
     {"CLASSRELAY_RECORD", "record"},
     {"CLASSRELAY_RECORDER", "recorder"},
@@ -69,14 +71,23 @@ static const struct {
 static const struct {
     const char *flag, *key, *value;
 } flag_keys[] = {
-    {"--listen", "listen", NULL},         {"--data", "data", NULL},
-    {"--config", "config", NULL},         {"--web-dir", "web_dir", NULL},
-    {"--public-ip", "public_ip", NULL},   {"--bind-ip", "bind_ip", NULL},
-    {"--ice-ports", "ice_ports", NULL},   {"--no-ice-tcp", "ice_tcp", "false"},
-    {"--log-level", "log_level", NULL},   {"--max-publish-kbps", "max_publish_kbps", NULL},
-    {"--no-demo", "demo", "false"},       {"--no-record", "record", "false"},
-    {"--recorder", "recorder", NULL},     {"--record-end-after", "record_end_after", NULL},
-    {"--join-early", "join_early", NULL}, {"--overtime", "overtime", NULL},
+    {"--listen", "listen", NULL},
+    {"--data", "data", NULL},
+    {"--config", "config", NULL},
+    {"--web-dir", "web_dir", NULL},
+    {"--public-ip", "public_ip", NULL},
+    {"--bind-ip", "bind_ip", NULL},
+    {"--ice-ports", "ice_ports", NULL},
+    {"--no-ice-tcp", "ice_tcp", "false"},
+    {"--log-level", "log_level", NULL},
+    {"--max-publish-kbps", "max_publish_kbps", NULL},
+    {"--stage-max", "stage_max", NULL},
+    {"--no-demo", "demo", "false"},
+    {"--no-record", "record", "false"},
+    {"--recorder", "recorder", NULL},
+    {"--record-end-after", "record_end_after", NULL},
+    {"--join-early", "join_early", NULL},
+    {"--overtime", "overtime", NULL},
 };
 
 void config_print_usage(const char *prog)
@@ -106,16 +117,18 @@ void config_print_usage(const char *prog)
            "  --join-early S          a scheduled lesson opens S seconds before its start\n"
            "                          (default 600)\n"
            "  --overtime S            ... and closes S seconds after its end (default 900)\n"
+           "  --stage-max N           classrooms on stage at once, 1 to 4 (default 1)\n"
            "  --web-dir DIR           serve the web pages from DIR\n"
            "\n"
            "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
            "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
            "  CLASSRELAY_ICE_TCP, CLASSRELAY_LOG_LEVEL, CLASSRELAY_MAX_PUBLISH_KBPS,\n"
            "  CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD, CLASSRELAY_RECORDER,\n"
-           "  CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, CLASSRELAY_OVERTIME\n"
+           "  CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, CLASSRELAY_OVERTIME,\n"
+           "  CLASSRELAY_STAGE_MAX\n"
            "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp,\n"
            "  log_level, max_publish_kbps, demo, web_dir, record, recorder, record_end_after,\n"
-           "  join_early, overtime\n"
+           "  join_early, overtime, stage_max\n"
            "  (see docs/configuration.md)\n",
            prog, prog, prog);
 }
@@ -306,6 +319,14 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
             return -1;
         }
         cfg->log_level = (int)level;
+        return 0;
+    }
+    if (strcmp(key, "stage_max") == 0) {
+        if (parse_uint(value, 4, &u) != 0 || u < 1) {
+            snprintf(err, err_len, "expected 1 to 4, got \"%s\"", value);
+            return -1;
+        }
+        cfg->stage_max = (uint32_t)u;
         return 0;
     }
     if (strcmp(key, "max_publish_kbps") == 0) {

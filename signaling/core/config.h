@@ -25,6 +25,7 @@ struct config {
     bool ice_tcp;
     int log_level; /* enum cr_log_level */
     uint32_t max_publish_kbps;
+    uint32_t stage_max;                 /* classrooms on stage at once, 1 to 4 (lesson/floor.c) */
     bool demo;                          /* open the room "demo" at start */
     bool record;                        /* record the teacher's tracks in every room */
     char recorder_bin[CONFIG_PATH_MAX]; /* "" : classrelay-recorder beside this binary */

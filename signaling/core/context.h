@@ -33,6 +33,8 @@ struct srv_counters {
     uint64_t whip_sessions, whep_sessions; /* created since start */
     uint64_t peers_timed_out, peers_failed;
     uint64_t relay_events;
+    uint64_t data_messages_in, data_messages_bad; /* on "events" data channels */
+    uint64_t chat_messages;
     uint64_t errors[SRV_ERR_COUNT];
 };
 

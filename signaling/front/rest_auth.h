@@ -13,4 +13,9 @@
 bool rest_auth(struct server *srv, struct lws *wsi, struct http_req *req, enum perm_action a,
                bool own, struct principal *out);
 
+/* The same gate for an action in a room (the permission table with the schedule's facts,
+ * access/auth.h auth_room): a token is required (401); a refusal answers 403. */
+bool rest_auth_room(struct server *srv, struct lws *wsi, struct http_req *req, const char *room,
+                    enum perm_action a, struct principal *out);
+
 #endif

@@ -227,15 +227,15 @@ static void list(struct server *srv, struct lws *wsi, struct http_req *req)
         return;
     struct st_lesson_filter f = {0};
     const char *bad = NULL;
-    int has_from = rsched_query_i64(wsi, "from", 0, INT64_MAX / 2, &f.from_ms);
-    int has_to = rsched_query_i64(wsi, "to", 1, INT64_MAX / 2, &f.to_ms);
+    int has_from = http_query_i64(wsi, "from", 0, INT64_MAX / 2, &f.from_ms);
+    int has_to = http_query_i64(wsi, "to", 1, INT64_MAX / 2, &f.to_ms);
     if (has_from < 0)
         bad = "from";
     else if (has_to < 0)
         bad = "to";
-    else if (rsched_query_i64(wsi, "teacher", 1, INT64_MAX, &f.teacher_id) < 0)
+    else if (http_query_i64(wsi, "teacher", 1, INT64_MAX, &f.teacher_id) < 0)
         bad = "teacher";
-    else if (rsched_query_i64(wsi, "classroom", 1, INT64_MAX, &f.classroom_id) < 0)
+    else if (http_query_i64(wsi, "classroom", 1, INT64_MAX, &f.classroom_id) < 0)
         bad = "classroom";
     if (bad) {
         rsched_bad(srv, wsi, req,

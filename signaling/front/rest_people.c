@@ -143,7 +143,7 @@ static int classroom_list(struct server *srv, struct lws *wsi, struct http_req *
                           int *n)
 {
     int64_t school = 0;
-    if (rsched_query_i64(wsi, "school", 1, INT64_MAX, &school) < 0) {
+    if (http_query_i64(wsi, "school", 1, INT64_MAX, &school) < 0) {
         rsched_bad(srv, wsi, req, "bad query argument \"school\" (a school id)");
         return RSCHED_ANSWERED;
     }
@@ -207,7 +207,7 @@ static const char *const user_readonly[] = {"id", "created_ms", NULL};
 static int role_query(struct lws *wsi, enum role *role)
 {
     char text[32];
-    int q = rsched_query(wsi, "role", text, sizeof text);
+    int q = http_query(wsi, "role", text, sizeof text);
     *role = q > 0 ? role_parse(text) : ROLE_NONE;
     return q > 0 && *role == ROLE_NONE ? -1 : q;
 }

@@ -144,11 +144,6 @@ bool rsched_id(const char *s, int64_t *out);
  * audit details and token names: never cuts inside a character. */
 void rsched_clip(const char *s, size_t max_chars, char *out, size_t cap);
 
-/* Query argument name: 1 and its (decoded) value in buf, 0 absent or empty, -1 too long. */
-int rsched_query(struct lws *wsi, const char *name, char *buf, size_t cap);
-/* A numeric query argument in [min, max]: 1 set, 0 absent, -1 malformed or out of range. */
-int rsched_query_i64(struct lws *wsi, const char *name, int64_t min, int64_t max, int64_t *out);
-
 /* The request's JSON body: an object with only the fields listed (NULL-terminated), none of
  * readonly (may be NULL). NULL when it answered 400 (new reference otherwise). what names
  * the resource in messages ("a lesson"). */

@@ -176,50 +176,6 @@ void rsched_clip(const char *s, size_t max_chars, char *out, size_t cap)
     out[o] = '\0';
 }
 
-int rsched_query(struct lws *wsi, const char *name, char *buf, size_t cap)
-{
-    size_t name_len = strlen(name);
-    char arg[1024];
-    for (int i = 0; i < 64; i++) {
-        int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (len <= 0)
-            break;
-        if ((size_t)len >= sizeof arg) {
-            continue; /* too long for any argument of ours: ignore it unless it is ours */
-        }
-        if (lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
-            break;
-        if (strncmp(arg, name, name_len) != 0 || arg[name_len] != '=')
-            continue;
-        const char *v = arg + name_len + 1;
-        if (!v[0])
-            return 0;
-        if (strlen(v) >= cap)
-            return -1;
-        snprintf(buf, cap, "%s", v);
-        return 1;
-    }
-    return 0;
-}
-
-int rsched_query_i64(struct lws *wsi, const char *name, int64_t min, int64_t max, int64_t *out)
-{
-    char v[32];
-    int rc = rsched_query(wsi, name, v, sizeof v);
-    if (rc <= 0)
-        return rc;
-    const char *digits = v[0] == '-' ? v + 1 : v;
-    if (digits[0] < '0' || digits[0] > '9')
-        return -1;
-    errno = 0;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (errno || *end || n < min || n > max)
-        return -1;
-    *out = n;
-    return 1;
-}
-
 static bool listed(const char *const *names, const char *key)
 {
     for (; names && *names; names++) {

@@ -252,23 +252,23 @@ static void audit(struct server *srv, struct lws *wsi, struct http_req *req)
     int64_t limit = 0;
     const char *bad = NULL;
     int rc;
-    if ((rc = rsched_query(wsi, "actor", actor, sizeof actor)) < 0)
+    if ((rc = http_query(wsi, "actor", actor, sizeof actor)) < 0)
         bad = "actor";
     else if (rc > 0)
         f.actor = actor;
-    if ((rc = rsched_query(wsi, "action", action, sizeof action)) < 0)
+    if ((rc = http_query(wsi, "action", action, sizeof action)) < 0)
         bad = "action";
     else if (rc > 0)
         f.action = action;
-    if ((rc = rsched_query(wsi, "room", room, sizeof room)) < 0)
+    if ((rc = http_query(wsi, "room", room, sizeof room)) < 0)
         bad = "room";
     else if (rc > 0)
         f.room = room;
-    if (rsched_query_i64(wsi, "from", 0, INT64_MAX, &f.from_ms) < 0)
+    if (http_query_i64(wsi, "from", 0, INT64_MAX, &f.from_ms) < 0)
         bad = "from";
-    if (rsched_query_i64(wsi, "to", 0, INT64_MAX, &f.to_ms) < 0)
+    if (http_query_i64(wsi, "to", 0, INT64_MAX, &f.to_ms) < 0)
         bad = "to";
-    if (rsched_query_i64(wsi, "limit", 1, 1000, &limit) < 0)
+    if (http_query_i64(wsi, "limit", 1, 1000, &limit) < 0)
         bad = "limit";
     if (bad) {
         rsched_bad(srv, wsi, req,

@@ -6,6 +6,7 @@
  * millisecond) and are made only from here on the lws thread, never from a relay
  * callback. */
 #include "front/rpc.h"
+#include "front/rpc_priv.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,19 +20,13 @@
 #include "access/audit.h"
 #include "access/auth.h"
 #include "front/credentials.h"
+#include "lesson/floor.h"
 #include "lesson/rooms.h"
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
 #include "front/whip.h"
 
 static struct rpc_conn *conn(struct ws_conn *c) { return c->user; }
-
-struct req {
-    struct ws_conn *c;
-    struct server *srv;
-    json_t *msg; /* borrowed */
-    json_t *id;  /* borrowed; NULL when the request has none */
-};
 
 void rpc_reply_error(struct ws_conn *c, json_t *id, enum srv_err e, const char *message)
 {
@@ -47,9 +42,7 @@ void rpc_reply_error(struct ws_conn *c, json_t *id, enum srv_err e, const char *
     ws_send(c, reply);
 }
 
-static void reply_err(struct req *r, enum srv_err e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void reply_err(struct req *r, enum srv_err e, const char *fmt, ...)
+void req_err(struct req *r, enum srv_err e, const char *fmt, ...)
 {
     char message[512];
     va_list ap;
@@ -61,7 +54,7 @@ static void reply_err(struct req *r, enum srv_err e, const char *fmt, ...)
 
 /* Sends {"type":"reply","id":..,"ok":true, ...fields}; steals fields (may be NULL). A
  * request without an id gets no success reply. */
-static void reply_ok(struct req *r, json_t *fields)
+void req_ok(struct req *r, json_t *fields)
 {
     if (!r->id) {
         json_decref(fields);
@@ -99,6 +92,21 @@ static void broadcast(struct reg_room *room, struct reg_participant *skip, json_
 }
 
 void rpc_event_room(struct reg_room *room, json_t *event) { broadcast(room, NULL, event); }
+
+static void room_event(struct server *srv, struct reg_room *room, json_t *event)
+{
+    (void)srv;
+    broadcast(room, NULL, event);
+}
+
+void rpc_event_teachers(struct server *srv, struct reg_room *room, json_t *event)
+{
+    (void)srv;
+    for (struct reg_participant *q = room->participants; q; q = q->next)
+        if (q->role == REG_TEACHER)
+            send_event(q, json_incref(event));
+    json_decref(event);
+}
 
 json_t *rpc_tracks_json(struct server *srv, struct reg_room *room)
 {
@@ -165,8 +173,8 @@ void rpc_event_candidate(struct reg_participant *p, enum reg_target target, cons
 
 /* ---- field checks ---- */
 
-/* A string field of at most max_chars code points without control characters. */
-static const char *get_text(json_t *msg, const char *key, size_t max_chars, bool *bad)
+/* A name field (registry.h reg_name_ok): NULL when absent, or after *bad is set. */
+static const char *get_name(json_t *msg, const char *key, bool *bad)
 {
     json_t *v = json_object_get(msg, key);
     *bad = false;
@@ -177,15 +185,7 @@ static const char *get_text(json_t *msg, const char *key, size_t max_chars, bool
         return NULL;
     }
     const char *s = json_string_value(v);
-    size_t chars = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            *bad = true;
-        if ((*p & 0xc0) != 0x80)
-            chars++;
-    }
-    if (chars > max_chars || strlen(s) != json_string_length(v))
-        *bad = true;
+    *bad = strlen(s) != json_string_length(v) || !reg_name_ok(s);
     return *bad ? NULL : s;
 }
 
@@ -235,6 +235,8 @@ static void leave_room(struct ws_conn *c)
                                 "participant", participant_json(p)));
         CR_INFO("rpc", "%s (%s \"%s\") left room %s", p->id, reg_role_name(p->role), p->name,
                 room->name);
+        if (!srv->shutting_down)
+            floor_forget(srv, room, p->id);
         rooms_release(srv, room);
     }
     free(p);
@@ -281,8 +283,8 @@ static bool join_allowed(struct req *r, const char *room, enum reg_role role, st
     const char *why = conn(r->c)->auth_why;
     json_t *t = json_object_get(r->msg, "token");
     if (t && (!json_is_string(t) || json_string_length(t) > TOKEN_MAX)) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "\"token\" must be a string of at most %d characters",
-                  TOKEN_MAX);
+        req_err(r, SRV_ERR_BAD_REQUEST, "\"token\" must be a string of at most %d characters",
+                TOKEN_MAX);
         return false;
     }
     if (t)
@@ -295,23 +297,23 @@ static bool join_allowed(struct req *r, const char *room, enum reg_role role, st
     snprintf(what, sizeof what, "join as %s", reg_role_name(role));
     if (lifecycle_enter(r->srv, who, rc, why, room, a, what, &e, msg, sizeof msg) == PERM_OK)
         return true;
-    reply_err(r, e, "%s", msg);
+    req_err(r, e, "%s", msg);
     return false;
 }
 
 static void h_join(struct req *r)
 {
     if (conn(r->c)->participant) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "already joined room %s: leave first",
-                  conn(r->c)->participant->room ? conn(r->c)->participant->room->name : "?");
+        req_err(r, SRV_ERR_BAD_REQUEST, "already joined room %s: leave first",
+                conn(r->c)->participant->room ? conn(r->c)->participant->room->name : "?");
         return;
     }
     const char *room_name = json_string_value(json_object_get(r->msg, "room"));
     const char *role = json_string_value(json_object_get(r->msg, "role"));
     bool bad_name;
-    const char *name = get_text(r->msg, "name", REG_NAME_MAX, &bad_name);
+    const char *name = get_name(r->msg, "name", &bad_name);
     if (!room_name || !reg_room_name_ok(room_name)) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "\"room\" must be 1 to 64 letters, digits, '-' or '_'");
+        req_err(r, SRV_ERR_BAD_REQUEST, "\"room\" must be 1 to 64 letters, digits, '-' or '_'");
         return;
     }
     enum reg_role rrole;
@@ -322,13 +324,13 @@ static void h_join(struct req *r)
     else if (role && strcmp(role, "observer") == 0)
         rrole = REG_OBSERVER;
     else {
-        reply_err(r, SRV_ERR_BAD_REQUEST,
-                  "\"role\" must be \"teacher\", \"classroom\" or \"observer\"");
+        req_err(r, SRV_ERR_BAD_REQUEST,
+                "\"role\" must be \"teacher\", \"classroom\" or \"observer\"");
         return;
     }
     if (bad_name) {
-        reply_err(r, SRV_ERR_BAD_REQUEST,
-                  "\"name\" must be a string of at most 64 characters, no control characters");
+        req_err(r, SRV_ERR_BAD_REQUEST,
+                "\"name\" must be a string of at most 64 characters, no control characters");
         return;
     }
     struct principal who;
@@ -338,7 +340,7 @@ static void h_join(struct req *r)
     char why[256];
     struct reg_room *room = rooms_get(r->srv, room_name, &e, why, sizeof why);
     if (!room) {
-        reply_err(r, e, "%s", why);
+        req_err(r, e, "%s", why);
         return;
     }
     struct reg_participant *p = CR_NEW(struct reg_participant);
@@ -354,16 +356,22 @@ static void h_join(struct req *r)
         if (q->role != REG_OBSERVER)
             json_array_append_new(others, participant_json(q));
     }
+    for (struct reg_resource *q = room->resources; q; q = q->next) {
+        if (!q->whep && q->role == REG_CLASSROOM)
+            json_array_append_new(others, whip_participant_json(q));
+    }
     reg_participant_add(r->srv->reg, room, p);
     conn(r->c)->participant = p;
     CR_INFO("rpc", "%s (%s \"%s\") joined room %s", p->id, role, p->name, room->name);
     audit_log(r->srv, &who, "join", room->name, "as %s \"%s\"", role, p->name);
     json_t *recording = r->srv->recording ? recording_room_json(r->srv->recording, room->name)
                                           : json_pack("{s:s}", "state", "off");
-    reply_ok(r,
-             json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "participant", participant_json(p), "room",
-                       room->name, "participants", others, "tracks", rpc_tracks_json(r->srv, room),
-                       "recording", recording, "lesson", lifecycle_room_json(r->srv, room)));
+    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o*}", "participant",
+                        participant_json(p), "room", room->name, "participants", others, "tracks",
+                        rpc_tracks_json(r->srv, room), "recording", recording, "lesson",
+                        lifecycle_room_json(r->srv, room), "stage",
+                        floor_json(room, rrole == REG_TEACHER), "chat", "classrooms",
+                        !room->chat_closed, "quiz", quiz_json(&room->quiz, rrole == REG_TEACHER)));
     if (rrole != REG_OBSERVER)
         broadcast(room, p,
                   json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",
@@ -372,28 +380,28 @@ static void h_join(struct req *r)
 
 /* Asks the permission table again for an action of a joined participant (the lesson's
  * window may have closed, a classroom may try to publish the teacher's stream). */
-static bool room_allows(struct req *r, struct reg_participant *p, enum perm_action a)
+bool req_allows(struct req *r, struct reg_participant *p, enum perm_action a)
 {
     char msg[400];
     if (p->role == REG_OBSERVER && a != PERM_SUBSCRIBE) {
-        reply_err(r, SRV_ERR_FORBIDDEN,
-                  "observers watch unseen: they cannot publish or control the lesson");
+        req_err(r, SRV_ERR_FORBIDDEN,
+                "observers watch unseen: they cannot publish or control the lesson");
         return false;
     }
     enum perm_verdict v = auth_room(r->srv, &p->who, p->room->name, a, msg, sizeof msg);
     if (v == PERM_OK)
         return true;
-    reply_err(r, auth_verdict_err(v), "%s", msg);
+    req_err(r, auth_verdict_err(v), "%s", msg);
     audit_log(r->srv, &p->who, "refused", p->room->name, "%s: %s", perm_action_name(a), msg);
     return false;
 }
 
 /* The joined participant, or an error reply and NULL. */
-static struct reg_participant *joined(struct req *r)
+struct reg_participant *req_joined(struct req *r)
 {
     struct reg_participant *p = conn(r->c)->participant;
     if (!p || !p->room) {
-        reply_err(r, SRV_ERR_NOT_JOINED, "join a room first");
+        req_err(r, SRV_ERR_NOT_JOINED, "join a room first");
         return NULL;
     }
     return p;
@@ -405,11 +413,11 @@ static const char *get_offer(struct req *r)
     json_t *v = json_object_get(r->msg, "sdp");
     const char *sdp = json_string_value(v);
     if (!sdp) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "\"sdp\" must be a string holding an SDP offer");
+        req_err(r, SRV_ERR_BAD_REQUEST, "\"sdp\" must be a string holding an SDP offer");
         return NULL;
     }
     if (strlen(sdp) != json_string_length(v)) {
-        reply_err(r, SRV_ERR_BAD_SDP, "the SDP contains a NUL character");
+        req_err(r, SRV_ERR_BAD_SDP, "the SDP contains a NUL character");
         return NULL;
     }
     return sdp;
@@ -425,7 +433,7 @@ static int hints_from(struct req *r, const char *field, const char *what,
 {
     json_t *obj = json_object_get(r->msg, field);
     if (obj && !json_is_object(obj)) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "\"%s\" must be an object {mid: %s}", field, what);
+        req_err(r, SRV_ERR_BAD_REQUEST, "\"%s\" must be an object {mid: %s}", field, what);
         return -1;
     }
     int n = 0;
@@ -436,8 +444,8 @@ static int hints_from(struct req *r, const char *field, const char *what,
         if (strlen(mid) >= CR_MID_MAX) /* no m-line has such a mid: nothing to say of it */
             continue;
         if (n == CR_OFFER_MAX_LINES) {
-            reply_err(r, SRV_ERR_BAD_REQUEST, "\"%s\" names more than %d mids", field,
-                      CR_OFFER_MAX_LINES);
+            req_err(r, SRV_ERR_BAD_REQUEST, "\"%s\" names more than %d mids", field,
+                    CR_OFFER_MAX_LINES);
             return -1;
         }
         struct cr_mline_hint *h = &hints[n];
@@ -454,21 +462,11 @@ static bool take_source(struct req *r, const char *mid, json_t *v, struct cr_mli
 {
     const char *src = json_string_value(v);
     if (!src || !source_ok(src)) {
-        reply_err(r, SRV_ERR_BAD_REQUEST,
-                  "source of mid %s must be 1 to 15 of [a-z0-9_-] (mic, camera, screen)", mid);
+        req_err(r, SRV_ERR_BAD_REQUEST,
+                "source of mid %s must be 1 to 15 of [a-z0-9_-] (mic, camera, screen)", mid);
         return false;
     }
     snprintf(h->source, sizeof h->source, "%s", src);
-    return true;
-}
-
-static bool take_track(struct req *r, const char *mid, json_t *v, struct cr_mline_hint *h)
-{
-    if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 0)) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "track id for mid %s must be a number or null", mid);
-        return false;
-    }
-    h->track_id = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
     return true;
 }
 
@@ -487,8 +485,8 @@ static bool negotiate(struct req *r, struct reg_participant *p, enum reg_target 
                          .n_hints = n_hints};
     int rc = cr_relay_negotiate(r->srv->relay, &o, out);
     if (rc != 0) {
-        reply_err(r, srv_err_from_relay(rc), "%s",
-                  out->err[0] ? out->err : "the relay refused the offer");
+        req_err(r, srv_err_from_relay(rc), "%s",
+                out->err[0] ? out->err : "the relay refused the offer");
         return false;
     }
     if (!slot->id)
@@ -509,13 +507,13 @@ static void reply_answer(struct req *r, struct cr_answer *a, bool with_null)
             json_object_set_new(tracks, l->mid,
                                 l->track_id ? json_integer((json_int_t)l->track_id) : json_null());
     }
-    reply_ok(r, json_pack("{s:s, s:o}", "sdp", a->sdp, "tracks", tracks));
+    req_ok(r, json_pack("{s:s, s:o}", "sdp", a->sdp, "tracks", tracks));
 }
 
 static void h_publish(struct req *r)
 {
-    struct reg_participant *p = joined(r);
-    if (!p || !room_allows(r, p, p->role == REG_TEACHER ? PERM_PUBLISH_MAIN : PERM_PUBLISH_BACK))
+    struct reg_participant *p = req_joined(r);
+    if (!p || !req_allows(r, p, p->role == REG_TEACHER ? PERM_PUBLISH_MAIN : PERM_PUBLISH_BACK))
         return;
     const char *offer = get_offer(r);
     struct cr_mline_hint hints[CR_OFFER_MAX_LINES];
@@ -538,12 +536,13 @@ static void h_publish(struct req *r)
 
 static void h_subscribe(struct req *r)
 {
-    struct reg_participant *p = joined(r);
-    if (!p || !room_allows(r, p, PERM_SUBSCRIBE))
+    struct reg_participant *p = req_joined(r);
+    if (!p || !req_allows(r, p, PERM_SUBSCRIBE))
         return;
     const char *offer = get_offer(r);
     struct cr_mline_hint hints[CR_OFFER_MAX_LINES];
-    int n = offer ? hints_from(r, "tracks", "track id", take_track, hints) : -1;
+    static struct reg_lines lines; /* lws thread only */
+    int n = offer ? rpc_subscribe_hints(r, p, hints, &lines) : -1;
     if (n < 0)
         return;
     if (json_is_true(json_object_get(r->msg, "restart")))
@@ -552,18 +551,21 @@ static void h_subscribe(struct req *r)
     memset(&a, 0, sizeof a);
     if (!negotiate(r, p, REG_SUBSCRIBE, offer, hints, (size_t)n, &a))
         return;
+    p->lines = lines;
+    floor_negotiated(&p->lines, &a);
+    floor_apply(r->srv, p->room);
     reply_answer(r, &a, true);
     free(a.sdp);
 }
 
 static void h_candidate(struct req *r)
 {
-    struct reg_participant *p = joined(r);
+    struct reg_participant *p = req_joined(r);
     if (!p)
         return;
     enum reg_target target;
     if (!target_from_json(json_object_get(r->msg, "target"), &target)) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "\"target\" must be \"publish\" or \"subscribe\"");
+        req_err(r, SRV_ERR_BAD_REQUEST, "\"target\" must be \"publish\" or \"subscribe\"");
         return;
     }
     json_t *mid_v = json_object_get(r->msg, "mid");
@@ -571,90 +573,96 @@ static void h_candidate(struct req *r)
     if ((mid_v && !json_is_string(mid_v) && !json_is_null(mid_v)) ||
         (mid_v && json_string_length(mid_v) >= CR_MID_MAX) ||
         (cand_v && !json_is_string(cand_v) && !json_is_null(cand_v))) {
-        reply_err(r, SRV_ERR_BAD_REQUEST,
-                  "\"mid\" must be a short string and \"candidate\" a string or null");
+        req_err(r, SRV_ERR_BAD_REQUEST,
+                "\"mid\" must be a short string and \"candidate\" a string or null");
         return;
     }
     const char *cand = json_string_value(cand_v);
     if (cand && (strlen(cand) != json_string_length(cand_v) || strlen(cand) > 1024 ||
                  strpbrk(cand, "\r\n"))) {
-        reply_err(r, SRV_ERR_BAD_REQUEST, "\"candidate\" must be one line of at most 1024 bytes");
+        req_err(r, SRV_ERR_BAD_REQUEST, "\"candidate\" must be one line of at most 1024 bytes");
         return;
     }
     struct reg_peer *slot = &p->peers[target];
     if (!slot->id) {
-        reply_err(r, SRV_ERR_NOT_FOUND, "no %s peer: send %s first", reg_target_name(target),
-                  reg_target_name(target));
+        req_err(r, SRV_ERR_NOT_FOUND, "no %s peer: send %s first", reg_target_name(target),
+                reg_target_name(target));
         return;
     }
     const char *mid = json_string_value(mid_v);
     int rc = cr_relay_peer_candidate(r->srv->relay, slot->id, mid ? mid : "",
                                      cand && cand[0] ? cand : NULL);
     if (rc != 0) {
-        reply_err(r, srv_err_from_relay(rc), "the relay refused the candidate");
+        req_err(r, srv_err_from_relay(rc), "the relay refused the candidate");
         return;
     }
-    reply_ok(r, NULL);
+    req_ok(r, NULL);
 }
 
 static void h_unpublish(struct req *r)
 {
-    struct reg_participant *p = joined(r);
+    struct reg_participant *p = req_joined(r);
     if (!p)
         return;
     rooms_peer_close(r->srv, &p->peers[REG_PUBLISH]);
-    reply_ok(r, NULL);
+    req_ok(r, NULL);
 }
 
 static void h_unsubscribe(struct req *r)
 {
-    struct reg_participant *p = joined(r);
+    struct reg_participant *p = req_joined(r);
     if (!p)
         return;
     rooms_peer_close(r->srv, &p->peers[REG_SUBSCRIBE]);
-    reply_ok(r, NULL);
+    req_ok(r, NULL);
 }
 
 static void h_leave(struct req *r)
 {
-    if (!joined(r))
+    if (!req_joined(r))
         return;
     leave_room(r->c);
-    reply_ok(r, NULL);
+    req_ok(r, NULL);
 }
 
 static void h_ping(struct req *r)
 {
-    reply_ok(r, json_pack("{s:I}", "time_ms", (json_int_t)cr_now_ms()));
+    req_ok(r, json_pack("{s:I}", "time_ms", (json_int_t)cr_now_ms()));
 }
 
 /* {"type":"lesson","action":...}: the teacher's one-key controls (lifecycle.c). */
 static void h_lesson(struct req *r)
 {
-    struct reg_participant *p = joined(r);
-    if (!p || !room_allows(r, p, PERM_CONTROL))
+    struct reg_participant *p = req_joined(r);
+    if (!p || !req_allows(r, p, PERM_CONTROL))
         return;
     if (p->role != REG_TEACHER && p->who.role != ROLE_ADMIN) { /* the open demo room too */
-        reply_err(r, SRV_ERR_FORBIDDEN, "only the lesson's teacher controls the lesson");
+        req_err(r, SRV_ERR_FORBIDDEN, "only the lesson's teacher controls the lesson");
         return;
     }
     const char *action = json_string_value(json_object_get(r->msg, "action"));
     char why[256];
     enum srv_err e = lifecycle_control(r->srv, p, action ? action : "", why, sizeof why);
     if (e != SRV_ERR_COUNT) {
-        reply_err(r, e, "%s", why);
+        req_err(r, e, "%s", why);
         return;
     }
-    reply_ok(r, NULL);
+    req_ok(r, NULL);
 }
 
 static const struct {
     const char *type;
     void (*handle)(struct req *r);
 } handlers[] = {
-    {"join", h_join},           {"publish", h_publish},     {"subscribe", h_subscribe},
-    {"candidate", h_candidate}, {"unpublish", h_unpublish}, {"unsubscribe", h_unsubscribe},
-    {"leave", h_leave},         {"ping", h_ping},           {"lesson", h_lesson},
+    {"join", h_join},           {"publish", h_publish},
+    {"subscribe", h_subscribe}, {"candidate", h_candidate},
+    {"unpublish", h_unpublish}, {"unsubscribe", h_unsubscribe},
+    {"leave", h_leave},         {"ping", h_ping},
+    {"lesson", h_lesson},       {"hand", rpc_h_hand},
+    {"stage", rpc_h_stage},     {"mute", rpc_h_mute},
+    {"listen", rpc_h_listen},   {"hands_down", rpc_h_hands_down},
+    {"chat", rpc_h_chat},       {"chat_mode", rpc_h_chat_mode},
+    {"quiz", rpc_h_quiz},       {"quiz_answer", rpc_h_quiz_answer},
 };
 
 void rpc_handle(struct ws_conn *c, const char *text, size_t len)
@@ -675,17 +683,17 @@ void rpc_handle(struct ws_conn *c, const char *text, size_t len)
     }
     if (r.id && !json_is_integer(r.id)) {
         r.id = NULL;
-        reply_err(&r, SRV_ERR_BAD_REQUEST, "\"id\" must be an integer");
+        req_err(&r, SRV_ERR_BAD_REQUEST, "\"id\" must be an integer");
         goto out;
     }
     json_t *v = json_object_get(msg, "v");
     if (v && !(json_is_integer(v) && json_integer_value(v) == 1)) {
-        reply_err(&r, SRV_ERR_BAD_REQUEST, "unsupported protocol version (this server speaks 1)");
+        req_err(&r, SRV_ERR_BAD_REQUEST, "unsupported protocol version (this server speaks 1)");
         goto out;
     }
     const char *type = json_string_value(json_object_get(msg, "type"));
     if (!type) {
-        reply_err(&r, SRV_ERR_BAD_REQUEST, "\"type\" must be a string");
+        req_err(&r, SRV_ERR_BAD_REQUEST, "\"type\" must be a string");
         goto out;
     }
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
@@ -697,7 +705,7 @@ void rpc_handle(struct ws_conn *c, const char *text, size_t len)
     size_t cut = strlen(type) > 40 ? 40 : strlen(type); /* not inside a UTF-8 sequence */
     while (cut > 0 && ((unsigned char)type[cut] & 0xc0) == 0x80)
         cut--;
-    reply_err(&r, SRV_ERR_BAD_REQUEST, "unknown request type \"%.*s\"", (int)cut, type);
+    req_err(&r, SRV_ERR_BAD_REQUEST, "unknown request type \"%.*s\"", (int)cut, type);
 out:
     json_decref(msg);
 }
@@ -736,6 +744,7 @@ void rpc_room_end(struct server *srv, struct reg_room *room, const char *reason)
 }
 
 const struct lesson_events rpc_lesson_events = {
-    .room_event = rpc_event_room,
+    .room_event = room_event,
+    .teacher_event = rpc_event_teachers,
     .room_end = rpc_room_end,
 };

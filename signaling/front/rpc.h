@@ -46,6 +46,8 @@ void rpc_event_peer_state(struct reg_participant *p, enum reg_target target,
                           enum cr_peer_state state, const char *reason);
 void rpc_event_candidate(struct reg_participant *p, enum reg_target target, const char *mid,
                          const char *candidate);
+/* Sends event to the room's teachers; steals event. */
+void rpc_event_teachers(struct server *srv, struct reg_room *room, json_t *event);
 /* Sends event to everyone in the room; steals event. */
 void rpc_event_room(struct reg_room *room, json_t *event);
 /* Sends the room's track list to everyone in it. */

@@ -27,17 +27,21 @@ static json_t *relay_json(struct server *srv)
     struct cr_relay_stats st = {0};
     if (!srv->relay || cr_relay_get_stats(srv->relay, &st) != 0)
         return json_null();
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                     "s:I}",
-                     "rooms", (json_int_t)st.rooms, "peers", (json_int_t)st.peers, "taps",
-                     (json_int_t)st.taps, "producers", (json_int_t)st.producers, "consumers",
-                     (json_int_t)st.consumers, "rtp_in", (json_int_t)st.rtp_in, "rtp_out",
-                     (json_int_t)st.rtp_out, "bytes_in", (json_int_t)st.bytes_in, "bytes_out",
-                     (json_int_t)st.bytes_out, "rtcp_in", (json_int_t)st.rtcp_in, "rtcp_out",
-                     (json_int_t)st.rtcp_out, "bad_packets", (json_int_t)st.bad_packets,
-                     "keyframe_requests", (json_int_t)st.keyframe_requests, "nacks_in",
-                     (json_int_t)st.nacks_in, "red_in", (json_int_t)st.red_in, "red_out",
-                     (json_int_t)st.red_out);
+    json_t *v = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                          "s:I, s:I, s:I}",
+                          "rooms", (json_int_t)st.rooms, "peers", (json_int_t)st.peers, "taps",
+                          (json_int_t)st.taps, "producers", (json_int_t)st.producers, "consumers",
+                          (json_int_t)st.consumers, "rtp_in", (json_int_t)st.rtp_in, "rtp_out",
+                          (json_int_t)st.rtp_out, "bytes_in", (json_int_t)st.bytes_in, "bytes_out",
+                          (json_int_t)st.bytes_out, "rtcp_in", (json_int_t)st.rtcp_in, "rtcp_out",
+                          (json_int_t)st.rtcp_out, "bad_packets", (json_int_t)st.bad_packets,
+                          "keyframe_requests", (json_int_t)st.keyframe_requests, "nacks_in",
+                          (json_int_t)st.nacks_in, "red_in", (json_int_t)st.red_in, "red_out",
+                          (json_int_t)st.red_out);
+    json_object_set_new(v, "data_in", json_integer((json_int_t)st.data_in));
+    json_object_set_new(v, "data_out", json_integer((json_int_t)st.data_out));
+    json_object_set_new(v, "data_dropped", json_integer((json_int_t)st.data_dropped));
+    return v;
 }
 
 static json_t *signaling_json(struct server *srv)
@@ -50,18 +54,22 @@ static json_t *signaling_json(struct server *srv)
     pthread_mutex_lock(&srv->evq->lock);
     json_int_t dropped = (json_int_t)srv->evq->dropped;
     pthread_mutex_unlock(&srv->evq->lock);
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                     "s:o}",
-                     "rooms", (json_int_t)srv->reg->n_rooms, "http_requests",
-                     (json_int_t)c->http_requests, "ws_connections", (json_int_t)c->ws_connections,
-                     "ws_connections_total", (json_int_t)c->ws_connections_total, "ws_messages_in",
-                     (json_int_t)c->ws_messages_in, "ws_messages_out",
-                     (json_int_t)c->ws_messages_out, "ws_dropped_slow",
-                     (json_int_t)c->ws_dropped_slow, "whip_sessions", (json_int_t)c->whip_sessions,
-                     "whep_sessions", (json_int_t)c->whep_sessions, "peers_timed_out",
-                     (json_int_t)c->peers_timed_out, "peers_failed", (json_int_t)c->peers_failed,
-                     "relay_events", (json_int_t)c->relay_events, "relay_events_dropped", dropped,
-                     "errors_total", (json_int_t)0, "errors", errors);
+    json_t *v =
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                  "s:I, s:o}",
+                  "rooms", (json_int_t)srv->reg->n_rooms, "http_requests",
+                  (json_int_t)c->http_requests, "ws_connections", (json_int_t)c->ws_connections,
+                  "ws_connections_total", (json_int_t)c->ws_connections_total, "ws_messages_in",
+                  (json_int_t)c->ws_messages_in, "ws_messages_out", (json_int_t)c->ws_messages_out,
+                  "ws_dropped_slow", (json_int_t)c->ws_dropped_slow, "whip_sessions",
+                  (json_int_t)c->whip_sessions, "whep_sessions", (json_int_t)c->whep_sessions,
+                  "peers_timed_out", (json_int_t)c->peers_timed_out, "peers_failed",
+                  (json_int_t)c->peers_failed, "relay_events", (json_int_t)c->relay_events,
+                  "relay_events_dropped", dropped, "errors_total", (json_int_t)0, "errors", errors);
+    json_object_set_new(v, "data_messages_in", json_integer((json_int_t)c->data_messages_in));
+    json_object_set_new(v, "data_messages_bad", json_integer((json_int_t)c->data_messages_bad));
+    json_object_set_new(v, "chat_messages", json_integer((json_int_t)c->chat_messages));
+    return v;
 }
 
 json_t *status_peer(struct server *srv, uint64_t peer_id)

@@ -1,9 +1,12 @@
 /* WHIP and WHEP sessions: see whip.h. RFC 9725 §4.2 (session setup: 201 Created with a
  * Location header), §4.3 (PATCH for trickle ICE and ICE restarts; an unsupported ICE
  * restart gets 422), §4.4 (DELETE ends the session); RFC 8840 §9 for the
- * application/trickle-ice-sdpfrag body. WHEP (draft-ietf-wish-whep) mirrors WHIP for
- * playing: the client sends a recvonly offer and the relay feeds each line from a track of
- * the room, chosen automatically. Errors carry a plain-text reason, mostly the relay's. */
+ * application/trickle-ice-sdpfrag body. WHIP publishes the teacher's stream, or with
+ * ?role=classroom&name= a classroom's, listed to the room like a page. WHEP
+ * (draft-ietf-wish-whep) mirrors WHIP for playing: the client sends a recvonly offer and
+ * the lesson feeds its lines from ?feed= (teacher, stage, classroom:<id>; lesson/floor.c),
+ * switching tracks without renegotiation. Errors carry a plain-text reason, mostly the
+ * relay's. */
 #include "front/whip.h"
 
 #include <stdarg.h>
@@ -11,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesson/floor.h"
 #include "lesson/lifecycle.h"
+#include "lesson/rooms.h"
 #include "front/credentials.h"
 #include "access/audit.h"
 #include "access/auth.h"
@@ -43,14 +48,101 @@ static void fail(struct server *srv, struct lws *wsi, struct http_req *req, enum
                  text, (size_t)n);
 }
 
+json_t *whip_participant_json(const struct reg_resource *r)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "id", r->id, "role", "classroom", "name", r->name,
+                     "via", "whip");
+}
+
+static void announce(struct server *srv, struct reg_resource *r, const char *event)
+{
+    rooms_event(srv, r->room,
+                json_pack("{s:s, s:s, s:o}", "type", "event", "event", event, "participant",
+                          whip_participant_json(r)));
+}
+
 void whip_close(struct server *srv, struct reg_resource *r)
 {
     struct reg_room *room = r->room;
     CR_INFO("whip", "%s session %s in room %s closed", r->whep ? "WHEP" : "WHIP", r->id,
             room->name);
     rooms_peer_close(srv, &r->peer);
+    bool classroom = !r->whep && r->role == REG_CLASSROOM;
+    char id[REG_ID_MAX];
+    snprintf(id, sizeof id, "%s", r->id);
+    if (classroom && !srv->shutting_down)
+        announce(srv, r, "participant_left");
     reg_resource_remove(r);
+    if (classroom && !srv->shutting_down)
+        floor_forget(srv, room, id);
     rooms_release(srv, room);
+}
+
+/* ?role= and ?name= of a session: WHIP teacher (default) or classroom, WHEP observer
+ * (default: watches unseen) or classroom (a classroom box that may chat and raise its hand
+ * over its data channel); false after the refusal was answered. */
+static bool holder_of(struct server *srv, struct lws *wsi, struct http_req *req, bool whep,
+                      enum reg_role *role, char *name, size_t cap)
+{
+    char v[16];
+    int rc = http_query(wsi, "role", v, sizeof v);
+    enum reg_role plain = whep ? REG_OBSERVER : REG_TEACHER;
+    *role = plain;
+    if (rc > 0 && strcmp(v, "classroom") == 0)
+        *role = REG_CLASSROOM;
+    else if (rc != 0 && !(rc > 0 && strcmp(v, reg_role_name(plain)) == 0)) {
+        fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0, "?role= must be %s or classroom",
+             reg_role_name(plain));
+        return false;
+    }
+    static const char *const defaults[] = {"Teacher", "Classroom", "Player"};
+    rc = http_query(wsi, "name", name, cap);
+    if (rc < 0 || (rc > 0 && !reg_name_ok(name))) {
+        fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0,
+             "?name= must be at most 64 characters, no control characters");
+        return false;
+    }
+    if (rc == 0)
+        snprintf(name, cap, "%s", defaults[*role]);
+    return true;
+}
+
+/* ?feed= of a WHEP POST (default: the teacher); false after the refusal was answered. */
+static bool feed_of(struct server *srv, struct lws *wsi, struct http_req *req,
+                    struct reg_line *want)
+{
+    char v[10 + REG_ID_MAX];
+    memset(want, 0, sizeof *want);
+    want->feed = REG_FEED_TEACHER;
+    int rc = http_query(wsi, "feed", v, sizeof v);
+    if (rc == 0 || (rc > 0 && floor_parse_feed(v, want)))
+        return true;
+    fail(srv, wsi, req, SRV_ERR_BAD_REQUEST, 0,
+         "?feed= must be teacher, stage, stage:N or classroom:<id>");
+    return false;
+}
+
+/* The player's lines, fed as want says: the n-th video line is slot n (the teacher's
+ * camera, then screen; the n-th on stage). */
+static void feed_lines(struct reg_resource *r, const struct reg_line *want,
+                       const struct cr_answer *a)
+{
+    uint8_t videos = 0;
+    r->lines.n = 0;
+    for (size_t i = 0; i < a->n_lines && r->lines.n < CR_OFFER_MAX_LINES; i++) {
+        const struct cr_offer_line *ol = &a->lines[i];
+        if (!ol->client_receives)
+            continue;
+        struct reg_line *l = &r->lines.line[r->lines.n++];
+        *l = *want;
+        snprintf(l->mid, sizeof l->mid, "%s", ol->mid);
+        l->kind = ol->kind;
+        l->known = true;
+        l->fed = ol->track_id;
+        if (want->feed != REG_FEED_CLASSROOM)
+            l->slot = ol->kind == CR_KIND_VIDEO ? videos : 0;
+        videos += ol->kind == CR_KIND_VIDEO;
+    }
 }
 
 static void session_create(struct server *srv, struct lws *wsi, struct http_req *req,
@@ -60,9 +152,16 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
     struct principal who;
     int token_rc = cred_http(srv, wsi, &who, &why);
     enum srv_err e;
-    char reason[512];
-    if (lifecycle_enter(srv, &who, token_rc, why, room_name,
-                        whep ? PERM_SUBSCRIBE : PERM_PUBLISH_MAIN, whep ? "WHEP" : "WHIP", &e,
+    char reason[512], name[REG_NAME_MAX * 4 + 1];
+    enum reg_role role = REG_TEACHER;
+    struct reg_line want;
+    if (!holder_of(srv, wsi, req, whep, &role, name, sizeof name) ||
+        (whep && !feed_of(srv, wsi, req, &want)))
+        return;
+    enum perm_action act = whep                    ? PERM_SUBSCRIBE
+                           : role == REG_CLASSROOM ? PERM_PUBLISH_BACK
+                                                   : PERM_PUBLISH_MAIN;
+    if (lifecycle_enter(srv, &who, token_rc, why, room_name, act, whep ? "WHEP" : "WHIP", &e,
                         reason, sizeof reason) != PERM_OK) {
         fail(srv, wsi, req, e, 0, "%s", reason);
         if (e == SRV_ERR_UNAUTHORIZED)
@@ -87,8 +186,11 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
      * peer; sources are its defaults (mic, camera, screen) */
     static struct cr_answer a; /* lws thread only */
     memset(&a, 0, sizeof a);
+    static const struct cr_mline_hint every = {.mid = "*", .follow = true};
     struct cr_offer o = {.room = room->name,
                          .sdp = req->body,
+                         .hints = whep ? &every : NULL,
+                         .n_hints = whep ? 1 : 0,
                          .demand = whep ? CR_DEMAND_RECEIVES_ONLY : CR_DEMAND_SENDS};
     int rc = cr_relay_negotiate(srv->relay, &o, &a);
     if (rc != 0) {
@@ -100,6 +202,14 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
     struct reg_resource *r = reg_resource_add(room, whep);
     snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "%s", a.ice_ufrag);
     rooms_peer_set(&r->peer, a.peer_id);
+    r->role = role;
+    snprintf(r->name, sizeof r->name, "%s", name);
+    if (whep) {
+        feed_lines(r, &want, &a);
+        floor_apply(srv, room);
+    } else if (role == REG_CLASSROOM) {
+        announce(srv, r, "participant_joined");
+    }
     char *answer = a.sdp;
     if (whep)
         srv->counters.whep_sessions++;

@@ -22,5 +22,8 @@ void whip_handle(struct server *srv, struct lws *wsi, struct http_req *req);
 
 /* Closes a session's peer and removes it (and its room if that was the last user). */
 void whip_close(struct server *srv, struct reg_resource *r);
+/* A WHIP classroom as the room lists it, like a page's participant:
+ * {"id","role":"classroom","name","via":"whip"} (new reference). */
+json_t *whip_participant_json(const struct reg_resource *r);
 
 #endif

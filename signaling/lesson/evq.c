@@ -17,6 +17,7 @@ void evq_item_free(struct evq_item *item)
         return;
     free(item->candidate);
     free(item->line);
+    free(item->data);
     free(item);
 }
 

@@ -10,6 +10,7 @@
 #define CR_SIGNALING_EVQ_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,15 @@
 
 #define EVQ_MAX 100000
 
-enum evq_type { EVQ_PEER_STATE, EVQ_CANDIDATE, EVQ_TRACKS, EVQ_CHILD_LINE, EVQ_CHILD_EXIT };
+enum evq_type {
+    EVQ_PEER_STATE,
+    EVQ_CANDIDATE,
+    EVQ_TRACKS,
+    EVQ_CHILD_LINE,
+    EVQ_CHILD_EXIT,
+    EVQ_CHANNEL,         /* a client opened or closed a data channel */
+    EVQ_CHANNEL_MESSAGE, /* a message on one */
+};
 
 struct evq_item {
     struct evq_item *next;
@@ -31,6 +40,10 @@ struct evq_item {
     uint64_t child_id;           /* EVQ_CHILD_*: signaling/child.h */
     char *line;                  /* owned; EVQ_CHILD_LINE: one line of its stdout */
     int status;                  /* EVQ_CHILD_EXIT: as from waitpid */
+    char label[64];              /* EVQ_CHANNEL*: the channel's label (longer ones cut) */
+    bool open, binary;           /* EVQ_CHANNEL; EVQ_CHANNEL_MESSAGE */
+    uint8_t *data;               /* owned; EVQ_CHANNEL_MESSAGE */
+    size_t data_len;
 };
 
 struct evq {

@@ -560,6 +560,17 @@ void recording_tick(struct recording *rec, int64_t now_ms)
     rec_pack_tick(rec, now_ms);
 }
 
+bool recording_position(struct recording *rec, const char *room, int64_t now_ms, char *id,
+                        size_t cap, int64_t *at_ms)
+{
+    struct rec_lesson *l = rec ? find_lesson(rec, room) : NULL;
+    if (!l)
+        return false;
+    snprintf(id, cap, "%s", l->id);
+    *at_ms = now_ms > l->started_ms ? now_ms - l->started_ms : 0;
+    return true;
+}
+
 json_t *recording_room_json(struct recording *rec, const char *room)
 {
     struct rec_lesson *l = find_lesson(rec, room);

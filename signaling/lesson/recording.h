@@ -16,6 +16,8 @@
 #define CR_SIGNALING_RECORDING_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct server;
@@ -38,6 +40,10 @@ void recording_tick(struct recording *rec, int64_t now_ms);
 /* {"state":"off"|"recording"|"error"|"unavailable","id","message"} for a room (new
  * reference); "unavailable": the server records but has no recorder binary. */
 json_t *recording_room_json(struct recording *rec, const char *room);
+/* The recording running in room now: its id (into id, cap bytes) and how far into it
+ * now_ms (wall clock) is. false when nothing records there. */
+bool recording_position(struct recording *rec, const char *room, int64_t now_ms, char *id,
+                        size_t cap, int64_t *at_ms);
 /* The recorder's state for /api/v1/stats (new reference). */
 json_t *recording_status_json(struct recording *rec);
 

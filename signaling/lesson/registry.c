@@ -39,10 +39,32 @@ struct reg_room *reg_room_find(struct registry *reg, const char *name)
     return NULL;
 }
 
+bool reg_name_ok(const char *name)
+{
+    size_t chars = 0;
+    const unsigned char *p = (const unsigned char *)name;
+    while (*p) {
+        unsigned c = *p, more = c < 0x80             ? 0
+                                : (c & 0xe0) == 0xc0 ? 1
+                                : (c & 0xf0) == 0xe0 ? 2
+                                : (c & 0xf8) == 0xf0 ? 3
+                                                     : 4;
+        if (more > 3 || c < 0x20 || c == 0x7f || (more == 1 && c < 0xc2))
+            return false;
+        for (unsigned i = 1; i <= more; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+        p += more + 1;
+        chars++;
+    }
+    return chars <= REG_NAME_MAX;
+}
+
 struct reg_room *reg_room_add(struct registry *reg, const char *name)
 {
     struct reg_room *room = CR_NEW(struct reg_room);
     snprintf(room->name, sizeof room->name, "%s", name);
+    stage_init(&room->stage, STAGE_LIMIT_DEFAULT);
     room->next = reg->rooms;
     reg->rooms = room;
     reg->n_rooms++;

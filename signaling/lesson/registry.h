@@ -15,10 +15,14 @@
 
 #include "classrelay/relay.h"
 #include "access/principal.h"
+#include "base/bucket.h"
+#include "lesson/quiz.h"
+#include "lesson/stage.h"
 
 #define REG_ROOM_MAX 64 /* characters in a room name */
 #define REG_ID_MAX 24   /* characters in a participant or resource id */
 #define REG_NAME_MAX 64 /* characters (code points) in a participant name */
+_Static_assert(REG_ID_MAX == STAGE_ID_MAX, "the stage holds participant ids");
 
 /* REG_OBSERVER: a researcher or observer watching unseen (never listed to the room). */
 enum reg_role { REG_TEACHER, REG_CLASSROOM, REG_OBSERVER };
@@ -34,6 +38,31 @@ struct reg_peer {
 
 struct reg_room;
 
+/* What a receive line the lesson feeds (lesson/floor.c) is to carry; the relay knows it as
+ * a "follow" line (cr_mline_hint.follow) and is told each change (cr_relay_peer_feed). */
+enum reg_feed {
+    REG_FEED_TRACK,     /* one track asked for by id (a classroom's, as the rules allow) */
+    REG_FEED_TEACHER,   /* the teacher's: mic, camera (slot 0) or screen (slot 1) */
+    REG_FEED_STAGE,     /* whoever is on stage in slot (0..3), of the line's kind */
+    REG_FEED_CLASSROOM, /* one classroom's (who), as the rules allow */
+};
+
+struct reg_line {
+    char mid[CR_MID_MAX];
+    bool known; /* negotiated: kind is the line's */
+    enum cr_kind kind;
+    enum reg_feed feed;
+    uint8_t slot;         /* REG_FEED_STAGE, REG_FEED_TEACHER */
+    char who[REG_ID_MAX]; /* REG_FEED_CLASSROOM */
+    uint64_t track;       /* REG_FEED_TRACK */
+    uint64_t fed;         /* state: the track the relay feeds it now; 0: none */
+};
+
+struct reg_lines {
+    struct reg_line line[CR_OFFER_MAX_LINES];
+    size_t n;
+};
+
 struct reg_participant {
     struct reg_participant *next; /* state: the room's list */
     struct reg_room *room;        /* borrowed */
@@ -43,6 +72,9 @@ struct reg_participant {
     struct reg_peer peers[2];        /* [REG_PUBLISH], [REG_SUBSCRIBE] */
     void *conn;                      /* borrowed: the websocket connection that owns this */
     struct principal who;            /* the token it joined with (auth.h) */
+    struct reg_lines lines;          /* its subscribe peer's lines the lesson feeds */
+    int64_t joined_ms;               /* wall clock */
+    struct cr_bucket chat;           /* state: lesson/chat.c */
 };
 
 /* A WHIP (publish) or WHEP (play) session: RFC 9725 and its WHEP counterpart. */
@@ -54,6 +86,10 @@ struct reg_resource {
     char ice_ufrag[257]; /* the client's (RFC 8839: up to 256 characters), to tell trickle from an
                             ICE restart */
     struct reg_peer peer;
+    enum reg_role role;              /* WHIP: teacher (the default) or classroom */
+    char name[REG_NAME_MAX * 4 + 1]; /* WHIP classroom: as listed to the room */
+    struct reg_lines lines;          /* WHEP: the lines the lesson feeds (?feed=) */
+    struct cr_bucket chat;           /* state: lesson/chat.c (over its data channel) */
 };
 
 struct reg_room {
@@ -62,13 +98,17 @@ struct reg_room {
     bool pinned; /* stays open when empty (the demo room, a scheduled lesson's window) */
     /* a scheduled lesson's room (lifecycle.c); lesson_id 0: demo or ad-hoc */
     int64_t lesson_id;
-    bool record;       /* record the teacher's tracks (config, or the lesson's flag) */
-    char title[801];   /* the lesson's title, for its recording; "" : none */
-    bool paused;       /* the teacher paused the lesson: their media is not forwarded */
-    bool muted_all;    /* classrooms' audio is not forwarded */
-    int64_t ends_ms;   /* wall clock: the occurrence's end; 0: none */
-    int64_t closes_ms; /* wall clock: the room closes (end + overtime); 0: never */
-    unsigned warned;   /* lifecycle: warnings already sent (bits) */
+    bool record;              /* record the teacher's tracks (config, or the lesson's flag) */
+    char title[801];          /* the lesson's title, for its recording; "" : none */
+    bool paused;              /* the teacher paused the lesson: their media is not forwarded */
+    bool muted_all;           /* classrooms' audio is not forwarded */
+    int64_t ends_ms;          /* wall clock: the occurrence's end; 0: none */
+    int64_t closes_ms;        /* wall clock: the room closes (end + overtime); 0: never */
+    unsigned warned;          /* lifecycle: warnings already sent (bits) */
+    struct stage stage;       /* floor control: hands, who is on stage, mutes (lesson/floor.c) */
+    bool chat_closed;         /* the teacher turned chat off for classrooms (lesson/chat.c) */
+    struct quiz quiz;         /* the last quiz asked (lesson/quiz.c) */
+    char speaker[REG_ID_MAX]; /* the classroom heard loudest now; "": none (floor.c) */
     struct reg_participant *participants; /* borrowed: owned by their connections */
     struct reg_resource *resources;       /* owned */
     uint32_t n_participants, n_resources;
@@ -92,6 +132,9 @@ void reg_init(struct registry *reg);
 /* Frees rooms and resources; participants belong to their connections. */
 void reg_clear(struct registry *reg);
 
+/* Participant names: valid UTF-8 of at most REG_NAME_MAX code points, no control
+ * characters (may be empty). */
+bool reg_name_ok(const char *name);
 /* Room names: 1 to 64 of [A-Za-z0-9_-]. */
 bool reg_room_name_ok(const char *name);
 struct reg_room *reg_room_find(struct registry *reg, const char *name);

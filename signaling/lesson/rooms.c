@@ -35,6 +35,7 @@ struct reg_room *rooms_get(struct server *srv, const char *name, enum srv_err *e
     CR_INFO("rooms", "room %s opened", name);
     room = reg_room_add(srv->reg, name);
     room->record = srv->cfg->record; /* a scheduled lesson's flag replaces it (lifecycle.c) */
+    stage_set_limit(&room->stage, srv->cfg->stage_max, NULL);
     return room;
 }
 

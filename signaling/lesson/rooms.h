@@ -15,7 +15,9 @@
 /* Upward notices of the lesson layer (implemented by front/rpc.c). */
 struct lesson_events {
     /* Sends event (a protocol event object; the callee steals it) to everyone in room. */
-    void (*room_event)(struct reg_room *room, json_t *event);
+    void (*room_event)(struct server *srv, struct reg_room *room, json_t *event);
+    /* The same, to the room's teachers only (a quiz's tally). */
+    void (*teacher_event)(struct server *srv, struct reg_room *room, json_t *event);
     /* Ends the room for everyone in it (participants told why, WHIP/WHEP sessions closed);
      * the room may be freed. */
     void (*room_end)(struct server *srv, struct reg_room *room, const char *reason);
@@ -23,7 +25,12 @@ struct lesson_events {
 
 static inline void rooms_event(struct server *srv, struct reg_room *room, json_t *event)
 {
-    srv->lesson_ev->room_event(room, event);
+    srv->lesson_ev->room_event(srv, room, event);
+}
+
+static inline void rooms_teacher_event(struct server *srv, struct reg_room *room, json_t *event)
+{
+    srv->lesson_ev->teacher_event(srv, room, event);
 }
 
 /* Finds room name, opening it in the relay (and the registry) if it is new. Returns NULL

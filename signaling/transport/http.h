@@ -70,6 +70,11 @@ void http_respond_error(struct server *srv, struct lws *wsi, struct http_req *re
 /* The body of an error answer, {"error":{"code","message"}} (docs/protocol.md); a message
  * that is not UTF-8 keeps its ASCII, its other bytes as '?'. New reference. */
 json_t *http_error_json(enum srv_err e, const char *message);
+/* Query argument name: 1 and its (decoded) value in buf, 0 absent or empty, -1 too long
+ * (http_query.c). */
+int http_query(struct lws *wsi, const char *name, char *buf, size_t cap);
+/* A numeric query argument in [min, max]: 1 set, 0 absent, -1 malformed or out of range. */
+int http_query_i64(struct lws *wsi, const char *name, int64_t min, int64_t max, int64_t *out);
 /* Adds a response header (name without colon); call after http_respond*(). */
 void http_add_header(struct http_req *req, const char *name, const char *value);
 /* Sends "Set-Cookie: value" with the response; call after http_respond*(). */

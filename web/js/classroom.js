@@ -15,6 +15,7 @@ import {
 } from './common.js';
 import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
 import { api } from './api.js';
+import { Chat, Quiz } from './floor.js';
 
 const room = roomFromUrl();
 const token = tokenFromUrl();
@@ -38,6 +39,10 @@ let lesson = { paused: false, muted_all: false };   // the server's lesson_state
 let ended = false;
 let refused = null;                 // the last join refusal {code, message}
 let retryTimer = null;
+let stage = { max: 1, on: [], hands: [], muted: [] };   // the server's "stage"
+const stageStream = new MediaStream();
+const chat = new Chat(sig, { role: observe ? 'observer' : 'classroom' });
+const quiz = new Quiz(sig, { role: observe ? 'observer' : 'classroom' });
 
 $('#room-name').textContent = room;
 // srcObject is set when the first track arrives: a media element playing an empty
@@ -47,7 +52,9 @@ function setError(text) { $('#error').textContent = text || ''; }
 
 // Tracks we want: everything not published by a classroom (the teacher's camera,
 // microphone and courseware, or a WHIP encoder's).
-const subscriber = new Subscriber(sig, (t) => participants.get(t.participant)?.role !== 'classroom');
+// Two more lines follow whoever the teacher calls on stage (the server feeds them).
+const subscriber = new Subscriber(sig, (t) => participants.get(t.participant)?.role !== 'classroom',
+                                  { stage: true });
 
 // What the relay reports about this classroom's link every 2 s ("quality" event): the
 // camera layer forwarded (of how many), the bandwidth estimate, loss and round trip.
@@ -78,6 +85,15 @@ function renderState() {
   $('#paused-slate').hidden = !lesson.paused;
   $('#muted-note').hidden = !lesson.muted_all;
   $('#send-camera').hidden = observe;
+  const onStage = stage.on.find((id) => !me || id !== me.id);
+  $('#stage-tile').hidden = !onStage;
+  $('#stage-name').textContent = onStage ? (participants.get(onStage)?.name || onStage) : '';
+  $('#onstage-note').hidden = !(me && stage.on.includes(me.id));
+  const raised = !!(me && stage.hands.some((h) => h.id === me.id));
+  $('#hand').hidden = observe;
+  $('#hand').setAttribute('aria-pressed', String(raised));
+  $('#hand').innerHTML = raised ? '✋ Lower hand <span class="zh">放下</span> <kbd>H</kbd>'
+    : '✋ Raise hand <span class="zh">举手</span> <kbd>H</kbd>';
   $('#send-camera').innerHTML = sendingCamera
     ? 'Stop our camera <span class="zh">停止发送画面</span>'
     : 'Send our camera <span class="zh">发送本课堂画面</span>';
@@ -119,6 +135,31 @@ subscriber.addEventListener('removed', (e) => {
   renderState();
 });
 subscriber.addEventListener('state', renderState);
+subscriber.addEventListener('stage-track', (e) => {
+  const { kind, track } = e.detail;
+  if (kind === 'audio') {
+    const el = $('#stage-audio');
+    el.srcObject = new MediaStream([track]);
+    el.muted = !soundOn;
+    el.play().catch(() => {});
+  } else {
+    replaceVideo($('#stage-video'), stageStream, track);
+  }
+});
+
+function applyStage(st) {
+  if (st && Array.isArray(st.on)) stage = st;
+  renderState();
+}
+
+async function toggleHand() {
+  if (!me || observe) return;
+  const up = !stage.hands.some((h) => h.id === me.id);
+  try {
+    const reply = await sig.request('hand', { up });
+    applyStage(reply.stage);
+  } catch (err) { setError(`Could not raise the hand: ${err.message}`); }
+}
 
 function watchFirstFrame() {
   const video = $('#teacher-video');
@@ -163,7 +204,7 @@ async function toggleCamera() {
   }
   try {
     camStream = await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true },
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
       video: { width: { ideal: 640 }, height: { ideal: 360 } },
     });
   } catch (err) {
@@ -191,6 +232,9 @@ async function join() {
     notice.hide();
     $('#lesson').hidden = false;
     applyLessonState(reply.lesson_state || reply.lesson || reply);
+    applyStage(reply.stage);
+    chat.setOpen(reply.chat ? reply.chat.classrooms : true);
+    quiz.show(reply.quiz);
     participants.clear();
     participants.set(me.id, me);
     for (const p of reply.participants) participants.set(p.id, p);
@@ -282,7 +326,7 @@ async function leave() {
 
 function enableSound() {
   soundOn = true;
-  for (const el of audioEls.values()) { el.muted = false; el.play().catch(() => {}); }
+  for (const el of [...audioEls.values(), $('#stage-audio')]) { el.muted = false; el.play().catch(() => {}); }
   renderState();
 }
 
@@ -303,6 +347,7 @@ sig.addEventListener('tracks', (e) => subscriber.update(e.detail.tracks));
 sig.addEventListener('quality', (e) => renderQuality(e.detail));
 sig.addEventListener('lesson_state', (e) => applyLessonState(e.detail));
 sig.addEventListener('lesson_ended', lessonEnded);
+sig.addEventListener('stage', (e) => applyStage(e.detail.stage));
 if (token) {
   watchRefusal(sig, token, (err) => {
     showRefusal(err);
@@ -319,6 +364,12 @@ $('#join-form').addEventListener('submit', (e) => { e.preventDefault(); startJoi
 $('#sound').addEventListener('click', enableSound);
 $('#send-camera').addEventListener('click', toggleCamera);
 $('#leave').addEventListener('click', leave);
+$('#hand').addEventListener('click', toggleHand);
+document.addEventListener('keydown', (e) => {
+  if (e.key.toLowerCase() !== 'h' || e.repeat || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (['INPUT', 'TEXTAREA'].includes(document.activeElement?.tagName)) return;
+  toggleHand();
+});
 
 window.classrelay = {
   get pc() { return subscriber.pc; },
@@ -330,6 +381,7 @@ window.classrelay = {
       lesson: { ...lesson }, ended, refused, observe,
       micEnabled: camStream ? camStream.getAudioTracks().some((t) => t.enabled) : null,
       tracks: [...subscriber.byTrack.values()].map((t) => t.info),
+      stage: { ...stage }, stageMids: subscriber.stageLines.map((tr) => tr.mid),
       joinToFirstFrameMs: firstFrameAt !== null && joinedAt !== null ? firstFrameAt - joinedAt : null,
     };
   },

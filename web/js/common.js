@@ -264,12 +264,16 @@ export class PeerLink extends EventTarget {
 // ---- Subscriber: receive the room's tracks that a page wants ----
 
 export class Subscriber extends EventTarget {
-  // wants(track) -> bool decides which tracks of the room to receive.
-  // Events: 'track' {info, track}, 'removed' {info}, 'state' (a string)
-  constructor(signal, wants) {
+  // wants(track) -> bool decides which tracks of the room to receive. stage: also two lines
+  // (audio, video) that follow whoever is on stage; the server feeds them, no renegotiation.
+  // Events: 'track' {info, track}, 'removed' {info}, 'stage-track' {kind, track, mid},
+  // 'state' (a string)
+  constructor(signal, wants, { stage = false } = {}) {
     super();
     this.signal = signal;
     this.wants = wants;
+    this.stage = stage;
+    this.stageLines = [];        // the stage transceivers of the current peer
     this.link = null;
     this.byTrack = new Map();    // track id -> {info, transceiver}
     this.roomTracks = [];
@@ -305,6 +309,7 @@ export class Subscriber extends EventTarget {
     this.link = null;
     for (const [, t] of this.byTrack) this.dispatchEvent(new CustomEvent('removed', { detail: { info: t.info } }));
     this.byTrack.clear();
+    this.stageLines = [];
     this._emitState();
   }
 
@@ -358,11 +363,14 @@ export class Subscriber extends EventTarget {
     const wanted = new Map(this.roomTracks.filter((t) => this.wants(t)).map((t) => [t.id, t]));
     const added = [...wanted.values()].filter((t) => !this.byTrack.has(t.id));
     const removed = [...this.byTrack.keys()].filter((id) => !wanted.has(id));
-    if (!added.length && !removed.length) return;
-    if (!this.link && !added.length) return;
+    const needStage = this.stage && !this.stageLines.length;
+    if (!added.length && !removed.length && !needStage) return;
+    if (!this.link && !added.length && !needStage) return;
     const fresh = !this.link;
     if (fresh) this.link = this._newLink();
     const link = this.link;
+    if (needStage)
+      this.stageLines = ['audio', 'video'].map((kind) => link.pc.addTransceiver(kind, { direction: 'recvonly' }));
     for (const id of removed) {
       const t = this.byTrack.get(id);
       if (t.transceiver.currentDirection !== 'stopped') t.transceiver.direction = 'inactive';
@@ -376,9 +384,13 @@ export class Subscriber extends EventTarget {
     const reply = await link.negotiate('subscribe', () => {
       const tracks = {};
       for (const [id, t] of this.byTrack) if (t.transceiver.mid !== null) tracks[t.transceiver.mid] = id;
+      for (const tr of this.stageLines) if (tr.mid !== null) tracks[tr.mid] = 'stage';
       return fresh ? { tracks, restart: true } : { tracks };
     });
     if (link !== this.link) return;
+    if (needStage)
+      for (const tr of this.stageLines)
+        this.dispatchEvent(new CustomEvent('stage-track', { detail: { kind: tr.receiver.track.kind, track: tr.receiver.track, mid: tr.mid } }));
     for (const info of added) {
       const t = this.byTrack.get(info.id);
       if (!t) continue;
@@ -423,6 +435,7 @@ export async function summarizeStats(pc) {
         freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
         concealedSamples: s.concealedSamples || 0, totalSamplesReceived: s.totalSamplesReceived || 0,
         retransmittedPacketsReceived: s.retransmittedPacketsReceived || 0,
+        audioLevel: s.audioLevel || 0, totalAudioEnergy: s.totalAudioEnergy || 0,
       });
     } else if (s.type === 'outbound-rtp') {
       outbound.push({

@@ -14,6 +14,7 @@ import {
 import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
 import { api } from './api.js';
 import { confirmDialog } from './dom.js';
+import { Chat, Quiz, renderHands } from './floor.js';
 
 const room = roomFromUrl();
 const token = tokenFromUrl();
@@ -38,6 +39,9 @@ let lessonTimeTimer = null;
 let lessonTimes = null;                  // the join reply's {ends_ms, closes_ms}: a scheduled lesson
 let busyAction = null;                   // a lesson request awaiting its reply
 const queuedKeys = [];                   // P/M/E pressed while it was awaited: run after it
+let stage = { max: 1, on: [], hands: [], muted: [], listen: null };   // the server's "stage"
+const chat = new Chat(sig, { role: 'teacher' });
+const quiz = new Quiz(sig, { role: 'teacher' });
 
 $('#room-name').textContent = room;
 const claimedName = token ? tokenClaims(token)?.name : null;
@@ -79,18 +83,73 @@ function renderPubState() {
     : 'Share courseware <span class="zh">共享课件</span>';
 }
 
+// One action button of a classroom's row: label by state, request on click.
+function floorButton(cls, on, labels, request) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = `small ${cls}`;
+  b.setAttribute('aria-pressed', String(on));
+  b.innerHTML = on ? labels[1] : labels[0];
+  b.addEventListener('click', request);
+  return b;
+}
+
 function renderClassrooms() {
   const list = $('#classrooms');
   list.replaceChildren();
   const rooms = [...participants.values()].filter((p) => p.role === 'classroom');
   for (const p of rooms) {
     const li = document.createElement('li');
-    li.textContent = p.name;
     li.dataset.id = p.id;
+    const onStage = stage.on.includes(p.id), muted = stage.muted.includes(p.id);
+    li.classList.toggle('onstage', onStage);
+    const name = document.createElement('span');
+    name.textContent = p.name;
+    li.append(name, ' ',
+      floorButton('stage-toggle', onStage, ['Call on stage <span class="zh">上台</span>', 'End turn <span class="zh">下台</span>'],
+                  () => floorRequest('stage', { participant: p.id, on: !onStage })),
+      floorButton('mute-one', muted, ['Mute <span class="zh">静音</span>', 'Unmute <span class="zh">取消静音</span>'],
+                  () => floorRequest('mute', { participant: p.id, muted: !muted })),
+      floorButton('listen', stage.listen === p.id, ['Listen <span class="zh">旁听</span>', 'Stop listening <span class="zh">停止旁听</span>'],
+                  () => floorRequest('listen', { participant: stage.listen === p.id ? null : p.id })));
     list.append(li);
+    document.getElementById(`cam-${p.id}`)?.classList.toggle('onstage', onStage);
   }
   $('#classroom-count').textContent = String(rooms.length);
 }
+
+// ---- the stage (docs/protocol.md "The stage") ----
+
+function applyStage(st) {
+  if (!st || !Array.isArray(st.on)) return;
+  const previous = stage;
+  stage = { ...st, listen: 'listen' in st ? st.listen : previous.listen };
+  renderHands(stage, participants, { previous, onCall: (id) => floorRequest('stage', { participant: id }) });
+  renderClassrooms();
+}
+
+async function floorRequest(type, fields) {
+  try {
+    const reply = await sig.request(type, fields);
+    applyStage(reply.stage);
+    setError('');
+  } catch (err) {
+    setError(`${type}: ${err.message}`);
+  }
+}
+
+// A classroom's tile opens the same actions as its row: click calls it on stage or ends
+// its turn.
+$('#classroom-videos').addEventListener('click', (e) => {
+  const tile = e.target.closest('.tile');
+  const id = tile && tile.id.startsWith('cam-') ? tile.id.slice(4) : null;
+  if (id) floorRequest('stage', { participant: id, on: !stage.on.includes(id) });
+});
+$('#hands-down').addEventListener('click', () => floorRequest('hands_down', {}));
+$('#chat-classrooms').addEventListener('change', (e) => {
+  sig.request('chat_mode', { classrooms: e.target.checked })
+    .catch((err) => setError(`chat: ${err.message}`));
+});
 
 // ---- the classrooms' cameras (when they send them back) ----
 
@@ -248,7 +307,10 @@ async function join() {
     notice.hide();
     participants.clear();
     for (const p of reply.participants) participants.set(p.id, p);
+    applyStage(reply.stage);
     renderClassrooms();
+    if (reply.chat) $('#chat-classrooms').checked = reply.chat.classrooms;
+    quiz.show(reply.quiz);
     applyLessonState(reply.lesson_state || reply.lesson || reply);
     // the room's recording state now (a "Saving replay…"/"Replay ready" shown stays)
     if (reply.recording && !(reply.recording.state === 'off' && ['packaging', 'ready'].includes(recording.state)))
@@ -449,6 +511,12 @@ sig.addEventListener('peer_state', (e) => {
 sig.addEventListener('lesson_time', (e) => onLessonTime(e.detail));
 sig.addEventListener('lesson_state', (e) => applyLessonState(e.detail));
 sig.addEventListener('lesson_ended', lessonEnded);
+sig.addEventListener('stage', (e) => applyStage(e.detail.stage));
+// the classroom heard loudest now: its tile is outlined (from RFC 6464 levels, no decoding)
+sig.addEventListener('speaker', (e) => {
+  for (const t of document.querySelectorAll('#classroom-videos .tile')) t.classList.toggle('speaking', t.id === `cam-${e.detail.participant}`);
+});
+sig.addEventListener('chat_mode', (e) => { $('#chat-classrooms').checked = e.detail.classrooms; });
 if (token) {
   watchRefusal(sig, token, (err) => {
     refused = { code: err.code, message: err.text };
@@ -517,7 +585,7 @@ document.addEventListener('keydown', (e) => {
 async function openCamera() {
   try {
     camStream = await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true },
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
       video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
     });
     $('#preview').srcObject = camStream;
@@ -535,7 +603,7 @@ window.classrelay = {
       ws: sig.state, joined: !!me, participant: me, live,
       publish: pub ? pub.state : 'idle', subscribe: subscriber.state,
       classrooms: [...participants.values()].filter((p) => p.role === 'classroom').length,
-      recording, lesson: { ...lesson }, ended, refused, lessonTime,
+      recording, lesson: { ...lesson }, ended, refused, lessonTime, stage: { ...stage },
     };
   },
   stats: async () => ({ pub: await summarizeStats(pub && pub.pc), sub: await summarizeStats(subscriber.pc) }),

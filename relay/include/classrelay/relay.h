@@ -87,6 +87,23 @@ int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id
  * keyframe request). */
 int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id);
 
+/* Feeds the receive line mid of peer_id from track_id (0: nothing, the line goes idle):
+ * the subscriber's stream goes on, numbering continuous, from the track's next keyframe
+ * (asked for at once). For lines negotiated with cr_mline_hint.follow (or fed at
+ * negotiation). CR_ERR_NOT_FOUND: no such peer, line or track; CR_ERR_ARG: a line
+ * answered inactive, a track of another kind or codec, or the peer's own. */
+int cr_relay_peer_feed(struct cr_relay *relay, uint64_t peer_id, const char *mid,
+                       uint64_t track_id);
+
+/* Sends one message on the data channel named label (RFC 8831) of peer_id, or, with
+ * peer_id 0, of every peer in room that has such a channel open (channels are opened by
+ * the clients; a peer without one is skipped). At most 16 KiB; binary, or UTF-8 text. The
+ * message is copied and sent from the worker: the call does not wait, and a message a
+ * peer cannot take (gone, channel closed, buffer full) is dropped and counted
+ * (cr_relay_stats.data_dropped). CR_ERR_ARG for bad arguments. */
+int cr_relay_channel_send(struct cr_relay *relay, const char *room, uint64_t peer_id,
+                          const char *label, const void *buf, size_t len, bool binary);
+
 /* Stops (paused) or resumes forwarding the media of peer_id's published tracks of the kinds
  * in kinds (1 << CR_KIND_AUDIO, 1 << CR_KIND_VIDEO): a paused lesson, muted classrooms. The
  * packets still arrive and are counted; on resume the video tracks are asked for a

@@ -54,15 +54,23 @@ struct cr_track_info {
     char source[CR_SOURCE_MAX]; /* "mic", "camera", "screen", or as the publisher hinted */
     char codec[16];             /* "opus", "VP8", "H264" */
     uint8_t layers;             /* simulcast layers received (1: not simulcast) */
+    uint8_t loudness;           /* audio: 127 minus the RFC 6464 level the publisher sends
+                                   (-dBov), averaged; 0: silent (speech is about 90-115) */
 };
 
 /* Per-m-line hint, matched by mid: what the caller knows of a line without reading the
- * SDP, read by cr_relay_negotiate (struct cr_answer says what each line became). */
+ * SDP, read by cr_relay_negotiate (struct cr_answer says what each line became). Mid "*"
+ * is the hint of every line without one of its own ({"*", .follow = true}: a player whose
+ * lines the caller feeds). */
 struct cr_mline_hint {
     char mid[CR_MID_MAX];
     char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is
                                    ("": the default, see cr_relay_negotiate) */
     uint64_t track_id;          /* for receive lines: the wanted track (0: automatic) */
+    bool follow; /* a receive line the caller feeds itself (cr_relay_peer_feed): fed with
+                    track_id if given (else it keeps what it had), never automatically;
+                    answered sendonly even while idle (silent, black) so a track can go to
+                    it at once; Opus, and VP8 where offered */
 };
 
 /* What cr_relay_negotiate demands of an offer, for endpoints with one purpose. Counted over
@@ -82,6 +90,7 @@ struct cr_offer_line {
     bool rejected;              /* answered with port 0: offered with port 0, or not RTP media */
     bool client_sends;          /* sendonly or sendrecv: a track the client publishes */
     bool client_receives;       /* recvonly: the relay feeds it (inactive without a track) */
+    bool data;                  /* the data channel line (m=application, RFC 8841) */
     char source[CR_SOURCE_MAX]; /* the track's source ("mic", "camera", "screen", ...) */
     uint64_t track_id;          /* the track created (client_sends) or assigned
                                    (client_receives); 0: none */
@@ -105,6 +114,14 @@ struct cr_relay_events {
                                const char *candidate);
     /* The set of tracks in a room changed (a track was added or removed). */
     void (*on_tracks_changed)(void *user, const char *room);
+    /* The client opened (open) or closed a data channel named label (RFC 8831). May be
+     * NULL. */
+    void (*on_channel)(void *user, uint64_t peer_id, const char *label, bool open);
+    /* One message the client sent on its channel label (at most 16 KiB; binary, or UTF-8
+     * text as the client claims: not checked), within the per-peer rate limit. May be
+     * NULL. */
+    void (*on_channel_message)(void *user, uint64_t peer_id, const char *label, const uint8_t *buf,
+                               size_t len, bool binary);
 };
 
 struct cr_relay_stats {
@@ -117,6 +134,8 @@ struct cr_relay_stats {
     uint64_t keyframe_requests; /* PLI/FIR sent to publishers */
     uint64_t nacks_in;          /* NACK entries received from subscribers */
     uint64_t red_in, red_out;   /* audio RED (RFC 2198) packets from publishers / sent */
+    uint64_t data_in, data_out; /* data channel messages from clients / sent to them */
+    uint64_t data_dropped;      /* over a client's rate limit, or not sendable */
 };
 
 /* What one subscriber receives on one m-line. */

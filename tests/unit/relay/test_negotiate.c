@@ -2,7 +2,8 @@
  * certificate): a browser's publish offer becomes tracks, a recvonly offer is fed by
  * them, renegotiation keeps the transport, and bad offers are refused with a reason
  * while the peer stays usable. Audio: RED (RFC 2198) over Opus is taken where offered
- * and Opus answers carry useinbandfec=1 with the offered parameters. */
+ * and Opus answers carry useinbandfec=1 with the offered parameters. The data channel
+ * line (RFC 8841) is answered, once per transport. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,6 +394,94 @@ static void test_one_call(struct cr_relay *relay)
     free(a);
 }
 
+/* RFC 8841: the data channel line is taken (one per transport, in the BUNDLE group), also
+ * from a WHEP player; a second one, or an old-style one, is rejected. */
+static void test_data_channel(struct cr_relay *relay)
+{
+    const char *app = "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+                      "c=IN IP4 0.0.0.0\r\na=mid:d\r\na=sctp-port:5000\r\n"
+                      "a=max-message-size:262144\r\n";
+    char *with = replace(SUBSCRIBE_OFFER, "a=group:BUNDLE a v\r\n", "a=group:BUNDLE a v d\r\n");
+    size_t n = strlen(with);
+    char *offer_sdp = malloc(n + 2 * strlen(app) + 64);
+    strcpy(offer_sdp, with);
+    strcat(offer_sdp, app);
+    struct cr_answer *a = malloc(sizeof *a);
+    struct cr_offer whep = {.room = "lesson", .sdp = offer_sdp, .demand = CR_DEMAND_RECEIVES_ONLY};
+    CHECK_EQ(cr_relay_negotiate(relay, &whep, a), CR_OK);
+    CHECK(a->sdp && strstr(a->sdp, "a=group:BUNDLE a v d\r\n"));
+    CHECK(a->sdp && strstr(a->sdp, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
+    CHECK(a->sdp && strstr(a->sdp, "a=sctp-port:5000\r\na=max-message-size:16384\r\n"));
+    CHECK(a->sdp && strstr(a->sdp, "a=mid:d\r\n"));
+    CHECK_EQ(a->n_lines, 3);
+    CHECK(a->lines[2].data && !a->lines[2].rejected && !a->lines[2].client_sends);
+    CHECK(!a->lines[0].data);
+    free(a->sdp);
+    CHECK_EQ(cr_relay_peer_close(relay, a->peer_id), CR_OK);
+
+    /* a second data line, and an old-style one (RFC 8841 drafts: "DTLS/SCTP 5000") */
+    strcat(offer_sdp, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:e\r\n"
+                      "m=application 9 DTLS/SCTP 5000\r\na=mid:f\r\n");
+    struct cr_offer more = {.room = "lesson", .sdp = offer_sdp};
+    CHECK_EQ(cr_relay_negotiate(relay, &more, a), CR_OK);
+    CHECK_EQ(a->n_lines, 5);
+    CHECK(a->lines[2].data);
+    CHECK(a->lines[3].rejected && !a->lines[3].data);
+    CHECK(a->lines[4].rejected && !a->lines[4].data);
+    CHECK(a->sdp && strstr(a->sdp, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
+    free(a->sdp);
+    CHECK_EQ(cr_relay_peer_close(relay, a->peer_id), CR_OK);
+    free(a);
+    free(offer_sdp);
+    free(with);
+}
+
+/* Lines the control plane feeds (cr_mline_hint.follow, cr_relay_peer_feed): answered
+ * sendonly while idle, VP8 chosen though H.264 is offered first, never fed on their own;
+ * then fed, refused for a track of the wrong kind, kept across a renegotiation, emptied. */
+static void test_follow(struct cr_relay *relay)
+{
+    struct cr_answer *a = malloc(sizeof *a);
+    struct cr_offer pub = {.room = "lesson", .sdp = PUBLISH_OFFER};
+    CHECK_EQ(cr_relay_negotiate(relay, &pub, a), CR_OK);
+    uint64_t publisher = a->peer_id, mic = a->lines[0].track_id, camera = a->lines[1].track_id;
+    free(a->sdp);
+
+    struct cr_mline_hint follow[2] = {{.mid = "a", .follow = true}, {.mid = "v", .follow = true}};
+    struct cr_offer sub = {.room = "lesson", .sdp = SUBSCRIBE_OFFER, .hints = follow, .n_hints = 2};
+    CHECK_EQ(cr_relay_negotiate(relay, &sub, a), CR_OK);
+    uint64_t subscriber = a->peer_id;
+    CHECK(a->sdp && strstr(a->sdp, "m=video 9 UDP/TLS/RTP/SAVPF 100 121\r\n"));
+    CHECK(a->sdp && strstr(a->sdp, "a=msid:cr-follow-"));
+    CHECK(a->sdp && !strstr(a->sdp, "a=inactive"));
+    CHECK_EQ(a->lines[0].track_id, 0); /* not fed automatically */
+    CHECK_EQ(a->lines[1].track_id, 0);
+    free(a->sdp);
+
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "v", camera), CR_OK);
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "a", mic), CR_OK);
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "a", camera), CR_ERR_ARG); /* kind */
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "v", 999999), CR_ERR_NOT_FOUND);
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "nope", camera), CR_ERR_NOT_FOUND);
+    CHECK_EQ(cr_relay_peer_feed(relay, 999999, "v", camera), CR_ERR_NOT_FOUND);
+    CHECK_EQ(cr_relay_peer_feed(relay, publisher, "1", camera), CR_ERR_NOT_FOUND); /* receives */
+
+    struct cr_offer again = {
+        .peer_id = subscriber, .sdp = SUBSCRIBE_OFFER, .hints = follow, .n_hints = 2};
+    CHECK_EQ(cr_relay_negotiate(relay, &again, a), CR_OK);
+    CHECK_EQ(a->lines[1].track_id, camera);
+    CHECK_EQ(a->lines[0].track_id, mic);
+    free(a->sdp);
+    CHECK_EQ(cr_relay_peer_feed(relay, subscriber, "v", 0), CR_OK);
+    CHECK_EQ(cr_relay_negotiate(relay, &again, a), CR_OK);
+    CHECK_EQ(a->lines[1].track_id, 0);
+    CHECK(a->sdp && strstr(a->sdp, "a=sendonly"));
+    free(a->sdp);
+    CHECK_EQ(cr_relay_peer_close(relay, subscriber), CR_OK);
+    CHECK_EQ(cr_relay_peer_close(relay, publisher), CR_OK);
+    free(a);
+}
+
 int main(void)
 {
     struct cr_relay_config cfg = CR_RELAY_CONFIG_DEFAULT;
@@ -410,6 +499,8 @@ int main(void)
     test_simulcast_offer(relay);
     test_audio_protection(relay);
     test_one_call(relay);
+    test_data_channel(relay);
+    test_follow(relay);
     struct cr_relay_stats st;
     CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
     CHECK_EQ(st.rooms, 1);

@@ -1,7 +1,8 @@
 /* Tests relay/route/producer.c alone: a packet is taken once (a duplicate is not fanned out
  * again), its keyframe flag and VP8 descriptor (RFC 7741 §4.2) are found once for all
  * consumers, and keyframe requests reach the publisher through the listener as one PLI
- * per throttle interval (RFC 4585 §6.3.1), never for a layer whose SSRC is unknown. */
+ * per throttle interval (RFC 4585 §6.3.1), never for a layer whose SSRC is unknown; an
+ * audio publisher's RFC 6464 levels become its loudness. */
 #include "fixture.h"
 #include "test.h"
 
@@ -51,8 +52,40 @@ static void test_keyframe_requests(void)
     producer_free(a);
 }
 
+/* RFC 6464: the level an audio publisher sends becomes its loudness (no decoding): loud
+ * packets raise it, silence lowers it, and it falls to 0 when levels stop coming. */
+static void test_loudness(void)
+{
+    struct producer *p = opus_producer(5);
+    p->ext_level = 1;
+    uint8_t pkt[128];
+    for (int i = 0; i < 40; i++) {
+        size_t pos = rtp_write_header(pkt, false, 111, (uint16_t)i, (uint32_t)i * 960, 2000, true);
+        struct rtp_ext_writer w;
+        rtp_ext_begin(&w, pkt + pos, sizeof pkt - pos);
+        uint8_t level = i < 20 ? 0x80 | 20 : 127; /* voice at -20 dBov, then silence */
+        rtp_ext_add(&w, 1, &level, 1);
+        pos += rtp_ext_end(&w);
+        memset(pkt + pos, 0x11, 20);
+        struct rtp_view v;
+        CHECK_EQ(rtp_parse(pkt, pos + 20, &v), 0);
+        struct producer_packet pp;
+        CHECK(producer_on_rtp(p, 0, pkt, pos + 20, &v, 20 * i, &pp));
+        if (i == 19)
+            CHECK(p->loudness > 90); /* toward 127 - 20, averaged */
+    }
+    CHECK(p->loudness < 20);
+    struct cr_track_info info;
+    producer_info(p, &info);
+    CHECK_EQ(info.loudness, p->loudness);
+    producer_tick(p, 20 * 39 + 301);
+    CHECK_EQ(p->loudness, 0);
+    producer_free(p);
+}
+
 int main(void)
 {
+    test_loudness();
     test_take_once();
     test_keyframe_requests();
     return test_report();

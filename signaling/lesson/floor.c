@@ -1,0 +1,410 @@
+/* Floor control in a lesson: see floor.h. The rules of who reaches whom are stage.c's
+ * (stage_mic_reaches, stage_camera_reaches); here they are applied to the room's tracks.
+ * A fed line is recomputed from scratch each time (resolve): the room's tracks and their
+ * owners, the line's wish, the subscriber's role and the stage now; the relay is told only
+ * where the answer changed. */
+#include "lesson/floor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "lesson/rooms.h"
+#include "lesson/stage.h"
+
+#define FLOOR_TRACKS_MAX 256
+
+struct owner {
+    const char *id; /* borrowed from the registry; "" when nobody holds the track's peer */
+    enum reg_role role;
+};
+
+/* The room's tracks now, each with the participant or WHIP session that publishes it. */
+struct room_tracks {
+    struct cr_track_info t[FLOOR_TRACKS_MAX];
+    struct owner o[FLOOR_TRACKS_MAX];
+    size_t n;
+};
+
+static void load_tracks(struct server *srv, struct reg_room *room, struct room_tracks *rt)
+{
+    size_t total = 0;
+    rt->n = 0;
+    if (cr_relay_room_tracks(srv->relay, room->name, rt->t, FLOOR_TRACKS_MAX, &total) != 0)
+        return;
+    rt->n = total < FLOOR_TRACKS_MAX ? total : FLOOR_TRACKS_MAX;
+    for (size_t i = 0; i < rt->n; i++) {
+        struct reg_owner ow;
+        rt->o[i] = (struct owner){"", REG_OBSERVER};
+        if (!reg_find_peer(srv->reg, rt->t[i].peer_id, &ow))
+            continue;
+        if (ow.participant)
+            rt->o[i] = (struct owner){ow.participant->id, ow.participant->role};
+        else if (ow.resource)
+            rt->o[i] = (struct owner){ow.resource->id, ow.resource->role};
+    }
+}
+
+/* The track of kind published by owner id (or, id NULL, by the first teacher): of source
+ * prefer if it has one; strict: only that source. 0: none. */
+static uint64_t track_of(const struct room_tracks *rt, const char *id, enum cr_kind kind,
+                         const char *prefer, bool strict)
+{
+    uint64_t any = 0;
+    for (size_t i = 0; i < rt->n; i++) {
+        bool mine = id ? strcmp(rt->o[i].id, id) == 0 : rt->o[i].role == REG_TEACHER;
+        if (!mine || rt->t[i].kind != kind)
+            continue;
+        if (!prefer || strcmp(rt->t[i].source, prefer) == 0)
+            return rt->t[i].id;
+        if (!any && !strict)
+            any = rt->t[i].id;
+    }
+    return any;
+}
+
+static enum stage_audience audience_of(enum reg_role role)
+{
+    return role == REG_TEACHER ? STAGE_TO_TEACHER : STAGE_TO_CLASSROOMS;
+}
+
+/* The rules: a teacher's tracks reach everyone; a classroom's as stage.h says. */
+static bool reaches(const struct reg_room *room, const struct owner *o, enum cr_kind kind,
+                    enum stage_audience to)
+{
+    if (o->role != REG_CLASSROOM)
+        return true;
+    return kind == CR_KIND_AUDIO ? stage_mic_reaches(&room->stage, o->id, to)
+                                 : stage_camera_reaches(&room->stage, o->id, to);
+}
+
+static size_t find_track(const struct room_tracks *rt, uint64_t id)
+{
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->t[i].id == id)
+            return i;
+    return rt->n;
+}
+
+/* What should feed line l of subscriber self (of role) now; 0: nothing. */
+static uint64_t resolve(const struct reg_room *room, const struct room_tracks *rt,
+                        const struct reg_line *l, const char *self, enum reg_role role)
+{
+    uint64_t want = 0;
+    switch (l->feed) {
+    case REG_FEED_TRACK:
+        want = l->track;
+        break;
+    case REG_FEED_TEACHER:
+        if (l->known)
+            want = track_of(rt, NULL, l->kind,
+                            l->kind == CR_KIND_AUDIO ? NULL
+                            : l->slot                ? "screen"
+                                                     : "camera",
+                            l->slot > 0);
+        break;
+    case REG_FEED_STAGE:
+        if (l->known && l->slot < room->stage.n_on)
+            want = track_of(rt, room->stage.on[l->slot], l->kind,
+                            l->kind == CR_KIND_VIDEO ? "camera" : NULL, false);
+        break;
+    case REG_FEED_CLASSROOM:
+        if (l->known)
+            want = track_of(rt, l->who, l->kind, l->kind == CR_KIND_VIDEO ? "camera" : NULL, false);
+        break;
+    }
+    size_t i = find_track(rt, want);
+    if (i == rt->n || strcmp(rt->o[i].id, self) == 0 || (l->known && rt->t[i].kind != l->kind))
+        return 0; /* gone, the subscriber's own, or of the other kind */
+    return reaches(room, &rt->o[i], rt->t[i].kind, audience_of(role)) ? want : 0;
+}
+
+static void apply_lines(struct server *srv, struct reg_room *room, const struct room_tracks *rt,
+                        struct reg_lines *lines, uint64_t peer_id, const char *self,
+                        enum reg_role role)
+{
+    for (size_t i = 0; peer_id && i < lines->n; i++) {
+        struct reg_line *l = &lines->line[i];
+        uint64_t want = l->known ? resolve(room, rt, l, self, role) : l->fed;
+        if (want == l->fed)
+            continue;
+        int rc = cr_relay_peer_feed(srv->relay, peer_id, l->mid, want);
+        if (rc == 0) {
+            l->fed = want;
+            continue;
+        }
+        CR_WARN("floor", "%s mid %s: track %llu not fed (%d)", self, l->mid,
+                (unsigned long long)want, rc);
+        if (want && cr_relay_peer_feed(srv->relay, peer_id, l->mid, 0) == 0)
+            l->fed = 0;
+    }
+}
+
+void floor_apply(struct server *srv, struct reg_room *room)
+{
+    struct room_tracks *rt = cr_malloc(sizeof *rt);
+    load_tracks(srv, room, rt);
+    for (struct reg_participant *p = room->participants; p; p = p->next)
+        apply_lines(srv, room, rt, &p->lines, p->peers[REG_SUBSCRIBE].id, p->id, p->role);
+    for (struct reg_resource *r = room->resources; r; r = r->next)
+        if (r->whep)
+            apply_lines(srv, room, rt, &r->lines, r->peer.id, r->id, REG_OBSERVER);
+    free(rt);
+}
+
+/* ---- the active speaker ---- */
+
+static bool has_teacher(const struct reg_room *room)
+{
+    for (const struct reg_participant *p = room->participants; p; p = p->next)
+        if (p->role == REG_TEACHER)
+            return true;
+    return false;
+}
+
+static void speaker_of(struct server *srv, struct reg_room *room, struct room_tracks *rt)
+{
+    load_tracks(srv, room, rt);
+    const char *loudest = "";
+    unsigned best = FLOOR_SPEAKER_MIN - 1;
+    for (size_t i = 0; i < rt->n; i++) {
+        const struct cr_track_info *t = &rt->t[i];
+        if (t->kind != CR_KIND_AUDIO || rt->o[i].role != REG_CLASSROOM || t->loudness <= best ||
+            stage_is_muted(&room->stage, rt->o[i].id))
+            continue;
+        best = t->loudness;
+        loudest = rt->o[i].id;
+    }
+    if (strcmp(loudest, room->speaker) == 0)
+        return;
+    snprintf(room->speaker, sizeof room->speaker, "%s", loudest);
+    rooms_teacher_event(srv, room,
+                        json_pack("{s:s, s:s, s:s?}", "type", "event", "event", "speaker",
+                                  "participant", loudest[0] ? loudest : NULL));
+}
+
+void floor_speakers(struct server *srv)
+{
+    struct room_tracks *rt = NULL;
+    for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
+        if (!has_teacher(room))
+            continue;
+        if (!rt)
+            rt = cr_malloc(sizeof *rt);
+        speaker_of(srv, room, rt);
+    }
+    free(rt);
+}
+
+/* ---- negotiation ---- */
+
+bool floor_parse_feed(const char *text, struct reg_line *l)
+{
+    if (strcmp(text, "teacher") == 0) {
+        l->feed = REG_FEED_TEACHER;
+        return true;
+    }
+    if (strcmp(text, "stage") == 0 || (strncmp(text, "stage:", 6) == 0 && text[6] >= '1' &&
+                                       text[6] <= '0' + STAGE_LIMIT_MAX && !text[7])) {
+        l->feed = REG_FEED_STAGE;
+        l->slot = text[5] ? (uint8_t)(text[6] - '1') : 0;
+        return true;
+    }
+    size_t n = strlen(text);
+    if (strncmp(text, "classroom:", 10) == 0 && n > 10 && n - 10 < sizeof l->who) {
+        l->feed = REG_FEED_CLASSROOM;
+        snprintf(l->who, sizeof l->who, "%s", text + 10);
+        return true;
+    }
+    return false;
+}
+
+size_t floor_hints(struct server *srv, struct reg_room *room, const struct reg_lines *lines,
+                   const char *self_id, enum reg_role role, struct cr_mline_hint *hints, size_t n)
+{
+    struct room_tracks *rt = cr_malloc(sizeof *rt);
+    load_tracks(srv, room, rt);
+    for (size_t i = 0; i < lines->n && n < CR_OFFER_MAX_LINES; i++) {
+        const struct reg_line *l = &lines->line[i];
+        struct cr_mline_hint *h = &hints[n++];
+        memset(h, 0, sizeof *h);
+        snprintf(h->mid, sizeof h->mid, "%s", l->mid);
+        h->follow = true;
+        h->track_id = resolve(room, rt, l, self_id, role);
+    }
+    free(rt);
+    return n;
+}
+
+void floor_negotiated(struct reg_lines *lines, const struct cr_answer *a)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < lines->n; i++) {
+        struct reg_line l = lines->line[i];
+        const struct cr_offer_line *ol = NULL;
+        for (size_t k = 0; k < a->n_lines && !ol; k++)
+            if (strcmp(a->lines[k].mid, l.mid) == 0 && a->lines[k].client_receives)
+                ol = &a->lines[k];
+        if (!ol)
+            continue;
+        l.kind = ol->kind;
+        l.known = true;
+        l.fed = ol->track_id;
+        lines->line[kept++] = l;
+    }
+    lines->n = kept;
+}
+
+bool floor_classroom_track(struct server *srv, struct reg_room *room, uint64_t track)
+{
+    struct room_tracks *rt = cr_malloc(sizeof *rt);
+    load_tracks(srv, room, rt);
+    size_t i = find_track(rt, track);
+    bool yes = i < rt->n && rt->o[i].role == REG_CLASSROOM;
+    free(rt);
+    return yes;
+}
+
+/* ---- the operations ---- */
+
+json_t *floor_json(const struct reg_room *room, bool teacher)
+{
+    json_t *v = stage_json(&room->stage);
+    if (!teacher)
+        json_object_del(v, "listen");
+    return v;
+}
+
+static void changed(struct server *srv, struct reg_room *room)
+{
+    rooms_event(srv, room,
+                json_pack("{s:s, s:s, s:o}", "type", "event", "event", "stage", "stage",
+                          floor_json(room, false)));
+    floor_apply(srv, room);
+}
+
+/* A classroom of the room: a page joined as classroom, or a WHIP classroom. */
+static bool is_classroom(const struct reg_room *room, const char *id)
+{
+    for (const struct reg_participant *p = room->participants; p; p = p->next)
+        if (strcmp(p->id, id) == 0)
+            return p->role == REG_CLASSROOM;
+    for (const struct reg_resource *r = room->resources; r; r = r->next)
+        if (strcmp(r->id, id) == 0)
+            return r->role == REG_CLASSROOM;
+    return false;
+}
+
+/* Carries out a stage.c result: SRV_ERR_COUNT (done, or nothing to do) or an error. */
+static enum srv_err result(struct server *srv, struct reg_room *room, int rc, const char *id,
+                           char *why, size_t cap)
+{
+    switch (rc) {
+    case STAGE_OK:
+        changed(srv, room);
+        return SRV_ERR_COUNT;
+    case STAGE_ERR_ALREADY:
+        return SRV_ERR_COUNT;
+    case STAGE_ERR_NOT_FOUND:
+        snprintf(why, cap, "%s is not on stage, muted or raising a hand here", id);
+        return SRV_ERR_NOT_FOUND;
+    case STAGE_ERR_FULL:
+        snprintf(why, cap, "the stage is full (%u on it): end a turn first", room->stage.limit);
+        return SRV_ERR_LIMIT;
+    case STAGE_ERR_ON_STAGE:
+        snprintf(why, cap, "%s is on stage", id);
+        return SRV_ERR_CONFLICT;
+    default:
+        snprintf(why, cap, "not a participant id");
+        return SRV_ERR_BAD_REQUEST;
+    }
+}
+
+static enum srv_err need_classroom(const struct reg_room *room, const char *id, char *why,
+                                   size_t cap)
+{
+    if (id && is_classroom(room, id))
+        return SRV_ERR_COUNT;
+    snprintf(why, cap, "no classroom %.40s in room %s", id ? id : "(none)", room->name);
+    return SRV_ERR_NOT_FOUND;
+}
+
+enum srv_err floor_hand(struct server *srv, struct reg_room *room, const char *id, bool up,
+                        char *why, size_t cap)
+{
+    enum srv_err e = need_classroom(room, id, why, cap);
+    if (e != SRV_ERR_COUNT)
+        return e;
+    int rc = up ? stage_hand_up(&room->stage, id, cr_wall_ms()) : stage_hand_down(&room->stage, id);
+    return result(srv, room, !up && rc == STAGE_ERR_NOT_FOUND ? STAGE_ERR_ALREADY : rc, id, why,
+                  cap);
+}
+
+enum srv_err floor_call(struct server *srv, struct reg_room *room, const char *id, char *why,
+                        size_t cap)
+{
+    enum srv_err e = need_classroom(room, id, why, cap);
+    if (e != SRV_ERR_COUNT)
+        return e;
+    struct stage_left left;
+    int rc = stage_call(&room->stage, id, &left);
+    for (unsigned i = 0; rc == STAGE_OK && i < left.n; i++)
+        CR_INFO("floor", "%s: %s leaves the stage for %s", room->name, left.id[i], id);
+    if (rc == STAGE_OK)
+        CR_INFO("floor", "%s: %s on stage", room->name, id);
+    return result(srv, room, rc, id, why, cap);
+}
+
+enum srv_err floor_end(struct server *srv, struct reg_room *room, const char *id, char *why,
+                       size_t cap)
+{
+    int rc = id ? stage_end(&room->stage, id) : STAGE_ERR_INVALID;
+    if (rc == STAGE_OK)
+        CR_INFO("floor", "%s: %s's turn ends", room->name, id);
+    return result(srv, room, rc, id ? id : "", why, cap);
+}
+
+enum srv_err floor_mute(struct server *srv, struct reg_room *room, const char *id, bool muted,
+                        char *why, size_t cap)
+{
+    enum srv_err e = need_classroom(room, id, why, cap);
+    if (e != SRV_ERR_COUNT)
+        return e;
+    int rc = muted ? stage_mute(&room->stage, id) : stage_unmute(&room->stage, id);
+    return result(srv, room, !muted && rc == STAGE_ERR_NOT_FOUND ? STAGE_ERR_ALREADY : rc, id, why,
+                  cap);
+}
+
+enum srv_err floor_listen(struct server *srv, struct reg_room *room, const char *id, char *why,
+                          size_t cap)
+{
+    if (id) {
+        enum srv_err e = need_classroom(room, id, why, cap);
+        if (e != SRV_ERR_COUNT)
+            return e;
+    }
+    int rc = id ? stage_listen(&room->stage, id) : stage_listen_stop(&room->stage);
+    if (rc == STAGE_OK || (!id && rc == STAGE_ERR_NOT_FOUND)) {
+        floor_apply(srv, room); /* private: no event to the room */
+        return SRV_ERR_COUNT;
+    }
+    return result(srv, room, rc, id ? id : "", why, cap);
+}
+
+void floor_lower_hands(struct server *srv, struct reg_room *room)
+{
+    if (stage_hands_clear(&room->stage) > 0)
+        changed(srv, room);
+}
+
+void floor_forget(struct server *srv, struct reg_room *room, const char *id)
+{
+    unsigned was = stage_forget(&room->stage, id);
+    if (was & (STAGE_FORGOT_ON | STAGE_FORGOT_HAND | STAGE_FORGOT_MUTED))
+        changed(srv, room);
+    else if (was)
+        floor_apply(srv, room);
+}

@@ -149,7 +149,20 @@ static json_t *summary_json(struct reg_room *room)
     return v;
 }
 
-/* GET /api/v1/rooms: the rooms with someone in them that who may watch unseen. */
+/* A lesson is on when someone in it is seen: a teacher, a classroom, a WHIP publisher (a
+ * room with only watchers — patrol pages among them — is not one). */
+static bool lesson_on(const struct reg_room *room)
+{
+    for (const struct reg_participant *p = room->participants; p; p = p->next)
+        if (p->role != REG_OBSERVER)
+            return true;
+    for (const struct reg_resource *r = room->resources; r; r = r->next)
+        if (!r->whep)
+            return true;
+    return false;
+}
+
+/* GET /api/v1/rooms: the rooms with a lesson on that who may watch unseen. */
 static void list(struct server *srv, struct lws *wsi, struct http_req *req)
 {
     struct principal who;
@@ -158,7 +171,7 @@ static void list(struct server *srv, struct lws *wsi, struct http_req *req)
     json_t *rooms = json_array();
     for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
         char why[400];
-        if (reg_room_empty(room) ||
+        if (!lesson_on(room) ||
             auth_room(srv, &who, room->name, PERM_JOIN_UNSEEN, why, sizeof why) != PERM_OK)
             continue;
         json_array_append_new(rooms, summary_json(room));

@@ -123,11 +123,15 @@ static bool choose_codec(struct line_plan *lp)
     const struct sdp_media *m = lp->m;
     const struct producer *p = lp->source;
     const struct sdp_codec *best = NULL;
-    /* an idle line that will follow someone: VP8, what the pages publish, where offered */
-    bool want_vp8 = !p && lp->follow && lp->kind == CR_KIND_VIDEO;
-    for (size_t i = 0; want_vp8 && !best && i < m->n_codecs; i++) {
+    /* an idle line that will follow someone: the codec its tracks will have (by default
+     * VP8, what the pages publish), where offered */
+    enum codec_id want = CODEC_VP8;
+    if (lp->hint && lp->hint->codec[0])
+        want = codec_from_name(lp->hint->codec, strlen(lp->hint->codec));
+    bool idle_follow = !p && lp->follow && lp->kind == CR_KIND_VIDEO;
+    for (size_t i = 0; idle_follow && !best && i < m->n_codecs; i++) {
         enum codec_id id;
-        if (usable(&m->codecs[i], lp->kind, &id) && id == CODEC_VP8)
+        if (usable(&m->codecs[i], lp->kind, &id) && id == want)
             best = &m->codecs[i];
     }
     for (size_t i = 0; !best && i < m->n_codecs; i++) {

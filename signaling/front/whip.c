@@ -186,7 +186,9 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
      * peer; sources are its defaults (mic, camera, screen) */
     static struct cr_answer a; /* lws thread only */
     memset(&a, 0, sizeof a);
-    static const struct cr_mline_hint every = {.mid = "*", .follow = true};
+    struct cr_mline_hint every = {.mid = "*", .follow = true};
+    if (whep) /* the answer's video codec: what the feed shows now (default VP8) */
+        floor_feed_codec(srv, room, &want, every.codec, sizeof every.codec);
     struct cr_offer o = {.room = room->name,
                          .sdp = req->body,
                          .hints = whep ? &every : NULL,

@@ -239,6 +239,20 @@ size_t floor_hints(struct server *srv, struct reg_room *room, const struct reg_l
     return n;
 }
 
+void floor_feed_codec(struct server *srv, struct reg_room *room, const struct reg_line *want,
+                      char *codec, size_t cap)
+{
+    struct room_tracks *rt = cr_malloc(sizeof *rt);
+    load_tracks(srv, room, rt);
+    struct reg_line l = *want;
+    l.known = true;
+    l.kind = CR_KIND_VIDEO;
+    l.slot = 0;
+    size_t i = find_track(rt, resolve(room, rt, &l, "", REG_OBSERVER));
+    snprintf(codec, cap, "%s", i < rt->n ? rt->t[i].codec : "");
+    free(rt);
+}
+
 void floor_negotiated(struct reg_lines *lines, const struct cr_answer *a)
 {
     size_t kept = 0;

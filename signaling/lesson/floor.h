@@ -54,6 +54,10 @@ bool floor_parse_feed(const char *text, struct reg_line *l);
  * self_id of role. Appends to hints, returns the new count. */
 size_t floor_hints(struct server *srv, struct reg_room *room, const struct reg_lines *lines,
                    const char *self_id, enum reg_role role, struct cr_mline_hint *hints, size_t n);
+/* The video codec of what a player's feed (want: its feed, slot and who) would show now
+ * ("VP8", "H264"), into codec; "" when nothing yet: for its lines' answer. */
+void floor_feed_codec(struct server *srv, struct reg_room *room, const struct reg_line *want,
+                      char *codec, size_t cap);
 /* After the negotiation: each line's kind and what feeds it, from the answer. Lines the
  * answer does not know (or rejected) are dropped. */
 void floor_negotiated(struct reg_lines *lines, const struct cr_answer *a);

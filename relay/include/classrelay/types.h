@@ -67,10 +67,12 @@ struct cr_mline_hint {
     char source[CR_SOURCE_MAX]; /* in, for lines the client sends on: what the track is
                                    ("": the default, see cr_relay_negotiate) */
     uint64_t track_id;          /* for receive lines: the wanted track (0: automatic) */
-    bool follow; /* a receive line the caller feeds itself (cr_relay_peer_feed): fed with
-                    track_id if given (else it keeps what it had), never automatically;
-                    answered sendonly even while idle (silent, black) so a track can go to
-                    it at once; Opus, and VP8 where offered */
+    bool follow;    /* a receive line the caller feeds itself (cr_relay_peer_feed): fed with
+                       track_id if given (else it keeps what it had), never automatically;
+                       answered sendonly even while idle (silent, black) so a track can go to
+                       it at once; Opus, and for video the codec below where offered */
+    char codec[16]; /* an idle follow line's video codec ("VP8", "H264": what the tracks
+                       it will carry are); "": VP8, what the pages publish */
 };
 
 /* What cr_relay_negotiate demands of an offer, for endpoints with one purpose. Counted over

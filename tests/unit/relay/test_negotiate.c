@@ -478,6 +478,16 @@ static void test_follow(struct cr_relay *relay)
     CHECK(a->sdp && strstr(a->sdp, "a=sendonly"));
     free(a->sdp);
     CHECK_EQ(cr_relay_peer_close(relay, subscriber), CR_OK);
+
+    /* a follow line told the codec its tracks will have (an H.264 teacher) takes it */
+    struct cr_mline_hint h264 = {.mid = "*", .follow = true, .codec = "H264"};
+    struct cr_offer player = {
+        .room = "lesson", .sdp = SUBSCRIBE_OFFER, .hints = &h264, .n_hints = 1};
+    CHECK_EQ(cr_relay_negotiate(relay, &player, a), CR_OK);
+    CHECK(a->sdp && strstr(a->sdp, "m=video 9 UDP/TLS/RTP/SAVPF 120\r\n"));
+    free(a->sdp);
+    CHECK_EQ(cr_relay_peer_feed(relay, a->peer_id, "v", camera), CR_ERR_ARG); /* VP8 track */
+    CHECK_EQ(cr_relay_peer_close(relay, a->peer_id), CR_OK);
     CHECK_EQ(cr_relay_peer_close(relay, publisher), CR_OK);
     free(a);
 }

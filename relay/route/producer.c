@@ -114,6 +114,8 @@ static void note_level(struct producer *p, const struct rtp_view *v, int64_t now
     unsigned loud = 127u - (d[0] & 0x7fu);
     p->loudness = (uint8_t)((p->loudness * 7u + loud) / 8u);
     p->loud_ms = now_ms;
+    if (p->loudness > p->loud_peak)
+        p->loud_peak = p->loudness;
 }
 
 bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
@@ -181,7 +183,12 @@ void producer_request_keyframe(struct producer *p, int layer, int64_t now_ms)
 void producer_tick(struct producer *p, int64_t now_ms)
 {
     if (p->loudness && now_ms - p->loud_ms > 300)
-        p->loudness = 0; /* the publisher stopped sending levels (or audio) */
+        p->loudness = 0;                      /* the publisher stopped sending levels (or audio) */
+    if (now_ms - p->loud_window_ms >= 1000) { /* a reader once a second sees every peak */
+        p->loud_shown = p->loud_peak;
+        p->loud_peak = p->loudness;
+        p->loud_window_ms = now_ms;
+    }
     for (size_t i = 0; i < p->n_layers; i++) {
         struct producer_layer *l = &p->layers[i];
         if (p->kind == CR_KIND_VIDEO && keyframe_throttle_poll(&l->kf, now_ms))
@@ -223,5 +230,5 @@ void producer_info(const struct producer *p, struct cr_track_info *out)
     out->layers = (uint8_t)p->n_layers;
     snprintf(out->source, sizeof out->source, "%s", p->source);
     snprintf(out->codec, sizeof out->codec, "%s", codec_name(p->codec));
-    out->loudness = p->loudness;
+    out->loudness = p->loud_shown > p->loud_peak ? p->loud_shown : p->loud_peak;
 }

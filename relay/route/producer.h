@@ -70,7 +70,10 @@ struct producer {
     /* audio: how loud the publisher is, from the RFC 6464 level it sends (no decoding):
      * 127 minus -dBov, averaged over about 8 packets; 0 when silent or quiet for 300 ms */
     uint8_t loudness;
-    int64_t loud_ms; /* state: the last packet that carried a level */
+    int64_t loud_ms;    /* state: the last packet that carried a level */
+    uint8_t loud_peak;  /* state: the highest loudness in the current second */
+    uint8_t loud_shown; /* state: ... and in the second before (what producer_info says) */
+    int64_t loud_window_ms;
     struct producer_layer layers[PRODUCER_MAX_LAYERS];
     size_t n_layers;
 };

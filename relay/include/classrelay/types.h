@@ -55,7 +55,8 @@ struct cr_track_info {
     char codec[16];             /* "opus", "VP8", "H264" */
     uint8_t layers;             /* simulcast layers received (1: not simulcast) */
     uint8_t loudness;           /* audio: 127 minus the RFC 6464 level the publisher sends
-                                   (-dBov), averaged; 0: silent (speech is about 90-115) */
+                                   (-dBov), averaged, the peak of the last second or two; 0:
+                                   silent (speech is about 90-115) */
 };
 
 /* Per-m-line hint, matched by mid: what the caller knows of a line without reading the

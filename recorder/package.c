@@ -1,8 +1,9 @@
 /* "classrelay-recorder package --in DIR [--out DIR]" (docs/recording.md, "Packager"):
  * scans the recording folder (package_scan), builds one writer pipeline (package_pipe),
  * feeds it from one thread per stream (package_feed), reports progress on stdout from the
- * feeders' positions while the writer runs, packages a shared screen beside a camera as
- * its own stream (package_screen), then finishes the playlists (package_hls) and writes
+ * feeders' positions while the writer runs, packages a shared screen beside a camera and
+ * the stage as streams of their own (package_side), then finishes the playlists
+ * (package_hls) and writes
  * info.json (package_info). Events are JSON lines on stdout; diagnostics go to
  * stderr. */
 #include <stdio.h>
@@ -16,23 +17,25 @@
 #include "package_info.h"
 #include "package_pipe.h"
 #include "package_scan.h"
-#include "package_screen.h"
+#include "package_side.h"
 
 #define PROGRESS_EVERY_MS 500
 /* No buffer pushed (or, once all are, no end of stream) for this long: the writer hangs. */
 #define STALL_US (120 * G_USEC_PER_SEC)
-/* The screen stream's part of the progress when there is one (measured: about 1/5 of the
- * whole time for a VP8 lesson shared throughout, tests/bench/package_speed.py). */
-#define SCREEN_SHARE 0.2
+/* A side stream's part of the progress when there is one (measured for the screen: about
+ * 1/5 of the whole time for a VP8 lesson shared throughout, tests/bench/package_speed.py). */
+#define SIDE_SHARE 0.2
+enum { SIDE_SCREEN, SIDE_STAGE, N_SIDES };
 
 struct job {
     const char *in_dir, *out_dir; /* borrowed from argv / owned by package_main */
     struct pkg_lesson lesson;
     struct pkg_writer_cfg cfg;
     struct pkg_writer writer;
-    struct pkg_feed *vfeed, *afeed; /* owned */
-    struct pkg_screen screen;
-    double main_share; /* of the progress: 1, or 1 - SCREEN_SHARE with a screen stream */
+    struct pkg_feed *vfeed, *afeed, *mfeed; /* owned; mfeed: the stage's microphones */
+    struct pkg_side sides[N_SIDES]; /* width 0: not packaged */
+    double main_share; /* of the progress: 1 less SIDE_SHARE per side stream */
+    double side_at;    /* state: the progress fraction where the side stream at work starts */
     double last_pct;   /* state: the last progress printed */
 };
 
@@ -61,10 +64,10 @@ static void progress(struct job *j, double pct)
     j->last_pct = pct;
 }
 
-static void on_screen_progress(void *ctx, double fraction)
+static void on_side_progress(void *ctx, double fraction)
 {
     struct job *j = ctx;
-    progress(j, 100.0 * (j->main_share + (1 - j->main_share) * fraction));
+    progress(j, 100.0 * (j->side_at + SIDE_SHARE * fraction));
 }
 
 static int even(int v) { return v & ~1; }
@@ -80,6 +83,7 @@ static void plan(struct job *j)
 
     c->out_dir = j->out_dir;
     c->audio_caps = l->n_audio ? l->audio[0]->caps : NULL;
+    c->mix_caps = c->audio_caps && l->n_stage_audio ? l->stage_audio[0]->caps : NULL;
     c->audio_bps = 64000;
     c->with_lo = g_getenv("CLASSRELAY_PACKAGE_SKIP_LO") == NULL;
     if (!big)
@@ -116,7 +120,8 @@ static int run_writer(struct job *j, char **err)
     while (rc > 0) {
         GstMessage *m = gst_bus_timed_pop_filtered(bus, PROGRESS_EVERY_MS * GST_MSECOND,
                                                    GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-        int64_t pos = MIN(pkg_feed_position(j->vfeed), pkg_feed_position(j->afeed));
+        int64_t pos = MIN(MIN(pkg_feed_position(j->vfeed), pkg_feed_position(j->afeed)),
+                          pkg_feed_position(j->mfeed));
         double pct = (double)MIN(pos, total) * 100.0 / (double)total * j->main_share;
         if (pos != last_pos) {
             last_pos = pos;
@@ -168,11 +173,27 @@ static int finish(struct job *j, char **err)
     }
     if (pkg_hls_master(j->out_dir, r, n) < 0 ||
         pkg_info_write(j->out_dir, &j->lesson, !j->cfg.copy_video && j->cfg.video_caps, r, n,
-                       &j->screen) < 0) {
+                       j->sides, N_SIDES) < 0) {
         *err = g_strdup("cannot write master.m3u8 or info.json");
         return -1;
     }
     return 0;
+}
+
+/* The lesson does not fail for want of a side stream: info.json then has no key for it. */
+static void write_side(struct job *j, struct pkg_side *s)
+{
+    struct pkg_side_cb cb = {.on_progress = on_side_progress, .ctx = j};
+    char *serr = NULL;
+
+    if (s->width <= 0)
+        return;
+    if (pkg_side_write(j->out_dir, &j->lesson, s, &cb, &serr) < 0) {
+        fprintf(stderr, "package: warning: %s stream dropped: %s\n", s->kind->name, serr);
+        pkg_side_clear(s);
+    }
+    g_free(serr);
+    j->side_at += SIDE_SHARE;
 }
 
 static int package(struct job *j, char **err)
@@ -182,8 +203,13 @@ static int package(struct job *j, char **err)
     if (pkg_scan(j->in_dir, &j->lesson, err) < 0)
         return -1;
     plan(j);
-    pkg_screen_plan(&j->lesson, &j->screen);
-    j->main_share = j->screen.width > 0 ? 1 - SCREEN_SHARE : 1;
+    pkg_side_plan(&j->lesson, j->lesson.screen, j->lesson.n_screen, &pkg_side_screen,
+                  &j->sides[SIDE_SCREEN]);
+    pkg_side_plan(&j->lesson, j->lesson.stage, j->lesson.n_stage, &pkg_side_stage,
+                  &j->sides[SIDE_STAGE]);
+    j->main_share = 1;
+    for (int i = 0; i < N_SIDES; i++)
+        j->main_share -= j->sides[i].width > 0 ? SIDE_SHARE : 0;
     j->last_pct = -1;
     if (g_mkdir_with_parents(j->out_dir, 0755) < 0) {
         *err = g_strdup_printf("cannot create %s", j->out_dir);
@@ -199,23 +225,20 @@ static int package(struct job *j, char **err)
          * much early (neither TS nor our MP4 carries an edit list for the priming) */
         j->afeed = pkg_feed_start(j->lesson.audio, j->lesson.n_audio, j->writer.asrc,
                                   j->lesson.start_unix_ns + pkg_aac_delay_ns(), 0);
+    if (j->writer.msrc) /* the stage's microphones, mixed in: the same timeline */
+        j->mfeed = pkg_feed_start(j->lesson.stage_audio, j->lesson.n_stage_audio, j->writer.msrc,
+                                  j->lesson.start_unix_ns + pkg_aac_delay_ns(), 0);
     rc = run_writer(j, err);
-    if (rc == 0 && j->screen.width > 0) {
-        /* the lesson does not fail for want of its screen: info.json then has no "screen" */
-        struct pkg_screen_cb cb = {.on_progress = on_screen_progress, .ctx = j};
-        char *serr = NULL;
-        if (pkg_screen_write(j->out_dir, &j->lesson, &j->screen, &cb, &serr) < 0) {
-            fprintf(stderr, "package: warning: screen stream dropped: %s\n", serr);
-            pkg_screen_clear(&j->screen);
-        }
-        g_free(serr);
-    }
+    j->side_at = j->main_share;
+    for (int i = 0; rc == 0 && i < N_SIDES; i++)
+        write_side(j, &j->sides[i]);
     if (rc == 0)
         rc = finish(j, err);
     /* Stopping the writer unblocks a feeder waiting in a full appsrc. */
     gst_element_set_state(j->writer.pipe, GST_STATE_NULL);
     pkg_feed_join(j->vfeed);
     pkg_feed_join(j->afeed);
+    pkg_feed_join(j->mfeed);
     pkg_writer_close(&j->writer);
     return rc;
 }
@@ -248,7 +271,8 @@ int package_main(int argc, char **argv)
     else
         fail(err ? err : "packaging failed");
     g_free(err);
-    pkg_screen_clear(&j.screen);
+    for (int i = 0; i < N_SIDES; i++)
+        pkg_side_clear(&j.sides[i]);
     pkg_lesson_clear(&j.lesson);
     g_free((char *)j.out_dir);
     return rc == 0 ? 0 : 1;

@@ -79,9 +79,29 @@ static json_t *sorted(json_t *a)
     return out;
 }
 
+/* "On stage 上台: <label>" at the first picture (else sound) of each stage turn: one track
+ * per turn, its camera's first run. */
+static void stage_chapters(json_t *a, const struct pkg_lesson *l)
+{
+    for (int t = 0; t < l->n_tracks; t++) {
+        const struct pkg_track *tr = &l->tracks[t];
+        if (!pkg_track_on_stage(tr) || strcmp(tr->source, PKG_STAGE_CAMERA) != 0)
+            continue;
+        for (int k = 0; k < tr->n_runs; k++) {
+            if (tr->runs[k].first_pts < 0)
+                continue;
+            char *title = g_strdup_printf("On stage 上台: %s", tr->label ? tr->label : "a classroom");
+            add_chapter(a, MAX(0, pkg_run_start(&tr->runs[k]) - l->start_unix_ns), title);
+            g_free(title);
+            break;
+        }
+    }
+}
+
 /* Lesson start, then every new run of the main stream (video, else audio): a new track
  * is the teacher reconnecting, a new run of the same track the recorder restarting. Every
- * screen-share run start is a chapter too, whether or not the screen is the video. */
+ * screen-share run start is a chapter too, whether or not the screen is the video, and
+ * every stage turn. */
 static json_t *chapters(const struct pkg_lesson *l)
 {
     json_t *a = json_array();
@@ -103,6 +123,7 @@ static json_t *chapters(const struct pkg_lesson *l)
                 add_chapter(a, at, "Screen shared");
         }
     }
+    stage_chapters(a, l);
     return sorted(a);
 }
 
@@ -140,21 +161,25 @@ static json_t *renditions(const struct pkg_rendition *r, int n)
     return a;
 }
 
-/* {"playlist","width","height","shared":[{"at_ms","duration_ms"}]} */
-static json_t *screen_json(const struct pkg_screen *s)
+/* {"playlist":"<name>/index.m3u8","width","height","<spans_key>":[{"at_ms","duration_ms"}]} */
+static json_t *side_json(const struct pkg_side *s)
 {
-    json_t *shared = json_array();
+    json_t *spans = json_array();
+    char *pl = g_strdup_printf("%s/index.m3u8", s->kind->name);
 
-    for (int i = 0; i < s->n_shared; i++)
+    for (int i = 0; i < s->n_spans; i++)
         json_array_append_new(
-            shared, json_pack("{sI sI}", "at_ms", (json_int_t)ms(s->shared[i].at_ns), "duration_ms",
-                              (json_int_t)ms(s->shared[i].end_ns - s->shared[i].at_ns)));
-    return json_pack("{ss si si so}", "playlist", "screen/index.m3u8", "width", s->width, "height",
-                     s->height, "shared", shared);
+            spans, json_pack("{sI sI}", "at_ms", (json_int_t)ms(s->spans[i].at_ns), "duration_ms",
+                             (json_int_t)ms(s->spans[i].end_ns - s->spans[i].at_ns)));
+    json_t *j = json_pack("{ss si si so}", "playlist", pl, "width", s->width, "height", s->height,
+                          s->kind->spans_key, spans);
+    g_free(pl);
+    return j;
 }
 
 int pkg_info_write(const char *out_dir, const struct pkg_lesson *l, bool transcoded,
-                   const struct pkg_rendition *r, int n_r, const struct pkg_screen *screen)
+                   const struct pkg_rendition *r, int n_r, const struct pkg_side *sides,
+                   int n_sides)
 {
     char *path = g_build_filename(out_dir, "info.json", NULL);
     json_t *j = json_pack("{sI sb sI so so ss ss so so}", "duration_ms",
@@ -164,8 +189,9 @@ int pkg_info_write(const char *out_dir, const struct pkg_lesson *l, bool transco
                           "lesson.mp4", "gaps", gaps(l), "chapters", chapters(l));
     int rc;
 
-    if (j && screen && screen->width > 0)
-        json_object_set_new(j, "screen", screen_json(screen));
+    for (int i = 0; j && i < n_sides; i++)
+        if (sides[i].width > 0)
+            json_object_set_new(j, sides[i].kind->name, side_json(&sides[i]));
     rc = j ? json_dump_file(j, path, JSON_INDENT(1)) : -1;
 
     if (rc < 0)

@@ -8,6 +8,9 @@
  *     vt. ! scale lo ! x264enc lo ! h264parse ! hlslo.video  (copy: hv. ! decode ! ...)
  *   asrc ! opusdec ! audiorate ! convert/resample ! AAC ! tee at -> hlshi, hlslo, mp4
  *   (audio is mixed down to mono: a teacher's microphone, at half the encoding cost)
+ *   with the stage: asrc ... ! audiomixer amix ! AAC ..., msrc ! opusdec ! audiorate !
+ *   convert/resample ! amix. (msrc's audiorate fills the time between turns with silence,
+ *   so the mixer never waits for the stage)
  *
  * audiorate fills holes with silence (and the time before the first buffer, as it does
  * not skip to the first); a video hole shows the last picture, because every sample lasts
@@ -113,15 +116,21 @@ int64_t pkg_aac_delay_ns(void)
     return strcmp(aac_encoder(), "voaacenc") == 0 ? 33333333 : 21333333;
 }
 
+#define PCM_IN(src)                                                                        \
+    "appsrc name=" src " format=time is-live=false block=true max-bytes=200000 ! opusdec ! " \
+    "audiorate ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 ! "
+
 static void add_audio(GString *d, const struct pkg_writer_cfg *c)
 {
-    g_string_append_printf(
-        d,
-        "appsrc name=asrc format=time is-live=false block=true "
-        "max-bytes=200000 ! opusdec ! audiorate ! audioconvert ! "
-        "audioresample ! audio/x-raw,rate=48000,channels=1 ! %s bitrate=%d ! aacparse ! "
-        "tee name=at at. ! " QCOMP " ! hlshi.audio at. ! " QCOMP " ! mp4. ",
-        aac_encoder(), c->audio_bps);
+    g_string_append(d, PCM_IN("asrc"));
+    if (c->mix_caps)
+        g_string_append(d, "audiomixer name=amix ! audio/x-raw,rate=48000,channels=1 ! ");
+    g_string_append_printf(d,
+                           "%s bitrate=%d ! aacparse ! "
+                           "tee name=at at. ! " QCOMP " ! hlshi.audio at. ! " QCOMP " ! mp4. ",
+                           aac_encoder(), c->audio_bps);
+    if (c->mix_caps)
+        g_string_append(d, PCM_IN("msrc") "amix. ");
     if (c->with_lo)
         g_string_append(d, "at. ! " QCOMP " ! hlslo.audio ");
 }
@@ -237,6 +246,7 @@ int pkg_writer_open(struct pkg_writer *w, const struct pkg_writer_cfg *c, char *
     set_locations(w->pipe, c->out_dir, c->with_lo);
     w->vsrc = get_src(w->pipe, "vsrc", c->video_caps);
     w->asrc = get_src(w->pipe, "asrc", c->audio_caps);
+    w->msrc = get_src(w->pipe, "msrc", c->mix_caps);
     if (gst_element_set_state(w->pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         *err = g_strdup("writer pipeline does not start");
         pkg_writer_close(w);

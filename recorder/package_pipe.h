@@ -1,5 +1,6 @@
 /* package_pipe: the writer pipeline of the packager. Two appsrcs (video and audio, time
- * format, not live, no clock) fed with buffers already placed on the lesson timeline; out
+ * format, not live, no clock; a third for audio mixed in, the stage's microphones) fed with
+ * buffers already placed on the lesson timeline; out
  * come HLS hi + lo (hlssink2) and one MP4 (hi). Which buffers go in is the caller's. */
 #ifndef CR_RECORDER_PACKAGE_PIPE_H
 #define CR_RECORDER_PACKAGE_PIPE_H
@@ -13,6 +14,7 @@ struct pkg_writer_cfg {
     const char *out_dir;     /* hi/, lo/ and lesson.mp4 go there */
     GstCaps *video_caps;     /* borrowed; NULL: no video */
     GstCaps *audio_caps;     /* borrowed; NULL: no audio */
+    GstCaps *mix_caps;       /* borrowed: audio mixed into it (the stage's); NULL: none */
     bool copy_video;         /* H.264 in: hi is copied, only lo is transcoded */
     int hi_w, hi_h, hi_kbps; /* hi_kbps only when transcoding */
     int lo_w, lo_h, lo_kbps;
@@ -24,6 +26,7 @@ struct pkg_writer {
     GstElement *pipe; /* owned */
     GstAppSrc *vsrc;  /* borrowed from pipe; NULL without video */
     GstAppSrc *asrc;  /* borrowed from pipe; NULL without audio */
+    GstAppSrc *msrc;  /* borrowed from pipe: audio mixed in; NULL without */
 };
 
 /* Appends "DECODER ! " for the caps' codec (ending in raw video) to D; package_screen

@@ -137,6 +137,7 @@ static int load_track(struct pkg_track *t, const char *dir, const char *key)
     t->key = g_strdup(key);
     t->kind = json_str(j, "kind");
     t->source = json_str(j, "source");
+    t->label = json_is_string(json_object_get(j, "label")) ? json_str(j, "label") : NULL;
     t->codec = json_str(j, "codec");
     json_decref(j);
     names = list_dir(dir, "run-", "", &n);
@@ -160,7 +161,8 @@ static int cmp_run_start(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The readable runs of the tracks of KIND whose source is SOURCE (NULL: any). */
+/* The readable runs of the tracks of KIND whose source is SOURCE (NULL: any but the
+ * stage's). */
 static int choose(struct pkg_lesson *l, const char *kind, const char *source, struct pkg_run ***out)
 {
     GPtrArray *a = g_ptr_array_new();
@@ -168,7 +170,8 @@ static int choose(struct pkg_lesson *l, const char *kind, const char *source, st
 
     for (int i = 0; i < l->n_tracks; i++) {
         struct pkg_track *t = &l->tracks[i];
-        if (strcmp(t->kind, kind) != 0 || (source && strcmp(t->source, source) != 0))
+        if (strcmp(t->kind, kind) != 0 || (source && strcmp(t->source, source) != 0) ||
+            (!source && pkg_track_on_stage(t)))
             continue;
         for (int k = 0; k < t->n_runs; k++)
             if (t->runs[k].first_pts >= 0)
@@ -195,6 +198,8 @@ static void choose_runs(struct pkg_lesson *l)
         g_free(l->audio);
         l->n_audio = choose(l, "audio", NULL, &l->audio);
     }
+    l->n_stage = choose(l, "video", PKG_STAGE_CAMERA, &l->stage);
+    l->n_stage_audio = choose(l, "audio", PKG_STAGE_MIC, &l->stage_audio);
     l->start_unix_ns = INT64_MAX;
     l->end_unix_ns = INT64_MIN;
     for (int k = 0; k < 2; k++) {
@@ -252,11 +257,14 @@ void pkg_lesson_clear(struct pkg_lesson *l)
         g_free(t->key);
         g_free(t->kind);
         g_free(t->source);
+        g_free(t->label);
         g_free(t->codec);
     }
     g_free(l->tracks);
     g_free(l->video);
     g_free(l->audio);
     g_free(l->screen);
+    g_free(l->stage);
+    g_free(l->stage_audio);
     memset(l, 0, sizeof(*l));
 }

@@ -1,12 +1,15 @@
 /* package_scan: reads a recording folder (docs/recording.md, "On disk") into the tracks,
  * runs and segments the packager works from, probes each run's first and last timestamps,
  * and chooses the video and audio runs of the lesson on one wall-clock timeline (and the
- * screen runs, packaged on their own when the camera is the video). */
+ * screen runs, packaged on their own when the camera is the video; and the stage's: the
+ * cameras and microphones of the classrooms the teacher called on, recorded while they were
+ * on stage). */
 #ifndef CR_RECORDER_PACKAGE_SCAN_H
 #define CR_RECORDER_PACKAGE_SCAN_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <gst/gst.h>
 
@@ -29,6 +32,7 @@ struct pkg_run {
 
 struct pkg_track {
     char *key, *kind, *source, *codec; /* owned, from track.json */
+    char *label;                       /* owned, from track.json; NULL: none */
     struct pkg_run *runs;              /* owned */
     int n_runs;
 };
@@ -39,11 +43,21 @@ struct pkg_lesson {
     struct pkg_run **video;  /* borrowed runs chosen for the video, sorted by start */
     struct pkg_run **audio;  /* the same for audio */
     struct pkg_run **screen; /* the same for the screen when the camera is the video
-                                (package_screen); NULL otherwise */
-    int n_video, n_audio, n_screen;
+                                (package_side); NULL otherwise */
+    struct pkg_run **stage;  /* the cameras of classrooms on stage (package_side) */
+    struct pkg_run **stage_audio; /* their microphones, mixed into the lesson's audio */
+    int n_video, n_audio, n_screen, n_stage, n_stage_audio;
     int64_t start_unix_ns; /* earliest first buffer among the chosen runs */
     int64_t end_unix_ns;   /* latest end among the chosen runs */
 };
+
+/* The sources the server gives a classroom's tracks recorded while it is on stage. */
+#define PKG_STAGE_CAMERA "stage-camera"
+#define PKG_STAGE_MIC "stage-mic"
+static inline bool pkg_track_on_stage(const struct pkg_track *t)
+{
+    return strncmp(t->source, "stage-", 6) == 0;
+}
 
 /* Wall-clock start and end of a readable run. */
 static inline int64_t pkg_run_start(const struct pkg_run *r)

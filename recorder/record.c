@@ -77,6 +77,7 @@ static void cmd_start(struct recorder *r, json_t *cmd)
         .dir = str_field(cmd, "dir"),
         .kind = str_field(cmd, "kind"),
         .source = str_field(cmd, "source"),
+        .label = str_field(cmd, "label"),
         .codec = rec_pipe_codec(str_field(cmd, "codec")),
         .pt = (int)json_integer_value(json_object_get(cmd, "pt")),
         .clock_rate = (int)json_integer_value(json_object_get(cmd, "clock_rate")),

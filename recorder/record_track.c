@@ -25,7 +25,7 @@
 #define LONG_SEGMENT_NS (REC_PIPE_SEGMENT_NS + 5 * GST_SECOND)
 
 struct rec_track {
-    char *key, *dir, *kind, *source; /* owned */
+    char *key, *dir, *kind, *source, *label; /* owned; label may be NULL */
     const struct rec_codec *codec;   /* borrowed, static */
     int pt, clock_rate;
     bool video;
@@ -100,8 +100,9 @@ static void drain_socket(struct rec_track *t)
 static int write_track_json(struct rec_track *t, char **err)
 {
     char *path = g_build_filename(t->dir, "track.json", NULL);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:i}", "track", t->key, "kind", t->kind, "source",
-                            t->source, "codec", t->codec->name, "clock_rate", t->clock_rate);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s?}", "track", t->key, "kind", t->kind,
+                            "source", t->source, "codec", t->codec->name, "clock_rate",
+                            t->clock_rate, "label", t->label);
     int rc = rec_fs_mkdirs(t->dir, err) < 0 ? -1 : rec_fs_write_json(path, doc, err);
     json_decref(doc);
     g_free(path);
@@ -406,6 +407,7 @@ struct rec_track *rec_track_new(const struct rec_track_cfg *cfg, const struct re
     t->dir = g_strdup(cfg->dir);
     t->kind = g_strdup(cfg->kind);
     t->source = g_strdup(cfg->source);
+    t->label = g_strdup(cfg->label);
     t->codec = cfg->codec;
     t->pt = cfg->pt;
     t->clock_rate = cfg->clock_rate;
@@ -461,5 +463,6 @@ void rec_track_free(struct rec_track *t)
     g_free(t->dir);
     g_free(t->kind);
     g_free(t->source);
+    g_free(t->label);
     g_free(t);
 }

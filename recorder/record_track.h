@@ -10,7 +10,8 @@ struct rec_track_cfg {
     const char *key;               /* "2-camera" */
     const char *dir;               /* the track folder */
     const char *kind;              /* "audio" or "video" */
-    const char *source;            /* "mic", "camera", "screen" */
+    const char *source;            /* "mic", "camera", "screen", "stage-camera", "stage-mic" */
+    const char *label;             /* who it is, for people ("Classroom B"); NULL: none */
     const struct rec_codec *codec; /* borrowed, static */
     int pt, clock_rate;
 };

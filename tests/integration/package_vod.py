@@ -11,6 +11,11 @@ Builds two recording folders with GStreamer, in the layout the recorder writes
      25 s: the main outputs as for A and B, plus screen/index.m3u8 (VOD, the lesson's
      duration, the bars at 15 s, the dark grey filler at 5 s and 30 s) and info.json
      "screen" with the shared interval.
+  D  VP8 + Opus, 35 s, and a classroom on stage from 10 s to 25 s ("stage-camera" bars,
+     "stage-mic" a quiet 300 Hz tone): stage/index.m3u8 (640x360, the lesson's duration,
+     bars at 15 s, grey at 5 s and 30 s), info.json "stage" with the turn, an "On stage"
+     chapter with the classroom's name, and the tone mixed into the lesson's audio during
+     the turn only, the teacher's beeps still in sync.
 The media is black video with a white flash and a 1 kHz beep at every second + 0.5 s of
 lesson time. Then it packages both and checks: exit status and events (progress up to
 100, done), info.json, HLS master/hi/lo and MP4 durations and streams (GstPbutils
@@ -73,6 +78,14 @@ def build_c(root):
     d = fx.make_tracks(root, codec="VP8")
     fx.write_run(d, 0, 0.0, 35.0, BASE_NS, codec="VP8")
     fx.write_screen_run(root, "3-screen", 0, 15.0, BASE_NS + int(10e9))
+    return 35.0
+
+
+def build_d(root):
+    d = fx.make_tracks(root, codec="VP8")
+    fx.write_run(d, 0, 0.0, 35.0, BASE_NS, codec="VP8")
+    fx.write_stage_run(root, "5-stage-camera", "6-stage-mic", "Classroom B 二班", 15.0,
+                       BASE_NS + int(10e9))
     return 35.0
 
 
@@ -211,6 +224,8 @@ def check_lesson(recorder, root, name, lesson_s, copy, want_flashes, want_times,
     check(len(info["gaps"]) == n_gaps, "%s: %d gap(s)" % (name, n_gaps))
     check(("screen" in info) == (name == "C"), "%s: info.json \"screen\" only with a screen"
           % name)
+    check(("stage" in info) == (name == "D"), "%s: info.json \"stage\" only with a stage"
+          % name)
     with open(os.path.join(vod, "master.m3u8")) as f:
         master = f.read()
     check(master.count("#EXT-X-STREAM-INF") == 2 and 'mp4a.40.2"' in master,
@@ -271,36 +286,63 @@ def screen_frames(path):
     return [(t - origin, y, sd) for t, y, sd in frames]
 
 
-def check_screen(root, lesson_s, shared):
+def check_side(root, name, key, spans_key, size, lesson_s, shown):
+    """A side stream (screen, stage): info.json KEY, its interval SHOWN, its playlist (the
+    lesson's length, video only) and its pictures inside and outside the interval."""
     vod = os.path.join(root, "vod")
     with open(os.path.join(vod, "info.json")) as f:
-        scr = json.load(f).get("screen")
-    print("  C: info.json screen %s" % scr)
-    check(scr is not None and scr["playlist"] == "screen/index.m3u8" and
-          (scr["width"], scr["height"]) == (1280, 720), "C: info.json screen, 1280x720")
+        side = json.load(f).get(key)
+    print("  %s: info.json %s %s" % (name, key, side))
+    check(side is not None and side["playlist"] == "%s/index.m3u8" % key and
+          (side["width"], side["height"]) == size, "%s: info.json %s, %dx%d" % ((name, key) + size))
     got = [(s["at_ms"] / 1000, (s["at_ms"] + s["duration_ms"]) / 1000)
-           for s in (scr or {}).get("shared", [])]
-    check(len(got) == 1 and abs(got[0][0] - shared[0]) <= 0.5 and
-          abs(got[0][1] - shared[1]) <= 0.5, "C: shared %s within 0.5 s of %s" % (got, shared))
-    pl = os.path.join(vod, "screen", "index.m3u8")
+           for s in (side or {}).get(spans_key, [])]
+    check(len(got) == 1 and abs(got[0][0] - shown[0]) <= 0.5 and
+          abs(got[0][1] - shown[1]) <= 0.5,
+          "%s: %s %s within 0.5 s of %s" % (name, spans_key, got, shown))
+    pl = os.path.join(vod, key, "index.m3u8")
     text = open(pl).read() if os.path.exists(pl) else ""
     check("#EXT-X-ENDLIST" in text and "#EXT-X-PLAYLIST-TYPE:VOD" in text,
-          "C: screen/index.m3u8 is a VOD list")
+          "%s: %s/index.m3u8 is a VOD list" % (name, key))
     if not text:
         return
     dur, kinds = discover(pl)
-    print("  C: screen/index.m3u8 %.3f s %s" % (dur, kinds))
+    print("  %s: %s/index.m3u8 %.3f s %s" % (name, key, dur, kinds))
     check(abs(dur - lesson_s) <= 1.0 and kinds == ["video"],
-          "C: screen duration within 1 s, video only")
+          "%s: %s duration within 1 s, video only" % (name, key))
     frames = screen_frames(pl)
-    for at, want_bars in ((5.0, False), (15.0, True), (30.0, False)):
+    mid = (shown[0] + shown[1]) / 2
+    for at, want_bars in ((shown[0] / 2, False), (mid, True), ((shown[1] + lesson_s) / 2, False)):
         near = min(frames, key=lambda f: abs(f[0] - at)) if frames else None
-        print("  C: screen frame at %.1f s: %s" % (at, near))
+        print("  %s: %s frame at %.1f s: %s" % (name, key, at, near))
         bars = near is not None and near[2] > 30
         grey = near is not None and near[2] < 3 and 20 < near[1] < 60
         check(near is not None and abs(near[0] - at) < 0.5 and (bars if want_bars else grey),
-              "C: screen at %.0f s shows %s" % (at, "the shared screen" if want_bars
-                                                 else "the dark grey filler"))
+              "%s: %s at %.0f s shows %s" % (name, key, at, "its pictures" if want_bars
+                                              else "the dark grey filler"))
+
+
+def rms_between(chunks, t0, t1):
+    x = np.concatenate([c[max(0, int((t0 - t) * 48000)):max(0, int((t1 - t) * 48000))]
+                        for t, c in chunks if t < t1 and t + len(c) / 48000 > t0] or [[0]])
+    return float(np.sqrt(np.mean(np.square(x.astype(float)))))
+
+
+def check_stage(root, lesson_s, turn):
+    check_side(root, "D", "stage", "turns", (640, 360), lesson_s, turn)
+    with open(os.path.join(root, "vod", "info.json")) as f:
+        chapters = json.load(f)["chapters"]
+    on = [c for c in chapters if c["title"] == "On stage 上台: Classroom B 二班"]
+    check(len(on) == 1 and abs(on[0]["at_ms"] / 1000 - turn[0]) <= 0.5,
+          "D: one 'On stage' chapter with the classroom's name at %.0f s (%s)" % (turn[0], on))
+    _, chunks = decode_all(Gst.filename_to_uri(os.path.join(root, "vod", "lesson.mp4")))
+    # between the teacher's beeps (at every second + 0.5 s, 0.1 s long)
+    during, before = rms_between(chunks, 15.0, 15.4), rms_between(chunks, 5.0, 5.4)
+    after = rms_between(chunks, 30.0, 30.4)
+    print("  D: lesson audio RMS before %.0f, during %.0f, after the turn %.0f"
+          % (before, during, after))
+    check(during > 500 and before < 100 and after < 100,
+          "D: the stage microphone is heard in the lesson during the turn only")
 
 
 def main():
@@ -323,7 +365,12 @@ def main():
         c = os.path.join(tmp, "c")
         lesson = build_c(c)
         check_lesson(recorder, c, "C", lesson, False, 33, [0.5, 15.5, 34.5], n_gaps=0)
-        check_screen(c, lesson, (10.0, 25.0))
+        check_side(c, "C", "screen", "shared", (1280, 720), lesson, (10.0, 25.0))
+        print("== D: VP8 + Opus, a classroom on stage from 10 s to 25 s")
+        d = os.path.join(tmp, "d")
+        lesson = build_d(d)
+        check_lesson(recorder, d, "D", lesson, False, 33, [0.5, 15.5, 34.5], n_gaps=0)
+        check_stage(d, lesson, (10.0, 25.0))
         print("== empty folder")
         e = os.path.join(tmp, "empty")
         os.makedirs(os.path.join(e, "tracks"))

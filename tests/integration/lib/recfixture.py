@@ -168,6 +168,35 @@ def write_screen_run(root, key, run, dur, base_unix_ns, w=1280, h=720, fps=5, kb
     return rdir
 
 
+def write_stage_run(root, vkey, akey, label, dur, base_unix_ns, w=1280, h=720, fps=15,
+                    tone_hz=300, volume=0.06):
+    """A classroom's turn on stage as the server records it (docs/recording.md): a VP8
+    camera track VKEY (source "stage-camera", SMPTE bars) and an Opus mic track AKEY
+    ("stage-mic", a steady TONE_HZ sine, quieter than the teacher's beeps), both labelled
+    LABEL, one run each lasting DUR seconds from BASE_UNIX_NS."""
+    dirs = []
+    for key, kind, src, codec, clock in ((vkey, "video", "stage-camera", "VP8", 90000),
+                                         (akey, "audio", "stage-mic", "opus", 48000)):
+        tdir = os.path.join(root, "tracks", key)
+        rdir = os.path.join(tdir, "run-000")
+        os.makedirs(rdir)
+        with open(os.path.join(tdir, "track.json"), "w") as f:
+            json.dump({"track": key, "kind": kind, "source": src, "codec": codec,
+                       "clock_rate": clock, "label": label}, f)
+        with open(os.path.join(rdir, "run.json"), "w") as f:
+            json.dump({"base_unix_ns": base_unix_ns}, f)
+        dirs.append(rdir)
+    _run_pipeline(_split(dirs[0], "sv") + _split(dirs[1], "sa") +
+                  "videotestsrc num-buffers=%d pattern=smpte horizontal-speed=2 ! "
+                  "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! %s ! sv.video "
+                  "audiotestsrc num-buffers=%d samplesperbuffer=960 wave=sine freq=%d "
+                  "volume=%f ! audio/x-raw,rate=48000,channels=1 ! opusenc bitrate=48000 ! "
+                  "sa.audio_0"
+                  % (int(dur * fps), w, h, fps, _venc("VP8", 500, fps), int(dur * 50), tone_hz,
+                     volume))
+    return dirs
+
+
 def truncate_last_segment(run_dir, keep=0.6):
     """Cut the run's last segment like a SIGKILL would; returns (path, old, new) sizes."""
     segs = sorted(s for s in os.listdir(run_dir) if s.endswith(".mkv"))

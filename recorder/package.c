@@ -33,10 +33,10 @@ struct job {
     struct pkg_writer_cfg cfg;
     struct pkg_writer writer;
     struct pkg_feed *vfeed, *afeed, *mfeed; /* owned; mfeed: the stage's microphones */
-    struct pkg_side sides[N_SIDES]; /* width 0: not packaged */
-    double main_share; /* of the progress: 1 less SIDE_SHARE per side stream */
-    double side_at;    /* state: the progress fraction where the side stream at work starts */
-    double last_pct;   /* state: the last progress printed */
+    struct pkg_side sides[N_SIDES];         /* width 0: not packaged */
+    double main_share;                      /* of the progress: 1 less SIDE_SHARE per side stream */
+    double side_at;  /* state: the progress fraction where the side stream at work starts */
+    double last_pct; /* state: the last progress printed */
 };
 
 static void emit(json_t *ev)

@@ -90,7 +90,8 @@ static void stage_chapters(json_t *a, const struct pkg_lesson *l)
         for (int k = 0; k < tr->n_runs; k++) {
             if (tr->runs[k].first_pts < 0)
                 continue;
-            char *title = g_strdup_printf("On stage 上台: %s", tr->label ? tr->label : "a classroom");
+            char *title =
+                g_strdup_printf("On stage 上台: %s", tr->label ? tr->label : "a classroom");
             add_chapter(a, MAX(0, pkg_run_start(&tr->runs[k]) - l->start_unix_ns), title);
             g_free(title);
             break;

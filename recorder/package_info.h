@@ -1,7 +1,7 @@
 /* package_info: vod/info.json (docs/recording.md, "Packager"): duration, tracks,
  * renditions, gaps (lesson time with no chosen run recording), chapters (lesson start,
- * reconnects, restarts, screen shares, stage turns) and the side streams, all derived from the scanned
- * timeline. */
+ * reconnects, restarts, screen shares, stage turns) and the side streams, all derived from the
+ * scanned timeline. */
 #ifndef CR_RECORDER_PACKAGE_INFO_H
 #define CR_RECORDER_PACKAGE_INFO_H
 

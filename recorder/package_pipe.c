@@ -116,8 +116,8 @@ int64_t pkg_aac_delay_ns(void)
     return strcmp(aac_encoder(), "voaacenc") == 0 ? 33333333 : 21333333;
 }
 
-#define PCM_IN(src)                                                                        \
-    "appsrc name=" src " format=time is-live=false block=true max-bytes=200000 ! opusdec ! " \
+#define PCM_IN(src)                                                                                \
+    "appsrc name=" src " format=time is-live=false block=true max-bytes=200000 ! opusdec ! "       \
     "audiorate ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 ! "
 
 static void add_audio(GString *d, const struct pkg_writer_cfg *c)

@@ -40,11 +40,11 @@ struct pkg_track {
 struct pkg_lesson {
     struct pkg_track *tracks; /* owned */
     int n_tracks;
-    struct pkg_run **video;  /* borrowed runs chosen for the video, sorted by start */
-    struct pkg_run **audio;  /* the same for audio */
-    struct pkg_run **screen; /* the same for the screen when the camera is the video
-                                (package_side); NULL otherwise */
-    struct pkg_run **stage;  /* the cameras of classrooms on stage (package_side) */
+    struct pkg_run **video;       /* borrowed runs chosen for the video, sorted by start */
+    struct pkg_run **audio;       /* the same for audio */
+    struct pkg_run **screen;      /* the same for the screen when the camera is the video
+                                     (package_side); NULL otherwise */
+    struct pkg_run **stage;       /* the cameras of classrooms on stage (package_side) */
     struct pkg_run **stage_audio; /* their microphones, mixed into the lesson's audio */
     int n_video, n_audio, n_screen, n_stage, n_stage_audio;
     int64_t start_unix_ns; /* earliest first buffer among the chosen runs */

@@ -26,7 +26,7 @@
 
 struct rec_track {
     char *key, *dir, *kind, *source, *label; /* owned; label may be NULL */
-    const struct rec_codec *codec;   /* borrowed, static */
+    const struct rec_codec *codec;           /* borrowed, static */
     int pt, clock_rate;
     bool video;
     struct rec_track_cbs cbs;

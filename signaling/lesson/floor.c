@@ -12,6 +12,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "lesson/recording.h"
 #include "lesson/rooms.h"
 #include "lesson/stage.h"
 
@@ -298,6 +299,8 @@ static void changed(struct server *srv, struct reg_room *room)
                 json_pack("{s:s, s:s, s:o}", "type", "event", "event", "stage", "stage",
                           floor_json(room, false)));
     floor_apply(srv, room);
+    if (srv->recording) /* the stage is recorded while it is on (recording.h) */
+        recording_on_tracks(srv->recording, room->name);
 }
 
 /* A classroom of the room: a page joined as classroom, or a WHIP classroom. */

@@ -22,6 +22,7 @@
 #include "lesson/evq.h"
 #include "lesson/recording_priv.h"
 #include "lesson/rooms.h"
+#include "lesson/stage.h"
 #include "core/context.h"
 
 #define PING_INTERVAL_MS 5000
@@ -168,10 +169,11 @@ static void start_track(struct recording *rec, struct rec_lesson *l, struct rec_
     char key[REC_ID_MAX + 40], dir[REC_DIR_MAX + 48];
     wire_key(l, t, key, sizeof key);
     snprintf(dir, sizeof dir, "%s/tracks/%s", l->dir, t->key);
-    send_cmd(rec, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i}", "cmd", "start", "track",
-                            key, "dir", dir, "kind", t->kind == CR_KIND_AUDIO ? "audio" : "video",
-                            "source", t->source, "codec", t->codec, "pt", t->pt, "clock_rate",
-                            (int)t->clock_rate));
+    send_cmd(rec,
+             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?}", "cmd", "start", "track",
+                       key, "dir", dir, "kind", t->kind == CR_KIND_AUDIO ? "audio" : "video",
+                       "source", t->source, "codec", t->codec, "pt", t->pt, "clock_rate",
+                       (int)t->clock_rate, "label", t->label[0] ? t->label : NULL));
 }
 
 static void stop_tap(struct recording *rec, struct rec_track *t)
@@ -368,7 +370,14 @@ static bool codec_params(const char *codec, uint8_t *pt, uint32_t *rate)
     return false;
 }
 
-static void add_track(struct recording *rec, struct rec_lesson *l, const struct cr_track_info *ti)
+/* How a track of the room is recorded: as the teacher's, or as a classroom's on stage. */
+struct rec_as {
+    bool stage;
+    const char *label; /* the classroom's name (borrowed from the registry) */
+};
+
+static void add_track(struct recording *rec, struct rec_lesson *l, const struct cr_track_info *ti,
+                      const struct rec_as *as)
 {
     struct rec_track *t = CR_NEW(struct rec_track);
     if (!codec_params(ti->codec, &t->pt, &t->clock_rate)) {
@@ -379,7 +388,13 @@ static void add_track(struct recording *rec, struct rec_lesson *l, const struct 
     }
     t->track_id = ti->id;
     t->kind = ti->kind;
-    snprintf(t->source, sizeof t->source, "%s", ti->source[0] ? ti->source : "media");
+    t->stage = as->stage;
+    if (as->stage)
+        snprintf(t->source, sizeof t->source, "%s",
+                 ti->kind == CR_KIND_AUDIO ? "stage-mic" : "stage-camera");
+    else
+        snprintf(t->source, sizeof t->source, "%s", ti->source[0] ? ti->source : "media");
+    snprintf(t->label, sizeof t->label, "%s", as->label ? as->label : "");
     snprintf(t->codec, sizeof t->codec, "%s", ti->codec);
     snprintf(t->key, sizeof t->key, "%u-%s", ++l->n_keys, t->source);
     for (char *c = t->key; *c; c++)
@@ -391,15 +406,33 @@ static void add_track(struct recording *rec, struct rec_lesson *l, const struct 
     start_track(rec, l, t);
 }
 
-/* Whether the track is the teacher's: a teacher's websocket publish, or a WHIP encoder. */
-static bool teachers(struct server *srv, const struct cr_track_info *t)
+/* Whether the track is recorded, and how: the teacher's (a teacher's websocket publish, or
+ * a WHIP encoder), or a classroom's camera or microphone while the stage rules send it to
+ * the recording (lesson/stage.h: on stage, not muted). */
+static bool recorded(struct server *srv, const struct reg_room *room, const struct cr_track_info *t,
+                     struct rec_as *as)
 {
     struct reg_owner o;
+    *as = (struct rec_as){false, NULL};
     if (!reg_find_peer(srv->reg, t->peer_id, &o))
         return false;
-    if (o.participant)
-        return o.participant->role == REG_TEACHER && o.target == REG_PUBLISH;
-    return o.resource && !o.resource->whep;
+    enum reg_role role = o.participant ? o.participant->role
+                         : o.resource  ? o.resource->role
+                                       : REG_OBSERVER;
+    if (o.resource && !o.resource->whep && role != REG_CLASSROOM)
+        return true; /* a WHIP encoder */
+    if (role == REG_TEACHER)
+        return o.participant && o.target == REG_PUBLISH;
+    if (role != REG_CLASSROOM || (o.resource && o.resource->whep) ||
+        (o.participant && o.target != REG_PUBLISH))
+        return false;
+    const char *id = o.participant ? o.participant->id : o.resource->id;
+    as->stage = true;
+    as->label = o.participant ? o.participant->name : o.resource->name;
+    if (t->kind == CR_KIND_AUDIO)
+        return stage_mic_reaches(&room->stage, id, STAGE_TO_RECORDING);
+    return strcmp(t->source, "camera") == 0 &&
+           stage_camera_reaches(&room->stage, id, STAGE_TO_RECORDING);
 }
 
 static struct rec_track *find_track(struct rec_lesson *l, uint64_t track_id)
@@ -423,13 +456,16 @@ void recording_on_tracks(struct recording *rec, const char *room_name)
     if (n > 32)
         n = 32;
     struct rec_lesson *l = find_lesson(rec, room_name);
-    bool changed = false;
+    bool changed = false, wanted[32] = {false};
     for (size_t i = 0; i < n; i++) {
-        if (!room->record || !teachers(srv, &tracks[i]) || (l && find_track(l, tracks[i].id)))
+        struct rec_as as = {false, NULL};
+        wanted[i] = room->record && recorded(srv, room, &tracks[i], &as);
+        /* a stage turn is recorded as part of the teacher's lesson, never on its own */
+        if (!wanted[i] || (l && find_track(l, tracks[i].id)) || (!l && as.stage))
             continue;
         if (!l)
             l = lesson_new(rec, room);
-        add_track(rec, l, &tracks[i]);
+        add_track(rec, l, &tracks[i], &as);
         changed = true;
     }
     if (!l)
@@ -438,7 +474,7 @@ void recording_on_tracks(struct recording *rec, const char *room_name)
     for (struct rec_track *t = l->tracks; t; t = t->next) {
         bool present = false;
         for (size_t i = 0; i < n && !present; i++)
-            present = tracks[i].id == t->track_id;
+            present = tracks[i].id == t->track_id && wanted[i];
         if (!present && !t->gone) {
             char key[REC_ID_MAX + 40];
             wire_key(l, t, key, sizeof key);
@@ -446,7 +482,7 @@ void recording_on_tracks(struct recording *rec, const char *room_name)
             stop_tap(rec, t);
             t->gone = true;
         }
-        live |= !t->gone;
+        live |= !t->gone && !t->stage; /* the lesson lasts as long as the teacher's tracks */
     }
     l->idle_since_ms = live ? 0 : (l->idle_since_ms ? l->idle_since_ms : cr_now_ms());
     if (changed) {

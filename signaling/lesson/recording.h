@@ -3,7 +3,10 @@
  *
  * It runs the recorder process (classrelay-recorder record) and restarts it when it dies
  * or hangs; for each track the teacher publishes (a teacher's websocket publish or a WHIP
- * encoder) it asks the recorder for a port and adds a relay tap feeding it. A lesson's
+ * encoder) it asks the recorder for a port and adds a relay tap feeding it. While a
+ * classroom is on stage (and not muted) its camera and microphone are recorded too, as
+ * tracks of their own ("stage-camera", "stage-mic", labelled with the classroom's name),
+ * one pair per turn; the packager shows them beside the teacher. A lesson's
  * recording ends record_end_after_s seconds after its last recorded track went (a teacher
  * who reconnects within that time continues the same recording), and is then packaged
  * (classrelay-recorder package, one at a time, at low priority). Recordings a crash left
@@ -30,7 +33,7 @@ struct recording *recording_new(struct server *srv);
 /* Stops the recorder (it finalises what it wrote) and any packager. NULL: nothing. */
 void recording_free(struct recording *rec);
 
-/* The room's set of tracks changed. */
+/* The room's set of tracks, or its stage, changed. */
 void recording_on_tracks(struct recording *rec, const char *room);
 /* A line or the exit of one of our child processes (EVQ_CHILD_LINE / EVQ_CHILD_EXIT). */
 void recording_on_child(struct recording *rec, const struct evq_item *it);

@@ -22,7 +22,9 @@ struct rec_track {
     uint64_t track_id; /* the relay's */
     char key[32];      /* "2-camera": tracks/<key> */
     enum cr_kind kind;
-    char source[CR_SOURCE_MAX], codec[16];
+    char source[CR_SOURCE_MAX + 8], codec[16]; /* the stage's: "stage-camera", "stage-mic" */
+    char label[REG_NAME_MAX * 4 + 1];          /* the classroom on stage; "" for the teacher */
+    bool stage;                                /* a classroom's, recorded while on stage */
     uint8_t pt;
     uint32_t clock_rate;
     uint16_t port;                 /* the recorder's; 0 until it says "started" */

@@ -325,16 +325,17 @@ static json_t *renditions_json(const char *id, json_t *vod)
     return out;
 }
 
-/* The shared screen (courseware) stream, or json null: {"url","width","height","shared"}. */
-static json_t *screen_json(const char *id, json_t *vod)
+/* A side stream of info.json (key "screen": the courseware, spans "shared"; "stage": the
+ * classrooms called on, spans "turns"), or json null: {"url","width","height",spans}. */
+static json_t *side_json(const char *id, json_t *vod, const char *key, const char *spans)
 {
-    json_t *s = json_object_get(vod, "screen");
+    json_t *s = json_object_get(vod, key);
     json_t *url = vod_url(id, json_object_get(s, "playlist"));
     if (json_is_null(url))
         return url;
     json_t *shared = json_array(), *iv;
     size_t i;
-    json_array_foreach(json_object_get(s, "shared"), i, iv)
+    json_array_foreach(json_object_get(s, spans), i, iv)
     {
         json_t *at = json_object_get(iv, "at_ms"), *dur = json_object_get(iv, "duration_ms");
         if (json_is_number(at) && json_is_number(dur))
@@ -344,7 +345,7 @@ static json_t *screen_json(const char *id, json_t *vod)
     }
     return json_pack("{s:o, s:I, s:I, s:o}", "url", url, "width",
                      json_integer_value(json_object_get(s, "width")), "height",
-                     json_integer_value(json_object_get(s, "height")), "shared", shared);
+                     json_integer_value(json_object_get(s, "height")), spans, shared);
 }
 
 static int chapter_cmp(const void *a, const void *b)
@@ -413,7 +414,8 @@ static json_t *rec_json(struct catalog *cat, sqlite3_stmt *st)
         "size_bytes", (json_int_t)sqlite3_column_int64(st, C_SIZE), "tracks", tracks, "renditions",
         renditions_json(id, vod), "hls", vod_url(id, json_object_get(vod, "hls")), "mp4",
         vod_url(id, json_object_get(vod, "mp4")), "chapters", chapters_json(cat, id, vod));
-    json_object_set_new(rec, "screen", screen_json(id, vod));
+    json_object_set_new(rec, "screen", side_json(id, vod, "screen", "shared"));
+    json_object_set_new(rec, "stage", side_json(id, vod, "stage", "turns"));
     json_decref(vod);
     return rec;
 }

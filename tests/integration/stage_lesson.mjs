@@ -8,7 +8,11 @@
 // (target 500 ms on loopback). The teacher ends the turn: within a second A and C receive
 // nothing more of B. Chat: the teacher's message reaches the classrooms, B's reaches the
 // teacher; with chat closed for classrooms, B's next message is refused. A quick quiz:
-// asked, answered by A, tallied for the teacher, its result shown to C.
+// asked, answered by A, tallied for the teacher, its result shown to C. The recording: the
+// teacher leaves, the lesson is packaged, and B's turn is in it as tracks of their own
+// ("stage-camera", "stage-mic") lasting the turn, a stage stream whose turn matches, an
+// "On stage" chapter with B's name; the replay page shows B's picture in its corner during
+// the turn (frames decoded, in step with the lesson) and hides it outside the turn.
 //
 // usage: node tests/integration/stage_lesson.mjs      (from the repository root)
 //   CLASSRELAY_BIN, CHROMIUM as for browser_lesson.mjs
@@ -17,6 +21,8 @@ import {
   startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoOut,
   dumpDiagnostics, cleanup,
 } from './lib/browser.mjs';
+
+const TURN_SLACK_S = 1.5; // the recorded turn against the clicks: keyframe wait, stop
 
 const ROOM = 'demo';
 const pages = [];
@@ -53,7 +59,7 @@ async function stagePackets(page) {
 }
 
 async function main() {
-  server = await startServer();
+  server = await startServer({ env: { CLASSRELAY_RECORD_END_AFTER: '1' } });
   console.log(`server ${server.url} (data ${server.dataDir})`);
   const browser = await launchBrowser();
   const teacher = await openPage(browser, `${server.url}/teacher.html?room=${ROOM}&name=Teacher`, 'teacher');
@@ -110,6 +116,7 @@ async function main() {
 
   const t1 = Date.now();
   await teacher.click(`#classrooms li[data-id="${bId}"] button.stage-toggle`);
+  const turnS = (t1 - t0) / 1000;
   await until('A and C: stage event with nobody on', async () =>
     (await pageState(a)).stage.on.length === 0 && (await pageState(c)).stage.on.length === 0, { timeoutMs: 2000 });
   await sleep(Math.max(0, 1000 - (Date.now() - t1)));
@@ -140,7 +147,68 @@ async function main() {
   await teacher.click('#quiz-close');
   await until('C: the result', async () => (await c.textContent('#quiz-choices')).includes('4: 1'), { timeoutMs: 5000 });
   ok('quiz: asked, A answered, the teacher saw the tally, everyone the result');
+  await checkRecording(browser, teacher, turnS);
   console.log(`fig  click → first frame of the stage ${clickToFrame} ms (target ≤ 500 ms)`);
+}
+
+async function api(p) {
+  const r = await fetch(`${server.url}${p}`, { headers: server.auth });
+  if (!r.ok) throw new Error(`GET ${p}: HTTP ${r.status}`);
+  return r.json();
+}
+
+function near(got, want, what) {
+  if (!(Math.abs(got - want) <= TURN_SLACK_S))
+    throw new Error(`${what}: ${got.toFixed(2)} s, the turn lasted ${want.toFixed(2)} s`);
+}
+
+// The teacher leaves; the packaged lesson holds B's turn, and the replay page shows it.
+async function checkRecording(browser, teacher, turnS) {
+  await teacher.context().close();
+  pages.splice(pages.indexOf(teacher), 1);
+  const rec = await until('the recording to be ready', async () => {
+    const list = (await api(`/api/v1/recordings?room=${ROOM}`)).recordings;
+    const r = list && list[0];
+    if (r && r.state === 'failed') throw new Error(`packaging failed: ${r.error}`);
+    return r && r.state === 'ready' ? r : false;
+  }, { timeoutMs: 120000, intervalMs: 500 });
+  const info = await api(`/recordings/${encodeURIComponent(rec.id)}/info.json`);
+  for (const source of ['stage-camera', 'stage-mic']) {
+    const tr = info.tracks.filter((x) => x.source === source);
+    if (tr.length !== 1) throw new Error(`${tr.length} ${source} tracks: ${JSON.stringify(info.tracks)}`);
+    near(tr[0].duration_ms / 1000, turnS, `the recorded ${source}`);
+  }
+  const turns = (rec.stage && rec.stage.turns) || [];
+  if (!rec.stage || !rec.stage.url || turns.length !== 1)
+    throw new Error(`REC.stage: ${JSON.stringify(rec.stage)}`);
+  near(turns[0].duration_ms / 1000, turnS, 'the stage stream\'s turn');
+  const chapter = (rec.chapters || []).find((c) => c.title === 'On stage 上台: B');
+  if (!chapter) throw new Error(`no "On stage" chapter for B: ${JSON.stringify(rec.chapters)}`);
+  console.log(`fig  recorded turn ${(turns[0].duration_ms / 1000).toFixed(2)} s of a ${turnS.toFixed(2)} s turn; ` +
+    `tracks ${JSON.stringify(info.tracks.filter((x) => x.source.startsWith('stage')))}`);
+  ok(`B's turn is recorded: stage-camera and stage-mic tracks and the stage stream last the turn (±${TURN_SLACK_S} s), ` +
+     `with an "On stage" chapter at ${(chapter.at_ms / 1000).toFixed(1)} s`);
+
+  const mid = (turns[0].at_ms + turns[0].duration_ms / 2) / 1000;
+  const page = await openPage(browser, `${server.url}/replay.html?id=${encodeURIComponent(rec.id)}&t=${mid.toFixed(1)}`,
+    'replay', { token: server.token });
+  pages.push(page);
+  await page.evaluate(() => window.classrelay.video.play());
+  const st = await until('replay: B\'s picture in the corner, in step', async () => {
+    const s = (await page.evaluate(() => window.classrelay.state)).stage;
+    const t = await page.evaluate(() => window.classrelay.video.currentTime);
+    return s && s.shown && s.readyState >= 2 && s.width > 0 && !s.paused &&
+      Math.abs(s.currentTime - t) < 0.5 ? { ...s, lesson: t } : false;
+  }, { timeoutMs: 20000 });
+  const frames = await page.evaluate(() => window.classrelay.stageVideo.getVideoPlaybackQuality().totalVideoFrames);
+  if (!(frames > 0)) throw new Error(`the stage video decoded ${frames} frames`);
+  await page.evaluate((at) => window.classrelay.seek(at), Math.max(0, turns[0].at_ms / 1000 - 3));
+  await until('replay: the corner empty before the turn', async () => {
+    const s = (await page.evaluate(() => window.classrelay.state)).stage;
+    return s && !s.shown;
+  }, { timeoutMs: 10000 });
+  ok(`the replay shows B (${st.width}x${st.height}, ${frames} frames, ${st.currentTime.toFixed(2)} s against the ` +
+     `lesson's ${st.lesson.toFixed(2)} s) during the turn, nothing before it`);
 }
 
 main().then(async () => {

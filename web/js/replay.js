@@ -7,8 +7,10 @@
 // A lesson with a shared screen (REC.screen) shows the courseware as a second, muted
 // video beside the lesson video, which is its clock: the courseware follows its play,
 // pause, seeks and speed. The courseware is large while it was being shared (the marked
-// stretches of the position bar), the camera otherwise, until the viewer picks one. The
-// MP4 has no courseware: with it the second video is hidden.
+// stretches of the position bar), the camera otherwise, until the viewer picks one. A
+// lesson with a stage (REC.stage) shows the classroom the teacher called on in a corner
+// while its turn plays (its voice is in the lesson's sound). Both follow the lesson video
+// (follow.js). The MP4 has neither: with it the second pictures are hidden.
 //
 //   replay.html                         the catalogue (?room=&teacher=&from=&to=&q=)
 //   replay.html?id=<id>&t=<seconds>     one lesson, starting at t
@@ -19,6 +21,7 @@
 import { $, params, log } from './common.js';
 import { api } from './api.js';
 import { el } from './dom.js';
+import { Follower } from './follow.js';
 
 // Every visible string of the page. A translation is one more table with the same keys;
 // the HTML carries data-i18n="key" (text) and data-i18n-placeholder="key".
@@ -55,6 +58,8 @@ const STRINGS = {
     screenTitle: 'Courseware (shared screen)', cameraTitle: 'Camera', swapHint: 'Click to make it large',
     layoutAuto: 'Auto', layoutAutoHint: 'Courseware large while it was being shared, else the camera',
     screenFailed: 'The courseware video cannot be played: {error}',
+    stageTitle: 'On stage: the classroom the teacher called on',
+    stageFailed: 'The stage video cannot be played: {error}',
     recorderOff: 'Recording is off: {why}. New lessons are not recorded.',
   },
 };
@@ -314,7 +319,9 @@ async function nextEngine(err) {
   if (resume && !resume.paused) video.play().catch(() => {});
   log('playing with', kind);
   enableControls(true);
-  startScreen(kind === 'hlsjs' ? engine && engine.hls && engine.hls.constructor : null);
+  const Hls = kind === 'hlsjs' ? engine && engine.hls && engine.hls.constructor : null;
+  startScreen(Hls);
+  startStage(Hls);
 }
 
 function startHlsJs(Hls) {
@@ -441,7 +448,7 @@ function wirePlayer() {
   video.addEventListener('durationchange', renderClock);
   video.addEventListener('resize', updateRenditionLabels);
   for (const ev of ['timeupdate', 'seeking', 'seeked', 'ratechange', 'play', 'playing', 'pause', 'waiting', 'ended'])
-    video.addEventListener(ev, () => syncScreen(ev));
+    video.addEventListener(ev, () => { syncScreen(); syncStage(); });
   wireScreen();
   video.addEventListener('error', () => {
     if (!engine || engine.kind === 'hlsjs') return;  // hls.js reports its own errors
@@ -464,26 +471,20 @@ function wirePlayer() {
 
 const screenVideo = $('#screen');
 const screen = {
-  on: false, hls: null, kind: null,
+  on: false,
   user: null,          // the layout the viewer chose ('screen' | 'camera'), null: automatic
   large: null,         // which video fills the tile now
-  seekFrom: 0, lead: 0.15, // how long the courseware's seeks take (s), to aim ahead while playing
   dragging: false,
 };
-const DRIFT_MAX = 0.25;  // seconds the courseware may be off the lesson before it is moved
+const screenFollow = new Follower(screenVideo, video, { name: 'courseware', onFail: screenFailed });
 
-function sharedAt(sec) {
+// Whether lesson second sec lies in one of spans ([{at_ms, duration_ms}]).
+function within(spans, sec) {
   const ms = sec * 1000;
-  return !!(rec && rec.screen && (rec.screen.shared || []).some((s) => ms >= s.at_ms && ms < s.at_ms + s.duration_ms));
+  return (spans || []).some((s) => ms >= s.at_ms && ms < s.at_ms + s.duration_ms);
 }
 
-function stopScreen() {
-  if (screen.hls) screen.hls.destroy();
-  screen.hls = null;
-  screen.kind = null;
-  screenVideo.removeAttribute('src');
-  screenVideo.load();
-}
+function sharedAt(sec) { return !!(rec && rec.screen && within(rec.screen.shared, sec)); }
 
 function showScreen(on) {
   screen.on = on;
@@ -505,65 +506,16 @@ function showScreen(on) {
 // Called whenever the lesson's engine changes: the courseware plays the same way (the
 // same HLS player), and not at all beside the MP4. Hls: the hls.js class, when that is it.
 function startScreen(Hls) {
-  stopScreen();
   const url = rec && rec.screen && rec.screen.url;
-  if (!url || !engine || engine.kind === 'mp4') { showScreen(false); return; }
-  screen.kind = engine.kind;
-  screenVideo.muted = true;
-  if (engine.kind === 'hlsjs' && Hls) {
-    const hls = new Hls({ maxBufferLength: 20, maxMaxBufferLength: 40 });
-    const mine = { recovered: 0, retried: 0 };
-    screen.hls = hls;
-    hls.on(Hls.Events.ERROR, (_, data) => {
-      if (!data.fatal || screen.hls !== hls) return;
-      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mine.recovered++ < 2) hls.recoverMediaError();
-      else if (data.type === Hls.ErrorTypes.NETWORK_ERROR && mine.retried++ < 3) {
-        setTimeout(() => { if (screen.hls === hls) hls.startLoad(); }, 1000 * mine.retried);
-      } else screenFailed(new Error(`hls.js: ${data.details}`));
-    });
-    hls.loadSource(url);
-    hls.attachMedia(screenVideo);
-  } else {
-    screenVideo.src = url;
-  }
-  showScreen(true);
+  showScreen(screenFollow.start(url, engine && engine.kind, Hls));
 }
 
 function screenFailed(err) {
-  log('courseware failed:', err.message || err);
-  stopScreen();
   showScreen(false);
   playerNote(t('screenFailed', { error: err.message || String(err) }));
 }
 
-// The lesson video is the clock. Small drift is made up by playing the courseware a
-// little faster or slower; more than DRIFT_MAX moves it (ahead by what a seek takes,
-// while playing).
-function syncScreen() {
-  if (!screen.on) return;
-  const s = screenVideo;
-  const rate = video.playbackRate;
-  if (s.defaultPlaybackRate !== rate) s.defaultPlaybackRate = rate;
-  const runs = !video.paused && !video.ended && !video.seeking && video.readyState >= 3;
-  if (s.readyState >= 1 && !s.seeking) {
-    const end = Number.isFinite(s.duration) && s.duration > 0.1 ? s.duration - 0.05 : Infinity;
-    const want = Math.min(video.currentTime, end);
-    const drift = s.currentTime - want;
-    if (Math.abs(drift) > DRIFT_MAX) {
-      screen.seekFrom = performance.now();
-      s.currentTime = Math.min(want + (runs ? Math.min(1, screen.lead) * rate : 0), end);
-      s.playbackRate = rate;
-    } else {
-      const nudge = runs && Math.abs(drift) > 0.04 ? (drift > 0 ? 0.9 : 1.1) : 1;
-      if (s.playbackRate !== rate * nudge) s.playbackRate = rate * nudge;
-    }
-  }
-  if (runs) {
-    if (s.paused && s.readyState >= 1) s.play().catch(() => {});
-  } else if (!s.paused) {
-    s.pause();
-  }
-}
+function syncScreen() { if (screen.on) screenFollow.sync(); }
 
 function autoLayout() {
   if (!screen.on) return;
@@ -620,18 +572,6 @@ function renderSeekbar(d) {
 }
 
 function wireScreen() {
-  screenVideo.addEventListener('loadedmetadata', syncScreen);
-  screenVideo.addEventListener('seeked', () => {
-    const took = (performance.now() - screen.seekFrom) / 1000;
-    if (screen.seekFrom && took < 3) screen.lead = 0.5 * screen.lead + 0.5 * took;
-    screen.seekFrom = 0;
-    syncScreen();
-  });
-  screenVideo.addEventListener('error', () => {
-    if (!screen.on || screen.kind === 'hlsjs') return;   // hls.js reports its own errors
-    const e = screenVideo.error;
-    screenFailed(new Error(e ? `${e.code} ${e.message || ''}`.trim() : 'media error'));
-  });
   $('#layout').addEventListener('click', (e) => {
     const b = e.target.closest('button[data-layout]');
     if (b) chooseLayout(b.dataset.layout);
@@ -651,6 +591,34 @@ function wireScreen() {
     seekTo(Number(seek.value));
   });
   seek.addEventListener('change', () => { screen.dragging = false; });
+}
+
+// ---- the stage: the classroom the teacher called on, in a corner while its turn plays ----
+
+const stageVideo = $('#stage-video');
+const stage = { on: false };
+const stageFollow = new Follower(stageVideo, video, {
+  name: 'stage',
+  onFail: (err) => {
+    stage.on = false;
+    syncStage();
+    playerNote(t('stageFailed', { error: err.message || String(err) }));
+  },
+});
+
+function turnAt(sec) { return !!(rec && rec.stage && within(rec.stage.turns, sec)); }
+
+function startStage(Hls) {
+  const url = rec && rec.stage && rec.stage.url;
+  stage.on = stageFollow.start(url, engine && engine.kind, Hls);
+  stageVideo.title = t('stageTitle');
+  syncStage();
+}
+
+// Shown while a turn plays; kept in step all the time, so it is ready when the next begins.
+function syncStage() {
+  stageVideo.hidden = !(stage.on && turnAt(video.currentTime));
+  if (stage.on) stageFollow.sync();
 }
 
 // ---- chapters and notes ----
@@ -800,13 +768,12 @@ window.classrelay = {
       currentTime: video.currentTime, paused: video.paused, rate: video.playbackRate,
       videoHeight: video.videoHeight, error: $('#player-error').textContent,
       screen: screen.on ? {
-        engine: screen.kind, large: screen.large, user: screen.user, currentTime: screenVideo.currentTime,
-        paused: screenVideo.paused, rate: screenVideo.playbackRate, readyState: screenVideo.readyState,
-        width: screenVideo.videoWidth, height: screenVideo.videoHeight, shared: sharedAt(video.currentTime),
+        ...screenFollow.state, large: screen.large, user: screen.user, shared: sharedAt(video.currentTime),
       } : null,
+      stage: stage.on ? { ...stageFollow.state, shown: !stageVideo.hidden, turn: turnAt(video.currentTime) } : null,
     };
   },
-  video, screenVideo,
+  video, screenVideo, stageVideo,
   seek: seekTo,
 };
 

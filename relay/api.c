@@ -447,6 +447,37 @@ int cr_relay_peer_feed(struct cr_relay *relay, uint64_t peer_id, const char *mid
     return run_call(relay, do_peer_feed, &a);
 }
 
+struct layers_args {
+    uint64_t peer_id;
+    const char *mid;
+    unsigned max_layers;
+};
+
+static int do_peer_layers(struct cr_worker *w, void *args)
+{
+    struct layers_args *a = args;
+    struct peer *peer = worker_peer(w, a->peer_id);
+    for (size_t i = 0; peer && i < peer->n_mlines; i++) {
+        struct mline *ml = &peer->mlines[i];
+        if (strcmp(ml->mid, a->mid) != 0 || !ml->consumer)
+            continue;
+        if (ml->kind != CR_KIND_VIDEO)
+            return CR_ERR_ARG;
+        ml->consumer->max_layers = (uint8_t)a->max_layers; /* the next quality tick applies it */
+        return CR_OK;
+    }
+    return CR_ERR_NOT_FOUND;
+}
+
+int cr_relay_peer_layers(struct cr_relay *relay, uint64_t peer_id, const char *mid,
+                         unsigned max_layers)
+{
+    if (!mid || max_layers > CR_LAYERS_MAX)
+        return CR_ERR_ARG;
+    struct layers_args a = {peer_id, mid, max_layers};
+    return run_call(relay, do_peer_layers, &a);
+}
+
 /* ---- data channels ---- */
 
 /* A message for the worker to send: posted, not waited for (room events go to every

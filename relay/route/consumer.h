@@ -96,6 +96,8 @@ struct consumer {
     bool resync;          /* next packet starts a new source: recompute offsets */
     int8_t temporal;      /* the highest VP8 temporal layer wanted (REWRITER_ALL_TIDS: all) */
     int8_t temporal_hold; /* its cap on the old layer while a spatial switch waits */
+    uint8_t max_layers;   /* the control plane's cap: the lowest N active simulcast layers by
+                             bit rate (a small tile); 0: every layer */
     struct rewriter rw;   /* state: seq, ts, picture ids, temporal drops, NACK map */
     uint16_t seq_offset;  /* out seq = in seq + seq_offset, for the last packet sent */
     uint32_t ts_offset;   /* out ts = in ts + ts_offset (read by consumer_red.c, SRs) */

@@ -552,6 +552,7 @@ static void tick_quality(struct peer *peer, int64_t now_ms)
             /* probes ride a line that carries video: padding on an idle line (a stage
                line between turns) would reach a receiver that expects nothing */
             .can_probe = c->kind == CR_KIND_VIDEO && c->rtx_pt && c->started && c->producer,
+            .max_layers = c->max_layers,
         };
     }
     struct quality_choice choices[LS_MAX_TRACKS];

@@ -20,7 +20,7 @@
 #include "wire/codec.h"
 #include "wire/rtp.h"
 
-#define PRODUCER_MAX_LAYERS 3
+#define PRODUCER_MAX_LAYERS CR_LAYERS_MAX
 #define PRODUCER_MAX_TIDS 4 /* VP8 TID is 2 bits */
 
 /* Upward notices of a producer, given at creation (the publishing peer implements them). */

@@ -197,10 +197,12 @@ static void describe(struct quality *q, size_t s, const struct quality_track *c,
             order[j] = order[j - 1];
             order[j - 1] = tmp;
         }
-    for (size_t i = 0; i < p->n_layers; i++)
-        t->spatial_bps[i] = producer_layer_active(p, order[i], now_ms)
-                                ? (int64_t)p->layers[order[i]].bitrate_bps
-                                : 0;
+    size_t allowed = c->max_layers ? c->max_layers : p->n_layers;
+    for (size_t i = 0; i < p->n_layers; i++) { /* a capped line sees no layer above its cap */
+        bool on = allowed > 0 && producer_layer_active(p, order[i], now_ms);
+        t->spatial_bps[i] = on ? (int64_t)p->layers[order[i]].bitrate_bps : 0;
+        allowed -= on;
+    }
     describe_temporal(q, s, p, order, now_ms, t);
 }
 

@@ -32,7 +32,8 @@ struct quality_track {
     const struct producer *p; /* its source; NULL: idle */
     const char *mid;          /* for the log */
     bool video;
-    bool can_probe; /* started video with RTX negotiated: padding probes may go on it */
+    bool can_probe;     /* started video with RTX negotiated: padding probes may go on it */
+    uint8_t max_layers; /* only the lowest N active layers by bit rate; 0: every layer */
 };
 
 /* What one video consumer is to do. */

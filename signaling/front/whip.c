@@ -139,6 +139,7 @@ static void feed_lines(struct reg_resource *r, const struct reg_line *want,
         l->kind = ol->kind;
         l->known = true;
         l->fed = ol->track_id;
+        l->layers = REG_LAYERS_UNSET;
         if (want->feed != REG_FEED_CLASSROOM)
             l->slot = ol->kind == CR_KIND_VIDEO ? videos : 0;
         videos += ol->kind == CR_KIND_VIDEO;

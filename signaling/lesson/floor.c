@@ -123,6 +123,33 @@ static uint64_t resolve(const struct reg_room *room, const struct room_tracks *r
     return reaches(room, &rt->o[i], rt->t[i].kind, audience_of(role)) ? want : 0;
 }
 
+/* The layer cap for video line l fed with track fed: a classroom's camera on a line of its
+ * own (a tile of the teacher's grid) gets the lowest simulcast layer, unless it is on
+ * stage, where it is shown large; everything else every layer (0). */
+static unsigned layers_for(const struct reg_room *room, const struct room_tracks *rt,
+                           const struct reg_line *l)
+{
+    size_t i = find_track(rt, l->fed);
+    if (l->feed != REG_FEED_TRACK || l->kind != CR_KIND_VIDEO || i == rt->n ||
+        rt->o[i].role != REG_CLASSROOM)
+        return 0;
+    return stage_is_on(&room->stage, rt->o[i].id) ? 0 : 1;
+}
+
+static void feed_line(struct server *srv, struct reg_line *l, uint64_t peer_id, const char *self,
+                      uint64_t want)
+{
+    int rc = cr_relay_peer_feed(srv->relay, peer_id, l->mid, want);
+    if (rc == 0) {
+        l->fed = want;
+        return;
+    }
+    CR_WARN("floor", "%s mid %s: track %llu not fed (%d)", self, l->mid, (unsigned long long)want,
+            rc);
+    if (want && cr_relay_peer_feed(srv->relay, peer_id, l->mid, 0) == 0)
+        l->fed = 0;
+}
+
 static void apply_lines(struct server *srv, struct reg_room *room, const struct room_tracks *rt,
                         struct reg_lines *lines, uint64_t peer_id, const char *self,
                         enum reg_role role)
@@ -130,17 +157,12 @@ static void apply_lines(struct server *srv, struct reg_room *room, const struct 
     for (size_t i = 0; peer_id && i < lines->n; i++) {
         struct reg_line *l = &lines->line[i];
         uint64_t want = l->known ? resolve(room, rt, l, self, role) : l->fed;
-        if (want == l->fed)
-            continue;
-        int rc = cr_relay_peer_feed(srv->relay, peer_id, l->mid, want);
-        if (rc == 0) {
-            l->fed = want;
-            continue;
-        }
-        CR_WARN("floor", "%s mid %s: track %llu not fed (%d)", self, l->mid,
-                (unsigned long long)want, rc);
-        if (want && cr_relay_peer_feed(srv->relay, peer_id, l->mid, 0) == 0)
-            l->fed = 0;
+        if (want != l->fed)
+            feed_line(srv, l, peer_id, self, want);
+        unsigned layers = l->known && l->kind == CR_KIND_VIDEO ? layers_for(room, rt, l) : 0;
+        if (l->known && l->kind == CR_KIND_VIDEO && layers != l->layers &&
+            cr_relay_peer_layers(srv->relay, peer_id, l->mid, layers) == 0)
+            l->layers = (uint8_t)layers;
     }
 }
 
@@ -268,6 +290,7 @@ void floor_negotiated(struct reg_lines *lines, const struct cr_answer *a)
         l.kind = ol->kind;
         l.known = true;
         l.fed = ol->track_id;
+        l.layers = REG_LAYERS_UNSET;
         lines->line[kept++] = l;
     }
     lines->n = kept;

@@ -56,7 +56,11 @@ struct reg_line {
     char who[REG_ID_MAX]; /* REG_FEED_CLASSROOM */
     uint64_t track;       /* REG_FEED_TRACK */
     uint64_t fed;         /* state: the track the relay feeds it now; 0: none */
+    uint8_t layers;       /* state: the relay's layer cap on it (cr_relay_peer_layers);
+                             REG_LAYERS_UNSET until floor.c sets one */
 };
+
+#define REG_LAYERS_UNSET 0xff
 
 struct reg_lines {
     struct reg_line line[CR_OFFER_MAX_LINES];

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The stage in headless Chromium (docs/protocol.md, "The stage"): a teacher page and three
-// classroom pages A, B and C in their own browser contexts. B sends its camera and fake
-// microphone back and raises its hand with key H; the hand shows in the teacher's queue;
+// classroom pages A, B and C in their own browser contexts. B sends its camera (two
+// simulcast layers) and fake microphone back; the teacher's tile of B gets the small layer
+// only (the relay's cap for tiles), and the full one once B is on stage. B raises its hand
+// with key H; the hand shows in the teacher's queue;
 // the teacher clicks it on stage. A and C must decode B's video at the size B sends and
 // receive B's audio (a level above silence) on their stage lines, and the teacher must
 // hear B; the time from the teacher's click to A's first decoded frame of B is printed
@@ -18,7 +20,7 @@
 //   CLASSRELAY_BIN, CHROMIUM as for browser_lesson.mjs
 // Exit status 0 when everything held, 1 otherwise.
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoOut,
+  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoIn,
   dumpDiagnostics, cleanup,
 } from './lib/browser.mjs';
 
@@ -74,14 +76,22 @@ async function main() {
   const bId = (await pageState(b)).participant.id;
 
   await b.click('#send-camera');
-  const sent = await until('B: sending its camera', async () => {
-    const v = videoOut(await pageStats(b));
-    return v && v.framesEncoded > 0 && v.frameWidth ? { w: v.frameWidth, h: v.frameHeight } : false;
+  const sent = await until('B: sending both layers of its camera', async () => {
+    const out = (await pageStats(b)).pub.outbound.filter((s) => s.kind === 'video' && s.framesEncoded > 0 && s.frameHeight);
+    if (out.length < 2) return false;
+    const top = out.sort((x, y) => y.frameHeight - x.frameHeight)[0];
+    return { w: top.frameWidth, h: top.frameHeight, layers: out.map((s) => `${s.rid} ${s.frameWidth}x${s.frameHeight}`) };
   }, { timeoutMs: 20000 });
   await until('teacher: B\'s tile', () => teacher.$(`#cam-${bId}`), { timeoutMs: 15000 });
-  ok(`B sends its camera (${sent.w}x${sent.h}); its tile is on the teacher's grid`);
+  ok(`B sends its camera (${sent.layers.join(', ')}); its tile is on the teacher's grid`);
+  const tileAt = Date.now();
   await until('teacher: B outlined as the one speaking', () => teacher.$(`#cam-${bId}.speaking`), { timeoutMs: 10000, intervalMs: 50 });
   ok('B\'s tile is outlined as speaking (its RFC 6464 levels)');
+  await sleep(Math.max(0, 3000 - (Date.now() - tileAt))); // time for the estimate to allow more
+  const tile = videoIn(await pageStats(teacher));
+  if (!tile || !tile.framesDecoded || !(tile.frameHeight > 0 && tile.frameHeight <= sent.h / 2))
+    throw new Error(`the teacher's tile of B is not the small layer: ${tile ? `${tile.frameWidth}x${tile.frameHeight}` : 'none'}`);
+  ok(`the teacher's tile of B gets the small layer (${tile.frameWidth}x${tile.frameHeight}), not ${sent.w}x${sent.h}`);
 
   await b.locator('body').press('h');
   await until('teacher: B\'s raised hand in the queue', () => teacher.$(`#hands li[data-id="${bId}"]`), { timeoutMs: 5000 });
@@ -108,6 +118,11 @@ async function main() {
     ok(`${name} decodes B on stage: ${s.video.frameWidth}x${s.video.frameHeight}, ${s.video.framesDecoded} frames, ` +
        `audio energy ${s.audio.totalAudioEnergy.toFixed(4)} (not silence)`);
   }
+  const large = await until('teacher: B at its full layer while on stage', async () => {
+    const v = videoIn(await pageStats(teacher));
+    return v && v.frameHeight === sent.h ? v : false;
+  }, { timeoutMs: 15000 });
+  ok(`the teacher sees B on stage at its full layer (${large.frameWidth}x${large.frameHeight})`);
   await until('teacher: hears B', async () => {
     const s = await pageStats(teacher);
     return s.sub.inbound.some((i) => i.kind === 'audio' && i.packetsReceived > 20 && i.totalAudioEnergy > 0);

@@ -175,13 +175,28 @@ function watchFirstFrame() {
 
 // ---- sending our camera back ----
 
+// Two simulcast layers (RFC 8853) for the camera sent back: the small one feeds the tile on
+// the teacher's grid (and fits a weak school uplink), the full one goes only where the
+// classroom is shown large, on stage. One encoding below 360p.
+function backEncodings(track) {
+  const { height = 0 } = track.getSettings();
+  if (height < 360) return [{ maxBitrate: 400000 }];
+  return [
+    { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 120000, scalabilityMode: 'L1T3' },
+    { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 400000, scalabilityMode: 'L1T3' },
+  ];
+}
+
 async function publishCamera() {
   if (pub) pub.close();
   const link = new PeerLink(sig, 'publish');
   pub = link;
   const sources = new Map();
   for (const track of camStream.getTracks()) {
-    const tr = link.pc.addTransceiver(track, { direction: 'sendonly', streams: [camStream] });
+    const tr = link.pc.addTransceiver(track, {
+      direction: 'sendonly', streams: [camStream],
+      ...(track.kind === 'video' ? { sendEncodings: backEncodings(track) } : {}),
+    });
     sources.set(tr, track.kind === 'audio' ? 'mic' : 'camera');
   }
   try {

@@ -1,6 +1,8 @@
 // Teacher page: camera + microphone preview, Start lesson / Stop (publish), Share
 // courseware (a second video track from getDisplayMedia), the list of classrooms that
-// joined, and their cameras when they send them back. Rejoins and republishes on its own
+// joined, and their cameras when they send them back: small tiles, 16 to a page (the relay
+// forwards their lowest simulcast layer), a classroom on stage large and at its full
+// layer, on whatever page. Rejoins and republishes on its own
 // after the connection to the server drops.
 // A scheduled lesson (docs/scheduling.md): the page's ?token= (a join link) or the signed-in
 // session admits the teacher; a refusal is shown plainly (and a lesson not open yet is
@@ -126,6 +128,7 @@ function applyStage(st) {
   stage = { ...st, listen: 'listen' in st ? st.listen : previous.listen };
   renderHands(stage, participants, { previous, onCall: (id) => floorRequest('stage', { participant: id }) });
   renderClassrooms();
+  if (String(previous.on) !== String(stage.on)) subscriber.update(subscriber.roomTracks);
 }
 
 async function floorRequest(type, fields) {
@@ -151,9 +154,49 @@ $('#chat-classrooms').addEventListener('change', (e) => {
     .catch((err) => setError(`chat: ${err.message}`));
 });
 
-// ---- the classrooms' cameras (when they send them back) ----
+// ---- the classrooms' cameras (when they send them back), GRID_PAGE at a time ----
 
-const subscriber = new Subscriber(sig, (t) => participants.get(t.participant)?.role === 'classroom');
+const GRID_PAGE = 16;
+let gridPage = 0;
+
+// Classrooms sending their camera, in the room's order.
+function cameraSenders(tracks) {
+  const ids = [];
+  for (const t of tracks) {
+    if (t.kind === 'video' && participants.get(t.participant)?.role === 'classroom' && !ids.includes(t.participant))
+      ids.push(t.participant);
+  }
+  return ids;
+}
+
+// What the teacher receives: every classroom's microphone line (the server lets one through
+// only on stage or listened to), the cameras of the page shown, and whoever is on stage.
+function wantsTrack(t) {
+  if (participants.get(t.participant)?.role !== 'classroom') return false;
+  if (t.kind === 'audio' || stage.on.includes(t.participant)) return true;
+  return Math.floor(cameraSenders(subscriber.roomTracks).indexOf(t.participant) / GRID_PAGE) === gridPage;
+}
+
+function renderGridPager() {
+  const pages = Math.max(1, Math.ceil(cameraSenders(subscriber.roomTracks).length / GRID_PAGE));
+  const page = Math.min(gridPage, pages - 1);
+  $('#grid-pager').hidden = pages <= 1;
+  $('#grid-page-info').textContent = `${page + 1} / ${pages}`;
+  $('#grid-prev').disabled = page === 0;
+  $('#grid-next').disabled = page >= pages - 1;
+  if (page !== gridPage) showGridPage(page);
+}
+
+function showGridPage(page) {
+  gridPage = page;
+  subscriber.update(subscriber.roomTracks);
+  renderGridPager();
+}
+
+$('#grid-prev').addEventListener('click', () => showGridPage(gridPage - 1));
+$('#grid-next').addEventListener('click', () => showGridPage(gridPage + 1));
+
+const subscriber = new Subscriber(sig, wantsTrack);
 subscriber.addEventListener('track', (e) => {
   const { info, track } = e.detail;
   let tile = document.getElementById(`cam-${info.participant}`);
@@ -169,6 +212,7 @@ subscriber.addEventListener('track', (e) => {
     label.className = 'label';
     label.textContent = participants.get(info.participant)?.name || info.participant;
     tile.append(video, label);
+    tile.classList.toggle('onstage', stage.on.includes(info.participant));
     $('#classroom-videos').append(tile);
   }
   const video = tile.querySelector('video');
@@ -319,6 +363,7 @@ async function join() {
       ? { ends_ms: reply.lesson.ends_ms, closes_ms: reply.lesson.closes_ms } : null;
     checkLessonTime();
     subscriber.update(reply.tracks);
+    renderGridPager();
     if (live) await startPublishing();
   } catch (err) {
     if (['unauthorized', 'forbidden', 'not_open'].includes(err.code)) {
@@ -502,7 +547,7 @@ sig.addEventListener('participant_left', (e) => {
   renderClassrooms();
   subscriber.update(subscriber.roomTracks);
 });
-sig.addEventListener('tracks', (e) => subscriber.update(e.detail.tracks));
+sig.addEventListener('tracks', (e) => { subscriber.update(e.detail.tracks); renderGridPager(); });
 sig.addEventListener('peer_state', (e) => {
   const ev = e.detail;
   if (ev.target === 'publish' && (ev.state === 'failed' || ev.state === 'closed') && live)
@@ -604,6 +649,7 @@ window.classrelay = {
       publish: pub ? pub.state : 'idle', subscribe: subscriber.state,
       classrooms: [...participants.values()].filter((p) => p.role === 'classroom').length,
       recording, lesson: { ...lesson }, ended, refused, lessonTime, stage: { ...stage },
+      grid: { page: gridPage, senders: cameraSenders(subscriber.roomTracks) },
     };
   },
   stats: async () => ({ pub: await summarizeStats(pub && pub.pc), sub: await summarizeStats(subscriber.pc) }),

@@ -95,6 +95,15 @@ int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id);
 int cr_relay_peer_feed(struct cr_relay *relay, uint64_t peer_id, const char *mid,
                        uint64_t track_id);
 
+/* Caps what the video receive line mid of peer_id forwards of a simulcast track: only the
+ * max_layers lowest layers (by bit rate) the publisher sends now, chosen among as the
+ * link allows; 0 lifts the cap. For a small tile, so the full layer goes only where it is
+ * shown large. Applied at the quality loop's next tick, switching at a keyframe; it stays
+ * with the line when another track feeds it. CR_ERR_NOT_FOUND: no such peer or line;
+ * CR_ERR_ARG: an audio line, or max_layers above CR_LAYERS_MAX. */
+int cr_relay_peer_layers(struct cr_relay *relay, uint64_t peer_id, const char *mid,
+                         unsigned max_layers);
+
 /* Sends one message on the data channel named label (RFC 8831) of peer_id, or, with
  * peer_id 0, of every peer in room that has such a channel open (channels are opened by
  * the clients; a peer without one is skipped). At most 16 KiB; binary, or UTF-8 text. The

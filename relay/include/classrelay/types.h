@@ -45,6 +45,7 @@ enum cr_kind { CR_KIND_AUDIO = 0, CR_KIND_VIDEO = 1 };
 #define CR_MID_MAX 32
 #define CR_SOURCE_MAX 16
 #define CR_NAME_MAX 64
+#define CR_LAYERS_MAX 3 /* simulcast layers of one track (RFC 8853) */
 
 /* One track (producer) in a room. */
 struct cr_track_info {

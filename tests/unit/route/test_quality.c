@@ -2,7 +2,9 @@
  * consumers as data (opaque keys and their producers), it returns no choice before the
  * estimate drives the layers, then, every 200 ms, a choice for each video consumer (never
  * audio): the top simulcast layer on a rich link, a pause on one too thin for the lowest
- * layer (REMB, draft-alvestrand-rmcat-remb). */
+ * layer (REMB, draft-alvestrand-rmcat-remb). A line capped to its lowest layers (a tile,
+ * cr_relay_peer_layers) never gets more on the rich link, and the lowest layer the
+ * publisher really sends when the lowest by rank is not coming. */
 #include "fixture.h"
 #include "test.h"
 
@@ -19,15 +21,18 @@ static void keep_alive(struct producer *p, int64_t now_ms)
     }
 }
 
-/* Runs the loop for a few seconds under a REMB of bps; returns the last choice of video. */
-static struct quality_choice run(uint64_t bps, int *audio_choices, int *video_choices)
+/* Runs the loop for a few seconds under a REMB of bps, the video line capped to max_layers
+ * (0: none), the producer's layer `silent` not arriving (-1: all do); returns the last
+ * choice of video. */
+static struct quality_choice run_capped(uint64_t bps, uint8_t max_layers, int silent,
+                                        int *audio_choices, int *video_choices)
 {
     struct quality *q = quality_new();
     struct producer *cam = vp8_producer(1, 3), *mic = opus_producer(2);
     int video_key, audio_key;
     struct quality_track tracks[2] = {
         {.key = &audio_key, .p = mic, .mid = "a"},
-        {.key = &video_key, .p = cam, .mid = "v", .video = true},
+        {.key = &video_key, .p = cam, .mid = "v", .video = true, .max_layers = max_layers},
     };
     struct quality_choice out[LS_MAX_TRACKS], last = {.layer = -2};
     struct quality_probe probe;
@@ -38,6 +43,8 @@ static struct quality_choice run(uint64_t bps, int *audio_choices, int *video_ch
     for (int64_t t = 20; t <= 6000; t += 20) {
         quality_on_remb(q, bps, true, t * 1000);
         keep_alive(cam, t);
+        if (silent >= 0)
+            cam->layers[silent].last_packet_ms = 0;
         size_t n = quality_tick(q, tracks, 2, t, out, &probe);
         for (size_t i = 0; i < n; i++) {
             *audio_choices += out[i].key == &audio_key;
@@ -54,6 +61,11 @@ static struct quality_choice run(uint64_t bps, int *audio_choices, int *video_ch
     return last;
 }
 
+static struct quality_choice run(uint64_t bps, int *audio_choices, int *video_choices)
+{
+    return run_capped(bps, 0, -1, audio_choices, video_choices);
+}
+
 static void test_choices(void)
 {
     int audio, video;
@@ -67,8 +79,22 @@ static void test_choices(void)
     CHECK(thin.paused);
 }
 
+static void test_cap(void)
+{
+    int audio, video;
+    struct quality_choice tile = run_capped(20000000, 1, -1, &audio, &video);
+    CHECK(!tile.paused);
+    CHECK_EQ(tile.layer, 0);
+    struct quality_choice two = run_capped(20000000, 2, -1, &audio, &video);
+    CHECK_EQ(two.layer, 1);
+    struct quality_choice no_low = run_capped(20000000, 1, 0, &audio, &video);
+    CHECK(!no_low.paused);
+    CHECK_EQ(no_low.layer, 1); /* the lowest that arrives */
+}
+
 int main(void)
 {
     test_choices();
+    test_cap();
     return test_report();
 }

@@ -29,7 +29,7 @@ struct pkg_writer {
     GstAppSrc *msrc;  /* borrowed from pipe: audio mixed in; NULL without */
 };
 
-/* Appends "DECODER ! " for the caps' codec (ending in raw video) to D; package_screen
+/* Appends "DECODER ! " for the caps' codec (ending in raw video) to D; package_side
  * decodes with it too. */
 void pkg_pipe_add_decoder(GString *d, const GstCaps *caps);
 /* Builds the pipeline and sets it PLAYING. 0, or -1 with *err set (g_free). */

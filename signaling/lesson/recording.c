@@ -183,6 +183,16 @@ static void stop_tap(struct recording *rec, struct rec_track *t)
     t->tap_id = 0;
 }
 
+/* Stops t in the recorder (it finalises the segment) and its tap. */
+static void stop_track(struct recording *rec, struct rec_lesson *l, struct rec_track *t)
+{
+    char key[REC_ID_MAX + 40];
+    wire_key(l, t, key, sizeof key);
+    send_cmd(rec, json_pack("{s:s, s:s}", "cmd", "stop", "track", key));
+    stop_tap(rec, t);
+    t->gone = true;
+}
+
 static void on_started(struct recording *rec, json_t *ev)
 {
     struct rec_lesson *l;
@@ -457,16 +467,21 @@ void recording_on_tracks(struct recording *rec, const char *room_name)
         n = 32;
     struct rec_lesson *l = find_lesson(rec, room_name);
     bool changed = false, wanted[32] = {false};
-    for (size_t i = 0; i < n; i++) {
-        struct rec_as as = {false, NULL};
-        wanted[i] = room->record && recorded(srv, room, &tracks[i], &as);
-        /* a stage turn is recorded as part of the teacher's lesson, never on its own */
-        if (!wanted[i] || (l && find_track(l, tracks[i].id)) || (!l && as.stage))
-            continue;
-        if (!l)
-            l = lesson_new(rec, room);
-        add_track(rec, l, &tracks[i], &as);
-        changed = true;
+    struct rec_as as[32] = {{false, NULL}};
+    for (size_t i = 0; i < n; i++)
+        wanted[i] = room->record && recorded(srv, room, &tracks[i], &as[i]);
+    /* the teacher's first: a stage turn is recorded as part of the teacher's lesson, never
+     * on its own */
+    for (int stage = 0; stage < 2; stage++) {
+        for (size_t i = 0; i < n; i++) {
+            if (!wanted[i] || as[i].stage != stage || (l && find_track(l, tracks[i].id)) ||
+                (!l && stage))
+                continue;
+            if (!l)
+                l = lesson_new(rec, room);
+            add_track(rec, l, &tracks[i], &as[i]);
+            changed = true;
+        }
     }
     if (!l)
         return;
@@ -475,13 +490,8 @@ void recording_on_tracks(struct recording *rec, const char *room_name)
         bool present = false;
         for (size_t i = 0; i < n && !present; i++)
             present = tracks[i].id == t->track_id && wanted[i];
-        if (!present && !t->gone) {
-            char key[REC_ID_MAX + 40];
-            wire_key(l, t, key, sizeof key);
-            send_cmd(rec, json_pack("{s:s, s:s}", "cmd", "stop", "track", key));
-            stop_tap(rec, t);
-            t->gone = true;
-        }
+        if (!present && !t->gone)
+            stop_track(rec, l, t);
         live |= !t->gone && !t->stage; /* the lesson lasts as long as the teacher's tracks */
     }
     l->idle_since_ms = live ? 0 : (l->idle_since_ms ? l->idle_since_ms : cr_now_ms());
@@ -506,6 +516,9 @@ static void lesson_free(struct recording *rec, struct rec_lesson *l)
 static void lesson_end(struct recording *rec, struct rec_lesson *l, int64_t delay_ms)
 {
     CR_INFO("recording", "%s: lesson over, packaging", l->id);
+    for (struct rec_track *t = l->tracks; t; t = t->next)
+        if (!t->gone) /* a classroom still on stage when the teacher's tracks ended */
+            stop_track(rec, l, t);
     if (rec->srv->catalog) {
         catalog_rec_set_ended(rec->srv->catalog, l->id, (int64_t)time(NULL) * 1000);
         catalog_rec_set_state(rec->srv->catalog, l->id, "packaging", 0, NULL);

@@ -13,7 +13,7 @@
 // asked, answered by A, tallied for the teacher, its result shown to C. The recording: the
 // teacher leaves, the lesson is packaged, and B's turn is in it as tracks of their own
 // ("stage-camera", "stage-mic") lasting the turn, a stage stream whose turn matches, an
-// "On stage" chapter with B's name; the replay page shows B's picture in its corner during
+// "On stage" chapter with B's name, the quiz and its tally a chapter too; the replay page shows B's picture in its corner during
 // the turn (frames decoded, in step with the lesson) and hides it outside the turn.
 //
 // usage: node tests/integration/stage_lesson.mjs      (from the repository root)
@@ -203,6 +203,10 @@ async function checkRecording(browser, teacher, turnS) {
     `tracks ${JSON.stringify(info.tracks.filter((x) => x.source.startsWith('stage')))}`);
   ok(`B's turn is recorded: stage-camera and stage-mic tracks and the stage stream last the turn (±${TURN_SLACK_S} s), ` +
      `with an "On stage" chapter at ${(chapter.at_ms / 1000).toFixed(1)} s`);
+  const notes = (await api(`/api/v1/recordings/${encodeURIComponent(rec.id)}/notes`)).notes || [];
+  const quiz = notes.find((n) => n.kind === 'chapter' && n.text.startsWith('Quiz 测验: 2 + 2 = ?'));
+  if (!quiz || !quiz.text.includes('4: 1')) throw new Error(`no quiz chapter with its tally: ${JSON.stringify(notes)}`);
+  ok(`the quiz and its tally are a chapter of the recording: "${quiz.text}"`);
 
   const mid = (turns[0].at_ms + turns[0].duration_ms / 2) / 1000;
   const page = await openPage(browser, `${server.url}/replay.html?id=${encodeURIComponent(rec.id)}&t=${mid.toFixed(1)}`,

@@ -506,6 +506,8 @@ static void report_line(const struct peer *peer, size_t i, const struct line_pla
     out->client_sends = lp->role == MLINE_RECV;
     out->client_receives = lp->role == MLINE_SEND;
     out->data = lp->role == MLINE_DATA;
+    if (lp->codec && (out->client_sends || out->client_receives))
+        snprintf(out->codec, sizeof out->codec, "%s", codec_name(lp->codec_id));
     const struct producer *p = lp->role == MLINE_RECV ? peer->mlines[i].producer : lp->source;
     if (p && (out->client_sends || out->client_receives)) {
         out->track_id = p->id;

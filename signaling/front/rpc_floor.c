@@ -195,7 +195,8 @@ static bool take_line(struct req *r, struct reg_participant *p, const char *mid,
         if (!floor_parse_feed(json_string_value(v), &l)) {
             req_err(r, SRV_ERR_BAD_REQUEST,
                     "track id for mid %s must be a number, null, \"stage\", \"stage:N\", "
-                    "\"teacher\" or \"classroom:<id>\"",
+                    "\"teacher\" or \"classroom:<id>\" (video: \"@VP8\" or \"@H264\" may "
+                    "follow)",
                     mid);
             return false;
         }

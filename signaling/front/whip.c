@@ -140,6 +140,8 @@ static void feed_lines(struct reg_resource *r, const struct reg_line *want,
         l->known = true;
         l->fed = ol->track_id;
         l->layers = REG_LAYERS_UNSET;
+        if (!l->codec[0])
+            snprintf(l->codec, sizeof l->codec, "%s", ol->kind == CR_KIND_VIDEO ? ol->codec : "");
         if (want->feed != REG_FEED_CLASSROOM)
             l->slot = ol->kind == CR_KIND_VIDEO ? videos : 0;
         videos += ol->kind == CR_KIND_VIDEO;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
@@ -120,6 +121,8 @@ static uint64_t resolve(const struct reg_room *room, const struct room_tracks *r
     size_t i = find_track(rt, want);
     if (i == rt->n || strcmp(rt->o[i].id, self) == 0 || (l->known && rt->t[i].kind != l->kind))
         return 0; /* gone, the subscriber's own, or of the other kind */
+    if (l->kind == CR_KIND_VIDEO && l->codec[0] && strcasecmp(rt->t[i].codec, l->codec) != 0)
+        return 0; /* a line of another codec: a page's other stage line carries it */
     return reaches(room, &rt->o[i], rt->t[i].kind, audience_of(role)) ? want : 0;
 }
 
@@ -224,8 +227,30 @@ void floor_speakers(struct server *srv)
 
 /* ---- negotiation ---- */
 
-bool floor_parse_feed(const char *text, struct reg_line *l)
+/* A feed's "@VP8" / "@H264" ending into l->codec, cut off text (into buf); false if it
+ * names another codec. */
+static bool parse_codec(const char *text, struct reg_line *l, char *buf, size_t cap)
 {
+    const char *at = strrchr(text, '@');
+    size_t n = at ? (size_t)(at - text) : strlen(text);
+    if (n >= cap)
+        return false;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    l->codec[0] = '\0';
+    if (!at)
+        return true;
+    if (strcasecmp(at + 1, "VP8") != 0 && strcasecmp(at + 1, "H264") != 0)
+        return false;
+    snprintf(l->codec, sizeof l->codec, "%s", strcasecmp(at + 1, "VP8") == 0 ? "VP8" : "H264");
+    return true;
+}
+
+bool floor_parse_feed(const char *feed, struct reg_line *l)
+{
+    char text[10 + REG_ID_MAX]; /* "classroom:" and an id at most */
+    if (!parse_codec(feed, l, text, sizeof text))
+        return false;
     if (strcmp(text, "teacher") == 0) {
         l->feed = REG_FEED_TEACHER;
         return true;
@@ -257,6 +282,7 @@ size_t floor_hints(struct server *srv, struct reg_room *room, const struct reg_l
         snprintf(h->mid, sizeof h->mid, "%s", l->mid);
         h->follow = true;
         h->track_id = resolve(room, rt, l, self_id, role);
+        snprintf(h->codec, sizeof h->codec, "%s", l->codec);
     }
     free(rt);
     return n;
@@ -272,7 +298,7 @@ void floor_feed_codec(struct server *srv, struct reg_room *room, const struct re
     l.kind = CR_KIND_VIDEO;
     l.slot = 0;
     size_t i = find_track(rt, resolve(room, rt, &l, "", REG_OBSERVER));
-    snprintf(codec, cap, "%s", i < rt->n ? rt->t[i].codec : "");
+    snprintf(codec, cap, "%s", want->codec[0] ? want->codec : i < rt->n ? rt->t[i].codec : "");
     free(rt);
 }
 
@@ -291,6 +317,8 @@ void floor_negotiated(struct reg_lines *lines, const struct cr_answer *a)
         l.known = true;
         l.fed = ol->track_id;
         l.layers = REG_LAYERS_UNSET;
+        if (!l.codec[0]) /* one asked for keeps it, answered or not: never a duplicate */
+            snprintf(l.codec, sizeof l.codec, "%s", ol->kind == CR_KIND_VIDEO ? ol->codec : "");
         lines->line[kept++] = l;
     }
     lines->n = kept;

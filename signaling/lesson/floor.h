@@ -46,8 +46,10 @@ void floor_speakers(struct server *srv);
 void floor_apply(struct server *srv, struct reg_room *room);
 
 /* A receive line's wish as a client states it: "stage" (slot 0), "stage:N" (N 1..4),
- * "teacher", "classroom:<id>". Fills feed, slot and who of l; false if text is none of
- * these. */
+ * "teacher", "classroom:<id>", each optionally ending in "@VP8" or "@H264" (a video line
+ * answered in that codec and fed only tracks of it: a page offers a stage line of each, so
+ * a classroom box sending H.264 is seen too). Fills feed, slot, who and codec of l; false
+ * if text is none of these. */
 bool floor_parse_feed(const char *text, struct reg_line *l);
 /* The relay hints for a negotiation of the lines in lines (borrowed by the caller's hints
  * array, one per line: follow, and the track the rules give now), for the subscriber

@@ -55,6 +55,8 @@ struct reg_line {
     uint8_t slot;         /* REG_FEED_STAGE, REG_FEED_TEACHER */
     char who[REG_ID_MAX]; /* REG_FEED_CLASSROOM */
     uint64_t track;       /* REG_FEED_TRACK */
+    char codec[16];       /* video: the codec wanted ("@H264"), then the one answered; only
+                             tracks of it feed the line. "": any */
     uint64_t fed;         /* state: the track the relay feeds it now; 0: none */
     uint8_t layers;       /* state: the relay's layer cap on it (cr_relay_peer_layers);
                              REG_LAYERS_UNSET until floor.c sets one */

@@ -32,14 +32,16 @@ let server = null;
 
 function ok(msg) { console.log(`ok   ${msg}`); }
 
-// A classroom's stage lines in its subscribe stats: {audio, video} inbound entries.
+// A classroom's stage lines in its subscribe stats: {audio, video (VP8), h264} inbound
+// entries.
 async function stageIn(page) {
   const st = await pageState(page);
-  const [aMid, vMid] = st.stageMids || [];
+  const [aMid, vMid, hMid] = st.stageMids || [];
   const s = await pageStats(page);
   return {
     audio: s.sub.inbound.find((i) => i.mid === aMid) || null,
     video: s.sub.inbound.find((i) => i.mid === vMid) || null,
+    h264: s.sub.inbound.find((i) => i.mid === hMid) || null,
   };
 }
 
@@ -48,7 +50,7 @@ async function classroom(browser, name) {
   pages.push(page);
   await until(`${name}: joined with its stage lines`, async () => {
     const st = await pageState(page);
-    return st.joined && st.stageMids && st.stageMids.length === 2 && st.stageMids.every((m) => m !== null);
+    return st.joined && st.stageMids && st.stageMids.length === 3 && st.stageMids.every((m) => m !== null);
   }, { timeoutMs: 20000 });
   await page.click('#sound');
   return page;
@@ -115,6 +117,8 @@ async function main() {
         s.audio && s.audio.packetsReceived > 20 && s.audio.totalAudioEnergy > 0;
     }, { timeoutMs: 15000 });
     const s = await stageIn(page);
+    if (s.h264 && s.h264.packetsReceived > 0)
+      throw new Error(`${name}'s H.264 stage line carries B's VP8 too: ${s.h264.packetsReceived} packets`);
     ok(`${name} decodes B on stage: ${s.video.frameWidth}x${s.video.frameHeight}, ${s.video.framesDecoded} frames, ` +
        `audio energy ${s.audio.totalAudioEnergy.toFixed(4)} (not silence)`);
   }

@@ -87,6 +87,7 @@ function renderState() {
   $('#send-camera').hidden = observe;
   const onStage = stage.on.find((id) => !me || id !== me.id);
   $('#stage-tile').hidden = !onStage;
+  showStageVideo();
   $('#stage-name').textContent = onStage ? (participants.get(onStage)?.name || onStage) : '';
   $('#onstage-note').hidden = !(me && stage.on.includes(me.id));
   const raised = !!(me && stage.hands.some((h) => h.id === me.id));
@@ -135,15 +136,28 @@ subscriber.addEventListener('removed', (e) => {
   renderState();
 });
 subscriber.addEventListener('state', renderState);
+const stageVideos = new Map();   // codec -> the stage line's track of that codec
+
+// The stage picture: the line of the codec the classroom on stage sends (VP8 from pages,
+// often H.264 from classroom boxes); the server feeds only that one.
+function showStageVideo() {
+  const onStage = stage.on.find((id) => !me || id !== me.id);
+  const cam = onStage && subscriber.roomTracks.find((t) => t.participant === onStage && t.kind === 'video');
+  const codec = cam && stageVideos.has(String(cam.codec).toUpperCase()) ? String(cam.codec).toUpperCase() : 'VP8';
+  const track = stageVideos.get(codec);
+  if (track && !stageStream.getVideoTracks().includes(track)) replaceVideo($('#stage-video'), stageStream, track);
+}
+
 subscriber.addEventListener('stage-track', (e) => {
-  const { kind, track } = e.detail;
+  const { kind, codec, track } = e.detail;
   if (kind === 'audio') {
     const el = $('#stage-audio');
     el.srcObject = new MediaStream([track]);
     el.muted = !soundOn;
     el.play().catch(() => {});
   } else {
-    replaceVideo($('#stage-video'), stageStream, track);
+    stageVideos.set(codec || 'VP8', track);
+    showStageVideo();
   }
 });
 

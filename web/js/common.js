@@ -263,10 +263,18 @@ export class PeerLink extends EventTarget {
 
 // ---- Subscriber: receive the room's tracks that a page wants ----
 
+// The lines that follow the stage (docs/protocol.md, "Stage lines"), in this order.
+const STAGE_LINES = [
+  { kind: 'audio', feed: 'stage', codec: null },
+  { kind: 'video', feed: 'stage@VP8', codec: 'VP8' },
+  { kind: 'video', feed: 'stage@H264', codec: 'H264' },
+];
+
 export class Subscriber extends EventTarget {
-  // wants(track) -> bool decides which tracks of the room to receive. stage: also two lines
-  // (audio, video) that follow whoever is on stage; the server feeds them, no renegotiation.
-  // Events: 'track' {info, track}, 'removed' {info}, 'stage-track' {kind, track, mid},
+  // wants(track) -> bool decides which tracks of the room to receive. stage: also lines that
+  // follow whoever is on stage (audio, VP8 video, H.264 video: a classroom box may send
+  // either); the server feeds them, no renegotiation.
+  // Events: 'track' {info, track}, 'removed' {info}, 'stage-track' {kind, codec, track, mid},
   // 'state' (a string)
   constructor(signal, wants, { stage = false } = {}) {
     super();
@@ -369,8 +377,9 @@ export class Subscriber extends EventTarget {
     const fresh = !this.link;
     if (fresh) this.link = this._newLink();
     const link = this.link;
-    if (needStage)
-      this.stageLines = ['audio', 'video'].map((kind) => link.pc.addTransceiver(kind, { direction: 'recvonly' }));
+    if (needStage) {
+      this.stageLines = STAGE_LINES.map(({ kind }) => link.pc.addTransceiver(kind, { direction: 'recvonly' }));
+    }
     for (const id of removed) {
       const t = this.byTrack.get(id);
       if (t.transceiver.currentDirection !== 'stopped') t.transceiver.direction = 'inactive';
@@ -384,13 +393,14 @@ export class Subscriber extends EventTarget {
     const reply = await link.negotiate('subscribe', () => {
       const tracks = {};
       for (const [id, t] of this.byTrack) if (t.transceiver.mid !== null) tracks[t.transceiver.mid] = id;
-      for (const tr of this.stageLines) if (tr.mid !== null) tracks[tr.mid] = 'stage';
+      this.stageLines.forEach((tr, i) => { if (tr.mid !== null) tracks[tr.mid] = STAGE_LINES[i].feed; });
       return fresh ? { tracks, restart: true } : { tracks };
     });
     if (link !== this.link) return;
     if (needStage)
-      for (const tr of this.stageLines)
-        this.dispatchEvent(new CustomEvent('stage-track', { detail: { kind: tr.receiver.track.kind, track: tr.receiver.track, mid: tr.mid } }));
+      this.stageLines.forEach((tr, i) => this.dispatchEvent(new CustomEvent('stage-track', {
+        detail: { kind: tr.receiver.track.kind, codec: STAGE_LINES[i].codec, track: tr.receiver.track, mid: tr.mid },
+      })));
     for (const info of added) {
       const t = this.byTrack.get(info.id);
       if (!t) continue;

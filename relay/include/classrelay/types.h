@@ -96,6 +96,7 @@ struct cr_offer_line {
     bool client_receives;       /* recvonly: the relay feeds it (inactive without a track) */
     bool data;                  /* the data channel line (m=application, RFC 8841) */
     char source[CR_SOURCE_MAX]; /* the track's source ("mic", "camera", "screen", ...) */
+    char codec[16];             /* the codec answered ("opus", "VP8", "H264"); "" if none */
     uint64_t track_id;          /* the track created (client_sends) or assigned
                                    (client_receives); 0: none */
 };

@@ -485,6 +485,8 @@ static void test_follow(struct cr_relay *relay)
         .room = "lesson", .sdp = SUBSCRIBE_OFFER, .hints = &h264, .n_hints = 1};
     CHECK_EQ(cr_relay_negotiate(relay, &player, a), CR_OK);
     CHECK(a->sdp && strstr(a->sdp, "m=video 9 UDP/TLS/RTP/SAVPF 120\r\n"));
+    CHECK_STR(a->lines[1].codec, "H264"); /* the answer says it: the lesson feeds it by codec */
+    CHECK_STR(a->lines[0].codec, "opus");
     free(a->sdp);
     CHECK_EQ(cr_relay_peer_feed(relay, a->peer_id, "v", camera), CR_ERR_ARG); /* VP8 track */
     CHECK_EQ(cr_relay_peer_close(relay, a->peer_id), CR_OK);

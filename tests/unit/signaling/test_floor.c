@@ -227,6 +227,13 @@ static void test_refusals(void)
     snprintf(text, sizeof text,
              "{\"type\":\"stage\",\"id\":37,\"participant\":\"%s\",\"on\":false}", a_id);
     expect_code(&teacher, text, 37, "not_found"); /* not on stage */
+    /* a feed may name VP8 or H264, nothing else */
+    expect_code(
+        &a, "{\"type\":\"subscribe\",\"id\":38,\"sdp\":\"v=0\",\"tracks\":{\"1\":\"stage@VP9\"}}",
+        38, "bad_request");
+    expect_code(&a,
+                "{\"type\":\"subscribe\",\"id\":39,\"sdp\":\"v=0\",\"tracks\":{\"1\":\"stage@\"}}",
+                39, "bad_request");
 }
 
 /* B on stage and A's hand up, then B leaves: out of every list. */

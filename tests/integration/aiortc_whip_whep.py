@@ -23,12 +23,9 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 
 import argparse
 import asyncio
-import fractions
 import logging
 import os
 import time
-
-import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import peers  # noqa: E402
@@ -38,67 +35,12 @@ peers.patch_aioice_loopback()
 
 from aiortc import (RTCPeerConnection, RTCRtpSender,  # noqa: E402
                     RTCSessionDescription)
-from aiortc.mediastreams import (AudioStreamTrack, MediaStreamError,  # noqa: E402
-                                 VideoStreamTrack)
-from av import AudioFrame, VideoFrame  # noqa: E402
+from aiortc.mediastreams import MediaStreamError  # noqa: E402
+from avtracks import (H, W, MovingBarTrack, SineTrack, audio_loud,  # noqa: E402
+                      bar_position, wait_connected)
 
-W, H = 640, 360
-BAR_W = 32
-BAR_STEP = 8           # pixels per frame
 MIN_VIDEO = 60
 MIN_AUDIO = 100
-
-
-class MovingBarTrack(VideoStreamTrack):
-    """640x360 yuv420p frames: dark background, a bright vertical bar moving right."""
-
-    def __init__(self):
-        super().__init__()
-        self.n = 0
-        self.sent = 0
-
-    async def recv(self):
-        pts, time_base = await self.next_timestamp()
-        img = np.full((H * 3 // 2, W), 128, dtype=np.uint8)   # U, V = 128 (grey)
-        img[:H, :] = 16
-        x = (self.n * BAR_STEP) % (W - BAR_W)
-        img[:H, x:x + BAR_W] = 235
-        self.n += 1
-        frame = VideoFrame.from_ndarray(img, format="yuv420p")
-        frame.pts = pts
-        frame.time_base = time_base
-        self.sent += 1
-        return frame
-
-
-class SineTrack(AudioStreamTrack):
-    """48 kHz mono s16 440 Hz sine in 20 ms frames."""
-
-    RATE = 48000
-    SAMPLES = 960
-
-    def __init__(self):
-        super().__init__()
-        self._t = 0
-        self._start = None
-
-    async def recv(self):
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._start is None:
-            self._start = time.time()
-        else:
-            wait = self._start + (self._t / self.RATE) - time.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        t = (np.arange(self.SAMPLES) + self._t) / self.RATE
-        pcm = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16).reshape(1, -1)
-        frame = AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = self.RATE
-        frame.pts = self._t
-        frame.time_base = fractions.Fraction(1, self.RATE)
-        self._t += self.SAMPLES
-        return frame
 
 
 def bundle_extmap_conflicts(sdp):
@@ -128,27 +70,6 @@ def codec_prefs(name):
     chosen = [c for c in caps if c.mimeType == want]
     rtx = [c for c in caps if c.mimeType == "video/rtx"]
     return chosen + rtx
-
-
-def bar_position(frame):
-    """Column of the bright bar in a decoded frame, or None if there is no clear bar."""
-    y = frame.to_ndarray(format="gray")
-    cols = y.mean(axis=0)
-    if cols.max() - np.median(cols) < 60:
-        return None
-    return int(np.argmax(cols)) // BAR_STEP
-
-
-async def wait_connected(pc, timeout, who):
-    t0 = time.monotonic()
-    while pc.connectionState != "connected":
-        if pc.connectionState in ("failed", "closed"):
-            raise RuntimeError("%s: connection %s" % (who, pc.connectionState))
-        if time.monotonic() - t0 > timeout:
-            raise RuntimeError("%s: not connected after %.0fs (ice=%s state=%s)" % (
-                who, timeout, pc.iceConnectionState, pc.connectionState))
-        await asyncio.sleep(0.05)
-    return time.monotonic() - t0
 
 
 class Subscriber:
@@ -210,8 +131,7 @@ class Subscriber:
                     if self.first_audio is None:
                         self.first_audio = now - self.t_post
                     self.audio_frames += 1
-                    pcm = frame.to_ndarray().astype(np.float64)
-                    if np.sqrt(np.mean(pcm * pcm)) > 500:
+                    if audio_loud(frame):
                         self.audio_loud += 1
         except MediaStreamError:
             pass

@@ -152,10 +152,11 @@ def check_log_pairs(logpath):
     return len(pairs)
 
 
-def sdp_post(base, path, offer_sdp):
-    """POST an SDP offer (WHIP or WHEP). Returns (absolute resource URL, answer SDP)."""
+def sdp_post(base, path, offer_sdp, token=None):
+    """POST an SDP offer (WHIP or WHEP) with token (default AUTH_TOKEN). Returns (absolute
+    resource URL, answer SDP)."""
     url = base + path
-    r = http("POST", url, offer_sdp, "application/sdp")
+    r = http("POST", url, offer_sdp, "application/sdp", token=token)
     if r.status != 201:
         raise WhipError("POST %s -> %d: %s" % (path, r.status, r.text().strip()[:500]))
     loc = r.header("Location")

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LS_MAX_TRACKS 4
+#define LS_MAX_TRACKS 40 /* every line of a peer (wire/sdp.h SDP_MAX_MEDIA) */
 #define LS_MAX_SPATIAL 3
 #define LS_MAX_TEMPORAL 4
 

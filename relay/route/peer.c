@@ -538,6 +538,7 @@ static void send_twcc(struct peer *peer)
  * layer choices it returns. */
 static void tick_quality(struct peer *peer, int64_t now_ms)
 {
+    _Static_assert(LS_MAX_TRACKS >= SDP_MAX_MEDIA, "a selector slot for every line");
     struct quality_track tracks[SDP_MAX_MEDIA];
     size_t n = 0;
     for (size_t i = 0; i < peer->n_mlines; i++) {

@@ -13,13 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDP_MAX_MEDIA 16
+#define SDP_MAX_MEDIA 40 /* a teacher receives a page of 16 tiles, the stage and a listen */
 #define SDP_MAX_CODECS 40
 #define SDP_MAX_EXTS 20
 #define SDP_MAX_SSRCS 8
 #define SDP_MAX_RIDS 4
 #define SDP_MAX_CANDIDATES 24
-#define SDP_MAX_BUNDLE 16
+#define SDP_MAX_BUNDLE SDP_MAX_MEDIA
 
 enum sdp_err { SDP_OK = 0, SDP_ERR_SYNTAX = -1, SDP_ERR_LIMIT = -2, SDP_ERR_MISSING = -3 };
 

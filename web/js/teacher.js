@@ -128,7 +128,8 @@ function applyStage(st) {
   stage = { ...st, listen: 'listen' in st ? st.listen : previous.listen };
   renderHands(stage, participants, { previous, onCall: (id) => floorRequest('stage', { participant: id }) });
   renderClassrooms();
-  if (String(previous.on) !== String(stage.on)) subscriber.update(subscriber.roomTracks);
+  if (String(previous.on) !== String(stage.on) || previous.listen !== stage.listen)
+    subscriber.update(subscriber.roomTracks);
 }
 
 async function floorRequest(type, fields) {
@@ -169,11 +170,12 @@ function cameraSenders(tracks) {
   return ids;
 }
 
-// What the teacher receives: every classroom's microphone line (the server lets one through
-// only on stage or listened to), the cameras of the page shown, and whoever is on stage.
+// What the teacher receives: the cameras of the page shown, and whoever is on stage or
+// listened to (the only microphones the server lets through to the teacher).
 function wantsTrack(t) {
   if (participants.get(t.participant)?.role !== 'classroom') return false;
-  if (t.kind === 'audio' || stage.on.includes(t.participant)) return true;
+  if (stage.on.includes(t.participant) || stage.listen === t.participant) return true;
+  if (t.kind === 'audio') return false;
   return Math.floor(cameraSenders(subscriber.roomTracks).indexOf(t.participant) / GRID_PAGE) === gridPage;
 }
 

@@ -85,7 +85,7 @@ enum cr_offer_demand {
     CR_DEMAND_RECEIVES_ONLY, /* WHEP: no line the client sends on, at least one it receives on */
 };
 
-#define CR_OFFER_MAX_LINES 16 /* m-lines in one offer (wire/sdp.h SDP_MAX_MEDIA) */
+#define CR_OFFER_MAX_LINES 40 /* m-lines in one offer (wire/sdp.h SDP_MAX_MEDIA) */
 
 /* One m-line of an offer, as the relay answered it. */
 struct cr_offer_line {

@@ -25,6 +25,7 @@ import {
 } from './lib/browser.mjs';
 
 const TURN_SLACK_S = 1.5; // the recorded turn against the clicks: keyframe wait, stop
+const TURN_MIN_MS = 6000; // B's turn lasts at least this, for a recording worth measuring
 
 const ROOM = 'demo';
 const pages = [];
@@ -133,6 +134,7 @@ async function main() {
   }, { timeoutMs: 10000 });
   ok('the teacher hears B');
 
+  await sleep(Math.max(0, TURN_MIN_MS - (Date.now() - t0)));
   const t1 = Date.now();
   await teacher.click(`#classrooms li[data-id="${bId}"] button.stage-toggle`);
   const turnS = (t1 - t0) / 1000;

@@ -98,7 +98,8 @@ async function main() {
 
   await b.locator('body').press('h');
   await until('teacher: B\'s raised hand in the queue', () => teacher.$(`#hands li[data-id="${bId}"]`), { timeoutMs: 5000 });
-  ok('B raised its hand with key H; the teacher sees it in the queue');
+  await until('teacher: the hand on B\'s tile', () => teacher.$(`#cam-${bId}.hand`), { timeoutMs: 5000 });
+  ok('B raised its hand with key H; the teacher sees it in the queue and on B\'s tile');
 
   const before = { a: await stagePackets(a), c: await stagePackets(c) };
   if (before.a || before.c) throw new Error(`stage lines carried media before anyone was on stage: ${JSON.stringify(before)}`);

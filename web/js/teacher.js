@@ -96,6 +96,13 @@ function floorButton(cls, on, labels, request) {
   return b;
 }
 
+// A tile shows its classroom on stage (outlined, large) and a raised hand (✋).
+function markTile(tile, id) {
+  if (!tile) return;
+  tile.classList.toggle('onstage', stage.on.includes(id));
+  tile.classList.toggle('hand', stage.hands.some((h) => h.id === id));
+}
+
 function renderClassrooms() {
   const list = $('#classrooms');
   list.replaceChildren();
@@ -115,7 +122,7 @@ function renderClassrooms() {
       floorButton('listen', stage.listen === p.id, ['Listen <span class="zh">旁听</span>', 'Stop listening <span class="zh">停止旁听</span>'],
                   () => floorRequest('listen', { participant: stage.listen === p.id ? null : p.id })));
     list.append(li);
-    document.getElementById(`cam-${p.id}`)?.classList.toggle('onstage', onStage);
+    markTile(document.getElementById(`cam-${p.id}`), p.id);
   }
   $('#classroom-count').textContent = String(rooms.length);
 }
@@ -214,7 +221,7 @@ subscriber.addEventListener('track', (e) => {
     label.className = 'label';
     label.textContent = participants.get(info.participant)?.name || info.participant;
     tile.append(video, label);
-    tile.classList.toggle('onstage', stage.on.includes(info.participant));
+    markTile(tile, info.participant);
     $('#classroom-videos').append(tile);
   }
   const video = tile.querySelector('video');

@@ -164,7 +164,8 @@ $('#chat-classrooms').addEventListener('change', (e) => {
 
 // ---- the classrooms' cameras (when they send them back), GRID_PAGE at a time ----
 
-const GRID_PAGE = 16;
+// 16 tiles to a page; ?grid=N another size (tests page with a few classrooms)
+const GRID_PAGE = Math.max(1, Math.min(16, Number(params.get('grid')) || 16));
 let gridPage = 0;
 
 // Classrooms sending their camera, in the room's order.

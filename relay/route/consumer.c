@@ -45,8 +45,18 @@ void consumer_free(struct consumer *c)
 
 void consumer_want_keyframe(struct consumer *c, int64_t now_ms)
 {
-    if (c->producer && c->kind == CR_KIND_VIDEO && c->connected)
-        c->sink.keyframe_wanted(c->sink.ud, c->producer, c->target, now_ms);
+    if (!c->producer || c->kind != CR_KIND_VIDEO || !c->connected)
+        return;
+    c->key_asked_ms = now_ms;
+    c->sink.keyframe_wanted(c->sink.ud, c->producer, c->target, now_ms);
+}
+
+void consumer_keyframe_retry(struct consumer *c, int64_t now_ms)
+{
+    bool waiting = !c->started || (c->target >= 0 && c->target != c->layer);
+    if (waiting && !c->paused && c->key_asked_ms &&
+        now_ms - c->key_asked_ms >= CONSUMER_KEY_RETRY_MS)
+        consumer_want_keyframe(c, now_ms);
 }
 
 void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms)

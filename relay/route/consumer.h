@@ -110,6 +110,7 @@ struct consumer {
     uint32_t jitter;            /* in timestamp units */
     uint32_t sr_ntp_mid;        /* the middle 32 bits of the last SR we sent (RFC 3550 LSR) */
     int64_t sr_sent_ms;
+    int64_t key_asked_ms; /* when a keyframe was last asked for (consumer_want_keyframe) */
 };
 
 struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct consumer_sink *sink);
@@ -122,6 +123,12 @@ void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms)
 void consumer_set_connected(struct consumer *c, int64_t now_ms);
 /* Asks for a keyframe of the layer wanted (video, bound and connected). */
 void consumer_want_keyframe(struct consumer *c, int64_t now_ms);
+/* Asks again, once CONSUMER_KEY_RETRY_MS have passed, while the consumer still waits for a
+ * keyframe (to start, or to switch to its target layer): a publisher may ignore a request
+ * that comes soon after its last keyframe (Chrome does, within a few hundred ms), and would
+ * never send the one this consumer waits for. Called on every tick. */
+void consumer_keyframe_retry(struct consumer *c, int64_t now_ms);
+#define CONSUMER_KEY_RETRY_MS 1000
 /* Offers one packet of the bound producer (its layer, keyframe flag and VP8 descriptor as
  * the producer found them); now_us: read once per fan-out. */
 void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int64_t now_ms,

@@ -595,6 +595,8 @@ void peer_tick(struct peer *peer, int64_t now_ms)
             producer_tick(peer->mlines[i].producer, now_ms);
         if (peer->mlines[i].consumer && !estimated)
             consumer_tick(peer->mlines[i].consumer, now_ms);
+        if (peer->mlines[i].consumer)
+            consumer_keyframe_retry(peer->mlines[i].consumer, now_ms);
     }
     if (peer->quality)
         tick_quality(peer, now_ms);

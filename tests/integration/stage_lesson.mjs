@@ -219,7 +219,14 @@ async function checkRecording(browser, teacher, turnS) {
   const page = await openPage(browser, `${server.url}/replay.html?id=${encodeURIComponent(rec.id)}&t=${mid.toFixed(1)}`,
     'replay', { token: server.token });
   pages.push(page);
-  await page.evaluate(() => window.classrelay.video.play());
+  // the page's own Play button, once its player has the lesson (a play() before that is
+  // cut short when the player loads)
+  await until('replay: player loaded', async () => {
+    const s = await page.evaluate(() => window.classrelay.state);
+    if (s.error) throw new Error(`replay: ${s.error}`);
+    return s.engine && page.evaluate(() => window.classrelay.video.readyState >= 1);
+  }, { timeoutMs: 20000 });
+  if (await page.evaluate(() => window.classrelay.video.paused)) await page.click('#play');
   const st = await until('replay: B\'s picture in the corner, in step', async () => {
     const s = (await page.evaluate(() => window.classrelay.state)).stage;
     const t = await page.evaluate(() => window.classrelay.video.currentTime);

@@ -46,12 +46,14 @@ async function grid(teacher) {
 // Waits until the teacher shows exactly ids and decodes one video each, every one no
 // taller than maxH; returns the grid.
 async function expectGrid(teacher, what, ids, maxH) {
+  let last = null;
   return until(what, async () => {
     const g = await grid(teacher);
+    last = { tiles: g.tiles, videos: g.videos.map((v) => `${v.mid} ${v.frameWidth}x${v.frameHeight}`) };
     const same = g.tiles.length === ids.length && ids.every((id) => g.tiles.includes(id));
     return same && g.videos.length === ids.length &&
       g.videos.every((v) => v.frameHeight > 0 && v.frameHeight <= maxH) ? g : false;
-  }, { timeoutMs: 20000 });
+  }, { timeoutMs: 20000 }).catch((err) => { throw new Error(`${err.message}; last ${JSON.stringify(last)}`); });
 }
 
 async function main() {

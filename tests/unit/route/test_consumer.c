@@ -86,6 +86,12 @@ static void test_simulcast_switch_at_keyframe(void)
     consumer_set_target(c, 1, 40);
     CHECK_EQ(f.keyframes, asked + 1);
     CHECK_EQ(f.last_layer, 1);
+    /* the publisher ignored the request: asked again after CONSUMER_KEY_RETRY_MS, not before */
+    consumer_keyframe_retry(c, 40 + CONSUMER_KEY_RETRY_MS - 1);
+    CHECK_EQ(f.keyframes, asked + 1);
+    consumer_keyframe_retry(c, 40 + CONSUMER_KEY_RETRY_MS);
+    CHECK_EQ(f.keyframes, asked + 2);
+    CHECK_EQ(f.last_layer, 1);
     len = vp8_packet(pkt, s1++, 3000, 1001, 2, 1, 0, false);
     feed(p, c, 1, pkt, len, 41);
     CHECK_EQ(f.n_rtp, 1); /* not at a delta frame of the new layer */
@@ -97,6 +103,9 @@ static void test_simulcast_switch_at_keyframe(void)
     feed(p, c, 1, pkt, len, 60);
     CHECK_EQ(f.n_rtp, 3); /* switched at the keyframe */
     CHECK_EQ(c->layer, 1);
+    int now_asked = f.keyframes;
+    consumer_keyframe_retry(c, 60 + 10 * CONSUMER_KEY_RETRY_MS);
+    CHECK_EQ(f.keyframes, now_asked); /* nothing awaited: no request */
     len = vp8_packet(pkt, s0++, 6000, 1000, 3, 2, 0, false);
     feed(p, c, 0, pkt, len, 61);
     CHECK_EQ(f.n_rtp, 3); /* the old layer is left */

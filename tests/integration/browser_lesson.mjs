@@ -16,8 +16,7 @@
 // stopped and the temporary data directory removed.
 import {
   startServer, restartServer, launchBrowser, openPage, pageStats, pageState, until, sleep,
-  videoIn, audioIn, videoOut, dumpDiagnostics, cleanup,
-} from './lib/browser.mjs';
+  videoIn, audioIn, videoOut, runTest } from './lib/browser.mjs';
 
 const ROOM = 'demo';
 const pages = [];
@@ -229,14 +228,4 @@ async function main() {
   ok(`RED audio: ${stats.relay.red_in} packets in from the teacher, ${stats.relay.red_out} out to classrooms`);
 }
 
-let status = 0;
-try {
-  await main();
-  console.log('PASS browser_lesson');
-} catch (err) {
-  status = 1;
-  console.error(`FAIL browser_lesson: ${err.message}`);
-  dumpDiagnostics(pages, server);
-}
-await cleanup();
-process.exit(status);
+await runTest('browser_lesson', main, { pages, server: () => server });

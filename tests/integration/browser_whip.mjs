@@ -11,8 +11,7 @@
 // Exit status 0 when everything held, 1 otherwise.
 import {
   startServer, launchBrowser, openPage, pageStats, pageState, until, sleep,
-  videoIn, audioIn, videoOut, dumpDiagnostics, cleanup,
-} from './lib/browser.mjs';
+  videoIn, audioIn, videoOut, runTest } from './lib/browser.mjs';
 
 const ROOM = 'whip-test';
 const pages = [];
@@ -115,14 +114,4 @@ async function main() {
   ok('WHIP DELETE closed the publisher session');
 }
 
-let status = 0;
-try {
-  await main();
-  console.log('PASS browser_whip');
-} catch (err) {
-  status = 1;
-  console.error(`FAIL browser_whip: ${err.message}`);
-  dumpDiagnostics(pages, server);
-}
-await cleanup();
-process.exit(status);
+await runTest('browser_whip', main, { pages, server: () => server });

@@ -8,9 +8,7 @@
 // usage: node tests/integration/patrol_page.mjs      (from the repository root)
 //   CLASSRELAY_BIN, CHROMIUM as for browser_lesson.mjs
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, mintToken,
-  dumpDiagnostics, cleanup,
-} from './lib/browser.mjs';
+  startServer, launchBrowser, openPage, pageStats, pageState, until, mintToken, runTest } from './lib/browser.mjs';
 
 const pages = [];
 let server = null;
@@ -78,12 +76,4 @@ async function main() {
   ok('neither lesson lists the patrol: one classroom each on the teacher\'s page and over REST');
 }
 
-main().then(async () => {
-  await cleanup();
-  process.exit(0);
-}, async (err) => {
-  console.log(`FAIL ${err.message}`);
-  dumpDiagnostics(pages, server);
-  await cleanup();
-  process.exit(1);
-});
+await runTest('patrol_page', main, { pages, server: () => server });

@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  startServer, launchBrowser, openPage, pageState, until, dumpDiagnostics, cleanup, onCleanup, repoRoot,
-} from './lib/browser.mjs';
+  startServer, launchBrowser, openPage, pageState, until, onCleanup, repoRoot,
+  runTest } from './lib/browser.mjs';
 
 const pages = [];
 let server = null;
@@ -76,13 +76,4 @@ async function main() {
   ok('with the recorder beside the server, neither page shows a notice');
 }
 
-main().then(async () => {
-  await cleanup();
-  console.log('PASS recorder_missing');
-  process.exit(0);
-}, async (err) => {
-  console.log(`FAIL ${err.message}`);
-  dumpDiagnostics(pages, server);
-  await cleanup();
-  process.exit(1);
-});
+await runTest('recorder_missing', main, { pages, server: () => server });

@@ -24,9 +24,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoOut,
-  dumpDiagnostics, cleanup, repoRoot,
-} from './lib/browser.mjs';
+  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoOut, repoRoot, runTest } from './lib/browser.mjs';
 
 const ROOM = 'demo';
 const LESSON_S = Number(process.env.LESSON_S || 35);
@@ -192,6 +190,8 @@ async function checkScreen(page, label, sharedS) {
 }
 
 async function main() {
+  if (!fs.existsSync(path.join(repoRoot, 'web', 'node_modules', 'hls.js', 'dist', 'hls.min.js')))
+    console.log('note: web/node_modules/hls.js is missing (cd web && npm ci); the hls.js check will fail');
   // the lesson ends 3 s after the teacher's tracks go (default 20 s)
   server = await startServer({ env: { CLASSRELAY_RECORD_END_AFTER: '3' } });
   console.log(`server ${server.url} (data ${server.dataDir})`);
@@ -494,16 +494,4 @@ async function main() {
   ok(`default player here: ${engine}`);
 }
 
-let status = 0;
-try {
-  if (!fs.existsSync(path.join(repoRoot, 'web', 'node_modules', 'hls.js', 'dist', 'hls.min.js')))
-    console.log('note: web/node_modules/hls.js is missing (cd web && npm ci); the hls.js check will fail');
-  await main();
-  console.log('PASS replay_page');
-} catch (err) {
-  status = 1;
-  console.error(`FAIL replay_page: ${err.message}`);
-  dumpDiagnostics(pages, server);
-}
-await cleanup();
-process.exit(status);
+await runTest('replay_page', main, { pages, server: () => server });

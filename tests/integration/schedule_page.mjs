@@ -24,8 +24,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
   startServer, launchBrowser, openPage, openFreshPage, pageStats, pageState, until,
-  sleep, videoIn, videoOut, dumpDiagnostics, cleanup, repoRoot,
-} from './lib/browser.mjs';
+  sleep, videoIn, videoOut, repoRoot, runTest } from './lib/browser.mjs';
 
 const pages = [];
 let server = null;
@@ -332,18 +331,4 @@ async function main() {
   await screenshot(b, 'teacher-ended');
 }
 
-main().then(async () => {
-  await cleanup();
-  if (failures.length) {
-    console.log(`FAIL: ${failures.length} check(s) failed`);
-    process.exit(1);
-  }
-  console.log('PASS');
-  process.exit(0);
-}, async (err) => {
-  console.log(`✗ ${err.message}`);
-  dumpDiagnostics(pages, server);
-  await cleanup();
-  console.log('FAIL');
-  process.exit(1);
-});
+await runTest('schedule_page', main, { pages, server: () => server, failures });

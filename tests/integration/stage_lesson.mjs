@@ -20,9 +20,7 @@
 //   CLASSRELAY_BIN, CHROMIUM as for browser_lesson.mjs
 // Exit status 0 when everything held, 1 otherwise.
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoIn,
-  dumpDiagnostics, cleanup,
-} from './lib/browser.mjs';
+  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoIn, runTest } from './lib/browser.mjs';
 
 const TURN_SLACK_S = 1.5; // the recorded turn against the clicks: keyframe wait, stop
 const TURN_MIN_MS = 6000; // B's turn lasts at least this, for a recording worth measuring
@@ -244,12 +242,4 @@ async function checkRecording(browser, teacher, turnS) {
      `lesson's ${st.lesson.toFixed(2)} s) during the turn, nothing before it`);
 }
 
-main().then(async () => {
-  await cleanup();
-  process.exit(0);
-}, async (err) => {
-  console.log(`FAIL ${err.message}`);
-  dumpDiagnostics(pages, server);
-  await cleanup();
-  process.exit(1);
-});
+await runTest('stage_lesson', main, { pages, server: () => server });

@@ -42,7 +42,7 @@ from aiortc import (RTCPeerConnection, RTCRtpSender,  # noqa: E402
                     RTCSessionDescription)
 from aiortc.mediastreams import MediaStreamError  # noqa: E402
 from avtracks import (H, W, MovingBarTrack, SineTrack, audio_loud,  # noqa: E402
-                      bar_position, wait_connected)
+                      bar_position, receive_av, wait_connected)
 
 ROOM = "demo"
 BOX_NAME = "Box 1"
@@ -74,12 +74,7 @@ class Player:
         self.url = self.answer = None
 
     async def start(self):
-        self.pc.addTransceiver("video", direction="recvonly")
-        self.pc.addTransceiver("audio", direction="recvonly")
-
-        @self.pc.on("track")
-        def on_track(track):
-            self.tasks.append(asyncio.ensure_future(self._consume(track)))
+        receive_av(self.pc, self.tasks, self._consume)
 
         await self.pc.setLocalDescription(await self.pc.createOffer())
         self.url, self.answer = await off_loop(

@@ -12,8 +12,7 @@
 //   CLASSRELAY_BIN, CHROMIUM as for browser_lesson.mjs
 // Exit status 0 when everything held, 1 otherwise.
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, dumpDiagnostics, cleanup,
-} from './lib/browser.mjs';
+  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, runTest } from './lib/browser.mjs';
 
 const ROOM = 'demo';
 const pages = [];
@@ -99,12 +98,4 @@ async function main() {
   ok('its turn over, it leaves page 2 again');
 }
 
-main().then(async () => {
-  await cleanup();
-  process.exit(0);
-}, async (err) => {
-  console.log(`FAIL ${err.message}`);
-  dumpDiagnostics(pages, server);
-  await cleanup();
-  process.exit(1);
-});
+await runTest('teacher_grid', main, { pages, server: () => server });

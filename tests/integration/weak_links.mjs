@@ -19,9 +19,7 @@
 //   LOG_LEVEL       the server's --log-level (debug shows every layer choice); KEEP_DATA=1 keeps its log
 // Exit status 0 when everything held, 1 otherwise; everything it started is removed.
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoIn, audioIn,
-  dumpDiagnostics, cleanup,
-} from './lib/browser.mjs';
+  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoIn, audioIn, runTest } from './lib/browser.mjs';
 import { startNetwork } from './lib/netem.mjs';
 
 const ROOM = 'demo';
@@ -325,15 +323,4 @@ async function main() {
   }
 }
 
-let status = 0;
-try {
-  await main();
-  if (failures.length) throw new Error(`${failures.length} check(s) failed`);
-  console.log('PASS weak_links');
-} catch (err) {
-  status = 1;
-  console.error(`FAIL weak_links: ${err.message}`);
-  dumpDiagnostics(pages, server);
-}
-await cleanup();
-process.exit(status);
+await runTest('weak_links', main, { pages, server: () => server, failures });

@@ -11,7 +11,7 @@
 // ?observe=1: a staff member watching unseen (role observer: no camera back).
 import {
   $, Signal, PeerLink, Subscriber, publishOffer, summarizeStats, roomFromUrl, params,
-  showState, stateKind, log, tokenFromUrl, tokenClaims,
+  showState, stateKind, log, tokenFromUrl, tokenClaims, simulcastEncodings,
 } from './common.js';
 import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
 import { api } from './api.js';
@@ -193,12 +193,7 @@ function watchFirstFrame() {
 // the teacher's grid (and fits a weak school uplink), the full one goes only where the
 // classroom is shown large, on stage. One encoding below 360p.
 function backEncodings(track) {
-  const { height = 0 } = track.getSettings();
-  if (height < 360) return [{ maxBitrate: 400000 }];
-  return [
-    { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 120000, scalabilityMode: 'L1T3' },
-    { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 400000, scalabilityMode: 'L1T3' },
-  ];
+  return simulcastEncodings(track, 360, [['l', 2, 120000], ['h', 1, 400000]]);
 }
 
 async function publishCamera() {

@@ -413,6 +413,16 @@ export class Subscriber extends EventTarget {
 
 // ---- Publisher helpers ----
 
+// Simulcast encodings (RFC 8853) for a camera track: layers is [[rid, scaleDown, maxBitrate],
+// ...] from the smallest up, each with three temporal layers; one encoding at the top rate
+// when the camera gives fewer than minHeight lines (too small to be worth splitting).
+export function simulcastEncodings(track, minHeight, layers) {
+  const { height = 0 } = track.getSettings();
+  if (height < minHeight) return [{ maxBitrate: layers[layers.length - 1][2] }];
+  return layers.map(([rid, scaleResolutionDownBy, maxBitrate]) =>
+    ({ rid, scaleResolutionDownBy, maxBitrate, scalabilityMode: 'L1T3' }));
+}
+
 // Publishes transceivers of link.pc: sources maps a transceiver to its source name.
 export function publishOffer(link, sources) {
   return link.negotiate('publish', (pc) => {

@@ -11,7 +11,7 @@
 // overtime, and lesson_ended stops everything.
 import {
   $, Signal, PeerLink, Subscriber, publishOffer, summarizeStats, roomFromUrl, params,
-  showState, stateKind, log, tokenFromUrl, tokenClaims,
+  showState, stateKind, log, tokenFromUrl, tokenClaims, simulcastEncodings,
 } from './common.js';
 import { Notice, watchRefusal, RETRY_NOT_OPEN_MS } from './access.js';
 import { api } from './api.js';
@@ -61,13 +61,7 @@ else if (!token) {
 // Layers for the camera: 720p/360p/180p when the camera gives at least ~960x540 (what
 // three-layer simulcast needs), else a single encoding.
 function cameraEncodings(track) {
-  const { height = 0 } = track.getSettings();
-  if (height < 540) return [{ maxBitrate: 1500000 }];
-  return [
-    { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150000, scalabilityMode: 'L1T3' },
-    { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500000, scalabilityMode: 'L1T3' },
-    { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1500000, scalabilityMode: 'L1T3' },
-  ];
+  return simulcastEncodings(track, 540, [['l', 4, 150000], ['m', 2, 500000], ['h', 1, 1500000]]);
 }
 
 function setError(text) { $('#error').textContent = text || ''; }

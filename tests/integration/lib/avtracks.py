@@ -2,8 +2,8 @@
 
 A 640x360 30 fps picture with a bright bar that moves 8 px per frame (so a decoded frame
 tells where in the stream it is), a 440 Hz sine in 20 ms Opus-sized frames, the bar's
-position in a decoded frame, whether a decoded audio frame is loud, and a wait for a
-peer connection to connect. Used by aiortc_whip_whep.py and stage_whip.py.
+position in a decoded frame, whether a decoded audio frame is loud, a receiving side's
+offer set up, and a wait for a peer connection to connect. Used by aiortc_whip_whep.py and stage_whip.py.
 Import it after peers.patch_aioice_loopback().
 """
 import asyncio
@@ -84,6 +84,17 @@ def audio_loud(frame):
     """A decoded audio frame with sound in it (RMS over 500 of 32767): the sine, not silence."""
     pcm = frame.to_ndarray().astype(np.float64)
     return bool(np.sqrt(np.mean(pcm * pcm)) > 500)
+
+
+def receive_av(pc, tasks, consume):
+    """Asks pc for one video and one audio track, received only; each track that arrives is
+    read by consume(track) on a task of its own, kept in tasks."""
+    pc.addTransceiver("video", direction="recvonly")
+    pc.addTransceiver("audio", direction="recvonly")
+
+    @pc.on("track")
+    def on_track(track):
+        tasks.append(asyncio.ensure_future(consume(track)))
 
 
 async def wait_connected(pc, timeout, who):

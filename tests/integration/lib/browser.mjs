@@ -331,6 +331,24 @@ export function dumpDiagnostics(pages, server) {
   }
 }
 
+// Runs a test's main once: prints "PASS name", or "FAIL name: why" with each page's console
+// and the server log; cleans up and exits with the status. Checks noted in failures (and not
+// thrown) fail the test too. server is a function: the server as it is when main ends.
+export async function runTest(name, main, { pages, server, failures = [] }) {
+  let status = 0;
+  try {
+    await main();
+    if (failures.length) throw new Error(`${failures.length} check(s) failed`);
+    console.log(`PASS ${name}`);
+  } catch (err) {
+    status = 1;
+    console.error(`FAIL ${name}: ${err.message}`);
+    dumpDiagnostics(pages, server());
+  }
+  await cleanup();
+  process.exit(status);
+}
+
 // Opens url in a new context without camera permission or cookies of any other context
 // (a fresh machine), keeping its console like openPage. options go to newContext.
 export async function openFreshPage(browser, url, label, options = {}) {

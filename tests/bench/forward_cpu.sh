@@ -13,6 +13,9 @@ data=$(mktemp -d)
 cleanup() {
   pkill -P "$pub" 2>/dev/null || true # node and the Chromium it started
   kill "$pub" "$srv" 2>/dev/null || true
+  # the publisher's own clean-up may wait for a browser already gone: 5 s, then for good
+  for _ in 1 2 3 4 5; do kill -0 "$pub" 2>/dev/null || break; sleep 1; done
+  kill -9 "$pub" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$data"
 }

@@ -111,20 +111,8 @@ void rpc_event_teachers(struct server *srv, struct reg_room *room, json_t *event
 json_t *rpc_tracks_json(struct server *srv, struct reg_room *room)
 {
     json_t *arr = json_array();
-    size_t cap = 32, n = 0;
-    struct cr_track_info *tracks = NULL;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        tracks = cr_realloc(tracks, cap * sizeof *tracks);
-        if (cr_relay_room_tracks(srv->relay, room->name, tracks, cap, &n) != 0) {
-            n = 0;
-            break;
-        }
-        if (n <= cap)
-            break;
-        cap = n + 8;
-    }
-    if (n > cap)
-        n = cap;
+    size_t n = 0;
+    struct cr_track_info *tracks = rooms_tracks(srv, room->name, &n);
     for (size_t i = 0; i < n; i++) {
         const struct cr_track_info *t = &tracks[i];
         struct reg_owner owner;

@@ -17,8 +17,6 @@
 #include "lesson/rooms.h"
 #include "lesson/stage.h"
 
-#define FLOOR_TRACKS_MAX 256
-
 struct owner {
     const char *id; /* borrowed from the registry; "" when nobody holds the track's peer */
     enum reg_role role;
@@ -26,18 +24,16 @@ struct owner {
 
 /* The room's tracks now, each with the participant or WHIP session that publishes it. */
 struct room_tracks {
-    struct cr_track_info t[FLOOR_TRACKS_MAX];
-    struct owner o[FLOOR_TRACKS_MAX];
+    struct cr_track_info *t;
+    struct owner *o;
     size_t n;
 };
 
+/* Fills rt; free it with unload_tracks. */
 static void load_tracks(struct server *srv, struct reg_room *room, struct room_tracks *rt)
 {
-    size_t total = 0;
-    rt->n = 0;
-    if (cr_relay_room_tracks(srv->relay, room->name, rt->t, FLOOR_TRACKS_MAX, &total) != 0)
-        return;
-    rt->n = total < FLOOR_TRACKS_MAX ? total : FLOOR_TRACKS_MAX;
+    rt->t = rooms_tracks(srv, room->name, &rt->n);
+    rt->o = cr_calloc(rt->n + 1, sizeof *rt->o);
     for (size_t i = 0; i < rt->n; i++) {
         struct reg_owner ow;
         rt->o[i] = (struct owner){"", REG_OBSERVER};
@@ -48,6 +44,12 @@ static void load_tracks(struct server *srv, struct reg_room *room, struct room_t
         else if (ow.resource)
             rt->o[i] = (struct owner){ow.resource->id, ow.resource->role};
     }
+}
+
+static void unload_tracks(struct room_tracks *rt)
+{
+    free(rt->t);
+    free(rt->o);
 }
 
 /* The track of kind published by owner id (or, id NULL, by the first teacher): of source
@@ -171,14 +173,14 @@ static void apply_lines(struct server *srv, struct reg_room *room, const struct 
 
 void floor_apply(struct server *srv, struct reg_room *room)
 {
-    struct room_tracks *rt = cr_malloc(sizeof *rt);
-    load_tracks(srv, room, rt);
+    struct room_tracks rt;
+    load_tracks(srv, room, &rt);
     for (struct reg_participant *p = room->participants; p; p = p->next)
-        apply_lines(srv, room, rt, &p->lines, p->peers[REG_SUBSCRIBE].id, p->id, p->role);
+        apply_lines(srv, room, &rt, &p->lines, p->peers[REG_SUBSCRIBE].id, p->id, p->role);
     for (struct reg_resource *r = room->resources; r; r = r->next)
         if (r->whep)
-            apply_lines(srv, room, rt, &r->lines, r->peer.id, r->id, REG_OBSERVER);
-    free(rt);
+            apply_lines(srv, room, &rt, &r->lines, r->peer.id, r->id, REG_OBSERVER);
+    unload_tracks(&rt);
 }
 
 /* ---- the active speaker ---- */
@@ -191,19 +193,21 @@ static bool has_teacher(const struct reg_room *room)
     return false;
 }
 
-static void speaker_of(struct server *srv, struct reg_room *room, struct room_tracks *rt)
+static void speaker_of(struct server *srv, struct reg_room *room)
 {
-    load_tracks(srv, room, rt);
+    struct room_tracks rt;
+    load_tracks(srv, room, &rt);
     const char *loudest = "";
     unsigned best = FLOOR_SPEAKER_MIN - 1;
-    for (size_t i = 0; i < rt->n; i++) {
-        const struct cr_track_info *t = &rt->t[i];
-        if (t->kind != CR_KIND_AUDIO || rt->o[i].role != REG_CLASSROOM || t->loudness <= best ||
-            stage_is_muted(&room->stage, rt->o[i].id))
+    for (size_t i = 0; i < rt.n; i++) {
+        const struct cr_track_info *t = &rt.t[i];
+        if (t->kind != CR_KIND_AUDIO || rt.o[i].role != REG_CLASSROOM || t->loudness <= best ||
+            stage_is_muted(&room->stage, rt.o[i].id))
             continue;
         best = t->loudness;
-        loudest = rt->o[i].id;
+        loudest = rt.o[i].id;
     }
+    unload_tracks(&rt); /* loudest is the registry's */
     if (strcmp(loudest, room->speaker) == 0)
         return;
     snprintf(room->speaker, sizeof room->speaker, "%s", loudest);
@@ -214,15 +218,9 @@ static void speaker_of(struct server *srv, struct reg_room *room, struct room_tr
 
 void floor_speakers(struct server *srv)
 {
-    struct room_tracks *rt = NULL;
-    for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
-        if (!has_teacher(room))
-            continue;
-        if (!rt)
-            rt = cr_malloc(sizeof *rt);
-        speaker_of(srv, room, rt);
-    }
-    free(rt);
+    for (struct reg_room *room = srv->reg->rooms; room; room = room->next)
+        if (has_teacher(room))
+            speaker_of(srv, room);
 }
 
 /* ---- negotiation ---- */
@@ -273,33 +271,33 @@ bool floor_parse_feed(const char *feed, struct reg_line *l)
 size_t floor_hints(struct server *srv, struct reg_room *room, const struct reg_lines *lines,
                    const char *self_id, enum reg_role role, struct cr_mline_hint *hints, size_t n)
 {
-    struct room_tracks *rt = cr_malloc(sizeof *rt);
-    load_tracks(srv, room, rt);
+    struct room_tracks rt;
+    load_tracks(srv, room, &rt);
     for (size_t i = 0; i < lines->n && n < CR_OFFER_MAX_LINES; i++) {
         const struct reg_line *l = &lines->line[i];
         struct cr_mline_hint *h = &hints[n++];
         memset(h, 0, sizeof *h);
         snprintf(h->mid, sizeof h->mid, "%s", l->mid);
         h->follow = true;
-        h->track_id = resolve(room, rt, l, self_id, role);
+        h->track_id = resolve(room, &rt, l, self_id, role);
         snprintf(h->codec, sizeof h->codec, "%s", l->codec);
     }
-    free(rt);
+    unload_tracks(&rt);
     return n;
 }
 
 void floor_feed_codec(struct server *srv, struct reg_room *room, const struct reg_line *want,
                       char *codec, size_t cap)
 {
-    struct room_tracks *rt = cr_malloc(sizeof *rt);
-    load_tracks(srv, room, rt);
+    struct room_tracks rt;
+    load_tracks(srv, room, &rt);
     struct reg_line l = *want;
     l.known = true;
     l.kind = CR_KIND_VIDEO;
     l.slot = 0;
-    size_t i = find_track(rt, resolve(room, rt, &l, "", REG_OBSERVER));
-    snprintf(codec, cap, "%s", want->codec[0] ? want->codec : i < rt->n ? rt->t[i].codec : "");
-    free(rt);
+    size_t i = find_track(&rt, resolve(room, &rt, &l, "", REG_OBSERVER));
+    snprintf(codec, cap, "%s", want->codec[0] ? want->codec : i < rt.n ? rt.t[i].codec : "");
+    unload_tracks(&rt);
 }
 
 void floor_negotiated(struct reg_lines *lines, const struct cr_answer *a)
@@ -326,11 +324,11 @@ void floor_negotiated(struct reg_lines *lines, const struct cr_answer *a)
 
 bool floor_classroom_track(struct server *srv, struct reg_room *room, uint64_t track)
 {
-    struct room_tracks *rt = cr_malloc(sizeof *rt);
-    load_tracks(srv, room, rt);
-    size_t i = find_track(rt, track);
-    bool yes = i < rt->n && rt->o[i].role == REG_CLASSROOM;
-    free(rt);
+    struct room_tracks rt;
+    load_tracks(srv, room, &rt);
+    size_t i = find_track(&rt, track);
+    bool yes = i < rt.n && rt.o[i].role == REG_CLASSROOM;
+    unload_tracks(&rt);
     return yes;
 }
 

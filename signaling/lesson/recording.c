@@ -453,21 +453,39 @@ static struct rec_track *find_track(struct rec_lesson *l, uint64_t track_id)
     return NULL;
 }
 
+/* Stops l's tracks that are no longer wanted (of the room's n tracks now) and notes whether
+ * the lesson still has the teacher's. */
+static void stop_gone(struct recording *rec, struct rec_lesson *l,
+                      const struct cr_track_info *tracks, const bool *wanted, size_t n,
+                      bool changed)
+{
+    bool live = false;
+    for (struct rec_track *t = l->tracks; t; t = t->next) {
+        bool present = false;
+        for (size_t i = 0; i < n && !present; i++)
+            present = tracks[i].id == t->track_id && wanted[i];
+        if (!present && !t->gone)
+            stop_track(rec, l, t);
+        live |= !t->gone && !t->stage; /* the lesson lasts as long as the teacher's tracks */
+    }
+    l->idle_since_ms = live ? 0 : (l->idle_since_ms ? l->idle_since_ms : cr_now_ms());
+    if (changed) {
+        save_tracks(rec, l);
+        notify_room(rec, l->room);
+    }
+}
+
 void recording_on_tracks(struct recording *rec, const char *room_name)
 {
     struct server *srv = rec->srv;
     struct reg_room *room = reg_room_find(srv->reg, room_name);
     if (!srv->cfg->record || !rec->bin[0])
         return;
-    struct cr_track_info tracks[32];
     size_t n = 0;
-    if (!room || cr_relay_room_tracks(srv->relay, room_name, tracks, 32, &n) != 0)
-        n = 0;
-    if (n > 32)
-        n = 32;
+    struct cr_track_info *tracks = room ? rooms_tracks(srv, room_name, &n) : NULL;
     struct rec_lesson *l = find_lesson(rec, room_name);
-    bool changed = false, wanted[32] = {false};
-    struct rec_as as[32] = {{false, NULL}};
+    bool changed = false, *wanted = cr_calloc(n + 1, sizeof *wanted);
+    struct rec_as *as = cr_calloc(n + 1, sizeof *as);
     for (size_t i = 0; i < n; i++)
         wanted[i] = room->record && recorded(srv, room, &tracks[i], &as[i]);
     /* the teacher's first: a stage turn is recorded as part of the teacher's lesson, never
@@ -483,22 +501,11 @@ void recording_on_tracks(struct recording *rec, const char *room_name)
             changed = true;
         }
     }
-    if (!l)
-        return;
-    bool live = false;
-    for (struct rec_track *t = l->tracks; t; t = t->next) {
-        bool present = false;
-        for (size_t i = 0; i < n && !present; i++)
-            present = tracks[i].id == t->track_id && wanted[i];
-        if (!present && !t->gone)
-            stop_track(rec, l, t);
-        live |= !t->gone && !t->stage; /* the lesson lasts as long as the teacher's tracks */
-    }
-    l->idle_since_ms = live ? 0 : (l->idle_since_ms ? l->idle_since_ms : cr_now_ms());
-    if (changed) {
-        save_tracks(rec, l);
-        notify_room(rec, l->room);
-    }
+    if (l)
+        stop_gone(rec, l, tracks, wanted, n, changed);
+    free(tracks);
+    free(wanted);
+    free(as);
 }
 
 static void lesson_free(struct recording *rec, struct rec_lesson *l)

@@ -2,9 +2,11 @@
 #include "lesson/rooms.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "classrelay/relay.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -62,6 +64,26 @@ int rooms_keep_demo(struct server *srv)
     }
     demo->pinned = true;
     return 0;
+}
+
+struct cr_track_info *rooms_tracks(struct server *srv, const char *name, size_t *n)
+{
+    size_t cap = 32, total = 0;
+    struct cr_track_info *t = NULL;
+    for (int attempt = 0; attempt < 3; attempt++) { /* tracks may come between the calls */
+        t = cr_realloc(t, cap * sizeof *t);
+        if (cr_relay_room_tracks(srv->relay, name, t, cap, &total) != 0)
+            total = 0;
+        if (total <= cap)
+            break;
+        cap = total + 8;
+    }
+    *n = total < cap ? total : cap;
+    if (*n == 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
 }
 
 void rooms_peer_set(struct reg_peer *slot, uint64_t peer_id)

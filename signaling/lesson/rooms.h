@@ -42,6 +42,10 @@ void rooms_release(struct server *srv, struct reg_room *room);
 /* Opens the demo room (if configured) and pins it. Returns 0, or -1 if it cannot open. */
 int rooms_keep_demo(struct server *srv);
 
+/* Every track of room name in the relay now, however many: an array the caller frees (NULL
+ * when there are none or the relay refuses), its length in *n. */
+struct cr_track_info *rooms_tracks(struct server *srv, const char *name, size_t *n);
+
 /* Records in slot the relay peer peer_id that a first offer made (cr_relay_negotiate). */
 void rooms_peer_set(struct reg_peer *slot, uint64_t peer_id);
 /* Closes the slot's relay peer (if any) and empties the slot. */

@@ -14,7 +14,7 @@
 
 #define STORE_SLOTS 1024 /* ≈ 1 s of a 10 Mbit/s stream; 2–4 s of a lesson camera */
 #define STORE_MAX_AGE_MS 2000
-#define KEYFRAME_INTERVAL_MS 500
+#define KEYFRAME_INTERVAL_MS 1000 /* per track, every layer together (media/keyframe.h) */
 #define BITRATE_WINDOW_MS 500
 #define LAYER_IDLE_MS 1000
 
@@ -23,7 +23,6 @@ static void layer_init(struct producer *p, struct producer_layer *l, const char 
     memset(l, 0, sizeof *l);
     snprintf(l->rid, sizeof l->rid, "%s", rid);
     recv_stats_init(&l->stats, 0, p->kind == CR_KIND_AUDIO ? 48000 : 90000);
-    keyframe_throttle_init(&l->kf, KEYFRAME_INTERVAL_MS);
     if (p->kind == CR_KIND_VIDEO)
         l->store = packet_store_new(STORE_SLOTS, STORE_MAX_AGE_MS);
 }
@@ -38,6 +37,7 @@ struct producer *producer_new(uint64_t id, uint64_t peer_id, enum cr_kind kind, 
     p->kind = kind;
     snprintf(p->source, sizeof p->source, "%s", source);
     snprintf(p->mid, sizeof p->mid, "%s", mid);
+    keyframe_throttle_init(&p->kf, KEYFRAME_INTERVAL_MS);
     p->n_layers = 1;
     layer_init(p, &p->layers[0], "");
     return p;
@@ -149,7 +149,7 @@ bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t l
     if (out->keyframe) {
         CR_DEBUG("producer", "track %llu layer %d: keyframe arrived", (unsigned long long)p->id,
                  layer);
-        keyframe_throttle_on_keyframe(&l->kf);
+        keyframe_throttle_on_keyframe(&p->kf, layer);
     }
     return true;
 }
@@ -174,9 +174,10 @@ static void send_keyframe_request(struct producer *p, int layer)
 
 void producer_request_keyframe(struct producer *p, int layer, int64_t now_ms)
 {
-    if (p->kind != CR_KIND_VIDEO || layer < 0 || (size_t)layer >= p->n_layers)
-        return;
-    if (keyframe_throttle_request(&p->layers[layer].kf, now_ms))
+    if (p->kind != CR_KIND_VIDEO || layer < 0 || (size_t)layer >= p->n_layers ||
+        !p->layers[layer].ssrc)
+        return; /* nothing to ask for (yet): it must not take the track's turn */
+    if (keyframe_throttle_request(&p->kf, layer, now_ms))
         send_keyframe_request(p, layer);
 }
 
@@ -189,10 +190,11 @@ void producer_tick(struct producer *p, int64_t now_ms)
         p->loud_peak = p->loudness;
         p->loud_window_ms = now_ms;
     }
+    int due = p->kind == CR_KIND_VIDEO ? keyframe_throttle_poll(&p->kf, now_ms) : -1;
+    if (due >= 0 && (size_t)due < p->n_layers)
+        send_keyframe_request(p, due);
     for (size_t i = 0; i < p->n_layers; i++) {
         struct producer_layer *l = &p->layers[i];
-        if (p->kind == CR_KIND_VIDEO && keyframe_throttle_poll(&l->kf, now_ms))
-            send_keyframe_request(p, (int)i);
         int64_t span = now_ms - l->window_start_ms;
         if (span >= BITRATE_WINDOW_MS) {
             l->bitrate_bps = (uint32_t)(l->window_bytes * 8 * 1000 / (uint64_t)span);

@@ -32,11 +32,10 @@ struct producer_listener {
 
 /* One RTP stream of a track: the whole track, or one simulcast layer. */
 struct producer_layer {
-    char rid[16];                /* "" when the track is not simulcast */
-    uint32_t ssrc, rtx_ssrc;     /* 0 until learned from SDP or the first packets */
-    struct recv_stats stats;     /* state */
-    struct packet_store *store;  /* owned (video) */
-    struct keyframe_throttle kf; /* state */
+    char rid[16];               /* "" when the track is not simulcast */
+    uint32_t ssrc, rtx_ssrc;    /* 0 until learned from SDP or the first packets */
+    struct recv_stats stats;    /* state */
+    struct packet_store *store; /* owned (video) */
     bool have_sr;
     uint64_t sr_ntp; /* the publisher's last SR for this stream */
     uint32_t sr_rtp;
@@ -60,9 +59,10 @@ struct producer {
     char source[CR_SOURCE_MAX];
     char mid[CR_MID_MAX];
     enum codec_id codec;
-    uint8_t pt;     /* the publisher's payload type */
-    uint8_t rtx_pt; /* 0: no RTX negotiated */
-    uint8_t red_pt; /* audio: RED (RFC 2198) carrying our Opus pt; 0: not negotiated */
+    struct keyframe_throttle kf; /* state: requests to the publisher, every layer together */
+    uint8_t pt;                  /* the publisher's payload type */
+    uint8_t rtx_pt;              /* 0: no RTX negotiated */
+    uint8_t red_pt;              /* audio: RED (RFC 2198) carrying our Opus pt; 0: not negotiated */
     uint32_t clock_rate;
     uint8_t channels;
     char fmtp[160];             /* the publisher's fmtp (H.264 profile) */

@@ -39,16 +39,27 @@ static void test_keyframe_requests(void)
     CHECK_EQ(pli_ssrc, 1000);
     producer_request_keyframe(p, 0, 1100); /* throttled */
     CHECK_EQ(plis, 1);
-    producer_request_keyframe(p, 1, 1100);
+    producer_request_keyframe(p, 1, 1100); /* no SSRC yet: nothing to ask */
     CHECK_EQ(plis, 1);
-    for (int64_t t = 1120; t <= 1700; t += 20)
-        producer_tick(p, t); /* the held request goes out when the interval ends */
+    for (int64_t t = 1120; t <= 1980; t += 20)
+        producer_tick(p, t); /* one a second for the whole track */
+    CHECK_EQ(plis, 1);
+    for (int64_t t = 2000; t <= 2100; t += 20)
+        producer_tick(p, t); /* the held request goes out when the second ends */
     CHECK_EQ(plis, 2);
+    p->layers[1].ssrc = 1001;
+    producer_request_keyframe(p, 1, 2200); /* another layer shares the second */
+    for (int64_t t = 2200; t <= 2980; t += 20)
+        producer_tick(p, t);
+    CHECK_EQ(plis, 2);
+    producer_tick(p, 3000);
+    CHECK_EQ(plis, 3);
+    CHECK_EQ(pli_ssrc, 1001);
     producer_free(p);
 
     struct producer *a = opus_producer(2);
     producer_request_keyframe(a, 0, 5000); /* audio has no keyframes */
-    CHECK_EQ(plis, 2);
+    CHECK_EQ(plis, 3);
     producer_free(a);
 }
 

@@ -151,8 +151,11 @@ static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const 
     if (n == 0)
         return -1;
     int fit = best_fit(st, n, share, 1.0);
-    int up = best_fit_total(st, n, share, reserved, cfg->up_margin);
-    bool lowest_ok = (double)st[0].rate * cfg->pause_margin <= (double)share;
+    bool single = n == 1; /* nothing finer to fall back on: keep it unless far below */
+    int up =
+        best_fit_total(st, n, share, reserved, single ? cfg->single_resume_margin : cfg->up_margin);
+    double pause_margin = single ? cfg->single_pause_margin : cfg->pause_margin;
+    bool lowest_ok = (double)st[0].rate * pause_margin <= (double)share;
     int cur = ts->started && !ts->paused ? find_step(st, n, ts) : -1;
     if (!ts->started || (!ts->paused && cur < 0)) /* first choice, or the layer is gone */
         return fit >= 0 ? fit : lowest_ok ? 0 : -1;
@@ -186,6 +189,11 @@ static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const 
         ts->last_up_ms = NEVER;
     }
     up = spatial_entry(st, up, cur, min_t);
+    int fine = best_fit_total(st, n, share, reserved, cfg->temporal_up_margin);
+    while (fine > cur && st[fine].s != st[cur].s)
+        fine--; /* the richest step of the current spatial layer at the finer margin */
+    if (fine > up)
+        up = fine;
     if (up_due(cfg, ts, up > cur, now_ms)) {
         ts->last_up_ms = now_ms;
         ts->up_since_ms = -1;
@@ -255,12 +263,15 @@ int64_t layer_select_update(struct layer_select *ls, int64_t budget_bps,
         o->share_bps = share;
         left -= o->rate_bps;
         /* what the next step up would need in all, for the caller to probe */
-        int next = best_fit_total(st, ns, share, reserved, ls->cfg.up_margin);
+        double margin = ns == 1 ? ls->cfg.single_resume_margin : ls->cfg.up_margin;
+        int next = best_fit_total(st, ns, share, reserved, margin);
         next = (i_step > next ? i_step : next) + 1; /* above the chosen step, too */
         while (i_step >= 0 && next < ns && st[next].s != st[i_step].s && st[next].t < min_t)
             next++; /* where spatial_entry would let it in */
+        if (next < ns && i_step >= 0 && st[next].s == st[i_step].s)
+            margin = ls->cfg.temporal_up_margin;
         if (next < ns) {
-            int64_t total = (int64_t)((double)(st[next].rate + reserved) * ls->cfg.up_margin);
+            int64_t total = (int64_t)((double)(st[next].rate + reserved) * margin);
             if (need == 0 || total < need)
                 need = total;
         }

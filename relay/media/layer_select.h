@@ -14,14 +14,20 @@
  *     path and the ±10 % noise of a 500 ms rate of bursty video, stays above 0.7 and
  *     recovers within the hold; a path that carries clearly less moves it at once;
  *   - UP only when the budget has exceeded up_margin (1.2) × what the next step and the
- *     tracks served before it need, continuously for up_hold_ms (2.5 s; start_up_hold_ms,
- *     0.3 s, while the track has never gone down: a classroom starts below the top layer
- *     and climbs as soon as its first probe shows room), and not before a
- *     backoff after the last downgrade; the backoff doubles each time an upgrade is
- *     undone within fail_window_ms (up to max_backoff_ms) and returns to its base after an
- *     upgrade that holds;
+ *     tracks served before it need (temporal_up_margin, 1.05, for a step of the same
+ *     spatial layer: it needs no keyframe and is undone at once, so it need not wait for
+ *     a fifth more than it costs — on a 600 kbit/s link that fifth is the difference
+ *     between 15 and 30 frames a second of the middle layer), continuously for up_hold_ms (2.5 s;
+ * start_up_hold_ms, 0.3 s, while the track has never gone down: a classroom starts below the top
+ * layer and climbs as soon as its first probe shows room), and not before a backoff after the last
+ * downgrade; the backoff doubles each time an upgrade is undone within fail_window_ms (up to
+ * max_backoff_ms) and returns to its base after an upgrade that holds;
  *   - video PAUSED (audio only) when even the lowest step gets less than pause_margin of
- *     its rate; it resumes through the same up rule at up_margin.
+ *     its rate; it resumes through the same up rule at up_margin. A track of one step (one
+ *     layer without temporal layers: a WHIP encoder, a camera, a classroom's uplink) has
+ *     nothing finer to fall back on, and an estimate a little under its rate is no reason
+ *     to stop it (the pacer and the link carry a stream a little over the estimate): it
+ *     pauses only below single_pause_margin and resumes at single_resume_margin.
  * The output says when a spatial change needs a keyframe (the caller asks the publisher
  * for one and switches when it arrives; meanwhile it forwards the old spatial layer with no
  * more temporal layers than either choice has) and what rate the next step would need,
@@ -38,21 +44,27 @@
 #define LS_MAX_TEMPORAL 4
 
 struct ls_config {
-    double down_margin;       /* go down at once below need × this; default 0.7 */
-    int64_t down_hold_ms;     /* ...and below rate × 1.0 held this long; default 3000 */
-    double up_margin;         /* go up above rate × this; default 1.2 */
-    double pause_margin;      /* pause below the lowest step × this; default 0.8 */
-    int64_t up_hold_ms;       /* default 2500 */
-    int64_t start_up_hold_ms; /* before the first move down; default 300 */
-    int64_t backoff_ms;       /* after a downgrade, base; default 4000 */
-    int64_t max_backoff_ms;   /* default 120000 */
-    int64_t fail_window_ms;   /* an upgrade undone within this failed; default 30000 */
+    double down_margin;          /* go down at once below need × this; default 0.7 */
+    int64_t down_hold_ms;        /* ...and below rate × 1.0 held this long; default 3000 */
+    double up_margin;            /* go up above rate × this; default 1.2 */
+    double temporal_up_margin;   /* ... within the spatial layer; default 1.05 */
+    double pause_margin;         /* pause below the lowest step × this; default 0.8 */
+    double single_pause_margin;  /* ... a track of one step; default 0.5 */
+    double single_resume_margin; /* ... which resumes above its rate × this; default 0.7 */
+    int64_t up_hold_ms;          /* default 2500 */
+    int64_t start_up_hold_ms;    /* before the first move down; default 300 */
+    int64_t backoff_ms;          /* after a downgrade, base; default 4000 */
+    int64_t max_backoff_ms;      /* default 120000 */
+    int64_t fail_window_ms;      /* an upgrade undone within this failed; default 30000 */
 };
 #define LS_CONFIG_DEFAULT                                                                          \
     ((struct ls_config){.down_margin = 0.7,                                                        \
                         .down_hold_ms = 3000,                                                      \
                         .up_margin = 1.2,                                                          \
+                        .temporal_up_margin = 1.2,                                                 \
                         .pause_margin = 0.8,                                                       \
+                        .single_pause_margin = 0.5,                                                \
+                        .single_resume_margin = 0.7,                                               \
                         .up_hold_ms = 2500,                                                        \
                         .start_up_hold_ms = 300,                                                   \
                         .backoff_ms = 4000,                                                        \

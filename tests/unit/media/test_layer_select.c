@@ -128,6 +128,24 @@ static void test_up_hold_and_backoff(void)
     CHECK_EQ(ls.tracks[1].failed_ups, 2);
 }
 
+/* A temporal step up needs less room than a spatial one: a budget a little over the middle
+ * layer and audio (580k for 540k) runs it at its full frame rate, not at T1. */
+static void test_temporal_margin(void)
+{
+    struct ls_config cfg = LS_CONFIG_DEFAULT;
+    cfg.start_up_hold_ms = cfg.up_hold_ms;
+    cfg.temporal_up_margin = 1.05;
+    layer_select_init(&ls, &cfg);
+    run(40000 + 350000, 0, 1000); /* 360p T1 */
+    CHECK(CAM(1, 1));
+    CHECK_EQ(run(580000, 1000, 4000), 1); /* 580k ≥ 1.05 × 540k, < 1.2 × */
+    CHECK(CAM(1, 2));
+    CHECK_EQ(run(580000, 4000, 20000), 0); /* and stays */
+    /* a spatial step still wants its fifth: 720p T1 (1.09M + 40k) at 1.2 is 1.36M */
+    CHECK_EQ(run(1300000, 20000, 30000), 0);
+    CHECK(CAM(1, 2));
+}
+
 static void test_pause(void)
 {
     init();
@@ -152,6 +170,34 @@ static void test_pause(void)
     /* audio is kept whatever the estimate */
     run(10000, 20100, 20200);
     CHECK(!out[0].paused && out[0].rate_bps == 40000);
+}
+
+/* One layer without temporal layers (a WHIP encoder at 1.47 Mbit/s): kept while the
+ * estimate is a little under it, paused only far below, resumed at 0.7 of it. */
+static void test_single_layer(void)
+{
+    struct ls_track one[2] = {
+        tracks[0],
+        {.priority = LS_PRIO_CAMERA, .video = true, .n_spatial = 1, .spatial_bps = {1470000}},
+    };
+    init();
+    int sw = 0;
+    for (int64_t t = 0; t < 20000; t += 100) { /* an aiortc receiver's 1.41 Mbit/s */
+        layer_select_update(&ls, 1410000, one, 2, t, out);
+        sw += out[1].changed;
+    }
+    CHECK(CAM(0, 0));
+    CHECK_EQ(sw, 1);                             /* the first choice, no pause */
+    for (int64_t t = 20000; t < 30000; t += 100) /* 0.6 of it: still sent */
+        layer_select_update(&ls, 40000 + 882000, one, 2, t, out);
+    CHECK(CAM(0, 0));
+    for (int64_t t = 30000; t < 34000; t += 100) /* far below: paused, says so */
+        need = layer_select_update(&ls, 40000 + 600000, one, 2, t, out);
+    CHECK(out[1].paused);
+    CHECK_EQ(need, (int64_t)((40000 + 1470000) * 0.7)); /* what a probe must show */
+    for (int64_t t = 34000; t < 44000; t += 100)        /* 0.75 of it, held past the backoff */
+        layer_select_update(&ls, 40000 + 1110000, one, 2, t, out);
+    CHECK(CAM(0, 0));
 }
 
 static void test_priorities(void)
@@ -257,6 +303,8 @@ int main(void)
     test_down();
     test_up_hold_and_backoff();
     test_pause();
+    test_temporal_margin();
+    test_single_layer();
     test_priorities();
     test_layer_vanishes();
     printf("sizeof(struct layer_select) = %zu bytes\n", sizeof(struct layer_select));

@@ -11,6 +11,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "media/pacer.h"
 #include "route/consumer.h"
 #include "route/peer.h"
 #include "route/producer.h"
@@ -314,6 +315,14 @@ static int do_peer_stats(struct cr_worker *w, void *args)
     out->rtt_ms = peer->rtt_ms;
     if (peer->quality && peer->quality->have_feedback)
         out->estimate_bps = (uint32_t)bwe_estimate(&peer->quality->bwe);
+    if (peer->pacer) {
+        struct pacer_stats ps;
+        pacer_read_stats(peer->pacer, &ps);
+        out->pace_bps = ps.pace_bps < PACER_UNPACED_BPS ? (uint32_t)ps.pace_bps : 0;
+        out->pace_queue_bytes = (uint32_t)ps.queue_bytes;
+        out->pace_max_wait_ms = (uint32_t)(ps.max_wait_us / 1000);
+        out->pace_dropped = ps.dropped;
+    }
     cr_ice_describe_pair(peer->ice, out->pair, sizeof out->pair);
     for (size_t i = 0; i < peer->n_mlines && out->n_consumers < CR_PEER_STATS_MAX; i++)
         if (peer->mlines[i].consumer)

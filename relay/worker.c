@@ -14,19 +14,36 @@
 #include "net/sctp.h"
 #include "route/tap.h"
 
-static gboolean on_tick(gpointer data)
+/* Calls fn(peer, now) for every peer of the worker. */
+static void each_peer(struct cr_worker *w, void (*fn)(struct peer *, int64_t), int64_t now)
 {
-    struct cr_worker *w = data;
-    int64_t now = cr_now_ms();
     GHashTableIter it;
     gpointer key, value;
     g_hash_table_iter_init(&it, w->route.peers);
     while (g_hash_table_iter_next(&it, &key, &value))
-        peer_tick(value, now);
+        fn(value, now);
+}
+
+static gboolean on_tick(gpointer data)
+{
+    struct cr_worker *w = data;
+    int64_t now = cr_now_ms();
+    each_peer(w, peer_tick, now);
+    GHashTableIter it;
+    gpointer key, value;
     g_hash_table_iter_init(&it, w->route.taps);
     while (g_hash_table_iter_next(&it, &key, &value))
         tap_tick(value, now);
     cr_sctp_tick(now); /* the data channels' retransmissions and acknowledgements */
+    return G_SOURCE_CONTINUE;
+}
+
+/* Every WORKER_PACE_MS while a pacer holds packets: what may leave now (media/pacer.h). */
+static gboolean on_pace(gpointer data)
+{
+    struct cr_worker *w = data;
+    if (w->route.pacing)
+        each_peer(w, peer_pace, cr_now_us());
     return G_SOURCE_CONTINUE;
 }
 
@@ -69,6 +86,9 @@ struct cr_worker *worker_new(const struct cr_relay_config *config,
     w->tick = g_timeout_source_new(WORKER_TICK_MS);
     g_source_set_callback(w->tick, on_tick, w, NULL);
     g_source_attach(w->tick, w->ctx);
+    w->pace = g_timeout_source_new(WORKER_PACE_MS);
+    g_source_set_callback(w->pace, on_pace, w, NULL);
+    g_source_attach(w->pace, w->ctx);
     w->thread = g_thread_new("cr-worker", run, w);
     CR_INFO("worker", "started, DTLS fingerprint %s", cr_dtls_cert_fingerprint(w->cert));
     return w;
@@ -85,6 +105,7 @@ static gboolean teardown(gpointer data)
     struct cr_worker *w = data;
     g_hash_table_remove_all(w->rooms); /* closes every peer on this thread */
     g_source_destroy(w->tick);
+    g_source_destroy(w->pace);
     g_main_loop_quit(w->loop);
     return G_SOURCE_REMOVE;
 }
@@ -96,6 +117,7 @@ void worker_free(struct cr_worker *w)
     g_main_context_invoke(w->ctx, teardown, w);
     g_thread_join(w->thread);
     g_source_unref(w->tick);
+    g_source_unref(w->pace);
     g_hash_table_destroy(w->rooms);
     g_hash_table_destroy(w->route.peers);
     g_hash_table_destroy(w->route.taps);

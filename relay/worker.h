@@ -15,6 +15,7 @@
 #include "route/ctx.h"
 
 #define WORKER_TICK_MS 20
+#define WORKER_PACE_MS 5 /* the pacers' clock while any holds packets */
 
 struct room;
 
@@ -23,6 +24,7 @@ struct cr_worker {
     GMainLoop *loop;               /* owned */
     GThread *thread;               /* owned; joined in worker_free */
     GSource *tick;                 /* owned */
+    GSource *pace;                 /* owned */
     struct cr_relay_config config; /* strings owned (copies) */
     struct cr_dtls_cert *cert;     /* owned: one certificate for the process */
     GHashTable *rooms;             /* name → struct room *, owned */

@@ -87,22 +87,23 @@ void consumer_set_connected(struct consumer *c, int64_t now_ms)
  * sequence number is left 0 for the sink to stamp: *twcc_at gets its offset in out (0:
  * none). */
 static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *out, int64_t now_us,
-                         size_t *twcc_at)
+                         struct consumer_sent *sent)
 {
     struct rtp_ext_writer w;
     rtp_ext_begin(&w, out, 64);
     if (c->ext.mid)
         rtp_ext_add(&w, c->ext.mid, (const uint8_t *)c->mid, strlen(c->mid));
+    sent->abs_at = 0;
     if (c->ext.abs_send_time) {
-        /* abs-send-time: 6.18 fixed-point seconds, 24 bits */
         uint8_t abs[3];
-        wr_be24(abs, (uint32_t)(((uint64_t)now_us << 18) / 1000000) & 0xffffff);
-        rtp_ext_add(&w, c->ext.abs_send_time, abs, 3);
+        wr_be24(abs, rtp_abs_send_time(now_us));
+        if (rtp_ext_add(&w, c->ext.abs_send_time, abs, 3) == 0)
+            sent->abs_at = 4 + w.len - 3; /* after the 0xBEDE header: the last element's data */
     }
-    *twcc_at = 0;
+    sent->twcc_at = 0;
     static const uint8_t unstamped[2];
     if (c->ext.twcc && rtp_ext_add(&w, c->ext.twcc, unstamped, 2) == 0)
-        *twcc_at = 4 + w.len - 2; /* after the 0xBEDE header: the last element's data */
+        sent->twcc_at = 4 + w.len - 2;
     const struct producer *p = c->producer;
     if (!v || !p)
         return rtp_ext_end(&w); /* a padding probe: nothing to copy through */
@@ -115,6 +116,16 @@ static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *
     return rtp_ext_end(&w);
 }
 
+/* The extension offsets write_exts found, made offsets in the packet (its header is pos
+ * bytes). */
+static void sent_at(struct consumer_sent *sent, size_t pos)
+{
+    if (sent->twcc_at)
+        sent->twcc_at += pos;
+    if (sent->abs_at)
+        sent->abs_at += pos;
+}
+
 /* Builds and sends one packet: the original (rtx false) or its RTX form (RFC 4588 §4). */
 /* vp8: the picture id and TL0PICIDX to write into the copied payload (NULL: none). */
 static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t seq, uint32_t ts,
@@ -125,12 +136,12 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
     uint8_t pt = rtx ? c->rtx_pt : c->kind == CR_KIND_AUDIO ? v->payload_type : c->pt;
     size_t pos = rtp_write_header(out, v->marker, pt, rtx ? c->rtx_seq++ : seq, ts,
                                   rtx ? c->rtx_ssrc : c->ssrc, true);
-    struct consumer_sent sent = {.kind = rtx ? SEND_RTX : SEND_MEDIA, .now_us = now_us};
-    size_t ext_len = write_exts(c, v, out + pos, now_us, &sent.twcc_at);
+    struct consumer_sent sent = {
+        .kind = rtx ? SEND_RTX : SEND_MEDIA, .now_us = now_us, .audio = c->kind == CR_KIND_AUDIO};
+    size_t ext_len = write_exts(c, v, out + pos, now_us, &sent);
     if (ext_len == 0)
         out[0] &= (uint8_t)~0x10; /* no extension block after all: clear X */
-    if (sent.twcc_at)
-        sent.twcc_at += pos;
+    sent_at(&sent, pos);
     pos += ext_len;
     size_t body = v->payload_len;
     if (rtx) {
@@ -319,11 +330,10 @@ void consumer_send_padding(struct consumer *c, size_t padding, uint8_t probe_id,
     size_t pos =
         rtp_write_header(out, false, c->rtx_pt, c->rtx_seq++, c->rw.last_ts, c->rtx_ssrc, true);
     struct consumer_sent sent = {.kind = SEND_PROBE, .tag = probe_id, .now_us = now_us};
-    size_t ext_len = write_exts(c, NULL, out + pos, now_us, &sent.twcc_at);
+    size_t ext_len = write_exts(c, NULL, out + pos, now_us, &sent);
     if (ext_len == 0)
         out[0] &= (uint8_t)~0x10;
-    if (sent.twcc_at)
-        sent.twcc_at += pos;
+    sent_at(&sent, pos);
     pos += ext_len;
     memset(out + pos, 0, padding);
     out[pos + padding - 1] = (uint8_t)padding; /* RFC 3550 §5.1: the last octet counts */

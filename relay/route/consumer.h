@@ -44,6 +44,9 @@ struct consumer_red;
 struct consumer_sent {
     size_t twcc_at;      /* offset of the 2-byte transport-wide sequence number to stamp
                             (draft-holmer-rmcat-transport-wide-cc-extensions-01); 0: none */
+    size_t abs_at;       /* offset of the 3-byte abs-send-time, restamped if the packet
+                            leaves later than built (a pacer's queue); 0: none */
+    bool audio;          /* an audio packet: never paced behind video */
     enum send_kind kind; /* media, RTX or probe (media/send_history.h) */
     uint8_t tag;         /* probes: the cluster id */
     int64_t now_us;      /* when it was built: the fan-out's one time (abs-send-time), or

@@ -25,6 +25,8 @@ struct route_ctx {
     GHashTable *taps;                     /* id → struct tap *, borrowed (rooms own taps) */
     uint64_t next_id;                     /* ids of peers, taps and tracks, never reused */
     struct cr_relay_stats stats;          /* state: counters, read by cr_relay_get_stats */
+    unsigned pacing;                      /* state: peers whose pacer holds packets (the
+                                             worker runs peer_pace every few ms while any) */
     uint8_t scratch[CONSUMER_SCRATCH];    /* state: where each outgoing packet is built */
 };
 

@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/strbuf.h"
+#include "media/pacer.h"
 #include "route/ctx.h"
 #include "route/peer.h"
 #include "route/quality.h"
@@ -487,8 +488,11 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
     } else if (lp->role == MLINE_SEND) {
         if (!ml->consumer)
             ml->consumer = peer_new_consumer(peer, lp->kind, ml->mid);
-        if (!peer->quality)
+        if (!peer->quality) {
             peer->quality = quality_new();
+            peer->pacer = cr_malloc(sizeof *peer->pacer);
+            pacer_init(peer->pacer, PACER_UNPACED_BPS, CR_SRTP_MAX_TRAILER);
+        }
         set_consumer_params(ml->consumer, lp);
         peer->listener.bind(peer->listener.ud, ml->consumer, lp->source, now);
     }

@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "route/ctx.h"
+#include "media/pacer.h"
 #include "route/quality.h"
 #include "wire/demux.h"
 #include "wire/rtp.h"
@@ -373,6 +374,11 @@ void peer_free(struct peer *peer)
         peer_drop_producer(peer, &peer->mlines[i]);
     }
     quality_free(peer->quality);
+    if (peer->pacing)
+        peer->ctx->pacing--;
+    if (peer->pacer)
+        pacer_clear(peer->pacer);
+    free(peer->pacer);
     cr_ice_free(peer->ice);
     if (peer->dtls_held)
         g_ptr_array_free(peer->dtls_held, TRUE);
@@ -411,24 +417,78 @@ void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len)
 
 /* ---- the sink of its consumers, the listener of its producers ---- */
 
-/* The transport-wide sequence number belongs to the transport: stamped here, in the order
- * packets leave, and recorded for the estimator (quality.h) with the size on the wire and
- * the moment it leaves. That moment is read here rather than taken from the fan-out's one
- * time: a delay-based estimator reads any wait between the two (a worker preempted mid
- * fan-out on a busy machine) as queueing on the link. Probes keep the time of the tick that
- * paced them, as before. */
+/* A packet leaves now. The transport-wide sequence number belongs to the transport:
+ * stamped here, in the order packets leave, and recorded for the estimator (quality.h) with
+ * the size on the wire and the moment it leaves. That moment is read here rather than taken
+ * from the fan-out's one time: a delay-based estimator reads any wait between the two (a
+ * worker preempted mid fan-out, a pacer's queue) as queueing on the link. Probes keep the
+ * time of the tick that paced them. A packet that waited in the pacer gets a new
+ * abs-send-time too. */
+static void transmit(struct peer *peer, uint8_t *buf, size_t len, const struct pacer_meta *m,
+                     bool waited)
+{
+    int64_t at = 0;
+    if (m->twcc_at || (waited && m->abs_at))
+        at = m->kind == SEND_PROBE ? m->built_us : cr_now_us();
+    if (waited && m->abs_at)
+        wr_be24(buf + m->abs_at, rtp_abs_send_time(at));
+    if (m->twcc_at) {
+        uint16_t seq = peer->twcc_seq++;
+        wr_be16(buf + m->twcc_at, seq);
+        if (peer->quality)
+            quality_on_sent(peer->quality, seq, len + CONSUMER_SRTP_OVERHEAD, m->kind, m->tag, at);
+    }
+    peer_send_rtp(peer, buf, len);
+}
+
+static void pace_send(void *ud, uint8_t *buf, size_t len, const struct pacer_meta *m)
+{
+    transmit(ud, buf, len, m, true);
+}
+
+/* Keeps ctx->pacing, the count of peers whose pacer holds packets, true, and counts what
+ * the pacer dropped. */
+static void pace_note(struct peer *peer)
+{
+    peer->ctx->stats.pace_dropped += peer->pacer->st.dropped - peer->pace_dropped;
+    peer->pace_dropped = peer->pacer->st.dropped;
+    bool busy = pacer_busy(peer->pacer);
+    if (busy != peer->pacing) {
+        peer->pacing = busy;
+        peer->ctx->pacing += busy ? 1u : (unsigned)-1;
+    }
+}
+
+void peer_pace(struct peer *peer, int64_t now_us)
+{
+    if (!peer->pacing)
+        return;
+    peer->ctx->stats.paced += pacer_process(peer->pacer, now_us, pace_send, peer);
+    pace_note(peer);
+}
+
+static enum pacer_class pace_class(const struct consumer_sent *sent)
+{
+    if (sent->kind == SEND_PROBE || sent->kind == SEND_PADDING)
+        return PACER_PADDING;
+    if (sent->audio)
+        return PACER_AUDIO;
+    return sent->kind == SEND_RTX ? PACER_RTX : PACER_VIDEO;
+}
+
+/* What a consumer built goes to the pacer, which lets it leave now or queues a copy. */
 static void sink_send_rtp(void *ud, uint8_t *buf, size_t len, const struct consumer_sent *sent)
 {
     struct peer *peer = ud;
-    if (sent->twcc_at) {
-        uint16_t seq = peer->twcc_seq++;
-        wr_be16(buf + sent->twcc_at, seq);
-        int64_t at = sent->kind == SEND_PROBE ? sent->now_us : cr_now_us();
-        if (peer->quality)
-            quality_on_sent(peer->quality, seq, len + CONSUMER_SRTP_OVERHEAD, sent->kind, sent->tag,
-                            at);
-    }
-    peer_send_rtp(peer, buf, len);
+    struct pacer_meta m = {.twcc_at = (uint16_t)sent->twcc_at,
+                           .abs_at = (uint16_t)sent->abs_at,
+                           .kind = (uint8_t)sent->kind,
+                           .tag = sent->tag,
+                           .built_us = sent->now_us};
+    if (!peer->pacer || pacer_offer(peer->pacer, pace_class(sent), buf, len, &m, sent->now_us))
+        transmit(peer, buf, len, &m, false);
+    else
+        pace_note(peer);
 }
 
 static void sink_send_rtcp(void *ud, uint8_t *buf, size_t len) { peer_send_rtcp(ud, buf, len); }
@@ -600,6 +660,11 @@ void peer_tick(struct peer *peer, int64_t now_ms)
     }
     if (peer->quality)
         tick_quality(peer, now_ms);
+    if (peer->pacer) {
+        int64_t pace = peer->quality ? quality_pace_bps(peer->quality) : 0;
+        pacer_set_rate(peer->pacer, pace ? pace : PACER_UNPACED_BPS, now_ms * 1000);
+        peer_pace(peer, now_ms * 1000);
+    }
     if (peer->twcc && now_ms - peer->last_twcc_ms >= TWCC_INTERVAL_MS) {
         peer->last_twcc_ms = now_ms;
         send_twcc(peer);

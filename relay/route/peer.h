@@ -5,8 +5,9 @@
  * SSRC (or by the mid extension until the SSRC is known, RFC 8843 §9.2), and answers RTCP:
  * keyframe requests and NACKs from subscribers, sender reports from publishers. It writes
  * the RTCP it owes: receiver reports, REMB and transport-wide feedback to publishers. On
- * the way out it stamps its transport-wide sequence number into what its consumers built
- * and records it for the estimator.
+ * the way out its pacer (media/pacer.h) spreads what its consumers built at a little above
+ * the estimate, audio first; as each packet leaves it stamps the transport-wide sequence
+ * number and records it for the estimator.
  *
  * It talks to its room only through the listener given at creation: tracks it adds and
  * closes, the bindings it asks for, the packets to fan out. */
@@ -28,6 +29,7 @@
 #include "wire/sdp.h"
 
 struct room;
+struct pacer;
 struct quality;
 struct route_ctx;
 
@@ -89,6 +91,9 @@ struct peer {
     uint16_t twcc_seq;          /* state: transport-wide seq of what we send */
     struct twcc_recorder *twcc; /* owned, when the client sends transport-cc to us */
     struct quality *quality;    /* owned, when the client receives: estimate and layers */
+    struct pacer *pacer;        /* owned, with quality: what leaves toward the client */
+    bool pacing;                /* its pacer holds packets (counted in ctx->pacing) */
+    uint64_t pace_dropped;      /* its pacer's drops, as counted in ctx->stats */
     bool remb;                  /* the publisher accepts REMB */
     GPtrArray *dtls_held;       /* owned GBytes: DTLS datagrams made before a pair was
                                    selected, sent when ICE connects (else the browser
@@ -134,6 +139,9 @@ void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len);
 /* Asks this (publishing) peer for a keyframe of ssrc: PLI (RFC 4585 §6.3.1). */
 void peer_send_pli(struct peer *peer, uint32_t media_ssrc);
 void peer_tick(struct peer *peer, int64_t now_ms);
+/* Sends what the peer's pacer lets go now (media/pacer.h); the worker calls it every few
+ * ms while ctx->pacing. */
+void peer_pace(struct peer *peer, int64_t now_us);
 void peer_set_state(struct peer *peer, enum cr_peer_state state);
 
 /* Data channels: peer_data.c. want: an offer's m=application line was accepted (the

@@ -15,18 +15,20 @@
 #define MAX_FEEDBACK_STATUSES 1024
 #define START_BPS 700000
 #define RTX_SHARE_PERCENT 25
+#define PACE_PERCENT 150             /* media leaves at 1.5 × the estimate (media/pacer.h), */
+#define PACE_OVER_CHOICE_PERCENT 125 /* and never slower than 1.25 × what was chosen */
 
 struct quality *quality_new(void)
 {
     struct quality *q = cr_calloc(1, sizeof *q);
     send_history_init(&q->hist);
     struct bwe_config bc = BWE_CONFIG_DEFAULT;
-    /* A classroom starts at START_BPS (the middle layer and audio fit), not at the top:
-     * the top layer's first keyframe into a 250-600 kbit/s school link would flood its
-     * queue, audio included, for the second or two the estimate takes to come down. The
-     * selector asks for a probe toward the next layer at once, and the first upgrade
-     * needs no long hold (media/layer_select.h), so a good link reaches the top layer
-     * about a second after its first frame. */
+    /* A classroom's estimate starts at START_BPS, and its video on the lowest layer
+     * (quality_start_layer), not at the top: the top layer's first keyframe into a
+     * 250-600 kbit/s school link would flood its queue, audio included, for the second
+     * or two the estimate takes to come down. The first probe goes at once, and the
+     * first upgrade needs no long hold (media/layer_select.h), so a good link reaches the
+     * top layer about a second after its first frame. */
     bc.start_bps = START_BPS;
     bwe_init(&q->bwe, &bc);
     struct ls_config lc = LS_CONFIG_DEFAULT;
@@ -68,16 +70,22 @@ int quality_start_layer(const struct quality *q, const struct producer *p, enum 
     int best = producer_best_layer(p, now_ms);
     if (!twcc || kind != CR_KIND_VIDEO || p->n_layers < 2)
         return best; /* no estimate will come to choose: the best the teacher sends */
-    /* the richest active layer that fits in the start estimate beside audio */
-    int64_t room = bwe_estimate(&q->bwe) * 4 / 5;
-    int pick = -1;
+    /* before any feedback, the lowest layer: its keyframe is a few packets, the first frame
+     * comes at once on any link, and the first probe (sent as soon as feedback comes)
+     * takes a good link up within a second; with an estimate, the richest active layer
+     * that fits in it beside audio */
+    int64_t room = q->bwe.source != BWE_SRC_NONE ? bwe_estimate(&q->bwe) * 4 / 5 : 0;
+    int fit = -1, lowest = -1;
     for (size_t i = 0; i < p->n_layers; i++) {
-        if (!producer_layer_active(p, (int)i, now_ms) || p->layers[i].bitrate_bps > room)
+        if (!producer_layer_active(p, (int)i, now_ms))
             continue;
-        if (pick < 0 || p->layers[i].bitrate_bps > p->layers[pick].bitrate_bps)
-            pick = (int)i;
+        uint32_t bps = p->layers[i].bitrate_bps;
+        if (lowest < 0 || bps < p->layers[lowest].bitrate_bps)
+            lowest = (int)i;
+        if (bps <= room && (fit < 0 || bps > p->layers[fit].bitrate_bps))
+            fit = (int)i;
     }
-    return pick >= 0 ? pick : best;
+    return fit >= 0 ? fit : lowest >= 0 ? lowest : best;
 }
 
 void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us)
@@ -242,6 +250,9 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
             if (!tracks[s].video)
                 budget += tracks[s].spatial_bps[0];
     int64_t want = layer_select_update(&q->ls, budget, tracks, n, now_ms, choices);
+    q->chosen_bps = 0;
+    for (size_t s = 0; s < n; s++)
+        q->chosen_bps += slot[s] ? choices[s].rate_bps : 0;
     size_t n_out = 0;
     for (size_t s = 0; s < n; s++) {
         if (!slot[s] || !tracks[s].video)
@@ -307,6 +318,15 @@ int64_t quality_rtx_budget(const struct quality *q)
     /* without an estimate, nothing to share out; with one, a quarter for repairs per
      * video track (a 3 % lossy link needs a tenth of that) */
     return q->have_feedback ? bwe_estimate(&q->bwe) * RTX_SHARE_PERCENT / 100 : 0;
+}
+
+int64_t quality_pace_bps(const struct quality *q)
+{
+    if (!q->have_feedback)
+        return 0;
+    int64_t by_estimate = bwe_estimate(&q->bwe) * PACE_PERCENT / 100;
+    int64_t by_choice = q->chosen_bps * PACE_OVER_CHOICE_PERCENT / 100;
+    return by_estimate > by_choice ? by_estimate : by_choice;
 }
 
 bool quality_drives_layers(struct quality *q, bool twcc_negotiated)

@@ -60,6 +60,7 @@ struct quality {
     int8_t order[LS_MAX_TRACKS][LS_MAX_SPATIAL]; /* selector layer → producer layer */
     uint8_t n_temporal[LS_MAX_TRACKS];           /* as last described; 0: not yet */
     int64_t last_select_ms;
+    int64_t chosen_bps;     /* what the last choice sends in all (audio included) */
     bool initial_probed;    /* the first probe cluster went out */
     bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */
     bool remb_video_only;   /* the last REMB named only video SSRCs: audio is on top */
@@ -81,9 +82,9 @@ void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t no
 void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t now_us);
 void quality_on_rtt(struct quality *q, uint32_t rtt_ms);
 /* The layer a consumer of kind, with transport-wide feedback negotiated or not (twcc),
- * starts on when bound to p, before any feedback: with feedback negotiated, the richest
- * that fits the start estimate (the selector takes over from there); else the best the
- * publisher sends. */
+ * starts on when bound to p: with feedback negotiated, the richest that fits the estimate
+ * once there is one, and the lowest before (the selector takes over from there); else the
+ * best the publisher sends. */
 int quality_start_layer(const struct quality *q, const struct producer *p, enum cr_kind kind,
                         bool twcc, int64_t now_ms);
 /* A video consumer switches to (or resumes on) a layer of layer_bps: its keyframe is about
@@ -92,6 +93,11 @@ void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us);
 /* The bit rate one video consumer's retransmissions may take (media/rtx_limit.h): a share
  * of the estimate, 0 (no limit) before there is one. */
 int64_t quality_rtx_budget(const struct quality *q);
+/* The rate the peer's pacer lets media leave at (media/pacer.h): a little above the
+ * estimate, and above what the layers chosen send (a single layer kept a little over the
+ * estimate is the link's to carry, not the pacer's to drop); 0 (not paced) before there
+ * is an estimate. */
+int64_t quality_pace_bps(const struct quality *q);
 /* True when the estimate chooses the peer's layers (transport-wide feedback negotiated on
  * one of its consumers: twcc_negotiated, or a REMB seen); until then consumers follow the
  * publisher's best layer. */

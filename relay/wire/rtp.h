@@ -51,6 +51,13 @@ void rtp_ext_begin(struct rtp_ext_writer *w, uint8_t *out, size_t cap);
 int rtp_ext_add(struct rtp_ext_writer *w, uint8_t id, const uint8_t *data, size_t len);
 size_t rtp_ext_end(struct rtp_ext_writer *w);
 
+/* abs-send-time (http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time): the send
+ * time in 6.18 fixed-point seconds, 24 bits, from a clock in µs. */
+static inline uint32_t rtp_abs_send_time(int64_t us)
+{
+    return (uint32_t)(((uint64_t)us << 18) / 1000000) & 0xffffff;
+}
+
 /* RFC 4588 §4: an RTX payload starts with the original sequence number (OSN). */
 int rtp_rtx_osn(const struct rtp_view *v, uint16_t *osn);
 

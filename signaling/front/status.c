@@ -41,6 +41,8 @@ static json_t *relay_json(struct server *srv)
     json_object_set_new(v, "data_in", json_integer((json_int_t)st.data_in));
     json_object_set_new(v, "data_out", json_integer((json_int_t)st.data_out));
     json_object_set_new(v, "data_dropped", json_integer((json_int_t)st.data_dropped));
+    json_object_set_new(v, "paced", json_integer((json_int_t)st.paced));
+    json_object_set_new(v, "pace_dropped", json_integer((json_int_t)st.pace_dropped));
     return v;
 }
 
@@ -90,9 +92,13 @@ json_t *status_peer(struct server *srv, uint64_t peer_id)
                       "retransmitted", (json_int_t)c->retransmitted, "loss",
                       c->fraction_lost / 256.0, "jitter_ms", (json_int_t)c->jitter_ms));
     }
-    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o}", "peer", (json_int_t)st.peer_id, "state",
+    json_t *pacer =
+        json_pack("{s:I, s:I, s:I, s:I}", "rate_bps", (json_int_t)st.pace_bps, "queue_bytes",
+                  (json_int_t)st.pace_queue_bytes, "max_wait_ms", (json_int_t)st.pace_max_wait_ms,
+                  "dropped", (json_int_t)st.pace_dropped);
+    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o, s:o}", "peer", (json_int_t)st.peer_id, "state",
                      cr_peer_state_name(st.state), "pair", st.pair, "rtt_ms", (json_int_t)st.rtt_ms,
-                     "estimate_bps", (json_int_t)st.estimate_bps, "tracks", tracks);
+                     "estimate_bps", (json_int_t)st.estimate_bps, "pacer", pacer, "tracks", tracks);
 }
 
 /* Every peer of every room, with who holds it. */

@@ -141,6 +141,8 @@ struct cr_relay_stats {
     uint64_t red_in, red_out;   /* audio RED (RFC 2198) packets from publishers / sent */
     uint64_t data_in, data_out; /* data channel messages from clients / sent to them */
     uint64_t data_dropped;      /* over a client's rate limit, or not sendable */
+    uint64_t paced;             /* packets that waited in a pacer before they left */
+    uint64_t pace_dropped;      /* ... dropped there: stale, or over the queue's bound */
 };
 
 /* What one subscriber receives on one m-line. */
@@ -167,6 +169,10 @@ struct cr_peer_stats {
     char pair[96];         /* the selected ICE pair */
     uint32_t rtt_ms;       /* from receiver reports; 0 before one */
     uint32_t estimate_bps; /* bandwidth estimate toward the client; 0: none */
+    uint32_t pace_bps;     /* what its pacer lets leave; 0: not paced (no estimate yet) */
+    uint32_t pace_queue_bytes, pace_max_wait_ms; /* queued now; the longest wait since the
+                                                    last read */
+    uint64_t pace_dropped;                       /* packets the pacer dropped */
     size_t n_consumers;
     struct cr_consumer_stats consumers[CR_PEER_STATS_MAX];
 };

@@ -4,7 +4,9 @@
  * audio): the top simulcast layer on a rich link, a pause on one too thin for the lowest
  * layer (REMB, draft-alvestrand-rmcat-remb). A line capped to its lowest layers (a tile,
  * cr_relay_peer_layers) never gets more on the rich link, and the lowest layer the
- * publisher really sends when the lowest by rank is not coming. */
+ * publisher really sends when the lowest by rank is not coming. A consumer starts on the
+ * lowest layer before any feedback and on the richest that fits once there is an estimate;
+ * the pacer's rate follows the estimate, and never falls under what the choice sends. */
 #include "fixture.h"
 #include "test.h"
 
@@ -92,9 +94,39 @@ static void test_cap(void)
     CHECK_EQ(no_low.layer, 1); /* the lowest that arrives */
 }
 
+static void test_start_and_pace(void)
+{
+    struct quality *q = quality_new();
+    struct producer *cam = vp8_producer(1, 3), *mic = opus_producer(2);
+    keep_alive(cam, 10);
+    CHECK_EQ(quality_pace_bps(q), 0);                                   /* no estimate: not paced */
+    CHECK_EQ(quality_start_layer(q, cam, CR_KIND_VIDEO, true, 10), 0);  /* lowest first */
+    CHECK_EQ(quality_start_layer(q, cam, CR_KIND_VIDEO, false, 10), 2); /* no estimate to come */
+    int video_key, audio_key;
+    struct quality_track tracks[2] = {
+        {.key = &audio_key, .p = mic, .mid = "a"},
+        {.key = &video_key, .p = cam, .mid = "v", .video = true},
+    };
+    struct quality_choice out[LS_MAX_TRACKS];
+    struct quality_probe probe;
+    for (int64_t t = 20; t <= 3000; t += 20) {
+        quality_on_remb(q, 1000000, true, t * 1000);
+        keep_alive(cam, t);
+        quality_tick(q, tracks, 2, t, out, &probe);
+    }
+    int64_t est = bwe_estimate(&q->bwe);
+    CHECK(est >= 700000 && est <= 1000000);
+    CHECK_EQ(quality_start_layer(q, cam, CR_KIND_VIDEO, true, 3000), 1); /* 500k fits */
+    CHECK_EQ(quality_pace_bps(q), est * 3 / 2);                          /* 1.5 × the estimate */
+    producer_free(cam);
+    producer_free(mic);
+    quality_free(q);
+}
+
 int main(void)
 {
     test_choices();
     test_cap();
+    test_start_and_pace();
     return test_report();
 }

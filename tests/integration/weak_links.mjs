@@ -20,10 +20,12 @@
 // Exit status 0 when everything held, 1 otherwise; everything it started is removed.
 import {
   startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoIn, audioIn, runTest } from './lib/browser.mjs';
+import { fpsMedian } from './lib/figures.mjs';
 import { startNetwork } from './lib/netem.mjs';
 
 const ROOM = 'demo';
-const SETTLE_S = 22;     // phase 1: every classroom on its own link, from its first frame
+const SETTLE_S = 35;     // phase 1: every classroom on its own link, from its first frame
+const FIGURES_S = 30;    // ... whose last seconds the figures describe
 const RECOVER_MAX_S = 60; // phase 2: C's cap lifted, until it is back on the top layer
 const pages = [];
 let server = null;
@@ -47,7 +49,8 @@ async function sample(c, teacherHeights, t0) {
   const v = videoIn(st) || {};
   const a = audioIn(st) || {};
   const q = await c.page.evaluate(() => window.classrelay.quality || null);
-  const cam = q && (q.tracks || []).find((t) => t.kind === 'video');
+  // the teacher's camera: the fed video line (the stage lines idle, with no track)
+  const cam = q && (q.tracks || []).find((t) => t.kind === 'video' && t.track);
   const s = {
     t: (Date.now() - t0) / 1000,
     h: v.frameHeight || 0, frames: v.framesDecoded || 0,
@@ -121,6 +124,18 @@ function videoReport(samples, from, to) {
     `${delta(samples, from, to, 'freezes')} freezes (${delta(samples, from, to, 'freezeS').toFixed(1)} s), ` +
     `${delta(samples, from, to, 'keyframes')} keyframes, ${delta(samples, from, to, 'nacks')} NACKs, ` +
     `${delta(samples, from, to, 'plis')} PLIs sent`;
+}
+
+// The figures the issue's targets name, for one classroom over [from, to]: frames per
+// second (median), freezes per minute (Chromium's freezeCount), audio concealed.
+function figures(c, from, to) {
+  const s = c.samples;
+  const min = Math.max(1e-3, (to - from) / 60);
+  const conc = delta(s, from, to, 'concealed'), all = delta(s, from, to, 'samples');
+  const join = c.joinToFrameMs !== undefined ? `${c.joinToFrameMs} ms` : '-';
+  return `figures ${c.name} over ${from.toFixed(0)}-${to.toFixed(0)} s: ${fpsMedian(s.filter((x) => x.t >= from && x.t <= to)).toFixed(1)} fps ` +
+    `median, ${(delta(s, from, to, 'freezes') / min).toFixed(1)} freezes/min, audio concealed ` +
+    `${(100 * conc / Math.max(1, all)).toFixed(2)} %, join → first frame ${join}`;
 }
 
 async function keyframeRequests(teacher) {
@@ -214,6 +229,7 @@ async function main() {
       if (c.firstFrameMs === undefined && s.frames > 0) {
         c.firstFrameMs = Math.round(s.t * 1000);
         const st = await pageState(c.page);
+        if (st.joinToFirstFrameMs !== null) c.joinToFrameMs = Math.round(st.joinToFirstFrameMs);
         console.log(`time  ${c.name}: page open → first decoded frame ≈ ${c.firstFrameMs} ms` +
           (st.joinToFirstFrameMs !== null ? ` (page-measured join → frame ${Math.round(st.joinToFirstFrameMs)} ms)` : ''));
       }
@@ -283,6 +299,8 @@ async function main() {
     if (gaps.length) fail(`${D.name}: audio gaps ${gaps.join(', ')}`);
     else ok(`${D.name}: audio flowed in every second from 4 s after its first packet`);
   }
+
+  for (const c of classes) console.log(figures(c, Math.max(c.f, c.p1 - FIGURES_S), c.p1));
 
   // phase 2: C's cap is lifted; it must climb back to the top layer
   await netw.profile(C.leaf.name, 'good');

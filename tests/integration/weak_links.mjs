@@ -48,7 +48,7 @@ async function sample(c, teacherHeights, t0) {
   const st = await pageStats(c.page);
   const v = videoIn(st) || {};
   const a = audioIn(st) || {};
-  const q = await c.page.evaluate(() => window.classrelay.quality || null);
+  const [q, stopped] = await c.page.evaluate(() => [window.classrelay.quality || null, !!window.classrelay.pictureStopped]);
   // the teacher's camera: the fed video line (the stage lines idle, with no track)
   const cam = q && (q.tracks || []).find((t) => t.kind === 'video' && t.track);
   const s = {
@@ -59,7 +59,7 @@ async function sample(c, teacherHeights, t0) {
     aPkts: a.packetsReceived || 0, aLost: a.packetsLost || 0,
     concealed: a.concealedSamples || 0, samples: a.totalSamplesReceived || 0,
     top: teacherHeights[teacherHeights.length - 1] || 0, low: teacherHeights[0] || 0,
-    paused: !!(cam && cam.paused), est: q ? q.estimate_bps || 0 : 0,
+    paused: !!(cam && cam.paused), stopped, est: q ? q.estimate_bps || 0 : 0,
     layer: cam ? cam.layer : -1,
     tl: cam && cam.temporal !== undefined ? cam.temporal : -1, // highest temporal layer forwarded
   };
@@ -105,6 +105,21 @@ function videoStalls(samples, from, to) {
   return stalls;
 }
 
+// Stalls of 3 s or more (no frame decoded) in [from, to) during which the page said
+// nothing (neither "audio only" nor "picture stopped"): a frozen picture without a notice.
+function silentStalls(samples, from, to) {
+  const w = samples.filter((s) => s.t >= from && s.t < to);
+  const out = [];
+  for (let i = 0; i < w.length; i++) {
+    const j = w.findIndex((s) => s.t >= w[i].t + 3);
+    if (j < 0) break;
+    const span = w.slice(i, j + 1);
+    if (w[j].frames === w[i].frames && !span.some((s) => s.paused || s.stopped) &&
+        !out.some((t) => w[i].t - t < 3)) out.push(w[i].t);
+  }
+  return out;
+}
+
 function delta(samples, from, to, key) {
   const w = samples.filter((s) => s.t >= from && s.t <= to);
   return w.length ? w[w.length - 1][key] - w[0][key] : 0;
@@ -133,9 +148,11 @@ function figures(c, from, to) {
   const min = Math.max(1e-3, (to - from) / 60);
   const conc = delta(s, from, to, 'concealed'), all = delta(s, from, to, 'samples');
   const join = c.joinToFrameMs !== undefined ? `${c.joinToFrameMs} ms` : '-';
+  const silent = silentStalls(s, from, to);
   return `figures ${c.name} over ${from.toFixed(0)}-${to.toFixed(0)} s: ${fpsMedian(s.filter((x) => x.t >= from && x.t <= to)).toFixed(1)} fps ` +
     `median, ${(delta(s, from, to, 'freezes') / min).toFixed(1)} freezes/min, audio concealed ` +
-    `${(100 * conc / Math.max(1, all)).toFixed(2)} %, join → first frame ${join}`;
+    `${(100 * conc / Math.max(1, all)).toFixed(2)} %, join → first frame ${join}, ` +
+    `${silent.length} stalls of 3 s without a notice${silent.length ? ` (${silent.map((t) => `${t.toFixed(1)}s`).join(', ')})` : ''}`;
 }
 
 async function keyframeRequests(teacher) {

@@ -56,9 +56,23 @@ function setError(text) { $('#error').textContent = text || ''; }
 const subscriber = new Subscriber(sig, (t) => participants.get(t.participant)?.role !== 'classroom',
                                   { stage: true });
 
+// The teacher's picture as this page decodes it, at each quality report: frames decoded
+// on line mid then. True when none came since the last report (2 s) although the relay
+// still sends the picture: a weak link lost what even repairs could not bring back. The
+// page says so rather than leave a frozen picture without a word.
+let framesAtReport = -1;
+async function pictureStopped(mid) {
+  const st = await summarizeStats(subscriber.pc);
+  const v = st.inbound.find((i) => i.kind === 'video' && i.mid === mid);
+  const frames = v ? v.framesDecoded : 0;
+  const stopped = framesAtReport > 0 && frames === framesAtReport;
+  framesAtReport = frames;
+  return stopped;
+}
+
 // What the relay reports about this classroom's link every 2 s ("quality" event): the
 // camera layer forwarded (of how many), the bandwidth estimate, loss and round trip.
-function renderQuality(q) {
+async function renderQuality(q) {
   window.classrelay.quality = q;
   const video = (q.tracks || []).filter((t) => t.kind === 'video' && t.track);
   const cam = video[0];
@@ -70,8 +84,11 @@ function renderQuality(q) {
   parts.push(`loss ${(loss * 100).toFixed(1)} %`);
   if (q.rtt_ms) parts.push(`RTT ${q.rtt_ms} ms`);
   const paused = cam && cam.paused;
-  showState($('#quality'), paused ? 'low bandwidth: audio only 带宽不足，仅音频' : parts.join(' · '),
-            paused || loss > 0.05 ? 'wait' : 'ok');
+  const stopped = !!cam && !paused && !lesson.paused && await pictureStopped(cam.mid);
+  window.classrelay.pictureStopped = stopped;
+  showState($('#quality'), paused ? 'low bandwidth: audio only 带宽不足，仅音频'
+    : stopped ? 'weak network: picture stopped 网络不佳，画面暂停' : parts.join(' · '),
+  paused || stopped || loss > 0.05 ? 'wait' : 'ok');
 }
 
 function renderState() {

@@ -14,14 +14,12 @@
  *     path and the ±10 % noise of a 500 ms rate of bursty video, stays above 0.7 and
  *     recovers within the hold; a path that carries clearly less moves it at once;
  *   - UP only when the budget has exceeded up_margin (1.2) × what the next step and the
- *     tracks served before it need (temporal_up_margin, 1.05, for a step of the same
- *     spatial layer: it needs no keyframe and is undone at once, so it need not wait for
- *     a fifth more than it costs — on a 600 kbit/s link that fifth is the difference
- *     between 15 and 30 frames a second of the middle layer), continuously for up_hold_ms (2.5 s;
- * start_up_hold_ms, 0.3 s, while the track has never gone down: a classroom starts below the top
- * layer and climbs as soon as its first probe shows room), and not before a backoff after the last
- * downgrade; the backoff doubles each time an upgrade is undone within fail_window_ms (up to
- * max_backoff_ms) and returns to its base after an upgrade that holds;
+ *     tracks served before it need (temporal_up_margin for a step of the same spatial
+ *     layer: it needs no keyframe and is undone at once, so it may ask for less room), continuously
+ * for up_hold_ms (2.5 s; start_up_hold_ms, 0.3 s, while the track has never gone down: a classroom
+ * starts below the top layer and climbs as soon as its first probe shows room), and not before a
+ * backoff after the last downgrade; the backoff doubles each time an upgrade is undone within
+ * fail_window_ms (up to max_backoff_ms) and returns to its base after an upgrade that holds;
  *   - video PAUSED (audio only) when even the lowest step gets less than pause_margin of
  *     its rate; it resumes through the same up rule at up_margin. A track of one step (one
  *     layer without temporal layers: a WHIP encoder, a camera, a classroom's uplink) has
@@ -47,7 +45,7 @@ struct ls_config {
     double down_margin;          /* go down at once below need × this; default 0.7 */
     int64_t down_hold_ms;        /* ...and below rate × 1.0 held this long; default 3000 */
     double up_margin;            /* go up above rate × this; default 1.2 */
-    double temporal_up_margin;   /* ... within the spatial layer; default 1.05 */
+    double temporal_up_margin;   /* ... within the spatial layer; default 1.2 */
     double pause_margin;         /* pause below the lowest step × this; default 0.8 */
     double single_pause_margin;  /* ... a track of one step; default 0.5 */
     double single_resume_margin; /* ... which resumes above its rate × this; default 0.7 */

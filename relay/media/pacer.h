@@ -31,9 +31,9 @@
 enum pacer_class { PACER_AUDIO = 0, PACER_RTX = 1, PACER_VIDEO = 2, PACER_PADDING = 3 };
 #define PACER_CLASSES 4
 
-#define PACER_WINDOW_US 20000       /* the budget held when idle: one tick of the worker */
-#define PACER_DRAIN_US 250000       /* a longer queue is sent faster than the pace */
-#define PACER_MAX_DELAY_US 400000   /* default bound on a queued packet's wait */
+#define PACER_WINDOW_US 20000        /* the budget held when idle: one tick of the worker */
+#define PACER_DRAIN_US 250000        /* a longer queue is sent faster than the pace */
+#define PACER_MAX_DELAY_US 400000    /* default bound on a queued packet's wait */
 #define PACER_MAX_BYTES (512 * 1024) /* whatever the rate: drops beyond */
 #define PACER_MIN_BPS 50000
 #define PACER_UNPACED_BPS 1000000000 /* no estimate yet: nothing waits */
@@ -61,21 +61,21 @@ struct pacer_queue {
 };
 
 struct pacer_stats {
-    uint64_t sent_now;     /* packets that left at once */
-    uint64_t sent_queued;  /* ... that waited in a queue */
-    uint64_t dropped;      /* ... that waited too long, or found the queue full */
-    int64_t max_wait_us;   /* the longest wait of a packet sent since the last read */
-    int64_t queue_bytes;   /* queued now */
+    uint64_t sent_now;    /* packets that left at once */
+    uint64_t sent_queued; /* ... that waited in a queue */
+    uint64_t dropped;     /* ... that waited too long, or found the queue full */
+    int64_t max_wait_us;  /* the longest wait of a packet sent since the last read */
+    int64_t queue_bytes;  /* queued now */
     int64_t pace_bps;
 };
 
 struct pacer {
     int64_t pace_bps;
     int64_t max_delay_us;
-    size_t room; /* bytes kept free after each copy (the caller's trailer) */
-    double budget;  /* state: bytes that may leave now (negative: owed) */
-    int64_t at_us;  /* state: when the budget was last refilled */
-    bool primed;    /* state: the budget was filled once */
+    size_t room;   /* bytes kept free after each copy (the caller's trailer) */
+    double budget; /* state: bytes that may leave now (negative: owed) */
+    int64_t at_us; /* state: when the budget was last refilled */
+    bool primed;   /* state: the budget was filled once */
     struct pacer_queue q[PACER_CLASSES];
     int64_t bytes; /* queued */
     struct pacer_stats st;

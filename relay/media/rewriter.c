@@ -170,6 +170,15 @@ bool rewriter_packet(struct rewriter *rw, const struct rewriter_in *in, int max_
     return true;
 }
 
+uint16_t rewriter_reserve(struct rewriter *rw)
+{
+    uint16_t seq = (uint16_t)(rw->last_seq + 1);
+    rw->seq_delta++; /* frames to come; those already seen keep their numbering */
+    rw->last_seq = seq;
+    rw->sent[seq % REWRITER_SENT].layer = -1;
+    return seq;
+}
+
 const struct rewriter_sent *rewriter_lookup(const struct rewriter *rw, uint16_t out_seq)
 {
     const struct rewriter_sent *s = &rw->sent[out_seq % REWRITER_SENT];

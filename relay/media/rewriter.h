@@ -96,6 +96,10 @@ void rewriter_switch(struct rewriter *rw, uint32_t ts_advance);
  * as *out. max_tid: the highest temporal layer wanted (REWRITER_ALL_TIDS: all). */
 bool rewriter_packet(struct rewriter *rw, const struct rewriter_in *in, int max_tid,
                      struct rewriter_out *out);
+/* Takes the next outgoing sequence number for a packet of the caller's own (a FEC packet,
+ * RFC 5109 in RED, which shares the stream's numbering), right after the last packet of a
+ * frame: the frames after it are numbered one further on. A NACK for it finds nothing. */
+uint16_t rewriter_reserve(struct rewriter *rw);
 /* What out_seq was made from, or NULL if it is not one sent lately. */
 const struct rewriter_sent *rewriter_lookup(const struct rewriter *rw, uint16_t out_seq);
 /* Forgets what was sent (the packets came from a store that is going away). */

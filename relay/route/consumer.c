@@ -40,6 +40,7 @@ void consumer_free(struct consumer *c)
     if (!c)
         return;
     consumer_set_red(c, 0);
+    consumer_set_fec(c, 0);
     free(c);
 }
 
@@ -132,8 +133,12 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
                         const struct rewriter_out *vp8, bool rtx, int64_t now_us)
 {
     uint8_t *out = c->sink.scratch;
+    bool fec = !rtx && c->fec; /* in RED, protected (consumer_fec.c) */
     /* audio: consumer_audio_view put the payload type (Opus or RED) in the view */
-    uint8_t pt = rtx ? c->rtx_pt : c->kind == CR_KIND_AUDIO ? v->payload_type : c->pt;
+    uint8_t pt = rtx                        ? c->rtx_pt
+                 : c->kind == CR_KIND_AUDIO ? v->payload_type
+                 : fec                      ? c->vred_pt
+                                            : c->pt;
     size_t pos = rtp_write_header(out, v->marker, pt, rtx ? c->rtx_seq++ : seq, ts,
                                   rtx ? c->rtx_ssrc : c->ssrc, true);
     struct consumer_sent sent = {
@@ -143,6 +148,9 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
         out[0] &= (uint8_t)~0x10; /* no extension block after all: clear X */
     sent_at(&sent, pos);
     pos += ext_len;
+    size_t ext_end = pos;
+    if (fec)
+        out[pos++] = c->pt; /* RED's primary block header: F = 0, the media type (RFC 2198 §3) */
     size_t body = v->payload_len;
     if (rtx) {
         wr_be16(out + pos, seq); /* the original sequence number */
@@ -159,6 +167,8 @@ static void send_packet(struct consumer *c, const struct rtp_view *v, uint16_t s
     pos += body;
     c->packets++;
     c->octets += v->payload_len;
+    if (fec)
+        consumer_fec_protect(c, out, ext_end, pos, now_us / 1000);
     c->sink.send_rtp(c->sink.ud, out, pos, &sent);
 }
 
@@ -215,7 +225,11 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
     struct rtp_view audio; /* Opus in or out of RED (RFC 2198): consumer_red.c */
     if (c->kind == CR_KIND_AUDIO && !(v = consumer_audio_view(c, v, seq, ts, &audio)))
         return;
+    if (c->fec && keyframe)
+        consumer_fec_keyframe(c, ts);
     send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, false, now_us);
+    if (c->fec && v->marker)
+        consumer_fec_flush(c, ts, now_ms, now_us);
     c->last_sent_ms = now_ms;
 }
 
@@ -322,19 +336,25 @@ void consumer_pause(struct consumer *c, bool paused, int64_t now_ms)
     }
 }
 
+size_t consumer_own_header(struct consumer *c, uint8_t *out, uint8_t pt, uint16_t seq, uint32_t ts,
+                           uint32_t ssrc, struct consumer_sent *sent)
+{
+    size_t pos = rtp_write_header(out, false, pt, seq, ts, ssrc, true);
+    size_t ext_len = write_exts(c, NULL, out + pos, sent->now_us, sent);
+    if (ext_len == 0)
+        out[0] &= (uint8_t)~0x10;
+    sent_at(sent, pos);
+    return pos + ext_len;
+}
+
 void consumer_send_padding(struct consumer *c, size_t padding, uint8_t probe_id, int64_t now_us)
 {
     if (!c->connected || !c->rtx_pt || padding == 0 || padding > 255)
         return;
     uint8_t *out = c->sink.scratch;
-    size_t pos =
-        rtp_write_header(out, false, c->rtx_pt, c->rtx_seq++, c->rw.last_ts, c->rtx_ssrc, true);
     struct consumer_sent sent = {.kind = SEND_PROBE, .tag = probe_id, .now_us = now_us};
-    size_t ext_len = write_exts(c, NULL, out + pos, now_us, &sent);
-    if (ext_len == 0)
-        out[0] &= (uint8_t)~0x10;
-    sent_at(&sent, pos);
-    pos += ext_len;
+    size_t pos =
+        consumer_own_header(c, out, c->rtx_pt, c->rtx_seq++, c->rw.last_ts, c->rtx_ssrc, &sent);
     memset(out + pos, 0, padding);
     out[pos + padding - 1] = (uint8_t)padding; /* RFC 3550 §5.1: the last octet counts */
     out[0] |= 0x20;

@@ -39,6 +39,7 @@
 
 struct consumer;
 struct consumer_red;
+struct consumer_fec;
 
 /* What the sink must know of an RTP packet it is handed. */
 struct consumer_sent {
@@ -90,6 +91,10 @@ struct consumer {
      * encoder state while it is set (consumer_red.c) */
     uint8_t red_pt;
     struct consumer_red *red;
+    /* video: the subscriber's RED and ULPFEC payload types (0: not negotiated) and, owned,
+     * the FEC state while the quality loop has FEC on (consumer_fec.c) */
+    uint8_t vred_pt, ulpfec_pt;
+    struct consumer_fec *fec;
     bool connected; /* the sink can send (SRTP keys in place, or a tap) */
     /* state of the rewriting */
     int layer;            /* the producer layer being forwarded; -1 before the first */
@@ -167,6 +172,23 @@ int consumer_on_report(struct consumer *c, const struct rtcp_report_block *rb, i
 /* consumer_red.c — audio only. Sends this subscriber Opus wrapped in RED with payload
  * type red_pt (0: plain Opus; frees the RED state). */
 void consumer_set_red(struct consumer *c, uint8_t red_pt);
+/* consumer_fec.c: FEC toward this subscriber (video; ULPFEC in RED). The types come from
+ * the negotiation (0: none, FEC stays off); set_fec turns it on with one FEC packet per k
+ * media packets (2..24; 0: off). protect: a media packet built in RED in pkt (its
+ * extensions end at ext_end, its RED header is the byte there, len in all), before it is
+ * sent; keyframe: the frame of timestamp ts starts a keyframe; flush: after the last packet
+ * of frame ts, sends the FEC packets due. */
+void consumer_set_fec_types(struct consumer *c, uint8_t red_pt, uint8_t ulpfec_pt);
+void consumer_set_fec(struct consumer *c, unsigned k);
+void consumer_fec_protect(struct consumer *c, const uint8_t *pkt, size_t ext_end, size_t len,
+                          int64_t now_ms);
+void consumer_fec_keyframe(struct consumer *c, uint32_t ts);
+void consumer_fec_flush(struct consumer *c, uint32_t ts, int64_t now_ms, int64_t now_us);
+/* Writes into out the RTP header and extensions of a packet of the consumer's own (padding,
+ * FEC) with pt, seq, ts on ssrc; sent->now_us given, its offsets filled. Returns where the
+ * payload goes. */
+size_t consumer_own_header(struct consumer *c, uint8_t *out, uint8_t pt, uint16_t seq, uint32_t ts,
+                           uint32_t ssrc, struct consumer_sent *sent);
 /* The packet to send for audio packet v at (seq, ts): RED built by the relay, the
  * publisher's RED passed through or unwrapped to its Opus primary, or v as it is. Fills
  * and returns out (payload_type: the subscriber's payload type to send), or NULL to drop

@@ -35,7 +35,9 @@ struct line_plan {
     enum mline_role role;
     enum cr_kind kind;
     const struct sdp_codec *codec, *rtx;
-    const struct sdp_codec *red; /* audio: RED over the chosen Opus, when offered */
+    const struct sdp_codec *red;           /* audio: RED over the chosen Opus, when offered */
+    const struct sdp_codec *vred, *ulpfec; /* video we send: RED and ULPFEC (RFC 5109), when
+                                              offered together (the relay's FEC) */
     enum codec_id codec_id;
     struct producer *source;            /* SEND lines: the producer to feed it (NULL: inactive) */
     const char *hint_source;            /* RECV lines: the hinted source name */
@@ -117,6 +119,15 @@ static const struct sdp_codec *red_for(const struct sdp_media *m, uint8_t opus_p
     return NULL;
 }
 
+/* The offer's codec named name at 90 kHz, NULL if none. */
+static const struct sdp_codec *video_codec_named(const struct sdp_media *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_codecs; i++)
+        if (sdp_str_ieq(m->codecs[i].name, name) && m->codecs[i].clock_rate == 90000)
+            return &m->codecs[i];
+    return NULL;
+}
+
 /* Picks the codec for a line: for a SEND line the one matching its producer (an exact
  * H.264 profile-level-id first), otherwise the offerer's first usable one. */
 static bool choose_codec(struct line_plan *lp)
@@ -160,6 +171,11 @@ static bool choose_codec(struct line_plan *lp)
     lp->codec_id = codec_from_name(best->name.p, best->name.len);
     lp->rtx = lp->kind == CR_KIND_VIDEO ? rtx_for(m, best->pt) : NULL;
     lp->red = lp->kind == CR_KIND_AUDIO ? red_for(m, best->pt) : NULL;
+    bool fec = lp->kind == CR_KIND_VIDEO && lp->role == MLINE_SEND;
+    lp->vred = fec ? video_codec_named(m, "red") : NULL;
+    lp->ulpfec = fec ? video_codec_named(m, "ulpfec") : NULL;
+    if (!lp->vred || !lp->ulpfec)
+        lp->vred = lp->ulpfec = NULL;
     return true;
 }
 
@@ -399,6 +415,7 @@ static void set_consumer_params(struct consumer *c, const struct line_plan *lp)
     c->codec = lp->codec_id;
     c->rtx_pt = lp->rtx ? lp->rtx->pt : 0;
     consumer_set_red(c, lp->red ? lp->red->pt : 0);
+    consumer_set_fec_types(c, lp->vred ? lp->vred->pt : 0, lp->ulpfec ? lp->ulpfec->pt : 0);
     c->ext.mid = ext_id(lp, RTP_EXT_MID);
     c->ext.abs_send_time = ext_id(lp, RTP_EXT_ABS_SEND_TIME);
     c->ext.twcc = ext_id(lp, RTP_EXT_TWCC);
@@ -709,6 +726,8 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
     strbuf_printf(b, " %u", lp->codec->pt);
     if (lp->rtx)
         strbuf_printf(b, " %u", lp->rtx->pt);
+    if (lp->vred)
+        strbuf_printf(b, " %u %u", lp->vred->pt, lp->ulpfec->pt);
     strbuf_puts(b, "\r\n");
     write_transport(b, peer, mid);
     write_exts(b, lp);
@@ -728,6 +747,10 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
     write_codec(b, lp->codec, fb);
     if (lp->rtx)
         write_codec(b, lp->rtx, 0);
+    if (lp->vred) {
+        write_codec(b, lp->vred, 0);
+        write_codec(b, lp->ulpfec, 0);
+    }
     if (sending)
         write_ssrcs(b, peer, ml->consumer, ml->consumer->producer, lp->follow);
     if (lp->n_rids) {

@@ -624,6 +624,7 @@ static void tick_quality(struct peer *peer, int64_t now_ms)
     for (size_t i = 0; i < m; i++) {
         struct consumer *c = choices[i].key;
         consumer_pause(c, choices[i].paused, now_ms);
+        consumer_set_fec(c, choices[i].fec_k);
         if (!choices[i].paused) {
             consumer_set_target(c, choices[i].layer, now_ms);
             consumer_set_temporal(c, choices[i].temporal);

@@ -38,10 +38,11 @@ struct quality_track {
 
 /* What one video consumer is to do. */
 struct quality_choice {
-    void *key;    /* the consumer */
-    bool paused;  /* hold video back; else: */
-    int layer;    /* the producer layer to target */
-    int temporal; /* VP8 temporal layers 0..temporal (REWRITER_ALL_TIDS: all) */
+    void *key;     /* the consumer */
+    bool paused;   /* hold video back; else: */
+    int layer;     /* the producer layer to target */
+    int temporal;  /* VP8 temporal layers 0..temporal (REWRITER_ALL_TIDS: all) */
+    uint8_t fec_k; /* FEC: one packet per fec_k media packets (consumer_fec.c); 0: off */
 };
 
 /* Padding probes to send now: count packets of QUALITY_PROBE_PADDING bytes, cluster id, on
@@ -61,6 +62,7 @@ struct quality {
     uint8_t n_temporal[LS_MAX_TRACKS];           /* as last described; 0: not yet */
     int64_t last_select_ms;
     int64_t chosen_bps;     /* what the last choice sends in all (audio included) */
+    unsigned fec_k;         /* state: FEC as last chosen (0: off) */
     bool initial_probed;    /* the first probe cluster went out */
     bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */
     bool remb_video_only;   /* the last REMB named only video SSRCs: audio is on top */

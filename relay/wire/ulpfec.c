@@ -15,12 +15,20 @@ void ulpfec_begin(struct ulpfec_acc *a)
     a->protect = 0;
 }
 
-bool ulpfec_add(struct ulpfec_acc *a, const uint8_t hdr[12], const uint8_t *rest, size_t len)
+static void xor_into(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        dst[k] ^= src[k];
+}
+
+bool ulpfec_add(struct ulpfec_acc *a, const uint8_t hdr[12], const uint8_t *rest, size_t rest_len,
+                const uint8_t *more, size_t more_len)
 {
     uint16_t seq = rd_be16(hdr + 2);
     if (a->n == 0)
         a->base = seq;
     uint16_t i = (uint16_t)(seq - a->base);
+    size_t len = rest_len + more_len;
     if (i >= ULPFEC_MAX_PACKETS || (a->mask >> i & 1) || len > ULPFEC_MAX_PROTECT)
         return false;
     a->mask |= (uint64_t)1 << i;
@@ -30,11 +38,11 @@ bool ulpfec_add(struct ulpfec_acc *a, const uint8_t hdr[12], const uint8_t *rest
     a->ts ^= rd_be32(hdr + 4);
     a->len ^= (uint16_t)len;
     if (len > a->protect) { /* zero-padded to the longest */
-        memset(a->xor + a->protect, 0, len - a->protect);
+        memset(a->xor +a->protect, 0, len - a->protect);
         a->protect = len;
     }
-    for (size_t k = 0; k < len; k++)
-        a->xor[k] ^= rest[k];
+    xor_into(a->xor, rest, rest_len);
+    xor_into(a->xor +rest_len, more, more_len);
     return true;
 }
 

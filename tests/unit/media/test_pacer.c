@@ -29,8 +29,8 @@ static void on_send(void *ud, uint8_t *buf, size_t len, const struct pacer_meta 
 }
 
 /* Offers packet seq of cls; one that may leave now is "sent" into s at once. */
-static bool offer(struct pacer *p, struct sink *s, enum pacer_class cls, uint16_t seq,
-                  size_t len, int64_t now_us)
+static bool offer(struct pacer *p, struct sink *s, enum pacer_class cls, uint16_t seq, size_t len,
+                  int64_t now_us)
 {
     uint8_t buf[PKT + ROOM] = {(uint8_t)(seq >> 8), (uint8_t)seq};
     struct pacer_meta m = {.kind = (uint8_t)cls, .built_us = now_us};
@@ -121,7 +121,7 @@ static void test_stale_dropped(void)
     struct pacer p;
     struct sink s = {0};
     pacer_init(&p, 100000, ROOM); /* 12.5 kB/s: 100 packets would take 9.6 s */
-    p.max_delay_us = 100000; /* the processing comes late: stale before it drains */
+    p.max_delay_us = 100000;      /* the processing comes late: stale before it drains */
     for (int i = 0; i < 100; i++)
         offer(&p, &s, PACER_VIDEO, (uint16_t)i, PKT, 0);
     run_until(&p, &s, 150000, 2000000);

@@ -3,7 +3,9 @@
  * keyframe or a layer-sync frame of the next layer; a switch to another source (simulcast
  * layer) continues seq, timestamp, picture id and TL0PICIDX; 16-bit seq and 15-bit (and
  * 7-bit) picture ids wrap; late packets keep their frame's numbering or leave a counted
- * hole; and a NACK after drops maps back to the packet it was made from. */
+ * hole; a NACK after drops maps back to the packet it was made from; and a number reserved
+ * after a frame (a FEC packet) pushes the next frames one on, a NACK for it finding
+ * nothing, a late packet of the frame before keeping its own. */
 #include "media/rewriter.h"
 #include "test.h"
 
@@ -292,8 +294,40 @@ static void test_not_vp8(void)
     }
 }
 
+static void test_reserve(void)
+{
+    rewriter_init(&rw, 100, 0);
+    n_out = 0;
+    struct src s = {.layer = 0, .seq = 5000, .pid = 10, .ts = 90000};
+    frame(&s, 0, false, true, 3, REWRITER_ALL_TIDS); /* out 100..102 */
+    CHECK_EQ(rewriter_reserve(&rw), 103);
+    CHECK(rewriter_lookup(&rw, 103) == NULL);
+    frame(&s, 2, false, false, 2, REWRITER_ALL_TIDS); /* out 104, 105 */
+    CHECK_EQ(outs[3].seq, 104);
+    CHECK_EQ(outs[4].seq, 105);
+    CHECK_EQ(rewriter_lookup(&rw, 105)->in_seq, 5004);
+    /* a late packet of the first frame keeps its number */
+    struct vp8_desc d = desc(&s, 0, false, false, false);
+    struct rewriter_in late = {5001, 90000, 0, false, &d};
+    struct rewriter_out o;
+    d.picture_id = 10;
+    CHECK(rewriter_packet(&rw, &late, REWRITER_ALL_TIDS, &o));
+    CHECK_EQ(o.seq, 101);
+    /* a drop after the reserved number still closes its gap */
+    frame(&s, 2, false, false, 2, 1); /* dropped */
+    frame(&s, 0, false, false, 1, 1);
+    CHECK_EQ(outs[n_out - 1].seq, 106);
+    /* a switch continues after it */
+    CHECK_EQ(rewriter_reserve(&rw), 107);
+    rewriter_switch(&rw, 3000);
+    struct src s2 = {.layer = 1, .seq = 9000, .pid = 500, .ts = 7777};
+    frame(&s2, 0, false, true, 1, REWRITER_ALL_TIDS);
+    CHECK_EQ(outs[n_out - 1].seq, 108);
+}
+
 int main(void)
 {
+    test_reserve();
     test_drop_tl2_then_tl1();
     test_upgrade_waits();
     test_spatial_switch();

@@ -214,6 +214,24 @@ static void test_audio_protection(struct cr_relay *relay)
                   (const char *const[]){"red/48000", NULL});
     free(with_red);
     free(sub);
+
+    /* a video line offering RED and ULPFEC (Chromium's offer) gets both, after VP8 and its
+     * RTX: the relay's FEC (consumer_fec.c); one without them, neither */
+    char *vfec = replace(SUBSCRIBE_OFFER, "SAVPF 120 121 100\r\n", "SAVPF 120 121 100 116 117\r\n");
+    char *with_fec = replace(vfec, "a=rtpmap:100 VP8/90000\r\n",
+                             "a=rtpmap:100 VP8/90000\r\na=rtpmap:116 red/90000\r\n"
+                             "a=rtpmap:117 ulpfec/90000\r\n");
+    expect_answer(relay, with_fec,
+                  (const char *const[]){" 116 117\r\n", "a=rtpmap:116 red/90000\r\n",
+                                        "a=rtpmap:117 ulpfec/90000\r\n", NULL},
+                  NULL);
+    free(with_fec);
+    with_fec = replace(vfec, "a=rtpmap:100 VP8/90000\r\n",
+                       "a=rtpmap:100 VP8/90000\r\na=rtpmap:116 red/90000\r\n");
+    expect_answer(relay, with_fec, (const char *const[]){"VP8/90000", NULL},
+                  (const char *const[]){"red/90000", "ulpfec", NULL});
+    free(with_fec);
+    free(vfec);
     CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
 }
 

@@ -2,12 +2,15 @@
  * sequence numbers, timestamps and VP8 picture ids stay continuous across a switch of
  * source, RFC 3550 §5.1, RFC 7741 §4.2), simulcast layer switches only at a keyframe of the
  * target layer, NACKs answered from the producer's packet store by RTX (RFC 4588 §4),
- * pause and resume at a keyframe, and the transport-wide sequence number left for the sink
- * to stamp. */
+ * pause and resume at a keyframe, the transport-wide sequence number left for the sink
+ * to stamp, and FEC (ULPFEC in RED, RFC 5109): media in RED, a FEC packet after every k,
+ * numbered in the stream, from which the receiver's procedure rebuilds any one lost packet
+ * of its block as it was sent. */
 #include "fixture.h"
 #include "test.h"
 
 #include "base/bytes.h"
+#include "ulpfec_recover.h"
 
 static struct consumer *video_consumer(struct fake_sink *f, struct producer *p, int64_t now)
 {
@@ -203,8 +206,76 @@ static void test_extensions_for_the_sink(void)
     producer_free(p);
 }
 
+/* The media packet the receiver rebuilds from RED packet r: header with the media payload
+ * type, extensions, payload without the RED header byte at ext_end. */
+static void unred(const struct fake_packet *r, size_t ext_end, uint8_t media_pt, struct pkt *out)
+{
+    memcpy(out->b, r->buf, ext_end);
+    out->b[1] = (uint8_t)((r->buf[1] & 0x80) | media_pt);
+    memcpy(out->b + ext_end, r->buf + ext_end + 1, r->len - ext_end - 1);
+    out->len = r->len - 1;
+}
+
+static void test_fec(void)
+{
+    struct fake_sink f;
+    struct producer *p = vp8_producer(1, 1);
+    struct consumer *c = video_consumer(&f, p, 0);
+    c->ext.twcc = 3;
+    consumer_set_fec(c, 4); /* not negotiated: stays off */
+    CHECK(c->fec == NULL);
+    consumer_set_fec_types(c, 120, 121);
+    consumer_set_fec(c, 4);
+    CHECK(c->fec != NULL);
+    uint8_t pkt[256];
+    for (uint16_t i = 0; i < 9; i++) { /* a keyframe, then eight frames of one packet */
+        size_t len = vp8_packet(pkt, (uint16_t)(7000 + i), 3000u * i, 1000, (uint16_t)(40 + i),
+                                (uint8_t)i, 0, i == 0);
+        feed(p, c, 0, pkt, len, 10 + i);
+    }
+    /* the keyframe, its FEC at once; four frames, a FEC; four frames, a FEC */
+    CHECK_EQ(f.n_rtp, 12);
+    static const bool is_fec[12] = {0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    struct rtp_view first = fake_view(&f, 0);
+    for (size_t i = 0; i < f.n_rtp; i++) {
+        struct rtp_view v = fake_view(&f, i);
+        CHECK_EQ(v.payload_type, 120);
+        CHECK_EQ(v.payload[0], is_fec[i] ? 121 : 100); /* RED's block: FEC or VP8 */
+        CHECK_EQ((uint16_t)(v.seq - first.seq), i);    /* one stream, no gap */
+        CHECK(f.rtp[i].sent.twcc_at > 0);
+    }
+    /* the receiver loses each media packet of the second block in turn and rebuilds it */
+    size_t ext_end = (size_t)(first.payload - f.rtp[0].buf);
+    static struct pkt media[4], lost;
+    for (size_t i = 0; i < 4; i++)
+        unred(&f.rtp[2 + i], ext_end, 100, &media[i]);
+    struct rtp_view fv = fake_view(&f, 6);
+    for (size_t drop = 0; drop < 4; drop++) {
+        struct pkt *have[4] = {&media[0], &media[1], &media[2], &media[3]};
+        have[drop] = NULL;
+        size_t len = ulpfec_recover(fv.payload + 1, fv.payload_len - 1, c->ssrc, have, 4, lost.b);
+        CHECK_EQ(len, media[drop].len);
+        CHECK(len == media[drop].len && memcmp(lost.b, media[drop].b, len) == 0);
+    }
+    /* a NACK for a FEC packet's number is not answered */
+    uint16_t fec_seq = fv.seq;
+    size_t before = f.n_rtp;
+    consumer_on_nack(c, &fec_seq, 1, 0, 50, 100, 100000);
+    CHECK_EQ(f.n_rtp, before);
+    /* off again: plain VP8 */
+    consumer_set_fec(c, 0);
+    size_t len = vp8_packet(pkt, 7009, 27000, 1000, 49, 9, 0, false);
+    feed(p, c, 0, pkt, len, 30);
+    struct rtp_view plain = fake_view(&f, f.n_rtp - 1);
+    CHECK_EQ(plain.payload_type, 100);
+    CHECK_EQ((uint16_t)(plain.seq - first.seq), 12);
+    consumer_free(c);
+    producer_free(p);
+}
+
 int main(void)
 {
+    test_fec();
     test_rewrite_and_switch_source();
     test_simulcast_switch_at_keyframe();
     test_nack_answered_by_rtx();

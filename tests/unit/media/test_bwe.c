@@ -1073,6 +1073,27 @@ static void scenario_a(void)
     CHECK_EQ(reversals(), 0);
 }
 
+/* Random loss without congestion (issue 11): a link that carries far more than the top layer
+ * but loses packets at random must not hold the estimate below what the lesson needs. */
+static void scenario_random_loss(double loss, const char *name)
+{
+    struct scenario sc = base;
+    sc.name = name;
+    sc.duration_ms = 40000;
+    sc.cap_bps[0] = 6000000;
+    sc.loss = loss;
+    sc.print_every_ms = 5000;
+    run(&sc);
+    int64_t med, min;
+    est_range(10000, 40000, &med, &min);
+    bool paused;
+    int top = max_spatial(10000, 40000, &paused);
+    printf("  estimate 10-40 s: median %lldk, min %lldk; highest layer %d\n", (long long)med / 1000,
+           (long long)min / 1000, top);
+    CHECK(med >= 1800000); /* the top layer and audio, with room */
+    CHECK(top == 2);
+}
+
 static void scenario_b(void)
 {
     struct scenario sc = base;
@@ -1288,6 +1309,8 @@ int main(void)
     scenario_f();
     scenario_g();
     scenario_h();
+    scenario_random_loss(0.03, "(i) 6 Mbit/s, 3% random loss, no congestion: the top layer");
+    scenario_random_loss(0.08, "(j) 6 Mbit/s, 8% random loss, no congestion: the top layer");
     free(S.opp_ms);
     printf("sizeof: send_history %zu, bwe %zu, layer_select %zu: %zu bytes per subscriber\n",
            sizeof(struct send_history), sizeof(struct bwe), sizeof(struct layer_select),

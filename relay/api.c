@@ -315,6 +315,8 @@ static int do_peer_stats(struct cr_worker *w, void *args)
     out->rtt_ms = peer->rtt_ms;
     if (peer->quality && peer->quality->have_feedback)
         out->estimate_bps = (uint32_t)bwe_estimate(&peer->quality->bwe);
+    if (peer->quality)
+        out->fec_k = (uint8_t)peer->quality->fec_k;
     if (peer->pacer) {
         struct pacer_stats ps;
         pacer_read_stats(peer->pacer, &ps);

@@ -361,6 +361,7 @@ int server_start(struct server *srv, const struct config *cfg)
     rc.port_min = cfg->ice_port_min;
     rc.port_max = cfg->ice_port_max;
     rc.ice_tcp = cfg->ice_tcp;
+    rc.fec = cfg->fec;
     rc.max_publish_kbps = cfg->max_publish_kbps;
     static const struct cr_relay_events events = {
         .on_peer_state = ev_peer_state,

@@ -22,8 +22,8 @@
 #include "route/consumer.h"
 #include "wire/ulpfec.h"
 
-#define FEC_BLOCKS 6         /* blocks open at once: a keyframe of 6 k packets */
-#define FEC_MAX_WAIT_MS 100  /* a partial block goes out after this (small frames) */
+#define FEC_BLOCKS 6        /* blocks open at once: a keyframe of 6 k packets */
+#define FEC_MAX_WAIT_MS 100 /* a partial block goes out after this (small frames) */
 #define FEC_K_MIN 2
 #define FEC_K_MAX 24
 
@@ -31,10 +31,10 @@ struct consumer_fec {
     unsigned k;
     struct ulpfec_acc acc[FEC_BLOCKS]; /* acc[0..n): full blocks, the last one open */
     size_t n;
-    int64_t open_ms;    /* when the last block took its first packet */
-    uint32_t key_ts;    /* the keyframe being sent: its last block goes out whole */
+    int64_t open_ms; /* when the last block took its first packet */
+    uint32_t key_ts; /* the keyframe being sent: its last block goes out whole */
     bool key;
-    uint64_t sent;      /* FEC packets sent */
+    uint64_t sent; /* FEC packets sent */
 };
 
 void consumer_set_fec(struct consumer *c, unsigned k)
@@ -89,8 +89,8 @@ static void send_block(struct consumer *c, const struct ulpfec_acc *a, uint32_t 
 {
     uint8_t *out = c->sink.scratch;
     struct consumer_sent sent = {.kind = SEND_MEDIA, .now_us = now_us};
-    size_t pos = consumer_own_header(c, out, c->vred_pt, rewriter_reserve(&c->rw), ts, c->ssrc,
-                                     &sent);
+    size_t pos =
+        consumer_own_header(c, out, c->vred_pt, rewriter_reserve(&c->rw), ts, c->ssrc, &sent);
     out[pos++] = c->ulpfec_pt; /* RED's primary block header: F = 0, the FEC type */
     size_t n = ulpfec_finish(a, out + pos, CONSUMER_SCRATCH - CR_SRTP_MAX_TRAILER - pos);
     if (!n)

@@ -507,6 +507,7 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
             ml->consumer = peer_new_consumer(peer, lp->kind, ml->mid);
         if (!peer->quality) {
             peer->quality = quality_new();
+            peer->quality->fec_allowed = !peer->ctx->config || peer->ctx->config->fec;
             peer->pacer = cr_malloc(sizeof *peer->pacer);
             pacer_init(peer->pacer, PACER_UNPACED_BPS, CR_SRTP_MAX_TRAILER);
         }

@@ -237,7 +237,9 @@ static unsigned choose_fec(struct quality *q, const struct bwe_stats *bs)
 {
     double loss = bs->avg_loss;
     int64_t rtt_ms = bs->rtt_us / 1000;
-    bool on = q->fec_k ? loss >= 0.01 && rtt_ms >= 40 : loss >= 0.02 && rtt_ms >= 60;
+    bool on = !q->fec_allowed ? false
+              : q->fec_k      ? loss >= 0.01 && rtt_ms >= 40
+                              : loss >= 0.02 && rtt_ms >= 60;
     q->fec_k = !on ? 0 : loss >= 0.08 ? 4 : loss >= 0.04 ? 6 : 8;
     return q->fec_k;
 }

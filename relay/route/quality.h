@@ -63,6 +63,7 @@ struct quality {
     int64_t last_select_ms;
     int64_t chosen_bps;     /* what the last choice sends in all (audio included) */
     unsigned fec_k;         /* state: FEC as last chosen (0: off) */
+    bool fec_allowed;       /* the relay's configuration allows FEC */
     bool initial_probed;    /* the first probe cluster went out */
     bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */
     bool remb_video_only;   /* the last REMB named only video SSRCs: audio is on top */

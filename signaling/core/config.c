@@ -32,6 +32,7 @@ const struct config config_defaults = {
     .ice_port_min = 40000,
     .ice_port_max = 49999,
     .ice_tcp = true,
+    .fec = true,
     .log_level = CR_LOG_INFO,
     .max_publish_kbps = 4000,
     .stage_max = 1,
@@ -56,6 +57,7 @@ static const struct {
     {"CLASSRELAY_ICE_PORT_MIN", "ice_port_min"},
     {"CLASSRELAY_ICE_PORT_MAX", "ice_port_max"},
     {"CLASSRELAY_ICE_TCP", "ice_tcp"},
+    {"CLASSRELAY_FEC", "fec"},
     {"CLASSRELAY_LOG_LEVEL", "log_level"},
     {"CLASSRELAY_MAX_PUBLISH_KBPS", "max_publish_kbps"},
     {"CLASSRELAY_STAGE_MAX", "stage_max"},
@@ -79,6 +81,7 @@ static const struct {
     {"--bind-ip", "bind_ip", NULL},
     {"--ice-ports", "ice_ports", NULL},
     {"--no-ice-tcp", "ice_tcp", "false"},
+    {"--no-fec", "fec", "false"},
     {"--log-level", "log_level", NULL},
     {"--max-publish-kbps", "max_publish_kbps", NULL},
     {"--stage-max", "stage_max", NULL},
@@ -92,45 +95,47 @@ static const struct {
 
 void config_print_usage(const char *prog)
 {
-    printf("ClassRelay: live distance-classroom WebRTC relay (SFU)\n"
-           "\n"
-           "usage: %s serve [flags]     start the server (signaling, WHIP/WHEP, relay, web pages)\n"
-           "       %s version           print the version\n"
-           "       %s --help            this text\n"
-           "\n"
-           "serve flags (precedence: built-in defaults < config file < environment < flags):\n"
-           "  --listen HOST:PORT      HTTP + websocket address (default 127.0.0.1:8080)\n"
-           "  --data DIR              everything the server keeps (default ./classrelay-data;\n"
-           "                          created if missing)\n"
-           "  --config FILE           key = value file (default DIR/classrelay.conf if present)\n"
-           "  --public-ip IP          address announced to browsers (server behind 1:1 NAT)\n"
-           "  --bind-ip IP            gather ICE candidates only on this local address\n"
-           "  --ice-ports MIN-MAX     ICE UDP/TCP port range (default 40000-49999)\n"
-           "  --no-ice-tcp            do not offer ICE-TCP candidates\n"
-           "  --log-level LEVEL       error, warn, info (default) or debug\n"
-           "  --max-publish-kbps N    bitrate cap announced to publishers (default 4000)\n"
-           "  --no-demo               do not open the room \"demo\" at start\n"
-           "  --no-record             do not record lessons\n"
-           "  --recorder PATH         the classrelay-recorder binary (default: beside this one)\n"
-           "  --record-end-after S    a recording ends S seconds after the teacher's last\n"
-           "                          track goes (default 20)\n"
-           "  --join-early S          a scheduled lesson opens S seconds before its start\n"
-           "                          (default 600)\n"
-           "  --overtime S            ... and closes S seconds after its end (default 900)\n"
-           "  --stage-max N           classrooms on stage at once, 1 to 4 (default 1)\n"
-           "  --web-dir DIR           serve the web pages from DIR\n"
-           "\n"
-           "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
-           "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
-           "  CLASSRELAY_ICE_TCP, CLASSRELAY_LOG_LEVEL, CLASSRELAY_MAX_PUBLISH_KBPS,\n"
-           "  CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD, CLASSRELAY_RECORDER,\n"
-           "  CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, CLASSRELAY_OVERTIME,\n"
-           "  CLASSRELAY_STAGE_MAX\n"
-           "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp,\n"
-           "  log_level, max_publish_kbps, demo, web_dir, record, recorder, record_end_after,\n"
-           "  join_early, overtime, stage_max\n"
-           "  (see docs/configuration.md)\n",
-           prog, prog, prog);
+    printf(
+        "ClassRelay: live distance-classroom WebRTC relay (SFU)\n"
+        "\n"
+        "usage: %s serve [flags]     start the server (signaling, WHIP/WHEP, relay, web pages)\n"
+        "       %s version           print the version\n"
+        "       %s --help            this text\n"
+        "\n"
+        "serve flags (precedence: built-in defaults < config file < environment < flags):\n"
+        "  --listen HOST:PORT      HTTP + websocket address (default 127.0.0.1:8080)\n"
+        "  --data DIR              everything the server keeps (default ./classrelay-data;\n"
+        "                          created if missing)\n"
+        "  --config FILE           key = value file (default DIR/classrelay.conf if present)\n"
+        "  --public-ip IP          address announced to browsers (server behind 1:1 NAT)\n"
+        "  --bind-ip IP            gather ICE candidates only on this local address\n"
+        "  --ice-ports MIN-MAX     ICE UDP/TCP port range (default 40000-49999)\n"
+        "  --no-ice-tcp            do not offer ICE-TCP candidates\n"
+        "  --no-fec                no forward error correction toward lossy classrooms\n"
+        "  --log-level LEVEL       error, warn, info (default) or debug\n"
+        "  --max-publish-kbps N    bitrate cap announced to publishers (default 4000)\n"
+        "  --no-demo               do not open the room \"demo\" at start\n"
+        "  --no-record             do not record lessons\n"
+        "  --recorder PATH         the classrelay-recorder binary (default: beside this one)\n"
+        "  --record-end-after S    a recording ends S seconds after the teacher's last\n"
+        "                          track goes (default 20)\n"
+        "  --join-early S          a scheduled lesson opens S seconds before its start\n"
+        "                          (default 600)\n"
+        "  --overtime S            ... and closes S seconds after its end (default 900)\n"
+        "  --stage-max N           classrooms on stage at once, 1 to 4 (default 1)\n"
+        "  --web-dir DIR           serve the web pages from DIR\n"
+        "\n"
+        "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
+        "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
+        "  CLASSRELAY_ICE_TCP, CLASSRELAY_FEC, CLASSRELAY_LOG_LEVEL, CLASSRELAY_MAX_PUBLISH_KBPS,\n"
+        "  CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD, CLASSRELAY_RECORDER,\n"
+        "  CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, CLASSRELAY_OVERTIME,\n"
+        "  CLASSRELAY_STAGE_MAX\n"
+        "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp, fec,\n"
+        "  log_level, max_publish_kbps, demo, web_dir, record, recorder, record_end_after,\n"
+        "  join_early, overtime, stage_max\n"
+        "  (see docs/configuration.md)\n",
+        prog, prog, prog);
 }
 
 static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t err_len)
@@ -287,12 +292,17 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         }
         return 0;
     }
-    if (strcmp(key, "ice_tcp") == 0 || strcmp(key, "demo") == 0 || strcmp(key, "record") == 0) {
+    bool *flag = strcmp(key, "ice_tcp") == 0  ? &cfg->ice_tcp
+                 : strcmp(key, "fec") == 0    ? &cfg->fec
+                 : strcmp(key, "demo") == 0   ? &cfg->demo
+                 : strcmp(key, "record") == 0 ? &cfg->record
+                                              : NULL;
+    if (flag) {
         if (parse_bool(value, &b) != 0) {
             snprintf(err, err_len, "expected true or false, got \"%s\"", value);
             return -1;
         }
-        *(key[0] == 'i' ? &cfg->ice_tcp : key[0] == 'd' ? &cfg->demo : &cfg->record) = b;
+        *flag = b;
         return 0;
     }
     if (strcmp(key, "recorder") == 0)

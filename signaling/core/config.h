@@ -23,6 +23,7 @@ struct config {
     char bind_ip[CONFIG_STR_MAX];      /* "" : gather ICE candidates on all interfaces */
     uint16_t ice_port_min, ice_port_max;
     bool ice_tcp;
+    bool fec;      /* FEC toward classrooms on long lossy paths (docs/architecture.md) */
     int log_level; /* enum cr_log_level */
     uint32_t max_publish_kbps;
     uint32_t stage_max;                 /* classrooms on stage at once, 1 to 4 (lesson/floor.c) */

@@ -96,9 +96,10 @@ json_t *status_peer(struct server *srv, uint64_t peer_id)
         json_pack("{s:I, s:I, s:I, s:I}", "rate_bps", (json_int_t)st.pace_bps, "queue_bytes",
                   (json_int_t)st.pace_queue_bytes, "max_wait_ms", (json_int_t)st.pace_max_wait_ms,
                   "dropped", (json_int_t)st.pace_dropped);
-    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:o, s:o}", "peer", (json_int_t)st.peer_id, "state",
-                     cr_peer_state_name(st.state), "pair", st.pair, "rtt_ms", (json_int_t)st.rtt_ms,
-                     "estimate_bps", (json_int_t)st.estimate_bps, "pacer", pacer, "tracks", tracks);
+    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:i, s:o, s:o}", "peer", (json_int_t)st.peer_id,
+                     "state", cr_peer_state_name(st.state), "pair", st.pair, "rtt_ms",
+                     (json_int_t)st.rtt_ms, "estimate_bps", (json_int_t)st.estimate_bps, "fec_k",
+                     (int)st.fec_k, "pacer", pacer, "tracks", tracks);
 }
 
 /* Every peer of every room, with who holds it. */

@@ -17,6 +17,7 @@
 // usage (root: namespaces and TUN devices): node tests/integration/weak_links.mjs
 //   CLASSRELAY_BIN  server binary (default build/signaling/classrelay)
 //   LOG_LEVEL       the server's --log-level (debug shows every layer choice); KEEP_DATA=1 keeps its log
+//   NO_FEC=1        the server runs with --no-fec (to measure freezes without FEC)
 // Exit status 0 when everything held, 1 otherwise; everything it started is removed.
 import {
   startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoIn, audioIn, runTest } from './lib/browser.mjs';
@@ -59,7 +60,7 @@ async function sample(c, teacherHeights, t0) {
     aPkts: a.packetsReceived || 0, aLost: a.packetsLost || 0,
     concealed: a.concealedSamples || 0, samples: a.totalSamplesReceived || 0,
     top: teacherHeights[teacherHeights.length - 1] || 0, low: teacherHeights[0] || 0,
-    paused: !!(cam && cam.paused), stopped, est: q ? q.estimate_bps || 0 : 0,
+    paused: !!(cam && cam.paused), stopped, est: q ? q.estimate_bps || 0 : 0, fec: q ? q.fec_k || 0 : 0,
     layer: cam ? cam.layer : -1,
     tl: cam && cam.temporal !== undefined ? cam.temporal : -1, // highest temporal layer forwarded
   };
@@ -149,10 +150,12 @@ function figures(c, from, to) {
   const conc = delta(s, from, to, 'concealed'), all = delta(s, from, to, 'samples');
   const join = c.joinToFrameMs !== undefined ? `${c.joinToFrameMs} ms` : '-';
   const silent = silentStalls(s, from, to);
+  const fec = [...new Set(s.filter((x) => x.t >= from && x.t <= to).map((x) => x.fec))].join('/');
   return `figures ${c.name} over ${from.toFixed(0)}-${to.toFixed(0)} s: ${fpsMedian(s.filter((x) => x.t >= from && x.t <= to)).toFixed(1)} fps ` +
     `median, ${(delta(s, from, to, 'freezes') / min).toFixed(1)} freezes/min, audio concealed ` +
     `${(100 * conc / Math.max(1, all)).toFixed(2)} %, join → first frame ${join}, ` +
-    `${silent.length} stalls of 3 s without a notice${silent.length ? ` (${silent.map((t) => `${t.toFixed(1)}s`).join(', ')})` : ''}`;
+    `${silent.length} stalls of 3 s without a notice${silent.length ? ` (${silent.map((t) => `${t.toFixed(1)}s`).join(', ')})` : ''}, ` +
+    `FEC 1/k k=${fec}`;
 }
 
 async function keyframeRequests(teacher) {
@@ -182,7 +185,9 @@ async function main() {
   // (--bind-ip to one of them made the other leaves' media cross the hub to it, and the
   // weak classrooms' rate adaptation failed.) Selected pairs may name only these addresses.
   server = await startServer({
-    netns: netw.hub, args: process.env.LOG_LEVEL ? ['--log-level', process.env.LOG_LEVEL] : [],
+    netns: netw.hub,
+    args: [...(process.env.LOG_LEVEL ? ['--log-level', process.env.LOG_LEVEL] : []),
+      ...(process.env.NO_FEC ? ['--no-fec'] : [])],
     bindIp: null, iceAddresses: netw.leaves.flatMap((l) => [l.ip, l.hub_ip]),
   });
   const teacherBrowser = await launchBrowser([], { netns: netw.hub });

@@ -24,12 +24,13 @@ struct cr_relay_config {
     uint16_t port_min;     /* ICE UDP/TCP port range; 0 and 0: any port */
     uint16_t port_max;
     bool ice_tcp;              /* also offer passive ICE-TCP candidates */
+    bool fec;                  /* FEC (ULPFEC in RED) toward lossy classrooms that take it */
     uint32_t max_publish_kbps; /* REMB cap announced to publishers */
 };
 #define CR_RELAY_CONFIG_DEFAULT                                                                    \
     {                                                                                              \
         .public_ip = NULL, .bind_ip = NULL, .port_min = 40000, .port_max = 49999, .ice_tcp = true, \
-        .max_publish_kbps = 4000                                                                   \
+        .fec = true, .max_publish_kbps = 4000                                                      \
     }
 
 enum cr_peer_state {
@@ -173,6 +174,7 @@ struct cr_peer_stats {
     uint32_t pace_queue_bytes, pace_max_wait_ms; /* queued now; the longest wait since the
                                                     last read */
     uint64_t pace_dropped;                       /* packets the pacer dropped */
+    uint8_t fec_k; /* FEC toward the client: one packet per fec_k media packets; 0: off */
     size_t n_consumers;
     struct cr_consumer_stats consumers[CR_PEER_STATS_MAX];
 };

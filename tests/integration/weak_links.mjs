@@ -57,6 +57,8 @@ async function sample(c, teacherHeights, t0) {
     h: v.frameHeight || 0, frames: v.framesDecoded || 0,
     freezes: v.freezeCount || 0, freezeS: v.totalFreezesDuration || 0,
     keyframes: v.keyFramesDecoded || 0, nacks: v.nackCount || 0, plis: v.pliCount || 0,
+    fecIn: v.fecPacketsReceived || 0, fecUseless: v.fecPacketsDiscarded || 0,
+    rtxIn: v.retransmittedPacketsReceived || 0,
     aPkts: a.packetsReceived || 0, aLost: a.packetsLost || 0,
     concealed: a.concealedSamples || 0, samples: a.totalSamplesReceived || 0,
     top: teacherHeights[teacherHeights.length - 1] || 0, low: teacherHeights[0] || 0,
@@ -139,7 +141,8 @@ function videoReport(samples, from, to) {
   return `${delta(samples, from, to, 'frames')} frames decoded, ` +
     `${delta(samples, from, to, 'freezes')} freezes (${delta(samples, from, to, 'freezeS').toFixed(1)} s), ` +
     `${delta(samples, from, to, 'keyframes')} keyframes, ${delta(samples, from, to, 'nacks')} NACKs, ` +
-    `${delta(samples, from, to, 'plis')} PLIs sent`;
+    `${delta(samples, from, to, 'plis')} PLIs sent, ${delta(samples, from, to, 'rtxIn')} retransmissions and ` +
+    `${delta(samples, from, to, 'fecIn')} FEC packets received (${delta(samples, from, to, 'fecUseless')} discarded)`;
 }
 
 // The figures the issue's targets name, for one classroom over [from, to]: frames per

@@ -455,6 +455,7 @@ export async function summarizeStats(pc) {
         freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
         concealedSamples: s.concealedSamples || 0, totalSamplesReceived: s.totalSamplesReceived || 0,
         retransmittedPacketsReceived: s.retransmittedPacketsReceived || 0,
+        fecPacketsReceived: s.fecPacketsReceived || 0, fecPacketsDiscarded: s.fecPacketsDiscarded || 0,
         audioLevel: s.audioLevel || 0, totalAudioEnergy: s.totalAudioEnergy || 0,
       });
     } else if (s.type === 'outbound-rtp') {

@@ -1073,6 +1073,19 @@ static void scenario_a(void)
     CHECK_EQ(reversals(), 0);
 }
 
+/* Prints the estimate's median and minimum over [from, to) ms and the highest spatial layer
+ * chosen over [layer_from, to); returns that layer (*paused: video paused at times). */
+static int report_range(int64_t from, int64_t layer_from, int64_t to, int64_t *med, int64_t *min,
+                        bool *paused)
+{
+    est_range(from, to, med, min);
+    int top = max_spatial(layer_from, to, paused);
+    printf("  estimate %lld-%lld s: median %lldk, min %lldk; highest layer %d\n",
+           (long long)from / 1000, (long long)to / 1000, (long long)*med / 1000,
+           (long long)*min / 1000, top);
+    return top;
+}
+
 /* Random loss without congestion (issue 11): a link that carries far more than the top layer
  * but loses packets at random must not hold the estimate below what the lesson needs. */
 static void scenario_random_loss(double loss, const char *name)
@@ -1085,11 +1098,8 @@ static void scenario_random_loss(double loss, const char *name)
     sc.print_every_ms = 5000;
     run(&sc);
     int64_t med, min;
-    est_range(10000, 40000, &med, &min);
     bool paused;
-    int top = max_spatial(10000, 40000, &paused);
-    printf("  estimate 10-40 s: median %lldk, min %lldk; highest layer %d\n", (long long)med / 1000,
-           (long long)min / 1000, top);
+    int top = report_range(10000, 10000, 40000, &med, &min, &paused);
     CHECK(med >= 1800000); /* the top layer and audio, with room */
     CHECK(top == 2);
 }
@@ -1103,11 +1113,8 @@ static void scenario_b(void)
     sc.loss = 0.03;
     run(&sc);
     int64_t med, min;
-    est_range(10000, 60000, &med, &min);
     bool paused;
-    int top = max_spatial(5000, 60000, &paused);
-    printf("  estimate 10-60 s: median %lldk, min %lldk; highest layer %d\n", (long long)med / 1000,
-           (long long)min / 1000, top);
+    int top = report_range(10000, 5000, 60000, &med, &min, &paused);
     CHECK(med >= 400000 && med <= 630000); /* (the capacity, give or take 5 %) */
     CHECK(min >= 250000);                  /* random loss does not collapse it */
     CHECK(top >= 0 && top <= 1 && !paused);

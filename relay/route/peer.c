@@ -255,6 +255,21 @@ static bool route(struct peer *peer, const struct rtp_view *v, struct route *r)
     return true;
 }
 
+/* An RTX packet (RFC 4588) that answers one of our NACKs (media/nack_list.h) becomes the
+ * original again, in buf; others (padding probes, resends we did not ask for) end here. */
+static bool rtx_repair(struct peer *peer, const struct route *r, uint8_t *buf, size_t *len,
+                       struct rtp_view *v)
+{
+    const struct producer_layer *l = &r->p->layers[r->layer];
+    uint16_t osn;
+    if (!l->nack || !l->ssrc || rtp_rtx_osn(v, &osn) != 0 || !nack_list_wants(l->nack, osn))
+        return false;
+    if (rtp_rtx_unwrap(buf, len, v, r->p->pt, l->ssrc) != 0 || rtp_parse(buf, *len, v) != 0)
+        return false;
+    peer->ctx->stats.repaired_in++;
+    return true;
+}
+
 static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_us)
 {
     struct cr_relay_stats *st = &peer->ctx->stats;
@@ -287,7 +302,7 @@ static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_us)
     }
     st->rtp_in++;
     st->bytes_in += len;
-    if (r.rtx)
+    if (r.rtx && !rtx_repair(peer, &r, buf, &len, &v))
         return; /* retransmissions we did not ask for, or padding probes */
     if (v.payload_type != r.p->pt && (!r.p->red_pt || v.payload_type != r.p->red_pt)) {
         st->bad_packets++;
@@ -297,7 +312,12 @@ static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_us)
         st->red_in++;
     int64_t now_ms = now_us / 1000;
     struct producer_packet pkt;
-    if (!producer_on_rtp(r.p, r.layer, buf, len, &v, now_ms, &pkt))
+    const struct nack_list *nack = r.p->layers[r.layer].nack;
+    uint64_t missed = nack ? nack->missed : 0;
+    bool fresh = producer_on_rtp(r.p, r.layer, buf, len, &v, now_ms, &pkt);
+    if (nack && nack->missed != missed)
+        peer_send_nacks(peer, r.p, now_ms); /* a gap: asked for at once */
+    if (!fresh)
         return;
     if (peer->paused_kinds & (1u << r.p->kind))
         return; /* a paused lesson or muted classroom: kept for stats and NACK, not sent */
@@ -652,8 +672,10 @@ void peer_tick(struct peer *peer, int64_t now_ms)
         twcc |= peer->mlines[i].consumer && peer->mlines[i].consumer->ext.twcc;
     bool estimated = peer->quality && quality_drives_layers(peer->quality, twcc);
     for (size_t i = 0; i < peer->n_mlines; i++) {
-        if (peer->mlines[i].producer)
+        if (peer->mlines[i].producer) {
             producer_tick(peer->mlines[i].producer, now_ms);
+            peer_send_nacks(peer, peer->mlines[i].producer, now_ms);
+        }
         if (peer->mlines[i].consumer && !estimated)
             consumer_tick(peer->mlines[i].consumer, now_ms);
         if (peer->mlines[i].consumer)

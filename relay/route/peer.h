@@ -138,6 +138,9 @@ void peer_send_rtp(struct peer *peer, uint8_t *buf, size_t len);
 void peer_send_rtcp(struct peer *peer, uint8_t *buf, size_t len);
 /* Asks this (publishing) peer for a keyframe of ssrc: PLI (RFC 4585 §6.3.1). */
 void peer_send_pli(struct peer *peer, uint32_t media_ssrc);
+/* NACKs (RFC 4585 §6.2.1) to this publisher for what its link lost on track p and is due
+ * to be asked for now (media/nack_list.h): at once for a new gap, then each round trip. */
+void peer_send_nacks(struct peer *peer, struct producer *p, int64_t now_ms);
 void peer_tick(struct peer *peer, int64_t now_ms);
 /* Sends what the peer's pacer lets go now (media/pacer.h); the worker calls it every few
  * ms while ctx->pacing. */

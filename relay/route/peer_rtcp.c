@@ -1,7 +1,7 @@
 /* RTCP of one peer: what it receives (RFC 3550 §6.4 SR/RR, RFC 4585 §6.2.1 NACK and
- * §6.3.1 PLI, RFC 5104 §4.3.1 FIR) and the reports it owes (RR and REMB to publishers).
- * Subscribers' keyframe requests are passed to the producer (which throttles them);
- * their NACKs are answered here from the packet store and never reach the teacher. */
+ * §6.3.1 PLI, RFC 5104 §4.3.1 FIR) and what it owes publishers (RR, REMB, and NACKs for what
+ * their links lost). Subscribers' keyframe requests are passed to the producer (which throttles
+ * them); their NACKs are answered here from the packet store and never reach the teacher. */
 #include <string.h>
 
 #include "base/log.h"
@@ -136,6 +136,23 @@ void peer_send_pli(struct peer *peer, uint32_t media_ssrc)
     size_t n = rtcp_write_pli(out, 64, peer->rtcp_ssrc, media_ssrc);
     if (n)
         peer_send_rtcp(peer, out, n);
+}
+
+void peer_send_nacks(struct peer *peer, struct producer *p, int64_t now_ms)
+{
+    for (size_t i = 0; i < p->n_layers; i++) {
+        struct producer_layer *l = &p->layers[i];
+        if (!l->nack || !l->nack->n || !l->ssrc)
+            continue;
+        uint16_t seqs[NACK_LIST_MAX];
+        size_t n = nack_list_due(l->nack, now_ms, peer->rtt_ms, seqs, NACK_LIST_MAX);
+        uint8_t *out = peer->ctx->scratch;
+        size_t len = n ? rtcp_write_nack(out, 1200, peer->rtcp_ssrc, l->ssrc, seqs, n) : 0;
+        if (!len)
+            continue;
+        peer_send_rtcp(peer, out, len);
+        peer->ctx->stats.nacks_out += n;
+    }
 }
 
 /* Opus in-band FEC (RFC 6716 §2.1.7) is added by the publisher's encoder in proportion to

@@ -2,7 +2,8 @@
  * detect a keyframe and parse the VP8 descriptor once (RFC 7741 §4.2), so the room's
  * fan-out needs no allocation, no lock and no re-parsing per subscriber. Keyframe
  * requests are throttled here (media/keyframe.h) and sent by the listener as PLI
- * (RFC 4585 §6.3.1). */
+ * (RFC 4585 §6.3.1); what the publisher's link lost is listed for NACK (media/nack_list.h)
+ * and asked for by the publishing peer (peer_rtcp.c). */
 #include "route/producer.h"
 
 #include <stdio.h>
@@ -23,8 +24,17 @@ static void layer_init(struct producer *p, struct producer_layer *l, const char 
     memset(l, 0, sizeof *l);
     snprintf(l->rid, sizeof l->rid, "%s", rid);
     recv_stats_init(&l->stats, 0, p->kind == CR_KIND_AUDIO ? 48000 : 90000);
-    if (p->kind == CR_KIND_VIDEO)
+    if (p->kind == CR_KIND_VIDEO) {
         l->store = packet_store_new(STORE_SLOTS, STORE_MAX_AGE_MS);
+        l->nack = CR_NEW(struct nack_list);
+        nack_list_init(l->nack);
+    }
+}
+
+static void layer_free(struct producer_layer *l)
+{
+    packet_store_free(l->store);
+    free(l->nack);
 }
 
 struct producer *producer_new(uint64_t id, uint64_t peer_id, enum cr_kind kind, const char *source,
@@ -48,7 +58,7 @@ void producer_free(struct producer *p)
     if (!p)
         return;
     for (size_t i = 0; i < p->n_layers; i++)
-        packet_store_free(p->layers[i].store);
+        layer_free(&p->layers[i]);
     free(p);
 }
 
@@ -62,7 +72,7 @@ void producer_set_layers(struct producer *p, const char *const *rids, size_t n)
     if (same)
         return;
     for (size_t i = 0; i < p->n_layers; i++)
-        packet_store_free(p->layers[i].store);
+        layer_free(&p->layers[i]);
     for (size_t i = 0; i < n; i++)
         layer_init(p, &p->layers[i], rids[i]);
     p->n_layers = n;
@@ -133,6 +143,7 @@ bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t l
         note_level(p, v, now_ms);
         return true;
     }
+    nack_list_on_packet(l->nack, v->seq, now_ms);
     size_t stored_len;
     if (packet_store_get(l->store, v->seq, now_ms, &stored_len))
         return false; /* a duplicate: already forwarded */

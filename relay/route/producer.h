@@ -15,6 +15,7 @@
 
 #include "classrelay/types.h"
 #include "media/keyframe.h"
+#include "media/nack_list.h"
 #include "media/packet_store.h"
 #include "media/recv_stats.h"
 #include "wire/codec.h"
@@ -36,6 +37,7 @@ struct producer_layer {
     uint32_t ssrc, rtx_ssrc;    /* 0 until learned from SDP or the first packets */
     struct recv_stats stats;    /* state */
     struct packet_store *store; /* owned (video) */
+    struct nack_list *nack;     /* owned (video): what the publisher's link lost */
     bool have_sr;
     uint64_t sr_ntp; /* the publisher's last SR for this stream */
     uint32_t sr_rtp;

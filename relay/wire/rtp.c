@@ -190,3 +190,17 @@ int rtp_rtx_osn(const struct rtp_view *v, uint16_t *osn)
     *osn = rd_be16(v->payload);
     return 0;
 }
+
+int rtp_rtx_unwrap(uint8_t *buf, size_t *len, const struct rtp_view *v, uint8_t pt, uint32_t ssrc)
+{
+    uint16_t osn;
+    if (rtp_rtx_osn(v, &osn) != 0 || v->payload != buf + v->header_len)
+        return -1;
+    buf[1] = (uint8_t)((buf[1] & 0x80) | (pt & 0x7f));
+    wr_be16(buf + 2, osn);
+    wr_be32(buf + 8, ssrc);
+    uint8_t *payload = buf + v->header_len;
+    memmove(payload, payload + 2, *len - v->header_len - 2); /* the padding moves with it */
+    *len -= 2;
+    return 0;
+}

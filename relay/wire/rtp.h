@@ -60,6 +60,11 @@ static inline uint32_t rtp_abs_send_time(int64_t us)
 
 /* RFC 4588 §4: an RTX payload starts with the original sequence number (OSN). */
 int rtp_rtx_osn(const struct rtp_view *v, uint16_t *osn);
+/* RFC 4588 §4: turns the RTX packet in buf (*len bytes, parsed as v) back into the original
+ * in place: the OSN becomes its sequence number, pt and ssrc those of the media stream (the
+ * marker bit and the extensions stay as they came), the payload moves over the OSN.
+ * Returns 0 (buf is then *len bytes, to parse again), or -1 when v carries no OSN. */
+int rtp_rtx_unwrap(uint8_t *buf, size_t *len, const struct rtp_view *v, uint8_t pt, uint32_t ssrc);
 
 /* Well-known extension URIs (negotiated ids are per peer). */
 #define RTP_EXT_MID "urn:ietf:params:rtp-hdrext:sdes:mid"

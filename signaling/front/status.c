@@ -43,6 +43,8 @@ static json_t *relay_json(struct server *srv)
     json_object_set_new(v, "data_dropped", json_integer((json_int_t)st.data_dropped));
     json_object_set_new(v, "paced", json_integer((json_int_t)st.paced));
     json_object_set_new(v, "pace_dropped", json_integer((json_int_t)st.pace_dropped));
+    json_object_set_new(v, "nacks_out", json_integer((json_int_t)st.nacks_out));
+    json_object_set_new(v, "repaired_in", json_integer((json_int_t)st.repaired_in));
     return v;
 }
 

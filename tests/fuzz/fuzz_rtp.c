@@ -77,6 +77,23 @@ static void roundtrip(const struct rtp_view *v, const struct elem *e, size_t n)
     REQUIRE(i == n);
 }
 
+/* An RTX packet made the original again: the header as asked, the payload after the OSN. */
+static void rtx_roundtrip(const uint8_t *buf, size_t size, const struct rtp_view *v, uint16_t osn)
+{
+    uint8_t *copy = malloc(size);
+    memcpy(copy, buf, size);
+    struct rtp_view cv, r;
+    size_t len = size;
+    REQUIRE(rtp_parse(copy, len, &cv) == 0);
+    REQUIRE(rtp_rtx_unwrap(copy, &len, &cv, 96, 0x01020304) == 0);
+    REQUIRE(len == size - 2);
+    REQUIRE(rtp_parse(copy, len, &r) == 0);
+    REQUIRE(r.seq == osn && r.payload_type == 96 && r.ssrc == 0x01020304 && r.marker == v->marker);
+    REQUIRE(r.payload_len == v->payload_len - 2 && r.padding_len == v->padding_len);
+    REQUIRE(memcmp(r.payload, v->payload + 2, r.payload_len) == 0);
+    free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* an exact-size copy, so the sanitizers see any read past the end in replay too */
@@ -98,6 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const enum codec_id codecs[] = {CODEC_VP8, CODEC_VP9, CODEC_H264};
         for (size_t i = 0; i < 3; i++)
             codec_is_keyframe_start(codecs[i], v.payload, v.payload_len);
+        if (rtp_rtx_osn(&v, &osn) == 0)
+            rtx_roundtrip(buf, size, &v, osn);
     }
     free(buf);
     return 0;

@@ -20,7 +20,7 @@
 //   NO_FEC=1        the server runs with --no-fec (to measure freezes without FEC)
 // Exit status 0 when everything held, 1 otherwise; everything it started is removed.
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, videoIn, audioIn, runTest } from './lib/browser.mjs';
+  startServer, launchBrowser, CAMERA_30FPS, openPage, pageStats, pageState, until, sleep, videoIn, audioIn, runTest } from './lib/browser.mjs';
 import { fpsMedian } from './lib/figures.mjs';
 import { startNetwork } from './lib/netem.mjs';
 
@@ -193,7 +193,7 @@ async function main() {
       ...(process.env.NO_FEC ? ['--no-fec'] : [])],
     bindIp: null, iceAddresses: netw.leaves.flatMap((l) => [l.ip, l.hub_ip]),
   });
-  const teacherBrowser = await launchBrowser([], { netns: netw.hub });
+  const teacherBrowser = await launchBrowser([CAMERA_30FPS], { netns: netw.hub });
   const teacher = await openPage(teacherBrowser, `${server.url}/teacher.html?room=${ROOM}&name=Master%20teacher`, 'teacher', { token: server.token });
   pages.push(teacher);
   await until('teacher: camera and join', async () => {

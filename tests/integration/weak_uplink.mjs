@@ -12,7 +12,7 @@
 //   CLASSRELAY_BIN, LINKEMU as for weak_links.mjs
 // Exit status 0 when everything held, 1 otherwise; everything it started is removed.
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep, runTest,
+  startServer, launchBrowser, CAMERA_30FPS, openPage, pageStats, pageState, until, sleep, runTest,
 } from './lib/browser.mjs';
 import { fpsMedian } from './lib/figures.mjs';
 import { startNetwork } from './lib/netem.mjs';
@@ -28,7 +28,7 @@ function fail(msg) { console.log(`FAIL ${msg}`); failures.push(msg); }
 
 async function classroom(leaf, name) {
   const origin = `http://${leaf.hub_ip}:${server.port}`;
-  const b = await launchBrowser([`--unsafely-treat-insecure-origin-as-secure=${origin}`], { netns: leaf.ns });
+  const b = await launchBrowser([CAMERA_30FPS, `--unsafely-treat-insecure-origin-as-secure=${origin}`], { netns: leaf.ns });
   const page = await openPage(b, `${origin}/classroom.html?room=${ROOM}&name=${encodeURIComponent(name)}`, name);
   pages.push(page);
   await until(`${name}: joined with its stage lines`, async () => {

@@ -139,6 +139,8 @@ struct cr_relay_stats {
     uint64_t bad_packets;       /* dropped as malformed, unknown or failing SRTP */
     uint64_t keyframe_requests; /* PLI/FIR sent to publishers */
     uint64_t nacks_in;          /* NACK entries received from subscribers */
+    uint64_t nacks_out;         /* ... sent to publishers for what their links lost */
+    uint64_t repaired_in;       /* ... of those, packets the publishers resent that arrived */
     uint64_t red_in, red_out;   /* audio RED (RFC 2198) packets from publishers / sent */
     uint64_t data_in, data_out; /* data channel messages from clients / sent to them */
     uint64_t data_dropped;      /* over a client's rate limit, or not sendable */

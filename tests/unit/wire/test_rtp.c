@@ -281,6 +281,31 @@ static void test_rtx_osn(void)
     CHECK_EQ(rtp_rtx_osn(&v, &osn), -1);
 }
 
+static void test_rtx_unwrap(void)
+{
+    /* marker set, RTX pt 97, seq 9, ssrc 2; OSN 0xfedc; payload 0x90 0x91; 2 bytes padding */
+    uint8_t pkt[] = {0xa0, 0x80 | 97, 0, 9, 0, 0, 0, 1, 0, 0, 0, 2, 0xfe, 0xdc, 0x90, 0x91, 0, 2};
+    size_t len = sizeof pkt;
+    struct rtp_view v;
+    CHECK_EQ(rtp_parse(pkt, len, &v), 0);
+    CHECK_EQ(rtp_rtx_unwrap(pkt, &len, &v, 96, 0x11223344), 0);
+    CHECK_EQ(len, sizeof pkt - 2);
+    CHECK_EQ(rtp_parse(pkt, len, &v), 0);
+    CHECK_EQ(v.seq, 0xfedc);
+    CHECK_EQ(v.payload_type, 96);
+    CHECK_EQ(v.marker, 1);
+    CHECK_EQ(v.ssrc, 0x11223344);
+    CHECK_EQ(v.timestamp, 1);
+    CHECK_EQ(v.payload_len, 2);
+    CHECK_EQ(v.payload[0], 0x90);
+    CHECK_EQ(v.padding_len, 2);
+    /* a padding-only RTX packet (a probe) has no OSN */
+    uint8_t probe[] = {0xa0, 97, 0, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 4};
+    len = sizeof probe;
+    CHECK_EQ(rtp_parse(probe, len, &v), 0);
+    CHECK_EQ(rtp_rtx_unwrap(probe, &len, &v, 96, 1), -1);
+}
+
 int main(void)
 {
     test_parse_basic();
@@ -290,5 +315,6 @@ int main(void)
     test_ext_two_byte();
     test_writers();
     test_rtx_osn();
+    test_rtx_unwrap();
     return test_report();
 }

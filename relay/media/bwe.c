@@ -23,8 +23,14 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
 #define PROBE_BACKOFF_MIN_US 1000000
 #define PROBE_BACKOFF_MAX_US 5000000
 #define PROBE_OVER_WANT 1.25 /* probe a little above what the caller needs */
-#define SATURATED 0.1        /* delay slope over a probe that shows the path was full */
-#define BETA_PROBE 0.95      /* stay this far under a measured capacity */
+/* After a probe fell short, the path's capacity is known: the next probes go only this far
+ * above it, for CEILING_US, so that they do not overflow a small queue (a school's DSL
+ * router may hold 100 ms) and cost media its packets every few seconds. One that gets
+ * through (the link grew) lifts the ceiling and probing climbs at full steps again. */
+#define CEILING_OVER 1.15
+#define CEILING_US 30000000
+#define SATURATED 0.1   /* delay slope over a probe that shows the path was full */
+#define BETA_PROBE 0.95 /* stay this far under a measured capacity */
 #define PROBE_PACKET 1200
 #define PROBE_MIN_PACKETS 10 /* padding packets per cluster, at least */
 #define PROBE_MIN_RECEIVED 8
@@ -354,6 +360,9 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
         double excess = (double)c->lost / (c->lost + c->received) - b->loss.inherent;
         if (excess > 0.05)
             r *= 1 - excess;
+        ok = r * PROBE_OVER_WANT >= (double)c->target_bps;
+        b->ceiling_bps = ok ? 0 : (int64_t)r;
+        b->ceiling_us = now_us;
         if (slope > SATURATED) {
             /* the path was full and r is what it carries: a measurement of capacity. The
              * estimate goes a little under it, up or down (not below what the path was
@@ -373,7 +382,6 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
             b->rc_last_us = now_us;
         }
         bwe_probe_result(b, (int64_t)r, now_us);
-        ok = r * PROBE_OVER_WANT >= (double)c->target_bps;
     }
     probe_outcome(b, ok, now_us);
 }
@@ -414,6 +422,9 @@ int bwe_probe_next(struct bwe *b, int64_t want_bps, int64_t media_bps, int64_t n
         target = 2 * b->estimate_bps;
     if (target > b->cfg.max_bps)
         target = b->cfg.max_bps;
+    if (b->ceiling_bps && now_us - b->ceiling_us < CEILING_US &&
+        target > (int64_t)(CEILING_OVER * (double)b->ceiling_bps))
+        target = (int64_t)(CEILING_OVER * (double)b->ceiling_bps);
     if (target <= b->estimate_bps)
         return 0;
     /* padding on top of what already flows (most of it: media is bursty), at least a

@@ -14,7 +14,7 @@
  *     path and the ±10 % noise of a 500 ms rate of bursty video, stays above 0.7 and
  *     recovers within the hold; a path that carries clearly less moves it at once;
  *   - UP only when the budget has exceeded up_margin (1.2) × what the next step and the
- *     tracks served before it need (temporal_up_margin for a step of the same spatial
+ *     tracks served before it need (temporal_up_margin, 1.1, for a step of the same spatial
  *     layer: it needs no keyframe and is undone at once, so it may ask for less room), continuously
  * for up_hold_ms (2.5 s; start_up_hold_ms, 0.3 s, while the track has never gone down: a classroom
  * starts below the top layer and climbs as soon as its first probe shows room), and not before a
@@ -45,7 +45,7 @@ struct ls_config {
     double down_margin;          /* go down at once below need × this; default 0.7 */
     int64_t down_hold_ms;        /* ...and below rate × 1.0 held this long; default 3000 */
     double up_margin;            /* go up above rate × this; default 1.2 */
-    double temporal_up_margin;   /* ... within the spatial layer; default 1.2 */
+    double temporal_up_margin;   /* ... within the spatial layer; default 1.1 */
     double pause_margin;         /* pause below the lowest step × this; default 0.8 */
     double single_pause_margin;  /* ... a track of one step; default 0.5 */
     double single_resume_margin; /* ... which resumes above its rate × this; default 0.7 */
@@ -59,7 +59,7 @@ struct ls_config {
     ((struct ls_config){.down_margin = 0.7,                                                        \
                         .down_hold_ms = 3000,                                                      \
                         .up_margin = 1.2,                                                          \
-                        .temporal_up_margin = 1.2,                                                 \
+                        .temporal_up_margin = 1.1,                                                 \
                         .pause_margin = 0.8,                                                       \
                         .single_pause_margin = 0.5,                                                \
                         .single_resume_margin = 0.7,                                               \

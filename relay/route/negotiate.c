@@ -128,9 +128,19 @@ static const struct sdp_codec *video_codec_named(const struct sdp_media *m, cons
     return NULL;
 }
 
+/* Whether video FEC may be sent (the relay's fec setting; on without a configuration, as
+ * in the unit tests). red/ulpfec are answered only then: Chromium's jitter buffer stops
+ * waiting a round trip for NACK repairs once a stream is FEC-protected, so a classroom that
+ * negotiated FEC but gets none freezes on every loss (docs/benchmarks.md). */
+static bool fec_allowed(const struct peer *peer)
+{
+    return !peer->ctx->config || peer->ctx->config->fec;
+}
+
 /* Picks the codec for a line: for a SEND line the one matching its producer (an exact
- * H.264 profile-level-id first), otherwise the offerer's first usable one. */
-static bool choose_codec(struct line_plan *lp)
+ * H.264 profile-level-id first), otherwise the offerer's first usable one; with video FEC
+ * allowed, RED and ULPFEC too. */
+static bool choose_codec(struct line_plan *lp, bool fec_allowed)
 {
     const struct sdp_media *m = lp->m;
     const struct producer *p = lp->source;
@@ -171,7 +181,7 @@ static bool choose_codec(struct line_plan *lp)
     lp->codec_id = codec_from_name(best->name.p, best->name.len);
     lp->rtx = lp->kind == CR_KIND_VIDEO ? rtx_for(m, best->pt) : NULL;
     lp->red = lp->kind == CR_KIND_AUDIO ? red_for(m, best->pt) : NULL;
-    bool fec = lp->kind == CR_KIND_VIDEO && lp->role == MLINE_SEND;
+    bool fec = fec_allowed && lp->kind == CR_KIND_VIDEO && lp->role == MLINE_SEND;
     lp->vred = fec ? video_codec_named(m, "red") : NULL;
     lp->ulpfec = fec ? video_codec_named(m, "ulpfec") : NULL;
     if (!lp->vred || !lp->ulpfec)
@@ -310,12 +320,12 @@ static int plan_line(struct peer *peer, size_t i, const struct sdp_session *s,
     } else {
         lp->role = MLINE_IDLE;
     }
-    if (!choose_codec(lp)) {
+    if (!choose_codec(lp, fec_allowed(peer))) {
         if (lp->source) { /* the subscriber cannot decode this track: leave the line idle */
             CR_WARN("peer", "%llu mid %s: no codec in common with track %llu",
                     (unsigned long long)peer->id, mid, (unsigned long long)lp->source->id);
             lp->source = NULL;
-            if (choose_codec(lp))
+            if (choose_codec(lp, false))
                 return CR_OK;
         }
         fail(err, err_len, "m-line mid %s: no supported codec (we take %s)", mid,
@@ -507,7 +517,7 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
             ml->consumer = peer_new_consumer(peer, lp->kind, ml->mid);
         if (!peer->quality) {
             peer->quality = quality_new();
-            peer->quality->fec_allowed = !peer->ctx->config || peer->ctx->config->fec;
+            peer->quality->fec_allowed = fec_allowed(peer);
             peer->pacer = cr_malloc(sizeof *peer->pacer);
             pacer_init(peer->pacer, PACER_UNPACED_BPS, CR_SRTP_MAX_TRAILER);
         }

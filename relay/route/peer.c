@@ -652,6 +652,29 @@ static void tick_quality(struct peer *peer, int64_t now_ms)
     }
 }
 
+/* Once a second at debug level: what the classroom's link looks like to the relay (the
+ * evidence behind its layer choices: docs/benchmarks.md reads these lines). */
+static void log_link(struct peer *peer, int64_t now_ms)
+{
+    if (cr_log_get_level() < CR_LOG_DEBUG || now_ms - peer->last_quality_log_ms < 1000)
+        return;
+    peer->last_quality_log_ms = now_ms;
+    struct bwe_stats bs;
+    bwe_get_stats(&peer->quality->bwe, &bs);
+    char pair[96];
+    cr_ice_describe_pair(peer->ice, pair, sizeof pair);
+    CR_DEBUG("link",
+             "%llu %s: estimate %lld (delay %lld, loss bound %lld, acked %lld), loss %.1f%% "
+             "(avg %.1f%%), rtt %lld ms, chosen %lld, pace %lld, queued %lld B, "
+             "paced drops %llu, probes %u/%u, overuses %u",
+             (unsigned long long)peer->id, pair, (long long)bs.estimate_bps,
+             (long long)bs.delay_bps, (long long)bs.loss_bound_bps, (long long)bs.acked_bps,
+             bs.loss * 100, bs.avg_loss * 100, (long long)(bs.rtt_us / 1000),
+             (long long)peer->quality->chosen_bps, (long long)peer->pacer->st.pace_bps,
+             (long long)peer->pacer->st.queue_bytes, (unsigned long long)peer->pacer->st.dropped,
+             bs.probes_ok, bs.probes_sent, bs.overuses);
+}
+
 void peer_tick(struct peer *peer, int64_t now_ms)
 {
     if (peer->dtls && peer->state != CR_PEER_CONNECTED && peer->state != CR_PEER_FAILED) {
@@ -681,8 +704,11 @@ void peer_tick(struct peer *peer, int64_t now_ms)
         if (peer->mlines[i].consumer)
             consumer_keyframe_retry(peer->mlines[i].consumer, now_ms);
     }
-    if (peer->quality)
+    if (peer->quality) {
         tick_quality(peer, now_ms);
+        if (peer->pacer)
+            log_link(peer, now_ms);
+    }
     if (peer->pacer) {
         int64_t pace = peer->quality ? quality_pace_bps(peer->quality) : 0;
         pacer_set_rate(peer->pacer, pace ? pace : PACER_UNPACED_BPS, now_ms * 1000);

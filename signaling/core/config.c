@@ -32,7 +32,7 @@ const struct config config_defaults = {
     .ice_port_min = 40000,
     .ice_port_max = 49999,
     .ice_tcp = true,
-    .fec = true,
+    .fec = false,
     .log_level = CR_LOG_INFO,
     .max_publish_kbps = 4000,
     .stage_max = 1,
@@ -81,6 +81,7 @@ static const struct {
     {"--bind-ip", "bind_ip", NULL},
     {"--ice-ports", "ice_ports", NULL},
     {"--no-ice-tcp", "ice_tcp", "false"},
+    {"--fec", "fec", "true"},
     {"--no-fec", "fec", "false"},
     {"--log-level", "log_level", NULL},
     {"--max-publish-kbps", "max_publish_kbps", NULL},
@@ -111,7 +112,8 @@ void config_print_usage(const char *prog)
         "  --bind-ip IP            gather ICE candidates only on this local address\n"
         "  --ice-ports MIN-MAX     ICE UDP/TCP port range (default 40000-49999)\n"
         "  --no-ice-tcp            do not offer ICE-TCP candidates\n"
-        "  --no-fec                no forward error correction toward lossy classrooms\n"
+        "  --fec                   forward error correction toward lossy classrooms (off: "
+        "--no-fec)\n"
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
         "  --max-publish-kbps N    bitrate cap announced to publishers (default 4000)\n"
         "  --no-demo               do not open the room \"demo\" at start\n"

@@ -17,7 +17,7 @@
 // usage (root: namespaces and TUN devices): node tests/integration/weak_links.mjs
 //   CLASSRELAY_BIN  server binary (default build/signaling/classrelay)
 //   LOG_LEVEL       the server's --log-level (debug shows every layer choice); KEEP_DATA=1 keeps its log
-//   NO_FEC=1        the server runs with --no-fec (to measure freezes without FEC)
+//   FEC=1           the server runs with --fec (to measure freezes with FEC; off by default)
 // Exit status 0 when everything held, 1 otherwise; everything it started is removed.
 import {
   startServer, launchBrowser, CAMERA_30FPS, openPage, pageStats, pageState, until, sleep, videoIn, audioIn, runTest } from './lib/browser.mjs';
@@ -190,7 +190,7 @@ async function main() {
   server = await startServer({
     netns: netw.hub,
     args: [...(process.env.LOG_LEVEL ? ['--log-level', process.env.LOG_LEVEL] : []),
-      ...(process.env.NO_FEC ? ['--no-fec'] : [])],
+      ...(process.env.FEC ? ['--fec'] : [])],
     bindIp: null, iceAddresses: netw.leaves.flatMap((l) => [l.ip, l.hub_ip]),
   });
   const teacherBrowser = await launchBrowser([CAMERA_30FPS], { netns: netw.hub });

@@ -24,13 +24,14 @@ struct cr_relay_config {
     uint16_t port_min;     /* ICE UDP/TCP port range; 0 and 0: any port */
     uint16_t port_max;
     bool ice_tcp;              /* also offer passive ICE-TCP candidates */
-    bool fec;                  /* FEC (ULPFEC in RED) toward lossy classrooms that take it */
+    bool fec;                  /* FEC (ULPFEC in RED) toward lossy classrooms that take it; off
+                                * by default: see route/consumer_fec.c */
     uint32_t max_publish_kbps; /* REMB cap announced to publishers */
 };
 #define CR_RELAY_CONFIG_DEFAULT                                                                    \
     {                                                                                              \
         .public_ip = NULL, .bind_ip = NULL, .port_min = 40000, .port_max = 49999, .ice_tcp = true, \
-        .fec = true, .max_publish_kbps = 4000                                                      \
+        .fec = false, .max_publish_kbps = 4000                                                     \
     }
 
 enum cr_peer_state {

@@ -215,21 +215,31 @@ static void test_audio_protection(struct cr_relay *relay)
     free(with_red);
     free(sub);
 
-    /* a video line offering RED and ULPFEC (Chromium's offer) gets both, after VP8 and its
-     * RTX: the relay's FEC (consumer_fec.c); one without them, neither */
+    CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
+}
+
+/* A video line offering RED and ULPFEC (Chromium's offer) gets both, after VP8 and its RTX,
+ * when the relay may send FEC (consumer_fec.c); one without them, neither; and with FEC off
+ * (the default) neither is answered. */
+static void test_video_fec(struct cr_relay *relay, bool fec_on)
+{
+    uint64_t pub = 0;
+    char *answer = NULL, err[256];
+    CHECK_EQ(offer(relay, &pub, PUBLISH_OFFER, NULL, 0, &answer, err), CR_OK);
+    free(answer);
     char *vfec = replace(SUBSCRIBE_OFFER, "SAVPF 120 121 100\r\n", "SAVPF 120 121 100 116 117\r\n");
     char *with_fec = replace(vfec, "a=rtpmap:100 VP8/90000\r\n",
                              "a=rtpmap:100 VP8/90000\r\na=rtpmap:116 red/90000\r\n"
                              "a=rtpmap:117 ulpfec/90000\r\n");
-    expect_answer(relay, with_fec,
-                  (const char *const[]){" 116 117\r\n", "a=rtpmap:116 red/90000\r\n",
-                                        "a=rtpmap:117 ulpfec/90000\r\n", NULL},
-                  NULL);
+    const char *const both[] = {" 116 117\r\n", "a=rtpmap:116 red/90000\r\n",
+                                "a=rtpmap:117 ulpfec/90000\r\n", NULL};
+    const char *const neither[] = {"red/90000", "ulpfec", NULL};
+    expect_answer(relay, with_fec, fec_on ? both : (const char *const[]){"VP8/90000", NULL},
+                  fec_on ? NULL : neither);
     free(with_fec);
     with_fec = replace(vfec, "a=rtpmap:100 VP8/90000\r\n",
                        "a=rtpmap:100 VP8/90000\r\na=rtpmap:116 red/90000\r\n");
-    expect_answer(relay, with_fec, (const char *const[]){"VP8/90000", NULL},
-                  (const char *const[]){"red/90000", "ulpfec", NULL});
+    expect_answer(relay, with_fec, (const char *const[]){"VP8/90000", NULL}, neither);
     free(with_fec);
     free(vfec);
     CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
@@ -531,9 +541,18 @@ int main(void)
     test_one_call(relay);
     test_data_channel(relay);
     test_follow(relay);
+    test_video_fec(relay, false); /* FEC is off by default */
     struct cr_relay_stats st;
     CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
     CHECK_EQ(st.rooms, 1);
+    cr_relay_free(relay);
+    cfg.fec = true;
+    relay = cr_relay_new(&cfg, &ev, NULL);
+    CHECK(relay != NULL);
+    if (!relay)
+        return test_report();
+    CHECK_EQ(cr_relay_room_open(relay, "lesson"), CR_OK);
+    test_video_fec(relay, true);
     cr_relay_free(relay);
     return test_report();
 }

@@ -28,6 +28,7 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
  * router may hold 100 ms) and cost media its packets every few seconds. One that gets
  * through (the link grew) lifts the ceiling and probing climbs at full steps again. */
 #define CEILING_OVER 1.15
+#define CEILING_LIFT 1.1 /* a probe that got this far above it lifts the ceiling */
 #define CEILING_US 30000000
 #define SATURATED 0.1   /* delay slope over a probe that shows the path was full */
 #define BETA_PROBE 0.95 /* stay this far under a measured capacity */
@@ -361,8 +362,14 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
         if (excess > 0.05)
             r *= 1 - excess;
         ok = r * PROBE_OVER_WANT >= (double)c->target_bps;
-        b->ceiling_bps = ok ? 0 : (int64_t)r;
-        b->ceiling_us = now_us;
+        bool grew = !b->ceiling_bps || r >= CEILING_LIFT * (double)b->ceiling_bps;
+        if (!ok || !grew) { /* a probe under the ceiling that got through is no news */
+            b->ceiling_bps = ok ? b->ceiling_bps : (int64_t)r;
+            b->ceiling_us = now_us;
+            ok = false;
+        } else {
+            b->ceiling_bps = 0;
+        }
         if (slope > SATURATED) {
             /* the path was full and r is what it carries: a measurement of capacity. The
              * estimate goes a little under it, up or down (not below what the path was

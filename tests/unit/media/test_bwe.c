@@ -1140,9 +1140,7 @@ static void scenario_c(void)
            (long long)med / 1000, (long long)min / 1000, top, paused ? " (paused at times)" : "",
            sw);
     CHECK(top <= 0);
-    /* temporal steps need no keyframe and come at the tighter temporal_up_margin: a few
-     * over 50 s, never undone within 5 s */
-    CHECK(sw <= 4);
+    CHECK(sw <= 2);
     CHECK(reversals() <= 1);
     CHECK(med >= 120000 && med <= 300000);
 }

@@ -749,6 +749,8 @@ static void write_media(struct strbuf *b, struct peer *peer, const struct line_p
                                          : "inactive");
     if (m->rtcp_rsize)
         strbuf_puts(b, "a=rtcp-rsize\r\n");
+    if (m->xr_rrtr) /* a receive-only browser learns its round trip from our DLRR */
+        strbuf_puts(b, "a=rtcp-xr:rcvr-rtt=all\r\n");
     uint32_t fb = SDP_FB_TRANSPORT_CC * (ext_id(lp, RTP_EXT_TWCC) != 0);
     if (lp->kind == CR_KIND_VIDEO)
         fb |= SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR |

@@ -102,6 +102,21 @@ static void on_reports(struct peer *peer, const struct rtcp_view *v, int64_t now
     }
 }
 
+/* RFC 3611 §4.5: an RRTR is answered at once (DLRR 0), so that a receive-only browser
+ * knows its round trip: its NACK timing and the time its jitter buffer allows for a
+ * repair depend on it, and it has no SR of its own to learn it from. */
+static void answer_rrtr(struct peer *peer, const struct rtcp_view *v)
+{
+    uint32_t ssrc;
+    uint64_t ntp;
+    if (rtcp_parse_xr_rrtr(v, &ssrc, &ntp) != 0)
+        return;
+    uint8_t *out = peer->ctx->scratch;
+    size_t n = rtcp_write_xr_dlrr(out, 64, peer->rtcp_ssrc, ssrc, (uint32_t)(ntp >> 16), 0);
+    if (n)
+        peer_send_rtcp(peer, out, n);
+}
+
 void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now_us)
 {
     int64_t now_ms = now_us / 1000;
@@ -121,6 +136,8 @@ void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now
             }
         } else if (v.type == RTCP_RTPFB || v.type == RTCP_PSFB) {
             on_feedback(peer, &v, now_us);
+        } else if (v.type == RTCP_XR) {
+            answer_rrtr(peer, &v);
         }
     }
     if (r < 0) {

@@ -333,3 +333,42 @@ size_t rtcp_write_remb(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint64_t 
         wr_be32(f + 8 + 4 * i, ssrcs[i]);
     return n;
 }
+
+/* RFC 3611 §3: after the sender's SSRC, report blocks of BT, a type-specific byte and a
+ * length in 32-bit words after the block's own header word. */
+int rtcp_parse_xr_rrtr(const struct rtcp_view *v, uint32_t *ssrc, uint64_t *ntp)
+{
+    if (v->type != RTCP_XR || v->body_len < 4)
+        return -1;
+    size_t pos = 4;
+    while (pos + 4 <= v->body_len) {
+        const uint8_t *b = v->body + pos;
+        size_t len = 4 + 4 * (size_t)rd_be16(b + 2);
+        if (pos + len > v->body_len)
+            return -1;
+        if (b[0] == 4 && len == 12) { /* §4.4 RRTR */
+            *ssrc = rd_be32(v->body);
+            *ntp = (uint64_t)rd_be32(b + 4) << 32 | rd_be32(b + 8);
+            return 0;
+        }
+        pos += len;
+    }
+    return -1;
+}
+
+size_t rtcp_write_xr_dlrr(uint8_t *out, size_t cap, uint32_t ssrc, uint32_t rr_ssrc, uint32_t lrr,
+                          uint32_t dlrr)
+{
+    size_t total = HDR_LEN + 4 + 4 + 12;
+    if (total > cap)
+        return 0;
+    wr_header(out, false, 0, RTCP_XR, total);
+    wr_be32(out + 4, ssrc);
+    out[8] = 5; /* §4.5 DLRR, one sub-block */
+    out[9] = 0;
+    wr_be16(out + 10, 3);
+    wr_be32(out + 12, rr_ssrc);
+    wr_be32(out + 16, lrr);
+    wr_be32(out + 20, dlrr);
+    return total;
+}

@@ -98,6 +98,10 @@ struct twcc_feedback {
 int rtcp_parse_twcc(const struct rtcp_fb *fb, struct twcc_feedback *out,
                     struct twcc_packet_status *statuses, size_t max);
 
+/* RFC 3611 §4.4: the receiver reference time (RRTR) block of an XR packet: the sender's
+ * SSRC and its NTP time. Returns 0, or -1 when v is not XR or carries no such block. */
+int rtcp_parse_xr_rrtr(const struct rtcp_view *v, uint32_t *ssrc, uint64_t *ntp);
+
 /* Writers. Each returns bytes written or 0 if cap is too small. */
 size_t rtcp_write_sr(uint8_t *out, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts,
                      uint32_t packets, uint32_t octets, const struct rtcp_report_block *blocks,
@@ -112,6 +116,10 @@ size_t rtcp_write_fir(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t m
 /* Packs seqs (any order, duplicates allowed) into PID+BLP entries. */
 size_t rtcp_write_nack(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
                        const uint16_t *seqs, size_t n);
+/* RFC 3611 §4.5: an XR packet with one DLRR sub-block answering rr_ssrc's RRTR: lrr the
+ * middle 32 bits of its NTP time, dlrr the delay since it arrived (1/65536 s). */
+size_t rtcp_write_xr_dlrr(uint8_t *out, size_t cap, uint32_t ssrc, uint32_t rr_ssrc, uint32_t lrr,
+                          uint32_t dlrr);
 size_t rtcp_write_remb(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint64_t bitrate_bps,
                        const uint32_t *ssrcs, size_t n_ssrcs);
 /* Transport-wide feedback for `count` consecutive sequence numbers starting at base_seq.

@@ -5,7 +5,8 @@
  * (RFC 4145 §4), msid (RFC 8830 §2), rtpmap/fmtp (RFC 8866 §6.6, §6.15), rtcp-fb
  * (RFC 4585 §4.2), extmap (RFC 8285 §8), ssrc and ssrc-group (RFC 5576 §4), rid and
  * simulcast (RFC 8851 §4, RFC 8853 §5.1), candidates (RFC 8839 §5.1, end-of-candidates
- * RFC 8840), rtx apt (RFC 4588 §8.1) and a data channel line's sctp-port and
+ * RFC 8840), rtx apt (RFC 4588 §8.1), rtcp-xr rcvr-rtt (RFC 3611 §5.1) and a data channel
+ * line's sctp-port and
  * max-message-size (RFC 8841 §5.1, §6.1).
  *
  * Values are slices of the caller's text; nothing is allocated. Attributes we do not know
@@ -15,6 +16,7 @@
 #include "wire/sdp.h"
 
 #include <string.h>
+#include <strings.h>
 
 struct parser {
     struct sdp_session *s;
@@ -313,6 +315,15 @@ static int attr_simulcast(struct parser *p, struct sdp_str v)
 }
 
 /* RFC 8841 §5.1: a=sctp-port:<port> of the SCTP association of an m=application line */
+/* RFC 3611 §5.1: a=rtcp-xr with a rcvr-rtt parameter (Chromium sends "rcvr-rtt=all"). */
+static int attr_rtcp_xr(struct parser *p, struct sdp_str v)
+{
+    for (size_t i = 0; i + 8 <= v.len; i++)
+        if (strncasecmp(v.p + i, "rcvr-rtt", 8) == 0)
+            p->m->xr_rrtr = true;
+    return SDP_OK;
+}
+
 static int attr_sctp_port(struct parser *p, struct sdp_str v)
 {
     uint64_t port;
@@ -541,6 +552,7 @@ static const struct attr {
     {"setup", attr_setup, ARG_VALUE, false},
     {"msid", attr_msid, ARG_VALUE, true},
     {"simulcast", attr_simulcast, ARG_VALUE, true},
+    {"rtcp-xr", attr_rtcp_xr, ARG_VALUE, true},
     {"sctp-port", attr_sctp_port, ARG_VALUE, true},
     {"sctpmap", attr_sctpmap, ARG_VALUE, true},
     {"max-message-size", attr_max_message_size, ARG_VALUE, true},

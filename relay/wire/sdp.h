@@ -80,6 +80,7 @@ struct sdp_media {
     struct sdp_str mid;
     enum sdp_dir dir;
     bool rtcp_mux, rtcp_rsize, bundle_only;
+    bool xr_rrtr; /* a=rtcp-xr:rcvr-rtt=... (RFC 3611 §5.1): the receiver sends RRTR */
     struct sdp_str ice_ufrag, ice_pwd;           /* media level, or copied from session level */
     struct sdp_str fingerprint_alg, fingerprint; /* e.g. "sha-256", "AB:CD:..." */
     struct sdp_str setup;                        /* "actpass", "active", "passive" */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "wire/rtcp.h"
 
 #define REQUIRE(c)                                                                                 \
@@ -146,6 +147,21 @@ static void do_psfb(const struct rtcp_view *v, const struct rtcp_fb *fb)
     }
 }
 
+/* An RRTR found is answered with a DLRR that reads back as RFC 3611 §4.5 lays it out. */
+static void do_xr(const struct rtcp_view *v)
+{
+    uint32_t ssrc;
+    uint64_t ntp;
+    if (rtcp_parse_xr_rrtr(v, &ssrc, &ntp) != 0)
+        return;
+    REQUIRE(v->type == RTCP_XR);
+    struct rtcp_view r;
+    reparse(rtcp_write_xr_dlrr(out, sizeof out, 1, ssrc, (uint32_t)(ntp >> 16), 7), &r);
+    REQUIRE(r.type == RTCP_XR && r.body_len == 20 && r.body[4] == 5);
+    REQUIRE(rd_be32(r.body + 8) == ssrc && rd_be32(r.body + 12) == (uint32_t)(ntp >> 16));
+    REQUIRE(rtcp_parse_xr_rrtr(&r, &ssrc, &ntp) == -1); /* a DLRR is no RRTR */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *buf = calloc(size ? size : 1, 1); /* exact size: overreads are caught */
@@ -158,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         REQUIRE(v.raw >= buf && v.raw + v.raw_len <= buf + size);
         REQUIRE(v.body == v.raw + 4 && v.body_len + 4 <= v.raw_len);
         do_reports(&v);
+        do_xr(&v);
         if (rtcp_parse_fb(&v, &fb) < 0)
             continue;
         REQUIRE(fb.fci + fb.fci_len <= v.body + v.body_len);

@@ -56,6 +56,7 @@ async function sample(c, teacherHeights, t0) {
     t: (Date.now() - t0) / 1000,
     h: v.frameHeight || 0, frames: v.framesDecoded || 0,
     freezes: v.freezeCount || 0, freezeS: v.totalFreezesDuration || 0,
+    jbDelay: v.jitterBufferDelay || 0, jbCount: v.jitterBufferEmittedCount || 0,
     keyframes: v.keyFramesDecoded || 0, nacks: v.nackCount || 0, plis: v.pliCount || 0,
     fecIn: v.fecPacketsReceived || 0, fecUseless: v.fecPacketsDiscarded || 0,
     rtxIn: v.retransmittedPacketsReceived || 0,
@@ -158,7 +159,8 @@ function figures(c, from, to) {
     `median, ${(delta(s, from, to, 'freezes') / min).toFixed(1)} freezes/min, audio concealed ` +
     `${(100 * conc / Math.max(1, all)).toFixed(2)} %, join → first frame ${join}, ` +
     `${silent.length} stalls of 3 s without a notice${silent.length ? ` (${silent.map((t) => `${t.toFixed(1)}s`).join(', ')})` : ''}, ` +
-    `FEC 1/k k=${fec}`;
+    `FEC 1/k k=${fec}, video jitter buffer ` +
+    `${(1000 * delta(s, from, to, 'jbDelay') / Math.max(1, delta(s, from, to, 'jbCount'))).toFixed(0)} ms`;
 }
 
 async function keyframeRequests(teacher) {

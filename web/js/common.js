@@ -453,6 +453,7 @@ export async function summarizeStats(pc) {
         keyFramesDecoded: s.keyFramesDecoded || 0, nackCount: s.nackCount || 0,
         pliCount: s.pliCount || 0, codecId: s.codecId,
         freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
+        jitterBufferDelay: s.jitterBufferDelay || 0, jitterBufferEmittedCount: s.jitterBufferEmittedCount || 0,
         concealedSamples: s.concealedSamples || 0, totalSamplesReceived: s.totalSamplesReceived || 0,
         retransmittedPacketsReceived: s.retransmittedPacketsReceived || 0,
         fecPacketsReceived: s.fecPacketsReceived || 0, fecPacketsDiscarded: s.fecPacketsDiscarded || 0,

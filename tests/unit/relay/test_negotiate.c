@@ -234,6 +234,13 @@ static void test_video_fec(struct cr_relay *relay, bool fec_on)
     const char *const both[] = {" 116 117\r\n", "a=rtpmap:116 red/90000\r\n",
                                 "a=rtpmap:117 ulpfec/90000\r\n", NULL};
     const char *const neither[] = {"red/90000", "ulpfec", NULL};
+    /* RFC 3611: a receiver that offers RRTR gets it answered (and a DLRR to each) */
+    char *xr = replace(SUBSCRIBE_OFFER, "a=rtpmap:100 VP8/90000\r\n",
+                       "a=rtpmap:100 VP8/90000\r\na=rtcp-xr:rcvr-rtt=all\r\n");
+    expect_answer(relay, xr, (const char *const[]){"a=rtcp-xr:rcvr-rtt=all\r\n", NULL}, NULL);
+    free(xr);
+    expect_answer(relay, SUBSCRIBE_OFFER, (const char *const[]){"VP8/90000", NULL},
+                  (const char *const[]){"rtcp-xr", NULL});
     expect_answer(relay, with_fec, fec_on ? both : (const char *const[]){"VP8/90000", NULL},
                   fec_on ? NULL : neither);
     free(with_fec);

@@ -601,8 +601,35 @@ static void test_twcc_random(void)
     }
 }
 
+/* RFC 3611 §4.4 and §4.5: Chromium's RRTR in an XR packet, and the DLRR answering it. */
+static void test_xr(void)
+{
+    const uint8_t xr[] = {0x80, 207, 0, 6, 0x11, 0x22, 0x33, 0x44, /* V=2, XR, 7 words, SSRC */
+                          9,    0,   0, 1, 0xaa, 0xbb, 0xcc, 0xdd, /* an unknown block */
+                          4,    0,   0, 2, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+    struct rtcp_view v;
+    size_t pos = 0;
+    uint32_t ssrc = 0;
+    uint64_t ntp = 0;
+    CHECK_EQ(rtcp_next(xr, sizeof xr, &pos, &v), 1);
+    CHECK_EQ(rtcp_parse_xr_rrtr(&v, &ssrc, &ntp), 0);
+    CHECK_EQ(ssrc, 0x11223344);
+    CHECK(ntp == 0x0102030405060708ull);
+    uint8_t out[64];
+    size_t n = rtcp_write_xr_dlrr(out, sizeof out, 0x55667788, ssrc, (uint32_t)(ntp >> 16), 0x10);
+    const uint8_t want[] = {0x80, 207,  0,    5,    0x55, 0x66, 0x77, 0x88, 5, 0, 0, 3,
+                            0x11, 0x22, 0x33, 0x44, 0x03, 0x04, 0x05, 0x06, 0, 0, 0, 0x10};
+    CHECK_EQ(n, sizeof want);
+    CHECK(memcmp(out, want, sizeof want) == 0);
+    CHECK_EQ(rtcp_write_xr_dlrr(out, 20, 1, 2, 3, 4), 0);
+    pos = 0;
+    CHECK_EQ(rtcp_next(out, n, &pos, &v), 1);
+    CHECK_EQ(rtcp_parse_xr_rrtr(&v, &ssrc, &ntp), -1); /* a DLRR only */
+}
+
 int main(void)
 {
+    test_xr();
     test_compound();
     test_sr_rr();
     test_sdes();

@@ -43,7 +43,8 @@ static void test_chrome(void)
     CHECK_SLICE(a->fmts, "111 63 9 0 8 13 110 126");
     CHECK_SLICE(a->mid, "0");
     CHECK_EQ(a->dir, SDP_SENDRECV);
-    CHECK(a->rtcp_mux && a->rtcp_rsize && !a->bundle_only);
+    CHECK(a->rtcp_mux && a->rtcp_rsize && !a->bundle_only &&
+          a->xr_rrtr); /* a=rtcp-xr:rcvr-rtt=all */
     CHECK_SLICE(a->ice_ufrag, "E4fU");
     CHECK_SLICE(a->ice_pwd, "C9ft2nl4r/B0TIT+3dEUM0WG");
     CHECK_SLICE(a->fingerprint_alg, "sha-256");

@@ -23,13 +23,14 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
 #define PROBE_BACKOFF_MIN_US 1000000
 #define PROBE_BACKOFF_MAX_US 5000000
 #define PROBE_OVER_WANT 1.25 /* probe a little above what the caller needs */
-/* After a probe fell short, the path's capacity is known: the next probes go only this far
- * above it, for CEILING_US, so that they do not overflow a small queue (a school's DSL
- * router may hold 100 ms) and cost media its packets every few seconds. One that gets
- * through (the link grew) lifts the ceiling and probing climbs at full steps again. */
+/* After a probe fell short, the path's capacity is known: for CEILING_US the next probes go
+ * only this far above it (none while the estimate is already there), so that they do not
+ * overflow a small queue (a school's DSL router may hold 100 ms) and cost media its packets
+ * every few seconds. One that gets through well above it (the link grew) lifts the ceiling
+ * and probing climbs at full steps again. */
 #define CEILING_OVER 1.15
 #define CEILING_LIFT 1.1 /* a probe that got this far above it lifts the ceiling */
-#define CEILING_US 30000000
+#define CEILING_US 10000000
 #define SATURATED 0.1   /* delay slope over a probe that shows the path was full */
 #define BETA_PROBE 0.95 /* stay this far under a measured capacity */
 #define PROBE_PACKET 1200

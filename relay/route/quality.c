@@ -363,6 +363,10 @@ size_t quality_tick(struct quality *q, const struct quality_track *tracks, size_
     pace_probe(q, tracks, n, now_us, probe);
     if (!q->have_feedback || now_ms - q->last_select_ms < SELECT_INTERVAL_MS)
         return 0; /* without feedback, consumers follow the publisher's best layer */
+    if (q->bwe.source == BWE_SRC_NONE)
+        return 0; /* negotiated but not come yet: video stays where it started (the lowest
+                   * layer, quality_start_layer); the start estimate is a guess, and a
+                   * 360p keyframe sent on it floods a 250 kbit/s link for a second */
     q->last_select_ms = now_ms;
     return select_layers(q, tracks, n, now_ms, out);
 }

@@ -123,8 +123,31 @@ static void test_start_and_pace(void)
     quality_free(q);
 }
 
+/* With transport-wide feedback negotiated but none come yet, nothing is chosen: video
+ * stays on the layer it started on (the lowest), whatever the start estimate says. */
+static void test_wait_for_feedback(void)
+{
+    struct quality *q = quality_new();
+    struct producer *cam = vp8_producer(1, 3);
+    int video_key;
+    struct quality_track tracks[1] = {{.key = &video_key, .p = cam, .mid = "v", .video = true}};
+    struct quality_choice out[LS_MAX_TRACKS];
+    struct quality_probe probe;
+    CHECK(quality_drives_layers(q, true));
+    size_t chosen = 0;
+    for (int64_t t = 0; t <= 2000; t += 20) {
+        keep_alive(cam, t);
+        chosen += quality_tick(q, tracks, 1, t, out, &probe);
+    }
+    CHECK_EQ(chosen, 0);
+    quality_forget(q, &video_key);
+    quality_free(q);
+    producer_free(cam);
+}
+
 int main(void)
 {
+    test_wait_for_feedback();
     test_choices();
     test_cap();
     test_start_and_pace();

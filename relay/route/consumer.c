@@ -16,6 +16,8 @@
 #include "base/log.h"
 
 #define MAX_RTX_PER_NACK 64
+#define PLAYOUT_MAX 1000 /* 10 s in 10 ms units: the most Chromium takes as a playout delay's top  \
+                          */
 #define BUILD_MAX (PACKET_STORE_MTU + 128) /* what we build; the rest of the scratch: SRTP */
 
 struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct consumer_sink *sink)
@@ -78,6 +80,18 @@ void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms)
     consumer_want_keyframe(c, now_ms);
 }
 
+void consumer_set_playout(struct consumer *c, unsigned min_ms)
+{
+    if (c->kind != CR_KIND_VIDEO || !c->ext.playout)
+        return;
+    unsigned min = min_ms / 10;
+    if (min == c->playout_min && (c->playout_set || !min))
+        return;
+    CR_DEBUG("consumer", "%s: least playout delay %u ms", c->mid, min * 10);
+    c->playout_min = (uint16_t)(min < PLAYOUT_MAX ? min : PLAYOUT_MAX);
+    c->playout_set = true;
+}
+
 void consumer_set_connected(struct consumer *c, int64_t now_ms)
 {
     c->connected = true;
@@ -114,6 +128,11 @@ static size_t write_exts(struct consumer *c, const struct rtp_view *v, uint8_t *
         rtp_ext_add(&w, c->ext.level, data, len);
     if (c->ext.cvo && p->ext_cvo && rtp_ext_find(v, p->ext_cvo, &data, &len) == 0)
         rtp_ext_add(&w, c->ext.cvo, data, len);
+    if (c->ext.playout && c->playout_set) { /* 12 bits min, 12 bits max, 10 ms units */
+        uint8_t d[3];
+        wr_be24(d, (uint32_t)c->playout_min << 12 | PLAYOUT_MAX);
+        rtp_ext_add(&w, c->ext.playout, d, 3);
+    }
     return rtp_ext_end(&w);
 }
 

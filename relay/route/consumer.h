@@ -74,7 +74,7 @@ struct consumer_sink {
 };
 
 struct consumer_exts { /* the subscriber's extension ids for this m-line; 0: not negotiated */
-    uint8_t mid, abs_send_time, twcc, level, cvo;
+    uint8_t mid, abs_send_time, twcc, level, cvo, playout;
 };
 
 struct consumer {
@@ -95,6 +95,10 @@ struct consumer {
      * the FEC state while the quality loop has FEC on (consumer_fec.c) */
     uint8_t vred_pt, ulpfec_pt;
     struct consumer_fec *fec;
+    /* video: the least playout delay asked of the receiver (playout-delay extension), in
+     * 10 ms; 0: none asked; playout_set: asked once (then always said, 0 included) */
+    uint16_t playout_min;
+    bool playout_set;
     bool connected; /* the sink can send (SRTP keys in place, or a tap) */
     /* state of the rewriting */
     int layer;            /* the producer layer being forwarded; -1 before the first */
@@ -180,6 +184,11 @@ void consumer_set_red(struct consumer *c, uint8_t red_pt);
  * of frame ts, sends the FEC packets due. */
 void consumer_set_fec_types(struct consumer *c, uint8_t red_pt, uint8_t ulpfec_pt);
 void consumer_set_fec(struct consumer *c, unsigned k);
+/* Video: asks the receiver to hold each frame at least min_ms before it plays (the
+ * playout-delay header extension, when negotiated), so that a repair a round trip away
+ * still comes in time; 0 after a non-zero value asks for nothing more (the receiver's own
+ * jitter buffer decides again). */
+void consumer_set_playout(struct consumer *c, unsigned min_ms);
 void consumer_fec_protect(struct consumer *c, const uint8_t *pkt, size_t ext_end, size_t len,
                           int64_t now_ms);
 void consumer_fec_keyframe(struct consumer *c, uint32_t ts);

@@ -431,6 +431,7 @@ static void set_consumer_params(struct consumer *c, const struct line_plan *lp)
     c->ext.twcc = ext_id(lp, RTP_EXT_TWCC);
     c->ext.level = lp->kind == CR_KIND_AUDIO ? ext_id(lp, RTP_EXT_AUDIO_LEVEL) : 0;
     c->ext.cvo = lp->kind == CR_KIND_VIDEO ? ext_id(lp, EXT_CVO) : 0;
+    c->ext.playout = lp->kind == CR_KIND_VIDEO ? ext_id(lp, RTP_EXT_PLAYOUT_DELAY) : 0;
 }
 
 static void set_producer_params(struct producer *p, const struct line_plan *lp)
@@ -635,10 +636,12 @@ static void write_codec(struct strbuf *b, const struct sdp_codec *c, uint32_t fb
 static void write_exts(struct strbuf *b, const struct line_plan *lp)
 {
     bool audio = lp->kind == CR_KIND_AUDIO;
+    bool send = lp->role == MLINE_SEND;
     const char *uris[] = {RTP_EXT_MID, RTP_EXT_TWCC, audio ? RTP_EXT_AUDIO_LEVEL : EXT_CVO,
-                          lp->role == MLINE_SEND ? RTP_EXT_ABS_SEND_TIME : NULL};
-    for (size_t i = 0; i < 4 && uris[i]; i++) {
-        uint8_t id = ext_id(lp, uris[i]);
+                          send ? RTP_EXT_ABS_SEND_TIME : NULL,
+                          send && !audio ? RTP_EXT_PLAYOUT_DELAY : NULL};
+    for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
+        uint8_t id = uris[i] ? ext_id(lp, uris[i]) : 0;
         if (id)
             strbuf_printf(b, "a=extmap:%u %s\r\n", id, uris[i]);
     }

@@ -645,6 +645,7 @@ static void tick_quality(struct peer *peer, int64_t now_ms)
         struct consumer *c = choices[i].key;
         consumer_pause(c, choices[i].paused, now_ms);
         consumer_set_fec(c, choices[i].fec_k);
+        consumer_set_playout(c, choices[i].playout_ms);
         if (!choices[i].paused) {
             consumer_set_target(c, choices[i].layer, now_ms);
             consumer_set_temporal(c, choices[i].temporal);

@@ -17,6 +17,8 @@
 #define RTX_SHARE_PERCENT 25
 #define PACE_PERCENT 150             /* media leaves at 1.5 × the estimate (media/pacer.h), */
 #define PACE_OVER_CHOICE_PERCENT 125 /* and never slower than 1.25 × what was chosen */
+#define PLAYOUT_MARGIN_MS 100        /* the least playout delay asked: a round trip and this */
+#define PLAYOUT_MOST_MS 1000
 
 struct quality *quality_new(void)
 {
@@ -244,6 +246,25 @@ static unsigned choose_fec(struct quality *q, const struct bwe_stats *bs)
     return q->fec_k;
 }
 
+/* A receiver holds a frame no longer than its jitter buffer thinks it must, and
+ * Chromium's adds a round trip for repairs only up to a cap: on a long lossy path a
+ * repaired frame then comes after its time and the picture freezes. There the receiver is
+ * asked to hold frames a round trip and PLAYOUT_MARGIN_MS (the playout-delay extension;
+ * at most PLAYOUT_MOST_MS): the picture comes that much later, and whole. On at 2 % loss
+ * and 100 ms, off under 1 % or 70 ms; a new value only when it moves by 50 ms. */
+static unsigned choose_playout(struct quality *q, const struct bwe_stats *bs)
+{
+    double loss = bs->avg_loss;
+    int64_t rtt_ms = bs->rtt_us / 1000;
+    bool on = q->playout_ms ? loss >= 0.01 && rtt_ms >= 70 : loss >= 0.02 && rtt_ms >= 100;
+    int64_t ms = on ? rtt_ms + PLAYOUT_MARGIN_MS : 0;
+    ms = ms > PLAYOUT_MOST_MS ? PLAYOUT_MOST_MS : ms;
+    if (on && q->playout_ms && ms > (int64_t)q->playout_ms - 50 && ms < (int64_t)q->playout_ms + 50)
+        ms = q->playout_ms;
+    q->playout_ms = (unsigned)ms;
+    return q->playout_ms;
+}
+
 static size_t select_layers(struct quality *q, const struct quality_track *in, size_t n_in,
                             int64_t now_ms, struct quality_choice *out)
 {
@@ -261,6 +282,7 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
     bwe_get_stats(&q->bwe, &bs);
     int64_t budget = (int64_t)((double)bs.estimate_bps * (1.0 - bs.inherent_loss));
     unsigned fec = choose_fec(q, &bs);
+    unsigned playout = choose_playout(q, &bs);
     if (fec) /* FEC's overhead comes out of the estimate too */
         budget = budget * fec / (fec + 1);
     if (bs.source == BWE_SRC_REMB && q->remb_video_only)
@@ -283,6 +305,7 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
         o->key = slot[s]->key;
         o->paused = choices[s].paused;
         o->fec_k = (uint8_t)fec;
+        o->playout_ms = (uint16_t)playout;
         o->layer = o->paused ? -1 : q->order[s][choices[s].spatial];
         /* the fine step: temporal layers 0..t; the top one leaves the cap off */
         o->temporal = choices[s].temporal + 1 >= tracks[s].n_temporal ? REWRITER_ALL_TIDS

@@ -38,11 +38,12 @@ struct quality_track {
 
 /* What one video consumer is to do. */
 struct quality_choice {
-    void *key;     /* the consumer */
-    bool paused;   /* hold video back; else: */
-    int layer;     /* the producer layer to target */
-    int temporal;  /* VP8 temporal layers 0..temporal (REWRITER_ALL_TIDS: all) */
-    uint8_t fec_k; /* FEC: one packet per fec_k media packets (consumer_fec.c); 0: off */
+    void *key;           /* the consumer */
+    bool paused;         /* hold video back; else: */
+    int layer;           /* the producer layer to target */
+    int temporal;        /* VP8 temporal layers 0..temporal (REWRITER_ALL_TIDS: all) */
+    uint8_t fec_k;       /* FEC: one packet per fec_k media packets (consumer_fec.c); 0: off */
+    uint16_t playout_ms; /* the least playout delay to ask for (consumer_set_playout) */
 };
 
 /* Padding probes to send now: count packets of QUALITY_PROBE_PADDING bytes, cluster id, on
@@ -63,6 +64,7 @@ struct quality {
     int64_t last_select_ms;
     int64_t chosen_bps;     /* what the last choice sends in all (audio included) */
     unsigned fec_k;         /* state: FEC as last chosen (0: off) */
+    unsigned playout_ms;    /* state: the least playout delay as last chosen (0: none) */
     bool fec_allowed;       /* the relay's configuration allows FEC */
     bool initial_probed;    /* the first probe cluster went out */
     bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */

@@ -241,6 +241,16 @@ static void test_video_fec(struct cr_relay *relay, bool fec_on)
     free(xr);
     expect_answer(relay, SUBSCRIBE_OFFER, (const char *const[]){"VP8/90000", NULL},
                   (const char *const[]){"rtcp-xr", NULL});
+    /* the playout-delay extension on a video line we send */
+    char *pd = replace(SUBSCRIBE_OFFER, "a=rtpmap:100 VP8/90000\r\n",
+                       "a=extmap:12 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n"
+                       "a=rtpmap:100 VP8/90000\r\n");
+    expect_answer(
+        relay, pd,
+        (const char *const[]){
+            "a=extmap:12 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n", NULL},
+        NULL);
+    free(pd);
     expect_answer(relay, with_fec, fec_on ? both : (const char *const[]){"VP8/90000", NULL},
                   fec_on ? NULL : neither);
     free(with_fec);

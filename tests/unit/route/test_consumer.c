@@ -202,6 +202,31 @@ static void test_extensions_for_the_sink(void)
     CHECK(rtp_ext_find(&out, 2, &d, &n) == 0 && n == 3);
     CHECK_EQ(rd_be24(d), (uint32_t)((1234567ull << 18) / 1000000) & 0xffffff);
     CHECK(rtp_ext_find(&out, 1, &d, &n) == 0 && n == 1 && d[0] == 'v');
+    /* the playout-delay extension: absent until asked for, then min/max in 10 ms units */
+    c->ext.playout = 5;
+    CHECK(rtp_ext_find(&out, 5, &d, &n) != 0);
+    consumer_set_playout(c, 0); /* nothing asked yet: still nothing */
+    len = vp8_packet(pkt, 2, 3000, 1000, 2, 0, 0, false);
+    rtp_parse(pkt, len, &v);
+    CHECK(producer_on_rtp(p, 0, pkt, len, &v, 2, &pp));
+    consumer_forward(c, &pp, 2, 1234600);
+    out = fake_view(&f, 1);
+    CHECK(rtp_ext_find(&out, 5, &d, &n) != 0);
+    consumer_set_playout(c, 290);
+    len = vp8_packet(pkt, 3, 6000, 1000, 3, 0, 0, false);
+    rtp_parse(pkt, len, &v);
+    CHECK(producer_on_rtp(p, 0, pkt, len, &v, 3, &pp));
+    consumer_forward(c, &pp, 3, 1234700);
+    out = fake_view(&f, 2);
+    CHECK(rtp_ext_find(&out, 5, &d, &n) == 0 && n == 3);
+    CHECK_EQ(rd_be24(d), 29u << 12 | 1000u); /* 290 ms at least, 10 s at most */
+    consumer_set_playout(c, 0);              /* off again: said as 0 from now on */
+    len = vp8_packet(pkt, 4, 9000, 1000, 4, 0, 0, false);
+    rtp_parse(pkt, len, &v);
+    CHECK(producer_on_rtp(p, 0, pkt, len, &v, 4, &pp));
+    consumer_forward(c, &pp, 4, 1234800);
+    out = fake_view(&f, 3);
+    CHECK(rtp_ext_find(&out, 5, &d, &n) == 0 && n == 3 && rd_be24(d) == 1000u);
     consumer_free(c);
     producer_free(p);
 }

@@ -308,6 +308,7 @@ static void cluster_add(struct bwe_cluster *c, const struct send_result *r)
 
 static void probe_outcome(struct bwe *b, bool ok, int64_t now_us)
 {
+    b->probes_done++;
     if (ok) {
         b->probes_ok++;
         b->next_probe_us = now_us; /* climb on while the caller wants more */
@@ -483,17 +484,21 @@ static void clusters_add(struct bwe *b, const struct send_result *r)
 
 /* True when a packet was sent inside a recent probe cluster's window or while the queue it
  * built drains (300 ms until the probe is measured, then as long as its excess takes to
- * drain at the spare rate it found), or while an expected burst drains. */
-static bool quiet(const struct bwe *b, int64_t send_us)
+ * drain at the spare rate it found). */
+static bool in_probe(const struct bwe *b, int64_t send_us)
 {
-    if (send_us >= b->burst_from_us && send_us <= b->burst_until_us)
-        return true;
     for (int i = 0; i < BWE_CLUSTERS; i++) {
         const struct bwe_cluster *c = &b->clusters[i];
         if (c->end_us > c->start_us && send_us >= c->start_us && send_us <= c->quiet_until_us)
             return true;
     }
     return false;
+}
+
+/* ... or while an expected burst drains. */
+static bool quiet(const struct bwe *b, int64_t send_us)
+{
+    return (send_us >= b->burst_from_us && send_us <= b->burst_until_us) || in_probe(b, send_us);
 }
 
 /* Feeds the received packets of r[0..n) to the delay detector by arrival time (insertion
@@ -537,7 +542,9 @@ void bwe_on_feedback(struct bwe *b, const struct send_result *r, size_t n, int64
         if (r[i].send_us > newest_send)
             newest_send = r[i].send_us;
         clusters_add(b, &r[i]);
-        if (r[i].late)
+        if (in_probe(b, r[i].send_us))
+            ; /* a probe's overflow is its own measurement (cluster_finish), not loss to cut on */
+        else if (r[i].late)
             recovered++;
         else if (r[i].received)
             received++;
@@ -668,5 +675,6 @@ void bwe_get_stats(const struct bwe *b, struct bwe_stats *out)
         .overuses = b->overuses,
         .probes_sent = b->probes_sent,
         .probes_ok = b->probes_ok,
+        .probes_done = b->probes_done,
     };
 }

@@ -108,7 +108,7 @@ struct bwe {
     int64_t burst_floor_bps;               /* REMB goes no lower while it lasts */
     enum bwe_source source;
     int64_t estimate_bps;
-    uint32_t overuses, probes_sent, probes_ok;
+    uint32_t overuses, probes_sent, probes_ok, probes_done; /* done: measured, either way */
 };
 
 struct bwe_stats {
@@ -117,7 +117,7 @@ struct bwe_stats {
     double trend_ms, threshold_ms;
     enum bwe_usage usage;
     enum bwe_source source;
-    uint32_t overuses, probes_sent, probes_ok;
+    uint32_t overuses, probes_sent, probes_ok, probes_done;
 };
 
 void bwe_init(struct bwe *b, const struct bwe_config *cfg);

@@ -19,6 +19,7 @@
 #define PACE_OVER_CHOICE_PERCENT 125 /* and never slower than 1.25 × what was chosen */
 #define PLAYOUT_MARGIN_MS 100        /* the least playout delay asked: a round trip and this */
 #define PLAYOUT_MOST_MS 1000
+#define SETTLE_MS 2000 /* after the first report, at most this long on the start layer */
 
 struct quality *quality_new(void)
 {
@@ -290,11 +291,17 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
             if (!tracks[s].video)
                 budget += tracks[s].spatial_bps[0];
     int64_t want = layer_select_update(&q->ls, budget, tracks, n, now_ms, choices);
+    if (!q->feedback_ms)
+        q->feedback_ms = now_ms;
+    /* the start estimate is a guess until the first probe has measured the path (or it
+     * could not be sent): video stays where it started, as the lowest layer's keyframe
+     * costs a 250 kbit/s link little and a 720p one floods it */
+    bool settled = bs.probes_done > 0 || now_ms - q->feedback_ms >= SETTLE_MS;
     q->chosen_bps = 0;
     for (size_t s = 0; s < n; s++)
         q->chosen_bps += slot[s] ? choices[s].rate_bps : 0;
     size_t n_out = 0;
-    for (size_t s = 0; s < n; s++) {
+    for (size_t s = 0; s < n && settled; s++) {
         if (!slot[s] || !tracks[s].video)
             continue;
         if (choices[s].changed)

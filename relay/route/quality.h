@@ -65,6 +65,7 @@ struct quality {
     int64_t chosen_bps;     /* what the last choice sends in all (audio included) */
     unsigned fec_k;         /* state: FEC as last chosen (0: off) */
     unsigned playout_ms;    /* state: the least playout delay as last chosen (0: none) */
+    int64_t feedback_ms;    /* when the first report was used (0: not yet) */
     bool fec_allowed;       /* the relay's configuration allows FEC */
     bool initial_probed;    /* the first probe cluster went out */
     bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */

@@ -16,8 +16,8 @@
 #include "base/log.h"
 
 #define MAX_RTX_PER_NACK 64
-#define PLAYOUT_MAX 1000 /* 10 s in 10 ms units: the most Chromium takes as a playout delay's top  \
-                          */
+/* a playout delay's top, in 10 ms units: 10 s, the most Chromium takes */
+#define PLAYOUT_MAX 1000
 #define BUILD_MAX (PACKET_STORE_MTU + 128) /* what we build; the rest of the scratch: SRTP */
 
 struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct consumer_sink *sink)

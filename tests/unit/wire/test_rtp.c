@@ -18,6 +18,19 @@ static const uint8_t chrome_vp8[] = {
     0x90, 0xe0, 0x9d, 0x01, 0x2a,                   /* VP8 payload */
 };
 
+/* The fixed header fields and the first payload byte of a parsed packet. */
+static void check_header(const struct rtp_view *v, int marker, int pt, uint16_t seq, uint32_t ts,
+                         uint32_t ssrc, size_t payload_len, uint8_t first)
+{
+    CHECK_EQ(v->marker, marker);
+    CHECK_EQ(v->payload_type, pt);
+    CHECK_EQ(v->seq, seq);
+    CHECK_EQ(v->timestamp, ts);
+    CHECK_EQ(v->ssrc, ssrc);
+    CHECK_EQ(v->payload_len, payload_len);
+    CHECK(payload_len == 0 || v->payload[0] == first);
+}
+
 static void test_parse_basic(void)
 {
     struct rtp_view v;
@@ -225,13 +238,7 @@ static void test_writers(void)
     const uint8_t *d;
     size_t len;
     CHECK_EQ(rtp_parse(buf, 12 + ext + 1, &v), 0);
-    CHECK_EQ(v.marker, 1);
-    CHECK_EQ(v.payload_type, 96);
-    CHECK_EQ(v.seq, 65535);
-    CHECK_EQ(v.timestamp, 0x01020304);
-    CHECK_EQ(v.ssrc, 0xcafebabe);
-    CHECK_EQ(v.payload_len, 1);
-    CHECK_EQ(v.payload[0], 0x42);
+    check_header(&v, 1, 96, 65535, 0x01020304, 0xcafebabe, 1, 0x42);
     CHECK_EQ(rtp_ext_find(&v, 2, &d, &len), 0);
     CHECK_EQ(len, 3);
     CHECK_EQ(d[2], 3);
@@ -291,13 +298,7 @@ static void test_rtx_unwrap(void)
     CHECK_EQ(rtp_rtx_unwrap(pkt, &len, &v, 96, 0x11223344), 0);
     CHECK_EQ(len, sizeof pkt - 2);
     CHECK_EQ(rtp_parse(pkt, len, &v), 0);
-    CHECK_EQ(v.seq, 0xfedc);
-    CHECK_EQ(v.payload_type, 96);
-    CHECK_EQ(v.marker, 1);
-    CHECK_EQ(v.ssrc, 0x11223344);
-    CHECK_EQ(v.timestamp, 1);
-    CHECK_EQ(v.payload_len, 2);
-    CHECK_EQ(v.payload[0], 0x90);
+    check_header(&v, 1, 96, 0xfedc, 1, 0x11223344, 2, 0x90);
     CHECK_EQ(v.padding_len, 2);
     /* a padding-only RTX packet (a probe) has no OSN */
     uint8_t probe[] = {0xa0, 97, 0, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 4};

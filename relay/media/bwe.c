@@ -354,14 +354,19 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
          * one; the arrival rate cannot exceed what the path carried. The first packet's
          * bytes arrived before the span began. */
         int64_t span_us = c->max_arrival_us - c->min_arrival_us;
+        bool by_arrival = false;
         if (span_us >= window / 2) {
             double recv_bps = ((double)c->recv_bytes - (double)c->recv_bytes / n) * 8e6 /
                               (double)span_us * (span > reported ? span / reported : 1);
-            if (recv_bps < r)
-                r = recv_bps;
+            by_arrival = recv_bps < r;
+            r = by_arrival ? recv_bps : r;
         }
+        /* Loss above the path's usual takes its share off. Not off a rate read from what
+         * arrived at a loss of half or more: that is a probe far over a small queue (the
+         * first one, 1.4 Mbit/s into a 250 kbit/s link), what arrived is the capacity, and
+         * taking the loss off again read 90 kbit/s there and paused the video. */
         double excess = (double)c->lost / (c->lost + c->received) - b->loss.inherent;
-        if (excess > 0.05)
+        if (excess > 0.05 && !(by_arrival && excess >= 0.5))
             r *= 1 - excess;
         ok = r * PROBE_OVER_WANT >= (double)c->target_bps;
         bool grew = !b->ceiling_bps || r >= CEILING_LIFT * (double)b->ceiling_bps;

@@ -19,7 +19,8 @@
 #define PACE_OVER_CHOICE_PERCENT 125 /* and never slower than 1.25 × what was chosen */
 #define PLAYOUT_MARGIN_MS 100        /* the least playout delay asked: a round trip and this */
 #define PLAYOUT_MOST_MS 1000
-#define SETTLE_MS 2000 /* after the first report, at most this long on the start layer */
+#define SETTLE_MS 2000     /* after the first report, at most this long on the start layer */
+#define FIRST_PROBE_MS 500 /* ... and the first probe this long after it */
 
 struct quality *quality_new(void)
 {
@@ -320,9 +321,12 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
     }
     /* the first probe goes as high as it may (twice the estimate), whatever the selector
      * wants: the teacher's layers are still ramping up when a lesson starts, and their
-     * measured rates understate what the next layer will need */
+     * measured rates understate what the next layer will need. It waits FIRST_PROBE_MS
+     * after the first report, for the first keyframe to arrive: on a 250 kbit/s link the
+     * probe fills the queue for a second, and a keyframe caught in it is lost. */
+    bool first_due = now_ms - q->feedback_ms >= FIRST_PROBE_MS;
     if (!q->initial_probed && bs.source == BWE_SRC_TWCC)
-        want = q->bwe.cfg.max_bps;
+        want = first_due ? q->bwe.cfg.max_bps : 0;
     struct bwe_probe pr;
     if (want > 0 && q->probe_left == 0 && bwe_probe_next(&q->bwe, want, 0, now_ms * 1000, &pr)) {
         q->initial_probed = true;

@@ -97,29 +97,31 @@ function audioGaps(samples, from, to, minPerS = 25) {
   return gaps;
 }
 
+// The spans of [from, to) at least secs long in which no frame was decoded (the samples
+// from the first to the one secs later).
+function frozenSpans(samples, from, to, secs) {
+  const w = samples.filter((s) => s.t >= from && s.t < to);
+  const spans = [];
+  for (let i = 0; i < w.length; i++) {
+    const j = w.findIndex((s) => s.t >= w[i].t + secs);
+    if (j < 0) break;
+    if (w[j].frames <= w[i].frames) spans.push(w.slice(i, j + 1));
+  }
+  return spans;
+}
+
 // Video keeps decoding: framesDecoded grows in every 2 s of [from, to).
 function videoStalls(samples, from, to) {
-  const w = samples.filter((s) => s.t >= from && s.t < to);
-  const stalls = [];
-  for (let i = 0; i < w.length; i++) {
-    const j = w.findIndex((s) => s.t >= w[i].t + 2);
-    if (j < 0) break;
-    if (w[j].frames <= w[i].frames) stalls.push(`${w[i].t.toFixed(1)}s`);
-  }
-  return stalls;
+  return frozenSpans(samples, from, to, 2).map((span) => `${span[0].t.toFixed(1)}s`);
 }
 
 // Stalls of 3 s or more (no frame decoded) in [from, to) during which the page said
 // nothing (neither "audio only" nor "picture stopped"): a frozen picture without a notice.
 function silentStalls(samples, from, to) {
-  const w = samples.filter((s) => s.t >= from && s.t < to);
   const out = [];
-  for (let i = 0; i < w.length; i++) {
-    const j = w.findIndex((s) => s.t >= w[i].t + 3);
-    if (j < 0) break;
-    const span = w.slice(i, j + 1);
-    if (w[j].frames === w[i].frames && !span.some((s) => s.paused || s.stopped) &&
-        !out.some((t) => w[i].t - t < 3)) out.push(w[i].t);
+  for (const span of frozenSpans(samples, from, to, 3)) {
+    const t = span[0].t;
+    if (!span.some((s) => s.paused || s.stopped) && !out.some((o) => t - o < 3)) out.push(t);
   }
   return out;
 }

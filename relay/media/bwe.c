@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "base/log.h"
+
 enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
 
 #define ACK_BIN_US 10000
@@ -24,10 +26,10 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
 #define PROBE_BACKOFF_MAX_US 5000000
 #define PROBE_OVER_WANT 1.25 /* probe a little above what the caller needs */
 /* After a probe fell short, the path's capacity is known: for CEILING_US the next probes go
- * only this far above it (none while the estimate is already there), so that they do not
- * overflow a small queue (a school's DSL router may hold 100 ms) and cost media its packets
- * every few seconds. One that gets through well above it (the link grew) lifts the ceiling
- * and probing climbs at full steps again. */
+ * only this far above it (or above the estimate, once that has grown past it), so that they
+ * do not overflow a small queue (a school's DSL router may hold 100 ms) and cost media its
+ * packets every few seconds. One that gets through well above it (the link grew) lifts the
+ * ceiling and probing climbs at full steps again. */
 #define CEILING_OVER 1.15
 #define CEILING_LIFT 1.1 /* a probe that got this far above it lifts the ceiling */
 #define CEILING_US 10000000
@@ -366,7 +368,7 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
          * first one, 1.4 Mbit/s into a 250 kbit/s link), what arrived is the capacity, and
          * taking the loss off again read 90 kbit/s there and paused the video. */
         double excess = (double)c->lost / (c->lost + c->received) - b->loss.inherent;
-        if (excess > 0.05 && !(by_arrival && excess >= 0.5))
+        if (excess > 0.05 && !by_arrival)
             r *= 1 - excess;
         ok = r * PROBE_OVER_WANT >= (double)c->target_bps;
         bool grew = !b->ceiling_bps || r >= CEILING_LIFT * (double)b->ceiling_bps;
@@ -377,6 +379,12 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
         } else {
             b->ceiling_bps = 0;
         }
+        CR_DEBUG("bwe",
+                 "probe %u: target %lld, sent %lld, read %lld (%s, slope %.2f), lost %d of %d, "
+                 "%s, ceiling %lld",
+                 c->id, (long long)c->target_bps, (long long)send_bps, (long long)r,
+                 by_arrival ? "arrival" : "delay", slope, c->lost, c->lost + c->received,
+                 ok ? "ok" : "short", (long long)b->ceiling_bps);
         if (slope > SATURATED) {
             /* the path was full and r is what it carries: a measurement of capacity. The
              * estimate goes a little under it, up or down (not below what the path was
@@ -436,9 +444,12 @@ int bwe_probe_next(struct bwe *b, int64_t want_bps, int64_t media_bps, int64_t n
         target = 2 * b->estimate_bps;
     if (target > b->cfg.max_bps)
         target = b->cfg.max_bps;
+    /* under a ceiling, a step above it or above the estimate when that has grown past it
+     * since (the path carried more without congestion: a cleared link) */
+    int64_t base = b->ceiling_bps > b->estimate_bps ? b->ceiling_bps : b->estimate_bps;
     if (b->ceiling_bps && now_us - b->ceiling_us < CEILING_US &&
-        target > (int64_t)(CEILING_OVER * (double)b->ceiling_bps))
-        target = (int64_t)(CEILING_OVER * (double)b->ceiling_bps);
+        target > (int64_t)(CEILING_OVER * (double)base))
+        target = (int64_t)(CEILING_OVER * (double)base);
     if (target <= b->estimate_bps)
         return 0;
     /* padding on top of what already flows (most of it: media is bursty), at least a

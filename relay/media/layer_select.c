@@ -1,7 +1,11 @@
 /* Layer choice: see layer_select.h. The step ladder of a track keeps the (spatial,
  * temporal) order and leaves out a temporal step of spatial layer s that costs no more
  * than all of layer s − 1 (it would be a worse picture for the same bits), so climbing
- * the ladder never lowers the resolution. */
+ * the ladder never lowers the resolution. Of the top spatial layer (of two or more) it
+ * also leaves out the steps under half the frame rate (of three temporal layers, T0):
+ * 720p at a quarter of the frame rate looks worse than 360p at the full rate it may
+ * barely exceed, and a classroom left there sees a slide show. Lower layers keep theirs:
+ * 360p at 7.5 fps still shows a blackboard that 180p blurs. */
 #include "media/layer_select.h"
 
 #include <string.h>
@@ -46,6 +50,10 @@ static int build_ladder(const struct ls_track *tr, struct step *st)
     for (int t = 0; t < nt; t++)
         given = given || tr->temporal_permille[t] > 0;
     int64_t below = 0; /* full rate of the spatial layer under this one */
+    int min_t = (nt - 1) / 2; /* of 3 temporal layers, T1 and up */
+    int top = -1;
+    for (int s = 0; s < ns; s++)
+        top = tr->spatial_bps[s] > 0 ? s : top;
     for (int s = 0; s < ns; s++) {
         if (tr->spatial_bps[s] <= 0)
             continue;
@@ -54,7 +62,7 @@ static int build_ladder(const struct ls_track *tr, struct step *st)
             if (t == nt - 1 || share > 1000)
                 share = 1000;
             int64_t rate = tr->spatial_bps[s] * share / 1000;
-            if (rate <= below && t < nt - 1)
+            if ((rate <= below || (n > 0 && s == top && t < min_t)) && t < nt - 1)
                 continue;
             st[n++] = (struct step){(int8_t)s, (int8_t)t, rate};
         }
@@ -135,18 +143,8 @@ static bool up_due(const struct ls_config *cfg, struct ls_track_state *ts, bool 
 
 /* Chooses the step index for one video track (-1: paused); reserved is what tracks of
  * higher priority took before it (share is what is left). */
-/* Going up into a higher spatial layer enters it no lower than min_t: 720p at a quarter
- * of the frame rate costs a keyframe and looks worse than 360p at the full rate it may
- * barely exceed. Steps of the current spatial layer are all open (the fine steps). */
-static int spatial_entry(const struct step *st, int i, int cur, int min_t)
-{
-    while (i > cur && st[i].s != st[cur].s && st[i].t < min_t)
-        i--;
-    return i;
-}
-
 static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const struct step *st,
-                  int n, int64_t share, int64_t reserved, int min_t, int64_t now_ms)
+                  int n, int64_t share, int64_t reserved, int64_t now_ms)
 {
     if (n == 0)
         return -1;
@@ -188,7 +186,6 @@ static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const 
         ts->backoff_ms = cfg->backoff_ms; /* the last upgrade held */
         ts->last_up_ms = NEVER;
     }
-    up = spatial_entry(st, up, cur, min_t);
     int fine = best_fit_total(st, n, share, reserved, cfg->temporal_up_margin);
     while (fine > cur && st[fine].s != st[cur].s)
         fine--; /* the richest step of the current spatial layer at the finer margin */
@@ -257,8 +254,7 @@ int64_t layer_select_update(struct layer_select *ls, int64_t budget_bps,
         struct step st[MAX_STEPS];
         int ns = build_ladder(tr, st);
         int64_t reserved = budget_bps - left > 0 ? budget_bps - left : 0;
-        int min_t = (tr->n_temporal - 1) / 2; /* of 3 temporal layers, T1 and up */
-        int i_step = choose(&ls->cfg, ts, st, ns, share, reserved, min_t, now_ms);
+        int i_step = choose(&ls->cfg, ts, st, ns, share, reserved, now_ms);
         apply(ts, st, i_step, o);
         o->share_bps = share;
         left -= o->rate_bps;
@@ -266,8 +262,6 @@ int64_t layer_select_update(struct layer_select *ls, int64_t budget_bps,
         double margin = ns == 1 ? ls->cfg.single_resume_margin : ls->cfg.up_margin;
         int next = best_fit_total(st, ns, share, reserved, margin);
         next = (i_step > next ? i_step : next) + 1; /* above the chosen step, too */
-        while (i_step >= 0 && next < ns && st[next].s != st[i_step].s && st[next].t < min_t)
-            next++; /* where spatial_entry would let it in */
         if (next < ns && i_step >= 0 && st[next].s == st[i_step].s)
             margin = ls->cfg.temporal_up_margin;
         if (next < ns) {

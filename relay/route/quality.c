@@ -21,6 +21,9 @@
 #define PLAYOUT_MOST_MS 1000
 #define SETTLE_MS 2000     /* after the first report, at most this long on the start layer */
 #define FIRST_PROBE_MS 500 /* ... and the first probe this long after it */
+#define PROBE_TICK_US 20000        /* padding is made a tick ahead (the worker's tick) */
+#define PROBE_PACKET_OVERHEAD 40   /* a padding packet's header, extensions and SRTP tag */
+#define PROBE_MAX_PER_TICK 64
 
 struct quality *quality_new(void)
 {
@@ -46,6 +49,8 @@ void quality_on_sent(struct quality *q, uint16_t twcc_seq, size_t size, enum sen
                      uint8_t tag, int64_t now_us)
 {
     send_history_on_sent(&q->hist, twcc_seq, size, kind, tag, now_us);
+    if (q->probe_from_us && kind != SEND_PROBE && now_us >= q->probe_from_us)
+        q->probe_bytes += (int64_t)size; /* padding is counted as it is made (pace_probe) */
 }
 
 void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t now_us)
@@ -292,6 +297,7 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
             if (!tracks[s].video)
                 budget += tracks[s].spatial_bps[0];
     int64_t want = layer_select_update(&q->ls, budget, tracks, n, now_ms, choices);
+    q->next_bps = want;
     if (!q->feedback_ms)
         q->feedback_ms = now_ms;
     /* the start estimate is a guess until the first probe has measured the path (or it
@@ -328,23 +334,25 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
     if (!q->initial_probed && bs.source == BWE_SRC_TWCC)
         want = first_due ? q->bwe.cfg.max_bps : 0;
     struct bwe_probe pr;
-    if (want > 0 && q->probe_left == 0 && bwe_probe_next(&q->bwe, want, 0, now_ms * 1000, &pr)) {
+    if (want > 0 && !q->probe_from_us && bwe_probe_next(&q->bwe, want, 0, now_ms * 1000, &pr)) {
         q->initial_probed = true;
         q->probe = pr;
-        q->probe_left =
-            (int)(pr.target_bps * pr.duration_us / 8000000 / (QUALITY_PROBE_PADDING + 40)) + 1;
-        q->probe_next_us = now_ms * 1000;
+        q->probe_from_us = now_ms * 1000;
+        q->probe_bytes = 0;
     }
     return n_out;
 }
 
-/* The probe's packets for this tick: padding on a video consumer's RTX stream, paced over
- * the cluster's duration at tick granularity. */
+/* The probe's packets for this tick: padding on a video consumer's RTX stream, as much as
+ * brings what left toward the client since the cluster began (media, repairs and padding)
+ * up to its target rate by the next tick. Media is bursty (a frame, a keyframe, a burst of
+ * repairs): padding made at a fixed rate on top of it sent 1.4-1.7 × the target, and the
+ * excess overflowed a school router's small queue at every probe. */
 static void pace_probe(struct quality *q, const struct quality_track *tracks, size_t n,
                        int64_t now_us, struct quality_probe *out)
 {
     memset(out, 0, sizeof *out);
-    if (q->probe_left <= 0 || now_us < q->probe_next_us)
+    if (!q->probe_from_us)
         return;
     const struct quality_track *via = NULL;
     for (size_t s = 0; s < LS_MAX_TRACKS && !via; s++) {
@@ -352,18 +360,21 @@ static void pace_probe(struct quality *q, const struct quality_track *tracks, si
         if (t && t->can_probe)
             via = t;
     }
-    if (!via) {
-        q->probe_left = 0;
+    int64_t elapsed = now_us - q->probe_from_us;
+    if (!via || elapsed >= q->probe.duration_us) {
+        q->probe_from_us = 0; /* done (or nothing to carry it) */
         return;
     }
-    int64_t tick_us = 20000;
-    int ticks = (int)(q->probe.duration_us / tick_us);
-    int burst = q->probe_left / (ticks > 0 ? ticks : 1) + 1;
+    int64_t until = elapsed + PROBE_TICK_US < q->probe.duration_us ? elapsed + PROBE_TICK_US
+                                                                    : q->probe.duration_us;
+    int64_t due = q->probe.target_bps * until / 8000000;
+    int64_t each = QUALITY_PROBE_PADDING + PROBE_PACKET_OVERHEAD;
+    int64_t count = due > q->probe_bytes ? (due - q->probe_bytes + each - 1) / each : 0;
+    count = count > PROBE_MAX_PER_TICK ? PROBE_MAX_PER_TICK : count;
     out->via = via->key;
     out->id = q->probe.id;
-    out->count = burst < q->probe_left ? burst : q->probe_left;
-    q->probe_left -= out->count;
-    q->probe_next_us = now_us + tick_us;
+    out->count = (int)count;
+    q->probe_bytes += count * each;
 }
 
 int64_t quality_rtx_budget(const struct quality *q)

@@ -63,6 +63,7 @@ struct quality {
     uint8_t n_temporal[LS_MAX_TRACKS];           /* as last described; 0: not yet */
     int64_t last_select_ms;
     int64_t chosen_bps;     /* what the last choice sends in all (audio included) */
+    int64_t next_bps;       /* the budget the next step up would need (0: none) */
     unsigned fec_k;         /* state: FEC as last chosen (0: off) */
     unsigned playout_ms;    /* state: the least playout delay as last chosen (0: none) */
     int64_t feedback_ms;    /* when the first report was used (0: not yet) */
@@ -71,8 +72,8 @@ struct quality {
     bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */
     bool remb_video_only;   /* the last REMB named only video SSRCs: audio is on top */
     struct bwe_probe probe; /* the cluster being sent */
-    int probe_left;         /* its packets still to send */
-    int64_t probe_next_us;  /* when the next burst of it is due */
+    int64_t probe_from_us;  /* when it began (0: none is being sent) */
+    int64_t probe_bytes;    /* what left toward the client since, media and padding */
 };
 
 struct quality *quality_new(void);

@@ -162,7 +162,16 @@ function figures(c, from, to) {
     `${(100 * conc / Math.max(1, all)).toFixed(2)} %, join → first frame ${join}, ` +
     `${silent.length} stalls of 3 s without a notice${silent.length ? ` (${silent.map((t) => `${t.toFixed(1)}s`).join(', ')})` : ''}, ` +
     `FEC 1/k k=${fec}, video jitter buffer ` +
-    `${(1000 * delta(s, from, to, 'jbDelay') / Math.max(1, delta(s, from, to, 'jbCount'))).toFixed(0)} ms`;
+    `${(1000 * delta(s, from, to, 'jbDelay') / Math.max(1, delta(s, from, to, 'jbCount'))).toFixed(0)} ms` +
+    freezeTimes(s, from, to);
+}
+
+// " (freezes at 21.3s, 27.9s)": the samples at which Chromium's freezeCount grew, to read
+// beside the server's per-second 'link' lines.
+function freezeTimes(samples, from, to) {
+  const w = samples.filter((x) => x.t >= from && x.t <= to);
+  const at = w.filter((x, i) => i > 0 && x.freezes > w[i - 1].freezes).map((x) => `${x.t.toFixed(1)}s`);
+  return at.length ? ` (freezes at ${at.join(', ')})` : '';
 }
 
 async function keyframeRequests(teacher) {
@@ -249,6 +258,7 @@ async function main() {
 
   // phase 1: each classroom on its own link
   const t0 = Math.max(...classes.map((c) => c.joinedAt));
+  console.log(`time  sample times count from ${new Date(t0).toISOString()} (the server log's clock)`);
   let heights = layers;
   const sampleAll = async () => {
     const hs = await teacherLayers(teacher);

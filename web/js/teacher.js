@@ -63,7 +63,7 @@ else if (!token) {
 // classroom on a 600 kbit/s link watches: at 400 kbit/s its 30 frames a second fit there
 // with the lesson's audio (and its RED) and room for repairs.
 function cameraEncodings(track) {
-  return simulcastEncodings(track, 540, [['l', 4, 150000], ['m', 2, 400000], ['h', 1, 1500000]]);
+  return simulcastEncodings(track, 540, [['l', 4, 150000], ['m', 2, 300000], ['h', 1, 1500000]]);
 }
 
 function setError(text) { $('#error').textContent = text || ''; }

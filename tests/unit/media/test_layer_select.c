@@ -72,8 +72,9 @@ static void test_down(void)
     CHECK(CAM(2, 2));
     /* far below: at once, to the highest step that fits, within the spatial layer */
     CHECK_EQ(run(1000000, 1000, 1100), 1);
-    CHECK(CAM(2, 0)); /* 960k left: 720p T0 (675k) */
-    CHECK(!out[1].keyframe);
+    /* 960k left: 720p T0 (675k, 7.5 fps) is not on the ladder, 360p T2 (500k) is */
+    CHECK(CAM(1, 2));
+    CHECK(out[1].keyframe);
     /* a little below (the share is 95 % of the step): held for 3 s, then down */
     init();
     run(40000 + 500000, 0, 1000);

@@ -270,7 +270,8 @@ async function main() {
         const st = await pageState(c.page);
         if (st.joinToFirstFrameMs !== null) c.joinToFrameMs = Math.round(st.joinToFirstFrameMs);
         console.log(`time  ${c.name}: page open → first decoded frame ≈ ${c.firstFrameMs} ms` +
-          (st.joinToFirstFrameMs !== null ? ` (page-measured join → frame ${Math.round(st.joinToFirstFrameMs)} ms)` : ''));
+          (st.joinToFirstFrameMs !== null ? ` (page-measured join → frame ${Math.round(st.joinToFirstFrameMs)} ms)` : '') +
+          (st.joinPhases ? `; join phases ${Object.entries(st.joinPhases).sort((a, b) => a[1] - b[1]).map(([k, v]) => `${k} ${v}`).join(' · ')} ms` : ''));
       }
     }
   };

@@ -29,6 +29,13 @@ let name = '';
 let soundOn = false;
 let joinedAt = null;                // performance.now() of the join action
 let firstFrameAt = null;
+let joinPhases = {};                // ms after the join action: ws, joined, answer, ice, connected, frame
+
+// The join's timeline, each phase once (window.classrelay.state.joinPhases; the weak-link
+// tests print it: where a slow join spends its time).
+function phase(what) {
+  if (joinedAt !== null && joinPhases[what] === undefined) joinPhases[what] = Math.round(performance.now() - joinedAt);
+}
 const mainStream = new MediaStream();
 const screenStream = new MediaStream();
 const audioEls = new Map();         // track id -> <audio>
@@ -56,23 +63,35 @@ function setError(text) { $('#error').textContent = text || ''; }
 const subscriber = new Subscriber(sig, (t) => participants.get(t.participant)?.role !== 'classroom',
                                   { stage: true });
 
-// The teacher's picture as this page decodes it, at each quality report: frames decoded
-// on line mid then. True when none came since the last report (2 s) although the relay
-// still sends the picture: a weak link lost what even repairs could not bring back. The
+// The teacher's picture as this page decodes it, watched each second (not at the relay's
+// quality reports: on a lossy link those come late over TCP, and a stall just after the
+// first frame went unsaid for 4 s). Held: no frame decoded on the camera's line for
+// PICTURE_HELD_MS although the relay still sends the picture (not paused for bandwidth,
+// the lesson not paused): a weak link lost what even repairs could not bring back. The
 // page says so rather than leave a frozen picture without a word.
-let framesAtReport = -1;
-async function pictureStopped(mid) {
-  const st = await summarizeStats(subscriber.pc);
-  const v = st.inbound.find((i) => i.kind === 'video' && i.mid === mid);
-  const frames = v ? v.framesDecoded : 0;
-  const stopped = framesAtReport > 0 && frames === framesAtReport;
-  framesAtReport = frames;
-  return stopped;
+const PICTURE_HELD_MS = 2000;
+let pictureHeld = false;
+let framesSeen = -1;
+let framesMovedAt = 0;
+async function watchPicture() {
+  const q = window.classrelay.quality;
+  const cam = q && (q.tracks || []).find((t) => t.kind === 'video' && t.track);
+  const st = cam && subscriber.pc ? await summarizeStats(subscriber.pc) : null;
+  const v = st ? st.inbound.find((i) => i.kind === 'video' && i.mid === cam.mid) : null;
+  const frames = v ? v.framesDecoded : -1;
+  const now = performance.now();
+  if (frames !== framesSeen) { framesSeen = frames; framesMovedAt = now; }
+  const held = frames > 0 && !cam.paused && !lesson.paused && now - framesMovedAt >= PICTURE_HELD_MS;
+  if (held === pictureHeld) return;
+  pictureHeld = held;
+  window.classrelay.pictureStopped = held;
+  renderQuality(q);
 }
+setInterval(() => { watchPicture().catch(() => {}); }, 1000);
 
 // What the relay reports about this classroom's link every 2 s ("quality" event): the
 // camera layer forwarded (of how many), the bandwidth estimate, loss and round trip.
-async function renderQuality(q) {
+function renderQuality(q) {
   window.classrelay.quality = q;
   const video = (q.tracks || []).filter((t) => t.kind === 'video' && t.track);
   const cam = video[0];
@@ -84,8 +103,7 @@ async function renderQuality(q) {
   parts.push(`loss ${(loss * 100).toFixed(1)} %`);
   if (q.rtt_ms) parts.push(`RTT ${q.rtt_ms} ms`);
   const paused = cam && cam.paused;
-  const stopped = !!cam && !paused && !lesson.paused && await pictureStopped(cam.mid);
-  window.classrelay.pictureStopped = stopped;
+  const stopped = !!cam && !paused && !lesson.paused && pictureHeld;
   showState($('#quality'), paused ? 'low bandwidth: audio only 带宽不足，仅音频'
     : stopped ? 'weak network: picture stopped 网络不佳，画面暂停' : parts.join(' · '),
   paused || stopped || loss > 0.05 ? 'wait' : 'ok');
@@ -152,7 +170,11 @@ subscriber.addEventListener('removed', (e) => {
   }
   renderState();
 });
-subscriber.addEventListener('state', renderState);
+subscriber.addEventListener('negotiated', () => phase('answer'));
+subscriber.addEventListener('state', () => {
+  if (subscriber.pc && subscriber.pc.connectionState === 'connected') phase('connected');
+  renderState();
+});
 const stageVideos = new Map();   // codec -> the stage line's track of that codec
 
 // The stage picture: the line of the codec the classroom on stage sends (VP8 from pages,
@@ -197,6 +219,7 @@ function watchFirstFrame() {
   const mark = () => {
     if (firstFrameAt === null && joinedAt !== null) {
       firstFrameAt = performance.now();
+      phase('frame');
       log(`first frame ${Math.round(firstFrameAt - joinedAt)} ms after joining`);
     }
   };
@@ -269,6 +292,7 @@ async function join() {
     const reply = await sig.request('join', { room, role: observe ? 'observer' : 'classroom', name });
     me = reply.participant;
     joins++;
+    phase('joined');
     refused = null;
     notice.hide();
     $('#lesson').hidden = false;
@@ -281,6 +305,8 @@ async function join() {
     for (const p of reply.participants) participants.set(p.id, p);
     subscriber.reset();
     subscriber.update(reply.tracks);
+    const pc = subscriber.pc;
+    if (pc) pc.addEventListener('iceconnectionstatechange', () => { if (pc.iceConnectionState === 'connected') phase('ice'); });
     if (sendingCamera) await publishCamera();
     setError('');
   } catch (err) {
@@ -347,6 +373,7 @@ function startJoin(n) {
   name = (n || '').trim().slice(0, 64) || 'Classroom';
   joinedAt = performance.now();
   firstFrameAt = null;
+  joinPhases = {};
   watchFirstFrame();
   $('#join-form').hidden = true;
   $('#lesson').hidden = false;
@@ -372,6 +399,7 @@ function enableSound() {
 }
 
 sig.addEventListener('state', (e) => {
+  if (e.detail === 'open') phase('ws');
   showState($('#ws-state'), e.detail === 'open' ? 'connected' : e.detail === 'waiting' ? 'reconnecting…' : e.detail, stateKind(e.detail));
   renderState();
 });
@@ -424,6 +452,7 @@ window.classrelay = {
       tracks: [...subscriber.byTrack.values()].map((t) => t.info),
       stage: { ...stage }, stageMids: subscriber.stageLines.map((tr) => tr.mid),
       joinToFirstFrameMs: firstFrameAt !== null && joinedAt !== null ? firstFrameAt - joinedAt : null,
+      joinPhases: { ...joinPhases },
     };
   },
   stats: async () => ({ sub: await summarizeStats(subscriber.pc), pub: await summarizeStats(pub && pub.pc) }),

@@ -263,6 +263,22 @@ export class PeerLink extends EventTarget {
 
 // ---- Subscriber: receive the room's tracks that a page wants ----
 
+// A receive line offers only the codec the relay feeds it (Opus for audio), with its
+// repair formats (RTX, RED, ULPFEC): Chromium's full list is about 2 KB a video line, and
+// on a 250 kbit/s link with 10 % loss each TCP segment of the offer risks a retransmission
+// timeout of a second before the classroom sees a frame. Returns the transceiver.
+function offerOnly(transceiver, kind, codec) {
+  const want = `${kind}/${codec || (kind === 'audio' ? 'opus' : '')}`.toLowerCase();
+  const caps = transceiver.setCodecPreferences && RTCRtpReceiver.getCapabilities
+    ? RTCRtpReceiver.getCapabilities(kind) : null;
+  if (!caps) return transceiver;
+  const repair = /\/(rtx|red|ulpfec)$/;
+  const keep = caps.codecs.filter((c) => c.mimeType.toLowerCase() === want || repair.test(c.mimeType.toLowerCase()));
+  if (!keep.some((c) => c.mimeType.toLowerCase() === want)) return transceiver; // not one we know: offer all
+  try { transceiver.setCodecPreferences(keep); } catch (err) { log('codec preferences:', err.message); }
+  return transceiver;
+}
+
 // The lines that follow the stage (docs/protocol.md, "Stage lines"), in this order.
 const STAGE_LINES = [
   { kind: 'audio', feed: 'stage', codec: null },
@@ -378,7 +394,7 @@ export class Subscriber extends EventTarget {
     if (fresh) this.link = this._newLink();
     const link = this.link;
     if (needStage) {
-      this.stageLines = STAGE_LINES.map(({ kind }) => link.pc.addTransceiver(kind, { direction: 'recvonly' }));
+      this.stageLines = STAGE_LINES.map(({ kind, codec }) => offerOnly(link.pc.addTransceiver(kind, { direction: 'recvonly' }), kind, codec));
     }
     for (const id of removed) {
       const t = this.byTrack.get(id);
@@ -387,7 +403,7 @@ export class Subscriber extends EventTarget {
       this.dispatchEvent(new CustomEvent('removed', { detail: { info: t.info } }));
     }
     for (const info of added) {
-      const transceiver = link.pc.addTransceiver(info.kind, { direction: 'recvonly' });
+      const transceiver = offerOnly(link.pc.addTransceiver(info.kind, { direction: 'recvonly' }), info.kind, info.codec);
       this.byTrack.set(info.id, { info, transceiver });
     }
     const reply = await link.negotiate('subscribe', () => {
@@ -397,6 +413,7 @@ export class Subscriber extends EventTarget {
       return fresh ? { tracks, restart: true } : { tracks };
     });
     if (link !== this.link) return;
+    this.dispatchEvent(new CustomEvent('negotiated'));
     if (needStage)
       this.stageLines.forEach((tr, i) => this.dispatchEvent(new CustomEvent('stage-track', {
         detail: { kind: tr.receiver.track.kind, codec: STAGE_LINES[i].codec, track: tr.receiver.track, mid: tr.mid },

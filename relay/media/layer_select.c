@@ -12,6 +12,7 @@
 
 #define NEVER (INT64_MIN / 2)
 #define MAX_STEPS (LS_MAX_SPATIAL * LS_MAX_TEMPORAL)
+#define WIDE 1.5 /* an upgrade affordable this many times over waits only the start hold */
 
 struct step {
     int8_t s, t;
@@ -127,9 +128,10 @@ static void note_down(const struct ls_config *cfg, struct ls_track_state *ts, in
 }
 
 /* True when an upgrade to a step affordable at up_margin is due: affordable without a
- * break for up_hold_ms and past the backoff. */
+ * break for up_hold_ms (the start hold when wide: affordable WIDE times over) and past the
+ * backoff. */
 static bool up_due(const struct ls_config *cfg, struct ls_track_state *ts, bool affordable,
-                   int64_t now_ms)
+                   bool wide, int64_t now_ms)
 {
     if (!affordable) {
         ts->up_since_ms = -1;
@@ -137,7 +139,7 @@ static bool up_due(const struct ls_config *cfg, struct ls_track_state *ts, bool 
     }
     if (ts->up_since_ms < 0)
         ts->up_since_ms = now_ms;
-    int64_t hold = ts->last_down_ms == NEVER ? cfg->start_up_hold_ms : cfg->up_hold_ms;
+    int64_t hold = ts->last_down_ms == NEVER || wide ? cfg->start_up_hold_ms : cfg->up_hold_ms;
     return now_ms - ts->up_since_ms >= hold && now_ms - ts->last_down_ms >= ts->backoff_ms;
 }
 
@@ -158,7 +160,7 @@ static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const 
     if (!ts->started || (!ts->paused && cur < 0)) /* first choice, or the layer is gone */
         return fit >= 0 ? fit : lowest_ok ? 0 : -1;
     if (ts->paused) {
-        if (up_due(cfg, ts, up >= 0, now_ms))
+        if (up_due(cfg, ts, up >= 0, false, now_ms))
             return up;
         return -1;
     }
@@ -191,7 +193,9 @@ static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const 
         fine--; /* the richest step of the current spatial layer at the finer margin */
     if (fine > up)
         up = fine;
-    if (up_due(cfg, ts, up > cur, now_ms)) {
+    bool wide = up > cur && (double)(st[up].rate + reserved) * cfg->up_margin * WIDE <=
+                                (double)(share + reserved);
+    if (up_due(cfg, ts, up > cur, wide, now_ms)) {
         ts->last_up_ms = now_ms;
         ts->up_since_ms = -1;
         return up;

@@ -15,11 +15,14 @@
  *     recovers within the hold; a path that carries clearly less moves it at once;
  *   - UP only when the budget has exceeded up_margin (1.2) × what the next step and the
  *     tracks served before it need (temporal_up_margin, 1.1, for a step of the same spatial
- *     layer: it needs no keyframe and is undone at once, so it may ask for less room), continuously
- * for up_hold_ms (2.5 s; start_up_hold_ms, 0.3 s, while the track has never gone down: a classroom
- * starts below the top layer and climbs as soon as its first probe shows room), and not before a
- * backoff after the last downgrade; the backoff doubles each time an upgrade is undone within
- * fail_window_ms (up to max_backoff_ms) and returns to its base after an upgrade that holds;
+ *     layer: it needs no keyframe and is undone at once, so it may ask for less room),
+ *     continuously for up_hold_ms (2.5 s; start_up_hold_ms, 0.3 s, while the track has
+ *     never gone down: a classroom starts below the top layer and climbs as soon as its
+ *     first probe shows room; the same when the budget covers the step 1.5 times over: a
+ *     link that cleared, measured by probes, is no noise), and not before a backoff after
+ *     the last downgrade; the backoff doubles each time an upgrade is undone within
+ *     fail_window_ms (up to max_backoff_ms) and returns to its base after an upgrade that
+ *     holds;
  *   - video PAUSED (audio only) when even the lowest step gets less than pause_margin of
  *     its rate; it resumes through the same up rule at up_margin. A track of one step (one
  *     layer without temporal layers: a WHIP encoder, a camera, a classroom's uplink) has

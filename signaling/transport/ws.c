@@ -147,6 +147,7 @@ int ws_callback(struct server *srv, struct lws *wsi, enum lws_callback_reasons r
     case LWS_CALLBACK_RECEIVE:
         if (c->kill)
             return -1;
+        lws_validity_confirmed(wsi); /* the client spoke: alive, whatever became of a ping */
         on_receive(c, in, len);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:

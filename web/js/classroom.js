@@ -63,31 +63,35 @@ function setError(text) { $('#error').textContent = text || ''; }
 const subscriber = new Subscriber(sig, (t) => participants.get(t.participant)?.role !== 'classroom',
                                   { stage: true });
 
-// The teacher's picture as this page decodes it, watched each second (not at the relay's
+// The teacher's picture as this page decodes it, watched twice a second (not at the relay's
 // quality reports: on a lossy link those come late over TCP, and a stall just after the
 // first frame went unsaid for 4 s). Held: no frame decoded on the camera's line for
 // PICTURE_HELD_MS although the relay still sends the picture (not paused for bandwidth,
 // the lesson not paused): a weak link lost what even repairs could not bring back. The
 // page says so rather than leave a frozen picture without a word.
-const PICTURE_HELD_MS = 2000;
+const PICTURE_HELD_MS = 1500;
+const PICTURE_HELD_TEXT = 'weak network: picture stopped 网络不佳，画面暂停';
 let pictureHeld = false;
 let framesSeen = -1;
 let framesMovedAt = 0;
 async function watchPicture() {
   const q = window.classrelay.quality;
   const cam = q && (q.tracks || []).find((t) => t.kind === 'video' && t.track);
-  const st = cam && subscriber.pc ? await summarizeStats(subscriber.pc) : null;
-  const v = st ? st.inbound.find((i) => i.kind === 'video' && i.mid === cam.mid) : null;
-  const frames = v ? v.framesDecoded : -1;
+  const st = subscriber.pc ? await summarizeStats(subscriber.pc) : null;
+  // the camera's line as the relay names it; before its first report, the video line
+  // that has shown frames (the stage lines have none until someone is called up)
+  const lines = st ? st.inbound.filter((i) => i.kind === 'video' && (cam ? i.mid === cam.mid : i.framesDecoded > 0)) : [];
+  const frames = lines.length ? lines[0].framesDecoded : -1;
   const now = performance.now();
   if (frames !== framesSeen) { framesSeen = frames; framesMovedAt = now; }
-  const held = frames > 0 && !cam.paused && !lesson.paused && now - framesMovedAt >= PICTURE_HELD_MS;
+  const held = frames > 0 && !(cam && cam.paused) && !lesson.paused && now - framesMovedAt >= PICTURE_HELD_MS;
   if (held === pictureHeld) return;
   pictureHeld = held;
   window.classrelay.pictureStopped = held;
-  renderQuality(q);
+  if (q) renderQuality(q);
+  else showState($('#quality'), held ? PICTURE_HELD_TEXT : '', held ? 'wait' : 'ok');
 }
-setInterval(() => { watchPicture().catch(() => {}); }, 1000);
+setInterval(() => { watchPicture().catch(() => {}); }, 500);
 
 // What the relay reports about this classroom's link every 2 s ("quality" event): the
 // camera layer forwarded (of how many), the bandwidth estimate, loss and round trip.
@@ -105,7 +109,7 @@ function renderQuality(q) {
   const paused = cam && cam.paused;
   const stopped = !!cam && !paused && !lesson.paused && pictureHeld;
   showState($('#quality'), paused ? 'low bandwidth: audio only 带宽不足，仅音频'
-    : stopped ? 'weak network: picture stopped 网络不佳，画面暂停' : parts.join(' · '),
+    : stopped ? PICTURE_HELD_TEXT : parts.join(' · '),
   paused || stopped || loss > 0.05 ? 'wait' : 'ok');
 }
 

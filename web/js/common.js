@@ -76,6 +76,8 @@ export class RequestError extends Error {
 
 // ---- Signal: the websocket client ----
 
+const KEEPALIVE_MS = 15000;
+
 export class Signal extends EventTarget {
   constructor(url = wsUrl()) {
     super();
@@ -87,6 +89,7 @@ export class Signal extends EventTarget {
     this.attempt = 0;
     this.wanted = false;
     this.retryTimer = null;
+    this.keepalive = null;
   }
 
   start() {
@@ -117,11 +120,17 @@ export class Signal extends EventTarget {
       this.attempt = 0;
       this._setState('open');
       this.dispatchEvent(new Event('open'));
+      // a quiet page still speaks every KEEPALIVE_MS: the server hangs up a connection it
+      // has not heard from in 45 s, and on a lossy school link its own ping and our pong
+      // can miss that (a classroom was dropped mid-lesson)
+      clearInterval(this.keepalive);
+      this.keepalive = setInterval(() => this.request('ping').catch(() => {}), KEEPALIVE_MS);
     };
     ws.onmessage = (e) => this._onMessage(e.data);
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      clearInterval(this.keepalive);
       for (const [, p] of this.pending) {
         clearTimeout(p.timer);
         p.reject(new RequestError('disconnected', 'the connection to the server closed'));

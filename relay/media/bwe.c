@@ -25,6 +25,7 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
 #define PROBE_BACKOFF_MIN_US 1000000
 #define PROBE_BACKOFF_MAX_US 5000000
 #define PROBE_OVER_WANT 1.25 /* probe a little above what the caller needs */
+#define PATH_CLEARED 0.6 /* the round trip fell this far below a short probe's: no backoff */
 /* After a probe fell short, the path's capacity is known: for CEILING_US the next probes go
  * only this far above it (or above the estimate, once that has grown past it), so that they
  * do not overflow a small queue (a school's DSL router may hold 100 ms) and cost media its
@@ -316,6 +317,7 @@ static void probe_outcome(struct bwe *b, bool ok, int64_t now_us)
         b->next_probe_us = now_us; /* climb on while the caller wants more */
         b->probe_backoff_us = PROBE_BACKOFF_MIN_US;
     } else {
+        b->short_rtt_us = b->rtt_us;
         b->next_probe_us = now_us + b->probe_backoff_us;
         b->probe_backoff_us *= 2;
         if (b->probe_backoff_us > PROBE_BACKOFF_MAX_US)
@@ -428,6 +430,12 @@ int bwe_probe_next(struct bwe *b, int64_t want_bps, int64_t media_bps, int64_t n
 {
     if (want_bps > b->cfg.max_bps)
         want_bps = b->cfg.max_bps;
+    if (b->short_rtt_us && (double)b->rtt_us < PATH_CLEARED * (double)b->short_rtt_us) {
+        /* the queue the last short probe met has drained: the path changed, probe now */
+        b->short_rtt_us = 0;
+        b->next_probe_us = now_us;
+        b->probe_backoff_us = PROBE_BACKOFF_MIN_US;
+    }
     if (want_bps <= b->estimate_bps || now_us < b->next_probe_us)
         return 0;
     for (int i = 0; i < BWE_CLUSTERS; i++)

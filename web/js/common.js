@@ -272,19 +272,37 @@ export class PeerLink extends EventTarget {
 
 // ---- Subscriber: receive the room's tracks that a page wants ----
 
-// A receive line offers only the codec the relay feeds it (Opus for audio), with its
-// repair formats (RTX, RED, ULPFEC): Chromium's full list is about 2 KB a video line, and
-// on a 250 kbit/s link with 10 % loss each TCP segment of the offer risks a retransmission
-// timeout of a second before the classroom sees a frame. Returns the transceiver.
+// A receive line offers only what the relay uses: the codec it feeds the line (Opus for
+// audio; H.264 in packetization mode 1) with its repair formats (RTX, RED, ULPFEC), and
+// the header extensions it answers. Chromium's full offer is about 8 KB, 2-3 KB a video
+// line; a 250 kbit/s school link with a 100 ms router queue holds 3 KB, and the rest of a
+// burst that size is lost and waits for TCP's retransmission timeout (seconds before the
+// classroom sees a frame). Returns the transceiver.
+const RECV_EXTENSIONS = new Set([
+  'urn:ietf:params:rtp-hdrext:sdes:mid',
+  'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay',
+  'urn:3gpp:video-orientation',
+  'urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+]);
 function offerOnly(transceiver, kind, codec) {
   const want = `${kind}/${codec || (kind === 'audio' ? 'opus' : '')}`.toLowerCase();
   const caps = transceiver.setCodecPreferences && RTCRtpReceiver.getCapabilities
     ? RTCRtpReceiver.getCapabilities(kind) : null;
-  if (!caps) return transceiver;
   const repair = /\/(rtx|red|ulpfec)$/;
-  const keep = caps.codecs.filter((c) => c.mimeType.toLowerCase() === want || repair.test(c.mimeType.toLowerCase()));
-  if (!keep.some((c) => c.mimeType.toLowerCase() === want)) return transceiver; // not one we know: offer all
-  try { transceiver.setCodecPreferences(keep); } catch (err) { log('codec preferences:', err.message); }
+  const mode0 = (c) => /packetization-mode=0/.test(c.sdpFmtpLine || '') ||
+    (c.mimeType.toLowerCase() === 'video/h264' && !/packetization-mode/.test(c.sdpFmtpLine || ''));
+  const keep = caps ? caps.codecs.filter((c) => (c.mimeType.toLowerCase() === want && !mode0(c)) ||
+    repair.test(c.mimeType.toLowerCase())) : [];
+  if (keep.some((c) => c.mimeType.toLowerCase() === want)) { // else not one we know: offer all
+    try { transceiver.setCodecPreferences(keep); } catch (err) { log('codec preferences:', err.message); }
+  }
+  if (transceiver.getHeaderExtensionsToNegotiate && transceiver.setHeaderExtensionsToNegotiate) {
+    const exts = transceiver.getHeaderExtensionsToNegotiate()
+      .map((e) => (RECV_EXTENSIONS.has(e.uri) || e.direction === 'stopped' ? e : { ...e, direction: 'stopped' }));
+    try { transceiver.setHeaderExtensionsToNegotiate(exts); } catch (err) { log('header extensions:', err.message); }
+  }
   return transceiver;
 }
 

@@ -25,7 +25,7 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
 #define PROBE_BACKOFF_MIN_US 1000000
 #define PROBE_BACKOFF_MAX_US 5000000
 #define PROBE_OVER_WANT 1.25 /* probe a little above what the caller needs */
-#define PATH_CLEARED 0.6 /* the round trip fell this far below a short probe's: no backoff */
+#define PATH_CLEARED 0.6     /* the round trip fell this far below a short probe's: no backoff */
 /* After a probe fell short, the path's capacity is known: for CEILING_US the next probes go
  * only this far above it (or above the estimate, once that has grown past it), so that they
  * do not overflow a small queue (a school's DSL router may hold 100 ms) and cost media its

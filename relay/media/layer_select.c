@@ -50,7 +50,7 @@ static int build_ladder(const struct ls_track *tr, struct step *st)
     bool given = false;
     for (int t = 0; t < nt; t++)
         given = given || tr->temporal_permille[t] > 0;
-    int64_t below = 0; /* full rate of the spatial layer under this one */
+    int64_t below = 0;        /* full rate of the spatial layer under this one */
     int min_t = (nt - 1) / 2; /* of 3 temporal layers, T1 and up */
     int top = -1;
     for (int s = 0; s < ns; s++)

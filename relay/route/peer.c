@@ -671,10 +671,10 @@ static void log_link(struct peer *peer, int64_t now_ms)
              (unsigned long long)peer->id, pair, (long long)bs.estimate_bps,
              (long long)bs.delay_bps, (long long)bs.loss_bound_bps, (long long)bs.acked_bps,
              bs.loss * 100, bs.avg_loss * 100, (long long)(bs.rtt_us / 1000),
-             (long long)peer->quality->chosen_bps,
-             (long long)peer->quality->next_bps, (long long)peer->pacer->st.pace_bps,
-             (long long)peer->pacer->st.queue_bytes, (unsigned long long)peer->pacer->st.dropped,
-             bs.probes_ok, bs.probes_sent, bs.overuses);
+             (long long)peer->quality->chosen_bps, (long long)peer->quality->next_bps,
+             (long long)peer->pacer->st.pace_bps, (long long)peer->pacer->st.queue_bytes,
+             (unsigned long long)peer->pacer->st.dropped, bs.probes_ok, bs.probes_sent,
+             bs.overuses);
 }
 
 void peer_tick(struct peer *peer, int64_t now_ms)

@@ -19,10 +19,10 @@
 #define PACE_OVER_CHOICE_PERCENT 125 /* and never slower than 1.25 × what was chosen */
 #define PLAYOUT_MARGIN_MS 100        /* the least playout delay asked: a round trip and this */
 #define PLAYOUT_MOST_MS 1000
-#define SETTLE_MS 2000     /* after the first report, at most this long on the start layer */
-#define FIRST_PROBE_MS 500 /* ... and the first probe this long after it */
-#define PROBE_TICK_US 20000        /* padding is made a tick ahead (the worker's tick) */
-#define PROBE_PACKET_OVERHEAD 40   /* a padding packet's header, extensions and SRTP tag */
+#define SETTLE_MS 2000           /* after the first report, at most this long on the start layer */
+#define FIRST_PROBE_MS 500       /* ... and the first probe this long after it */
+#define PROBE_TICK_US 20000      /* padding is made a tick ahead (the worker's tick) */
+#define PROBE_PACKET_OVERHEAD 40 /* a padding packet's header, extensions and SRTP tag */
 #define PROBE_MAX_PER_TICK 64
 
 struct quality *quality_new(void)
@@ -366,7 +366,7 @@ static void pace_probe(struct quality *q, const struct quality_track *tracks, si
         return;
     }
     int64_t until = elapsed + PROBE_TICK_US < q->probe.duration_us ? elapsed + PROBE_TICK_US
-                                                                    : q->probe.duration_us;
+                                                                   : q->probe.duration_us;
     int64_t due = q->probe.target_bps * until / 8000000;
     int64_t each = QUALITY_PROBE_PADDING + PROBE_PACKET_OVERHEAD;
     int64_t count = due > q->probe_bytes ? (due - q->probe_bytes + each - 1) / each : 0;

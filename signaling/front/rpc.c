@@ -479,9 +479,9 @@ static bool negotiate(struct req *r, struct reg_participant *p, enum reg_target 
     }
     if (!slot->id)
         rooms_peer_set(slot, out->peer_id);
-    CR_DEBUG("rpc", "%s %s peer %llu negotiated (%zu m-lines; offer %zu, answer %zu bytes)",
-             p->id, reg_target_name(target), (unsigned long long)slot->id, out->n_lines,
-             strlen(offer), out->sdp ? strlen(out->sdp) : 0);
+    CR_DEBUG("rpc", "%s %s peer %llu negotiated (%zu m-lines; offer %zu, answer %zu bytes)", p->id,
+             reg_target_name(target), (unsigned long long)slot->id, out->n_lines, strlen(offer),
+             out->sdp ? strlen(out->sdp) : 0);
     return true;
 }
 

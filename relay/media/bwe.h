@@ -51,10 +51,11 @@ struct bwe_config {
 enum bwe_source { BWE_SRC_NONE = 0, BWE_SRC_TWCC = 1, BWE_SRC_REMB = 2 };
 
 /* One probe cluster to send now. The cluster is everything sent in the next duration_us
- * (media included), so the caller adds `packets` padding packets (or RTX of recent media)
- * of about `packet_size` bytes, spread evenly over duration_us from now, each recorded in
- * the send history as SEND_PROBE with tag = id; with the media already flowing that makes
- * about target_bps. */
+ * (media included), each padding packet recorded in the send history as SEND_PROBE with
+ * tag = id. A caller that sees what it sends tops that up with padding to target_bps as it
+ * goes (route/quality.c: media is bursty, and padding at a fixed rate on top of it sent
+ * 1.4-1.7 × the target); one that cannot may add `packets` padding packets of about
+ * `packet_size` bytes, spread evenly, planned from media_bps. */
 struct bwe_probe {
     uint8_t id;
     int64_t target_bps;
@@ -137,7 +138,8 @@ void bwe_probe_result(struct bwe *b, int64_t bps, int64_t now_us);
 /* Whether to send a probe cluster now, toward want_bps (the rate the caller's next step
  * needs, 0 for none), with media_bps of media flowing meanwhile (0: take the acked rate):
  * returns 1 and fills *out, or 0. Probes climb at most 2× the estimate at a time, never
- * while congested, and back off (1, 2, 4, 5 s) after a probe that fell short. */
+ * while congested, and back off (1, 2, 4, 5 s) after a probe that fell short, until the
+ * round trip falls under 0.6 × what it was then (the path changed). */
 int bwe_probe_next(struct bwe *b, int64_t want_bps, int64_t media_bps, int64_t now_us,
                    struct bwe_probe *out);
 /* The caller is about to send a burst of `bytes` at once: the keyframe that follows a

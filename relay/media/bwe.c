@@ -365,10 +365,11 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
             by_arrival = recv_bps < r;
             r = by_arrival ? recv_bps : r;
         }
-        /* Loss above the path's usual takes its share off. Not off a rate read from what
-         * arrived at a loss of half or more: that is a probe far over a small queue (the
-         * first one, 1.4 Mbit/s into a 250 kbit/s link), what arrived is the capacity, and
-         * taking the loss off again read 90 kbit/s there and paused the video. */
+        /* Loss above the path's usual takes its share off a rate read from the delay slope
+         * (sent bytes, the lost among them). Not off a rate read from what arrived: that
+         * is what the path carried, lost packets left out already; taking the loss off
+         * again read 90 kbit/s for the first probe into a 250 kbit/s link (and paused the
+         * video), and 440-500 kbit/s on a 600 kbit/s one. */
         double excess = (double)c->lost / (c->lost + c->received) - b->loss.inherent;
         if (excess > 0.05 && !by_arrival)
             r *= 1 - excess;

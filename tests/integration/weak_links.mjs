@@ -126,8 +126,13 @@ function silentStalls(samples, from, to) {
   return out;
 }
 
+// The samples of [from, to].
+function within(samples, from, to) {
+  return samples.filter((s) => s.t >= from && s.t <= to);
+}
+
 function delta(samples, from, to, key) {
-  const w = samples.filter((s) => s.t >= from && s.t <= to);
+  const w = within(samples, from, to);
   return w.length ? w[w.length - 1][key] - w[0][key] : 0;
 }
 
@@ -156,20 +161,20 @@ function figures(c, from, to) {
   const conc = delta(s, from, to, 'concealed'), all = delta(s, from, to, 'samples');
   const join = c.joinToFrameMs !== undefined ? `${c.joinToFrameMs} ms` : '-';
   const silent = silentStalls(s, from, to);
-  const fec = [...new Set(s.filter((x) => x.t >= from && x.t <= to).map((x) => x.fec))].join('/');
-  return `figures ${c.name} over ${from.toFixed(0)}-${to.toFixed(0)} s: ${fpsMedian(s.filter((x) => x.t >= from && x.t <= to)).toFixed(1)} fps ` +
+  const w = within(s, from, to);
+  const fec = [...new Set(w.map((x) => x.fec))].join('/');
+  return `figures ${c.name} over ${from.toFixed(0)}-${to.toFixed(0)} s: ${fpsMedian(w).toFixed(1)} fps ` +
     `median, ${(delta(s, from, to, 'freezes') / min).toFixed(1)} freezes/min, audio concealed ` +
     `${(100 * conc / Math.max(1, all)).toFixed(2)} %, join → first frame ${join}, ` +
     `${silent.length} stalls of 3 s without a notice${silent.length ? ` (${silent.map((t) => `${t.toFixed(1)}s`).join(', ')})` : ''}, ` +
     `FEC 1/k k=${fec}, video jitter buffer ` +
     `${(1000 * delta(s, from, to, 'jbDelay') / Math.max(1, delta(s, from, to, 'jbCount'))).toFixed(0)} ms` +
-    freezeTimes(s, from, to);
+    freezeTimes(w);
 }
 
-// " (freezes at 21.3s, 27.9s)": the samples at which Chromium's freezeCount grew, to read
-// beside the server's per-second 'link' lines.
-function freezeTimes(samples, from, to) {
-  const w = samples.filter((x) => x.t >= from && x.t <= to);
+// " (freezes at 21.3s, 27.9s)": the samples of w at which Chromium's freezeCount grew, to
+// read beside the server's per-second 'link' lines.
+function freezeTimes(w) {
   const at = w.filter((x, i) => i > 0 && x.freezes > w[i - 1].freezes).map((x) => `${x.t.toFixed(1)}s`);
   return at.length ? ` (freezes at ${at.join(', ')})` : '';
 }
@@ -258,7 +263,8 @@ async function main() {
 
   // phase 1: each classroom on its own link
   const t0 = Math.max(...classes.map((c) => c.joinedAt));
-  console.log(`time  sample times count from ${new Date(t0).toISOString()} (the server log's clock)`);
+  for (const c of classes) // each classroom's sample times count from its own join
+    console.log(`time  ${c.name}: sample times count from ${new Date(c.joinedAt).toISOString()} (the server log's clock)`);
   let heights = layers;
   const sampleAll = async () => {
     const hs = await teacherLayers(teacher);

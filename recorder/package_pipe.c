@@ -183,26 +183,41 @@ static GstAppSrc *get_src(GstElement *pipe, const char *name, GstCaps *caps)
 }
 
 /* A buffer without a PTS makes mp4mux fail the whole lesson ("Buffer has no PTS"); one
- * was seen now and then under load, in the VP8 path. Such a buffer gets its DTS, else the
- * end of the buffer before it, and the first one per pad is reported on stderr. */
+ * is seen now and then under load in the transcoding path, and its DTS there can be
+ * x264enc's, 1000 hours ahead (GstVideoEncoder's min_pts), which once put a frame at
+ * 3600000 s and stalled the replay from the start. Such a buffer gets the end of the
+ * buffer before it on the same pad, else its DTS when that is a lesson's time (under a
+ * day), else 0; its DTS is set to the same, as nothing muxed here has reordered frames
+ * (bframes=0, WebRTC codecs, AAC). The first one per pad is reported on stderr. */
+#define LESSON_TIME_MAX (24 * 3600 * GST_SECOND)
+
 struct pts_guard {
     GstClockTime next;
     bool warned;
 };
+
+static GstClockTime repaired_pts(const struct pts_guard *g, const GstBuffer *b)
+{
+    if (GST_CLOCK_TIME_IS_VALID(g->next))
+        return g->next;
+    if (GST_BUFFER_DTS_IS_VALID(b) && GST_BUFFER_DTS(b) < LESSON_TIME_MAX)
+        return GST_BUFFER_DTS(b);
+    return 0;
+}
 
 static GstPadProbeReturn guard_pts(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
     struct pts_guard *g = data;
     GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
     if (!GST_BUFFER_PTS_IS_VALID(b)) {
+        GstClockTime t = repaired_pts(g, b);
         b = gst_buffer_make_writable(b);
-        GST_BUFFER_PTS(b) = GST_BUFFER_DTS_IS_VALID(b)         ? GST_BUFFER_DTS(b)
-                            : GST_CLOCK_TIME_IS_VALID(g->next) ? g->next
-                                                               : 0;
+        GST_BUFFER_PTS(b) = t;
+        GST_BUFFER_DTS(b) = t;
         GST_PAD_PROBE_INFO_DATA(info) = b;
         if (!g->warned)
-            fprintf(stderr, "package: warning: a buffer without PTS reached %s; given %.3f s\n",
-                    GST_PAD_NAME(pad), (double)GST_BUFFER_PTS(b) / GST_SECOND);
+            fprintf(stderr, "package: warning: a buffer without PTS reached %s:%s; given %.3f s\n",
+                    GST_DEBUG_PAD_NAME(pad), (double)t / GST_SECOND);
         g->warned = true;
     }
     g->next = GST_BUFFER_PTS(b) + (GST_BUFFER_DURATION_IS_VALID(b) ? GST_BUFFER_DURATION(b) : 0);
@@ -215,6 +230,20 @@ static gboolean add_pts_guard(GstElement *el, GstPad *pad, gpointer unused)
     g->next = GST_CLOCK_TIME_NONE;
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, guard_pts, g, g_free);
     return TRUE;
+}
+
+/* Every muxer's input is guarded: MP4, and the HLS sinks (their MPEG-TS muxer). */
+static void guard_muxers(GstElement *pipe)
+{
+    static const char *names[] = {"mp4", "hlshi", "hlslo"};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        GstElement *e = gst_bin_get_by_name(GST_BIN(pipe), names[i]);
+        if (!e)
+            continue;
+        gst_element_foreach_sink_pad(e, add_pts_guard, NULL);
+        gst_object_unref(e);
+    }
 }
 
 int pkg_writer_open(struct pkg_writer *w, const struct pkg_writer_cfg *c, char **err)
@@ -238,11 +267,7 @@ int pkg_writer_open(struct pkg_writer *w, const struct pkg_writer_cfg *c, char *
         return -1;
     }
     gst_pipeline_use_clock(GST_PIPELINE(w->pipe), NULL);
-    GstElement *mp4 = gst_bin_get_by_name(GST_BIN(w->pipe), "mp4");
-    if (mp4) {
-        gst_element_foreach_sink_pad(mp4, add_pts_guard, NULL);
-        gst_object_unref(mp4);
-    }
+    guard_muxers(w->pipe);
     set_locations(w->pipe, c->out_dir, c->with_lo);
     w->vsrc = get_src(w->pipe, "vsrc", c->video_caps);
     w->asrc = get_src(w->pipe, "asrc", c->audio_caps);

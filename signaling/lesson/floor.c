@@ -108,7 +108,7 @@ static uint64_t resolve(const struct reg_room *room, const struct room_tracks *r
                             l->kind == CR_KIND_AUDIO ? NULL
                             : l->slot                ? "screen"
                                                      : "camera",
-                            l->slot > 0);
+                            l->slot > 0 || l->camera_only);
         break;
     case REG_FEED_STAGE:
         if (l->known && l->slot < room->stage.n_on)
@@ -249,8 +249,9 @@ bool floor_parse_feed(const char *feed, struct reg_line *l)
     char text[10 + REG_ID_MAX]; /* "classroom:" and an id at most */
     if (!parse_codec(feed, l, text, sizeof text))
         return false;
-    if (strcmp(text, "teacher") == 0) {
+    if (strcmp(text, "teacher") == 0 || strcmp(text, "teacher:camera") == 0) {
         l->feed = REG_FEED_TEACHER;
+        l->camera_only = text[7] != '\0';
         return true;
     }
     if (strcmp(text, "stage") == 0 || (strncmp(text, "stage:", 6) == 0 && text[6] >= '1' &&

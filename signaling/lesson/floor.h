@@ -46,7 +46,8 @@ void floor_speakers(struct server *srv);
 void floor_apply(struct server *srv, struct reg_room *room);
 
 /* A receive line's wish as a client states it: "stage" (slot 0), "stage:N" (N 1..4),
- * "teacher", "classroom:<id>", each optionally ending in "@VP8" or "@H264" (a video line
+ * "teacher", "teacher:camera" (never the screen in the camera's stead), "classroom:<id>",
+ * each optionally ending in "@VP8" or "@H264" (a video line
  * answered in that codec and fed only tracks of it: a page offers a stage line of each, so
  * a classroom box sending H.264 is seen too). Fills feed, slot, who and codec of l; false
  * if text is none of these. */

@@ -53,6 +53,7 @@ struct reg_line {
     enum cr_kind kind;
     enum reg_feed feed;
     uint8_t slot;         /* REG_FEED_STAGE, REG_FEED_TEACHER */
+    bool camera_only;     /* REG_FEED_TEACHER video: the camera or nothing ("teacher:camera") */
     char who[REG_ID_MAX]; /* REG_FEED_CLASSROOM */
     uint64_t track;       /* REG_FEED_TRACK */
     char codec[16];       /* video: the codec wanted ("@H264"), then the one answered; only

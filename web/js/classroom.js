@@ -59,9 +59,17 @@ function setError(text) { $('#error').textContent = text || ''; }
 
 // Tracks we want: everything not published by a classroom (the teacher's camera,
 // microphone and courseware, or a WHIP encoder's).
-// Two more lines follow whoever the teacher calls on stage (the server feeds them).
+// Three more lines follow whoever the teacher calls on stage (the server feeds them), and
+// two the teacher's microphone and camera: with those the first offer leaves right behind
+// the join, a round trip before the room's tracks are known (450 ms on a bad link).
+const isTeacher = (t) => participants.get(t.participant)?.role === 'teacher';
+const TEACHER_FEEDS = [
+  { kind: 'audio', feed: 'teacher', match: isTeacher },
+  { kind: 'video', feed: 'teacher:camera@VP8', codec: 'VP8',
+    match: (t) => isTeacher(t) && t.source === 'camera' && String(t.codec).toUpperCase() === 'VP8' },
+];
 const subscriber = new Subscriber(sig, (t) => participants.get(t.participant)?.role !== 'classroom',
-                                  { stage: true });
+                                  { stage: true, feeds: TEACHER_FEEDS });
 
 // The teacher's picture as this page decodes it, watched twice a second (not at the relay's
 // quality reports: on a lossy link those come late over TCP, and a stall just after the
@@ -293,7 +301,10 @@ async function join() {
   if (ended) return;
   clearTimeout(retryTimer);
   try {
-    const reply = await sig.request('join', { room, role: observe ? 'observer' : 'classroom', name });
+    subscriber.reset();
+    const joining = sig.request('join', { room, role: observe ? 'observer' : 'classroom', name });
+    subscriber.prime(); // its offer follows the join on the websocket
+    const reply = await joining;
     me = reply.participant;
     joins++;
     phase('joined');
@@ -307,13 +318,13 @@ async function join() {
     participants.clear();
     participants.set(me.id, me);
     for (const p of reply.participants) participants.set(p.id, p);
-    subscriber.reset();
     subscriber.update(reply.tracks);
     const pc = subscriber.pc;
     if (pc) pc.addEventListener('iceconnectionstatechange', () => { if (pc.iceConnectionState === 'connected') phase('ice'); });
     if (sendingCamera) await publishCamera();
     setError('');
   } catch (err) {
+    if (!me) subscriber.reset();
     if (['unauthorized', 'forbidden', 'not_open'].includes(err.code)) showRefusal(err);
     else setError(`Could not join room ${room}: ${err.message}`);
   }

@@ -316,15 +316,21 @@ const STAGE_LINES = [
 export class Subscriber extends EventTarget {
   // wants(track) -> bool decides which tracks of the room to receive. stage: also lines that
   // follow whoever is on stage (audio, VP8 video, H.264 video: a classroom box may send
-  // either); the server feeds them, no renegotiation.
+  // either); the server feeds them, no renegotiation. feeds: lines named by a feed, not a
+  // track ([{kind, feed, codec, match(track) -> bool}]): known before the room's tracks
+  // are, they go in the first offer, which can then leave right behind the join (prime());
+  // a wanted track that match()es takes its feed's line, without renegotiating.
   // Events: 'track' {info, track}, 'removed' {info}, 'stage-track' {kind, codec, track, mid},
   // 'state' (a string)
-  constructor(signal, wants, { stage = false } = {}) {
+  constructor(signal, wants, { stage = false, feeds = [] } = {}) {
     super();
     this.signal = signal;
     this.wants = wants;
     this.stage = stage;
+    this.feeds = feeds;
+    this.active = false;         // primed or given tracks since the last reset
     this.stageLines = [];        // the stage transceivers of the current peer
+    this.feedLines = [];         // [{spec, transceiver, id}]: feed lines and the track each shows
     this.link = null;
     this.byTrack = new Map();    // track id -> {info, transceiver}
     this.roomTracks = [];
@@ -349,6 +355,14 @@ export class Subscriber extends EventTarget {
   // Called with the room's full track list (join reply, "tracks" event).
   update(tracks) {
     this.roomTracks = tracks;
+    this.active = true;
+    this._sync();
+  }
+
+  // The first offer, with the stage and feed lines, before the room's tracks are known:
+  // called right after sending join, it reaches the server one round trip earlier.
+  prime() {
+    this.active = true;
     this._sync();
   }
 
@@ -360,14 +374,17 @@ export class Subscriber extends EventTarget {
     this.link = null;
     for (const [, t] of this.byTrack) this.dispatchEvent(new CustomEvent('removed', { detail: { info: t.info } }));
     this.byTrack.clear();
+    this.roomTracks = [];
     this.stageLines = [];
+    this.feedLines = [];
+    this.active = false;
     this._emitState();
   }
 
   _emitState() { this.dispatchEvent(new CustomEvent('state', { detail: this.state })); }
 
   _restartSoon() {
-    if (this.restartTimer) return;
+    if (this.restartTimer || !this.active) return;
     const delay = Math.min(10000, 1000 * 2 ** Math.min(this.failures++, 4));
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
@@ -409,19 +426,43 @@ export class Subscriber extends EventTarget {
     }
   }
 
+  // Feed lines follow the room's tracks: one whose track left is free again, a wanted
+  // track that matches a free one takes it (and is shown at once: the line is there).
+  _mapFeeds(wanted) {
+    for (const fl of this.feedLines) {
+      if (fl.id === null || wanted.has(fl.id)) continue;
+      const t = this.byTrack.get(fl.id);
+      this.byTrack.delete(fl.id);
+      fl.id = null;
+      if (t) this.dispatchEvent(new CustomEvent('removed', { detail: { info: t.info } }));
+    }
+    for (const info of wanted.values()) {
+      if (this.byTrack.has(info.id)) continue;
+      const fl = this.feedLines.find((f) => f.id === null && f.spec.kind === info.kind && f.spec.match(info));
+      if (!fl) continue;
+      fl.id = info.id;
+      this.byTrack.set(info.id, { info, transceiver: fl.transceiver, feed: true });
+      this.dispatchEvent(new CustomEvent('track', { detail: { info, track: fl.transceiver.receiver.track } }));
+    }
+  }
+
   async _syncOnce() {
-    if (this.signal.state !== 'open') return;
+    if (this.signal.state !== 'open' || !this.active) return;
     const wanted = new Map(this.roomTracks.filter((t) => this.wants(t)).map((t) => [t.id, t]));
+    this._mapFeeds(wanted);
     const added = [...wanted.values()].filter((t) => !this.byTrack.has(t.id));
     const removed = [...this.byTrack.keys()].filter((id) => !wanted.has(id));
     const needStage = this.stage && !this.stageLines.length;
-    if (!added.length && !removed.length && !needStage) return;
-    if (!this.link && !added.length && !needStage) return;
+    const needFeeds = this.feeds.length > 0 && !this.feedLines.length;
+    if (!added.length && !removed.length && !needStage && !needFeeds) return;
     const fresh = !this.link;
     if (fresh) this.link = this._newLink();
     const link = this.link;
-    if (needStage) {
-      this.stageLines = STAGE_LINES.map(({ kind, codec }) => offerOnly(link.pc.addTransceiver(kind, { direction: 'recvonly' }), kind, codec));
+    const recvLine = (kind, codec) => offerOnly(link.pc.addTransceiver(kind, { direction: 'recvonly' }), kind, codec);
+    if (needStage) this.stageLines = STAGE_LINES.map(({ kind, codec }) => recvLine(kind, codec));
+    if (needFeeds) {
+      this.feedLines = this.feeds.map((spec) => ({ spec, transceiver: recvLine(spec.kind, spec.codec), id: null }));
+      this._mapFeeds(wanted);
     }
     for (const id of removed) {
       const t = this.byTrack.get(id);
@@ -429,14 +470,14 @@ export class Subscriber extends EventTarget {
       this.byTrack.delete(id);
       this.dispatchEvent(new CustomEvent('removed', { detail: { info: t.info } }));
     }
-    for (const info of added) {
-      const transceiver = offerOnly(link.pc.addTransceiver(info.kind, { direction: 'recvonly' }), info.kind, info.codec);
-      this.byTrack.set(info.id, { info, transceiver });
+    for (const info of wanted.values()) {
+      if (!this.byTrack.has(info.id)) this.byTrack.set(info.id, { info, transceiver: recvLine(info.kind, info.codec) });
     }
     const reply = await link.negotiate('subscribe', () => {
       const tracks = {};
-      for (const [id, t] of this.byTrack) if (t.transceiver.mid !== null) tracks[t.transceiver.mid] = id;
+      for (const [id, t] of this.byTrack) if (!t.feed && t.transceiver.mid !== null) tracks[t.transceiver.mid] = id;
       this.stageLines.forEach((tr, i) => { if (tr.mid !== null) tracks[tr.mid] = STAGE_LINES[i].feed; });
+      for (const fl of this.feedLines) if (fl.transceiver.mid !== null) tracks[fl.transceiver.mid] = fl.spec.feed;
       return fresh ? { tracks, restart: true } : { tracks };
     });
     if (link !== this.link) return;
@@ -447,7 +488,7 @@ export class Subscriber extends EventTarget {
       })));
     for (const info of added) {
       const t = this.byTrack.get(info.id);
-      if (!t) continue;
+      if (!t || t.feed) continue;
       if (reply.tracks[t.transceiver.mid] == null) log('relay gave no media for track', info.id);
       this.dispatchEvent(new CustomEvent('track', { detail: { info, track: t.transceiver.receiver.track } }));
     }

@@ -291,8 +291,8 @@ void consumer_tick(struct consumer *c, int64_t now_ms)
         consumer_set_target(c, best, now_ms);
 }
 
-void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t rtx_budget,
-                      uint32_t rtt_ms, int64_t now_ms, int64_t now_us)
+void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n,
+                      const struct consumer_rtx *rtx, int64_t now_ms, int64_t now_us)
 {
     struct producer *p = c->producer;
     /* Only RTX (RFC 4588): resending under the media SSRC and seq would re-protect a packet
@@ -309,11 +309,16 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_
         struct rtp_view v;
         if (!pkt || rtp_parse(pkt, len, &v) != 0)
             continue;
-        if (!rtx_limit_allow(&c->rtx_limit, seqs[i], len + CONSUMER_SRTP_OVERHEAD, rtx_budget,
-                             rtt_ms, now_ms))
+        size_t bytes = len + CONSUMER_SRTP_OVERHEAD;
+        if (!rtx_limit_allow(&c->rtx_limit, seqs[i], bytes, rtx->budget_bps, rtx->rtt_ms, now_ms))
             continue;
-        send_packet(c, &v, seqs[i], sent->out.ts, sent->out.vp8 ? &sent->out : NULL, true, now_us);
-        c->retransmitted++;
+        for (int k = 0; k < rtx->copies; k++) {
+            if (k > 0 && !rtx_limit_copy(&c->rtx_limit, bytes, rtx->budget_bps, now_ms))
+                break;
+            send_packet(c, &v, seqs[i], sent->out.ts, sent->out.vp8 ? &sent->out : NULL, true,
+                        now_us);
+            c->retransmitted++;
+        }
     }
 }
 

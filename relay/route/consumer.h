@@ -162,10 +162,17 @@ void consumer_send_padding(struct consumer *c, size_t padding, uint8_t probe_id,
 /* Periodic: without a bandwidth estimate the target is the best layer the publisher
  * sends, so a layer the publisher stops sending is left for one it still sends. */
 void consumer_tick(struct consumer *c, int64_t now_ms);
-/* The subscriber lost these (out) sequence numbers. rtx_budget: the bit rate repairs may
- * take (0: no limit, media/rtx_limit.h); rtt_ms: the subscriber's round trip. */
-void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n, int64_t rtx_budget,
-                      uint32_t rtt_ms, int64_t now_ms, int64_t now_us);
+/* How a consumer answers NACKs (media/rtx_limit.h): budget_bps, the bit rate repairs may
+ * take (0: no limit); rtt_ms, the subscriber's round trip; copies, 1, or 2 on a path that
+ * loses repairs too (each copy sent while the budget holds). */
+struct consumer_rtx {
+    int64_t budget_bps;
+    uint32_t rtt_ms;
+    int copies;
+};
+/* The subscriber lost these (out) sequence numbers. */
+void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n,
+                      const struct consumer_rtx *rtx, int64_t now_ms, int64_t now_us);
 /* The publisher's SR for a layer, translated into this consumer's SSRC and timestamps
  * when it is the layer being forwarded (RFC 3550 §6.4.1). */
 void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms);

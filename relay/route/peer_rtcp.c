@@ -56,8 +56,12 @@ static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t no
         uint16_t seqs[MAX_NACK_SEQS];
         size_t n = rtcp_nack_seqs(&fb, seqs, MAX_NACK_SEQS);
         peer->ctx->stats.nacks_in += n;
-        int64_t budget = peer->quality ? quality_rtx_budget(peer->quality) : 0;
-        consumer_on_nack(c, seqs, n, budget, peer->rtt_ms, now_ms, now_us);
+        struct consumer_rtx rtx = {
+            .budget_bps = peer->quality ? quality_rtx_budget(peer->quality) : 0,
+            .rtt_ms = peer->rtt_ms,
+            .copies = peer->quality ? quality_rtx_copies(peer->quality) : 1,
+        };
+        consumer_on_nack(c, seqs, n, &rtx, now_ms, now_us);
     } else if (v->type == RTCP_RTPFB && v->count == RTCP_FMT_TWCC && peer->quality) {
         quality_on_feedback(peer->quality, &fb, now_ms * 1000);
     } else if (v->type == RTCP_PSFB && v->count == RTCP_FMT_AFB && peer->quality) {

@@ -384,6 +384,11 @@ int64_t quality_rtx_budget(const struct quality *q)
     return q->have_feedback ? bwe_estimate(&q->bwe) * RTX_SHARE_PERCENT / 100 : 0;
 }
 
+int quality_rtx_copies(const struct quality *q)
+{
+    return q->have_feedback && q->bwe.loss.avg_loss >= QUALITY_RTX_TWICE_LOSS ? 2 : 1;
+}
+
 int64_t quality_pace_bps(const struct quality *q)
 {
     if (!q->have_feedback)

@@ -100,6 +100,11 @@ void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us);
 /* The bit rate one video consumer's retransmissions may take (media/rtx_limit.h): a share
  * of the estimate, 0 (no limit) before there is one. */
 int64_t quality_rtx_budget(const struct quality *q);
+/* Copies of each repair: 2 where the path loses QUALITY_RTX_TWICE_LOSS or more on average
+ * (a repair lost again waits another round trip, longer than the playout delay: a
+ * freeze; two copies make that the square of the loss), else 1. */
+#define QUALITY_RTX_TWICE_LOSS 0.02
+int quality_rtx_copies(const struct quality *q);
 /* The rate the peer's pacer lets media leave at (media/pacer.h): a little above the
  * estimate, and above what the layers chosen send (a single layer kept a little over the
  * estimate is the link's to carry, not the pacer's to drop); 0 (not paced) before there

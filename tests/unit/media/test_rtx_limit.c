@@ -46,9 +46,27 @@ static void test_budget(void)
     CHECK(bits >= 96000 * 9);
 }
 
+/* A second copy draws on the same bucket: 96 kbit/s holds five packets, so two repairs of
+ * two copies each and a fifth packet, then nothing. */
+static void test_copies(void)
+{
+    struct rtx_limit r;
+    rtx_limit_init(&r);
+    CHECK(rtx_limit_allow(&r, 1, 1200, 96000, 50, 0));
+    CHECK(rtx_limit_copy(&r, 1200, 96000, 0));
+    CHECK(rtx_limit_allow(&r, 2, 1200, 96000, 50, 0));
+    CHECK(rtx_limit_copy(&r, 1200, 96000, 0));
+    CHECK(rtx_limit_allow(&r, 3, 1200, 96000, 50, 0));
+    CHECK(!rtx_limit_copy(&r, 1200, 96000, 0));
+    CHECK(!rtx_limit_allow(&r, 4, 1200, 96000, 50, 0));
+    CHECK_EQ(r.copies, 2);
+    CHECK(rtx_limit_copy(&r, 1200, 0, 0)); /* no budget: no limit */
+}
+
 int main(void)
 {
     test_once_per_rtt();
     test_budget();
+    test_copies();
     return test_report();
 }

@@ -134,7 +134,7 @@ static void test_nack_answered_by_rtx(void)
     uint8_t lost_payload[64];
     memcpy(lost_payload, lost.payload, lost.payload_len);
     uint16_t seqs[2] = {lost.seq, (uint16_t)(lost.seq + 1000)}; /* the second: never sent */
-    consumer_on_nack(c, seqs, 2, 0, 50, 100, 100000);
+    consumer_on_nack(c, seqs, 2, &(struct consumer_rtx){0, 50, 1}, 100, 100000);
     CHECK_EQ(f.n_rtp, 6);
     CHECK_EQ(c->retransmitted, 1);
     struct rtp_view r = fake_view(&f, 5);
@@ -145,6 +145,18 @@ static void test_nack_answered_by_rtx(void)
     CHECK(r.payload_len == lost.payload_len + 2 &&
           memcmp(r.payload + 2, lost_payload, lost.payload_len) == 0);
     CHECK_EQ(f.rtp[5].sent.kind, SEND_RTX);
+    /* a path that loses repairs too: two copies, each its own RTX sequence number; NACKed
+     * again within the round trip, nothing */
+    struct rtp_view lost2 = fake_view(&f, 3);
+    consumer_on_nack(c, &lost2.seq, 1, &(struct consumer_rtx){0, 50, 2}, 100, 100000);
+    CHECK_EQ(f.n_rtp, 8);
+    CHECK_EQ(c->retransmitted, 3);
+    struct rtp_view c1 = fake_view(&f, 6), c2 = fake_view(&f, 7);
+    CHECK_EQ(rd_be16(c1.payload), lost2.seq);
+    CHECK_EQ(rd_be16(c2.payload), lost2.seq);
+    CHECK_EQ((uint16_t)(c2.seq - c1.seq), 1);
+    consumer_on_nack(c, &lost2.seq, 1, &(struct consumer_rtx){0, 50, 2}, 120, 120000);
+    CHECK_EQ(f.n_rtp, 8);
     consumer_free(c);
     producer_free(p);
 }
@@ -285,7 +297,7 @@ static void test_fec(void)
     /* a NACK for a FEC packet's number is not answered */
     uint16_t fec_seq = fv.seq;
     size_t before = f.n_rtp;
-    consumer_on_nack(c, &fec_seq, 1, 0, 50, 100, 100000);
+    consumer_on_nack(c, &fec_seq, 1, &(struct consumer_rtx){0, 50, 1}, 100, 100000);
     CHECK_EQ(f.n_rtp, before);
     /* off again: plain VP8 */
     consumer_set_fec(c, 0);

@@ -92,10 +92,34 @@ void consumer_set_playout(struct consumer *c, unsigned min_ms)
     c->playout_set = true;
 }
 
+static void catch_up_packet(void *ud, const struct producer_packet *pkt)
+{
+    struct consumer *c = ud;
+    consumer_forward(c, pkt, c->catch_up_ms, c->catch_up_ms * 1000);
+}
+
 void consumer_set_connected(struct consumer *c, int64_t now_ms)
 {
     c->connected = true;
+    if (c->kind == CR_KIND_VIDEO && c->producer && !c->started && !c->paused) {
+        c->catch_up_ms = now_ms;
+        size_t n = producer_replay_keyframe(c->producer, c->target, CONSUMER_CATCH_UP_MS,
+                                            CONSUMER_CATCH_UP_BYTES, now_ms, catch_up_packet, c);
+        if (n && c->started) {
+            CR_DEBUG("consumer", "%s: started from a keyframe of layer %d just past (%zu packets)",
+                     c->mid, c->target, n);
+            return;
+        }
+    }
     consumer_want_keyframe(c, now_ms);
+}
+
+void consumer_transport_near(struct consumer *c, int64_t now_ms)
+{
+    if (c->connected || !c->producer || c->kind != CR_KIND_VIDEO || c->paused)
+        return;
+    c->key_asked_ms = now_ms;
+    c->sink.keyframe_wanted(c->sink.ud, c->producer, c->target, now_ms);
 }
 
 /* Writes the subscriber's header extensions (RFC 8285 one-byte form). The transport-wide

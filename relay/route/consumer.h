@@ -123,6 +123,7 @@ struct consumer {
     uint32_t sr_ntp_mid;        /* the middle 32 bits of the last SR we sent (RFC 3550 LSR) */
     int64_t sr_sent_ms;
     int64_t key_asked_ms; /* when a keyframe was last asked for (consumer_want_keyframe) */
+    int64_t catch_up_ms;  /* the time consumer_set_connected replays a keyframe at */
 };
 
 struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct consumer_sink *sink);
@@ -131,8 +132,16 @@ void consumer_free(struct consumer *c);
 /* The room's half of room_bind: feeds the consumer from producer p (NULL: idle). Switching
  * keeps numbering continuous and asks for a keyframe. */
 void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms);
-/* The sink can send from now on (transport up, or a tap): restart from a keyframe. */
+/* The sink can send from now on (transport up, or a tap): restart from a keyframe, the
+ * target layer's last one if it came at most CONSUMER_CATCH_UP_MS ago (and its frames
+ * since come to CONSUMER_CATCH_UP_BYTES at most), else the next. */
 void consumer_set_connected(struct consumer *c, int64_t now_ms);
+#define CONSUMER_CATCH_UP_MS 400
+#define CONSUMER_CATCH_UP_BYTES 12000
+/* The transport is nearly up (ICE connected; DTLS done within two round trips): a keyframe
+ * asked for now comes about when the subscriber can take it, and consumer_set_connected
+ * starts from it. */
+void consumer_transport_near(struct consumer *c, int64_t now_ms);
 /* Asks for a keyframe of the layer wanted (video, bound and connected). */
 void consumer_want_keyframe(struct consumer *c, int64_t now_ms);
 /* Asks again, once CONSUMER_KEY_RETRY_MS have passed, while the consumer still waits for a

@@ -137,6 +137,12 @@ static void ice_state(void *user, enum cr_ice_state state)
     }
     if (state == CR_ICE_CONNECTED)
         flush_dtls_held(peer);
+    if (state == CR_ICE_CONNECTED && peer->state != CR_PEER_CONNECTED) {
+        int64_t now = cr_now_ms();
+        for (size_t i = 0; i < peer->n_mlines; i++)
+            if (peer->mlines[i].consumer)
+                consumer_transport_near(peer->mlines[i].consumer, now);
+    }
     if (state == CR_ICE_CONNECTED && peer->dtls && peer->dtls_client &&
         peer->state != CR_PEER_CONNECTED) {
         cr_dtls_start(peer->dtls);

@@ -128,6 +128,21 @@ static void note_level(struct producer *p, const struct rtp_view *v, int64_t now
         p->loud_peak = p->loudness;
 }
 
+/* The keyframe flag and VP8 descriptor of a video packet (consumers drop temporal layers
+ * and renumber pictures by the descriptor, RFC 7741 §4.2). */
+static void describe(const struct producer *p, const struct rtp_view *v,
+                     struct producer_packet *out)
+{
+    struct vp8_desc *d = &out->vp8_desc;
+    out->vp8 = NULL;
+    if (p->codec == CODEC_VP8 && vp8_parse(v->payload, v->payload_len, d) == 0) {
+        out->vp8 = d;
+        out->keyframe = d->keyframe;
+    } else {
+        out->keyframe = codec_is_keyframe_start(p->codec, v->payload, v->payload_len);
+    }
+}
+
 bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
                      const struct rtp_view *v, int64_t now_ms, struct producer_packet *out)
 {
@@ -148,21 +163,52 @@ bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t l
     if (packet_store_get(l->store, v->seq, now_ms, &stored_len))
         return false; /* a duplicate: already forwarded */
     packet_store_put(l->store, v->seq, pkt, len, now_ms);
-    struct vp8_desc *d = &out->vp8_desc;
-    if (p->codec == CODEC_VP8 && vp8_parse(v->payload, v->payload_len, d) == 0) {
-        out->vp8 = d; /* consumers drop temporal layers and renumber pictures by it */
-        out->keyframe = d->keyframe;
-        if (d->has_tid)
-            note_tid(l, d->tid, len);
-    } else {
-        out->keyframe = codec_is_keyframe_start(p->codec, v->payload, v->payload_len);
-    }
+    describe(p, v, out);
+    if (out->vp8 && out->vp8->has_tid)
+        note_tid(l, out->vp8->tid, len);
     if (out->keyframe) {
         CR_DEBUG("producer", "track %llu layer %d: keyframe arrived", (unsigned long long)p->id,
                  layer);
         keyframe_throttle_on_keyframe(&p->kf, layer);
+        l->key_seq = v->seq;
+        l->key_ms = now_ms;
     }
     return true;
+}
+
+size_t producer_replay_keyframe(const struct producer *p, int layer, int64_t max_age_ms,
+                                size_t max_bytes, int64_t now_ms,
+                                void (*fn)(void *ud, const struct producer_packet *pkt), void *ud)
+{
+    if (p->kind != CR_KIND_VIDEO || layer < 0 || (size_t)layer >= p->n_layers)
+        return 0;
+    const struct producer_layer *l = &p->layers[layer];
+    if (!l->key_ms || now_ms - l->key_ms > max_age_ms)
+        return 0;
+    uint16_t n = (uint16_t)((uint16_t)l->stats.max_seq - l->key_seq + 1);
+    if (n == 0 || n > STORE_SLOTS)
+        return 0;
+    size_t bytes = 0, len;
+    for (uint16_t i = 0; i < n; i++) {
+        if (packet_store_get(l->store, (uint16_t)(l->key_seq + i), now_ms, &len))
+            bytes += len;
+    }
+    if (bytes > max_bytes)
+        return 0;
+    size_t done = 0;
+    for (uint16_t i = 0; i < n; i++) {
+        const uint8_t *pkt = packet_store_get(l->store, (uint16_t)(l->key_seq + i), now_ms, &len);
+        struct rtp_view v;
+        if (!pkt || rtp_parse(pkt, len, &v) != 0)
+            continue; /* lost on the publisher's link: the subscriber NACKs it as any other */
+        struct producer_packet out = {.layer = layer, .v = &v};
+        describe(p, &v, &out);
+        if (done == 0 && !out.keyframe)
+            return 0; /* the store moved on */
+        fn(ud, &out);
+        done++;
+    }
+    return done;
 }
 
 void producer_on_sr(struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms)

@@ -45,6 +45,8 @@ struct producer_layer {
     int64_t window_start_ms;
     uint32_t bitrate_bps; /* measured over the last window; 0 when idle */
     int64_t last_packet_ms;
+    uint16_t key_seq; /* video: the first packet of the last keyframe */
+    int64_t key_ms;   /* when it arrived; 0: none yet */
     /* VP8 temporal layers (RFC 7741 §4.2 TID), measured like the bitrate */
     uint8_t n_temporal;  /* highest TID seen + 1; 0: no TIDs */
     uint8_t window_tids; /* bit t: TID t seen in this window */
@@ -102,6 +104,14 @@ void producer_set_layers(struct producer *p, const char *const *rids, size_t n);
 bool producer_on_rtp(struct producer *p, int layer, const uint8_t *pkt, size_t len,
                      const struct rtp_view *v, int64_t now_ms, struct producer_packet *out);
 void producer_on_sr(struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms);
+/* Hands fn the stored packets of layer from its last keyframe to the newest, in order (as
+ * producer_on_rtp described them), when that keyframe arrived at most max_age_ms ago and
+ * they come to at most max_bytes; returns how many, 0 when it did not. A subscriber whose
+ * transport came up just after a keyframe starts from it instead of waiting up to a second
+ * for the next (requests are throttled). */
+size_t producer_replay_keyframe(const struct producer *p, int layer, int64_t max_age_ms,
+                                size_t max_bytes, int64_t now_ms,
+                                void (*fn)(void *ud, const struct producer_packet *pkt), void *ud);
 /* A consumer needs a keyframe of a layer: ask the publisher unless throttled. */
 void producer_request_keyframe(struct producer *p, int layer, int64_t now_ms);
 void producer_tick(struct producer *p, int64_t now_ms);

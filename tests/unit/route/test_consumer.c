@@ -310,8 +310,74 @@ static void test_fec(void)
     producer_free(p);
 }
 
+/* Packets 70.. of one layer: a keyframe at 1000 ms, then three more frames. */
+static void feed_keyframe_and_after(struct producer *p, struct consumer *c)
+{
+    uint8_t pkt[256];
+    for (uint16_t i = 0; i < 4; i++) {
+        size_t len = vp8_packet(pkt, (uint16_t)(70 + i), 3000u * i, 1000, i, 0, 0, i == 0);
+        feed(p, c, 0, pkt, len, 1000 + 33 * i);
+    }
+}
+
+/* A transport that comes up just after a keyframe starts from it, without asking for one;
+ * after CONSUMER_CATCH_UP_MS, or with more than CONSUMER_CATCH_UP_BYTES since, it asks. */
+static void test_catch_up(void)
+{
+    struct fake_sink f;
+    struct producer *p = vp8_producer(1, 1);
+    struct consumer_sink sink = fake_sink_of(&f);
+    struct consumer *c = consumer_new(CR_KIND_VIDEO, "v", &sink);
+    c->pt = 100;
+    c->rtx_pt = 101;
+    consumer_set_source(c, p, 900);
+    consumer_transport_near(c, 900); /* ICE connected: asked for early */
+    CHECK_EQ(f.keyframes, 1);
+    feed_keyframe_and_after(p, c);
+    CHECK_EQ(f.n_rtp, 0); /* DTLS not done */
+    consumer_set_connected(c, 1000 + CONSUMER_CATCH_UP_MS);
+    CHECK_EQ(f.n_rtp, 4);
+    CHECK(c->started);
+    CHECK_EQ(f.keyframes, 1);
+    struct rtp_view first = fake_view(&f, 0), last = fake_view(&f, 3);
+    CHECK_EQ((uint16_t)(last.seq - first.seq), 3);
+    CHECK_EQ(last.timestamp - first.timestamp, 9000u);
+    consumer_free(c);
+
+    struct fake_sink g;
+    sink = fake_sink_of(&g);
+    c = consumer_new(CR_KIND_VIDEO, "v", &sink);
+    c->pt = 100;
+    consumer_set_source(c, p, 900);
+    consumer_set_connected(c, 1001 + CONSUMER_CATCH_UP_MS); /* too late for that keyframe */
+    CHECK_EQ(g.n_rtp, 0);
+    CHECK(!c->started);
+    CHECK_EQ(g.keyframes, 1);
+    consumer_free(c);
+    producer_free(p);
+
+    p = vp8_producer(2, 1); /* too much since the keyframe */
+    struct fake_sink h;
+    sink = fake_sink_of(&h);
+    c = consumer_new(CR_KIND_VIDEO, "v", &sink);
+    c->pt = 100;
+    consumer_set_source(c, p, 900);
+    uint8_t pkt[1300];
+    memset(pkt, 0xab, sizeof pkt);
+    for (uint16_t i = 0; i < 12; i++) {
+        size_t len = vp8_packet(pkt, (uint16_t)(70 + i), 0, 1000, 1, 0, 0, i == 0);
+        feed(p, c, 0, pkt, len + 1000, 1000);
+    }
+    consumer_set_connected(c, 1010);
+    CHECK_EQ(h.n_rtp, 0);
+    CHECK_EQ(h.keyframes, 1);
+    consumer_free(c);
+    producer_free(p);
+}
+
 int main(void)
 {
+    test_catch_up();
     test_fec();
     test_rewrite_and_switch_source();
     test_simulcast_switch_at_keyframe();

@@ -136,11 +136,10 @@ void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms)
  * target layer's last one if it came at most CONSUMER_CATCH_UP_MS ago (and its frames
  * since come to CONSUMER_CATCH_UP_BYTES at most), else the next. */
 void consumer_set_connected(struct consumer *c, int64_t now_ms);
-#define CONSUMER_CATCH_UP_MS 400
-#define CONSUMER_CATCH_UP_BYTES 12000
-/* The transport is nearly up (ICE connected; DTLS done within two round trips): a keyframe
- * asked for now comes about when the subscriber can take it, and consumer_set_connected
- * starts from it. */
+#define CONSUMER_CATCH_UP_MS 600
+#define CONSUMER_CATCH_UP_BYTES 24000
+/* The transport is nearly up (DTLS done a round trip from now): a keyframe asked for now
+ * comes about when the subscriber can take it, and consumer_set_connected starts from it. */
 void consumer_transport_near(struct consumer *c, int64_t now_ms);
 /* Asks for a keyframe of the layer wanted (video, bound and connected). */
 void consumer_want_keyframe(struct consumer *c, int64_t now_ms);

@@ -70,6 +70,20 @@ static void flush_dtls_held(struct peer *peer)
     peer->dtls_held = NULL;
 }
 
+/* The peer's first handshake flight (a ClientHello to us as server, a ServerHello to us
+ * as client): the handshake ends one round trip from now, so a keyframe asked for now
+ * comes about then, and consumer_set_connected starts from it. Asked at ICE connected it
+ * came too early on a slow link (DTLS took 580 ms there), and, requests being throttled,
+ * the next was a second away. */
+static void dtls_first_heard(struct peer *peer)
+{
+    peer->dtls_heard = true;
+    int64_t now = cr_now_ms();
+    for (size_t i = 0; i < peer->n_mlines; i++)
+        if (peer->mlines[i].consumer)
+            consumer_transport_near(peer->mlines[i].consumer, now);
+}
+
 static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
 {
     struct peer *peer = user;
@@ -137,12 +151,6 @@ static void ice_state(void *user, enum cr_ice_state state)
     }
     if (state == CR_ICE_CONNECTED)
         flush_dtls_held(peer);
-    if (state == CR_ICE_CONNECTED && peer->state != CR_PEER_CONNECTED) {
-        int64_t now = cr_now_ms();
-        for (size_t i = 0; i < peer->n_mlines; i++)
-            if (peer->mlines[i].consumer)
-                consumer_transport_near(peer->mlines[i].consumer, now);
-    }
     if (state == CR_ICE_CONNECTED && peer->dtls && peer->dtls_client &&
         peer->state != CR_PEER_CONNECTED) {
         cr_dtls_start(peer->dtls);
@@ -336,6 +344,8 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
     struct cr_relay_stats *st = &peer->ctx->stats;
     switch (demux_classify(buf, len)) {
     case DEMUX_DTLS:
+        if (peer->dtls && !peer->dtls_heard && peer->state != CR_PEER_CONNECTED)
+            dtls_first_heard(peer);
         if (peer->dtls)
             cr_dtls_input(peer->dtls, buf, len);
         return;

@@ -83,6 +83,7 @@ struct peer {
     struct cr_srtp *srtp; /* owned; made when DTLS completes */
     enum cr_peer_state state;
     bool dtls_client; /* the offer said setup:passive */
+    bool dtls_heard;  /* state: a handshake datagram came from the peer */
     int64_t created_ms;
     struct mline mlines[SDP_MAX_MEDIA];
     size_t n_mlines;

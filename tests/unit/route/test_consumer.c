@@ -331,7 +331,7 @@ static void test_catch_up(void)
     c->pt = 100;
     c->rtx_pt = 101;
     consumer_set_source(c, p, 900);
-    consumer_transport_near(c, 900); /* ICE connected: asked for early */
+    consumer_transport_near(c, 900); /* the first DTLS flight came: asked for early */
     CHECK_EQ(f.keyframes, 1);
     feed_keyframe_and_after(p, c);
     CHECK_EQ(f.n_rtp, 0); /* DTLS not done */
@@ -364,7 +364,7 @@ static void test_catch_up(void)
     consumer_set_source(c, p, 900);
     uint8_t pkt[1300];
     memset(pkt, 0xab, sizeof pkt);
-    for (uint16_t i = 0; i < 12; i++) {
+    for (uint16_t i = 0; i < 24; i++) {
         size_t len = vp8_packet(pkt, (uint16_t)(70 + i), 0, 1000, 1, 0, 0, i == 0);
         feed(p, c, 0, pkt, len + 1000, 1000);
     }

@@ -146,7 +146,7 @@ static bool up_due(const struct ls_config *cfg, struct ls_track_state *ts, bool 
 /* Chooses the step index for one video track (-1: paused); reserved is what tracks of
  * higher priority took before it (share is what is left). */
 static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const struct step *st,
-                  int n, int64_t share, int64_t reserved, int64_t now_ms)
+                  int n, int64_t share, int64_t reserved, bool measured, int64_t now_ms)
 {
     if (n == 0)
         return -1;
@@ -193,8 +193,8 @@ static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const 
         fine--; /* the richest step of the current spatial layer at the finer margin */
     if (fine > up)
         up = fine;
-    bool wide = up > cur && (double)(st[up].rate + reserved) * cfg->up_margin * WIDE <=
-                                (double)(share + reserved);
+    bool wide = up > cur && (measured || (double)(st[up].rate + reserved) * cfg->up_margin * WIDE <=
+                                             (double)(share + reserved));
     if (up_due(cfg, ts, up > cur, wide, now_ms)) {
         ts->last_up_ms = now_ms;
         ts->up_since_ms = -1;
@@ -219,6 +219,11 @@ static void apply(struct ls_track_state *ts, const struct step *st, int i, struc
     out->temporal = t;
     out->paused = paused;
     out->rate_bps = i >= 0 ? st[i].rate : 0;
+}
+
+void layer_select_measured(struct layer_select *ls, int64_t now_ms)
+{
+    ls->measured_until_ms = now_ms + LS_MEASURED_MS;
 }
 
 int64_t layer_select_update(struct layer_select *ls, int64_t budget_bps,
@@ -258,7 +263,8 @@ int64_t layer_select_update(struct layer_select *ls, int64_t budget_bps,
         struct step st[MAX_STEPS];
         int ns = build_ladder(tr, st);
         int64_t reserved = budget_bps - left > 0 ? budget_bps - left : 0;
-        int i_step = choose(&ls->cfg, ts, st, ns, share, reserved, now_ms);
+        int i_step =
+            choose(&ls->cfg, ts, st, ns, share, reserved, now_ms < ls->measured_until_ms, now_ms);
         apply(ts, st, i_step, o);
         o->share_bps = share;
         left -= o->rate_bps;

@@ -111,9 +111,18 @@ struct ls_track_state {
 struct layer_select {
     struct ls_config cfg;
     struct ls_track_state tracks[LS_MAX_TRACKS]; /* state, by the caller's track index */
+    /* Until then the budget is a measurement, not a guess: a probe cluster just got
+     * through at it (layer_select_measured), and an upgrade it affords waits only the
+     * start hold, as a wide one does. */
+    int64_t measured_until_ms;
 };
 
 void layer_select_init(struct layer_select *ls, const struct ls_config *cfg);
+/* A probe cluster got through at the budget now given: upgrades it affords over the next
+ * LS_MEASURED_MS wait only the start hold (a cap lifted is found in one probe series, not
+ * in a probe series and 2.5 s more). */
+void layer_select_measured(struct layer_select *ls, int64_t now_ms);
+#define LS_MEASURED_MS 1000
 /* Forgets track i's history (a new track in that slot). */
 void layer_select_reset_track(struct layer_select *ls, size_t i);
 /* Chooses layers for n ≤ LS_MAX_TRACKS tracks (index i keeps meaning the same track

@@ -62,18 +62,19 @@ struct quality {
     int8_t order[LS_MAX_TRACKS][LS_MAX_SPATIAL]; /* selector layer → producer layer */
     uint8_t n_temporal[LS_MAX_TRACKS];           /* as last described; 0: not yet */
     int64_t last_select_ms;
-    int64_t chosen_bps;     /* what the last choice sends in all (audio included) */
-    int64_t next_bps;       /* the budget the next step up would need (0: none) */
-    unsigned fec_k;         /* state: FEC as last chosen (0: off) */
-    unsigned playout_ms;    /* state: the least playout delay as last chosen (0: none) */
-    int64_t feedback_ms;    /* when the first report was used (0: not yet) */
-    bool fec_allowed;       /* the relay's configuration allows FEC */
-    bool initial_probed;    /* the first probe cluster went out */
-    bool have_feedback;     /* TWCC negotiated or REMB seen: the estimate drives the layers */
-    bool remb_video_only;   /* the last REMB named only video SSRCs: audio is on top */
-    struct bwe_probe probe; /* the cluster being sent */
-    int64_t probe_from_us;  /* when it began (0: none is being sent) */
-    int64_t probe_bytes;    /* what left toward the client since, media and padding */
+    int64_t chosen_bps;      /* what the last choice sends in all (audio included) */
+    int64_t next_bps;        /* the budget the next step up would need (0: none) */
+    unsigned fec_k;          /* state: FEC as last chosen (0: off) */
+    unsigned playout_ms;     /* state: the least playout delay as last chosen (0: none) */
+    int64_t feedback_ms;     /* when the first report was used (0: not yet) */
+    bool fec_allowed;        /* the relay's configuration allows FEC */
+    bool initial_probed;     /* the first probe cluster went out */
+    uint32_t probes_ok_seen; /* the estimator's count of probes that got through, as last read */
+    bool have_feedback;      /* TWCC negotiated or REMB seen: the estimate drives the layers */
+    bool remb_video_only;    /* the last REMB named only video SSRCs: audio is on top */
+    struct bwe_probe probe;  /* the cluster being sent */
+    int64_t probe_from_us;   /* when it began (0: none is being sent) */
+    int64_t probe_bytes;     /* what left toward the client since, media and padding */
 };
 
 struct quality *quality_new(void);

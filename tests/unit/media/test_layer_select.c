@@ -266,6 +266,32 @@ static void test_start(void)
     CHECK_EQ(run(2000000, 1400 + 2 * cfg.backoff_ms - 100, 1400 + 2 * cfg.backoff_ms + 200), 1);
 }
 
+/* A budget a probe just measured (layer_select_measured) is no guess: an upgrade it
+ * affords waits the start hold (0.3 s), not up_hold (2.5 s), though not affordable WIDE
+ * times over; LS_MEASURED_MS later the usual hold is back. */
+static void test_measured(void)
+{
+    struct ls_config cfg = LS_CONFIG_DEFAULT;
+    for (int measured = 0; measured < 2; measured++) {
+        layer_select_init(&ls, &cfg);
+        run(2000000, 0, 1000);
+        CHECK_EQ(run(40000 + 520000, 1000, 1100), 1); /* capped: down to 360p */
+        CHECK(CAM(1, 2));
+        if (measured)
+            layer_select_measured(&ls, 9000);
+        /* 1.9M affords 720p at 1.2 (1.85M), not at 1.8 */
+        int early = run(1900000, 9000, 9400), late = run(1900000, 9400, 11700);
+        CHECK_EQ(early, measured ? 1 : 0);
+        CHECK_EQ(late, measured ? 0 : 1);
+        CHECK(CAM(2, 2));
+    }
+    layer_select_init(&ls, &cfg);
+    run(2000000, 0, 1000);
+    run(40000 + 520000, 1000, 1100);
+    layer_select_measured(&ls, 5000);
+    CHECK_EQ(run(1900000, 6000, 8400), 0); /* the measurement is a second old */
+}
+
 /* Up into 720p enters at T1, not at T0 (a keyframe for 5 fps of a bigger picture); the
  * probe asks for what T1 needs. Down within 720p still takes T0. */
 static void test_spatial_entry(void)
@@ -300,6 +326,7 @@ int main(void)
     test_reshaped_ladder();
     test_spatial_entry();
     test_start();
+    test_measured();
     test_initial_and_ladder();
     test_down();
     test_up_hold_and_backoff();

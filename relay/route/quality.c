@@ -296,9 +296,12 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
         for (size_t s = 0; s < n; s++) /* the REMB left audio out: it comes on top */
             if (!tracks[s].video)
                 budget += tracks[s].spatial_bps[0];
-    if (bs.probes_ok != q->probes_ok_seen) /* one got through: the estimate is measured */
+    /* a probe got through and raised the estimate to what it read: the budget is measured
+     * (one that read less than the estimate, a start guess say, measured nothing above) */
+    if (bs.probes_ok != q->probes_ok_seen && bs.estimate_bps > q->estimate_seen)
         layer_select_measured(&q->ls, now_ms);
     q->probes_ok_seen = bs.probes_ok;
+    q->estimate_seen = bs.estimate_bps;
     int64_t want = layer_select_update(&q->ls, budget, tracks, n, now_ms, choices);
     q->next_bps = want;
     if (!q->feedback_ms)

@@ -70,6 +70,7 @@ struct quality {
     bool fec_allowed;        /* the relay's configuration allows FEC */
     bool initial_probed;     /* the first probe cluster went out */
     uint32_t probes_ok_seen; /* the estimator's count of probes that got through, as last read */
+    int64_t estimate_seen;   /* its estimate, as last read */
     bool have_feedback;      /* TWCC negotiated or REMB seen: the estimate drives the layers */
     bool remb_video_only;    /* the last REMB named only video SSRCs: audio is on top */
     struct bwe_probe probe;  /* the cluster being sent */

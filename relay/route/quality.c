@@ -392,7 +392,9 @@ int64_t quality_rtx_budget(const struct quality *q)
 
 int quality_rtx_copies(const struct quality *q)
 {
-    return q->have_feedback && q->bwe.loss.avg_loss >= QUALITY_RTX_TWICE_LOSS ? 2 : 1;
+    double loss = q->bwe.loss.avg_loss;
+    return q->have_feedback && loss >= QUALITY_RTX_TWICE_LOSS && loss < QUALITY_RTX_TWICE_MAX ? 2
+                                                                                              : 1;
 }
 
 int64_t quality_pace_bps(const struct quality *q)

@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 build_pkgs=(build-essential cmake pkg-config git
-  libnice-dev libsrtp2-dev libusrsctp-dev libwebsockets-dev libssl-dev zlib1g-dev
+  libnice-dev libsrtp2-dev libusrsctp-dev libwebsockets-dev libssl-dev
   libglib2.0-dev libjansson-dev libsqlite3-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   # the recorder: RTP depayloaders, Matroska, x264, AAC, HLS

@@ -268,14 +268,6 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* RFC 7692 permessage-deflate: an SDP offer or answer (5-6 KB of text) goes out as about
- * 1.2 KB, which a 250 kbit/s school link's router queue (100 ms, 3 KB) takes without the
- * losses that held a join for TCP retransmission timeouts. Memory: see ws_deflate_opts. */
-static const struct lws_extension extensions[] = {
-    {"permessage-deflate", lws_extension_callback_pm_deflate, "permessage-deflate"},
-    {NULL, NULL, NULL},
-};
-
 /* Websocket keepalive: ping a silent client after 20 s, hang up after 45 s. */
 static const lws_retry_bo_t retry = {
     .secs_since_valid_ping = 20,
@@ -352,7 +344,6 @@ int server_start(struct server *srv, const struct config *cfg)
     info.vhost_name = "classrelay";
     info.server_string = "classrelay";
     info.retry_and_idle_policy = &retry;
-    info.extensions = extensions;
     info.options = 0; /* not VALIDATE_UTF8: bad text gets a bad_json reply, not a close */
     if (!strchr(host, ':'))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;

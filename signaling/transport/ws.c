@@ -87,24 +87,10 @@ static int on_writeable(struct ws_conn *c)
     return 0;
 }
 
-/* A message past WS_RX_SKIP_MAX closes the connection at the next turn of the service
- * loop (lws goes on inflating what it has already read, at most one socket read's worth,
- * and ignores a refusal from this callback meanwhile). */
 static void on_receive(struct ws_conn *c, const char *in, size_t len)
 {
-    if (c->kill)
-        return;
     if (c->rx_len == 0 && !c->rx_too_large && lws_is_first_fragment(c->wsi))
         c->rx_binary = lws_frame_is_binary(c->wsi);
-    if (c->rx_too_large && (c->rx_skipped += len) > WS_RX_SKIP_MAX) {
-        CR_LOG_RATE(CR_LOG_WARN, "ws", "a message past %u bytes: closing the connection",
-                    WS_RX_SKIP_MAX);
-        srv_count_error(c->srv, SRV_ERR_TOO_LARGE);
-        c->kill = true;
-        tx_free_all(c);
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-        return;
-    }
     if (!c->rx_too_large) {
         if (c->rx_len + len > SERVER_MAX_BODY) {
             c->rx_too_large = true;
@@ -134,26 +120,13 @@ static void on_receive(struct ws_conn *c, const char *in, size_t len)
         c->srv->ws->refused(c, SRV_ERR_BAD_REQUEST, "binary messages are not accepted");
     else
         c->srv->ws->message(c, c->rx ? c->rx : "", c->rx_len);
-    c->rx_len = c->rx_skipped = 0;
+    c->rx_len = 0;
     c->rx_too_large = c->rx_binary = false;
     if (c->rx_cap > 16 * 1024) { /* do not keep a big buffer for an idle connection */
         free(c->rx);
         c->rx = NULL;
         c->rx_cap = 0;
     }
-}
-
-/* A compressor is made for each message and freed after it (lws frees its deflate state
- * at the end of a message when its client_no_context_takeover argument is set; a message
- * that never refers back to the ones before is valid for any peer's inflater): no
- * connection keeps 128 KB of deflate window between messages. A small hash table
- * (mem_level 4: 4 KB to clear per message) costs 2 % of the ratio on an SDP. The
- * inflater keeps its 32 KB window, as the browser compresses against earlier messages. */
-static void ws_deflate_opts(struct lws *wsi)
-{
-    static const char ext[] = "permessage-deflate";
-    if (lws_set_extension_option(wsi, ext, "client_no_context_takeover", "1") == 0)
-        lws_set_extension_option(wsi, ext, "mem_level", "4");
 }
 
 int ws_callback(struct server *srv, struct lws *wsi, enum lws_callback_reasons reason,
@@ -168,7 +141,6 @@ int ws_callback(struct server *srv, struct lws *wsi, enum lws_callback_reasons r
         srv->conns = c;
         srv->counters.ws_connections++;
         srv->counters.ws_connections_total++;
-        ws_deflate_opts(wsi);
         srv->ws->opened(c); /* headers are still here */
         CR_DEBUG("ws", "connection open");
         return 0;

@@ -3,11 +3,10 @@
  * ws.c assembles text messages (bounded at SERVER_MAX_BODY; bigger ones are skipped to the
  * end and answered with a too_large error), hands each complete message to the protocol's handlers
  * (struct ws_handlers), and queues outgoing JSON, writing one message per
- * LWS_CALLBACK_SERVER_WRITEABLE. Messages travel compressed both ways where the client
- * offers RFC 7692 permessage-deflate (browsers do). A client that stops reading and lets
- * WS_TX_MAX_BYTES of events pile up is disconnected rather than allowed to grow the server's
- * memory. The connection state lives in the lws per-session data; the protocol keeps its own state
- * in ws_conn.user (front/rpc.c). */
+ * LWS_CALLBACK_SERVER_WRITEABLE. A client that stops reading and lets WS_TX_MAX_BYTES of events
+ * pile up is disconnected rather than allowed to grow the server's memory. The connection state
+ * lives in the lws per-session data; the protocol keeps its own state in ws_conn.user
+ * (front/rpc.c). */
 #ifndef CR_SIGNALING_WS_H
 #define CR_SIGNALING_WS_H
 
@@ -21,9 +20,6 @@
 
 #define WS_TX_MAX_MSGS 8192
 #define WS_TX_MAX_BYTES (8u * 1024 * 1024)
-/* A message still going on this far past SERVER_MAX_BODY closes the connection: with
- * permessage-deflate a few KB on the wire can inflate to gigabytes of work. */
-#define WS_RX_SKIP_MAX (4u * 1024 * 1024)
 
 struct server;
 struct ws_msg;
@@ -34,7 +30,6 @@ struct ws_conn {
     struct lws *wsi;      /* borrowed */
     char *rx;             /* owned: the message being assembled */
     size_t rx_len, rx_cap;
-    size_t rx_skipped; /* bytes of a too large message dropped so far */
     bool rx_too_large, rx_binary;
     struct ws_msg *tx_head, *tx_tail; /* owned */
     size_t tx_n, tx_bytes;

@@ -36,11 +36,6 @@ static struct config e2e_cfg;
  * e2e_anonymous is set (docs/scheduling.md): the tests use rooms outside the schedule. */
 static char e2e_token[TOKEN_MAX + 1];
 static bool e2e_anonymous;
-/* A Sec-WebSocket-Extensions offer sent with every upgrade when set (test_ws_deflate.c). */
-static const char *e2e_ws_extensions;
-/* Whether the last data frame e2e_ws_read returned had RSV1 set (RFC 7692: compressed). */
-static bool e2e_ws_last_rsv1;
-static size_t e2e_ws_last_len;
 static pthread_t e2e_thread;
 static int e2e_port;
 
@@ -274,11 +269,9 @@ E2E_FN int e2e_ws_open_at(const char *path, char *head_out, size_t head_cap)
     int n = snprintf(req, sizeof req,
                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n%s%s%s%s%s%s\r\n",
+                     "Sec-WebSocket-Version: 13\r\n%s%s%s\r\n",
                      path, e2e_anonymous ? "" : "Authorization: Bearer ",
-                     e2e_anonymous ? "" : e2e_token, e2e_anonymous ? "" : "\r\n",
-                     e2e_ws_extensions ? "Sec-WebSocket-Extensions: " : "",
-                     e2e_ws_extensions ? e2e_ws_extensions : "", e2e_ws_extensions ? "\r\n" : "");
+                     e2e_anonymous ? "" : e2e_token, e2e_anonymous ? "" : "\r\n");
     char head[2048];
     if (e2e_write_all(fd, req, (size_t)n) != 0 || e2e_read_head(fd, head, sizeof head) < 0) {
         close(fd);
@@ -371,8 +364,6 @@ E2E_FN char *e2e_ws_read(int fd, int timeout_ms, int *opcode_out)
         }
         if (opcode_out)
             *opcode_out = opcode;
-        e2e_ws_last_rsv1 = (h[0] & 0x40) != 0;
-        e2e_ws_last_len = (size_t)len;
         return payload;
     }
 }

@@ -5,7 +5,8 @@
 // framesDecoded, and receive audio. Prints each classroom's time from the Join click to
 // its first decoded frame. The teacher then shares courseware (a second video track:
 // renegotiation on both sides) and stops again; one classroom leaves and a new page
-// rejoins and must get frames again; finally the server restarts and every page must
+// rejoins and must get frames again; a classroom whose receiving connection closes must
+// make a new one and get frames again; finally the server restarts and every page must
 // recover on its own (websocket reconnect, fresh join, republish, resubscribe).
 //
 // usage: node tests/integration/browser_lesson.mjs      (from the repository root)
@@ -200,6 +201,20 @@ async function main() {
   const back = await joinClassroom(browser, leaver.name, { viaUrl: true });
   await checkReceiving(back.page, teacher, `${leaver.name} (rejoined)`);
   classrooms[1] = { name: leaver.name, ...back };
+
+  // a classroom's receiving connection dies (its peer closed; the relay reports it): the
+  // page makes a new one on the same websocket and decodes the teacher again
+  const broken = classrooms[0];
+  const oldPc = await broken.page.evaluate(() => { window.__oldPc = window.classrelay.pc; window.__oldPc.close(); return true; });
+  const tBroken = Date.now();
+  await until(`${broken.name}: frames on a new receiving connection`, async () => {
+    const fresh = await broken.page.evaluate(() => window.classrelay.pc && window.classrelay.pc !== window.__oldPc &&
+      window.classrelay.pc.connectionState === 'connected');
+    if (!oldPc || !fresh) return false;
+    const v = videoIn(await pageStats(broken.page));
+    return v && v.framesDecoded > 10;
+  }, { timeoutMs: 30000, intervalMs: 200 });
+  console.log(`time  ${broken.name}: frames on a new receiving connection ${Date.now() - tBroken} ms after the old one closed`);
 
   if (!process.env.SKIP_RESTART) {
     // the server restarts: the teacher republishes, each classroom rejoins on its own

@@ -388,8 +388,9 @@ export class Subscriber extends EventTarget {
     const delay = Math.min(10000, 1000 * 2 ** Math.min(this.failures++, 4));
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
+      const tracks = this.roomTracks; // a fresh peer for the same room: reset forgets them
       this.reset();
-      this._sync();
+      this.update(tracks);
     }, delay);
   }
 

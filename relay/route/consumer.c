@@ -92,19 +92,24 @@ void consumer_set_playout(struct consumer *c, unsigned min_ms)
     c->playout_set = true;
 }
 
+struct catch_up {
+    struct consumer *c;
+    int64_t now_ms;
+};
+
 static void catch_up_packet(void *ud, const struct producer_packet *pkt)
 {
-    struct consumer *c = ud;
-    consumer_forward(c, pkt, c->catch_up_ms, c->catch_up_ms * 1000);
+    const struct catch_up *u = ud;
+    consumer_forward(u->c, pkt, u->now_ms, u->now_ms * 1000);
 }
 
 void consumer_set_connected(struct consumer *c, int64_t now_ms)
 {
     c->connected = true;
     if (c->kind == CR_KIND_VIDEO && c->producer && !c->started && !c->paused) {
-        c->catch_up_ms = now_ms;
+        struct catch_up u = {c, now_ms};
         size_t n = producer_replay_keyframe(c->producer, c->target, CONSUMER_CATCH_UP_MS,
-                                            CONSUMER_CATCH_UP_BYTES, now_ms, catch_up_packet, c);
+                                            CONSUMER_CATCH_UP_BYTES, now_ms, catch_up_packet, &u);
         if (n && c->started) {
             CR_DEBUG("consumer", "%s: started from a keyframe of layer %d just past (%zu packets)",
                      c->mid, c->target, n);

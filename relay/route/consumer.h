@@ -123,7 +123,6 @@ struct consumer {
     uint32_t sr_ntp_mid;        /* the middle 32 bits of the last SR we sent (RFC 3550 LSR) */
     int64_t sr_sent_ms;
     int64_t key_asked_ms; /* when a keyframe was last asked for (consumer_want_keyframe) */
-    int64_t catch_up_ms;  /* the time consumer_set_connected replays a keyframe at */
 };
 
 struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct consumer_sink *sink);

@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 build_pkgs=(build-essential cmake pkg-config git
   libnice-dev libsrtp2-dev libusrsctp-dev libwebsockets-dev libssl-dev
-  libglib2.0-dev libjansson-dev libsqlite3-dev
+  libglib2.0-dev libjansson-dev libsqlite3-dev zlib1g-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   # the recorder: RTP depayloaders, Matroska, x264, AAC, HLS
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad

@@ -25,6 +25,7 @@
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
 #include "front/whip.h"
+#include "transport/zfield.h"
 
 static struct rpc_conn *conn(struct ws_conn *c) { return c->user; }
 
@@ -395,9 +396,25 @@ struct reg_participant *req_joined(struct req *r)
     return p;
 }
 
-/* Checks "sdp". Returns the SDP text or NULL after an error reply. The relay reads it. */
-static const char *get_offer(struct req *r)
+/* Checks "sdp", or "sdpz" (the same deflated, transport/zfield.h: one burst a weak link's
+ * router queue holds). Returns the SDP text or NULL after an error reply; *owned holds what
+ * the caller frees, *zipped whether the answer goes back deflated too. The relay reads it. */
+static const char *get_offer(struct req *r, char **owned, bool *zipped)
 {
+    *owned = NULL;
+    json_t *z = json_object_get(r->msg, "sdpz");
+    *zipped = z != NULL;
+    if (z) {
+        if (!json_is_string(z)) {
+            req_err(r, SRV_ERR_BAD_REQUEST, "\"sdpz\" must be a string: base64 of raw DEFLATE");
+            return NULL;
+        }
+        int rc =
+            zfield_inflate(json_string_value(z), json_string_length(z), SERVER_MAX_BODY, owned);
+        if (rc != ZFIELD_OK)
+            req_err(r, SRV_ERR_BAD_SDP, "\"sdpz\": %s", zfield_strerror(rc));
+        return *owned;
+    }
     json_t *v = json_object_get(r->msg, "sdp");
     const char *sdp = json_string_value(v);
     if (!sdp) {
@@ -485,9 +502,9 @@ static bool negotiate(struct req *r, struct reg_participant *p, enum reg_target 
     return true;
 }
 
-/* The reply to publish and subscribe: the answer and {mid: track id} (null: none, when
- * with_null; else such lines are left out). */
-static void reply_answer(struct req *r, struct cr_answer *a, bool with_null)
+/* The reply to publish and subscribe: the answer ("sdpz" when zipped) and {mid: track id}
+ * (null: none, when with_null; else such lines are left out). */
+static void reply_answer(struct req *r, struct cr_answer *a, bool with_null, bool zipped)
 {
     json_t *tracks = json_object();
     for (size_t i = 0; i < a->n_lines; i++) {
@@ -496,17 +513,19 @@ static void reply_answer(struct req *r, struct cr_answer *a, bool with_null)
             json_object_set_new(tracks, l->mid,
                                 l->track_id ? json_integer((json_int_t)l->track_id) : json_null());
     }
-    req_ok(r, json_pack("{s:s, s:o}", "sdp", a->sdp, "tracks", tracks));
+    if (!zipped) {
+        req_ok(r, json_pack("{s:s, s:o}", "sdp", a->sdp, "tracks", tracks));
+        return;
+    }
+    char *z = zfield_deflate(a->sdp);
+    req_ok(r, json_pack("{s:s, s:o}", "sdpz", z, "tracks", tracks));
+    free(z);
 }
 
-static void h_publish(struct req *r)
+static void publish_offer(struct req *r, struct reg_participant *p, const char *offer, bool zipped)
 {
-    struct reg_participant *p = req_joined(r);
-    if (!p || !req_allows(r, p, p->role == REG_TEACHER ? PERM_PUBLISH_MAIN : PERM_PUBLISH_BACK))
-        return;
-    const char *offer = get_offer(r);
     struct cr_mline_hint hints[CR_OFFER_MAX_LINES];
-    int n = offer ? hints_from(r, "sources", "source", take_source, hints) : -1;
+    int n = hints_from(r, "sources", "source", take_source, hints);
     if (n < 0)
         return;
     bool fresh = p->peers[REG_PUBLISH].id == 0;
@@ -519,19 +538,29 @@ static void h_publish(struct req *r)
         audit_log(r->srv, &p->who, "publish", p->room->name, "as %s \"%s\"", reg_role_name(p->role),
                   p->name);
     }
-    reply_answer(r, &a, false);
+    reply_answer(r, &a, false, zipped);
     free(a.sdp);
 }
 
-static void h_subscribe(struct req *r)
+static void h_publish(struct req *r)
 {
     struct reg_participant *p = req_joined(r);
-    if (!p || !req_allows(r, p, PERM_SUBSCRIBE))
+    if (!p || !req_allows(r, p, p->role == REG_TEACHER ? PERM_PUBLISH_MAIN : PERM_PUBLISH_BACK))
         return;
-    const char *offer = get_offer(r);
+    char *owned;
+    bool zipped;
+    const char *offer = get_offer(r, &owned, &zipped);
+    if (offer)
+        publish_offer(r, p, offer, zipped);
+    free(owned);
+}
+
+static void subscribe_offer(struct req *r, struct reg_participant *p, const char *offer,
+                            bool zipped)
+{
     struct cr_mline_hint hints[CR_OFFER_MAX_LINES];
     static struct reg_lines lines; /* lws thread only */
-    int n = offer ? rpc_subscribe_hints(r, p, hints, &lines) : -1;
+    int n = rpc_subscribe_hints(r, p, hints, &lines);
     if (n < 0)
         return;
     if (json_is_true(json_object_get(r->msg, "restart")))
@@ -543,8 +572,21 @@ static void h_subscribe(struct req *r)
     p->lines = lines;
     floor_negotiated(&p->lines, &a);
     floor_apply(r->srv, p->room);
-    reply_answer(r, &a, true);
+    reply_answer(r, &a, true, zipped);
     free(a.sdp);
+}
+
+static void h_subscribe(struct req *r)
+{
+    struct reg_participant *p = req_joined(r);
+    if (!p || !req_allows(r, p, PERM_SUBSCRIBE))
+        return;
+    char *owned;
+    bool zipped;
+    const char *offer = get_offer(r, &owned, &zipped);
+    if (offer)
+        subscribe_offer(r, p, offer, zipped);
+    free(owned);
 }
 
 static void h_candidate(struct req *r)

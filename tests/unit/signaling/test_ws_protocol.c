@@ -12,6 +12,7 @@
 
 #include "e2e_client.c"
 #include "e2e_json.c"
+#include "transport/zfield.h"
 
 /* Error replies the server should have counted, by code (checked against its counters). */
 static long long expected_errors[SRV_ERR_COUNT];
@@ -367,6 +368,11 @@ static void test_fields(struct client *a)
              "{\"type\":\"subscribe\",\"id\":68,\"sdp\":\"%s\",\"tracks\":{\"0\":2.5}}", offer);
     expect_error(a, msg, 68, "bad_request", "track id for mid 0");
     expect_error(a, "{\"type\":\"subscribe\",\"id\":69,\"sdp\":[]}", 69, "bad_request", "\"sdp\"");
+    /* deflated SDP (transport/zfield.c): not a string, not base64, not DEFLATE */
+    expect_error(a, "{\"type\":\"subscribe\",\"id\":69,\"sdpz\":5}", 69, "bad_request", "\"sdpz\"");
+    expect_error(a, "{\"type\":\"subscribe\",\"id\":69,\"sdpz\":\"v=0!\"}", 69, "bad_sdp",
+                 "not base64");
+    expect_error(a, "{\"type\":\"publish\",\"id\":69,\"sdpz\":\"dj0w\"}", 69, "bad_sdp", "DEFLATE");
 
     expect_error(a, "{\"type\":\"candidate\",\"id\":70}", 70, "bad_request", "\"target\"");
     expect_error(a, "{\"type\":\"candidate\",\"id\":70,\"target\":\"both\"}", 70, "bad_request",
@@ -467,15 +473,20 @@ static void test_media(struct client *a, struct client *b, const char *a_id)
         0); /* fire and forget: no reply */
     expect_silence_then_ping(a, 83);
 
-    /* the classroom subscribes to both tracks */
+    /* the classroom subscribes to both tracks, its offer deflated: so is the answer */
     replace_all(aiortc, "a=sendrecv", "a=recvonly");
+    char *z = zfield_deflate(aiortc);
     r = call_json(b,
                   json_pack("{s:s, s:i, s:s, s:{s:I, s:I}, s:b}", "type", "subscribe", "id", 2,
-                            "sdp", aiortc, "tracks", "0", audio, "1", video, "restart", 1),
+                            "sdpz", z, "tracks", "0", audio, "1", video, "restart", 1),
                   2);
-    CHECK(r && json_is_true(json_object_get(r, "ok")));
-    answer = json_string_value(json_object_get(r, "sdp"));
-    CHECK(answer && strstr(answer, "a=sendonly"));
+    free(z);
+    CHECK(r && json_is_true(json_object_get(r, "ok")) && !json_object_get(r, "sdp"));
+    json_t *zv = json_object_get(r, "sdpz");
+    char *unz = NULL;
+    CHECK(zv && zfield_inflate(json_string_value(zv), json_string_length(zv), 65536, &unz) == 0);
+    CHECK(unz && strncmp(unz, "v=0", 3) == 0 && strstr(unz, "a=sendonly"));
+    free(unz);
     tracks = json_object_get(r, "tracks");
     CHECK_EQ(json_integer_value(json_object_get(tracks, "0")), audio);
     CHECK_EQ(json_integer_value(json_object_get(tracks, "1")), video);

@@ -44,30 +44,47 @@ void peer_set_state(struct peer *peer, enum cr_peer_state state)
 
 #define DTLS_HELD_MAX 16
 
+static void hold(GPtrArray **held, const uint8_t *buf, size_t len)
+{
+    if (!*held)
+        *held = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    if ((*held)->len < DTLS_HELD_MAX)
+        g_ptr_array_add(*held, g_bytes_new(buf, len));
+}
+
+/* Sends what *held holds and empties it; returns false (keeping it) while ICE has no pair. */
+static bool send_held(struct peer *peer, GPtrArray **held)
+{
+    if (!*held)
+        return true;
+    if (cr_ice_get_state(peer->ice) != CR_ICE_CONNECTED)
+        return false;
+    for (size_t i = 0; i < (*held)->len; i++) {
+        gsize len;
+        const uint8_t *data = g_bytes_get_data(g_ptr_array_index(*held, i), &len);
+        cr_ice_send(peer->ice, data, len);
+    }
+    g_ptr_array_free(*held, TRUE);
+    *held = NULL;
+    return true;
+}
+
+/* A handshake datagram goes twice: now (or when ICE has a pair) and again at the next tick,
+ * 20 ms on. On a link losing 10 % a lost flight costs the waiting side's retransmission
+ * timeout (for our last flight the browser's, about a second) and, when our Finished is the
+ * one lost, the keyframe sent right behind it too (the browser drops SRTP it has no keys for
+ * yet: one more keyframe request and round trip). Two copies make that 1 %, for about 3 KB
+ * a join; the browser drops the copy it does not need (RFC 6347 §4.1.2.6, replay). */
 static void dtls_send(void *user, const uint8_t *buf, size_t len)
 {
     struct peer *peer = user;
+    if (peer->state != CR_PEER_CONNECTED) /* the handshake: its last flight comes before */
+        hold(&peer->dtls_copies, buf, len);
     if (cr_ice_send(peer->ice, buf, len) == 0)
         return;
     /* The browser (controlling) sends its ClientHello as soon as its pair is writable,
      * before it nominates; until libnice selects the pair our flight has nowhere to go. */
-    if (!peer->dtls_held)
-        peer->dtls_held = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
-    if (peer->dtls_held->len < DTLS_HELD_MAX)
-        g_ptr_array_add(peer->dtls_held, g_bytes_new(buf, len));
-}
-
-static void flush_dtls_held(struct peer *peer)
-{
-    if (!peer->dtls_held)
-        return;
-    for (size_t i = 0; i < peer->dtls_held->len; i++) {
-        gsize len;
-        const uint8_t *data = g_bytes_get_data(g_ptr_array_index(peer->dtls_held, i), &len);
-        cr_ice_send(peer->ice, data, len);
-    }
-    g_ptr_array_free(peer->dtls_held, TRUE);
-    peer->dtls_held = NULL;
+    hold(&peer->dtls_held, buf, len);
 }
 
 /* The peer's first handshake flight (a ClientHello to us as server, a ServerHello to us
@@ -150,7 +167,7 @@ static void ice_state(void *user, enum cr_ice_state state)
         return;
     }
     if (state == CR_ICE_CONNECTED)
-        flush_dtls_held(peer);
+        send_held(peer, &peer->dtls_held);
     if (state == CR_ICE_CONNECTED && peer->dtls && peer->dtls_client &&
         peer->state != CR_PEER_CONNECTED) {
         cr_dtls_start(peer->dtls);
@@ -418,6 +435,8 @@ void peer_free(struct peer *peer)
     cr_ice_free(peer->ice);
     if (peer->dtls_held)
         g_ptr_array_free(peer->dtls_held, TRUE);
+    if (peer->dtls_copies)
+        g_ptr_array_free(peer->dtls_copies, TRUE);
     cr_dtls_free(peer->dtls);
     cr_srtp_free(peer->srtp);
     free(peer->twcc);
@@ -695,6 +714,8 @@ static void log_link(struct peer *peer, int64_t now_ms)
 
 void peer_tick(struct peer *peer, int64_t now_ms)
 {
+    if (peer->dtls_copies && !peer->dtls_held)
+        send_held(peer, &peer->dtls_copies);
     if (peer->dtls && peer->state != CR_PEER_CONNECTED && peer->state != CR_PEER_FAILED) {
         int t = cr_dtls_timeout_ms(peer->dtls);
         if (t == 0)

@@ -99,6 +99,8 @@ struct peer {
     GPtrArray *dtls_held;       /* owned GBytes: DTLS datagrams made before a pair was
                                    selected, sent when ICE connects (else the browser
                                    waits a whole DTLS retransmission timeout) */
+    GPtrArray *dtls_copies;     /* owned GBytes: handshake datagrams sent, to go once more
+                                   at the next tick (peer.c, dtls_send) */
     int64_t last_report_ms, last_twcc_ms, last_quality_log_ms;
     uint32_t rtt_ms;        /* from the client's receiver reports; 0 before one */
     unsigned paused_kinds;  /* state: 1 << cr_kind of the tracks not forwarded (a paused lesson) */

@@ -383,11 +383,11 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
             b->ceiling_bps = 0;
         }
         CR_DEBUG("bwe",
-                 "probe %u: target %lld, sent %lld, read %lld (%s, slope %.2f), lost %d of %d, "
-                 "%s, ceiling %lld",
-                 c->id, (long long)c->target_bps, (long long)send_bps, (long long)r,
-                 by_arrival ? "arrival" : "delay", slope, c->lost, c->lost + c->received,
-                 ok ? "ok" : "short", (long long)b->ceiling_bps);
+                 "%llu probe %u: target %lld, sent %lld, read %lld (%s, slope %.2f), lost %d of "
+                 "%d, %s, ceiling %lld",
+                 (unsigned long long)b->log_id, c->id, (long long)c->target_bps,
+                 (long long)send_bps, (long long)r, by_arrival ? "arrival" : "delay", slope,
+                 c->lost, c->lost + c->received, ok ? "ok" : "short", (long long)b->ceiling_bps);
         if (slope > SATURATED) {
             /* the path was full and r is what it carries: a measurement of capacity. The
              * estimate goes a little under it, up or down (not below what the path was

@@ -84,6 +84,7 @@ struct bwe_cluster { /* state: one probe cluster being measured */
 
 struct bwe {
     struct bwe_config cfg;
+    uint64_t log_id;          /* the receiver's id in log lines (route/ sets it) */
     struct delay_trend trend; /* state: §5.2–5.4 */
     struct loss_ctrl loss;    /* state: §6 */
     /* acknowledged rate */

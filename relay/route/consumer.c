@@ -26,6 +26,7 @@ struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct c
     c->sink = *sink;
     c->kind = kind;
     snprintf(c->mid, sizeof c->mid, "%s", mid);
+    snprintf(c->name, sizeof c->name, "%s", mid);
     c->ssrc = g_random_int();
     c->rtx_ssrc = g_random_int();
     c->rtx_seq = (uint16_t)g_random_int();
@@ -87,7 +88,7 @@ void consumer_set_playout(struct consumer *c, unsigned min_ms)
     unsigned min = min_ms / 10;
     if (min == c->playout_min && (c->playout_set || !min))
         return;
-    CR_DEBUG("consumer", "%s: least playout delay %u ms", c->mid, min * 10);
+    CR_DEBUG("consumer", "%s: least playout delay %u ms", c->name, min * 10);
     c->playout_min = (uint16_t)(min < PLAYOUT_MAX ? min : PLAYOUT_MAX);
     c->playout_set = true;
 }
@@ -112,7 +113,7 @@ void consumer_set_connected(struct consumer *c, int64_t now_ms)
                                             CONSUMER_CATCH_UP_BYTES, now_ms, catch_up_packet, &u);
         if (n && c->started) {
             CR_DEBUG("consumer", "%s: started from a keyframe of layer %d just past (%zu packets)",
-                     c->mid, c->target, n);
+                     c->name, c->target, n);
             return;
         }
     }
@@ -285,7 +286,7 @@ void consumer_set_target(struct consumer *c, int layer, int64_t now_ms)
 {
     if (!c->producer || layer < 0 || (size_t)layer >= c->producer->n_layers || layer == c->target)
         return;
-    CR_DEBUG("consumer", "%s: layer target %d -> %d", c->mid, c->target, layer);
+    CR_DEBUG("consumer", "%s: layer target %d -> %d", c->name, c->target, layer);
     c->temporal_hold = (int8_t)max_tid(c);
     c->target = layer;
     if (layer != c->layer)
@@ -297,7 +298,7 @@ void consumer_set_temporal(struct consumer *c, int tid)
     int8_t t = (int8_t)(tid < 0 ? 0 : tid > REWRITER_ALL_TIDS ? REWRITER_ALL_TIDS : tid);
     if (t == c->temporal)
         return;
-    CR_DEBUG("consumer", "%s: temporal target %d -> %d", c->mid, c->temporal, t);
+    CR_DEBUG("consumer", "%s: temporal target %d -> %d", c->name, c->temporal, t);
     c->temporal = t;
 }
 
@@ -380,7 +381,7 @@ void consumer_pause(struct consumer *c, bool paused, int64_t now_ms)
 {
     if (c->kind != CR_KIND_VIDEO || c->paused == paused)
         return;
-    CR_INFO("consumer", "%s: video %s", c->mid,
+    CR_INFO("consumer", "%s: video %s", c->name,
             paused ? "paused: too little bandwidth" : "resumed");
     c->paused = paused;
     if (!paused) {

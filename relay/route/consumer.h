@@ -82,6 +82,7 @@ struct consumer {
     struct producer *producer; /* borrowed; NULL while idle; set by the room (room_bind) */
     enum cr_kind kind;
     char mid[CR_MID_MAX];
+    char name[40];           /* how logs name it: "<peer id>/<mid>" (peer.c), else the mid */
     uint8_t pt, rtx_pt;      /* the subscriber's payload types (rtx 0: none) */
     enum codec_id codec;     /* what pt is: only a producer of this codec may feed it */
     uint32_t ssrc, rtx_ssrc; /* ours, announced in the answer */

@@ -49,7 +49,7 @@ void consumer_set_fec(struct consumer *c, unsigned k)
     k = k < FEC_K_MIN ? FEC_K_MIN : k > FEC_K_MAX ? FEC_K_MAX : k;
     if (!c->fec) {
         c->fec = cr_calloc(1, sizeof *c->fec);
-        CR_DEBUG("consumer", "%s: FEC on, one per %u packets", c->mid, k);
+        CR_DEBUG("consumer", "%s: FEC on, one per %u packets", c->name, k);
     }
     c->fec->k = k;
 }

@@ -79,7 +79,7 @@ const struct rtp_view *consumer_audio_view(struct consumer *c, const struct rtp_
             in.blocks[in.n - 1].pt != p->pt) {
             c->sink.stats->bad_packets++;
             CR_LOG_RATE(CR_LOG_INFO, "consumer", "%s: dropped a RED packet without Opus primary",
-                        c->mid);
+                        c->name);
             return NULL;
         }
         out->payload = in.blocks[in.n - 1].data;

@@ -518,6 +518,7 @@ static bool apply_line(struct peer *peer, size_t i, const struct line_plan *lp, 
             ml->consumer = peer_new_consumer(peer, lp->kind, ml->mid);
         if (!peer->quality) {
             peer->quality = quality_new();
+            peer->quality->bwe.log_id = peer->id;
             peer->quality->fec_allowed = fec_allowed(peer);
             peer->pacer = cr_malloc(sizeof *peer->pacer);
             pacer_init(peer->pacer, PACER_UNPACED_BPS, CR_SRTP_MAX_TRAILER);

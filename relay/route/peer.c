@@ -5,6 +5,7 @@
  * in peer_rtcp.c. Everything runs on the worker thread. */
 #include "route/peer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -581,6 +582,7 @@ struct consumer *peer_new_consumer(struct peer *peer, enum cr_kind kind, const c
         .start_layer = sink_start_layer,
     };
     struct consumer *c = consumer_new(kind, mid, &sink);
+    snprintf(c->name, sizeof c->name, "%llu/%s", (unsigned long long)peer->id, mid);
     if (peer->srtp)
         consumer_set_connected(c, cr_now_ms());
     return c;

@@ -224,15 +224,15 @@ static void describe(struct quality *q, size_t s, const struct quality_track *c,
 }
 
 /* Logs a change of choice for one consumer, with the estimate that made it. */
-static void log_choice(const struct quality_track *c, const struct ls_choice *ch,
-                       const struct bwe_stats *bs)
+static void log_choice(const struct quality *q, const struct quality_track *c,
+                       const struct ls_choice *ch, const struct bwe_stats *bs)
 {
     CR_DEBUG("quality",
-             "mid %s: %s layer %d/%d at estimate %lld (delay %lld, loss bound %lld, acked %lld, "
+             "%llu/%s: %s layer %d/%d at estimate %lld (delay %lld, loss bound %lld, acked %lld, "
              "loss %.1f%%, %s)",
-             c->mid, ch->paused ? "paused," : "to", ch->spatial, ch->temporal,
-             (long long)bs->estimate_bps, (long long)bs->delay_bps, (long long)bs->loss_bound_bps,
-             (long long)bs->acked_bps, bs->loss * 100,
+             (unsigned long long)q->bwe.log_id, c->mid, ch->paused ? "paused," : "to", ch->spatial,
+             ch->temporal, (long long)bs->estimate_bps, (long long)bs->delay_bps,
+             (long long)bs->loss_bound_bps, (long long)bs->acked_bps, bs->loss * 100,
              bs->source == BWE_SRC_TWCC   ? "twcc"
              : bs->source == BWE_SRC_REMB ? "remb"
                                           : "no feedback yet");
@@ -318,7 +318,7 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
         if (!slot[s] || !tracks[s].video)
             continue;
         if (choices[s].changed)
-            log_choice(slot[s], &choices[s], &bs);
+            log_choice(q, slot[s], &choices[s], &bs);
         if (!choices[s].paused && choices[s].spatial < 0)
             continue;
         struct quality_choice *o = &out[n_out++];

@@ -172,11 +172,18 @@ function figures(c, from, to) {
     freezeTimes(w);
 }
 
-// " (freezes at 21.3s, 27.9s)": the samples of w at which Chromium's freezeCount grew, to
-// read beside the server's per-second 'link' lines.
+// " (freezes at 21.3s [2 queue drops, 1 lost in the 1 s before], ...)": the samples of w at
+// which Chromium's freezeCount grew, with what the classroom's link dropped just before (its
+// router queue overflowing: our sending; lost: the link's random loss), to read beside the
+// server's per-second 'link' lines.
 function freezeTimes(w) {
-  const at = w.filter((x, i) => i > 0 && x.freezes > w[i - 1].freezes).map((x) => `${x.t.toFixed(1)}s`);
-  return at.length ? ` (freezes at ${at.join(', ')})` : '';
+  const before = (x, k) => {
+    const p = w.find((y) => y.t >= x.t - 1.3 && y[k] !== undefined);
+    return p && x[k] !== undefined ? x[k] - p[k] : '?';
+  };
+  const at = w.filter((x, i) => i > 0 && x.freezes > w[i - 1].freezes)
+    .map((x) => `${x.t.toFixed(1)}s [${before(x, 'qDrops')} queue drops, ${before(x, 'netLost')} lost]`);
+  return at.length ? ` (freezes at ${at.join(', ')}, drops in the 1.3 s before each)` : '';
 }
 
 async function keyframeRequests(teacher) {
@@ -269,8 +276,11 @@ async function main() {
   const sampleAll = async () => {
     const hs = await teacherLayers(teacher);
     if (hs.length === 3) heights = hs;
+    const emu = await netw.stats().catch(() => ({}));
     for (const c of classes) {
       const s = await sample(c, heights, c.joinedAt);
+      const d = emu.links?.[c.leaf.name]?.down;
+      if (d) [s.qDrops, s.netLost] = [d.queue_drops, d.loss_drops];
       if (c.firstFrameMs === undefined && s.frames > 0) {
         c.firstFrameMs = Math.round(s.t * 1000);
         const st = await pageState(c.page);

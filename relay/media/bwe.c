@@ -26,14 +26,19 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
 #define PROBE_BACKOFF_MAX_US 5000000
 #define PROBE_OVER_WANT 1.25 /* probe a little above what the caller needs */
 #define PATH_CLEARED 0.6     /* the round trip fell this far below a short probe's: no backoff */
-/* After a probe fell short, the path's capacity is known: for CEILING_US the next probes go
- * only this far above it (or above the estimate, once that has grown past it), so that they
- * do not overflow a small queue (a school's DSL router may hold 100 ms) and cost media its
- * packets every few seconds. One that gets through well above it (the link grew) lifts the
- * ceiling and probing climbs at full steps again. */
+/* A probe reads what the path carries. After one fell short, the path's capacity is known:
+ * for CEILING_US the next probes go only CEILING_OVER above it (or above the estimate, once
+ * that has grown past it), so that they do not overflow a small queue (a school's DSL
+ * router may hold 100 ms) and cost media its packets. One that got through CEILING_LIFT
+ * above it (the link may have grown) raises it to what it read, and the next may go
+ * CEILING_CLIMB above that: probing climbs in steps of 1.5, not leaps. A ceiling cleared by
+ * such a probe sent the next at twice the estimate: on a 600 kbit/s link whose ceiling was
+ * 470k a probe read 530k (through a full queue), and the next, at 1.1 Mbit/s, lost 20-25
+ * packets in the router's queue: a freeze every 5-10 s on the weak classroom. */
 #define CEILING_OVER 1.15
-#define CEILING_LIFT 1.1 /* a probe that got this far above it lifts the ceiling */
-#define CEILING_US 10000000
+#define CEILING_LIFT 1.1  /* a probe that got this far above it raises the ceiling */
+#define CEILING_CLIMB 1.5 /* ... and the next may go this far above the new one */
+#define CEILING_US 30000000
 #define SATURATED 0.1   /* delay slope over a probe that shows the path was full */
 #define BETA_PROBE 0.95 /* stay this far under a measured capacity */
 #define PROBE_PACKET 1200
@@ -375,13 +380,13 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
             r *= 1 - excess;
         ok = r * PROBE_OVER_WANT >= (double)c->target_bps;
         bool grew = !b->ceiling_bps || r >= CEILING_LIFT * (double)b->ceiling_bps;
-        if (!ok || !grew) { /* a probe under the ceiling that got through is no news */
-            b->ceiling_bps = ok ? b->ceiling_bps : (int64_t)r;
-            b->ceiling_us = now_us;
+        if (ok && !grew) { /* a probe under the ceiling that got through is no news */
             ok = false;
         } else {
-            b->ceiling_bps = 0;
+            b->ceiling_bps = (int64_t)r;
+            b->ceiling_over = ok ? CEILING_CLIMB : CEILING_OVER;
         }
+        b->ceiling_us = now_us;
         CR_DEBUG("bwe",
                  "%llu probe %u: target %lld, sent %lld, read %lld (%s, slope %.2f), lost %d of "
                  "%d, %s, ceiling %lld",
@@ -457,8 +462,8 @@ int bwe_probe_next(struct bwe *b, int64_t want_bps, int64_t media_bps, int64_t n
      * since (the path carried more without congestion: a cleared link) */
     int64_t base = b->ceiling_bps > b->estimate_bps ? b->ceiling_bps : b->estimate_bps;
     if (b->ceiling_bps && now_us - b->ceiling_us < CEILING_US &&
-        target > (int64_t)(CEILING_OVER * (double)base))
-        target = (int64_t)(CEILING_OVER * (double)base);
+        target > (int64_t)(b->ceiling_over * (double)base))
+        target = (int64_t)(b->ceiling_over * (double)base);
     if (target <= b->estimate_bps)
         return 0;
     /* padding on top of what already flows (most of it: media is bursty), at least a

@@ -106,7 +106,8 @@ struct bwe {
     uint8_t next_probe_id;
     int64_t next_probe_us, probe_backoff_us, remb_probe_target, remb_probe_us;
     int64_t short_rtt_us; /* the round trip when the last probe fell short (0: none since) */
-    int64_t ceiling_bps, ceiling_us;       /* what the last probe that fell short got through */
+    int64_t ceiling_bps, ceiling_us; /* what the last probe that found the path's limit read */
+    double ceiling_over;             /* how far above it the next probe may go */
     int64_t burst_from_us, burst_until_us; /* an expected burst's quiet window */
     int64_t burst_floor_bps;               /* REMB goes no lower while it lasts */
     enum bwe_source source;

@@ -247,14 +247,15 @@ static void test_probe(void)
     bwe_on_feedback(&b, res, n, 450000);
     CHECK(bwe_estimate(&b) > 950000 && bwe_estimate(&b) <= 1000000);
     CHECK_EQ(b.probes_ok, 1);
-    /* climbing on at once; this one crosses a 1.2 Mbit/s bottleneck */
+    /* climbing on at once, 1.5 × what the last one read (not a leap to twice the estimate);
+     * this one crosses a 1.1 Mbit/s bottleneck */
     CHECK_EQ(bwe_probe_next(&b, 2000000, 0, 500000, &p), 1);
-    CHECK(p.target_bps > 1500000);
-    n = probe_run(&p, 500000, 1200000);
+    CHECK(p.target_bps > 1400000 && p.target_bps <= 1500000);
+    n = probe_run(&p, 500000, 1100000);
     bwe_on_feedback(&b, res, n, 1000000);
     int64_t e = bwe_estimate(&b);
-    CHECK(e > 1050000 && e < 1200000); /* ≈ 0.95 × 1.2 Mbit/s */
-    CHECK_EQ(b.probes_ok, 1);          /* short of its target: a failure, then a backoff */
+    CHECK(e > 960000 && e < 1100000); /* ≈ 0.95 × 1.1 Mbit/s */
+    CHECK_EQ(b.probes_ok, 1);         /* short of its target: a failure, then a backoff */
     CHECK_EQ(bwe_probe_next(&b, 2000000, 0, 1100000, &p), 0);
     n = make_run(1800000, 3, 500, 20000, 0);
     bwe_on_feedback(&b, res, n, 1950000);
@@ -314,7 +315,8 @@ struct scenario {
     int64_t cap_bps[3], cap_from_ms[3]; /* capacity cap_bps[i] from cap_from_ms[i] */
     double loss;                        /* random, after the queue */
     double jitter_ms;                   /* one-way delay ± this, per packet (netem-like) */
-    int64_t queue_ms;                   /* buffer, in ms of the first capacity */
+    int64_t queue_ms;                   /* buffer, in ms of the first capacity (15 KB at least) */
+    int64_t queue_bytes;                /* else exactly this many bytes */
     int fb_interval_ms;
     double fb_loss;
     int fb_reorder_ms; /* up to this much extra delay per feedback packet */
@@ -407,6 +409,7 @@ static struct sim {
     int64_t first_down_ms[8];
     int n_first_down;
     uint64_t dropped, lost, fb_sent;
+    uint64_t dropped_late;     /* queue drops after 10 s (the start's probes are over) */
     uint8_t truly_lost[65536]; /* by seq: what a NACK module would ask for */
 } S;
 
@@ -474,6 +477,7 @@ static void send_pkt(int size, enum send_kind kind, uint8_t tag)
     S.truly_lost[seq] = 0;
     if (S.q_bytes + size > S.q_limit || S.q_len == SIM_QUEUE) {
         S.dropped++; /* drop-tail */
+        S.dropped_late += S.now_us >= 10000000;
         S.truly_lost[seq] = 1;
         return;
     }
@@ -934,6 +938,8 @@ static void run(const struct scenario *sc)
     S.q_limit = sc->queue_ms * (sc->trace ? 1000000 : sc->cap_bps[0]) / 8 / 1000;
     if (S.q_limit < 15000)
         S.q_limit = 15000;
+    if (sc->queue_bytes)
+        S.q_limit = sc->queue_bytes;
     printf("%s\n", sc->name);
     for (S.now_us = 0; S.now_us < sc->duration_ms * 1000; S.now_us += 1000) {
         if (S.now_us % 100000 == 0)
@@ -1123,6 +1129,28 @@ static void scenario_b(void)
     CHECK(top >= 0 && top <= 1 && !paused);
     CHECK(S.switches <= 2);
     CHECK_EQ(reversals(), 0);
+}
+
+/* A school's DSL router holds 100 ms (issue 11): once a probe has found the 600 kbit/s
+ * link full, the next ones stay near it and do not overflow the queue. Lifting the ceiling
+ * on a probe that read 10 % above it through a full queue sent the next at twice the
+ * estimate: 20-25 packets lost in the queue each time, a freeze every 5-10 s. */
+static void scenario_small_queue(void)
+{
+    struct scenario sc = base;
+    sc.name = "(k) 600 kbit/s, 100 ms queue, 3% loss, 80 ms +/- 20 ms: probes do not overflow it";
+    sc.duration_ms = 60000;
+    sc.cap_bps[0] = 600000;
+    sc.loss = 0.03;
+    sc.queue_bytes = 600000 / 8 / 10; /* 100 ms */
+    run(&sc);
+    int64_t med, min;
+    bool paused;
+    int top = report_range(10000, 5000, 60000, &med, &min, &paused);
+    printf("  queue drops after 10 s: %llu\n", (unsigned long long)S.dropped_late);
+    CHECK(med >= 400000 && med <= 630000);
+    CHECK(top == 1 && !paused);
+    CHECK(S.dropped_late <= 20); /* at most about one packet every 2.5 s */
 }
 
 static void scenario_c(void)
@@ -1315,6 +1343,7 @@ int main(void)
     test_remb();
     scenario_a();
     scenario_b();
+    scenario_small_queue();
     scenario_c();
     scenario_d();
     scenario_e();

@@ -31,13 +31,16 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
  * that has grown past it), so that they do not overflow a small queue (a school's DSL
  * router may hold 100 ms) and cost media its packets. One that got through CEILING_LIFT
  * above it (the link may have grown) raises it to what it read, and the next may go
- * CEILING_CLIMB above that: probing climbs in steps of 1.5, not leaps. A ceiling cleared by
+ * CEILING_CLIMB above that: probing climbs in steps of 1.5, not leaps; of 2 after a probe
+ * that arrived whole at the rate it was sent (a free path: a lifted cap). A ceiling cleared by
  * such a probe sent the next at twice the estimate: on a 600 kbit/s link whose ceiling was
  * 470k a probe read 530k (through a full queue), and the next, at 1.1 Mbit/s, lost 20-25
  * packets in the router's queue: a freeze every 5-10 s on the weak classroom. */
 #define CEILING_OVER 1.15
 #define CEILING_LIFT 1.1  /* a probe that got this far above it raises the ceiling */
-#define CEILING_CLIMB 1.5 /* ... and the next may go this far above the new one */
+#define CEILING_CLIMB 1.5 /* ... and the next may go this far above the new one, */
+#define CEILING_FREE 2.0  /* this far if it read CEILING_FREE_READ of its rate at least */
+#define CEILING_FREE_READ 0.98
 #define CEILING_US 30000000
 #define SATURATED 0.1   /* delay slope over a probe that shows the path was full */
 #define BETA_PROBE 0.95 /* stay this far under a measured capacity */
@@ -384,7 +387,9 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
             ok = false;
         } else {
             b->ceiling_bps = (int64_t)r;
-            b->ceiling_over = ok ? CEILING_CLIMB : CEILING_OVER;
+            b->ceiling_over = !ok                                 ? CEILING_OVER
+                              : r >= CEILING_FREE_READ * send_bps ? CEILING_FREE
+                                                                  : CEILING_CLIMB;
         }
         b->ceiling_us = now_us;
         CR_DEBUG("bwe",

@@ -1,9 +1,8 @@
 /* HTTP requests on the lws context: see http.h. RFC 9110 for methods and status codes,
  * the Fetch standard's CORS protocol for the Access-Control-* headers (so WHIP/WHEP
- * players on other origins can call us). Static files are small (the web/ pages), so they
- * are read whole and sent like any other response; only names made of [A-Za-z0-9._-/]
- * without ".." are served. Big files (recordings, rest_recordings.c) are streamed from a
- * file descriptor, a chunk per writeable callback. */
+ * players on other origins can call us). Static files are http_static.c's. Big files
+ * (recordings, rest_recordings.c) are streamed from a file descriptor, a chunk per
+ * writeable callback. */
 #include "transport/http.h"
 
 #include <ctype.h>
@@ -17,7 +16,6 @@
 #include "base/alloc.h"
 #include "base/log.h"
 
-#define HTTP_MAX_FILE (8u * 1024 * 1024)
 #define HTTP_CHUNK 16384
 #define HTTP_FILE_CHUNK 65536        /* read from a streamed file per writeable callback */
 #define HTTP_MAX_DRAIN (1024 * 1024) /* bigger bodies get 413 and a closed connection */
@@ -113,74 +111,6 @@ void http_respond_error(struct server *srv, struct lws *wsi, struct http_req *re
 {
     srv_count_error(srv, e);
     http_respond_json(wsi, req, srv_err_http_status(e), http_error_json(e, message));
-}
-
-static const char *mime_type(const char *path)
-{
-    static const struct {
-        const char *ext, *type;
-    } types[] = {
-        {".html", "text/html; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"},
-        {".svg", "image/svg+xml"},
-        {".png", "image/png"},
-        {".jpg", "image/jpeg"},
-        {".jpeg", "image/jpeg"},
-        {".ico", "image/x-icon"},
-        {".webp", "image/webp"},
-        {".woff2", "font/woff2"},
-        {".txt", "text/plain; charset=utf-8"},
-        {".md", "text/markdown; charset=utf-8"},
-        {".wasm", "application/wasm"},
-    };
-    const char *dot = strrchr(path, '.');
-    if (dot && !strchr(dot, '/')) {
-        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-            if (strcasecmp(dot, types[i].ext) == 0)
-                return types[i].type;
-        }
-    }
-    return "application/octet-stream";
-}
-
-static bool safe_path(const char *path)
-{
-    if (path[0] != '/' || strstr(path, "..") || strstr(path, "//"))
-        return false;
-    for (const char *p = path; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (!isalnum(c) && c != '/' && c != '.' && c != '_' && c != '-')
-            return false;
-    }
-    return true;
-}
-
-void http_serve_file(struct server *srv, struct lws *wsi, struct http_req *req)
-{
-    const char *rel = strcmp(req->path, "/") == 0 ? "/index.html" : req->path;
-    char full[CONFIG_PATH_MAX + 300];
-    struct stat st;
-    if (!safe_path(rel) ||
-        (size_t)snprintf(full, sizeof full, "%s%s", srv->cfg->web_dir, rel) >= sizeof full ||
-        stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
-        http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "no such page");
-        return;
-    }
-    FILE *f = st.st_size <= (off_t)HTTP_MAX_FILE ? fopen(full, "rb") : NULL;
-    if (!f) {
-        CR_WARN("http", "cannot read %s: %s", full, f ? "too big" : strerror(errno));
-        http_respond_error(srv, wsi, req, SRV_ERR_INTERNAL, "cannot read the file");
-        return;
-    }
-    size_t n = (size_t)st.st_size;
-    char *data = cr_malloc(n ? n : 1);
-    size_t got = fread(data, 1, n, f);
-    fclose(f);
-    http_respond(wsi, req, 200, mime_type(rel), data, got);
-    http_add_header(req, "Cache-Control", "no-cache");
 }
 
 static int write_headers(struct lws *wsi, struct http_req *req)

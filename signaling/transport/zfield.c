@@ -78,22 +78,35 @@ int zfield_inflate(const char *b64, size_t len, size_t max_out, char **out)
     return ZFIELD_OK;
 }
 
-char *zfield_deflate(const char *text)
+/* Deflates n bytes, raw (window_bits -15) or with the gzip wrapper (15 + 16). */
+static unsigned char *deflate_bytes(const void *in, size_t n, int window_bits, size_t *out_len)
 {
-    size_t n = strlen(text);
     z_stream z = {0};
-    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
         abort(); /* only out of memory or bad constants: neither is the network's doing */
     uLong cap = deflateBound(&z, (uLong)n);
-    unsigned char *raw = cr_malloc(cap);
-    z.next_in = (unsigned char *)text;
+    unsigned char *out = cr_malloc(cap);
+    z.next_in = (unsigned char *)in;
     z.avail_in = (uInt)n;
-    z.next_out = raw;
+    z.next_out = out;
     z.avail_out = (uInt)cap;
     if (deflate(&z, Z_FINISH) != Z_STREAM_END) /* deflateBound makes room for all of it */
         abort();
-    size_t m = cap - z.avail_out;
+    *out_len = cap - z.avail_out;
     deflateEnd(&z);
+    return out;
+}
+
+unsigned char *zfield_gzip(const void *data, size_t n, size_t *out_len)
+{
+    return deflate_bytes(data, n, 15 + 16, out_len);
+}
+
+char *zfield_deflate(const char *text)
+{
+    size_t m;
+    unsigned char *raw = deflate_bytes(text, strlen(text), -15, &m);
     char *b64 = cr_malloc((m + 2) / 3 * 4 + 1);
     EVP_EncodeBlock((unsigned char *)b64, raw, (int)m);
     free(raw);

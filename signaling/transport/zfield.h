@@ -1,4 +1,5 @@
-/* Deflated text fields of websocket messages: a string sent as base64 (RFC 4648 §4) of a raw
+/* DEFLATE for the wire. Mostly deflated text fields of websocket messages: a string sent as
+ * base64 (RFC 4648 §4) of a raw
  * DEFLATE stream (RFC 1951, no zlib or gzip wrapper: what the browser's
  * CompressionStream("deflate-raw") makes). The protocol carries SDP this way ("sdpz",
  * docs/protocol.md): an offer or answer of 5-6 KB becomes about 1.6 KB, one burst that a
@@ -28,6 +29,10 @@ int zfield_inflate(const char *b64, size_t len, size_t max_out, char **out);
 
 /* Deflates text and returns it base64-encoded (NUL-terminated; the caller frees it). */
 char *zfield_deflate(const char *text);
+
+/* gzip (RFC 1952) of n bytes, for an HTTP body with Content-Encoding: gzip (static files,
+ * transport/http_static.c); *out_len its length. The caller frees it. */
+unsigned char *zfield_gzip(const void *data, size_t n, size_t *out_len);
 
 /* A short English description of a zfield_inflate error code. */
 const char *zfield_strerror(int err);

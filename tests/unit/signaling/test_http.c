@@ -1,14 +1,15 @@
 /* Tests the HTTP side end to end (signaling/http.c, whip.c, status.c against
  * docs/protocol.md): a real server in-process on an ephemeral port (e2e_client.c), requests
  * written by hand. Covers /healthz and /api/v1/stats (methods, JSON, CORS and caching
- * headers), static files and paths that must not escape web/, OPTIONS on every kind of
- * URL, keep-alive, body limits (413, and over 1 MiB answered at once), and WHIP (RFC 9725)
+ * headers), static files (gzip, ETag and 304) and paths that must not escape web/, OPTIONS on every
+ * kind of URL, keep-alive, body limits (413, and over 1 MiB answered at once), and WHIP (RFC 9725)
  * and WHEP: Content-Type and body checks, room names, offers that send nothing or are not
  * recvonly, a real session's 201 with Location/ETag/Accept-Patch, PATCH with a
  * trickle-ice-sdpfrag (RFC 8840 §9) and the 422 for an ICE restart, 405s with Allow,
  * DELETE, sessions of the wrong kind, a bundle-only video line (RFC 8843 §6), and
  * ad-hoc rooms closing with their last session. */
 #include <jansson.h>
+#include <zlib.h>
 
 #include "e2e_client.c"
 
@@ -117,6 +118,70 @@ static void test_status(void)
     e2e_response_free(&r);
 }
 
+/* gunzips r's body; returns it (malloc'd) with *n its length, or NULL */
+static char *gunzip(const struct e2e_response *r, size_t cap, size_t *n)
+{
+    char *out = malloc(cap);
+    z_stream z = {0};
+    if (inflateInit2(&z, 15 + 16) != Z_OK) {
+        free(out);
+        return NULL;
+    }
+    z.next_in = (unsigned char *)r->body;
+    z.avail_in = (uInt)r->body_len;
+    z.next_out = (unsigned char *)out;
+    z.avail_out = (uInt)cap;
+    int rc = inflate(&z, Z_FINISH);
+    *n = cap - z.avail_out;
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Static text goes gzip-compressed where accepted (transport/http_static.c), each encoding
+ * with its own ETag; If-None-Match with the ETag answers 304 without a body. */
+static void test_files_gzip_etag(void)
+{
+    struct e2e_response plain, gz, r;
+    char etag[128], etag_gz[128], extra[256];
+    CHECK_EQ(http("GET", "/classroom.html", NULL, NULL, &plain), 200);
+    CHECK(!e2e_header(&plain, "content-encoding", etag, sizeof etag));
+    CHECK(e2e_header(&plain, "etag", etag, sizeof etag) && etag[0] == '"');
+    CHECK(has_header(&plain, "vary", "Accept-Encoding"));
+    CHECK_EQ(http("GET", "/classroom.html", "Accept-Encoding: deflate, gzip, br\r\n", NULL, &gz),
+             200);
+    CHECK(has_header(&gz, "content-encoding", "gzip"));
+    CHECK(e2e_header(&gz, "etag", etag_gz, sizeof etag_gz) && strcmp(etag, etag_gz) != 0);
+    CHECK(gz.body_len > 0 && gz.body_len < plain.body_len / 2);
+    size_t n = 0;
+    char *unz = gunzip(&gz, plain.body_len + 16, &n);
+    CHECK(unz && n == plain.body_len && memcmp(unz, plain.body, n) == 0);
+    free(unz);
+    /* gzip;q=0 is a refusal; a small file and an image go as they are */
+    CHECK_EQ(http("GET", "/classroom.html", "Accept-Encoding: gzip;q=0, br\r\n", NULL, &r), 200);
+    CHECK(r.body_len == plain.body_len && !e2e_header(&r, "content-encoding", extra, sizeof extra));
+    e2e_response_free(&r);
+    /* revalidation: the same validator, 304 and no body; a stale one, the file */
+    snprintf(extra, sizeof extra, "If-None-Match: %s\r\n", etag);
+    CHECK_EQ(http("GET", "/classroom.html", extra, NULL, &r), 304);
+    CHECK_EQ(r.body_len, 0);
+    CHECK(has_header(&r, "etag", etag));
+    e2e_response_free(&r);
+    snprintf(extra, sizeof extra, "Accept-Encoding: gzip\r\nIf-None-Match: \"x\", W/%s\r\n",
+             etag_gz);
+    CHECK_EQ(http("GET", "/classroom.html", extra, NULL, &r), 304);
+    e2e_response_free(&r);
+    snprintf(extra, sizeof extra, "Accept-Encoding: gzip\r\nIf-None-Match: %s\r\n", etag);
+    CHECK_EQ(http("GET", "/classroom.html", extra, NULL, &r), 200); /* the other encoding's */
+    CHECK(r.body_len == gz.body_len);
+    e2e_response_free(&r);
+    e2e_response_free(&plain);
+    e2e_response_free(&gz);
+}
+
 static void test_files(void)
 {
     struct e2e_response r;
@@ -134,6 +199,7 @@ static void test_files(void)
     e2e_response_free(&r);
     CHECK_EQ(http("GET", "/tools/whip.html", NULL, NULL, &r), 200);
     e2e_response_free(&r);
+    test_files_gzip_etag();
 
     /* nothing outside web/, nothing odd */
     static const char *const missing[] = {

@@ -542,17 +542,24 @@ static void publish_offer(struct req *r, struct reg_participant *p, const char *
     free(a.sdp);
 }
 
-static void h_publish(struct req *r)
+/* Takes the request's offer (get_offer) and hands it to fn. */
+static void with_offer(struct req *r, struct reg_participant *p,
+                       void (*fn)(struct req *r, struct reg_participant *p, const char *offer,
+                                  bool zipped))
 {
-    struct reg_participant *p = req_joined(r);
-    if (!p || !req_allows(r, p, p->role == REG_TEACHER ? PERM_PUBLISH_MAIN : PERM_PUBLISH_BACK))
-        return;
     char *owned;
     bool zipped;
     const char *offer = get_offer(r, &owned, &zipped);
     if (offer)
-        publish_offer(r, p, offer, zipped);
+        fn(r, p, offer, zipped);
     free(owned);
+}
+
+static void h_publish(struct req *r)
+{
+    struct reg_participant *p = req_joined(r);
+    if (p && req_allows(r, p, p->role == REG_TEACHER ? PERM_PUBLISH_MAIN : PERM_PUBLISH_BACK))
+        with_offer(r, p, publish_offer);
 }
 
 static void subscribe_offer(struct req *r, struct reg_participant *p, const char *offer,
@@ -579,14 +586,8 @@ static void subscribe_offer(struct req *r, struct reg_participant *p, const char
 static void h_subscribe(struct req *r)
 {
     struct reg_participant *p = req_joined(r);
-    if (!p || !req_allows(r, p, PERM_SUBSCRIBE))
-        return;
-    char *owned;
-    bool zipped;
-    const char *offer = get_offer(r, &owned, &zipped);
-    if (offer)
-        subscribe_offer(r, p, offer, zipped);
-    free(owned);
+    if (p && req_allows(r, p, PERM_SUBSCRIBE))
+        with_offer(r, p, subscribe_offer);
 }
 
 static void h_candidate(struct req *r)

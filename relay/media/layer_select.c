@@ -4,8 +4,11 @@
  * the ladder never lowers the resolution. Of the top spatial layer (of two or more) it
  * also leaves out the steps under half the frame rate (of three temporal layers, T0):
  * 720p at a quarter of the frame rate looks worse than 360p at the full rate it may
- * barely exceed, and a classroom left there sees a slide show. Lower layers keep theirs:
- * 360p at 7.5 fps still shows a blackboard that 180p blurs. */
+ * barely exceed, and a classroom left there sees a slide show. Lower layers keep theirs for
+ * a classroom already on them (360p at 7.5 fps still shows a blackboard that 180p blurs),
+ * but are no step up from a lower resolution: the bad link's classroom went from 180p at
+ * 15-30 fps to 360p at 7.5 fps as soon as its estimate reached 210 kbit/s, under the 10 fps
+ * a lesson needs. */
 #include "media/layer_select.h"
 
 #include <string.h>
@@ -40,7 +43,7 @@ void layer_select_init(struct layer_select *ls, const struct ls_config *cfg)
         layer_select_reset_track(ls, i);
 }
 
-static int build_ladder(const struct ls_track *tr, struct step *st)
+static int build_ladder(const struct ls_track *tr, int cur_spatial, struct step *st)
 {
     int n = 0;
     int nt = tr->n_temporal < 1                 ? 1
@@ -52,9 +55,11 @@ static int build_ladder(const struct ls_track *tr, struct step *st)
         given = given || tr->temporal_permille[t] > 0;
     int64_t below = 0;        /* full rate of the spatial layer under this one */
     int min_t = (nt - 1) / 2; /* of 3 temporal layers, T1 and up */
-    int top = -1;
-    for (int s = 0; s < ns; s++)
+    int top = -1, lowest = -1;
+    for (int s = 0; s < ns; s++) {
         top = tr->spatial_bps[s] > 0 ? s : top;
+        lowest = lowest < 0 && tr->spatial_bps[s] > 0 ? s : lowest;
+    }
     for (int s = 0; s < ns; s++) {
         if (tr->spatial_bps[s] <= 0)
             continue;
@@ -63,7 +68,8 @@ static int build_ladder(const struct ls_track *tr, struct step *st)
             if (t == nt - 1 || share > 1000)
                 share = 1000;
             int64_t rate = tr->spatial_bps[s] * share / 1000;
-            if ((rate <= below || (n > 0 && s == top && t < min_t)) && t < nt - 1)
+            bool slow = t < min_t && ((n > 0 && s == top) || (s != lowest && s > cur_spatial));
+            if ((rate <= below || slow) && t < nt - 1)
                 continue;
             st[n++] = (struct step){(int8_t)s, (int8_t)t, rate};
         }
@@ -261,7 +267,7 @@ int64_t layer_select_update(struct layer_select *ls, int64_t budget_bps,
             continue;
         }
         struct step st[MAX_STEPS];
-        int ns = build_ladder(tr, st);
+        int ns = build_ladder(tr, ts->spatial, st);
         int64_t reserved = budget_bps - left > 0 ? budget_bps - left : 0;
         int i_step =
             choose(&ls->cfg, ts, st, ns, share, reserved, now_ms < ls->measured_until_ms, now_ms);

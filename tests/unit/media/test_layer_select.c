@@ -63,6 +63,12 @@ static void test_initial_and_ladder(void)
     init();
     layer_select_update(&ls, 40000 + 140000, two, 2, 0, out);
     CHECK(out[1].spatial == 0 && out[1].temporal == 1); /* not 360p T0 */
+    /* 360p T0 (225k, 7.5 fps) fits, but is no step up from 180p: 180p at the full rate; a
+     * classroom already on 360p keeps it (test_up_hold_and_backoff) */
+    init();
+    layer_select_update(&ls, 40000 + 300000, tracks, 2, 0, out);
+    CHECK(CAM(0, 2));
+    CHECK_EQ(run(40000 + 300000, 0, 20000), 0);
 }
 
 static void test_down(void)

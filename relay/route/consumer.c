@@ -104,21 +104,13 @@ static void catch_up_packet(void *ud, const struct producer_packet *pkt)
     consumer_forward(u->c, pkt, u->now_ms, u->now_ms * 1000);
 }
 
-/* The catch-up replays the keyframe and, of the frames since, only the base temporal layer's
- * (TL0 frames refer to TL0 only, RFC 7741 §4.2): the burst it makes is half the size or less
- * (a 250 kbit/s link's router queue holds 3 KB; the keyframe of the lowest layer and 400 ms
- * of every frame since were 12 packets, most of them lost there). The live frames that
- * follow climb back at the next TL0 frame, as after any temporal step down (rewriter.c). */
 void consumer_set_connected(struct consumer *c, int64_t now_ms)
 {
     c->connected = true;
     if (c->kind == CR_KIND_VIDEO && c->producer && !c->started && !c->paused) {
         struct catch_up u = {c, now_ms};
-        int8_t temporal = c->temporal;
-        c->temporal = 0;
         size_t n = producer_replay_keyframe(c->producer, c->target, CONSUMER_CATCH_UP_MS,
                                             CONSUMER_CATCH_UP_BYTES, now_ms, catch_up_packet, &u);
-        c->temporal = temporal;
         if (n && c->started) {
             CR_DEBUG("consumer", "%s: started from a keyframe of layer %d just past (%zu packets)",
                      c->name, c->target, n);

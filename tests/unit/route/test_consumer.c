@@ -375,43 +375,9 @@ static void test_catch_up(void)
     producer_free(p);
 }
 
-/* With temporal layers the catch-up sends the keyframe and the TL0 frames since; the live
- * frames after it are taken again from the next TL0 frame, numbered without a gap. */
-static void test_catch_up_base_layer(void)
-{
-    struct fake_sink f;
-    struct producer *p = vp8_producer(1, 1);
-    struct consumer_sink sink = fake_sink_of(&f);
-    struct consumer *c = consumer_new(CR_KIND_VIDEO, "v", &sink);
-    c->pt = 100;
-    consumer_set_source(c, p, 900);
-    static const uint8_t tids[] = {0, 2, 1, 2, 0, 2, 1, 2, 0, 2};
-    uint8_t pkt[256];
-    for (uint16_t i = 0; i < 6; i++) { /* the keyframe and five frames before DTLS is done */
-        size_t len = vp8_packet(pkt, (uint16_t)(70 + i), 3000u * i, 1000, i, (uint8_t)(i / 4),
-                                tids[i], i == 0);
-        feed(p, c, 0, pkt, len, 1000 + 33 * i);
-    }
-    consumer_set_connected(c, 1200);
-    CHECK_EQ(f.n_rtp, 2); /* the keyframe and the TL0 frame 4 */
-    CHECK(c->started);
-    for (uint16_t i = 6; i < 10; i++) { /* live: 6 and 7 wait for the TL0 frame 8 */
-        size_t len = vp8_packet(pkt, (uint16_t)(70 + i), 3000u * i, 1000, i, (uint8_t)(i / 4),
-                                tids[i], false);
-        feed(p, c, 0, pkt, len, 1000 + 33 * i);
-    }
-    CHECK_EQ(f.n_rtp, 4);
-    struct rtp_view a = fake_view(&f, 0), b = fake_view(&f, 3);
-    CHECK_EQ((uint16_t)(b.seq - a.seq), 3);
-    CHECK_EQ(b.timestamp - a.timestamp, 27000u);
-    consumer_free(c);
-    producer_free(p);
-}
-
 int main(void)
 {
     test_catch_up();
-    test_catch_up_base_layer();
     test_fec();
     test_rewrite_and_switch_source();
     test_simulcast_switch_at_keyframe();

@@ -71,11 +71,12 @@ static bool send_held(struct peer *peer, GPtrArray **held)
 }
 
 /* A handshake datagram goes twice: now (or when ICE has a pair) and again at the next tick,
- * 20 ms on. On a link losing 10 % a lost flight costs the waiting side's retransmission
- * timeout (for our last flight the browser's, about a second) and, when our Finished is the
- * one lost, the keyframe sent right behind it too (the browser drops SRTP it has no keys for
- * yet: one more keyframe request and round trip). Two copies make that 1 %, for about 3 KB
- * a join; the browser drops the copy it does not need (RFC 6347 §4.1.2.6, replay). */
+ * 20 ms on (the last flight's copy at once: dtls_connected). On a link losing 10 % a lost flight
+ * costs the waiting side's retransmission timeout (for our last flight the browser's, about a
+ * second) and, when our Finished is the one lost, the keyframe sent right behind it too (the
+ * browser drops SRTP it has no keys for yet: one more keyframe request and round trip). Two copies
+ * make that 1 %, for about 3 KB a join; the browser drops the copy it does not need (RFC 6347
+ * §4.1.2.6, replay). */
 static void dtls_send(void *user, const uint8_t *buf, size_t len)
 {
     struct peer *peer = user;
@@ -113,6 +114,11 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
     CR_INFO("peer", "%llu DTLS done, SRTP profile %s", (unsigned long long)peer->id,
             keys->profile == CR_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
     peer_set_state(peer, CR_PEER_CONNECTED);
+    /* our last flight's copy goes now, ahead of the media that follows (the keyframe
+     * catch-up): sent behind it, a lost Finished left the browser without keys for that
+     * keyframe, and it never asks for packets from before its first (a PLI, 0.6 s later) */
+    if (!peer->dtls_held)
+        send_held(peer, &peer->dtls_copies);
     int64_t now = cr_now_ms();
     for (size_t i = 0; i < peer->n_mlines; i++)
         if (peer->mlines[i].consumer)

@@ -47,6 +47,7 @@ static void test_round_trip(void)
     CHECK_EQ(inflate_str(z, n - 1, &out), ZFIELD_ERR_TOO_BIG);
     CHECK(out == NULL);
     free(z);
+    free(sdp);
     z = zfield_deflate("");
     CHECK_EQ(inflate_str(z, 10, &out), ZFIELD_OK);
     CHECK(out && out[0] == '\0');

@@ -74,16 +74,28 @@ static bool compressible(const char *type)
            strcmp(type, "image/svg+xml") == 0;
 }
 
+/* The next element of a comma-separated header value (RFC 9110 §5.6.1), the blanks around
+ * it cut; NULL after the last. list and save as for strtok_r. */
+static char *list_next(char *list, char **save)
+{
+    char *tok = strtok_r(list, ",", save);
+    if (!tok)
+        return NULL;
+    while (*tok == ' ' || *tok == '\t')
+        tok++;
+    size_t n = strlen(tok);
+    while (n && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+        tok[--n] = '\0';
+    return tok;
+}
+
 /* Whether Accept-Encoding lists gzip with a q-value other than 0 (RFC 9110 §12.5.3). */
 static bool accepts_gzip(struct lws *wsi)
 {
-    char ae[256];
+    char ae[256], *save = NULL;
     if (lws_hdr_copy(wsi, ae, sizeof ae, WSI_TOKEN_HTTP_ACCEPT_ENCODING) <= 0)
         return false;
-    char *save = NULL;
-    for (char *tok = strtok_r(ae, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ' || *tok == '\t')
-            tok++;
+    for (char *tok = list_next(ae, &save); tok; tok = list_next(NULL, &save)) {
         if (strncasecmp(tok, "gzip", 4) != 0 || (tok[4] && tok[4] != ';' && tok[4] != ' '))
             continue;
         const char *q = strstr(tok, "q=");
@@ -95,18 +107,12 @@ static bool accepts_gzip(struct lws *wsi)
 /* Whether If-None-Match names etag (or is "*"); weak comparison (RFC 9110 §13.1.2). */
 static bool not_modified(struct lws *wsi, const char *etag)
 {
-    char inm[512];
+    char inm[512], *save = NULL;
     if (lws_hdr_copy(wsi, inm, sizeof inm, WSI_TOKEN_HTTP_IF_NONE_MATCH) <= 0)
         return false;
-    char *save = NULL;
-    for (char *tok = strtok_r(inm, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ' || *tok == '\t')
-            tok++;
+    for (char *tok = list_next(inm, &save); tok; tok = list_next(NULL, &save)) {
         if (strncmp(tok, "W/", 2) == 0)
             tok += 2;
-        size_t n = strlen(tok);
-        while (n && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
-            tok[--n] = '\0';
         if (strcmp(tok, "*") == 0 || strcmp(tok, etag) == 0)
             return true;
     }

@@ -1,5 +1,5 @@
 /* Deflated text fields: base64 (RFC 4648 §4, OpenSSL's codec) of raw DEFLATE (RFC 1951,
- * zlib with windowBits -15); see zfield.h. */
+ * zlib with windowBits -15); and gzip bodies (RFC 1952, windowBits 15 + 16); see zfield.h. */
 #include "transport/zfield.h"
 
 #include <limits.h>

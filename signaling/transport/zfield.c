@@ -21,7 +21,7 @@ static int unbase64(const char *b64, size_t len, unsigned char *out)
     size_t pad = 0; /* at most two '=', only at the end */
     while (pad < 2 && pad < len && b64[len - 1 - pad] == '=')
         pad++;
-    for (size_t i = 0; i < len - pad; i++) /* EVP_DecodeBlock would skip blanks: we do not */
+    for (size_t i = 0; i < len - pad; i++) /* EVP_DecodeBlock passes over blanks: we refuse them */
         if (!b64[i] || !strchr(alphabet, b64[i]))
             return -1;
     int n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)len);

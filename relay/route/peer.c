@@ -89,6 +89,13 @@ static void dtls_send(void *user, const uint8_t *buf, size_t len)
     hold(&peer->dtls_held, buf, len);
 }
 
+/* The copies go once what they copy has gone (nothing held for want of a pair). */
+static void send_copies(struct peer *peer)
+{
+    if (!peer->dtls_held)
+        send_held(peer, &peer->dtls_copies);
+}
+
 /* The peer's first handshake flight (a ClientHello to us as server, a ServerHello to us
  * as client): the handshake ends one round trip from now, so a keyframe asked for now
  * comes about then, and consumer_set_connected starts from it. Asked at ICE connected it
@@ -117,8 +124,7 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
     /* our last flight's copy goes now, ahead of the media that follows (the keyframe
      * catch-up): sent behind it, a lost Finished left the browser without keys for that
      * keyframe, and it never asks for packets from before its first (a PLI, 0.6 s later) */
-    if (!peer->dtls_held)
-        send_held(peer, &peer->dtls_copies);
+    send_copies(peer);
     int64_t now = cr_now_ms();
     for (size_t i = 0; i < peer->n_mlines; i++)
         if (peer->mlines[i].consumer)
@@ -722,8 +728,7 @@ static void log_link(struct peer *peer, int64_t now_ms)
 
 void peer_tick(struct peer *peer, int64_t now_ms)
 {
-    if (peer->dtls_copies && !peer->dtls_held)
-        send_held(peer, &peer->dtls_copies);
+    send_copies(peer);
     if (peer->dtls && peer->state != CR_PEER_CONNECTED && peer->state != CR_PEER_FAILED) {
         int t = cr_dtls_timeout_ms(peer->dtls);
         if (t == 0)

@@ -42,7 +42,11 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
 #define CEILING_FREE 2.0  /* this far if it read CEILING_FREE_READ of its rate at least */
 #define CEILING_FREE_READ 0.98
 #define CEILING_US 30000000
-#define SATURATED 0.1   /* delay slope over a probe that shows the path was full */
+#define SATURATED 0.1      /* delay slope over a probe that shows the path was full, */
+#define SATURATED_LOSS 0.2 /* ... or loss above the path's usual: a full queue's delay is flat */
+/* RFC 6928's initial window, ten full packets a round trip: the start estimate on a long
+ * path (bwe_start_window) */
+#define START_WINDOW_BITS (10LL * 1200 * 8)
 #define BETA_PROBE 0.95 /* stay this far under a measured capacity */
 #define PROBE_PACKET 1200
 #define PROBE_MIN_PACKETS 10 /* padding packets per cluster, at least */
@@ -345,7 +349,7 @@ static void probe_outcome(struct bwe *b, bool ok, int64_t now_us)
 static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
 {
     c->active = false;
-    bool ok = false;
+    bool ok = false, above = true;
     double n = c->received, den = n * c->sxx - c->sx * c->sx;
     int64_t window = c->end_us - c->start_us;
     bool covered = (c->max_send_us - c->min_send_us) * 5 >= window * 4; /* feedback lost? */
@@ -383,14 +387,21 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
             r *= 1 - excess;
         ok = r * PROBE_OVER_WANT >= (double)c->target_bps;
         bool grew = !b->ceiling_bps || r >= CEILING_LIFT * (double)b->ceiling_bps;
+        int64_t top = b->ceiling_bps && now_us - b->ceiling_us < CEILING_US ? b->ceiling_top : 0;
         if (ok && !grew) { /* a probe under the ceiling that got through is no news */
             ok = false;
         } else {
+            /* the big steps only above the best any probe read lately: on a 600 kbit/s
+             * link with 20 ms of jitter a short probe read 465k after others had read
+             * 550k, the next got 543k through, and a step of 1.5 from there overflowed
+             * the router's queue (12 packets, two freezes) */
+            above = r >= CEILING_LIFT * (double)top;
             b->ceiling_bps = (int64_t)r;
-            b->ceiling_over = !ok                                 ? CEILING_OVER
+            b->ceiling_over = !ok || !above                       ? CEILING_OVER
                               : r >= CEILING_FREE_READ * send_bps ? CEILING_FREE
                                                                   : CEILING_CLIMB;
         }
+        b->ceiling_top = (int64_t)r > top ? (int64_t)r : top;
         b->ceiling_us = now_us;
         CR_DEBUG("bwe",
                  "%llu probe %u: target %lld, sent %lld, read %lld (%s, slope %.2f), lost %d of "
@@ -398,8 +409,11 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
                  (unsigned long long)b->log_id, c->id, (long long)c->target_bps,
                  (long long)send_bps, (long long)r, by_arrival ? "arrival" : "delay", slope,
                  c->lost, c->lost + c->received, ok ? "ok" : "short", (long long)b->ceiling_bps);
-        if (slope > SATURATED) {
-            /* the path was full and r is what it carries: a measurement of capacity. The
+        if (slope > SATURATED || excess > SATURATED_LOSS) {
+            /* the path was full and r is what it carries: a measurement of capacity (a
+             * queue that overflowed all along shows no slope: the first probe into a
+             * 250 kbit/s link lost 102 of 122, read 206k, and left the estimate at the
+             * 700k start for 10 s, D on 360p and 44 % loss). The
              * estimate goes a little under it, up or down (not below what the path was
              * just carrying without the probe: that is the delay detector's to judge),
              * and it is the new congestion point. */
@@ -419,6 +433,8 @@ static void cluster_finish(struct bwe *b, struct bwe_cluster *c, int64_t now_us)
         bwe_probe_result(b, (int64_t)r, now_us);
     }
     probe_outcome(b, ok, now_us);
+    if (ok && !above) /* a small step under what the path carried before: no haste */
+        b->next_probe_us = now_us + PROBE_BACKOFF_MIN_US;
 }
 
 void bwe_probe_result(struct bwe *b, int64_t bps, int64_t now_us)
@@ -661,6 +677,18 @@ void bwe_on_rtt(struct bwe *b, int64_t rtt_us)
 {
     if (rtt_us > 0)
         b->rtt_us = clamp64(rtt_us, 10000, 2000000);
+}
+
+void bwe_start_window(struct bwe *b, int64_t rtt_us)
+{
+    if (rtt_us <= 0 || b->source != BWE_SRC_NONE || b->probes_done)
+        return; /* feedback or a probe knows better */
+    bwe_on_rtt(b, rtt_us);
+    int64_t window = START_WINDOW_BITS * 1000000 / b->rtt_us;
+    if (window < b->delay_bps) {
+        b->delay_bps = clamp64(window, b->cfg.min_bps, b->cfg.max_bps);
+        update_estimate(b);
+    }
 }
 
 void bwe_on_timer(struct bwe *b, int64_t now_us)

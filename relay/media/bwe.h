@@ -108,6 +108,7 @@ struct bwe {
     int64_t short_rtt_us; /* the round trip when the last probe fell short (0: none since) */
     int64_t ceiling_bps, ceiling_us; /* what the last probe that found the path's limit read */
     double ceiling_over;             /* how far above it the next probe may go */
+    int64_t ceiling_top;             /* the most a probe read while a ceiling stood */
     int64_t burst_from_us, burst_until_us; /* an expected burst's quiet window */
     int64_t burst_floor_bps;               /* REMB goes no lower while it lasts */
     enum bwe_source source;
@@ -134,6 +135,12 @@ void bwe_on_feedback(struct bwe *b, const struct send_result *r, size_t n, int64
 void bwe_on_remb(struct bwe *b, uint64_t bps, int64_t now_us);
 /* An RTT measured elsewhere (RTCP RR/DLSR), preferred to the feedback's own. */
 void bwe_on_rtt(struct bwe *b, int64_t rtt_us);
+/* Before any feedback: the path's round trip, measured by the caller (the DTLS
+ * handshake). A long path starts no faster than ten full packets a round trip (RFC 6928's
+ * initial window): a 250 kbit/s school link with a 450 ms round trip starts at 213k, not
+ * at the start estimate, and its first probe (twice the estimate) does not lose 80 % of
+ * itself in the router's queue. Ignored once feedback or a probe has come. */
+void bwe_start_window(struct bwe *b, int64_t rtt_us);
 /* A probe showed the path carries bps: the estimate may jump there. bwe_on_feedback calls
  * it for the clusters it measures; the caller may too for a measurement of its own. */
 void bwe_probe_result(struct bwe *b, int64_t bps, int64_t now_us);

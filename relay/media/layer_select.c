@@ -163,6 +163,8 @@ static int choose(const struct ls_config *cfg, struct ls_track_state *ts, const 
     double pause_margin = single ? cfg->single_pause_margin : cfg->pause_margin;
     bool lowest_ok = (double)st[0].rate * pause_margin <= (double)share;
     int cur = ts->started && !ts->paused ? find_step(st, n, ts) : -1;
+    if (!ts->started && cfg->start_lowest) /* the rest is an upgrade from there */
+        return up > 0 ? up : lowest_ok ? 0 : -1;
     if (!ts->started || (!ts->paused && cur < 0)) /* first choice, or the layer is gone */
         return fit >= 0 ? fit : lowest_ok ? 0 : -1;
     if (ts->paused) {

@@ -57,6 +57,9 @@ struct ls_config {
     int64_t backoff_ms;          /* after a downgrade, base; default 4000 */
     int64_t max_backoff_ms;      /* default 120000 */
     int64_t fail_window_ms;      /* an upgrade undone within this failed; default 30000 */
+    /* the caller starts every video track on its lowest step: the first choice above it is
+     * an upgrade, at up_margin; default false (the first choice is what fits) */
+    bool start_lowest;
 };
 #define LS_CONFIG_DEFAULT                                                                          \
     ((struct ls_config){.down_margin = 0.7,                                                        \

@@ -253,6 +253,7 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
     }
     if (!c->connected || !c->pt || c->paused)
         return; /* transport not up yet, nothing negotiated, or video held back */
+    bool first = !c->started;
     if (!c->started || c->resync) {
         if (c->kind == CR_KIND_VIDEO && !keyframe)
             return; /* a decoder can only start (or switch) at a keyframe */
@@ -277,6 +278,11 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
     if (c->fec && keyframe)
         consumer_fec_keyframe(c, ts);
     send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, false, now_us);
+    /* The receiver cannot ask for the first packet it was sent: it knows of nothing before
+     * it. Lost (3 % of first keyframes on a weak link), the picture waited for a keyframe
+     * request and the next keyframe, 0.7 s. Its RTX copy follows it at once. */
+    if (first && c->copy_first && c->rtx_pt)
+        send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, true, now_us);
     if (c->fec && v->marker)
         consumer_fec_flush(c, ts, now_ms, now_us);
     c->last_sent_ms = now_ms;

@@ -100,6 +100,9 @@ struct consumer {
      * 10 ms; 0: none asked; playout_set: asked once (then always said, 0 included) */
     uint16_t playout_min;
     bool playout_set;
+    /* video: the first packet sent goes again at once as RTX (the receiver cannot ask for a
+     * packet before its first); set with the negotiated RTX (negotiate.c) */
+    bool copy_first;
     bool connected; /* the sink can send (SRTP keys in place, or a tap) */
     /* state of the rewriting */
     int layer;            /* the producer layer being forwarded; -1 before the first */

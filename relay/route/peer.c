@@ -65,6 +65,8 @@ static bool send_held(struct peer *peer, GPtrArray **held)
         const uint8_t *data = g_bytes_get_data(g_ptr_array_index(*held, i), &len);
         cr_ice_send(peer->ice, data, len);
     }
+    if (!peer->dtls_sent_us)
+        peer->dtls_sent_us = cr_now_us();
     g_ptr_array_free(*held, TRUE);
     *held = NULL;
     return true;
@@ -82,8 +84,11 @@ static void dtls_send(void *user, const uint8_t *buf, size_t len)
     struct peer *peer = user;
     if (peer->state != CR_PEER_CONNECTED) /* the handshake: its last flight comes before */
         hold(&peer->dtls_copies, buf, len);
-    if (cr_ice_send(peer->ice, buf, len) == 0)
+    if (cr_ice_send(peer->ice, buf, len) == 0) {
+        if (!peer->dtls_sent_us)
+            peer->dtls_sent_us = cr_now_us();
         return;
+    }
     /* The browser (controlling) sends its ClientHello as soon as its pair is writable,
      * before it nominates; until libnice selects the pair our flight has nowhere to go. */
     hold(&peer->dtls_held, buf, len);
@@ -110,6 +115,39 @@ static void dtls_first_heard(struct peer *peer)
             consumer_transport_near(peer->mlines[i].consumer, now);
 }
 
+static bool twcc_negotiated(const struct peer *peer)
+{
+    bool twcc = false;
+    for (size_t i = 0; i < peer->n_mlines; i++)
+        twcc |= peer->mlines[i].consumer && peer->mlines[i].consumer->ext.twcc;
+    return twcc;
+}
+
+static void set_pace(struct peer *peer, int64_t now_us)
+{
+    int64_t pace = peer->quality ? quality_pace_bps(peer->quality) : 0;
+    pacer_set_rate(peer->pacer, pace ? pace : PACER_UNPACED_BPS, now_us);
+}
+
+/* Before the keyframe catch-up leaves: the handshake's round trip (ours, from our first
+ * flight to the handshake's end: one round trip as server, two as client) sets the start
+ * estimate of a long path, and the pacer's rate from it. Sent unpaced, a catch-up of 13
+ * packets met a 250 kbit/s link's 3 KB queue at once and lost most of itself. */
+static void start_pace(struct peer *peer)
+{
+    if (!peer->pacer || !peer->quality)
+        return;
+    int64_t now_us = cr_now_us();
+    if (peer->dtls_sent_us)
+        quality_on_handshake_rtt(peer->quality,
+                                 (now_us - peer->dtls_sent_us) / (peer->dtls_client ? 2 : 1));
+    quality_drives_layers(peer->quality, twcc_negotiated(peer));
+    set_pace(peer, now_us);
+    CR_DEBUG("peer", "%llu handshake took %lld ms: media paced at %lld bit/s to start",
+             (unsigned long long)peer->id, (long long)(now_us - peer->dtls_sent_us) / 1000,
+             (long long)peer->pacer->pace_bps);
+}
+
 static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
 {
     struct peer *peer = user;
@@ -125,6 +163,7 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
      * catch-up): sent behind it, a lost Finished left the browser without keys for that
      * keyframe, and it never asks for packets from before its first (a PLI, 0.6 s later) */
     send_copies(peer);
+    start_pace(peer);
     int64_t now = cr_now_ms();
     for (size_t i = 0; i < peer->n_mlines; i++)
         if (peer->mlines[i].consumer)
@@ -742,10 +781,7 @@ void peer_tick(struct peer *peer, int64_t now_ms)
         }
         return;
     }
-    bool twcc = false;
-    for (size_t i = 0; i < peer->n_mlines; i++)
-        twcc |= peer->mlines[i].consumer && peer->mlines[i].consumer->ext.twcc;
-    bool estimated = peer->quality && quality_drives_layers(peer->quality, twcc);
+    bool estimated = peer->quality && quality_drives_layers(peer->quality, twcc_negotiated(peer));
     for (size_t i = 0; i < peer->n_mlines; i++) {
         if (peer->mlines[i].producer) {
             producer_tick(peer->mlines[i].producer, now_ms);
@@ -762,8 +798,7 @@ void peer_tick(struct peer *peer, int64_t now_ms)
             log_link(peer, now_ms);
     }
     if (peer->pacer) {
-        int64_t pace = peer->quality ? quality_pace_bps(peer->quality) : 0;
-        pacer_set_rate(peer->pacer, pace ? pace : PACER_UNPACED_BPS, now_ms * 1000);
+        set_pace(peer, now_ms * 1000);
         peer_pace(peer, now_ms * 1000);
     }
     if (peer->twcc && now_ms - peer->last_twcc_ms >= TWCC_INTERVAL_MS) {

@@ -39,6 +39,7 @@ struct quality *quality_new(void)
     bc.start_bps = START_BPS;
     bwe_init(&q->bwe, &bc);
     struct ls_config lc = LS_CONFIG_DEFAULT;
+    lc.start_lowest = true; /* quality_start_layer */
     layer_select_init(&q->ls, &lc);
     return q;
 }
@@ -106,6 +107,11 @@ void quality_on_switch(struct quality *q, uint64_t layer_bps, int64_t now_us)
 void quality_on_rtt(struct quality *q, uint32_t rtt_ms)
 {
     bwe_on_rtt(&q->bwe, (int64_t)rtt_ms * 1000);
+}
+
+void quality_on_handshake_rtt(struct quality *q, int64_t rtt_us)
+{
+    bwe_start_window(&q->bwe, rtt_us);
 }
 
 void quality_forget(struct quality *q, const void *key)
@@ -302,16 +308,24 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
         layer_select_measured(&q->ls, now_ms);
     q->probes_ok_seen = bs.probes_ok;
     q->estimate_seen = bs.estimate_bps;
-    int64_t want = layer_select_update(&q->ls, budget, tracks, n, now_ms, choices);
-    q->next_bps = want;
     if (!q->feedback_ms)
         q->feedback_ms = now_ms;
     /* the start estimate is a guess until the first probe has measured the path (or it
      * could not be sent): video stays where it started, as the lowest layer's keyframe
-     * costs a 250 kbit/s link little and a 720p one floods it */
+     * costs a 250 kbit/s link little and a 720p one floods it. The selector keeps nothing
+     * of the guess (asked on a copy, for the rate its next step would probe for): kept, its
+     * choice of 720p at 15 fps on the start estimate went out the moment a probe into a
+     * 600 kbit/s link had read 455k, a 720p keyframe into the link. */
     bool settled = bs.probes_done > 0 || now_ms - q->feedback_ms >= SETTLE_MS;
+    struct layer_select guess, *ls = &q->ls;
+    if (!settled) {
+        guess = q->ls;
+        ls = &guess;
+    }
+    int64_t want = layer_select_update(ls, budget, tracks, n, now_ms, choices);
+    q->next_bps = want;
     q->chosen_bps = 0;
-    for (size_t s = 0; s < n; s++)
+    for (size_t s = 0; s < n && settled; s++)
         q->chosen_bps += slot[s] ? choices[s].rate_bps : 0;
     size_t n_out = 0;
     for (size_t s = 0; s < n && settled; s++) {

@@ -90,6 +90,9 @@ void quality_on_feedback(struct quality *q, const struct rtcp_fb *fb, int64_t no
  * and audio must not be paid for out of it. */
 void quality_on_remb(struct quality *q, uint64_t bps, bool covers_audio, int64_t now_us);
 void quality_on_rtt(struct quality *q, uint32_t rtt_ms);
+/* The round trip the DTLS handshake took, before any feedback: a long path starts slower
+ * (media/bwe.h, bwe_start_window), its keyframe catch-up paced to match. */
+void quality_on_handshake_rtt(struct quality *q, int64_t rtt_us);
 /* The layer a consumer of kind, with transport-wide feedback negotiated or not (twcc),
  * starts on when bound to p: with feedback negotiated, the richest that fits the estimate
  * once there is one, and the lowest before (the selector takes over from there); else the

@@ -71,6 +71,23 @@ static void test_initial_and_ladder(void)
     CHECK_EQ(run(40000 + 300000, 0, 20000), 0);
 }
 
+/* A caller that starts every track on its lowest step (route/quality.c): the first choice
+ * above it is an upgrade, at the up margin. */
+static void test_start_lowest(void)
+{
+    struct ls_config cfg = LS_CONFIG_DEFAULT;
+    cfg.start_lowest = true;
+    layer_select_init(&ls, &cfg);
+    layer_select_update(&ls, 40000 + 400000, tracks, 2, 0, out);
+    CHECK(CAM(0, 2)); /* 360p at 15 fps (350k) fits at 1.0, not at 1.2 */
+    layer_select_init(&ls, &cfg);
+    layer_select_update(&ls, 1700000, tracks, 2, 0, out);
+    CHECK(CAM(2, 1)); /* all of 720p needs 1.2 × 1.54M: 720p at 15 fps (1.05M) */
+    layer_select_init(&ls, &cfg);
+    layer_select_update(&ls, 40000 + 100000, tracks, 2, 0, out);
+    CHECK(CAM(0, 0)); /* 180p at 7.5 fps: what fits, the margin or not */
+}
+
 static void test_down(void)
 {
     init();
@@ -334,6 +351,7 @@ int main(void)
     test_start();
     test_measured();
     test_initial_and_ladder();
+    test_start_lowest();
     test_down();
     test_up_hold_and_backoff();
     test_pause();

@@ -375,9 +375,39 @@ static void test_catch_up(void)
     producer_free(p);
 }
 
+/* The receiver cannot ask for the first packet (it knows nothing before it): with
+ * copy_first, its RTX copy follows it at once, and nothing else is sent twice. */
+static void test_first_packet_copy(void)
+{
+    struct fake_sink f;
+    struct producer *p = vp8_producer(1, 1);
+    struct consumer_sink sink = fake_sink_of(&f);
+    struct consumer *c = consumer_new(CR_KIND_VIDEO, "v", &sink);
+    c->pt = 100;
+    c->rtx_pt = 101;
+    c->copy_first = true;
+    consumer_set_source(c, p, 900);
+    feed_keyframe_and_after(p, c);
+    consumer_set_connected(c, 1100);
+    CHECK_EQ(f.n_rtp, 5);
+    struct rtp_view first = fake_view(&f, 0), copy = fake_view(&f, 1);
+    CHECK_EQ(first.payload_type, 100);
+    CHECK_EQ(copy.payload_type, 101);
+    CHECK_EQ(copy.ssrc, c->rtx_ssrc);
+    CHECK_EQ(f.rtp[1].sent.kind, SEND_RTX);
+    CHECK_EQ(rd_be16(copy.payload), first.seq); /* RFC 4588 §4 */
+    CHECK(copy.payload_len == first.payload_len + 2 &&
+          memcmp(copy.payload + 2, first.payload, first.payload_len) == 0);
+    for (size_t i = 2; i < f.n_rtp; i++)
+        CHECK_EQ(f.rtp[i].sent.kind, SEND_MEDIA);
+    consumer_free(c);
+    producer_free(p);
+}
+
 int main(void)
 {
     test_catch_up();
+    test_first_packet_copy();
     test_fec();
     test_rewrite_and_switch_source();
     test_simulcast_switch_at_keyframe();

@@ -215,6 +215,9 @@ static void decrease(struct bwe *b, int64_t now_us)
     if (b->cap_kbps > 0 && (double)acked / 1000 < b->cap_kbps - cap_spread_kbps(b))
         b->cap_kbps = -1; /* far below the old point: the path changed */
     cap_update(b, acked);
+    CR_DEBUG("bwe", "%llu overuse: trend %.2f over %.2f ms, acked %lld, delay-based now %lld",
+             (unsigned long long)b->log_id, b->trend.modified_trend_ms, b->trend.threshold_ms,
+             (long long)b->acked_bps, (long long)b->delay_bps);
     b->last_decrease_us = b->last_overuse_us = now_us;
     b->overuses++;
     b->rc_state = RC_HOLD;

@@ -139,7 +139,10 @@ void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms)
  * target layer's last one if it came at most CONSUMER_CATCH_UP_MS ago (and its frames
  * since come to CONSUMER_CATCH_UP_BYTES at most), else the next. */
 void consumer_set_connected(struct consumer *c, int64_t now_ms);
-#define CONSUMER_CATCH_UP_MS 600
+/* The teacher is asked for a keyframe once a second at most (media/keyframe.h): one that
+ * came within that second is as new as the next could be. At 600 ms a classroom on a weak
+ * link whose handshake ended 730 ms after the last keyframe waited 350 ms for the next. */
+#define CONSUMER_CATCH_UP_MS 1000
 #define CONSUMER_CATCH_UP_BYTES 24000
 /* The transport is nearly up (DTLS done a round trip from now): a keyframe asked for now
  * comes about when the subscriber can take it, and consumer_set_connected starts from it. */

@@ -78,6 +78,17 @@ export class RequestError extends Error {
 
 const KEEPALIVE_MS = 15000;
 
+// The socket the page opened while its modules loaded (classroom.html), once, if it is for
+// this address and not closed; any other is closed.
+function takeEarlySocket(url) {
+  const ws = window.crEarlySocket;
+  window.crEarlySocket = null;
+  if (!ws) return null;
+  if (ws.crUrl === url && ws.readyState <= WebSocket.OPEN) return ws;
+  ws.close();
+  return null;
+}
+
 export class Signal extends EventTarget {
   constructor(url = wsUrl()) {
     super();
@@ -112,7 +123,7 @@ export class Signal extends EventTarget {
 
   _connect() {
     this._setState('connecting');
-    const ws = new WebSocket(this.url);
+    const ws = takeEarlySocket(this.url) || new WebSocket(this.url);
     this.ws = ws;
     let opened = false;
     ws.onopen = () => {
@@ -127,6 +138,9 @@ export class Signal extends EventTarget {
       this.keepalive = setInterval(() => this.request('ping').catch(() => {}), KEEPALIVE_MS);
     };
     ws.onmessage = (e) => this._onMessage(e.data);
+    for (const text of ws.crQueued || []) this._onMessage(text);
+    ws.crQueued = null;
+    if (ws.readyState === WebSocket.OPEN) queueMicrotask(() => { if (this.ws === ws) ws.onopen(); });
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.ws = null;

@@ -461,10 +461,15 @@ int bwe_probe_next(struct bwe *b, int64_t want_bps, int64_t media_bps, int64_t n
     if (want_bps > b->cfg.max_bps)
         want_bps = b->cfg.max_bps;
     if (b->short_rtt_us && (double)b->rtt_us < PATH_CLEARED * (double)b->short_rtt_us) {
-        /* the queue the last short probe met has drained: the path changed, probe now */
+        /* the queue the last short probe met has drained: the path changed, probe now,
+         * in steps as after a free probe, and what was congested was the old path (a cap
+         * lifted 0.6 s after an overuse waited out the 2 s without probing, then took
+         * three small steps: 7 s back to 720p) */
         b->short_rtt_us = 0;
         b->next_probe_us = now_us;
         b->probe_backoff_us = PROBE_BACKOFF_MIN_US;
+        b->ceiling_top = 0;
+        b->last_overuse_us = INT64_MIN / 2;
     }
     if (want_bps <= b->estimate_bps || now_us < b->next_probe_us)
         return 0;
@@ -480,6 +485,11 @@ int bwe_probe_next(struct bwe *b, int64_t want_bps, int64_t media_bps, int64_t n
     int64_t target = (int64_t)(PROBE_OVER_WANT * (double)want_bps);
     if (target > 2 * b->estimate_bps)
         target = 2 * b->estimate_bps;
+    /* the first probe from a start the round trip bounded: its rate is that of the window
+     * (the link may carry no more), so a step of CEILING_CLIMB, not 2 (at 2 the first probe
+     * into a 600 kbit/s link lost 12 packets in its 100 ms queue) */
+    if (b->windowed && !b->probes_done && target > CEILING_CLIMB * (double)b->estimate_bps)
+        target = (int64_t)(CEILING_CLIMB * (double)b->estimate_bps);
     if (target > b->cfg.max_bps)
         target = b->cfg.max_bps;
     /* under a ceiling, a step above it or above the estimate when that has grown past it
@@ -690,6 +700,7 @@ void bwe_start_window(struct bwe *b, int64_t rtt_us)
     int64_t window = START_WINDOW_BITS * 1000000 / b->rtt_us;
     if (window < b->delay_bps) {
         b->delay_bps = clamp64(window, b->cfg.min_bps, b->cfg.max_bps);
+        b->windowed = true;
         update_estimate(b);
     }
 }

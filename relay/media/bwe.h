@@ -108,6 +108,7 @@ struct bwe {
     int64_t short_rtt_us; /* the round trip when the last probe fell short (0: none since) */
     int64_t ceiling_bps, ceiling_us; /* what the last probe that found the path's limit read */
     double ceiling_over;             /* how far above it the next probe may go */
+    bool windowed;                   /* the start estimate came from bwe_start_window */
     int64_t ceiling_top;             /* the most a probe read while a ceiling stood */
     int64_t burst_from_us, burst_until_us; /* an expected burst's quiet window */
     int64_t burst_floor_bps;               /* REMB goes no lower while it lasts */

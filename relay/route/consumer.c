@@ -280,9 +280,13 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
     send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, false, now_us);
     /* The receiver cannot ask for the first packet it was sent: it knows of nothing before
      * it. Lost (3 % of first keyframes on a weak link), the picture waited for a keyframe
-     * request and the next keyframe, 0.7 s. Its RTX copy follows it at once. */
-    if (first && c->copy_first && c->rtx_pt)
+     * request and the next keyframe, 0.7 s. Its RTX copy follows it at once (and the rest
+     * of the frame's, on a long path). */
+    c->copying = first ? c->copy_first && c->rtx_pt : c->copying;
+    if (c->copying)
         send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, true, now_us);
+    if (c->copying && (c->copy_first != CONSUMER_COPY_FRAME || v->marker))
+        c->copying = false;
     if (c->fec && v->marker)
         consumer_fec_flush(c, ts, now_ms, now_us);
     c->last_sent_ms = now_ms;

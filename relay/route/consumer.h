@@ -100,9 +100,12 @@ struct consumer {
      * 10 ms; 0: none asked; playout_set: asked once (then always said, 0 included) */
     uint16_t playout_min;
     bool playout_set;
-    /* video: the first packet sent goes again at once as RTX (the receiver cannot ask for a
-     * packet before its first); set with the negotiated RTX (negotiate.c) */
-    bool copy_first;
+    /* video: what of the start goes again at once as RTX: 0 nothing; CONSUMER_COPY_PACKET
+     * the first packet (the receiver cannot ask for a packet before its first), set with the
+     * negotiated RTX (negotiate.c); CONSUMER_COPY_FRAME the whole first frame (a long path:
+     * peer.c) */
+    uint8_t copy_first;
+    bool copying;   /* state: within the first frame, copying it */
     bool connected; /* the sink can send (SRTP keys in place, or a tap) */
     /* state of the rewriting */
     int layer;            /* the producer layer being forwarded; -1 before the first */
@@ -128,6 +131,8 @@ struct consumer {
     int64_t sr_sent_ms;
     int64_t key_asked_ms; /* when a keyframe was last asked for (consumer_want_keyframe) */
 };
+
+enum { CONSUMER_COPY_PACKET = 1, CONSUMER_COPY_FRAME = 2 };
 
 struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct consumer_sink *sink);
 /* The room unbinds it first (room_bind(..., NULL)). consumer_free(NULL) does nothing. */

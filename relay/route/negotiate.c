@@ -424,7 +424,7 @@ static void set_consumer_params(struct consumer *c, const struct line_plan *lp)
     c->pt = lp->codec->pt;
     c->codec = lp->codec_id;
     c->rtx_pt = lp->rtx ? lp->rtx->pt : 0;
-    c->copy_first = lp->kind == CR_KIND_VIDEO && c->rtx_pt;
+    c->copy_first = lp->kind == CR_KIND_VIDEO && c->rtx_pt ? CONSUMER_COPY_PACKET : 0;
     consumer_set_red(c, lp->red ? lp->red->pt : 0);
     consumer_set_fec_types(c, lp->vred ? lp->vred->pt : 0, lp->ulpfec ? lp->ulpfec->pt : 0);
     c->ext.mid = ext_id(lp, RTP_EXT_MID);

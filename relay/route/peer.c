@@ -43,6 +43,8 @@ void peer_set_state(struct peer *peer, enum cr_peer_state state)
 
 /* ---- DTLS ---- */
 
+#define COPY_FRAME_RTT_US 250000
+
 #define DTLS_HELD_MAX 16
 
 static void hold(GPtrArray **held, const uint8_t *buf, size_t len)
@@ -133,14 +135,12 @@ static void set_pace(struct peer *peer, int64_t now_us)
  * flight to the handshake's end: one round trip as server, two as client) sets the start
  * estimate of a long path, and the pacer's rate from it. Sent unpaced, a catch-up of 13
  * packets met a 250 kbit/s link's 3 KB queue at once and lost most of itself. */
-static void start_pace(struct peer *peer)
+static void start_pace(struct peer *peer, int64_t rtt_us, int64_t now_us)
 {
     if (!peer->pacer || !peer->quality)
         return;
-    int64_t now_us = cr_now_us();
-    if (peer->dtls_sent_us)
-        quality_on_handshake_rtt(peer->quality,
-                                 (now_us - peer->dtls_sent_us) / (peer->dtls_client ? 2 : 1));
+    if (rtt_us > 0)
+        quality_on_handshake_rtt(peer->quality, rtt_us);
     quality_drives_layers(peer->quality, twcc_negotiated(peer));
     set_pace(peer, now_us);
     CR_DEBUG("peer", "%llu handshake took %lld ms: media paced at %lld bit/s to start",
@@ -163,11 +163,21 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
      * catch-up): sent behind it, a lost Finished left the browser without keys for that
      * keyframe, and it never asks for packets from before its first (a PLI, 0.6 s later) */
     send_copies(peer);
-    start_pace(peer);
-    int64_t now = cr_now_ms();
-    for (size_t i = 0; i < peer->n_mlines; i++)
-        if (peer->mlines[i].consumer)
-            consumer_set_connected(peer->mlines[i].consumer, now);
+    int64_t now_us = cr_now_us();
+    int64_t rtt_us =
+        peer->dtls_sent_us ? (now_us - peer->dtls_sent_us) / (peer->dtls_client ? 2 : 1) : 0;
+    start_pace(peer, rtt_us, now_us);
+    int64_t now = now_us / 1000;
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        struct consumer *c = peer->mlines[i].consumer;
+        if (!c)
+            continue;
+        /* where a repair takes longer than the browser waits for a first keyframe before it
+         * asks for another (200 ms), the whole first frame goes twice */
+        if (c->copy_first && rtt_us >= COPY_FRAME_RTT_US)
+            c->copy_first = CONSUMER_COPY_FRAME;
+        consumer_set_connected(c, now);
+    }
     peer_data_start(peer);
 }
 

@@ -19,6 +19,7 @@
 #define PACE_OVER_CHOICE_PERCENT 125 /* and never slower than 1.25 × what was chosen */
 #define PLAYOUT_MARGIN_MS 100        /* the least playout delay asked: a round trip and this */
 #define PLAYOUT_MOST_MS 1000
+#define PLAYOUT_LOSS_KNOWN_MS 5000 /* after the first report: the loss average means something */
 #define SETTLE_MS 2000           /* after the first report, at most this long on the start layer */
 #define FIRST_PROBE_MS 500       /* ... and the first probe this long after it */
 #define PROBE_TICK_US 20000      /* padding is made a tick ahead (the worker's tick) */
@@ -265,11 +266,17 @@ static unsigned choose_fec(struct quality *q, const struct bwe_stats *bs)
  * asked to hold frames a round trip and PLAYOUT_MARGIN_MS (the playout-delay extension;
  * at most PLAYOUT_MOST_MS): the picture comes that much later, and whole. On at 2 % loss
  * and 100 ms, off under 1 % or 70 ms; a new value only when it moves by 50 ms. */
-static unsigned choose_playout(struct quality *q, const struct bwe_stats *bs)
+static unsigned choose_playout(struct quality *q, const struct bwe_stats *bs, int64_t now_ms)
 {
     double loss = bs->avg_loss;
     int64_t rtt_ms = bs->rtt_us / 1000;
-    bool on = q->playout_ms ? loss >= 0.01 && rtt_ms >= 70 : loss >= 0.02 && rtt_ms >= 100;
+    /* before the loss is known, a long path is taken as lossy: the first repairs on a weak
+     * link came after their frames' time (the receiver learns its round trip from its first
+     * NACKs), a freeze in the first seconds of 2 runs in 3 */
+    bool unknown = q->feedback_ms && now_ms - q->feedback_ms < PLAYOUT_LOSS_KNOWN_MS;
+    bool on = unknown         ? rtt_ms >= 100
+              : q->playout_ms ? loss >= 0.01 && rtt_ms >= 70
+                              : loss >= 0.02 && rtt_ms >= 100;
     int64_t ms = on ? rtt_ms + PLAYOUT_MARGIN_MS : 0;
     ms = ms > PLAYOUT_MOST_MS ? PLAYOUT_MOST_MS : ms;
     if (on && q->playout_ms && ms > (int64_t)q->playout_ms - 50 && ms < (int64_t)q->playout_ms + 50)
@@ -293,9 +300,11 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
     }
     struct bwe_stats bs;
     bwe_get_stats(&q->bwe, &bs);
+    if (!q->feedback_ms)
+        q->feedback_ms = now_ms;
     int64_t budget = (int64_t)((double)bs.estimate_bps * (1.0 - bs.inherent_loss));
     unsigned fec = choose_fec(q, &bs);
-    unsigned playout = choose_playout(q, &bs);
+    unsigned playout = choose_playout(q, &bs, now_ms);
     if (fec) /* FEC's overhead comes out of the estimate too */
         budget = budget * fec / (fec + 1);
     if (bs.source == BWE_SRC_REMB && q->remb_video_only)
@@ -308,8 +317,6 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
         layer_select_measured(&q->ls, now_ms);
     q->probes_ok_seen = bs.probes_ok;
     q->estimate_seen = bs.estimate_bps;
-    if (!q->feedback_ms)
-        q->feedback_ms = now_ms;
     /* the start estimate is a guess until the first probe has measured the path (or it
      * could not be sent): video stays where it started, as the lowest layer's keyframe
      * costs a 250 kbit/s link little and a 720p one floods it. The selector keeps nothing

@@ -289,6 +289,9 @@ static void test_start_and_overflow(void)
     CHECK_EQ(b.rtt_us, 450000);
     bwe_start_window(&b, 20000); /* a short path: the window is no bound */
     CHECK(bwe_estimate(&b) < 216000);
+    struct bwe_probe first;
+    CHECK_EQ(bwe_probe_next(&b, 2000000, 0, 0, &first), 1);
+    CHECK(first.target_bps > 300000 && first.target_bps <= 320000); /* 1.5 ×, not 2 × */
     bwe_init(&b, &cfg);
     bwe_start_window(&b, 20000);
     CHECK_EQ(bwe_estimate(&b), cfg.start_bps);

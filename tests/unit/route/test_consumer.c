@@ -401,6 +401,31 @@ static void test_first_packet_copy(void)
     for (size_t i = 2; i < f.n_rtp; i++)
         CHECK_EQ(f.rtp[i].sent.kind, SEND_MEDIA);
     consumer_free(c);
+
+    /* on a long path, the whole first frame: a keyframe of two packets, then a delta */
+    producer_free(p);
+    p = vp8_producer(1, 1);
+    struct fake_sink g;
+    sink = fake_sink_of(&g);
+    c = consumer_new(CR_KIND_VIDEO, "v", &sink);
+    c->pt = 100;
+    c->rtx_pt = 101;
+    c->copy_first = CONSUMER_COPY_FRAME;
+    consumer_set_source(c, p, 2000);
+    consumer_set_connected(c, 2000);
+    uint8_t pkt[256];
+    for (uint16_t i = 0; i < 3; i++) {
+        size_t len = vp8_packet(pkt, (uint16_t)(200 + i), 90000u + (i == 2 ? 3000u : 0), 1000,
+                                (uint16_t)(40 + (i == 2)), 0, 0, i == 0);
+        if (i == 0)
+            pkt[1] &= 0x7f; /* no marker: the keyframe goes on in the next packet */
+        feed(p, c, 0, pkt, len, 2000 + i);
+    }
+    CHECK_EQ(g.n_rtp, 5);
+    static const uint8_t kinds[5] = {SEND_MEDIA, SEND_RTX, SEND_MEDIA, SEND_RTX, SEND_MEDIA};
+    for (size_t i = 0; i < g.n_rtp && i < 5; i++)
+        CHECK_EQ(g.rtp[i].sent.kind, kinds[i]);
+    consumer_free(c);
     producer_free(p);
 }
 

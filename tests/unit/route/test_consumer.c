@@ -320,17 +320,24 @@ static void feed_keyframe_and_after(struct producer *p, struct consumer *c)
     }
 }
 
+/* A video consumer with RTX, fed by p from now_ms, its transport not up yet. */
+static struct consumer *waiting_consumer(struct fake_sink *f, struct producer *p, int64_t now_ms)
+{
+    struct consumer_sink sink = fake_sink_of(f);
+    struct consumer *c = consumer_new(CR_KIND_VIDEO, "v", &sink);
+    c->pt = 100;
+    c->rtx_pt = 101;
+    consumer_set_source(c, p, now_ms);
+    return c;
+}
+
 /* A transport that comes up just after a keyframe starts from it, without asking for one;
  * after CONSUMER_CATCH_UP_MS, or with more than CONSUMER_CATCH_UP_BYTES since, it asks. */
 static void test_catch_up(void)
 {
     struct fake_sink f;
     struct producer *p = vp8_producer(1, 1);
-    struct consumer_sink sink = fake_sink_of(&f);
-    struct consumer *c = consumer_new(CR_KIND_VIDEO, "v", &sink);
-    c->pt = 100;
-    c->rtx_pt = 101;
-    consumer_set_source(c, p, 900);
+    struct consumer *c = waiting_consumer(&f, p, 900);
     consumer_transport_near(c, 900); /* the first DTLS flight came: asked for early */
     CHECK_EQ(f.keyframes, 1);
     feed_keyframe_and_after(p, c);
@@ -345,10 +352,7 @@ static void test_catch_up(void)
     consumer_free(c);
 
     struct fake_sink g;
-    sink = fake_sink_of(&g);
-    c = consumer_new(CR_KIND_VIDEO, "v", &sink);
-    c->pt = 100;
-    consumer_set_source(c, p, 900);
+    c = waiting_consumer(&g, p, 900);
     consumer_set_connected(c, 1001 + CONSUMER_CATCH_UP_MS); /* too late for that keyframe */
     CHECK_EQ(g.n_rtp, 0);
     CHECK(!c->started);
@@ -358,10 +362,7 @@ static void test_catch_up(void)
 
     p = vp8_producer(2, 1); /* too much since the keyframe */
     struct fake_sink h;
-    sink = fake_sink_of(&h);
-    c = consumer_new(CR_KIND_VIDEO, "v", &sink);
-    c->pt = 100;
-    consumer_set_source(c, p, 900);
+    c = waiting_consumer(&h, p, 900);
     uint8_t pkt[1300];
     memset(pkt, 0xab, sizeof pkt);
     for (uint16_t i = 0; i < 24; i++) {
@@ -381,12 +382,8 @@ static void test_first_packet_copy(void)
 {
     struct fake_sink f;
     struct producer *p = vp8_producer(1, 1);
-    struct consumer_sink sink = fake_sink_of(&f);
-    struct consumer *c = consumer_new(CR_KIND_VIDEO, "v", &sink);
-    c->pt = 100;
-    c->rtx_pt = 101;
-    c->copy_first = true;
-    consumer_set_source(c, p, 900);
+    struct consumer *c = waiting_consumer(&f, p, 900);
+    c->copy_first = CONSUMER_COPY_PACKET;
     feed_keyframe_and_after(p, c);
     consumer_set_connected(c, 1100);
     CHECK_EQ(f.n_rtp, 5);
@@ -406,12 +403,8 @@ static void test_first_packet_copy(void)
     producer_free(p);
     p = vp8_producer(1, 1);
     struct fake_sink g;
-    sink = fake_sink_of(&g);
-    c = consumer_new(CR_KIND_VIDEO, "v", &sink);
-    c->pt = 100;
-    c->rtx_pt = 101;
+    c = waiting_consumer(&g, p, 2000);
     c->copy_first = CONSUMER_COPY_FRAME;
-    consumer_set_source(c, p, 2000);
     consumer_set_connected(c, 2000);
     uint8_t pkt[256];
     for (uint16_t i = 0; i < 3; i++) {

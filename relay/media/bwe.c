@@ -32,7 +32,8 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
  * router may hold 100 ms) and cost media its packets. One that got through CEILING_LIFT
  * above it (the link may have grown) raises it to what it read, and the next may go
  * CEILING_CLIMB above that: probing climbs in steps of 1.5, not leaps; of 2 after a probe
- * that arrived whole at the rate it was sent (a free path: a lifted cap). A ceiling cleared by
+ * that arrived whole at the rate it was sent (a free path: a lifted cap); and only
+ * CEILING_OVER while under the most any probe read while the ceiling stood. A ceiling cleared by
  * such a probe sent the next at twice the estimate: on a 600 kbit/s link whose ceiling was
  * 470k a probe read 530k (through a full queue), and the next, at 1.1 Mbit/s, lost 20-25
  * packets in the router's queue: a freeze every 5-10 s on the weak classroom. */

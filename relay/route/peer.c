@@ -144,7 +144,7 @@ static void start_pace(struct peer *peer, int64_t rtt_us, int64_t now_us)
     quality_drives_layers(peer->quality, twcc_negotiated(peer));
     set_pace(peer, now_us);
     CR_DEBUG("peer", "%llu handshake took %lld ms: media paced at %lld bit/s to start",
-             (unsigned long long)peer->id, (long long)(now_us - peer->dtls_sent_us) / 1000,
+             (unsigned long long)peer->id, (long long)rtt_us / 1000,
              (long long)peer->pacer->pace_bps);
 }
 

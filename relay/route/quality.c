@@ -352,7 +352,8 @@ static size_t select_layers(struct quality *q, const struct quality_track *in, s
         o->temporal = choices[s].temporal + 1 >= tracks[s].n_temporal ? REWRITER_ALL_TIDS
                                                                       : choices[s].temporal;
     }
-    /* the first probe goes as high as it may (twice the estimate), whatever the selector
+    /* the first probe goes as high as it may (twice the estimate; 1.5 × a start the round
+     * trip bounded, media/bwe.h bwe_start_window), whatever the selector
      * wants: the teacher's layers are still ramping up when a lesson starts, and their
      * measured rates understate what the next layer will need. It waits FIRST_PROBE_MS
      * after the first report, for the first keyframe to arrive: on a 250 kbit/s link the

@@ -9,7 +9,8 @@
  * without RTX (same plaintext, so no GCM nonce reuse with different data). Protect and unprotect
  * work in place. Failures (replay, authentication) are returned, never logged here: they come from
  * the network, one per packet, and the caller counts them. Key negotiation is dtls.c's; routing is
- * the caller's. */
+ * the caller's. The ciphers and the MAC are OpenSSL's, installed in libsrtp2 at the first
+ * init (srtp_ossl.h). */
 #include "net/srtp.h"
 
 #include <limits.h>
@@ -20,6 +21,7 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "net/srtp_ossl.h"
 
 struct cr_srtp {
     srtp_t in;  /* owned: ssrc_any_inbound, remote key */
@@ -34,6 +36,8 @@ static void global_init_once(void)
     init_status = srtp_init();
     if (init_status != srtp_err_status_ok)
         CR_ERROR("srtp", "srtp_init failed: error %d", (int)init_status);
+    else if (cr_srtp_ossl_install() != 0) /* the library's own stay: slower, as correct */
+        CR_WARN("srtp", "OpenSSL transforms refused: libsrtp2's own in use");
 }
 
 int cr_srtp_global_init(void)

@@ -5,6 +5,9 @@
  *
  *   bench_subscribers URL ROOM COUNT SECONDS
  *
+ * SRTP_PROFILE=cm80 in the environment offers only AES128_CM_SHA1_80 (what aiortc,
+ * GStreamer and many hardware players take); by default both, AEAD_AES_128_GCM first.
+ *
  * Prints one line per second (subscribers connected, packets and bytes received) and a
  * total at the end. Not a test: the functional tests use real browsers and aiortc. */
 #include <arpa/inet.h>
@@ -198,6 +201,10 @@ int main(int argc, char **argv)
     int count = atoi(argv[3]), seconds = atoi(argv[4]);
     cr_srtp_global_init();
     g_cert = cr_dtls_cert_new();
+    const char *profile = getenv("SRTP_PROFILE");
+    static const enum cr_srtp_profile cm80[] = {CR_SRTP_AES128_CM_SHA1_80};
+    if (profile && strcmp(profile, "cm80") == 0 && cr_dtls_cert_set_srtp_profiles(g_cert, cm80, 1))
+        return 1;
     GMainContext *ctx = g_main_context_new();
     g_main_context_push_thread_default(ctx);
     struct sub *subs = cr_calloc((size_t)count, sizeof *subs);

@@ -4,6 +4,7 @@
 # no decoding) for each N given. Reads the server's CPU time from /proc and its packet
 # counters from /api/v1/stats over a steady window.
 #   tests/bench/forward_cpu.sh [N...]        (default: 10 100 300)
+# SRTP_PROFILE=cm80: the subscribers offer only AES128_CM_SHA1_80 (bench_subscribers.c).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}

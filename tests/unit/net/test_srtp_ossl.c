@@ -70,6 +70,17 @@ static int make_rtcp(uint8_t *buf, int i)
     return words * 4;
 }
 
+/* Keeps a protected packet as the sample's (record), or checks it is the same bytes. */
+static void keep_or_compare(struct sample *x, const uint8_t *buf, int len, bool record)
+{
+    if (record) {
+        memcpy(x->sealed, buf, (size_t)len);
+        x->sealed_len = len;
+    } else {
+        CHECK(len == x->sealed_len && memcmp(buf, x->sealed, (size_t)len) == 0);
+    }
+}
+
 /* Protects every sample with a fresh outbound session: into sealed (record) or compared
  * with it. */
 static void seal_all(int gcm, bool record)
@@ -82,22 +93,12 @@ static void seal_all(int gcm, bool record)
         memcpy(buf, r->plain, (size_t)r->plain_len);
         int len = r->plain_len;
         CHECK_EQ(srtp_protect(out, buf, &len), srtp_err_status_ok);
-        if (record) {
-            memcpy(r->sealed, buf, (size_t)len);
-            r->sealed_len = len;
-        } else {
-            CHECK(len == r->sealed_len && memcmp(buf, r->sealed, (size_t)len) == 0);
-        }
+        keep_or_compare(r, buf, len, record);
         c->plain_len = make_rtcp(c->plain, i);
         memcpy(buf, c->plain, (size_t)c->plain_len);
         len = c->plain_len;
         CHECK_EQ(srtp_protect_rtcp(out, buf, &len), srtp_err_status_ok);
-        if (record) {
-            memcpy(c->sealed, buf, (size_t)len);
-            c->sealed_len = len;
-        } else {
-            CHECK(len == c->sealed_len && memcmp(buf, c->sealed, (size_t)len) == 0);
-        }
+        keep_or_compare(c, buf, len, record);
     }
     srtp_dealloc(out);
 }

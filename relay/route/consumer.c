@@ -253,7 +253,6 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
     }
     if (!c->connected || !c->pt || c->paused)
         return; /* transport not up yet, nothing negotiated, or video held back */
-    bool first = !c->started;
     if (!c->started || c->resync) {
         if (c->kind == CR_KIND_VIDEO && !keyframe)
             return; /* a decoder can only start (or switch) at a keyframe */
@@ -261,6 +260,8 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
             c->sink.layer_switch(c->sink.ud, c->producer->layers[layer].bitrate_bps, now_ms * 1000);
         if (c->started)
             resync(c, now_ms);
+        else
+            c->copying = c->copy_first && c->rtx_pt; /* the first packet: see below */
         c->started = true;
         c->resync = false;
     }
@@ -282,7 +283,6 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
      * it. Lost (3 % of first keyframes on a weak link), the picture waited for a keyframe
      * request and the next keyframe, 0.7 s. Its RTX copy follows it at once (and the rest
      * of the frame's, on a long path). */
-    c->copying = first ? c->copy_first && c->rtx_pt : c->copying;
     if (c->copying)
         send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, true, now_us);
     if (c->copying && (c->copy_first != CONSUMER_COPY_FRAME || v->marker))

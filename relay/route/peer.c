@@ -55,6 +55,13 @@ static void hold(GPtrArray **held, const uint8_t *buf, size_t len)
         g_ptr_array_add(*held, g_bytes_new(buf, len));
 }
 
+/* Our first handshake datagram left now: the handshake's round trip counts from here. */
+static void note_sent(struct peer *peer)
+{
+    if (!peer->dtls_sent_us)
+        peer->dtls_sent_us = cr_now_us();
+}
+
 /* Sends what *held holds and empties it; returns false (keeping it) while ICE has no pair. */
 static bool send_held(struct peer *peer, GPtrArray **held)
 {
@@ -67,8 +74,7 @@ static bool send_held(struct peer *peer, GPtrArray **held)
         const uint8_t *data = g_bytes_get_data(g_ptr_array_index(*held, i), &len);
         cr_ice_send(peer->ice, data, len);
     }
-    if (!peer->dtls_sent_us)
-        peer->dtls_sent_us = cr_now_us();
+    note_sent(peer);
     g_ptr_array_free(*held, TRUE);
     *held = NULL;
     return true;
@@ -87,8 +93,7 @@ static void dtls_send(void *user, const uint8_t *buf, size_t len)
     if (peer->state != CR_PEER_CONNECTED) /* the handshake: its last flight comes before */
         hold(&peer->dtls_copies, buf, len);
     if (cr_ice_send(peer->ice, buf, len) == 0) {
-        if (!peer->dtls_sent_us)
-            peer->dtls_sent_us = cr_now_us();
+        note_sent(peer);
         return;
     }
     /* The browser (controlling) sends its ClientHello as soon as its pair is writable,

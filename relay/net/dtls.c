@@ -6,8 +6,10 @@
  * most DTLS_MTU bytes. Handshake retransmission (RFC 6347 §4.2.4) runs on the caller's
  * timer: cr_dtls_timeout_ms / cr_dtls_on_timeout. The peer's certificate must match the
  * SDP fingerprint (RFC 8122 §5): checked when it arrives (a mismatch aborts the handshake
- * with an alert) and again when the handshake is done; then the SRTP keys are exported
- * (RFC 5764 §4.2) and reported through on_connected. Malformed datagrams are dropped
+ * with an alert) and again before the SRTP keys are exported (RFC 5764 §4.2) and reported
+ * through on_keys: by a server when the handshake is done, by a client as soon as its
+ * Finished is out (RFC 7918 false start, a round trip earlier); on_connected follows when
+ * the handshake is done. Malformed datagrams are dropped
  * before OpenSSL sees them (RFC 6347 §4.1.2.7; the framing rules are in dtls_record.c),
  * counted and logged rate-limited.
  *
@@ -44,6 +46,7 @@ struct cr_dtls {
     enum cr_dtls_role role;
     enum dtls_state state;
     bool started;        /* client: ClientHello sent */
+    bool keys_given;     /* on_keys was called */
     bool fp_mismatch;    /* the peer's certificate did not match: set during the handshake */
     const EVP_MD *fp_md; /* static: remote fingerprint hash */
     uint8_t fp[EVP_MAX_MD_SIZE]; /* expected digest of the remote certificate */
@@ -70,8 +73,21 @@ static unsigned int timer_cb(SSL *ssl, unsigned int timer_us)
 
 /* ---- output: cut the memory BIO back into datagrams ---- */
 
+/* The handshake trace at debug level: which records went or came, and when (the log's
+ * time): what shows a lost flight and who resent it. Application data is left out. */
+static void trace(const struct cr_dtls *d, const char *dir, const uint8_t *buf, size_t len)
+{
+    if (cr_log_get_level() < CR_LOG_DEBUG || (d->state != ST_HANDSHAKE && buf[0] == 23))
+        return;
+    char what[64];
+    cr_dtls_describe(buf, len, what, sizeof what);
+    CR_DEBUG("dtls", "%p %s %s %zu B: %s", (const void *)d,
+             d->role == CR_DTLS_SERVER ? "server" : "client", dir, len, what);
+}
+
 static void emit(struct cr_dtls *d, const uint8_t *buf, size_t len)
 {
+    trace(d, "sent", buf, len);
     if (!d->dead)
         d->cb.send(d->user, buf, len);
 }
@@ -202,23 +218,47 @@ static int export_keys(struct cr_dtls *d, struct cr_dtls_keys *keys)
     return 0;
 }
 
-static void handshake_done(struct cr_dtls *d)
+/* Checks the certificate again and reports the keys, once; false if the association failed. */
+static bool give_keys(struct cr_dtls *d)
 {
     struct cr_dtls_keys keys;
+    if (d->keys_given)
+        return true;
     if (verify_fingerprint(d) < 0) {
         fail(d, "fingerprint mismatch");
-        return;
+        return false;
     }
     if (export_keys(d, &keys) < 0) {
         fail_ssl(d, "no SRTP profile negotiated or key export failed");
-        return;
+        return false;
     }
+    d->keys_given = true;
+    if (!d->dead && d->cb.on_keys)
+        d->cb.on_keys(d->user, &keys);
+    OPENSSL_cleanse(&keys, sizeof(keys));
+    return true;
+}
+
+/* RFC 7918 §3, §4: the client's keys before the server's Finished, once our Finished is out
+ * (OpenSSL waits in TLS_ST_CW_FINISHED for the server's flight), and only for a forward-secret
+ * AEAD suite: the peer's certificate was checked when it came (verify_cb). */
+static bool false_start_due(const struct cr_dtls *d)
+{
+    if (d->role != CR_DTLS_CLIENT || d->keys_given || SSL_get_state(d->ssl) != TLS_ST_CW_FINISHED)
+        return false;
+    const SSL_CIPHER *c = SSL_get_pending_cipher(d->ssl);
+    return c && SSL_CIPHER_get_kx_nid(c) == NID_kx_ecdhe && SSL_CIPHER_is_aead(c);
+}
+
+static void handshake_done(struct cr_dtls *d)
+{
+    if (!give_keys(d))
+        return;
     d->state = ST_CONNECTED;
     CR_INFO("dtls", "handshake done as %s: %s, %s", d->role == CR_DTLS_SERVER ? "server" : "client",
             SSL_get_cipher_name(d->ssl), SSL_get_selected_srtp_profile(d->ssl)->name);
     if (!d->dead && d->cb.on_connected)
-        d->cb.on_connected(d->user, &keys);
-    OPENSSL_cleanse(&keys, sizeof(keys));
+        d->cb.on_connected(d->user);
 }
 
 /* After the handshake: consumes alerts, retransmitted flights and application data. */
@@ -266,6 +306,8 @@ static void step(struct cr_dtls *d)
         if (r == 1) {
             handshake_done(d);
         } else if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+            if (false_start_due(d))
+                give_keys(d);
             return; /* waiting for the peer's next flight */
         } else if (d->fp_mismatch) {
             ERR_clear_error();
@@ -426,6 +468,7 @@ int cr_dtls_input(struct cr_dtls *dtls, const uint8_t *buf, size_t len)
                     (unsigned long long)dtls->bad_datagrams);
         return -1;
     }
+    trace(dtls, "got", buf, len);
     if (BIO_write(dtls->rbio, buf, (int)len) != (int)len) {
         CR_ERROR("dtls", "BIO_write of %zu bytes failed", len);
         return -1;

@@ -1,7 +1,8 @@
 /* DTLS 1.2 for DTLS-SRTP (RFC 5764) over OpenSSL memory BIOs: no sockets here. The
  * caller feeds records in with cr_dtls_input and gets records out through cb->send.
  * The remote certificate is checked against the fingerprint from SDP (RFC 8122 §5), and
- * on success the SRTP keying material is exported (RFC 5764 §4.2). Application data (the
+ * on success the SRTP keying material is exported (RFC 5764 §4.2), by a client a round trip
+ * early (RFC 7918 false start: see on_keys). Application data (the
  * SCTP of data channels, RFC 8261) goes both ways once connected.
  * Time is the caller's: cr_dtls_timeout_ms says when to call cr_dtls_on_timeout. */
 #ifndef CR_NET_DTLS_H
@@ -39,7 +40,14 @@ struct cr_dtls_keys {
 
 struct cr_dtls_callbacks {
     void (*send)(void *user, const uint8_t *buf, size_t len);
-    void (*on_connected)(void *user, const struct cr_dtls_keys *keys);
+    /* The SRTP keys, once. As the server: when the handshake is done. As the client: as soon
+     * as our last flight is out, a round trip before the server's Finished arrives (a false
+     * start, RFC 7918 §3, §4: only with an ECDHE key exchange and an AEAD cipher, and the
+     * server's certificate already matched to its fingerprint). SRTP sent behind that flight
+     * reaches a server that has just derived the same keys. */
+    void (*on_keys)(void *user, const struct cr_dtls_keys *keys);
+    /* The handshake is done (after on_keys): application data can go both ways. */
+    void (*on_connected)(void *user);
     void (*on_failed)(void *user, const char *why);
     void (*on_closed)(void *user); /* the peer sent close_notify */
     /* Application data after the handshake (SCTP for data channels, RFC 8261): one
@@ -56,7 +64,8 @@ struct cr_dtls *cr_dtls_new(struct cr_dtls_cert *cert, enum cr_dtls_role role, c
 void cr_dtls_free(struct cr_dtls *dtls);
 /* Client role: sends the ClientHello. Server role: nothing to do (waits). */
 int cr_dtls_start(struct cr_dtls *dtls);
-/* Feeds one received DTLS datagram; may call send, on_connected, on_failed, on_closed. */
+/* Feeds one received DTLS datagram; may call send, on_keys, on_connected, on_failed,
+ * on_closed. */
 int cr_dtls_input(struct cr_dtls *dtls, const uint8_t *buf, size_t len);
 /* Milliseconds until cr_dtls_on_timeout should be called, or -1 for no timer. */
 int cr_dtls_timeout_ms(struct cr_dtls *dtls);

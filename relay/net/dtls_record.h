@@ -17,4 +17,10 @@ size_t cr_dtls_record_len(const uint8_t *buf, size_t len);
  * Alert, Handshake, ApplicationData with a DTLS version) that exactly fill the datagram. */
 bool cr_dtls_record_check(const uint8_t *buf, size_t len);
 
+/* A short account of a datagram's records for the handshake trace, e.g. "1 11 12 14" for
+ * a flight of handshake messages (their types, RFC 5246 §7.4), "ccs", "alert", "app", and
+ * "e1" for a record of a later epoch (encrypted: a Finished). Writes at most cap bytes
+ * (cap ≥ 1), always terminated; stops at the first record that does not fit. */
+void cr_dtls_describe(const uint8_t *buf, size_t len, char *out, size_t cap);
+
 #endif

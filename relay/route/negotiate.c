@@ -381,7 +381,12 @@ static int apply_transport(struct peer *peer, const struct sdp_session *s, char 
     sdp_str_copy(first->fingerprint_alg, alg, sizeof alg);
     sdp_str_copy(first->fingerprint, fp, sizeof fp);
     if (!peer->dtls) {
-        peer->dtls_client = sdp_str_eq(first->setup, "passive");
+        /* RFC 5763 §5: an answer to actpass should be active. As the DTLS client every lost
+         * flight is resent on our timer: the browser (BoringSSL) resends its own only when
+         * its timer fires, about 2 × the ICE round trip; as the server we waited on it twice
+         * (its ClientHello and its second flight) */
+        peer->dtls_client =
+            sdp_str_eq(first->setup, "passive") || sdp_str_eq(first->setup, "actpass");
         if (peer_start_dtls(peer, alg, fp) != 0) {
             fail(err, err_len, "unusable DTLS fingerprint %s %s", alg, fp);
             return CR_ERR_BAD_SDP;

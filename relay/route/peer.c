@@ -137,7 +137,8 @@ static void set_pace(struct peer *peer, int64_t now_us)
 }
 
 /* Before the keyframe catch-up leaves: the handshake's round trip (ours, from our first
- * flight to the handshake's end: one round trip as server, two as client) sets the start
+ * flight to the keys: one round trip, as server or client; more after a lost flight, which
+ * only makes the start more careful) sets the start
  * estimate of a long path, and the pacer's rate from it. Sent unpaced, a catch-up of 13
  * packets met a 250 kbit/s link's 3 KB queue at once and lost most of itself. */
 static void start_pace(struct peer *peer, int64_t rtt_us, int64_t now_us)
@@ -153,7 +154,9 @@ static void start_pace(struct peer *peer, int64_t rtt_us, int64_t now_us)
              (long long)peer->pacer->pace_bps);
 }
 
-static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
+/* The keys: as server when the handshake is done, as client when our Finished is out (a
+ * round trip earlier: dtls.h). Media starts here; data channels wait for dtls_connected. */
+static void dtls_keys(void *user, const struct cr_dtls_keys *keys)
 {
     struct peer *peer = user;
     peer->srtp = cr_srtp_new(keys);
@@ -169,8 +172,7 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
      * keyframe, and it never asks for packets from before its first (a PLI, 0.6 s later) */
     send_copies(peer);
     int64_t now_us = cr_now_us();
-    int64_t rtt_us =
-        peer->dtls_sent_us ? (now_us - peer->dtls_sent_us) / (peer->dtls_client ? 2 : 1) : 0;
+    int64_t rtt_us = peer->dtls_sent_us ? now_us - peer->dtls_sent_us : 0;
     start_pace(peer, rtt_us, now_us);
     int64_t now = now_us / 1000;
     for (size_t i = 0; i < peer->n_mlines; i++) {
@@ -183,8 +185,9 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
             c->copy_first = CONSUMER_COPY_FRAME;
         consumer_set_connected(c, now);
     }
-    peer_data_start(peer);
 }
+
+static void dtls_connected(void *user) { peer_data_start(user); }
 
 static void dtls_failed(void *user, const char *why)
 {
@@ -206,6 +209,7 @@ static void dtls_data(void *user, const uint8_t *buf, size_t len)
 
 static const struct cr_dtls_callbacks dtls_cb = {
     .send = dtls_send,
+    .on_keys = dtls_keys,
     .on_connected = dtls_connected,
     .on_failed = dtls_failed,
     .on_closed = dtls_closed,
@@ -783,7 +787,7 @@ static void log_link(struct peer *peer, int64_t now_ms)
 void peer_tick(struct peer *peer, int64_t now_ms)
 {
     send_copies(peer);
-    if (peer->dtls && peer->state != CR_PEER_CONNECTED && peer->state != CR_PEER_FAILED) {
+    if (peer->dtls && peer->state != CR_PEER_FAILED) { /* a false start's last flight too */
         int t = cr_dtls_timeout_ms(peer->dtls);
         if (t == 0)
             cr_dtls_on_timeout(peer->dtls);

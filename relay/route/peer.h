@@ -82,7 +82,7 @@ struct peer {
     struct cr_dtls *dtls; /* owned; made with the first offer */
     struct cr_srtp *srtp; /* owned; made when DTLS completes */
     enum cr_peer_state state;
-    bool dtls_client;     /* the offer said setup:passive */
+    bool dtls_client;     /* the offer said setup:passive or actpass */
     bool dtls_heard;      /* state: a handshake datagram came from the peer */
     int64_t dtls_sent_us; /* state: when our first handshake datagram left (0: not yet) */
     int64_t created_ms;

@@ -44,7 +44,7 @@ static void dtls_send(void *user, const uint8_t *buf, size_t len)
     cr_ice_send(s->ice, buf, len);
 }
 
-static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
+static void dtls_keys(void *user, const struct cr_dtls_keys *keys)
 {
     struct sub *s = user;
     s->srtp = cr_srtp_new(keys);
@@ -54,7 +54,7 @@ static void dtls_connected(void *user, const struct cr_dtls_keys *keys)
 static void dtls_failed(void *user, const char *why) { fprintf(stderr, "dtls failed: %s\n", why); }
 
 static const struct cr_dtls_callbacks dtls_cb = {
-    .send = dtls_send, .on_connected = dtls_connected, .on_failed = dtls_failed};
+    .send = dtls_send, .on_keys = dtls_keys, .on_failed = dtls_failed};
 
 static void ice_state(void *user, enum cr_ice_state st)
 {

@@ -3,7 +3,8 @@
  * plain restatement of the rule, that cr_dtls_record_len stays inside the datagram, that a
  * datagram it accepts splits at every record boundary into datagrams it also accepts, and
  * that the demultiplexer in front of it (RFC 7983 §7, wire/demux.c) sends such a datagram
- * to DTLS. */
+ * to DTLS; and that the trace's account of a datagram (cr_dtls_describe) stays in its
+ * buffer. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         REQUIRE(off == size && records >= 1);
     }
+    char small[8], big[256]; /* the trace's account stays inside its buffer, terminated */
+    cr_dtls_describe(buf, size, small, sizeof small);
+    cr_dtls_describe(buf, size, big, sizeof big);
+    REQUIRE(strlen(small) < sizeof small && strlen(big) < sizeof big);
     free(buf);
     return 0;
 }

@@ -182,8 +182,8 @@ async def run_room(server, codec, seconds):
         return False, None
     log("WHIP 201, Location %s; answer:\n%s" % (pub_url, peers.sdp_summary(answer)))
     ok &= check_answer_extmaps("WHIP", answer)
-    if "a=setup:passive" not in answer:
-        log("FAIL: WHIP answer lacks a=setup:passive")
+    if "a=setup:active" not in answer:
+        log("FAIL: WHIP answer lacks a=setup:active (RFC 5763 §5, to an actpass offer)")
         ok = False
     if "127.0.0.1" not in answer:
         log("FAIL: WHIP answer has no 127.0.0.1 candidate")

@@ -1,7 +1,7 @@
 /* Tests relay/net/dtls.c with real OpenSSL on both ends: a server and a client, each with
  * its own certificate, handshake entirely in memory by passing datagrams between their
  * send callbacks (RFC 5764 §4.2 keys, RFC 8122 fingerprints, RFC 6347 §4.2.4 retransmission,
- * RFC 6347 §4.1.2.7 discarding of invalid records). */
+ * RFC 6347 §4.1.2.7 discarding of invalid records, RFC 7918 false start). */
 #include <ctype.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -25,7 +25,7 @@ struct endpoint {
     int sent_total;
     size_t max_datagram;
     int drop_index; /* drop the sent_total == drop_index datagram; -1: none */
-    bool connected, failed, closed;
+    bool keyed, connected, failed, closed;
     bool free_on_connected; /* frees its cr_dtls from inside on_connected */
     char why[128];
     struct cr_dtls_keys keys;
@@ -44,11 +44,19 @@ static void ep_send(void *user, const uint8_t *buf, size_t len)
     e->queue_len[e->queued++] = len;
 }
 
-static void ep_connected(void *user, const struct cr_dtls_keys *keys)
+static void ep_keys(void *user, const struct cr_dtls_keys *keys)
 {
     struct endpoint *e = user;
-    e->connected = true;
+    CHECK(!e->keyed && !e->connected); /* once, first */
+    e->keyed = true;
     e->keys = *keys;
+}
+
+static void ep_connected(void *user)
+{
+    struct endpoint *e = user;
+    CHECK(e->keyed);
+    e->connected = true;
     if (e->free_on_connected) {
         cr_dtls_free(e->dtls);
         e->dtls = NULL;
@@ -65,8 +73,11 @@ static void ep_failed(void *user, const char *why)
 
 static void ep_closed(void *user) { ((struct endpoint *)user)->closed = true; }
 
-static const struct cr_dtls_callbacks callbacks = {
-    .send = ep_send, .on_connected = ep_connected, .on_failed = ep_failed, .on_closed = ep_closed};
+static const struct cr_dtls_callbacks callbacks = {.send = ep_send,
+                                                   .on_keys = ep_keys,
+                                                   .on_connected = ep_connected,
+                                                   .on_failed = ep_failed,
+                                                   .on_closed = ep_closed};
 
 /* Delivers everything e has queued to its peer; returns how many datagrams moved. */
 static int deliver(struct endpoint *e)
@@ -195,6 +206,25 @@ static void test_handshake(struct cr_dtls_cert *s, struct cr_dtls_cert *c)
     teardown(&srv, &cli);
 }
 
+/* RFC 7918: the client has its keys as soon as its Finished is out, the server when that
+ * flight arrives, and they are the same; the client is connected a round trip later. */
+static void test_false_start(struct cr_dtls_cert *s, struct cr_dtls_cert *c)
+{
+    struct endpoint srv, cli;
+    setup(&srv, &cli, s, c, NULL, NULL);
+    cr_dtls_start(cli.dtls);
+    deliver(&cli); /* ClientHello */
+    deliver(&srv); /* ServerHello ... ServerHelloDone */
+    CHECK(cli.keyed && !cli.connected && !srv.keyed);
+    CHECK(cr_dtls_timeout_ms(cli.dtls) > 0); /* still resends its last flight if it must */
+    CHECK(cr_dtls_send_data(cli.dtls, (const uint8_t *)"x", 1) < 0); /* no data before done */
+    deliver(&cli);                                                   /* Certificate ... Finished */
+    CHECK(srv.keyed && srv.connected && !cli.connected);
+    deliver(&srv); /* ChangeCipherSpec, Finished */
+    check_keys(&srv, &cli, CR_SRTP_AEAD_AES_128_GCM);
+    teardown(&srv, &cli);
+}
+
 /* cr_dtls_free from inside a callback is safe (ASan checks the deferred release). */
 static void test_free_in_callback(struct cr_dtls_cert *s, struct cr_dtls_cert *c)
 {
@@ -250,7 +280,7 @@ static void test_wrong_fingerprint(struct cr_dtls_cert *s, struct cr_dtls_cert *
     cr_dtls_start(cli.dtls);
     run(&srv, &cli, false, 5000);
     CHECK(srv.failed && cli.failed);
-    CHECK(!srv.connected && !cli.connected);
+    CHECK(!srv.connected && !cli.connected && !cli.keyed); /* no keys with a wrong peer */
     CHECK_STR(cli.why, "fingerprint mismatch");
     teardown(&srv, &cli);
 
@@ -329,6 +359,7 @@ int main(void)
     CHECK(strcmp(cr_dtls_cert_fingerprint(s), cr_dtls_cert_fingerprint(c)) != 0);
     test_cert(s);
     test_handshake(s, c);
+    test_false_start(s, c);
     test_free_in_callback(s, c);
     test_profiles(s, c);
     test_wrong_fingerprint(s, c);

@@ -102,7 +102,7 @@ static void test_publish_and_subscribe(struct cr_relay *relay)
     CHECK(answer && strstr(answer, "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n"));
     CHECK(answer && strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n")); /* VP8 first */
     CHECK(answer && strstr(answer, "a=recvonly"));
-    CHECK(answer && strstr(answer, "a=setup:passive"));
+    CHECK(answer && strstr(answer, "a=setup:active")); /* RFC 5763 §5: actpass → active */
     CHECK(answer && strstr(answer, "a=rtcp-fb:96 transport-cc"));
     CHECK(answer && strstr(answer, "a=rtcp-fb:96 goog-remb"));
     CHECK(answer && strstr(answer, "a=fmtp:111 minptime=10;useinbandfec=1"));

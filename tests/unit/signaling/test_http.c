@@ -421,7 +421,7 @@ static void test_whip_session(void)
     CHECK(has_header(&r, "content-type", "application/sdp"));
     CHECK(has_header(&r, "access-control-allow-origin", "*"));
     CHECK(body_has(&r, "v=0"));
-    CHECK(body_has(&r, "a=setup:passive"));
+    CHECK(body_has(&r, "a=setup:active"));
     e2e_response_free(&r);
 
     /* PATCH: wrong type, an ICE restart (422), a trickle (204) */

@@ -428,7 +428,7 @@ static void test_media(struct client *a, struct client *b, const char *a_id)
                           80);
     CHECK(r && json_is_true(json_object_get(r, "ok")));
     const char *answer = json_string_value(json_object_get(r, "sdp"));
-    CHECK(answer && strncmp(answer, "v=0", 3) == 0 && strstr(answer, "a=setup:passive"));
+    CHECK(answer && strncmp(answer, "v=0", 3) == 0 && strstr(answer, "a=setup:active"));
     json_t *tracks = json_object_get(r, "tracks");
     json_int_t audio = json_integer_value(json_object_get(tracks, "0"));
     json_int_t video = json_integer_value(json_object_get(tracks, "1"));

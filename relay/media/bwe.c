@@ -16,6 +16,7 @@ enum { RC_HOLD = 0, RC_INCREASE = 1, RC_DECREASE = 2 };
 #define ACK_CAP_FACTOR 1.5 /* growth stops at 1.5 × acked + 10 kbit/s */
 #define ACK_CAP_ADD 10000
 #define APP_LIMITED 0.75     /* sending less than this share of the estimate: no increase */
+#define DELIVERED_ALL 0.8    /* acked over sent: the path carried all we sent, 10 % loss too */
 #define CONGESTED_US 2000000 /* an overuse this recent: loss is not random, no probing */
 #define FEEDBACK_TIMEOUT_US 1500000
 #define FEEDBACK_STALE_US 500000
@@ -94,7 +95,7 @@ void bwe_init(struct bwe *b, const struct bwe_config *cfg)
         b->cfg.probe_duration_us = 200000;
     delay_trend_init(&b->trend);
     loss_ctrl_init(&b->loss, b->cfg.min_bps, b->cfg.max_bps);
-    b->ack_head = b->ack_first = -1;
+    b->acked.head = b->acked.first = b->sent.head = b->sent.first = -1;
     b->delay_bps = b->cfg.start_bps;
     b->rc_state = RC_HOLD;
     b->rc_last_us = b->last_decrease_us = b->last_overuse_us = INT64_MIN / 2;
@@ -140,41 +141,42 @@ static size_t bin_slot(int64_t bin)
     return (size_t)(((bin % BWE_ACK_BINS) + BWE_ACK_BINS) % BWE_ACK_BINS);
 }
 
-static void ack_add(struct bwe *b, int64_t arrival_us, uint16_t size)
+static void bins_add(struct bwe_rate_bins *r, int64_t at_us, uint16_t size)
 {
-    int64_t bin = floor_div(arrival_us, ACK_BIN_US);
-    if (b->ack_head < 0 && b->ack_first < 0) {
-        b->ack_head = b->ack_first = bin;
-    } else if (bin > b->ack_head) {
-        int64_t adv = bin - b->ack_head;
+    int64_t bin = floor_div(at_us, ACK_BIN_US);
+    if (r->head < 0 && r->first < 0) {
+        r->head = r->first = bin;
+    } else if (bin > r->head) {
+        int64_t adv = bin - r->head;
         if (adv >= BWE_ACK_BINS) {
-            memset(b->ack_bytes, 0, sizeof b->ack_bytes);
+            memset(r->bytes, 0, sizeof r->bytes);
             if (adv > 10 * BWE_ACK_BINS) /* a jump of the receiver's clock: start over */
-                b->ack_first = bin;
+                r->first = bin;
         } else {
             for (int64_t k = 1; k <= adv; k++)
-                b->ack_bytes[bin_slot(b->ack_head + k)] = 0;
+                r->bytes[bin_slot(r->head + k)] = 0;
         }
-        b->ack_head = bin;
-    } else if (bin <= b->ack_head - BWE_ACK_BINS) {
+        r->head = bin;
+    } else if (bin <= r->head - BWE_ACK_BINS) {
         return; /* older than the window */
     }
-    b->ack_bytes[bin_slot(bin)] += size;
+    r->bytes[bin_slot(bin)] += size;
 }
 
-static void ack_update(struct bwe *b)
+/* The rate over the newest window, or `was` before ACK_MIN_BINS of it. */
+static int64_t bins_rate(const struct bwe_rate_bins *r, int64_t was)
 {
-    if (b->ack_first < 0 && b->ack_head < 0)
-        return;
-    int64_t bins = b->ack_head - b->ack_first + 1;
+    if (r->first < 0 && r->head < 0)
+        return was;
+    int64_t bins = r->head - r->first + 1;
     if (bins < ACK_MIN_BINS)
-        return;
+        return was;
     if (bins > ACK_WINDOW_BINS)
         bins = ACK_WINDOW_BINS;
     uint64_t sum = 0;
     for (int64_t k = 0; k < bins; k++)
-        sum += b->ack_bytes[bin_slot(b->ack_head - k)];
-    b->acked_bps = (int64_t)(sum * 8 * 1000000 / (uint64_t)(bins * ACK_BIN_US));
+        sum += r->bytes[bin_slot(r->head - k)];
+    return (int64_t)(sum * 8 * 1000000 / (uint64_t)(bins * ACK_BIN_US));
 }
 
 /* ---- §5.5 rate control ---- */
@@ -205,20 +207,38 @@ static bool time_to_cut(const struct bwe *b, int64_t now_us)
            (b->acked_bps > 0 && b->acked_bps < b->delay_bps / 2);
 }
 
+/* Sending well under the estimate, and the path delivering about what we sent (random loss
+ * aside): what arrives is what we sent, not what the path carries. A path that delivers less
+ * than we send is full, whatever the estimate says. */
+static bool app_limited(const struct bwe *b)
+{
+    return b->sent_bps > 0 && (double)b->sent_bps < APP_LIMITED * (double)b->delay_bps &&
+           (double)b->acked_bps >= DELIVERED_ALL * (double)b->sent_bps;
+}
+
 static void decrease(struct bwe *b, int64_t now_us)
 {
     int64_t acked = b->acked_bps > 0 ? b->acked_bps : b->delay_bps;
-    int64_t nb = (int64_t)(BETA * (double)acked);
+    /* an overuse while application-limited is our own burst (a keyframe paced near the link
+     * rate) in a path that is not full: back off from the estimate, not to β × what we
+     * happened to send (libwebrtc's ALR-limited backoff). Cut to β × acked, a 250 kbit/s
+     * link's estimate fell to 110k while it carried 130k, and the classroom went to 7.5 fps. */
+    bool limited = app_limited(b);
+    int64_t nb = (int64_t)(BETA * (double)(limited ? b->delay_bps : acked));
     if (nb > b->delay_bps && b->cap_kbps > 0)
         nb = (int64_t)(BETA * b->cap_kbps * 1000);
     if (nb < b->delay_bps)
         b->delay_bps = nb;
-    if (b->cap_kbps > 0 && (double)acked / 1000 < b->cap_kbps - cap_spread_kbps(b))
-        b->cap_kbps = -1; /* far below the old point: the path changed */
-    cap_update(b, acked);
-    CR_DEBUG("bwe", "%llu overuse: trend %.2f over %.2f ms, acked %lld, delay-based now %lld",
+    if (!limited) { /* what arrived is the path's capacity only when we filled it */
+        if (b->cap_kbps > 0 && (double)acked / 1000 < b->cap_kbps - cap_spread_kbps(b))
+            b->cap_kbps = -1; /* far below the old point: the path changed */
+        cap_update(b, acked);
+    }
+    CR_DEBUG("bwe",
+             "%llu overuse: trend %.2f over %.2f ms, acked %lld, sent %lld%s, delay-based now %lld",
              (unsigned long long)b->log_id, b->trend.modified_trend_ms, b->trend.threshold_ms,
-             (long long)b->acked_bps, (long long)b->delay_bps);
+             (long long)b->acked_bps, (long long)b->sent_bps, limited ? " (app-limited)" : "",
+             (long long)b->delay_bps);
     b->last_decrease_us = b->last_overuse_us = now_us;
     b->overuses++;
     b->rc_state = RC_HOLD;
@@ -615,8 +635,12 @@ void bwe_on_feedback(struct bwe *b, const struct send_result *r, size_t n, int64
             received++;
         else
             lost++;
-        if (r[i].received && r[i].kind != SEND_PROBE) /* probes are not what we keep sending */
-            ack_add(b, r[i].arrival_us, r[i].size);
+        if (r[i].kind == SEND_PROBE)
+            continue;   /* probes are not what we keep sending */
+        if (!r[i].late) /* a late one was counted when it was reported lost */
+            bins_add(&b->sent, r[i].send_us, r[i].size);
+        if (r[i].received)
+            bins_add(&b->acked, r[i].arrival_us, r[i].size);
     }
     for (size_t off = 0; off < n; off += SORT_CHUNK)
         overuse = feed_delay(b, r + off, n - off < SORT_CHUNK ? n - off : SORT_CHUNK, &evaluated) ||
@@ -625,7 +649,8 @@ void bwe_on_feedback(struct bwe *b, const struct send_result *r, size_t n, int64
     int64_t rtt = now_us - newest_send;
     if (rtt > 0)
         b->rtt_us = clamp64(b->rtt_us + (rtt - b->rtt_us) / 8, 10000, 2000000);
-    ack_update(b);
+    b->acked_bps = bins_rate(&b->acked, b->acked_bps);
+    b->sent_bps = bins_rate(&b->sent, b->sent_bps);
     b->last_twcc_us = now_us;
     if (b->source == BWE_SRC_REMB)
         b->delay_bps = b->remb_bps; /* transport-wide feedback (again): go on from there */

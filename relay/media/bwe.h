@@ -64,7 +64,7 @@ struct bwe_probe {
     int packet_size;
 };
 
-#define BWE_ACK_BINS 64 /* 10 ms bins of received bytes: a 500 ms window and slack */
+#define BWE_ACK_BINS 64 /* 10 ms bins of bytes: a 500 ms window and slack */
 #define BWE_CLUSTERS 4  /* probe clusters measured at once */
 
 struct bwe_cluster { /* state: one probe cluster being measured */
@@ -82,15 +82,21 @@ struct bwe_cluster { /* state: one probe cluster being measured */
     double sx, sy, sxx, sxy, syy;           /* one-way delay (ms) against send time (ms) */
 };
 
+struct bwe_rate_bins { /* state: bytes per 10 ms bin of one clock, the newest window */
+    uint32_t bytes[BWE_ACK_BINS];
+    int64_t head, first; /* newest and first bin, -1 before any */
+};
+
 struct bwe {
     struct bwe_config cfg;
     uint64_t log_id;          /* the receiver's id in log lines (route/ sets it) */
     struct delay_trend trend; /* state: §5.2–5.4 */
     struct loss_ctrl loss;    /* state: §6 */
-    /* acknowledged rate */
-    uint32_t ack_bytes[BWE_ACK_BINS];
-    int64_t ack_head, ack_first; /* newest and first bin, -1 before any */
-    int64_t acked_bps;           /* 0 until 100 ms of arrivals were seen */
+    /* acknowledged rate (by the receiver's arrival times) and sent rate (by our send times,
+     * received or lost, probes left out) of the packets feedback reported */
+    struct bwe_rate_bins acked, sent;
+    int64_t acked_bps; /* 0 until 100 ms of arrivals were seen */
+    int64_t sent_bps;  /* 0 until 100 ms of sends were reported */
     /* §5.5 rate control */
     int64_t delay_bps;
     int rc_state; /* hold / increase / decrease */

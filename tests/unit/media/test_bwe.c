@@ -187,9 +187,13 @@ static void test_acked_and_overuse(void)
     }
     bwe_get_stats(&b, &s);
     CHECK(s.estimate_bps >= 1250000 && s.estimate_bps <= 1000000 / 0.75 + 20000);
-    /* now each packet waits 3 ms longer than the one before: overuse, cut to ≈ 0.85 × acked */
+    /* now each packet waits 3 ms longer than the one before (the path carries 770 kbit/s of
+     * our 1 Mbit/s): overuse. The first cut comes while the acked window still shows all we
+     * sent, as if we were only application-limited: 0.85 × the estimate; the next, a round
+     * trip on, sees the path deliver less than we send: ≈ 0.85 × acked */
     int64_t before = s.estimate_bps;
-    for (int f = 0; f < 20 && b.overuses == 0; f++) {
+    for (int f = 0, after = 0; f < 40 && after < 10; f++) {
+        after += b.overuses > 0;
         for (int i = 0; i < 5; i++)
             res[i] = (struct send_result){.send_us = t + i * 10000,
                                           .arrival_us =
@@ -203,6 +207,44 @@ static void test_acked_and_overuse(void)
     CHECK(b.overuses >= 1);
     CHECK(s.estimate_bps < before);
     CHECK(s.estimate_bps < 0.9 * 1000000 && s.estimate_bps > 0.6 * 1000000);
+}
+
+/* Sending 250 kbit/s under a 600 kbit/s estimate, everything delivered: a keyframe's queue
+ * (a delay that grows for a while, then drains) is an overuse, and the cut is 0.85 × the
+ * estimate, not 0.85 × the 250k we happened to send (libwebrtc's ALR-limited backoff). */
+static void test_app_limited_overuse(void)
+{
+    struct bwe b;
+    struct bwe_config cfg = BWE_CONFIG_DEFAULT;
+    cfg.start_bps = 600000;
+    bwe_init(&b, &cfg);
+    int64_t t = 0;
+    for (int f = 0; f < 40; f++) { /* 250 kbit/s: one 1250-byte packet per 40 ms, no queue */
+        for (int i = 0; i < 5; i++)
+            res[i] = (struct send_result){.send_us = t + i * 40000,
+                                          .arrival_us = 9000000 + t + i * 40000 + 40000,
+                                          .size = 1250,
+                                          .received = true};
+        bwe_on_feedback(&b, res, 5, t + 300000);
+        t += 200000;
+    }
+    struct bwe_stats s;
+    bwe_get_stats(&b, &s);
+    int64_t before = s.estimate_bps;
+    CHECK(before >= 590000 && s.acked_bps > 230000 && s.acked_bps < 270000);
+    for (int f = 0; f < 10 && b.overuses == 0; f++) { /* each packet 6 ms later than the last */
+        for (int i = 0; i < 5; i++)
+            res[i] = (struct send_result){.send_us = t + i * 40000,
+                                          .arrival_us =
+                                              9000000 + t + i * 40000 + 40000 + (f * 5 + i) * 6000,
+                                          .size = 1250,
+                                          .received = true};
+        bwe_on_feedback(&b, res, 5, t + 300000);
+        t += 200000;
+    }
+    bwe_get_stats(&b, &s);
+    CHECK(b.overuses >= 1);
+    CHECK(s.estimate_bps >= 0.8 * (double)before && s.estimate_bps <= 0.9 * (double)before);
 }
 
 /* A probe cluster: everything sent in its window; arrivals through a bottleneck of cap_bps
@@ -1371,6 +1413,7 @@ int main(void)
     test_delay_trend();
     test_loss_ctrl();
     test_acked_and_overuse();
+    test_app_limited_overuse();
     test_probe();
     test_start_and_overflow();
     test_remb();

@@ -59,6 +59,16 @@ static size_t make_run(int64_t t0, int n, int size, int64_t gap_us, int64_t extr
     return (size_t)n;
 }
 
+/* make_run's five 1250-byte packets of feedback round f, each arriving growth_us later than
+ * the one before, counting from the first round's first packet: a queue that grows. */
+static size_t growing_run(int64_t t0, int64_t gap_us, int f, int64_t growth_us)
+{
+    size_t n = make_run(t0, 5, 1250, gap_us, growth_us);
+    for (size_t i = 0; i < n; i++)
+        res[i].arrival_us += f * 5 * growth_us;
+    return n;
+}
+
 static void test_delay_trend(void)
 {
     struct delay_trend d;
@@ -194,13 +204,7 @@ static void test_acked_and_overuse(void)
     int64_t before = s.estimate_bps;
     for (int f = 0, after = 0; f < 40 && after < 10; f++) {
         after += b.overuses > 0;
-        for (int i = 0; i < 5; i++)
-            res[i] = (struct send_result){.send_us = t + i * 10000,
-                                          .arrival_us =
-                                              9000000 + t + i * 10000 + 40000 + (f * 5 + i) * 3000,
-                                          .size = 1250,
-                                          .received = true};
-        bwe_on_feedback(&b, res, 5, t + 150000);
+        bwe_on_feedback(&b, res, growing_run(t, 10000, f, 3000), t + 150000);
         t += 50000;
     }
     bwe_get_stats(&b, &s);
@@ -220,12 +224,7 @@ static void test_app_limited_overuse(void)
     bwe_init(&b, &cfg);
     int64_t t = 0;
     for (int f = 0; f < 40; f++) { /* 250 kbit/s: one 1250-byte packet per 40 ms, no queue */
-        for (int i = 0; i < 5; i++)
-            res[i] = (struct send_result){.send_us = t + i * 40000,
-                                          .arrival_us = 9000000 + t + i * 40000 + 40000,
-                                          .size = 1250,
-                                          .received = true};
-        bwe_on_feedback(&b, res, 5, t + 300000);
+        bwe_on_feedback(&b, res, make_run(t, 5, 1250, 40000, 0), t + 300000);
         t += 200000;
     }
     struct bwe_stats s;
@@ -233,13 +232,7 @@ static void test_app_limited_overuse(void)
     int64_t before = s.estimate_bps;
     CHECK(before >= 590000 && s.acked_bps > 230000 && s.acked_bps < 270000);
     for (int f = 0; f < 10 && b.overuses == 0; f++) { /* each packet 6 ms later than the last */
-        for (int i = 0; i < 5; i++)
-            res[i] = (struct send_result){.send_us = t + i * 40000,
-                                          .arrival_us =
-                                              9000000 + t + i * 40000 + 40000 + (f * 5 + i) * 6000,
-                                          .size = 1250,
-                                          .received = true};
-        bwe_on_feedback(&b, res, 5, t + 300000);
+        bwe_on_feedback(&b, res, growing_run(t, 40000, f, 6000), t + 300000);
         t += 200000;
     }
     bwe_get_stats(&b, &s);

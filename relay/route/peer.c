@@ -109,8 +109,9 @@ static void send_copies(struct peer *peer)
 }
 
 /* The peer's first handshake flight (a ClientHello to us as server, a ServerHello to us
- * as client): the handshake ends one round trip from now, so a keyframe asked for now
- * comes about then, and consumer_set_connected starts from it. Asked at ICE connected it
+ * as client): the keys come one round trip from now as server, at once as client (false
+ * start), so a keyframe asked for now comes about then or is replayed from the packet store
+ * (consumer_set_connected starts from it). Asked at ICE connected it
  * came too early on a slow link (DTLS took 580 ms there), and, requests being throttled,
  * the next was a second away. */
 static void dtls_first_heard(struct peer *peer)

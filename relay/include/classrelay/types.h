@@ -37,7 +37,8 @@ struct cr_relay_config {
 enum cr_peer_state {
     CR_PEER_NEW,
     CR_PEER_CONNECTING, /* ICE checks or DTLS handshake under way */
-    CR_PEER_CONNECTED,  /* DTLS done, SRTP keys in place, media flows */
+    CR_PEER_CONNECTED,  /* SRTP keys in place, media flows (DTLS done, or as its client
+                         * our Finished out: RFC 7918 false start) */
     CR_PEER_FAILED,     /* ICE or DTLS failed; the peer should be closed */
     CR_PEER_CLOSED,
 };

@@ -9,7 +9,7 @@
 #define LOW_LOSS 0.02               /* §6: below, increase */
 #define HIGH_LOSS 0.10              /* §6: above, decrease */
 #define INCREASE_FACTOR 1.05        /* §6: As(i) = 1.05 × As(i−1) */
-#define INHERENT_MAX 0.05           /* random loss we accept as the path's own */
+#define INHERENT_MAX 0.10           /* random loss we accept as the path's own */
 #define INHERENT_GAIN 0.2           /* EWMA weight of one window */
 #define AVG_GAIN 0.3                /* the same for the average loss */
 #define DECREASE_INTERVAL_US 300000 /* §6 (and libwebrtc): + RTT between decreases */

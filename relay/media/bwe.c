@@ -221,8 +221,7 @@ static void decrease(struct bwe *b, int64_t now_us)
     int64_t acked = b->acked_bps > 0 ? b->acked_bps : b->delay_bps;
     /* an overuse while application-limited is our own burst (a keyframe paced near the link
      * rate) in a path that is not full: back off from the estimate, not to β × what we
-     * happened to send (libwebrtc's ALR-limited backoff). Cut to β × acked, a 250 kbit/s
-     * link's estimate fell to 110k while it carried 130k, and the classroom went to 7.5 fps. */
+     * happened to send, which says nothing of the path (libwebrtc's ALR-limited backoff) */
     bool limited = app_limited(b);
     int64_t nb = (int64_t)(BETA * (double)(limited ? b->delay_bps : acked));
     if (nb > b->delay_bps && b->cap_kbps > 0)

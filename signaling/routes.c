@@ -9,6 +9,7 @@
 #include "front/rest_recordings.h"
 #include "front/rest_rooms.h"
 #include "front/rest_schedule.h"
+#include "front/rpc_begin.h"
 #include "front/status.h"
 #include "front/whip.h"
 #include "transport/http.h"
@@ -24,6 +25,8 @@ static void respond_options(struct lws *wsi, struct http_req *req)
     } else if (whip || whep) {
         http_add_header(req, "Allow", "OPTIONS, POST");
         http_add_header(req, "Accept-Post", "application/sdp");
+    } else if (strcmp(req->path, "/ws") == 0) {
+        http_add_header(req, "Allow", "OPTIONS, GET, POST");
     } else if (strncmp(req->path, "/api/v1/recordings", 18) == 0 ||
                strncmp(req->path, "/api/v1/rooms/", 14) == 0) {
         http_add_header(req, "Allow", "OPTIONS, GET, HEAD, POST, DELETE");
@@ -46,6 +49,8 @@ void routes_http(struct server *srv, struct lws *wsi, struct http_req *req)
         respond_options(wsi, req);
     } else if (strncmp(p, "/whip/", 6) == 0 || strncmp(p, "/whep/", 6) == 0) {
         whip_handle(srv, wsi, req);
+    } else if (strcmp(p, "/ws") == 0) {
+        rpc_begin(srv, wsi, req);
     } else if (strcmp(p, "/healthz") == 0 && get) {
         json_t *v;
         int status = status_healthz(srv, &v);

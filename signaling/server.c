@@ -38,6 +38,7 @@
 #include "lesson/registry.h"
 #include "lesson/rooms.h"
 #include "routes.h"
+#include "transport/ws_park.h"
 #include "store/catalog.h"
 #include "store/store.h"
 #include "transport/http.h"
@@ -219,6 +220,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
         }
         room = next_room;
     }
+    ws_park_sweep(srv, now);
     if (++srv->sweeps % 2 == 0)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
     recording_tick(srv->recording, now);
@@ -291,6 +293,7 @@ static void server_free_parts(struct server *srv)
     if (srv->lws)
         lws_context_destroy(srv->lws);
     srv->lws = NULL;
+    ws_park_close_all(srv); /* like the websockets lws just closed */
     if (srv->reg)
         reg_clear(srv->reg);
     free(srv->reg);

@@ -30,6 +30,8 @@ struct srv_counters {
     uint64_t ws_connections_total;
     uint64_t ws_messages_in, ws_messages_out;
     uint64_t ws_dropped_slow;              /* connections closed for not reading their events */
+    uint64_t ws_begun, ws_resumed;         /* sessions begun over HTTP; taken over by a websocket */
+    uint64_t ws_park_expired;              /* begun over HTTP, never taken over */
     uint64_t whip_sessions, whep_sessions; /* created since start */
     uint64_t peers_timed_out, peers_failed;
     uint64_t relay_events;
@@ -65,7 +67,9 @@ struct server {
     char first_password[32];     /* state: the admin's password made at first start; "" */
     uint64_t sweeps;             /* state: once-a-second sweeps done */
     struct srv_counters counters;
-    struct ws_conn *conns; /* borrowed: open websocket connections (in lws pss) */
+    struct ws_conn *conns;  /* borrowed: open websocket connections (in lws pss) */
+    struct ws_conn *parked; /* owned: sessions begun over HTTP (transport/ws_park.h) */
+    uint32_t n_parked;
     /* upward tables, set by the composition root (server.c) */
     void (*http_route)(struct server *srv, struct lws *wsi, struct http_req *req);
     const struct ws_handlers *ws;          /* transport/ws.h */

@@ -25,6 +25,7 @@
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
 #include "front/whip.h"
+#include "transport/ws_park.h"
 #include "transport/zfield.h"
 
 static struct rpc_conn *conn(struct ws_conn *c) { return c->user; }
@@ -682,6 +683,37 @@ static void h_lesson(struct req *r)
     req_ok(r, NULL);
 }
 
+/* resume {"key"}: this websocket takes over a session begun over HTTP (rpc_begin.c): the
+ * parked session's state moves here, ours is closed with the parked connection. */
+static void h_resume(struct req *r)
+{
+    if (r->c->parked) {
+        req_err(r, SRV_ERR_BAD_REQUEST, "resume is sent on the websocket, not in POST /ws");
+        return;
+    }
+    if (conn(r->c)->participant) {
+        req_err(r, SRV_ERR_BAD_REQUEST, "already in a session: leave first");
+        return;
+    }
+    const char *key = json_string_value(json_object_get(r->msg, "key"));
+    struct ws_conn *parked = key ? ws_park_find(r->srv, key) : NULL;
+    if (!parked || !conn(parked)->participant) { /* its lesson may have ended meanwhile */
+        req_err(r, SRV_ERR_NOT_FOUND,
+                "no session waits for this key (taken, or not taken within %d s): join again",
+                WS_PARK_MS / 1000);
+        return;
+    }
+    void *mine = r->c->user;
+    r->c->user = parked->user;
+    parked->user = mine;
+    struct reg_participant *p = conn(r->c)->participant;
+    p->conn = r->c;
+    ws_adopt(r->c, parked);
+    r->srv->counters.ws_resumed++;
+    CR_DEBUG("rpc", "%s: its websocket took over the session begun over HTTP", p->id);
+    req_ok(r, json_pack("{s:o}", "participant", participant_json(p)));
+}
+
 static const struct {
     const char *type;
     void (*handle)(struct req *r);
@@ -695,6 +727,7 @@ static const struct {
     {"listen", rpc_h_listen},   {"hands_down", rpc_h_hands_down},
     {"chat", rpc_h_chat},       {"chat_mode", rpc_h_chat_mode},
     {"quiz", rpc_h_quiz},       {"quiz_answer", rpc_h_quiz_answer},
+    {"resume", h_resume},
 };
 
 void rpc_handle(struct ws_conn *c, const char *text, size_t len)
@@ -708,38 +741,42 @@ void rpc_handle(struct ws_conn *c, const char *text, size_t len)
         rpc_reply_error(c, NULL, SRV_ERR_BAD_JSON, why);
         return;
     }
+    rpc_handle_json(c, msg);
+    json_decref(msg);
+}
+
+void rpc_handle_json(struct ws_conn *c, json_t *msg)
+{
     struct req r = {.c = c, .srv = c->srv, .msg = msg, .id = json_object_get(msg, "id")};
     if (!json_is_object(msg)) {
         rpc_reply_error(c, NULL, SRV_ERR_BAD_JSON, "a message must be a JSON object");
-        goto out;
+        return;
     }
     if (r.id && !json_is_integer(r.id)) {
         r.id = NULL;
         req_err(&r, SRV_ERR_BAD_REQUEST, "\"id\" must be an integer");
-        goto out;
+        return;
     }
     json_t *v = json_object_get(msg, "v");
     if (v && !(json_is_integer(v) && json_integer_value(v) == 1)) {
         req_err(&r, SRV_ERR_BAD_REQUEST, "unsupported protocol version (this server speaks 1)");
-        goto out;
+        return;
     }
     const char *type = json_string_value(json_object_get(msg, "type"));
     if (!type) {
         req_err(&r, SRV_ERR_BAD_REQUEST, "\"type\" must be a string");
-        goto out;
+        return;
     }
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         if (strcmp(type, handlers[i].type) == 0) {
             handlers[i].handle(&r);
-            goto out;
+            return;
         }
     }
     size_t cut = strlen(type) > 40 ? 40 : strlen(type); /* not inside a UTF-8 sequence */
     while (cut > 0 && ((unsigned char)type[cut] & 0xc0) == 0x80)
         cut--;
     req_err(&r, SRV_ERR_BAD_REQUEST, "unknown request type \"%.*s\"", (int)cut, type);
-out:
-    json_decref(msg);
 }
 
 void rpc_room_end(struct server *srv, struct reg_room *room, const char *reason)

@@ -36,6 +36,8 @@ extern const struct lesson_events rpc_lesson_events;
 void rpc_conn_opened(struct ws_conn *c);
 /* Handles one complete text message from c. */
 void rpc_handle(struct ws_conn *c, const char *text, size_t len);
+/* Handles one message already parsed (borrowed). */
+void rpc_handle_json(struct ws_conn *c, json_t *msg);
 /* Sends an error reply (id NULL: "id":null) and counts it. */
 void rpc_reply_error(struct ws_conn *c, json_t *id, enum srv_err e, const char *message);
 /* The connection closed: leave its room, close its peers. */

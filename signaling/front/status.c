@@ -73,6 +73,9 @@ static json_t *signaling_json(struct server *srv)
     json_object_set_new(v, "data_messages_in", json_integer((json_int_t)c->data_messages_in));
     json_object_set_new(v, "data_messages_bad", json_integer((json_int_t)c->data_messages_bad));
     json_object_set_new(v, "chat_messages", json_integer((json_int_t)c->chat_messages));
+    json_object_set_new(v, "ws_begun", json_integer((json_int_t)c->ws_begun));
+    json_object_set_new(v, "ws_resumed", json_integer((json_int_t)c->ws_resumed));
+    json_object_set_new(v, "ws_park_expired", json_integer((json_int_t)c->ws_park_expired));
     return v;
 }
 

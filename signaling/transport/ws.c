@@ -13,12 +13,6 @@
 #include "base/log.h"
 #include "core/context.h"
 
-struct ws_msg {
-    struct ws_msg *next;
-    size_t len;
-    unsigned char buf[]; /* LWS_PRE bytes of room for lws, then the text */
-};
-
 /* A signaling connection is a thin stream (a message or two in flight), and on a school
  * link losing 10 % one lost segment of a subscribe answer waited 1.2, 2.4 s... for TCP's
  * doubling retransmission timeouts: 4.7 s once. Linear timeouts for thin streams (tcp(7),
@@ -30,7 +24,7 @@ static void thin_stream(struct lws *wsi)
         CR_DEBUG("ws", "no linear timeouts on this socket");
 }
 
-static void tx_free_all(struct ws_conn *c)
+void ws_tx_clear(struct ws_conn *c)
 {
     while (c->tx_head) {
         struct ws_msg *m = c->tx_head;
@@ -45,7 +39,7 @@ void ws_send(struct ws_conn *c, json_t *msg)
 {
     if (!msg)
         return;
-    if (c->kill || !c->wsi) {
+    if (c->kill || (!c->wsi && !c->parked)) {
         json_decref(msg);
         return;
     }
@@ -60,8 +54,9 @@ void ws_send(struct ws_conn *c, json_t *msg)
         c->srv->counters.ws_dropped_slow++;
         free(text);
         c->kill = true;
-        tx_free_all(c);
-        lws_callback_on_writable(c->wsi);
+        ws_tx_clear(c);
+        if (!c->parked) /* a parked one is closed by the sweep */
+            lws_callback_on_writable(c->wsi);
         return;
     }
     struct ws_msg *m = cr_malloc(sizeof *m + LWS_PRE + n);
@@ -76,7 +71,8 @@ void ws_send(struct ws_conn *c, json_t *msg)
     c->tx_tail = m;
     c->tx_n++;
     c->tx_bytes += n;
-    lws_callback_on_writable(c->wsi);
+    if (!c->parked)
+        lws_callback_on_writable(c->wsi);
 }
 
 static int on_writeable(struct ws_conn *c)
@@ -178,7 +174,7 @@ int ws_callback(struct server *srv, struct lws *wsi, enum lws_callback_reasons r
             }
         }
         srv->counters.ws_connections--;
-        tx_free_all(c);
+        ws_tx_clear(c);
         free(c->rx);
         c->rx = NULL;
         c->wsi = NULL;

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libwebsockets.h>
 
@@ -35,6 +36,10 @@ struct ws_conn {
     size_t tx_n, tx_bytes;
     bool kill;  /* close at the next writeable */
     void *user; /* borrowed: the protocol's state of this connection (set by opened) */
+    /* a session begun over HTTP, no socket yet (transport/ws_park.h); heap, not lws pss */
+    bool parked;
+    int64_t park_until_ms; /* closed if no websocket has taken it over by then */
+    char park_key[33];     /* what the websocket sends to take it over: 32 hex digits */
 };
 
 /* What the websocket protocol does with a connection (front/rpc.c implements it; the server
@@ -53,7 +58,16 @@ struct ws_handlers {
 int ws_callback(struct server *srv, struct lws *wsi, enum lws_callback_reasons reason,
                 struct ws_conn *c, void *in, size_t len);
 
-/* Queues msg for sending (steals the reference). */
+/* Queues msg for sending (steals the reference); a parked session's queue waits for the
+ * websocket that takes it over. */
 void ws_send(struct ws_conn *c, json_t *msg);
+
+/* For ws_park.c: the outgoing queue. */
+struct ws_msg {
+    struct ws_msg *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes of room for lws, then the text */
+};
+void ws_tx_clear(struct ws_conn *c);
 
 #endif

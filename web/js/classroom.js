@@ -25,6 +25,7 @@ const notice = new Notice($('#notice'));
 const participants = new Map();     // id -> {id, role, name}
 let me = null;
 let joins = 0;                      // successful joins (reconnects count)
+let joinUnderWay = false;           // join() awaiting its reply: an "open" meanwhile is not a second join
 let name = '';
 let soundOn = false;
 let joinedAt = null;                // performance.now() of the join action
@@ -123,7 +124,7 @@ function renderQuality(q) {
 
 function renderState() {
   const s = ended ? 'ended' : refused && !me ? (refused.code === 'not_open' ? 'not open yet' : 'refused')
-    : !me ? (sig.state === 'open' ? 'joining' : 'not joined') : subscriber.state;
+    : !me ? (sig.ready ? 'joining' : 'not joined') : subscriber.state;
   const text = s === 'connected' ? 'receiving 接收中' : s === 'idle' ? 'waiting for teacher' : s;
   showState($('#sub-state'), text, s === 'idle' ? 'wait' : stateKind(s));
   $('#waiting').hidden = mainStream.getVideoTracks().length > 0;
@@ -297,13 +298,18 @@ async function toggleCamera() {
 
 // ---- joining ----
 
+// join and the first subscribe go together: in one POST /ws while the websocket is not
+// open yet (it takes the session over when it is), else on the websocket
 async function join() {
-  if (ended) return;
+  if (ended || joinUnderWay) return;
   clearTimeout(retryTimer);
+  joinUnderWay = true;
   try {
     subscriber.reset();
+    sig.hold();
     const joining = sig.request('join', { room, role: observe ? 'observer' : 'classroom', name });
-    subscriber.prime(); // its offer follows the join on the websocket
+    await Promise.race([subscriber.prime(), new Promise((r) => setTimeout(r, 1000))]);
+    sig.release();
     const reply = await joining;
     me = reply.participant;
     joins++;
@@ -327,6 +333,8 @@ async function join() {
     if (!me) subscriber.reset();
     if (['unauthorized', 'forbidden', 'not_open'].includes(err.code)) showRefusal(err);
     else setError(`Could not join room ${room}: ${err.message}`);
+  } finally {
+    joinUnderWay = false;
   }
   renderState();
 }
@@ -393,7 +401,7 @@ function startJoin(n) {
   $('#join-form').hidden = true;
   $('#lesson').hidden = false;
   sig.start();
-  if (sig.state === 'open') join();
+  join();
 }
 
 async function leave() {

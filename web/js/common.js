@@ -11,6 +11,9 @@
 //   tokens      a join link's ?token= goes on the websocket URL (docs/scheduling.md); a
 //               signed-in user without one is known by the cr_session cookie, which the
 //               browser sends with the websocket upgrade by itself
+//   begun over HTTP  a session's first requests (hold() ... release()) go in one POST /ws
+//               when the websocket is not open yet; the websocket takes the session over
+//               with resume (docs/protocol.md "Joining in one request")
 
 export const params = new URLSearchParams(location.search);
 
@@ -101,6 +104,74 @@ export class Signal extends EventTarget {
     this.wanted = false;
     this.retryTimer = null;
     this.keepalive = null;
+    this.held = null;           // requests held for one POST /ws (hold() ... release())
+    this.beginning = null;      // the POST /ws under way
+    this.parkKey = null;        // a session begun over HTTP that the websocket is to take over
+    this.outbox = [];           // requests waiting for the websocket that carries the session
+  }
+
+  // Requests may be made: the websocket is open, or a session is begun over HTTP.
+  get ready() {
+    return this.state === 'open' || this.held !== null || this.beginning !== null || this.parkKey !== null;
+  }
+
+  // Requests made from now until release() go together: over the websocket if it is open by
+  // then, else in one POST /ws. On a school link the page's HTTP connection is open already,
+  // while the websocket's TCP handshake can lose a packet and wait a second for its
+  // retransmission (docs/protocol.md "Joining in one request").
+  hold() {
+    if (!this.held) this.held = [];
+  }
+
+  async release() {
+    const msgs = this.held || [];
+    this.held = null;
+    if (!msgs.length) return;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN && !this.beginning && !this.parkKey) {
+      for (const m of msgs) this.send(m);
+      return;
+    }
+    this.beginning = this._begin(msgs);
+    await this.beginning;
+    this.beginning = null;
+    this._carryOn();
+  }
+
+  async _begin(msgs) {
+    try {
+      const url = this.url.replace(/^ws/, 'http');
+      const res = await fetch(url, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(msgs), cache: 'no-store',
+      });
+      if (!res.ok) throw new Error(`POST /ws answered ${res.status}`);
+      const answer = await res.json();
+      this.parkKey = typeof answer.resume === 'string' ? answer.resume : null;
+      for (const m of answer.messages || []) this._dispatch(m);
+    } catch (err) {
+      log('could not begin over HTTP, the websocket carries the requests:', err.message);
+      this.outbox.unshift(...msgs);
+    }
+  }
+
+  // The websocket is open and no POST /ws is under way: it takes over a session begun over
+  // HTTP (resume, then what waited for it) or starts a fresh one ('open': the page joins).
+  _carryOn() {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || this.beginning) return;
+    const key = this.parkKey;
+    this.parkKey = null;
+    const carried = key !== null || this.outbox.length > 0;
+    if (key !== null) {
+      this.request('resume', { key }).then(
+        () => this.dispatchEvent(new Event('resumed')),
+        (err) => { // too late, or the server restarted: a fresh session
+          log('resume refused:', err.message);
+          this.dispatchEvent(new CustomEvent('close', { detail: { opened: true, code: 4000, reason: 'resume' } }));
+          this.dispatchEvent(new Event('open'));
+        });
+    }
+    for (const m of this.outbox.splice(0)) this.send(m);
+    if (!carried) this.dispatchEvent(new Event('open'));
   }
 
   start() {
@@ -130,7 +201,7 @@ export class Signal extends EventTarget {
       opened = true;
       this.attempt = 0;
       this._setState('open');
-      this.dispatchEvent(new Event('open'));
+      this._carryOn();
       // a quiet page still speaks every KEEPALIVE_MS: the server hangs up a connection it
       // has not heard from in 45 s, and on a lossy school link its own ping and our pong
       // can miss that (a classroom was dropped mid-lesson)
@@ -145,13 +216,19 @@ export class Signal extends EventTarget {
       if (this.ws !== ws) return;
       this.ws = null;
       clearInterval(this.keepalive);
-      for (const [, p] of this.pending) {
-        clearTimeout(p.timer);
-        p.reject(new RequestError('disconnected', 'the connection to the server closed'));
+      // a session begun over HTTP outlives a websocket that never opened: the next one
+      // takes it over
+      const begun = !opened && (this.beginning || this.parkKey !== null);
+      if (!begun) {
+        for (const [, p] of this.pending) {
+          clearTimeout(p.timer);
+          p.reject(new RequestError('disconnected', 'the connection to the server closed'));
+        }
+        this.pending.clear();
+        this.outbox = [];
+        // opened false: the server refused the upgrade or cannot be reached
+        this.dispatchEvent(new CustomEvent('close', { detail: { opened, code: e.code, reason: e.reason } }));
       }
-      this.pending.clear();
-      // opened false: the server refused the upgrade or cannot be reached
-      this.dispatchEvent(new CustomEvent('close', { detail: { opened, code: e.code, reason: e.reason } }));
       if (!this.wanted) { this._setState('idle'); return; }
       // backoff: 0.5 s, 1 s, 2 s, 4 s, then every 5 s, with jitter
       const delay = Math.min(5000, 500 * 2 ** this.attempt++) * (0.8 + 0.4 * Math.random());
@@ -163,6 +240,11 @@ export class Signal extends EventTarget {
   _onMessage(text) {
     let msg;
     try { msg = JSON.parse(text); } catch { return; }
+    this._dispatch(msg);
+  }
+
+  _dispatch(msg) {
+    if (!msg || typeof msg !== 'object') return;
     if (msg.type === 'reply') {
       const p = this.pending.get(msg.id);
       if (!p) {
@@ -187,7 +269,10 @@ export class Signal extends EventTarget {
   request(type, fields = {}, timeoutMs = 15000) {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      if (!this.send({ v: 1, type, id, ...fields })) {
+      const msg = { v: 1, type, id, ...fields };
+      if (this.held) this.held.push(msg);
+      else if (this.beginning || (this.parkKey !== null && type !== 'resume')) this.outbox.push(msg);
+      else if (!this.send(msg)) {
         reject(new RequestError('disconnected', 'not connected to the server'));
         return;
       }
@@ -270,13 +355,15 @@ export class PeerLink extends EventTarget {
 
   // Offer → request(type) → answer. fields(pc) builds the request's extra fields after
   // setLocalDescription, when every transceiver has its mid. Calls are serialized.
-  negotiate(type, fields = () => ({})) {
+  // sent() is called once the request is made (Signal.hold() waits for it).
+  negotiate(type, fields = () => ({}), sent = () => {}) {
     const run = async () => {
       if (this.closed) throw new RequestError('closed', 'peer closed');
       const offer = await this.pc.createOffer();
       await this.pc.setLocalDescription(offer);
       const reply = this.signal.request(type, { ...await sdpField(this.pc.localDescription.sdp),
         ...fields(this.pc) });
+      sent();
       if (!this.offerSent) {
         this.offerSent = true;
         for (const m of this.localQueue.splice(0))
@@ -381,6 +468,7 @@ export class Subscriber extends EventTarget {
     this.failures = 0;
     this.running = false;
     this.again = false;
+    this.offerSent = null;     // prime()'s resolve, until its offer is requested
     this.onPeerState = (e) => {
       const ev = e.detail;
       if (ev.target === 'subscribe' && (ev.state === 'failed' || ev.state === 'closed') && this.link) {
@@ -403,9 +491,19 @@ export class Subscriber extends EventTarget {
 
   // The first offer, with the stage and feed lines, before the room's tracks are known:
   // called right after sending join, it reaches the server one round trip earlier.
+  // Resolves once the offer's request is made (or there is none to make).
   prime() {
     this.active = true;
-    this._sync();
+    return new Promise((resolve) => {
+      this.offerSent = resolve;
+      this._sync();
+    });
+  }
+
+  _offerSent() {
+    const f = this.offerSent;
+    this.offerSent = null;
+    if (f) f();
   }
 
   // Forget the peer (websocket closed: the server closed it too).
@@ -466,6 +564,7 @@ export class Subscriber extends EventTarget {
       if (err.code !== 'disconnected' && err.code !== 'closed') this._restartSoon();
     } finally {
       this.running = false;
+      this._offerSent();
     }
   }
 
@@ -490,7 +589,7 @@ export class Subscriber extends EventTarget {
   }
 
   async _syncOnce() {
-    if (this.signal.state !== 'open' || !this.active) return;
+    if (!this.signal.ready || !this.active) return;
     const wanted = new Map(this.roomTracks.filter((t) => this.wants(t)).map((t) => [t.id, t]));
     this._mapFeeds(wanted);
     const added = [...wanted.values()].filter((t) => !this.byTrack.has(t.id));
@@ -522,7 +621,7 @@ export class Subscriber extends EventTarget {
       this.stageLines.forEach((tr, i) => { if (tr.mid !== null) tracks[tr.mid] = STAGE_LINES[i].feed; });
       for (const fl of this.feedLines) if (fl.transceiver.mid !== null) tracks[fl.transceiver.mid] = fl.spec.feed;
       return fresh ? { tracks, restart: true } : { tracks };
-    });
+    }, () => this._offerSent());
     if (link !== this.link) return;
     this.dispatchEvent(new CustomEvent('negotiated'));
     if (needStage)

@@ -32,6 +32,7 @@ struct srv_counters {
     uint64_t ws_dropped_slow;              /* connections closed for not reading their events */
     uint64_t ws_begun, ws_resumed;         /* sessions begun over HTTP; taken over by a websocket */
     uint64_t ws_park_expired;              /* begun over HTTP, never taken over */
+    uint64_t ws_begin_repeats;             /* POST /ws repeated (Idempotency-Key) */
     uint64_t whip_sessions, whep_sessions; /* created since start */
     uint64_t peers_timed_out, peers_failed;
     uint64_t relay_events;

@@ -4,12 +4,16 @@
  * websocket, and the answer is what the session queued — the replies, any event — with a
  * key. The page's websocket, once open, sends resume {"key"} and carries the session on.
  * On a school link losing 10 % the page's HTTP connection is already open, while the
- * websocket's TCP handshake can wait a second for the browser's retransmission. */
+ * websocket's TCP handshake can wait a second for the browser's retransmission. The page
+ * sends the request on two connections at once with one Idempotency-Key: a repeat gets the
+ * first one's answer (or 409 once a websocket has taken the session over). */
 #include "front/rpc_begin.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/strbuf.h"
 #include "front/rpc.h"
@@ -44,6 +48,41 @@ static json_t *batch_of(struct server *srv, struct lws *wsi, struct http_req *re
     return a;
 }
 
+/* The request's Idempotency-Key into idem (65 bytes; "" when none): 1 to 64 of
+ * [A-Za-z0-9_-], else false after a 400. */
+static bool idem_of(struct server *srv, struct lws *wsi, struct http_req *req, char *idem)
+{
+    static const char name[] = "idempotency-key:";
+    idem[0] = '\0';
+    int n = lws_hdr_custom_length(wsi, name, (int)strlen(name));
+    if (n <= 0)
+        return true;
+    bool ok = n <= 64 && lws_hdr_custom_copy(wsi, idem, 65, name, (int)strlen(name)) == n;
+    for (int i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)idem[i]) || idem[i] == '-' || idem[i] == '_';
+    if (!ok) {
+        idem[0] = '\0';
+        http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST,
+                           "Idempotency-Key must be 1 to 64 letters, digits, '-' or '_'");
+    }
+    return ok;
+}
+
+/* A repeat of a request already answered: the same answer, or 409 once taken over. */
+static void repeat(struct server *srv, struct lws *wsi, struct http_req *req, struct ws_conn *c)
+{
+    srv->counters.ws_begin_repeats++;
+    if (c->park_taken || !c->park_answer) {
+        http_respond_error(srv, wsi, req, SRV_ERR_CONFLICT,
+                           "this session's websocket has taken it over already");
+        return;
+    }
+    char *copy = cr_malloc(c->park_answer_len + 1);
+    memcpy(copy, c->park_answer, c->park_answer_len + 1);
+    http_respond(wsi, req, 200, "application/json", copy, c->park_answer_len);
+    http_add_header(req, "Cache-Control", "no-store");
+}
+
 void rpc_begin(struct server *srv, struct lws *wsi, struct http_req *req)
 {
     if (req->method != LWSHUMETH_POST) {
@@ -53,10 +92,18 @@ void rpc_begin(struct server *srv, struct lws *wsi, struct http_req *req)
         http_add_header(req, "Allow", "GET, POST, OPTIONS");
         return;
     }
+    char idem[65];
+    if (!idem_of(srv, wsi, req, idem))
+        return;
+    struct ws_conn *prev = ws_park_by_idem(srv, idem);
+    if (prev) {
+        repeat(srv, wsi, req, prev);
+        return;
+    }
     json_t *batch = batch_of(srv, wsi, req);
     if (!batch)
         return;
-    struct ws_conn *c = ws_park(srv, wsi, cr_now_ms());
+    struct ws_conn *c = ws_park(srv, wsi, cr_now_ms(), idem);
     if (!c) {
         json_decref(batch);
         http_respond_error(srv, wsi, req, SRV_ERR_LIMIT,
@@ -78,8 +125,10 @@ void rpc_begin(struct server *srv, struct lws *wsi, struct http_req *req)
     strbuf_append(&b, messages, n);
     free(messages);
     strbuf_puts(&b, "}");
-    if (!keep) /* nothing to carry on: refused, or no join */
+    if (!keep) /* nothing to carry on: refused, or no join (a repeat is handled anew) */
         ws_park_close(c);
+    else
+        ws_park_keep_answer(c, b.s, b.len);
     size_t len = b.len;
     http_respond(wsi, req, 200, "application/json", strbuf_take(&b), len);
     http_add_header(req, "Cache-Control", "no-store");

@@ -76,6 +76,7 @@ static json_t *signaling_json(struct server *srv)
     json_object_set_new(v, "ws_begun", json_integer((json_int_t)c->ws_begun));
     json_object_set_new(v, "ws_resumed", json_integer((json_int_t)c->ws_resumed));
     json_object_set_new(v, "ws_park_expired", json_integer((json_int_t)c->ws_park_expired));
+    json_object_set_new(v, "ws_begin_repeats", json_integer((json_int_t)c->ws_begin_repeats));
     return v;
 }
 

@@ -38,8 +38,12 @@ struct ws_conn {
     void *user; /* borrowed: the protocol's state of this connection (set by opened) */
     /* a session begun over HTTP, no socket yet (transport/ws_park.h); heap, not lws pss */
     bool parked;
+    bool park_taken;       /* a websocket took it over: kept until park_until_ms for repeats */
     int64_t park_until_ms; /* closed if no websocket has taken it over by then */
     char park_key[33];     /* what the websocket sends to take it over: 32 hex digits */
+    char park_idem[65];    /* the request's Idempotency-Key; "": none */
+    char *park_answer;     /* owned: the HTTP answer, for a repeat of the request */
+    size_t park_answer_len;
 };
 
 /* What the websocket protocol does with a connection (front/rpc.c implements it; the server

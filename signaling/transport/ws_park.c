@@ -21,7 +21,7 @@ static bool make_key(char out[WS_PARK_KEY_LEN + 1])
     return true;
 }
 
-struct ws_conn *ws_park(struct server *srv, struct lws *wsi, int64_t now_ms)
+struct ws_conn *ws_park(struct server *srv, struct lws *wsi, int64_t now_ms, const char *idem)
 {
     if (srv->n_parked >= WS_PARK_MAX)
         return NULL;
@@ -32,6 +32,7 @@ struct ws_conn *ws_park(struct server *srv, struct lws *wsi, int64_t now_ms)
     }
     c->srv = srv;
     c->parked = true;
+    snprintf(c->park_idem, sizeof c->park_idem, "%s", idem);
     c->park_until_ms = now_ms + WS_PARK_MS;
     c->next = srv->parked;
     srv->parked = c;
@@ -58,6 +59,26 @@ char *ws_park_drain(struct ws_conn *c, size_t *len)
     return strbuf_take(&b);
 }
 
+void ws_park_keep_answer(struct ws_conn *c, const char *text, size_t len)
+{
+    free(c->park_answer);
+    c->park_answer = cr_malloc(len + 1);
+    memcpy(c->park_answer, text, len);
+    c->park_answer[len] = '\0';
+    c->park_answer_len = len;
+}
+
+struct ws_conn *ws_park_by_idem(struct server *srv, const char *idem)
+{
+    if (!idem[0])
+        return NULL;
+    for (struct ws_conn *c = srv->parked; c; c = c->next) {
+        if (strcmp(c->park_idem, idem) == 0)
+            return c;
+    }
+    return NULL;
+}
+
 static bool key_eq(const char *a, const char *b)
 {
     unsigned char d = 0;
@@ -71,7 +92,7 @@ struct ws_conn *ws_park_find(struct server *srv, const char *key)
     if (strlen(key) != WS_PARK_KEY_LEN)
         return NULL;
     for (struct ws_conn *c = srv->parked; c; c = c->next) {
-        if (!c->kill && key_eq(c->park_key, key))
+        if (!c->kill && !c->park_taken && key_eq(c->park_key, key))
             return c;
     }
     return NULL;
@@ -88,12 +109,26 @@ static void unlink_free(struct ws_conn *c)
         }
     }
     ws_tx_clear(c);
+    free(c->park_answer);
     free(c);
+}
+
+/* Through the protocol's closed handler, once. */
+static void park_closed(struct ws_conn *c)
+{
+    if (!c->park_taken)
+        c->srv->ws->closed(c);
+    c->park_taken = true;
+    c->user = NULL;
+    ws_tx_clear(c);
+    free(c->park_answer);
+    c->park_answer = NULL;
+    c->park_answer_len = 0;
 }
 
 void ws_park_close(struct ws_conn *c)
 {
-    c->srv->ws->closed(c);
+    park_closed(c);
     unlink_free(c);
 }
 
@@ -112,7 +147,7 @@ void ws_adopt(struct ws_conn *c, struct ws_conn *parked)
         if (c->wsi)
             lws_callback_on_writable(c->wsi);
     }
-    ws_park_close(parked);
+    park_closed(parked); /* listed until its time is up: a late repeat is refused */
 }
 
 void ws_park_sweep(struct server *srv, int64_t now_ms)
@@ -120,7 +155,9 @@ void ws_park_sweep(struct server *srv, int64_t now_ms)
     struct ws_conn *c = srv->parked;
     while (c) {
         struct ws_conn *next = c->next;
-        if (c->kill || now_ms >= c->park_until_ms) {
+        if (c->park_taken && now_ms >= c->park_until_ms) {
+            unlink_free(c);
+        } else if (!c->park_taken && (c->kill || now_ms >= c->park_until_ms)) {
             CR_INFO("ws", "a session begun over HTTP was not taken over by a websocket: closed");
             srv->counters.ws_park_expired++;
             ws_park_close(c);

@@ -298,8 +298,8 @@ async function toggleCamera() {
 
 // ---- joining ----
 
-// join and the first subscribe go together: in one POST /ws while the websocket is not
-// open yet (it takes the session over when it is), else on the websocket
+// join and the first subscribe go together in one POST /ws (sent twice), and the websocket
+// takes the session over when it is open
 async function join() {
   if (ended || joinUnderWay) return;
   clearTimeout(retryTimer);

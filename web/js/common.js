@@ -11,9 +11,9 @@
 //   tokens      a join link's ?token= goes on the websocket URL (docs/scheduling.md); a
 //               signed-in user without one is known by the cr_session cookie, which the
 //               browser sends with the websocket upgrade by itself
-//   begun over HTTP  a session's first requests (hold() ... release()) go in one POST /ws
-//               when the websocket is not open yet; the websocket takes the session over
-//               with resume (docs/protocol.md "Joining in one request")
+//   begun over HTTP  a session's first requests (hold() ... release()) go in one POST /ws,
+//               twice; the websocket takes the session over with resume (docs/protocol.md
+//               "Joining in one request")
 
 export const params = new URLSearchParams(location.search);
 
@@ -115,10 +115,12 @@ export class Signal extends EventTarget {
     return this.state === 'open' || this.held !== null || this.beginning !== null || this.parkKey !== null;
   }
 
-  // Requests made from now until release() go together: over the websocket if it is open by
-  // then, else in one POST /ws. On a school link the page's HTTP connection is open already,
-  // while the websocket's TCP handshake can lose a packet and wait a second for its
-  // retransmission (docs/protocol.md "Joining in one request").
+  // Requests made from now until release() go in one POST /ws, sent on two connections at
+  // once with one Idempotency-Key, and the websocket takes the session over (resume). On a
+  // school link the page's HTTP connections are open already, while the websocket's TCP
+  // handshake can lose a packet and wait a second for its retransmission; and with two
+  // copies one lost segment does not cost a retransmission timeout either (docs/protocol.md
+  // "Joining in one request").
   hold() {
     if (!this.held) this.held = [];
   }
@@ -127,10 +129,6 @@ export class Signal extends EventTarget {
     const msgs = this.held || [];
     this.held = null;
     if (!msgs.length) return;
-    if (this.ws && this.ws.readyState === WebSocket.OPEN && !this.beginning && !this.parkKey) {
-      for (const m of msgs) this.send(m);
-      return;
-    }
     this.beginning = this._begin(msgs);
     await this.beginning;
     this.beginning = null;
@@ -138,18 +136,24 @@ export class Signal extends EventTarget {
   }
 
   async _begin(msgs) {
-    try {
-      const url = this.url.replace(/^ws/, 'http');
+    const url = this.url.replace(/^ws/, 'http');
+    const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+    const body = JSON.stringify(msgs);
+    const post = async () => {
       const res = await fetch(url, {
-        method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(msgs), cache: 'no-store',
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+        body, cache: 'no-store',
       });
       if (!res.ok) throw new Error(`POST /ws answered ${res.status}`);
-      const answer = await res.json();
+      return res.json();
+    };
+    try {
+      const answer = await Promise.any([post(), post()]);
       this.parkKey = typeof answer.resume === 'string' ? answer.resume : null;
       for (const m of answer.messages || []) this._dispatch(m);
     } catch (err) {
-      log('could not begin over HTTP, the websocket carries the requests:', err.message);
+      const why = err.errors ? err.errors.map((e) => e.message).join('; ') : err.message;
+      log('could not begin over HTTP, the websocket carries the requests:', why);
       this.outbox.unshift(...msgs);
     }
   }

@@ -4,8 +4,9 @@
  * a join and a ping in one request, answered with both replies and a key; the room told
  * of the new participant; an event queued while no websocket holds the session, then
  * delivered before the reply to resume; a key used twice; resume inside POST /ws; a
- * refused join (no key, nothing kept); a session never taken over, closed by the sweep
- * and gone from its room. */
+ * refused join (no key, nothing kept); a request sent twice with one Idempotency-Key (one
+ * session, the same answer twice, 409 once taken over; a malformed key refused); a session
+ * never taken over, closed by the sweep and gone from its room. */
 #include <jansson.h>
 
 #include "e2e_client.c"
@@ -137,7 +138,7 @@ static void test_begin_and_resume(struct client *a)
     ev = await_event(&b, "chat", 0); /* already read on the way to the reply */
     CHECK(ev && strcmp(json_string_value(json_object_get(ev, "text")), "welcome") == 0);
     json_decref(ev);
-    CHECK_EQ(e2e_srv.n_parked, 0);
+    CHECK(e2e_srv.parked && e2e_srv.parked->park_taken); /* listed, taken, for late repeats */
     /* the session goes on over the websocket: it is joined, and cannot be taken twice */
     r = call(&b, "{\"type\":\"join\",\"id\":8,\"room\":\"begin-1\",\"role\":\"classroom\"}", 8);
     CHECK_STR(error_code(r), "bad_request");
@@ -155,6 +156,55 @@ static void test_begin_and_resume(struct client *a)
     ev = await_event(a, "participant_left", E2E_TIMEOUT_MS);
     CHECK_STR(json_string_value(json_object_get(json_object_get(ev, "participant"), "id")), id);
     json_decref(ev);
+}
+
+/* POST /ws with an Idempotency-Key header; the response (free it). */
+static struct e2e_response begin_idem(const char *key, const char *body)
+{
+    char extra[256];
+    snprintf(extra, sizeof extra, "Content-Type: application/json\r\nIdempotency-Key: %s\r\n", key);
+    struct e2e_response r;
+    if (e2e_http("POST", "/ws", extra, body, strlen(body), &r) != 0) {
+        CHECK(!"an answer to POST /ws");
+        memset(&r, 0, sizeof r);
+    }
+    return r;
+}
+
+static void test_repeats(void)
+{
+    const char *body = "[{\"type\":\"join\",\"id\":1,\"room\":\"begin-2\",\"role\":\"classroom\"}]";
+    struct e2e_response r1 = begin_idem("k-1_A", body), r2 = begin_idem("k-1_A", body);
+    CHECK_EQ(r1.status, 200);
+    CHECK_EQ(r2.status, 200);
+    CHECK(r1.body && r2.body && strcmp(r1.body, r2.body) == 0); /* the same session */
+    CHECK_EQ(e2e_srv.n_parked, 1);
+    CHECK_EQ(e2e_srv.counters.ws_begin_repeats, 1);
+    json_t *v = json_loads(r1.body ? r1.body : "", 0, NULL);
+    const char *key = json_string_value(json_object_get(v, "resume"));
+    struct client c;
+    if (key && client_open(&c)) {
+        char text[128];
+        snprintf(text, sizeof text, "{\"type\":\"resume\",\"id\":1,\"key\":\"%s\"}", key);
+        json_decref(expect_ok(&c, text, 1));
+        struct e2e_response r3 = begin_idem("k-1_A", body); /* late: refused, not joined again */
+        CHECK_EQ(r3.status, 409);
+        e2e_response_free(&r3);
+        client_close(&c);
+    }
+    CHECK(key != NULL);
+    json_decref(v);
+    e2e_response_free(&r1);
+    e2e_response_free(&r2);
+    char long_key[80];
+    memset(long_key, 'k', 65);
+    long_key[65] = '\0';
+    const char *bad[] = {"a.b", long_key};
+    for (size_t i = 0; i < 2; i++) {
+        struct e2e_response r = begin_idem(bad[i], body);
+        CHECK_EQ(r.status, 400);
+        e2e_response_free(&r);
+    }
 }
 
 static void test_resume_not_in_post(void)
@@ -175,20 +225,21 @@ int main(void)
     test_refusals();
     test_refused_join();
     test_resume_not_in_post();
+    test_repeats();
     struct client a;
     if (client_open(&a))
         test_begin_and_resume(&a);
     /* a session never taken over: closed by the sweep, and gone from its room */
     char key[WS_PARK_KEY_LEN + 1], id[32];
     CHECK(begin_join("Valley school", key, id));
-    CHECK_EQ(e2e_srv.n_parked, 1);
+    CHECK_EQ(e2e_srv.n_parked, 3); /* and the two taken ones, listed for late repeats */
     client_close(&a);
     usleep(200 * 1000);
     e2e_stop_thread();
     ws_park_sweep(&e2e_srv, cr_now_ms() + WS_PARK_MS + 1);
     CHECK_EQ(e2e_srv.n_parked, 0);
     CHECK_EQ(e2e_srv.counters.ws_park_expired, 1);
-    CHECK_EQ(e2e_srv.counters.ws_resumed, 1);
+    CHECK_EQ(e2e_srv.counters.ws_resumed, 2);
     CHECK(reg_room_find(e2e_srv.reg, "begin-1") == NULL); /* its last participant left */
     server_stop(&e2e_srv);
     return test_report();

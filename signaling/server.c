@@ -242,6 +242,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (srv && !srv->shutting_down)
             drain(srv);
         return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: /* the weak-link traces want it */
+        if (cr_log_get_level() >= CR_LOG_DEBUG) {
+            char peer[64] = "";
+            lws_get_peer_simple(wsi, peer, sizeof peer);
+            CR_DEBUG("http", "connection %d from %s accepted", lws_get_socket_fd(wsi), peer);
+        }
+        return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: /* websocket upgrade: only at /ws */
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
             return 1;
@@ -347,6 +354,10 @@ int server_start(struct server *srv, const struct config *cfg)
     info.vhost_name = "classrelay";
     info.server_string = "classrelay";
     info.retry_and_idle_policy = &retry;
+    /* an idle HTTP connection stays 60 s (lws: 5): on a 250 kbit/s school link the page takes
+       seconds to load, and its join (POST /ws, sent twice) must find two connections open
+       rather than wait for new TCP handshakes that lose a SYN one time in ten */
+    info.keepalive_timeout = 60;
     info.options = 0; /* not VALIDATE_UTF8: bad text gets a bad_json reply, not a close */
     if (!strchr(host, ':'))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;

@@ -4,9 +4,9 @@
  * websocket, and the answer is what the session queued — the replies, any event — with a
  * key. The page's websocket, once open, sends resume {"key"} and carries the session on.
  * On a school link losing 10 % the page's HTTP connection is already open, while the
- * websocket's TCP handshake can wait a second for the browser's retransmission. The page
- * sends the request on two connections at once with one Idempotency-Key: a repeat gets the
- * first one's answer (or 409 once a websocket has taken the session over). */
+ * websocket's TCP handshake can wait a second for the browser's retransmission. A request
+ * sent again under the same Idempotency-Key (the page tries once more when its connection
+ * fails) gets the first one's answer, or 409 once a websocket has taken the session over. */
 #include "front/rpc_begin.h"
 
 #include <ctype.h>
@@ -15,6 +15,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/strbuf.h"
 #include "front/rpc.h"
 #include "transport/http.h"
@@ -96,6 +97,12 @@ void rpc_begin(struct server *srv, struct lws *wsi, struct http_req *req)
     if (!idem_of(srv, wsi, req, idem))
         return;
     struct ws_conn *prev = ws_park_by_idem(srv, idem);
+    if (cr_log_get_level() >= CR_LOG_DEBUG) {
+        char peer[64] = "";
+        lws_get_peer_simple(wsi, peer, sizeof peer);
+        CR_DEBUG("rpc", "POST /ws on connection %d from %s%s%s", lws_get_socket_fd(wsi), peer,
+                 prev ? ": a repeat of " : "", prev ? idem : "");
+    }
     if (prev) {
         repeat(srv, wsi, req, prev);
         return;
@@ -130,6 +137,7 @@ void rpc_begin(struct server *srv, struct lws *wsi, struct http_req *req)
     else
         ws_park_keep_answer(c, b.s, b.len);
     size_t len = b.len;
+    CR_DEBUG("rpc", "POST /ws answered with %zu bytes%s", len, keep ? "" : ", nothing kept");
     http_respond(wsi, req, 200, "application/json", strbuf_take(&b), len);
     http_add_header(req, "Cache-Control", "no-store");
 }

@@ -9,11 +9,11 @@
  * packet and wait a second for the client's retransmission. A session no websocket takes
  * within WS_PARK_MS is closed as a websocket that went away would be.
  *
- * A client may send the same request on two connections at once (Idempotency-Key, as in
- * draft-ietf-httpapi-idempotency-key-header), so that one lost segment does not cost a TCP
- * retransmission timeout: the session remembers its key and its answer, and a repeat is
- * given the same answer; once taken over, the session stays listed (taken) until its time
- * is up, so that a late repeat is refused rather than joined again. */
+ * A client may send a request again (Idempotency-Key, as in
+ * draft-ietf-httpapi-idempotency-key-header) when it cannot tell whether the first one
+ * arrived: the session remembers its key and its answer, and a repeat is given the same
+ * answer; once taken over, the session stays listed (taken) until its time is up, so that a
+ * late repeat is refused rather than joined again. */
 #ifndef CR_SIGNALING_WS_PARK_H
 #define CR_SIGNALING_WS_PARK_H
 

@@ -298,8 +298,8 @@ async function toggleCamera() {
 
 // ---- joining ----
 
-// join and the first subscribe go together in one POST /ws (sent twice), and the websocket
-// takes the session over when it is open
+// join and the first subscribe go together in one POST /ws, and the websocket takes the
+// session over when it is open
 async function join() {
   if (ended || joinUnderWay) return;
   clearTimeout(retryTimer);
@@ -427,6 +427,7 @@ sig.addEventListener('state', (e) => {
   renderState();
 });
 sig.addEventListener('open', join);
+sig.addEventListener('begin', () => phase('sent'));
 sig.addEventListener('close', () => {
   me = null;
   subscriber.reset();

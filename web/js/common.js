@@ -11,8 +11,8 @@
 //   tokens      a join link's ?token= goes on the websocket URL (docs/scheduling.md); a
 //               signed-in user without one is known by the cr_session cookie, which the
 //               browser sends with the websocket upgrade by itself
-//   begun over HTTP  a session's first requests (hold() ... release()) go in one POST /ws,
-//               twice; the websocket takes the session over with resume (docs/protocol.md
+//   begun over HTTP  a session's first requests (hold() ... release()) go in one POST /ws;
+//               the websocket takes the session over with resume (docs/protocol.md
 //               "Joining in one request")
 
 export const params = new URLSearchParams(location.search);
@@ -115,12 +115,11 @@ export class Signal extends EventTarget {
     return this.state === 'open' || this.held !== null || this.beginning !== null || this.parkKey !== null;
   }
 
-  // Requests made from now until release() go in one POST /ws, sent on two connections at
-  // once with one Idempotency-Key, and the websocket takes the session over (resume). On a
-  // school link the page's HTTP connections are open already, while the websocket's TCP
-  // handshake can lose a packet and wait a second for its retransmission; and with two
-  // copies one lost segment does not cost a retransmission timeout either (docs/protocol.md
-  // "Joining in one request").
+  // Requests made from now until release() go in one POST /ws (under an Idempotency-Key,
+  // tried again once if the connection fails), and the websocket takes the session over
+  // (resume). On a school link the page's HTTP connections are open already, while the
+  // websocket's TCP handshake can lose a packet and wait a second for its retransmission
+  // (docs/protocol.md "Joining in one request").
   hold() {
     if (!this.held) this.held = [];
   }
@@ -147,8 +146,11 @@ export class Signal extends EventTarget {
       if (!res.ok) throw new Error(`POST /ws answered ${res.status}`);
       return res.json();
     };
+    this.dispatchEvent(new Event('begin'));
     try {
-      const answer = await Promise.any([post(), post()]);
+      // a connection that failed (not an answer): once more, under the same key, so that a
+      // request the server did get is answered again rather than joined twice
+      const answer = await post().catch((err) => (err instanceof TypeError ? post() : Promise.reject(err)));
       this.parkKey = typeof answer.resume === 'string' ? answer.resume : null;
       for (const m of answer.messages || []) this._dispatch(m);
     } catch (err) {
@@ -316,6 +318,8 @@ async function inflate(b64) {
 
 // ---- PeerLink: one peer connection toward the relay ----
 
+const FIRST_CANDIDATE_MS = 150;
+
 export class PeerLink extends EventTarget {
   // target: 'publish' | 'subscribe'
   constructor(signal, target) {
@@ -324,6 +328,7 @@ export class PeerLink extends EventTarget {
     this.target = target;
     this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     this.localQueue = [];      // our candidates gathered before the offer went out
+    this.onFirstCandidate = null;
     this.offerSent = false;
     this.remoteQueue = [];     // relay candidates that came before its answer
     this.busy = Promise.resolve();
@@ -346,8 +351,25 @@ export class PeerLink extends EventTarget {
       mid: c ? c.sdpMid : null,
       candidate: c && c.candidate ? c.candidate : null,
     };
-    if (!this.offerSent) { this.localQueue.push(msg); return; }
+    if (!this.offerSent) {
+      this.localQueue.push(msg);
+      if (this.onFirstCandidate) this.onFirstCandidate();
+      return;
+    }
     this.signal.request('candidate', msg).catch((err) => log('candidate refused', err.message));
+  }
+
+  // The first offer waits (at most ms) for a first candidate of ours to go with it: the
+  // relay checks toward us as soon as it has one, so its side of the pair is proven by the
+  // time our nominating check arrives, and its DTLS hello follows at once instead of one
+  // round trip later (400 ms on a bad school link).
+  _firstCandidate(ms) {
+    if (this.offerSent || this.localQueue.length || this.pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.onFirstCandidate = null; resolve(); };
+      const timer = setTimeout(done, ms);
+      this.onFirstCandidate = done;
+    });
   }
 
   addRemoteCandidate(mid, candidate) {
@@ -365,6 +387,7 @@ export class PeerLink extends EventTarget {
       if (this.closed) throw new RequestError('closed', 'peer closed');
       const offer = await this.pc.createOffer();
       await this.pc.setLocalDescription(offer);
+      await this._firstCandidate(FIRST_CANDIDATE_MS);
       const reply = this.signal.request(type, { ...await sdpField(this.pc.localDescription.sdp),
         ...fields(this.pc) });
       sent();

@@ -298,8 +298,8 @@ async function toggleCamera() {
 
 // ---- joining ----
 
-// join and the first subscribe go together in one POST /ws, and the websocket takes the
-// session over when it is open
+// join and the first subscribe (with a first candidate) go together: on the websocket if
+// it is open, else in one POST /ws that the websocket takes over when it opens
 async function join() {
   if (ended || joinUnderWay) return;
   clearTimeout(retryTimer);

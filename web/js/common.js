@@ -11,9 +11,9 @@
 //   tokens      a join link's ?token= goes on the websocket URL (docs/scheduling.md); a
 //               signed-in user without one is known by the cr_session cookie, which the
 //               browser sends with the websocket upgrade by itself
-//   begun over HTTP  a session's first requests (hold() ... release()) go in one POST /ws;
-//               the websocket takes the session over with resume (docs/protocol.md
-//               "Joining in one request")
+//   begun over HTTP  a session's first requests (hold() ... release()) go in one POST /ws
+//               when the websocket is not open yet; it takes the session over with resume
+//               (docs/protocol.md "Joining in one request")
 
 export const params = new URLSearchParams(location.search);
 
@@ -115,11 +115,12 @@ export class Signal extends EventTarget {
     return this.state === 'open' || this.held !== null || this.beginning !== null || this.parkKey !== null;
   }
 
-  // Requests made from now until release() go in one POST /ws (under an Idempotency-Key,
-  // tried again once if the connection fails), and the websocket takes the session over
-  // (resume). On a school link the page's HTTP connections are open already, while the
-  // websocket's TCP handshake can lose a packet and wait a second for its retransmission
-  // (docs/protocol.md "Joining in one request").
+  // Requests made from now until release() go together: on the websocket if it is open by
+  // then, else in one POST /ws (under an Idempotency-Key, tried again once if the connection
+  // fails) that the websocket takes over (resume) when it opens. On a school link the
+  // page's HTTP connections are open already, while the websocket's TCP handshake can lose a
+  // packet and wait a second for its retransmission (docs/protocol.md "Joining in one
+  // request").
   hold() {
     if (!this.held) this.held = [];
   }
@@ -128,6 +129,10 @@ export class Signal extends EventTarget {
     const msgs = this.held || [];
     this.held = null;
     if (!msgs.length) return;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN && !this.beginning && this.parkKey === null) {
+      for (const m of msgs) this.send(m);
+      return;
+    }
     this.beginning = this._begin(msgs);
     await this.beginning;
     this.beginning = null;

@@ -30,7 +30,7 @@ let name = '';
 let soundOn = false;
 let joinedAt = null;                // performance.now() of the join action
 let firstFrameAt = null;
-let joinPhases = {};                // ms after the join action: ws, joined, answer, ice, connected, frame
+let joinPhases = {};                // ms after the join action: ws, sent (POST /ws), joined, answer, ice, connected, frame
 
 // The join's timeline, each phase once (window.classrelay.state.joinPhases; the weak-link
 // tests print it: where a slow join spends its time).

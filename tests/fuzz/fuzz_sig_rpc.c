@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (n > 0 && p[0] == '\t' && srv->parked == b)
+        if (n > 0 && p[0] == '\t' && !b->park_taken) /* taken: it has no connection left */
             rpc_handle(b, p + 1, n - 1);
         else if (n > 0 && p[0] != '\t')
             rpc_handle(&a, p, n);

@@ -151,7 +151,7 @@ export class Signal extends EventTarget {
       if (!res.ok) throw new Error(`POST /ws answered ${res.status}`);
       return res.json();
     };
-    this.dispatchEvent(new Event('begin'));
+    this.dispatchEvent(new Event('begin')); // the page's join timeline ("sent")
     try {
       // a connection that failed (not an answer): once more, under the same key, so that a
       // request the server did get is answered again rather than joined twice
@@ -159,8 +159,7 @@ export class Signal extends EventTarget {
       this.parkKey = typeof answer.resume === 'string' ? answer.resume : null;
       for (const m of answer.messages || []) this._dispatch(m);
     } catch (err) {
-      const why = err.errors ? err.errors.map((e) => e.message).join('; ') : err.message;
-      log('could not begin over HTTP, the websocket carries the requests:', why);
+      log('could not begin over HTTP, the websocket carries the requests:', err.message);
       this.outbox.unshift(...msgs);
     }
   }

@@ -281,7 +281,7 @@ export class Signal extends EventTarget {
       const id = this.nextId++;
       const msg = { v: 1, type, id, ...fields };
       if (this.held) this.held.push(msg);
-      else if (this.beginning || (this.parkKey !== null && type !== 'resume')) this.outbox.push(msg);
+      else if (this.beginning || this.parkKey !== null) this.outbox.push(msg);
       else if (!this.send(msg)) {
         reject(new RequestError('disconnected', 'not connected to the server'));
         return;

@@ -355,8 +355,8 @@ int server_start(struct server *srv, const struct config *cfg)
     info.server_string = "classrelay";
     info.retry_and_idle_policy = &retry;
     /* an idle HTTP connection stays 60 s (lws: 5): on a 250 kbit/s school link the page takes
-       seconds to load, and its join (POST /ws, sent twice) must find two connections open
-       rather than wait for new TCP handshakes that lose a SYN one time in ten */
+       seconds to load, and its join (POST /ws) must find a connection open rather than wait
+       for a new TCP handshake that loses a SYN one time in ten */
     info.keepalive_timeout = 60;
     info.options = 0; /* not VALIDATE_UTF8: bad text gets a bad_json reply, not a close */
     if (!strchr(host, ':'))

@@ -10,6 +10,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/hist.h"
 #include "base/log.h"
 #include "media/pacer.h"
 #include "route/consumer.h"
@@ -182,8 +183,11 @@ static int offer_peer(struct cr_worker *w, const struct cr_offer *in, struct cr_
         snprintf(out->err, sizeof out->err, "no room %s", in->room);
         return CR_ERR_NOT_FOUND;
     }
-    if (at_peer_limit(w)) {
-        snprintf(out->err, sizeof out->err, "too many peers");
+    if (at_peer_limit(w) || (!in->priority && worker_full(w, out->err, sizeof out->err))) {
+        if (!out->err[0])
+            snprintf(out->err, sizeof out->err, "too many peers");
+        w->route.stats.refused++;
+        CR_LOG_RATE(CR_LOG_WARN, "relay", "refused a new peer in room %s: %s", in->room, out->err);
         return CR_ERR_LIMIT;
     }
     if (!(*peer = room_add_peer(room))) {
@@ -338,9 +342,35 @@ int cr_relay_peer_stats(struct cr_relay *relay, uint64_t peer_id, struct cr_peer
     return run_call(relay, do_peer_stats, &a);
 }
 
+_Static_assert(CR_DELAY_BUCKETS == CR_HIST_BUCKETS, "one bucket layout");
+
+static void delay_out(const struct cr_hist *h, struct cr_delay_hist *out)
+{
+    for (unsigned i = 0; i < CR_HIST_BUCKETS; i++) {
+        out->count[i] = h->count[i];
+        if (i < CR_HIST_BUCKETS - 1)
+            out->bound_us[i] = cr_hist_bounds_us[i];
+    }
+    out->total = h->total;
+    out->sum_us = h->sum_us;
+    out->max_us = h->max_us;
+    out->p50_us = cr_hist_quantile_us(h, 0.5);
+    out->p99_us = cr_hist_quantile_us(h, 0.99);
+}
+
 static int do_get_stats(struct cr_worker *w, void *args)
 {
-    *(struct cr_relay_stats *)args = w->route.stats;
+    struct cr_relay_stats *out = args;
+    *out = w->route.stats;
+    delay_out(&w->route.forward_delay, &out->forward_delay);
+    if (w->mux) {
+        struct cr_ice_mux_stats ms;
+        cr_ice_mux_get_stats(w->mux, &ms);
+        out->udp_sent = ms.sent;
+        out->udp_send_calls = ms.send_calls;
+        out->udp_send_dropped = ms.send_dropped;
+        out->udp_unknown = ms.unknown;
+    }
     return CR_OK;
 }
 

@@ -3,8 +3,10 @@
  * are always created, used and freed on the thread whose context they are attached to. */
 #include "worker.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
@@ -24,10 +26,48 @@ static void each_peer(struct cr_worker *w, void (*fn)(struct peer *, int64_t), i
         fn(value, now);
 }
 
+/* The share of a core this thread used over the last second (admission control). */
+static void measure_load(struct cr_worker *w, int64_t now_ms)
+{
+    if (now_ms - w->load_at_ms < 1000)
+        return;
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+        return;
+    int64_t cpu = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+                  (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+    if (w->load_at_ms)
+        w->route.stats.load_pct =
+            (uint32_t)((cpu - w->load_cpu_us) / 10 / (now_ms - w->load_at_ms));
+    w->load_at_ms = now_ms;
+    w->load_cpu_us = cpu;
+}
+
+bool worker_full(const struct cr_worker *w, char *why, size_t why_len)
+{
+    const struct cr_relay_config *c = &w->config;
+    unsigned peers = g_hash_table_size(w->route.peers);
+    uint32_t load = w->route.stats.load_pct;
+    if (c->max_peers && peers >= c->max_peers) {
+        snprintf(why, why_len, "the relay is full: %u peers, its limit (max_peers); try later",
+                 peers);
+        return true;
+    }
+    if (c->max_load_pct && load > c->max_load_pct) {
+        snprintf(why, why_len,
+                 "the relay is full: its worker used %u %% of a core over the last second "
+                 "(max_load %u %%); try later",
+                 load, c->max_load_pct);
+        return true;
+    }
+    return false;
+}
+
 static gboolean on_tick(gpointer data)
 {
     struct cr_worker *w = data;
     int64_t now = cr_now_ms();
+    measure_load(w, now);
     each_peer(w, peer_tick, now);
     GHashTableIter it;
     gpointer key, value;
@@ -74,8 +114,17 @@ struct cr_worker *worker_new(const struct cr_relay_config *config,
     }
     w->ctx = g_main_context_new();
     w->loop = g_main_loop_new(w->ctx, FALSE);
+    if (config->media_port) {
+        struct cr_ice_mux_config mc = {.bind_ip = w->config.bind_ip,
+                                       .public_ip = w->config.public_ip,
+                                       .port = config->media_port};
+        w->mux = cr_ice_mux_new(w->ctx, &mc); /* before the thread: nothing else runs it yet */
+        if (!w->mux)
+            goto fail;
+    }
     w->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free_room);
     w->route.main = w->ctx;
+    w->route.mux = w->mux;
     w->route.config = &w->config;
     w->route.cert = w->cert;
     w->route.events = *events;
@@ -93,6 +142,10 @@ struct cr_worker *worker_new(const struct cr_relay_config *config,
     CR_INFO("worker", "started, DTLS fingerprint %s", cr_dtls_cert_fingerprint(w->cert));
     return w;
 fail:
+    if (w->loop)
+        g_main_loop_unref(w->loop);
+    if (w->ctx)
+        g_main_context_unref(w->ctx);
     cr_dtls_cert_free(w->cert);
     free((char *)w->config.public_ip);
     free((char *)w->config.bind_ip);
@@ -104,6 +157,8 @@ static gboolean teardown(gpointer data)
 {
     struct cr_worker *w = data;
     g_hash_table_remove_all(w->rooms); /* closes every peer on this thread */
+    cr_ice_mux_free(w->mux);           /* after its endpoints, on its thread */
+    w->mux = NULL;
     g_source_destroy(w->tick);
     g_source_destroy(w->pace);
     g_main_loop_quit(w->loop);

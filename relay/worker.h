@@ -8,6 +8,8 @@
 #define CR_RELAY_WORKER_H
 
 #include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "classrelay/relay.h"
@@ -20,20 +22,25 @@
 struct room;
 
 struct cr_worker {
-    GMainContext *ctx;             /* owned */
-    GMainLoop *loop;               /* owned */
-    GThread *thread;               /* owned; joined in worker_free */
-    GSource *tick;                 /* owned */
-    GSource *pace;                 /* owned */
-    struct cr_relay_config config; /* strings owned (copies) */
-    struct cr_dtls_cert *cert;     /* owned: one certificate for the process */
-    GHashTable *rooms;             /* name → struct room *, owned */
-    struct route_ctx route;        /* state: lent to every room (directory, counters, ids) */
+    GMainContext *ctx;               /* owned */
+    GMainLoop *loop;                 /* owned */
+    GThread *thread;                 /* owned; joined in worker_free */
+    GSource *tick;                   /* owned */
+    GSource *pace;                   /* owned */
+    struct cr_relay_config config;   /* strings owned (copies) */
+    struct cr_dtls_cert *cert;       /* owned: one certificate for the process */
+    struct cr_ice_mux *mux;          /* owned: the shared media port, or NULL (a port per peer) */
+    GHashTable *rooms;               /* name → struct room *, owned */
+    struct route_ctx route;          /* state: lent to every room (directory, counters, ids) */
+    int64_t load_at_ms, load_cpu_us; /* state: the last CPU reading of this thread */
 };
 
 struct cr_worker *worker_new(const struct cr_relay_config *config,
                              const struct cr_relay_events *events, void *user);
 void worker_free(struct cr_worker *w);
+/* Admission control: true, with the reason in why, when a new peer that is not a
+ * priority one must be refused (config max_peers, max_load_pct). */
+bool worker_full(const struct cr_worker *w, char *why, size_t why_len);
 struct room *worker_room(struct cr_worker *w, const char *name);
 struct peer *worker_peer(struct cr_worker *w, uint64_t id);
 struct tap *worker_tap(struct cr_worker *w, uint64_t id);

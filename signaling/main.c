@@ -75,8 +75,13 @@ static int serve(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    CR_INFO("main", "version %s, data %s, web %s, ICE ports %u-%u%s", SERVER_VERSION, cfg.data_dir,
-            cfg.web_dir, cfg.ice_port_min, cfg.ice_port_max, cfg.ice_tcp ? " (+TCP)" : "");
+    if (cfg.media_port)
+        CR_INFO("main", "version %s, data %s, web %s, media port %u (UDP, every peer)",
+                SERVER_VERSION, cfg.data_dir, cfg.web_dir, cfg.media_port);
+    else
+        CR_INFO("main", "version %s, data %s, web %s, ICE ports %u-%u%s", SERVER_VERSION,
+                cfg.data_dir, cfg.web_dir, cfg.ice_port_min, cfg.ice_port_max,
+                cfg.ice_tcp ? " (+TCP)" : "");
     print_url(&cfg, srv.first_password);
     server_run(&srv);
     CR_INFO("main", "signal received, stopping");

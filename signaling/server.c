@@ -375,6 +375,9 @@ int server_start(struct server *srv, const struct config *cfg)
     rc.port_min = cfg->ice_port_min;
     rc.port_max = cfg->ice_port_max;
     rc.ice_tcp = cfg->ice_tcp;
+    rc.media_port = cfg->media_port;
+    rc.max_peers = cfg->max_peers;
+    rc.max_load_pct = cfg->max_load_pct;
     rc.fec = cfg->fec;
     rc.max_publish_kbps = cfg->max_publish_kbps;
     static const struct cr_relay_events events = {
@@ -386,8 +389,8 @@ int server_start(struct server *srv, const struct config *cfg)
     };
     srv->relay = cr_relay_new(&rc, &events, srv);
     if (!srv->relay) {
-        CR_ERROR("server", "the relay did not start (ICE ports %u-%u, certificate)",
-                 cfg->ice_port_min, cfg->ice_port_max);
+        CR_ERROR("server", "the relay did not start (ICE ports %u-%u, media port %u, certificate)",
+                 cfg->ice_port_min, cfg->ice_port_max, cfg->media_port);
         server_free_parts(srv);
         return -1;
     }

@@ -54,6 +54,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "net/ice_lite.h"
 #include "net/stun_responder.h"
 #include "net/udp_poller.h"
 #include "wire/stun.h"
@@ -61,8 +62,9 @@
 #define COMPONENT 1 /* rtcp-mux: RTP component only */
 
 struct cr_ice {
-    GMainContext *ctx; /* borrowed: the worker's */
-    NiceAgent *agent;  /* owned */
+    GMainContext *ctx;        /* borrowed: the worker's */
+    struct cr_ice_lite *lite; /* owned: on the shared media port, everything is its */
+    NiceAgent *agent;         /* owned */
     guint stream_id;
     struct cr_ice_callbacks cb;
     void *user;                      /* borrowed */
@@ -158,6 +160,10 @@ static int format_candidate(const struct cr_ice *ice, const NiceCandidate *c, ch
 void cr_ice_write_candidates(struct cr_ice *ice, struct strbuf *out)
 {
     char line[256];
+    if (ice->lite) {
+        cr_ice_lite_write_candidates(ice->lite, out);
+        return;
+    }
     GSList *cands = nice_agent_get_local_candidates(ice->agent, ice->stream_id, COMPONENT);
     for (GSList *i = cands; i; i = i->next)
         if (format_candidate(ice, i->data, line, sizeof(line)) == 0)
@@ -529,15 +535,23 @@ static void release(struct cr_ice *ice)
     CR_INFO("ice", "libnice reads %s again", ice->pair_desc);
 }
 
-bool cr_ice_rx_takeover_active(const struct cr_ice *ice) { return ice->rx != NULL; }
+bool cr_ice_rx_takeover_active(const struct cr_ice *ice)
+{
+    return ice->lite ? cr_ice_lite_state(ice->lite) == CR_ICE_CONNECTED : ice->rx != NULL;
+}
 
 void cr_ice_get_rx_stats(const struct cr_ice *ice, struct cr_ice_rx_stats *out)
 {
-    *out = ice->rx_stats;
+    if (ice->lite)
+        cr_ice_lite_get_rx_stats(ice->lite, out);
+    else
+        *out = ice->rx_stats;
 }
 
 void cr_ice_set_consent_timing(struct cr_ice *ice, int interval_ms, int timeout_ms)
 {
+    if (ice->lite)
+        cr_ice_lite_set_consent_timing(ice->lite, interval_ms, timeout_ms);
     ice->consent_interval_ms = interval_ms;
     ice->consent_timeout_ms = timeout_ms;
     if (ice->stun)
@@ -589,8 +603,8 @@ static NiceAgent *make_agent(GMainContext *ctx, const struct cr_ice_config *conf
         CR_ERROR("ice", "nice_agent_new_full failed");
         return NULL;
     }
-    g_object_set(agent, "controlling-mode", FALSE, "ice-udp", TRUE, "ice-tcp",
-                 (gboolean)config->tcp, NULL);
+    g_object_set(agent, "controlling-mode", (gboolean)config->controlling, "ice-udp", TRUE,
+                 "ice-tcp", (gboolean)config->tcp, NULL);
     /* Debian's libnice has UPnP: it would probe the LAN's gateway for every agent. */
     if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp"))
         g_object_set(agent, "upnp", FALSE, NULL);
@@ -661,12 +675,19 @@ struct cr_ice *cr_ice_new(GMainContext *ctx, const struct cr_ice_config *config,
     ice->fast_fd = -1;
     ice->state = CR_ICE_NEW;
     ice->constructing = true;
-    ice->poller = cr_udp_poller_ref(ctx); /* NULL: libnice receives throughout */
-    if (config->public_ip && set_public_ip(ice, config->public_ip) < 0)
-        goto fail;
-    ice->agent = make_agent(ctx, config);
-    if (!ice->agent || start_agent(ice, config) < 0)
-        goto fail;
+    if (config->mux) {
+        ice->lite = cr_ice_lite_new(config->mux, cb, user);
+        if (!ice->lite)
+            goto fail;
+        ice->gathering_done = true; /* its candidates are known now */
+    } else {
+        ice->poller = cr_udp_poller_ref(ctx); /* NULL: libnice receives throughout */
+        if (config->public_ip && set_public_ip(ice, config->public_ip) < 0)
+            goto fail;
+        ice->agent = make_agent(ctx, config);
+        if (!ice->agent || start_agent(ice, config) < 0)
+            goto fail;
+    }
     ice->constructing = false;
     if (ice->gathering_done) {
         ice->done_source = g_idle_source_new();
@@ -706,6 +727,7 @@ void cr_ice_free(struct cr_ice *ice)
         g_signal_handlers_disconnect_by_data(ice->agent, ice);
         g_object_unref(ice->agent);
     }
+    cr_ice_lite_free(ice->lite);
     fast_path_clear(ice);
     cr_udp_poller_unref(ice->poller);
     g_free(ice->ufrag);
@@ -718,9 +740,17 @@ void cr_ice_free(struct cr_ice *ice)
 
 /* ---- remote side ---- */
 
-const char *cr_ice_local_ufrag(const struct cr_ice *ice) { return ice->ufrag; }
+const char *cr_ice_local_ufrag(const struct cr_ice *ice)
+{
+    return ice->lite ? cr_ice_lite_ufrag(ice->lite) : ice->ufrag;
+}
 
-const char *cr_ice_local_pwd(const struct cr_ice *ice) { return ice->pwd; }
+const char *cr_ice_local_pwd(const struct cr_ice *ice)
+{
+    return ice->lite ? cr_ice_lite_pwd(ice->lite) : ice->pwd;
+}
+
+bool cr_ice_is_lite(const struct cr_ice *ice) { return ice->lite != NULL; }
 
 /* RFC 8445 §9, RFC 8839 §4.4.1.1.1: new remote credentials mean the peer restarts ICE, and
  * ours must change too. libnice keeps the selected pair working meanwhile. */
@@ -744,6 +774,8 @@ static int restart(struct cr_ice *ice)
 
 int cr_ice_set_remote_credentials(struct cr_ice *ice, const char *ufrag, const char *pwd)
 {
+    if (ice->lite)
+        return cr_ice_lite_set_remote_credentials(ice->lite, ufrag, pwd);
     if (!ufrag || !pwd || !*ufrag || !*pwd)
         return -1;
     if (ice->remote_ufrag) {
@@ -796,8 +828,9 @@ int cr_ice_add_remote_candidate(struct cr_ice *ice, const char *candidate)
         CR_LOG_RATE(CR_LOG_WARN, "ice", "not a candidate line: \"%.60s\"", candidate);
         return -1;
     }
-    if (names_mdns_host(candidate))
-        return 0; /* peer-reflexive discovery finds the address (RFC 8445 §7.3.1.3) */
+    if (names_mdns_host(candidate) || ice->lite)
+        return 0; /* peer-reflexive discovery finds the address (RFC 8445 §7.3.1.3); a lite
+                     agent learns addresses from the checks only */
     /* libnice's parser wants the "a=" form. */
     snprintf(line, sizeof(line), "a=%.*s", (int)n, candidate);
     NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream_id, line);
@@ -819,13 +852,16 @@ int cr_ice_add_remote_candidate(struct cr_ice *ice, const char *candidate)
 void cr_ice_remote_gathering_done(struct cr_ice *ice)
 {
     /* RFC 8838: after end-of-candidates the agent may conclude failure. */
-    nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
+    if (!ice->lite)
+        nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
 }
 
 /* ---- sending ---- */
 
 int cr_ice_send(struct cr_ice *ice, const uint8_t *buf, size_t len)
 {
+    if (ice->lite)
+        return cr_ice_lite_send(ice->lite, buf, len);
     if (ice->consent_lost)
         return -1; /* RFC 7675 §5.1: cease transmission */
     if (ice->fast_fd >= 0) {
@@ -846,12 +882,20 @@ int cr_ice_send(struct cr_ice *ice, const uint8_t *buf, size_t len)
     return n == (gint)len ? 0 : -1;
 }
 
-enum cr_ice_state cr_ice_get_state(const struct cr_ice *ice) { return ice->state; }
+enum cr_ice_state cr_ice_get_state(const struct cr_ice *ice)
+{
+    return ice->lite ? cr_ice_lite_state(ice->lite) : ice->state;
+}
 
 void cr_ice_describe_pair(const struct cr_ice *ice, char *buf, size_t len)
 {
-    if (len)
+    if (ice->lite)
+        cr_ice_lite_describe_pair(ice->lite, buf, len);
+    else if (len)
         snprintf(buf, len, "%s", ice->pair_desc[0] ? ice->pair_desc : "none");
 }
 
-bool cr_ice_fast_path_active(const struct cr_ice *ice) { return ice->fast_fd >= 0; }
+bool cr_ice_fast_path_active(const struct cr_ice *ice)
+{
+    return ice->lite ? cr_ice_lite_state(ice->lite) == CR_ICE_CONNECTED : ice->fast_fd >= 0;
+}

@@ -7,7 +7,10 @@
  * sent on with one sendto() on the selected socket, bypassing libnice's locks. Once ICE
  * has completed on a UDP pair, receiving takes one too: the selected socket moves from
  * libnice's per-socket GSources to one epoll set per context (net/udp_poller.h), and
- * this module answers the peer's checks and keeps consent (RFC 7675) itself. */
+ * this module answers the peer's checks and keeps consent (RFC 7675) itself.
+ *
+ * With a shared media port in the configuration, every call goes to net/ice_lite.h instead
+ * (the same callbacks, states and statistics). */
 #ifndef CR_NET_ICE_H
 #define CR_NET_ICE_H
 
@@ -20,12 +23,20 @@
 
 enum cr_ice_state { CR_ICE_NEW, CR_ICE_CHECKING, CR_ICE_CONNECTED, CR_ICE_FAILED };
 
+struct cr_ice_mux;
+
 struct cr_ice_config {
+    struct cr_ice_mux *mux;      /* the shared media port: ICE lite there (net/ice_lite.h), and
+                                    the fields below are the mux's business; NULL: a libnice
+                                    agent with sockets of its own */
     const char *public_ip;       /* announce this address for host candidates (1:1 NAT); or NULL */
     const char *bind_ip;         /* gather only on this address; NULL: every local address,
                                     loopback included */
     uint16_t port_min, port_max; /* 0, 0: any */
     bool tcp;                    /* also gather passive ICE-TCP candidates */
+    bool controlling;            /* the offerer's role (RFC 8445 §6.1.1), for clients of the
+                                    relay built on this module (benchmarks); the relay answers
+                                    and is controlled */
 };
 
 struct cr_ice_callbacks {
@@ -47,6 +58,8 @@ void cr_ice_free(struct cr_ice *ice);
 
 const char *cr_ice_local_ufrag(const struct cr_ice *ice);
 const char *cr_ice_local_pwd(const struct cr_ice *ice);
+/* True on the shared media port: the SDP says a=ice-lite (RFC 8839 §5.3). */
+bool cr_ice_is_lite(const struct cr_ice *ice);
 /* Appends the gathered local candidates as "a=candidate:...\r\n" lines. */
 void cr_ice_write_candidates(struct cr_ice *ice, struct strbuf *out);
 

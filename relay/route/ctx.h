@@ -12,11 +12,14 @@
 #include <stdint.h>
 
 #include "classrelay/types.h"
+#include "base/hist.h"
 #include "net/dtls.h"
+#include "net/ice_mux.h"
 #include "route/consumer.h"
 
 struct route_ctx {
     GMainContext *main;                   /* borrowed: the worker's loop (libnice agents) */
+    struct cr_ice_mux *mux;               /* borrowed: the shared media port, or NULL */
     const struct cr_relay_config *config; /* borrowed */
     struct cr_dtls_cert *cert;            /* borrowed: one certificate for the process */
     struct cr_relay_events events;        /* called on the worker thread */
@@ -25,6 +28,7 @@ struct route_ctx {
     GHashTable *taps;                     /* id → struct tap *, borrowed (rooms own taps) */
     uint64_t next_id;                     /* ids of peers, taps and tracks, never reused */
     struct cr_relay_stats stats;          /* state: counters, read by cr_relay_get_stats */
+    struct cr_hist forward_delay;         /* state: arrival → send of media packets */
     unsigned pacing;                      /* state: peers whose pacer holds packets (the
                                              worker runs peer_pace every few ms while any) */
     uint8_t scratch[CONSUMER_SCRATCH];    /* state: where each outgoing packet is built */

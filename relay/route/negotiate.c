@@ -801,6 +801,8 @@ static char *write_answer(struct peer *peer, const struct sdp_session *s,
         if (plans[i].role != MLINE_REJECTED)
             strbuf_printf(&b, " %s", peer->mlines[i].mid);
     strbuf_puts(&b, "\r\na=msid-semantic: WMS *\r\n");
+    if (cr_ice_is_lite(peer->ice))
+        strbuf_puts(&b, "a=ice-lite\r\n"); /* RFC 8839 §5.3: the browser controls */
     bool first = true;
     for (size_t i = 0; i < s->n_media; i++) {
         write_media(&b, peer, &plans[i], &peer->mlines[i],

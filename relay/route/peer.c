@@ -474,7 +474,8 @@ struct peer *peer_new(struct route_ctx *ctx, struct room *room, uint64_t id,
     peer->created_ms = cr_now_ms();
     peer->rtcp_ssrc = g_random_int();
     const struct cr_relay_config *rc = ctx->config;
-    struct cr_ice_config ic = {.public_ip = rc->public_ip,
+    struct cr_ice_config ic = {.mux = ctx->mux,
+                               .public_ip = rc->public_ip,
                                .bind_ip = rc->bind_ip,
                                .port_min = rc->port_min,
                                .port_max = rc->port_max,
@@ -559,6 +560,11 @@ static void transmit(struct peer *peer, uint8_t *buf, size_t len, const struct p
         at = m->kind == SEND_PROBE ? m->built_us : cr_now_us();
     if (waited && m->abs_at)
         wr_be24(buf + m->abs_at, rtp_abs_send_time(at));
+    if (m->kind == SEND_MEDIA) { /* the forwarding delay: arrival (the fan-out's time) → now */
+        if (!at)
+            at = cr_now_us();
+        cr_hist_add(&peer->ctx->forward_delay, at - m->built_us);
+    }
     if (m->twcc_at) {
         uint16_t seq = peer->twcc_seq++;
         wr_be16(buf + m->twcc_at, seq);

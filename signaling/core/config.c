@@ -32,6 +32,7 @@ const struct config config_defaults = {
     .ice_port_min = 40000,
     .ice_port_max = 49999,
     .ice_tcp = true,
+    .max_load_pct = 90,
     .fec = false,
     .log_level = CR_LOG_INFO,
     .max_publish_kbps = 4000,
@@ -57,6 +58,9 @@ static const struct {
     {"CLASSRELAY_ICE_PORT_MIN", "ice_port_min"},
     {"CLASSRELAY_ICE_PORT_MAX", "ice_port_max"},
     {"CLASSRELAY_ICE_TCP", "ice_tcp"},
+    {"CLASSRELAY_MEDIA_PORT", "media_port"},
+    {"CLASSRELAY_MAX_PEERS", "max_peers"},
+    {"CLASSRELAY_MAX_LOAD", "max_load"},
     {"CLASSRELAY_FEC", "fec"},
     {"CLASSRELAY_LOG_LEVEL", "log_level"},
     {"CLASSRELAY_MAX_PUBLISH_KBPS", "max_publish_kbps"},
@@ -81,6 +85,9 @@ static const struct {
     {"--bind-ip", "bind_ip", NULL},
     {"--ice-ports", "ice_ports", NULL},
     {"--no-ice-tcp", "ice_tcp", "false"},
+    {"--media-port", "media_port", NULL},
+    {"--max-peers", "max_peers", NULL},
+    {"--max-load", "max_load", NULL},
     {"--fec", "fec", "true"},
     {"--no-fec", "fec", "false"},
     {"--log-level", "log_level", NULL},
@@ -112,6 +119,12 @@ void config_print_usage(const char *prog)
         "  --bind-ip IP            gather ICE candidates only on this local address\n"
         "  --ice-ports MIN-MAX     ICE UDP/TCP port range (default 40000-49999)\n"
         "  --no-ice-tcp            do not offer ICE-TCP candidates\n"
+        "  --media-port PORT       every peer on this one UDP port (ICE lite; replaces the\n"
+        "                          range and ICE-TCP; 0: off, the default)\n"
+        "  --max-peers N           refuse new classrooms beyond N peers (teachers still\n"
+        "                          come in; 0: no limit, the default)\n"
+        "  --max-load PCT          ... and while the relay's worker uses more than PCT %% of\n"
+        "                          a core (default 90; 0: off)\n"
         "  --fec                   forward error correction toward lossy classrooms (off: "
         "--no-fec)\n"
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
@@ -129,13 +142,16 @@ void config_print_usage(const char *prog)
         "\n"
         "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
         "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
-        "  CLASSRELAY_ICE_TCP, CLASSRELAY_FEC, CLASSRELAY_LOG_LEVEL, CLASSRELAY_MAX_PUBLISH_KBPS,\n"
-        "  CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD, CLASSRELAY_RECORDER,\n"
-        "  CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, CLASSRELAY_OVERTIME,\n"
+        "  CLASSRELAY_ICE_TCP, CLASSRELAY_MEDIA_PORT, CLASSRELAY_MAX_PEERS, CLASSRELAY_MAX_LOAD,\n"
+        "  CLASSRELAY_FEC, CLASSRELAY_LOG_LEVEL,\n"
+        "  CLASSRELAY_MAX_PUBLISH_KBPS, CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD,\n"
+        "  CLASSRELAY_RECORDER, CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, "
+        "CLASSRELAY_OVERTIME,\n"
         "  CLASSRELAY_STAGE_MAX\n"
-        "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp, fec,\n"
-        "  log_level, max_publish_kbps, demo, web_dir, record, recorder, record_end_after,\n"
-        "  join_early, overtime, stage_max\n"
+        "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp,\n"
+        "  media_port, max_peers, max_load, fec, log_level, max_publish_kbps, demo, web_dir, "
+        "record, recorder,\n"
+        "  record_end_after, join_early, overtime, stage_max\n"
         "  (see docs/configuration.md)\n",
         prog, prog, prog);
 }
@@ -256,6 +272,38 @@ static int set_ports(struct config *cfg, const char *key, const char *value)
     return 0;
 }
 
+static bool is_relay_number(const char *key)
+{
+    return strcmp(key, "max_peers") == 0 || strcmp(key, "max_load") == 0 ||
+           strcmp(key, "media_port") == 0;
+}
+
+/* media_port, max_peers, max_load: whole numbers with their own ranges. */
+static int set_relay_number(struct config *cfg, const char *key, const char *value, char *err,
+                            size_t err_len)
+{
+    unsigned long u;
+    if (strcmp(key, "max_peers") == 0 || strcmp(key, "max_load") == 0) {
+        bool peers = key[4] == 'p';
+        if (parse_uint(value, peers ? 20000 : 100, &u) != 0) {
+            snprintf(err, err_len, "expected %s, got \"%s\"",
+                     peers ? "0 to 20000 peers" : "0 to 100 (% of a core)", value);
+            return -1;
+        }
+        *(peers ? &cfg->max_peers : &cfg->max_load_pct) = (uint32_t)u;
+        return 0;
+    }
+    if (strcmp(key, "media_port") == 0) {
+        if (parse_uint(value, 65535, &u) != 0) {
+            snprintf(err, err_len, "expected a port from 1 to 65535 (0: off), got \"%s\"", value);
+            return -1;
+        }
+        cfg->media_port = (uint16_t)u;
+        return 0;
+    }
+    return -1; /* not reached: is_relay_number */
+}
+
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t err_len)
 {
     bool b;
@@ -294,6 +342,8 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         }
         return 0;
     }
+    if (is_relay_number(key))
+        return set_relay_number(cfg, key, value, err, err_len);
     bool *flag = strcmp(key, "ice_tcp") == 0  ? &cfg->ice_tcp
                  : strcmp(key, "fec") == 0    ? &cfg->fec
                  : strcmp(key, "demo") == 0   ? &cfg->demo

@@ -22,6 +22,9 @@ struct config {
     char public_ip[CONFIG_STR_MAX];    /* "" : none; announced instead of host addresses */
     char bind_ip[CONFIG_STR_MAX];      /* "" : gather ICE candidates on all interfaces */
     uint16_t ice_port_min, ice_port_max;
+    uint16_t media_port;   /* every peer on this one UDP port; 0: a port per peer from the range */
+    uint32_t max_peers;    /* admission control (classrelay/types.h); 0: none */
+    uint32_t max_load_pct; /* ... CPU share of the worker above which it refuses; 0: off */
     bool ice_tcp;
     bool fec;      /* FEC toward classrooms on long lossy paths (docs/architecture.md) */
     int log_level; /* enum cr_log_level */

@@ -488,7 +488,8 @@ static bool negotiate(struct req *r, struct reg_participant *p, enum reg_target 
                          .peer_id = slot->id,
                          .sdp = offer,
                          .hints = hints,
-                         .n_hints = n_hints};
+                         .n_hints = n_hints,
+                         .priority = p->role == REG_TEACHER}; /* admitted when full */
     int rc = cr_relay_negotiate(r->srv->relay, &o, out);
     if (rc != 0) {
         req_err(r, srv_err_from_relay(rc), "%s",

@@ -22,6 +22,22 @@ int status_healthz(struct server *srv, json_t **out)
 
 static double tv_seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
 
+/* {"count", "mean", "p50", "p99", "max", "buckets": [{"le": µs or null, "count"}]} */
+static json_t *delay_json(const struct cr_delay_hist *h)
+{
+    json_t *buckets = json_array();
+    for (unsigned i = 0; i < CR_DELAY_BUCKETS; i++)
+        json_array_append_new(
+            buckets,
+            json_pack("{s:o, s:I}", "le",
+                      i < CR_DELAY_BUCKETS - 1 ? json_integer(h->bound_us[i]) : json_null(),
+                      "count", (json_int_t)h->count[i]));
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "count", (json_int_t)h->total, "mean",
+                     (json_int_t)(h->total ? h->sum_us / h->total : 0), "p50",
+                     (json_int_t)h->p50_us, "p99", (json_int_t)h->p99_us, "max",
+                     (json_int_t)h->max_us, "buckets", buckets);
+}
+
 static json_t *relay_json(struct server *srv)
 {
     struct cr_relay_stats st = {0};
@@ -45,6 +61,13 @@ static json_t *relay_json(struct server *srv)
     json_object_set_new(v, "pace_dropped", json_integer((json_int_t)st.pace_dropped));
     json_object_set_new(v, "nacks_out", json_integer((json_int_t)st.nacks_out));
     json_object_set_new(v, "repaired_in", json_integer((json_int_t)st.repaired_in));
+    json_object_set_new(v, "udp_sent", json_integer((json_int_t)st.udp_sent));
+    json_object_set_new(v, "udp_send_calls", json_integer((json_int_t)st.udp_send_calls));
+    json_object_set_new(v, "udp_send_dropped", json_integer((json_int_t)st.udp_send_dropped));
+    json_object_set_new(v, "udp_unknown", json_integer((json_int_t)st.udp_unknown));
+    json_object_set_new(v, "refused", json_integer((json_int_t)st.refused));
+    json_object_set_new(v, "load_pct", json_integer((json_int_t)st.load_pct));
+    json_object_set_new(v, "forward_delay_us", delay_json(&st.forward_delay));
     return v;
 }
 

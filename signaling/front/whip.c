@@ -42,6 +42,8 @@ static void fail(struct server *srv, struct lws *wsi, struct http_req *req, enum
     text[n++] = '\n';
     text[n] = '\0';
     srv_count_error(srv, e);
+    if (e == SRV_ERR_LIMIT) /* the relay is full (RFC 9110 §10.2.3): when to look again */
+        http_add_header(req, "Retry-After", "5");
     CR_DEBUG("whip", "%s %s: %d %s", req->method == LWSHUMETH_POST ? "POST" : "request", req->path,
              status ? status : srv_err_http_status(e), text);
     http_respond(wsi, req, status ? status : srv_err_http_status(e), "text/plain; charset=utf-8",
@@ -196,7 +198,8 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
                          .sdp = req->body,
                          .hints = whep ? &every : NULL,
                          .n_hints = whep ? 1 : 0,
-                         .demand = whep ? CR_DEMAND_RECEIVES_ONLY : CR_DEMAND_SENDS};
+                         .demand = whep ? CR_DEMAND_RECEIVES_ONLY : CR_DEMAND_SENDS,
+                         .priority = !whep && role == REG_TEACHER}; /* the lesson's source */
     int rc = cr_relay_negotiate(srv->relay, &o, &a);
     if (rc != 0) {
         rooms_release(srv, room);

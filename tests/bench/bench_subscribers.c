@@ -150,7 +150,7 @@ static char *make_offer(struct sub *s)
 static int start_sub(struct sub *s, GMainContext *ctx, const char *host, const char *port,
                      const char *path)
 {
-    struct cr_ice_config ic = {.bind_ip = "127.0.0.1"};
+    struct cr_ice_config ic = {.bind_ip = "127.0.0.1", .controlling = true}; /* the offerer */
     s->ice = cr_ice_new(ctx, &ic, &ice_cb, s);
     if (!s->ice)
         return -1;

@@ -5,11 +5,15 @@
 # counters from /api/v1/stats over a steady window.
 #   tests/bench/forward_cpu.sh [N...]        (default: 10 100 300)
 # SRTP_PROFILE=cm80: the subscribers offer only AES128_CM_SHA1_80 (bench_subscribers.c).
+# MEDIA_PORT=1: the relay serves every peer on one UDP port (--media-port).
+# PERF=DIR: also records the relay with perf over each window, into DIR/perf-N.data.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 counts=${*:-10 100 300}
 port=$((20000 + RANDOM % 10000))
+media=()
+[ -n "${MEDIA_PORT:-}" ] && media=(--media-port $((port + 1)))
 data=$(mktemp -d)
 cleanup() {
   pkill -P "$pub" 2>/dev/null || true # node and the Chromium it started
@@ -22,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 "$build"/signaling/classrelay serve --listen 127.0.0.1:$port --data "$data" --log-level warn \
-  --bind-ip 127.0.0.1 >"$data/server.log" 2>&1 &
+  --bind-ip 127.0.0.1 "${media[@]}" >"$data/server.log" 2>&1 &
 srv=$!
 sleep 1
 # /api/v1/stats needs a token (docs/scheduling.md); the demo room takes peers without one
@@ -44,7 +48,11 @@ for n in $counts; do
   subs=$!
   sleep 15 # all connected and steady
   c0=$(cpu); p0=$(stat rtp_out); t0=$(date +%s.%N)
-  sleep 20
+  if [ -n "${PERF:-}" ]; then
+    perf record -q -g -p "$srv" -o "$PERF/perf-$n.data" -- sleep 20 >/dev/null 2>&1
+  else
+    sleep 20
+  fi
   c1=$(cpu); p1=$(stat rtp_out); t1=$(date +%s.%N)
   rss1=$(rss)
   wait $subs || true

@@ -45,6 +45,7 @@ int cr_relay_room_close(struct cr_relay *relay, const char *room); /* closes its
  *    is not the peer's own and not fed to it on another line).
  *  - A send line without a source hint is "mic" (audio), "camera" (the peer's first video
  *    track) or "screen" (a later one). A track keeps its source across renegotiations.
+ *  - A new peer may be refused with CR_ERR_LIMIT when the relay is full (see priority).
  *  - demand refuses offers that do not fit an endpoint (WHIP: CR_DEMAND_SENDS; WHEP:
  *    CR_DEMAND_RECEIVES_ONLY) with CR_ERR_BAD_SDP and a reason, before anything changes.
  * On success returns CR_OK and fills out: the peer id, the answer (out->sdp, the caller
@@ -59,6 +60,9 @@ struct cr_offer {
     const struct cr_mline_hint *hints; /* borrowed, may be NULL */
     size_t n_hints;
     enum cr_offer_demand demand;
+    bool priority; /* a new peer the lesson cannot do without (its teacher): admitted even
+                    * when the relay is full (max_peers, max_load_pct); others then get
+                    * CR_ERR_LIMIT at once, and the classrooms already in keep their picture */
 };
 int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, struct cr_answer *out);
 

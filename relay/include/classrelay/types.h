@@ -23,6 +23,12 @@ struct cr_relay_config {
     const char *bind_ip;   /* gather only on this local address; NULL: all interfaces */
     uint16_t port_min;     /* ICE UDP/TCP port range; 0 and 0: any port */
     uint16_t port_max;
+    uint16_t media_port;       /* every peer on this one UDP port (ICE lite, sendmmsg batches;
+                                * the range and ice_tcp are then unused); 0: a port per peer */
+    uint32_t max_peers;        /* admission: new peers beyond this many are refused, except
+                                * priority ones (cr_offer); 0: no limit of our own */
+    uint32_t max_load_pct;     /* admission: ... and while the worker's CPU over the last second
+                                * is above this share of a core; 0: not measured */
     bool ice_tcp;              /* also offer passive ICE-TCP candidates */
     bool fec;                  /* FEC (ULPFEC in RED) toward lossy classrooms that take it; off
                                 * by default: see route/consumer_fec.c */
@@ -31,7 +37,7 @@ struct cr_relay_config {
 #define CR_RELAY_CONFIG_DEFAULT                                                                    \
     {                                                                                              \
         .public_ip = NULL, .bind_ip = NULL, .port_min = 40000, .port_max = 49999, .ice_tcp = true, \
-        .fec = false, .max_publish_kbps = 4000                                                     \
+        .fec = false, .max_publish_kbps = 4000, .max_load_pct = 90                                 \
     }
 
 enum cr_peer_state {
@@ -132,6 +138,15 @@ struct cr_relay_events {
                                size_t len, bool binary);
 };
 
+/* A histogram of delays (base/hist.h's, copied out with its quantiles). */
+#define CR_DELAY_BUCKETS 12
+struct cr_delay_hist {
+    uint32_t bound_us[CR_DELAY_BUCKETS - 1]; /* upper bounds; the last bucket is unbounded */
+    uint64_t count[CR_DELAY_BUCKETS];
+    uint64_t total, sum_us, max_us;
+    uint64_t p50_us, p99_us; /* bucket bounds (max_us above the last) */
+};
+
 struct cr_relay_stats {
     uint32_t rooms, peers, producers, consumers;
     uint32_t taps;            /* recording taps (not counted in peers) */
@@ -148,6 +163,16 @@ struct cr_relay_stats {
     uint64_t data_dropped;      /* over a client's rate limit, or not sendable */
     uint64_t paced;             /* packets that waited in a pacer before they left */
     uint64_t pace_dropped;      /* ... dropped there: stale, or over the queue's bound */
+    /* the shared media port (media_port set; all 0 otherwise) */
+    uint64_t udp_sent;                  /* datagrams sent through it */
+    uint64_t udp_send_calls;            /* sendmmsg/sendto calls that carried them */
+    uint64_t udp_send_dropped;          /* refused by the kernel */
+    uint64_t udp_unknown;               /* datagrams dropped: from no known peer */
+    uint64_t refused;                   /* new peers refused by admission control (full) */
+    uint32_t load_pct;                  /* the worker's CPU over the last second, % of a core */
+    struct cr_delay_hist forward_delay; /* media packets: read from the socket → handed to
+                                         * the socket toward a subscriber (batches leave
+                                         * within 64) */
 };
 
 /* What one subscriber receives on one m-line. */

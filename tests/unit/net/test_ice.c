@@ -10,6 +10,10 @@
  * socket (RFC 8445 §7.3: answered from any address, USE-CANDIDATE moves our sends there),
  * and agents freed from inside another agent's callback. net/stun_responder.c is tested
  * with time as a parameter, against RFC 5769 §2.1 for the OpenSSL HMAC.
+ * ICE lite on the shared media port (net/ice_lite.c, net/ice_mux.c): two libnice clients in
+ * the controlling role against two lite peers on one port, each getting only its own
+ * client's packets; consent; a restart; checks from a third socket, authentic (answered,
+ * USE-CANDIDATE moves the sends) and forged (dropped); consent lost when the client goes.
  * The loop is iterated against a deadline; nothing sleeps. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include "base/clock.h"
 #include "base/strbuf.h"
 #include "net/ice.h"
+#include "net/ice_mux.h"
 #include "net/stun_responder.h"
 #include "test.h"
 #include "wire/stun.h"
@@ -740,6 +745,122 @@ static void test_responder(void)
         STUN_ERR_INTEGRITY);
 }
 
+static int lite_new_pair(GMainContext *ctx, struct cr_ice_mux *mux, struct side *client,
+                         struct side *lite)
+{
+    struct cr_ice_config cc = {.bind_ip = "127.0.0.1", .controlling = true};
+    struct cr_ice_config lc = {.mux = mux};
+    memset(client, 0, sizeof(*client));
+    memset(lite, 0, sizeof(*lite));
+    client->ice = cr_ice_new(ctx, &cc, &callbacks, client);
+    lite->ice = cr_ice_new(ctx, &lc, &callbacks, lite);
+    CHECK(client->ice && lite->ice);
+    if (!client->ice || !lite->ice)
+        return -1;
+    CHECK_EQ(introduce(lite, client, NULL), 1); /* one host candidate on the mux's port */
+    introduce(client, lite, NULL);              /* taken and ignored: checks teach addresses */
+    wait_connected(ctx, client, lite);
+    return connected(client) && connected(lite) ? 0 : -1;
+}
+
+/* A check from a socket of our own to the lite peer's port: authentic (answered, and with
+ * USE-CANDIDATE our sends move there) or forged (dropped, counted, no answer). */
+static void lite_third_socket(GMainContext *ctx, struct side *client, struct side *lite,
+                              uint16_t port)
+{
+    uint8_t buf[1500];
+    char user[160];
+    struct cr_ice_rx_stats st;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    snprintf(user, sizeof(user), "%s:%s", cr_ice_local_ufrag(lite->ice),
+             cr_ice_local_ufrag(client->ice));
+    size_t n = binding_request(buf, sizeof(buf), user, "not the password", true, STUN_REQUEST);
+    sendto(fd, buf, n, 0, (struct sockaddr *)&to, sizeof(to));
+    CHECK_EQ(recv_raw(ctx, fd, buf, sizeof(buf), 300), 0);
+    cr_ice_get_rx_stats(lite->ice, &st);
+    CHECK_EQ(st.stun_bad, 1);
+    n = binding_request(buf, sizeof(buf), user, cr_ice_local_pwd(lite->ice), true, STUN_REQUEST);
+    sendto(fd, buf, n, 0, (struct sockaddr *)&to, sizeof(to));
+    size_t got = recv_raw(ctx, fd, buf, sizeof(buf), 2000);
+    struct stun_view v;
+    CHECK(got > 0 && stun_parse(buf, got, &v) == 0 && v.cls == STUN_SUCCESS);
+    cr_ice_get_rx_stats(lite->ice, &st);
+    CHECK_EQ(st.renominations, 1);
+    CHECK_EQ(cr_ice_send(lite->ice, (const uint8_t *)"\x80moved", 6), 0);
+    got = recv_raw(ctx, fd, buf, sizeof(buf), 2000);
+    CHECK(got == 6 && memcmp(buf, "\x80moved", 6) == 0);
+    close(fd);
+}
+
+static void test_lite(GMainContext *ctx)
+{
+    struct cr_ice_mux_config mc = {.bind_ip = "127.0.0.1"};
+    struct cr_ice_mux *mux = cr_ice_mux_new(ctx, &mc);
+    CHECK(mux != NULL);
+    if (!mux)
+        return;
+    uint16_t port = cr_ice_mux_port(mux);
+    struct side a, b, c, d; /* a and c: clients; b and d: lite, on one port */
+    struct strbuf sb;
+    char want[96], desc[128];
+    if (lite_new_pair(ctx, mux, &a, &b) != 0 || lite_new_pair(ctx, mux, &c, &d) != 0)
+        return;
+    CHECK(cr_ice_is_lite(b.ice) && !cr_ice_is_lite(a.ice));
+    strbuf_init(&sb);
+    cr_ice_write_candidates(b.ice, &sb);
+    snprintf(want, sizeof(want), "a=candidate:1 1 udp 2130706431 127.0.0.1 %u typ host\r\n", port);
+    CHECK_STR(sb.s, want);
+    strbuf_free(&sb);
+    cr_ice_describe_pair(b.ice, desc, sizeof(desc));
+    snprintf(want, sizeof(want), "udp 127.0.0.1:%u -> 127.0.0.1:", port);
+    CHECK(strncmp(desc, want, strlen(want)) == 0);
+
+    exchange(ctx, &a, &b);
+    exchange(ctx, &b, &a);
+    int d_before = d.received;
+    exchange(ctx, &a, &b);
+    CHECK_EQ(d.received, d_before); /* one port, no cross-talk */
+    exchange(ctx, &c, &d);
+
+    cr_ice_set_consent_timing(b.ice, 100, 1000);
+    run_for(ctx, 2500);
+    struct cr_ice_rx_stats st;
+    cr_ice_get_rx_stats(b.ice, &st);
+    CHECK(connected(&b) && st.consent_sent >= 10 && st.consent_ok >= 8);
+    CHECK(st.stun_answered >= 1 && st.datagrams >= 3);
+
+    char ufrag[64];
+    snprintf(ufrag, sizeof(ufrag), "%s", cr_ice_local_ufrag(d.ice));
+    CHECK_EQ(cr_ice_set_remote_credentials(d.ice, "rst1", "0123456789abcdefghijkl"), 0);
+    CHECK(strcmp(cr_ice_local_ufrag(d.ice), ufrag) != 0); /* ours change too (RFC 8445 §9) */
+    CHECK_EQ(cr_ice_get_state(d.ice), CR_ICE_CONNECTED);
+    exchange(ctx, &c, &d); /* the pair in use keeps working */
+
+    lite_third_socket(ctx, &a, &b, port);
+
+    cr_ice_free(a.ice); /* the client goes: b's consent expires (1 s here) */
+    a.ice = NULL;
+    bool failed = false, yes = true;
+    int64_t end = cr_now_ms() + 3000;
+    while (!failed && cr_now_ms() < end) {
+        iterate_until(ctx, &failed, &yes, 50);
+        failed = b.state == CR_ICE_FAILED;
+    }
+    CHECK(failed);
+    CHECK(cr_ice_send(b.ice, (const uint8_t *)"\x80x", 2) < 0);
+    struct cr_ice_mux_stats ms;
+    cr_ice_mux_get_stats(mux, &ms);
+    CHECK(ms.sent > 10 && ms.send_calls > 0 && ms.endpoints == 2 && ms.addresses >= 2);
+    cr_ice_free(b.ice);
+    cr_ice_free(c.ice);
+    cr_ice_free(d.ice);
+    cr_ice_mux_get_stats(mux, &ms);
+    CHECK_EQ(ms.endpoints + ms.addresses, 0);
+    cr_ice_mux_free(mux);
+}
+
 int main(void)
 {
     GMainContext *ctx = g_main_context_new();
@@ -751,6 +872,7 @@ int main(void)
     test_takeover(ctx);
     test_stun_from_elsewhere(ctx);
     test_free_other_in_callback(ctx);
+    test_lite(ctx);
     test_long_session(ctx);
     /* drain whatever libnice left on the context (closing sockets, timers) */
     while (g_main_context_iteration(ctx, FALSE))

@@ -3,7 +3,14 @@
  * them, renegotiation keeps the transport, and bad offers are refused with a reason
  * while the peer stays usable. Audio: RED (RFC 2198) over Opus is taken where offered
  * and Opus answers carry useinbandfec=1 with the offered parameters. The data channel
- * line (RFC 8841) is answered, once per transport. */
+ * line (RFC 8841) is answered, once per transport. On the shared media port the answer says
+ * a=ice-lite with one candidate on that port; admission control refuses new peers past
+ * max_peers with CR_ERR_LIMIT and a reason, and counts them, but takes priority ones. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -539,6 +546,54 @@ static void test_follow(struct cr_relay *relay)
     free(a);
 }
 
+/* A UDP port nobody uses now (the kernel's pick, released again). */
+static uint16_t free_udp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, (struct sockaddr *)&a, sizeof(a));
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_media_port_and_admission(struct cr_relay_config cfg,
+                                          const struct cr_relay_events *ev)
+{
+    cfg.media_port = free_udp_port();
+    cfg.max_peers = 2;
+    struct cr_relay *relay = cr_relay_new(&cfg, ev, NULL);
+    CHECK(relay != NULL);
+    if (!relay)
+        return;
+    CHECK_EQ(cr_relay_room_open(relay, "lesson"), CR_OK);
+    struct cr_answer *a = malloc(sizeof *a);
+    struct cr_offer whip = {.room = "lesson", .sdp = PUBLISH_OFFER, .demand = CR_DEMAND_SENDS};
+    char want[96];
+    snprintf(want, sizeof want, "a=candidate:1 1 udp 2130706431 127.0.0.1 %u typ host\r\n",
+             cfg.media_port);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_OK);
+        CHECK(a->sdp && strstr(a->sdp, "\r\na=ice-lite\r\n") && strstr(a->sdp, want));
+        CHECK(a->sdp && strstr(a->sdp, "a=candidate:") == strstr(a->sdp, want)); /* only one */
+        free(a->sdp);
+    }
+    CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_ERR_LIMIT);
+    CHECK(strstr(a->err, "the relay is full: 2 peers") != NULL);
+    CHECK(a->sdp == NULL && a->peer_id == 0);
+    whip.priority = true; /* the teacher comes in all the same */
+    CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_OK);
+    free(a->sdp);
+    struct cr_relay_stats st;
+    CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
+    CHECK_EQ(st.refused, 1);
+    CHECK_EQ(st.peers, 3);
+    free(a);
+    cr_relay_free(relay);
+}
+
 int main(void)
 {
     struct cr_relay_config cfg = CR_RELAY_CONFIG_DEFAULT;
@@ -571,5 +626,7 @@ int main(void)
     CHECK_EQ(cr_relay_room_open(relay, "lesson"), CR_OK);
     test_video_fec(relay, true);
     cr_relay_free(relay);
+    cfg.fec = false;
+    test_media_port_and_admission(cfg, &ev);
     return test_report();
 }

@@ -293,6 +293,27 @@ static void test_bools_levels_numbers(void)
     CHECK_EQ(set(&c, "LISTEN", "1.2.3.4:5"), -1); /* keys are case-sensitive */
 }
 
+/* The shared media port and admission control (docs/configuration.md). */
+static void test_media_port_and_limits(void)
+{
+    struct config c = config_defaults;
+    CHECK_EQ(c.media_port, 0);
+    CHECK_EQ(c.max_peers, 0);
+    CHECK_EQ(c.max_load_pct, 90);
+    CHECK_EQ(set(&c, "media_port", "40000"), 0);
+    CHECK_EQ(c.media_port, 40000);
+    CHECK_EQ(set(&c, "media_port", "0"), 0); /* off again */
+    CHECK_EQ(c.media_port, 0);
+    CHECK(set(&c, "media_port", "65536") < 0 && strstr(err, "port"));
+    CHECK_EQ(set(&c, "max_peers", "500"), 0);
+    CHECK_EQ(c.max_peers, 500);
+    CHECK(set(&c, "max_peers", "20001") < 0 && strstr(err, "0 to 20000 peers"));
+    CHECK_EQ(set(&c, "max_load", "75"), 0);
+    CHECK_EQ(c.max_load_pct, 75);
+    CHECK(set(&c, "max_load", "101") < 0 && strstr(err, "% of a core"));
+    CHECK(set(&c, "max_load", "-1") < 0);
+}
+
 static void test_load_file(void)
 {
     struct config c = config_defaults;
@@ -734,6 +755,7 @@ int main(void)
     test_ips();
     test_ice_ports();
     test_bools_levels_numbers();
+    test_media_port_and_limits();
     test_load_file();
     test_long_lines();
     test_load_env();

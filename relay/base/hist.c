@@ -1,0 +1,33 @@
+/* Fixed-bucket histogram of microseconds; see hist.h. */
+#include "base/hist.h"
+
+const uint32_t cr_hist_bounds_us[CR_HIST_BUCKETS - 1] = {25,   50,   100,   250,   500,  1000,
+                                                         2000, 5000, 10000, 20000, 50000};
+
+void cr_hist_add(struct cr_hist *h, int64_t us)
+{
+    uint64_t v = us > 0 ? (uint64_t)us : 0;
+    unsigned i = 0;
+    while (i < CR_HIST_BUCKETS - 1 && v > cr_hist_bounds_us[i])
+        i++;
+    h->count[i]++;
+    h->total++;
+    h->sum_us += v;
+    if (v > h->max_us)
+        h->max_us = v;
+}
+
+uint64_t cr_hist_quantile_us(const struct cr_hist *h, double q)
+{
+    if (!h->total)
+        return 0;
+    uint64_t want = (uint64_t)(q * (double)h->total + 0.999999), seen = 0;
+    if (want == 0)
+        want = 1;
+    for (unsigned i = 0; i < CR_HIST_BUCKETS - 1; i++) {
+        seen += h->count[i];
+        if (seen >= want)
+            return cr_hist_bounds_us[i] < h->max_us ? cr_hist_bounds_us[i] : h->max_us;
+    }
+    return h->max_us;
+}

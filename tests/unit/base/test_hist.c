@@ -1,0 +1,29 @@
+/* Tests relay/base/hist.c: buckets at their bounds, quantiles, negative samples. */
+#include "base/hist.h"
+#include "test.h"
+
+int main(void)
+{
+    struct cr_hist h = {0};
+    CHECK_EQ(cr_hist_quantile_us(&h, 0.99), 0);
+    cr_hist_add(&h, 25); /* bounds are inclusive */
+    cr_hist_add(&h, 26);
+    cr_hist_add(&h, -5); /* clock step: 0 */
+    CHECK_EQ(h.count[0], 2);
+    CHECK_EQ(h.count[1], 1);
+    CHECK_EQ(h.total, 3);
+    CHECK_EQ(h.sum_us, 51);
+    for (int i = 0; i < 97; i++)
+        cr_hist_add(&h, 300);
+    CHECK_EQ(h.count[4], 97);                    /* (250, 500] */
+    CHECK_EQ(cr_hist_quantile_us(&h, 0.5), 300); /* the max caps the bound */
+    CHECK_EQ(cr_hist_quantile_us(&h, 0.02), 25);
+    cr_hist_add(&h, 1500);
+    CHECK_EQ(cr_hist_quantile_us(&h, 0.99), 500);
+    CHECK_EQ(cr_hist_quantile_us(&h, 1.0), 1500);
+    cr_hist_add(&h, 900000); /* above the last bound */
+    CHECK_EQ(h.count[CR_HIST_BUCKETS - 1], 1);
+    CHECK_EQ(cr_hist_quantile_us(&h, 1.0), 900000);
+    CHECK_EQ(h.max_us, 900000);
+    return test_report();
+}

@@ -107,7 +107,10 @@ static void select_pair(struct cr_ice_lite *l, unsigned sock, const struct socka
              cr_ice_mux_local_desc(l->mux, sock), r);
     if (renominated)
         l->rx_stats.renominations++;
-    CR_INFO("ice", "%s pair %s", renominated ? "peer nominated" : "selected", l->pair_desc);
+    if (renominated) /* the words of ice.c: tests read them to check where media went */
+        CR_INFO("ice", "peer nominated a new remote address: %s", l->pair_desc);
+    else
+        CR_INFO("ice", "selected pair %s", l->pair_desc);
 }
 
 static bool is_selected(const struct cr_ice_lite *l, unsigned sock, const struct sockaddr *from)

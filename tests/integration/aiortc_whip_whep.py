@@ -322,7 +322,7 @@ def check_malformed(server):
 
 async def main_async(args):
     binary = peers.find_classrelay(args.classrelay)
-    server = peers.Server(binary, name="aiortc-it")
+    server = peers.Server(binary, name="aiortc-it", media_port=True)  # the shared port
     server.start()
     ok = True
     try:

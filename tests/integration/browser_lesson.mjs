@@ -174,7 +174,7 @@ async function checkReceiving(page, teacher, name) {
 }
 
 async function main() {
-  server = await startServer();
+  server = await startServer({ mediaPort: true }); // every peer on one UDP port (ICE lite)
   console.log(`server ${server.url} (data ${server.dataDir})`);
   // getDisplayMedia picks the (fake) screen without a dialog
   const browser = await launchBrowser(['--auto-select-desktop-capture-source=Entire screen']);

@@ -342,7 +342,7 @@ def main():
     args = ap.parse_args()
     Gst.init(None)
     binary = peers.find_classrelay(args.classrelay)
-    server = peers.Server(binary, name="webrtcbin-it")
+    server = peers.Server(binary, name="webrtcbin-it", media_port=True)  # the shared port
     ok = False
     try:
         server.start()

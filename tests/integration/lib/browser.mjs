@@ -4,6 +4,7 @@
 // (../../../shared/TESTING.md: loopback ICE, fake camera and microphone), read a page's
 // window.classrelay stats, poll with a deadline, and clean everything up on any exit.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -87,6 +88,18 @@ process.on('unhandledRejection', async (err) => {
   process.exit(1);
 });
 
+// A UDP port that was free a moment ago on 127.0.0.1 (a shared media port).
+export function freeUdpPort() {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    sock.on('error', reject);
+    sock.bind(0, '127.0.0.1', () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -155,11 +168,14 @@ process.on('exit', () => {
 // inside that network namespace, listening on every address there. bindIp: the one local
 // address ICE uses (default loopback; null: every address of the server's namespace);
 // iceAddresses: the addresses that may appear in a selected pair besides it (weak_links:
-// the emulated network's). bin: another classrelay binary than CLASSRELAY_BIN.
+// the emulated network's). bin: another classrelay binary than CLASSRELAY_BIN. mediaPort:
+// every peer on one shared UDP port (--media-port, ICE lite).
 export async function startServer({
   args = [], env = {}, quiet = true, netns = null, bin = serverBin(), bindIp = '127.0.0.1',
-  iceAddresses = [],
+  iceAddresses = [], mediaPort = false,
 } = {}) {
+  const mediaArgs = mediaPort ? ['--media-port', String(netns ? 40000 : await freeUdpPort())] : [];
+  args = [...args, ...mediaArgs];
   if (!fs.existsSync(bin)) throw new Error(`no classrelay binary at ${bin} (set CLASSRELAY_BIN)`);
   const port = netns ? 8080 : await freePort(); // a namespace of our own has every port free
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'classrelay-test-'));
@@ -177,7 +193,7 @@ export async function startServer({
   let exited = null;
   proc.on('exit', (code, signal) => { exited = { code, signal }; });
   const server = {
-    proc, port, dataDir, logPath, bin, bindIp,
+    proc, port, dataDir, logPath, bin, bindIp, mediaArgs,
     iceAddresses: new Set(['127.0.0.1', ...(bindIp ? [bindIp] : []), ...iceAddresses]),
     url: `http://127.0.0.1:${port}`,
     log: () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } },
@@ -235,7 +251,7 @@ export async function restartServer(server, { args = [] } = {}) {
   await server.stop();
   const logFd = fs.openSync(server.logPath, 'a');
   const proc = spawn(server.bin, ['serve', '--listen', `127.0.0.1:${server.port}`, '--data', server.dataDir,
-    ...(server.bindIp ? ['--bind-ip', server.bindIp] : []), ...args], {
+    ...(server.bindIp ? ['--bind-ip', server.bindIp] : []), ...server.mediaArgs, ...args], {
     stdio: ['ignore', 'pipe', logFd],
   });
   fs.closeSync(logFd);

@@ -35,6 +35,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_udp_port():
+    """A UDP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def find_classrelay(argv_path=None):
     """The classrelay binary: argument, then $CLASSRELAY, then the usual build dirs."""
     candidates = [argv_path, os.environ.get("CLASSRELAY")]
@@ -219,7 +226,8 @@ class Server:
 
     ICE only on 127.0.0.1 (--bind-ip); the log's selected pairs are checked at stop()."""
 
-    def __init__(self, binary, extra_args=(), env=None, name="classrelay"):
+    def __init__(self, binary, extra_args=(), env=None, name="classrelay", media_port=False):
+        """media_port: every peer on one shared UDP port (--media-port, ICE lite)."""
         self.binary = binary
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
@@ -227,6 +235,8 @@ class Server:
         self.logpath = os.path.join(tempfile.gettempdir(),
                                     "%s-%d-%d.log" % (name, os.getpid(), self.port))
         self.extra_args = list(extra_args)
+        if media_port:
+            self.extra_args += ["--media-port", str(free_udp_port())]
         self.env = env
         self.proc = None
         self._logf = None

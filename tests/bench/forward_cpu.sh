@@ -37,30 +37,54 @@ pub=$!
 sleep 12 # let the teacher's encoder ramp up to its cap
 hz=$(getconf CLK_TCK)
 cpu() { awk -v hz="$hz" '{print ($14 + $15) / hz}' /proc/$srv/stat; }
+# the media workers' threads ("cr-worker"): their CPU seconds, space-separated
+worker_cpu() {
+  for t in /proc/$srv/task/*; do
+    if [ "$(cat "$t/comm" 2>/dev/null)" = cr-worker ]; then
+      awk -v hz="$hz" '{printf "%s ", ($14 + $15) / hz}' "$t/stat"
+    fi
+  done
+}
 rss() { awk '/VmRSS/ {print $2}' /proc/$srv/status; }
-stat() { curl -s -H "Authorization: Bearer $token" http://127.0.0.1:$port/api/v1/stats | /usr/bin/python3 -c \
-  "import json,sys; r=json.load(sys.stdin)['relay']; print(r['$1'])"; }
-printf '| subscribers | packets forwarded/s | relay CPU %% | µs CPU per forwarded packet | KiB RSS per subscriber |\n'
-printf '|---|---|---|---|---|\n'
+relay() { curl -s -H "Authorization: Bearer $token" http://127.0.0.1:$port/api/v1/stats >"$1"; }
+printf '| subscribers | connected | packets forwarded/s | relay CPU %% | worker CPU %% | µs CPU per forwarded packet | KiB RSS per subscriber | forwarding delay p50 / p99 µs | refused |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
 for n in $counts; do
   rss0=$(rss)
   "$build"/tests/bench/bench_subscribers 127.0.0.1:$port demo "$n" 40 >"$data/subs.log" 2>&1 &
   subs=$!
   sleep 15 # all connected and steady
-  c0=$(cpu); p0=$(stat rtp_out); t0=$(date +%s.%N)
+  c0=$(cpu); w0=$(worker_cpu); relay "$data/s0.json"; t0=$(date +%s.%N)
   if [ -n "${PERF:-}" ]; then
     perf record -q -g -p "$srv" -o "$PERF/perf-$n.data" -- sleep 20 >/dev/null 2>&1
   else
     sleep 20
   fi
-  c1=$(cpu); p1=$(stat rtp_out); t1=$(date +%s.%N)
+  c1=$(cpu); w1=$(worker_cpu); relay "$data/s1.json"; t1=$(date +%s.%N)
   rss1=$(rss)
+  up=$(tail -1 "$data/subs.log" | sed -n 's/.*connected \([0-9]*\)\/.*/\1/p')
   wait $subs || true
-  /usr/bin/python3 - "$n" "$c0" "$c1" "$p0" "$p1" "$t0" "$t1" "$rss0" "$rss1" <<'PY'
-import sys
-n, c0, c1, p0, p1, t0, t1, r0, r1 = sys.argv[1:]
-n = int(n); dc = float(c1) - float(c0); dp = int(p1) - int(p0); dt = float(t1) - float(t0)
-print(f"| {n} | {dp/dt:.0f} | {100*dc/dt:.1f} | {1e6*dc/max(dp,1):.2f} | {(int(r1)-int(r0))/n:.0f} |")
+  /usr/bin/python3 - "$n" "$c0" "$c1" "$t0" "$t1" "$rss0" "$rss1" "$data/s0.json" "$data/s1.json" \
+    "$w0" "$w1" "${up:-?}" <<'PY'
+import json, sys
+n, c0, c1, t0, t1, r0, r1, s0, s1, w0, w1, up = sys.argv[1:]
+a = json.load(open(s0))["relay"]; b = json.load(open(s1))["relay"]
+n = int(n); dc = float(c1) - float(c0); dt = float(t1) - float(t0)
+dp = b["rtp_out"] - a["rtp_out"]
+workers = [float(y) - float(x) for x, y in zip(w0.split(), w1.split())]
+# the window's forwarding delays: bucket counts at its end minus at its start
+ha, hb = a["forward_delay_us"]["buckets"], b["forward_delay_us"]["buckets"]
+counts = [y["count"] - x["count"] for x, y in zip(ha, hb)]
+def quantile(q):
+    total, seen = sum(counts), 0
+    for bucket, c in zip(hb, counts):
+        seen += c
+        if total and seen >= q * total:
+            return "≤%d" % bucket["le"] if bucket["le"] is not None else ">%d" % hb[-2]["le"]
+    return "-"
+print(f"| {n} | {up} | {dp/dt:.0f} | {100*dc/dt:.1f} | {' + '.join(f'{100*w/dt:.1f}' for w in workers)} "
+      f"| {1e6*dc/max(dp,1):.2f} | {(int(r1)-int(r0))/n:.0f} | {quantile(0.5)} / {quantile(0.99)} "
+      f"| {b['refused']} |")
 PY
   sleep 3
 done

@@ -1,7 +1,7 @@
 /* The relay's public API (include/classrelay/relay.h): each call is packed into a message —
- * a function and its own argument struct — run on the worker thread through its
- * GMainContext, and waited for. Nothing here touches media state from the caller's
- * thread. */
+ * a function and its own argument struct — run on the thread of the worker that owns the
+ * room or id it names (pool.h) through its GMainContext, and waited for. Nothing here
+ * touches media state from the caller's thread. */
 #include "classrelay/relay.h"
 
 #include <stdio.h>
@@ -19,10 +19,11 @@
 #include "route/quality.h"
 #include "route/room.h"
 #include "route/tap.h"
+#include "pool.h"
 #include "worker.h"
 
 struct cr_relay {
-    struct cr_worker *worker; /* owned */
+    struct cr_pool pool;
 };
 
 const char *cr_peer_state_name(enum cr_peer_state state) { return peer_state_name(state); }
@@ -50,9 +51,11 @@ static gboolean dispatch(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static int run_call(struct cr_relay *relay, int (*fn)(struct cr_worker *, void *), void *args)
+static int run_call(struct cr_worker *w, int (*fn)(struct cr_worker *, void *), void *args)
 {
-    struct call c = {.w = relay->worker, .fn = fn, .args = args};
+    if (!w)
+        return CR_ERR_NOT_FOUND; /* no worker has that room or id */
+    struct call c = {.w = w, .fn = fn, .args = args};
     g_mutex_init(&c.lock);
     g_cond_init(&c.cond);
     g_main_context_invoke(c.w->ctx, dispatch, &c);
@@ -68,11 +71,11 @@ static int run_call(struct cr_relay *relay, int (*fn)(struct cr_worker *, void *
 struct cr_relay *cr_relay_new(const struct cr_relay_config *config,
                               const struct cr_relay_events *events, void *user)
 {
-    struct cr_worker *w = worker_new(config, events, user);
-    if (!w)
-        return NULL;
     struct cr_relay *relay = CR_NEW(struct cr_relay);
-    relay->worker = w;
+    if (pool_init(&relay->pool, config, events, user) != 0) {
+        free(relay);
+        return NULL;
+    }
     return relay;
 }
 
@@ -80,7 +83,7 @@ void cr_relay_free(struct cr_relay *relay)
 {
     if (!relay)
         return;
-    worker_free(relay->worker);
+    pool_free(&relay->pool);
     free(relay);
 }
 
@@ -112,7 +115,10 @@ int cr_relay_room_open(struct cr_relay *relay, const char *room)
 {
     if (!valid_name(room))
         return CR_ERR_ARG;
-    return run_call(relay, do_room_open, (void *)room);
+    int r = run_call(pool_place_room(&relay->pool, room), do_room_open, (void *)room);
+    if (r != CR_OK)
+        pool_forget_room(&relay->pool, room);
+    return r;
 }
 
 static int do_room_close(struct cr_worker *w, void *args)
@@ -129,7 +135,9 @@ int cr_relay_room_close(struct cr_relay *relay, const char *room)
 {
     if (!valid_name(room))
         return CR_ERR_ARG;
-    return run_call(relay, do_room_close, (void *)room);
+    int r = run_call(pool_room_worker(&relay->pool, room), do_room_close, (void *)room);
+    pool_forget_room(&relay->pool, room);
+    return r;
 }
 
 struct room_tracks_args {
@@ -157,7 +165,7 @@ int cr_relay_room_tracks(struct cr_relay *relay, const char *room, struct cr_tra
     if (!valid_name(room))
         return CR_ERR_ARG;
     struct room_tracks_args a = {room, out, max, n};
-    return run_call(relay, do_room_tracks, &a);
+    return run_call(pool_room_worker(&relay->pool, room), do_room_tracks, &a);
 }
 
 /* ---- negotiation ---- */
@@ -224,7 +232,13 @@ int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, str
         return CR_ERR_ARG;
     }
     struct negotiate_args a = {offer, out};
-    return run_call(relay, do_negotiate, &a);
+    struct cr_worker *w = offer->peer_id ? pool_id_worker(&relay->pool, offer->peer_id)
+                                         : pool_room_worker(&relay->pool, offer->room);
+    int r = run_call(w, do_negotiate, &a);
+    if (!w)
+        snprintf(out->err, sizeof out->err, offer->peer_id ? "no such peer" : "no room %s",
+                 offer->room);
+    return r;
 }
 
 /* ---- peers and taps ---- */
@@ -249,7 +263,7 @@ int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char
     if (candidate && strlen(candidate) > 1024)
         return CR_ERR_ARG;
     struct candidate_args a = {peer_id, candidate};
-    return run_call(relay, do_peer_candidate, &a);
+    return run_call(pool_id_worker(&relay->pool, peer_id), do_peer_candidate, &a);
 }
 
 static int do_peer_close(struct cr_worker *w, void *args)
@@ -268,7 +282,7 @@ static int do_peer_close(struct cr_worker *w, void *args)
 
 int cr_relay_peer_close(struct cr_relay *relay, uint64_t peer_id)
 {
-    return run_call(relay, do_peer_close, &peer_id);
+    return run_call(pool_id_worker(&relay->pool, peer_id), do_peer_close, &peer_id);
 }
 
 static void consumer_stats(const struct consumer *c, struct cr_consumer_stats *out)
@@ -339,7 +353,7 @@ static int do_peer_stats(struct cr_worker *w, void *args)
 int cr_relay_peer_stats(struct cr_relay *relay, uint64_t peer_id, struct cr_peer_stats *out)
 {
     struct peer_stats_args a = {peer_id, out};
-    return run_call(relay, do_peer_stats, &a);
+    return run_call(pool_id_worker(&relay->pool, peer_id), do_peer_stats, &a);
 }
 
 _Static_assert(CR_DELAY_BUCKETS == CR_HIST_BUCKETS, "one bucket layout");
@@ -358,25 +372,63 @@ static void delay_out(const struct cr_hist *h, struct cr_delay_hist *out)
     out->p99_us = cr_hist_quantile_us(h, 0.99);
 }
 
+struct worker_stats_args {
+    struct cr_relay_stats st;
+    struct cr_hist delay;
+};
+
 static int do_get_stats(struct cr_worker *w, void *args)
 {
-    struct cr_relay_stats *out = args;
-    *out = w->route.stats;
-    delay_out(&w->route.forward_delay, &out->forward_delay);
+    struct worker_stats_args *a = args;
+    a->st = w->route.stats;
+    a->delay = w->route.forward_delay;
     if (w->mux) {
         struct cr_ice_mux_stats ms;
         cr_ice_mux_get_stats(w->mux, &ms);
-        out->udp_sent = ms.sent;
-        out->udp_send_calls = ms.send_calls;
-        out->udp_send_dropped = ms.send_dropped;
-        out->udp_unknown = ms.unknown;
+        a->st.udp_sent = ms.sent;
+        a->st.udp_send_calls = ms.send_calls;
+        a->st.udp_send_dropped = ms.send_dropped;
+        a->st.udp_unknown = ms.unknown;
     }
     return CR_OK;
 }
 
+/* Adds one worker's counters (and gauges) to sum; load_pct is the busiest worker's. */
+static void add_stats(struct cr_relay_stats *sum, const struct cr_relay_stats *one)
+{
+#define ADD(f) sum->f += one->f
+    ADD(rooms), ADD(peers), ADD(producers), ADD(consumers), ADD(taps);
+    ADD(rtp_in), ADD(rtp_out), ADD(bytes_in), ADD(bytes_out), ADD(rtcp_in), ADD(rtcp_out);
+    ADD(bad_packets), ADD(keyframe_requests), ADD(nacks_in), ADD(nacks_out), ADD(repaired_in);
+    ADD(red_in), ADD(red_out), ADD(data_in), ADD(data_out), ADD(data_dropped), ADD(paced);
+    ADD(pace_dropped), ADD(udp_sent), ADD(udp_send_calls), ADD(udp_send_dropped);
+    ADD(udp_unknown), ADD(refused);
+#undef ADD
+    if (one->load_pct > sum->load_pct)
+        sum->load_pct = one->load_pct;
+}
+
 int cr_relay_get_stats(struct cr_relay *relay, struct cr_relay_stats *out)
 {
-    return run_call(relay, do_get_stats, out);
+    struct worker_stats_args *a = cr_malloc(sizeof *a);
+    struct cr_hist all = {0};
+    memset(out, 0, sizeof *out);
+    int r = CR_OK;
+    for (unsigned i = 0; i < relay->pool.n && r == CR_OK; i++) {
+        r = run_call(relay->pool.w[i], do_get_stats, a);
+        add_stats(out, &a->st);
+        cr_hist_merge(&all, &a->delay);
+        struct cr_worker_stats *ws = &out->workers[i];
+        ws->rooms = a->st.rooms;
+        ws->peers = a->st.peers;
+        ws->load_pct = a->st.load_pct;
+        ws->rtp_out = a->st.rtp_out;
+        delay_out(&a->delay, &ws->forward_delay);
+    }
+    out->n_workers = relay->pool.n;
+    delay_out(&all, &out->forward_delay);
+    free(a);
+    return r;
 }
 
 struct tap_args {
@@ -409,7 +461,7 @@ int cr_relay_tap_add(struct cr_relay *relay, const char *room, uint64_t track_id
     if (!valid_name(room) || port == 0 || pt > 127)
         return CR_ERR_ARG;
     struct tap_args a = {.room = room, .track_id = track_id, .port = port, .pt = pt};
-    int r = run_call(relay, do_tap_add, &a);
+    int r = run_call(pool_room_worker(&relay->pool, room), do_tap_add, &a);
     if (r == CR_OK)
         *tap_id = a.tap_id;
     return r;
@@ -426,7 +478,7 @@ static int do_tap_keyframe(struct cr_worker *w, void *args)
 
 int cr_relay_tap_keyframe(struct cr_relay *relay, uint64_t tap_id)
 {
-    return run_call(relay, do_tap_keyframe, &tap_id);
+    return run_call(pool_id_worker(&relay->pool, tap_id), do_tap_keyframe, &tap_id);
 }
 
 struct pause_args {
@@ -449,7 +501,7 @@ static int do_peer_pause(struct cr_worker *w, void *args)
 int cr_relay_peer_pause(struct cr_relay *relay, uint64_t peer_id, unsigned kinds, bool paused)
 {
     struct pause_args a = {peer_id, kinds, paused};
-    return run_call(relay, do_peer_pause, &a);
+    return run_call(pool_id_worker(&relay->pool, peer_id), do_peer_pause, &a);
 }
 
 /* ---- feeding lines ---- */
@@ -485,7 +537,7 @@ int cr_relay_peer_feed(struct cr_relay *relay, uint64_t peer_id, const char *mid
     if (!mid)
         return CR_ERR_ARG;
     struct feed_args a = {peer_id, track_id, mid};
-    return run_call(relay, do_peer_feed, &a);
+    return run_call(pool_id_worker(&relay->pool, peer_id), do_peer_feed, &a);
 }
 
 struct layers_args {
@@ -516,7 +568,7 @@ int cr_relay_peer_layers(struct cr_relay *relay, uint64_t peer_id, const char *m
     if (!mid || max_layers > CR_LAYERS_MAX)
         return CR_ERR_ARG;
     struct layers_args a = {peer_id, mid, max_layers};
-    return run_call(relay, do_peer_layers, &a);
+    return run_call(pool_id_worker(&relay->pool, peer_id), do_peer_layers, &a);
 }
 
 /* ---- data channels ---- */
@@ -554,8 +606,12 @@ int cr_relay_channel_send(struct cr_relay *relay, const char *room, uint64_t pee
     if (!label || strlen(label) > CR_SCTP_LABEL_MAX || len > CR_SCTP_MAX_MESSAGE || (len && !buf) ||
         (!peer_id && !valid_name(room)))
         return CR_ERR_ARG;
+    struct cr_worker *w =
+        peer_id ? pool_id_worker(&relay->pool, peer_id) : pool_room_worker(&relay->pool, room);
+    if (!w)
+        return CR_OK; /* nobody to send to, as for a room without such a channel */
     struct channel_job *j = cr_malloc(sizeof *j + len);
-    j->w = relay->worker;
+    j->w = w;
     j->peer_id = peer_id;
     snprintf(j->room, sizeof j->room, "%s", peer_id ? "" : room);
     snprintf(j->label, sizeof j->label, "%s", label);
@@ -563,6 +619,6 @@ int cr_relay_channel_send(struct cr_relay *relay, const char *room, uint64_t pee
     j->len = len;
     if (len)
         memcpy(j->buf, buf, len);
-    g_main_context_invoke_full(relay->worker->ctx, G_PRIORITY_DEFAULT, do_channel_send, j, free);
+    g_main_context_invoke_full(w->ctx, G_PRIORITY_DEFAULT, do_channel_send, j, free);
     return CR_OK;
 }

@@ -46,11 +46,11 @@ static void measure_load(struct cr_worker *w, int64_t now_ms)
 bool worker_full(const struct cr_worker *w, char *why, size_t why_len)
 {
     const struct cr_relay_config *c = &w->config;
-    unsigned peers = g_hash_table_size(w->route.peers);
+    unsigned all = (unsigned)g_atomic_int_get(w->route.live_peers);
     uint32_t load = w->route.stats.load_pct;
-    if (c->max_peers && peers >= c->max_peers) {
+    if (c->max_peers && all >= c->max_peers) {
         snprintf(why, why_len, "the relay is full: %u peers, its limit (max_peers); try later",
-                 peers);
+                 all);
         return true;
     }
     if (c->max_load_pct && load > c->max_load_pct) {
@@ -98,26 +98,21 @@ static gpointer run(gpointer data)
 
 static void free_room(gpointer room) { room_free(room); }
 
-struct cr_worker *worker_new(const struct cr_relay_config *config,
+struct cr_worker *worker_new(const struct cr_relay_config *config, unsigned index,
+                             struct cr_dtls_cert *cert, gint *live_peers,
                              const struct cr_relay_events *events, void *user)
 {
-    if (cr_srtp_global_init() != 0)
-        return NULL;
     struct cr_worker *w = CR_NEW(struct cr_worker);
     w->config = *config;
     w->config.public_ip = cr_strdup(config->public_ip);
     w->config.bind_ip = cr_strdup(config->bind_ip);
-    w->cert = cr_dtls_cert_new();
-    if (!w->cert) {
-        CR_ERROR("worker", "cannot make the DTLS certificate");
-        goto fail;
-    }
+    w->cert = cert;
     w->ctx = g_main_context_new();
     w->loop = g_main_loop_new(w->ctx, FALSE);
     if (config->media_port) {
         struct cr_ice_mux_config mc = {.bind_ip = w->config.bind_ip,
                                        .public_ip = w->config.public_ip,
-                                       .port = config->media_port};
+                                       .port = (uint16_t)(config->media_port + index)};
         w->mux = cr_ice_mux_new(w->ctx, &mc); /* before the thread: nothing else runs it yet */
         if (!w->mux)
             goto fail;
@@ -132,6 +127,8 @@ struct cr_worker *worker_new(const struct cr_relay_config *config,
     w->route.peers = g_hash_table_new(g_int64_hash, g_int64_equal);
     w->route.taps = g_hash_table_new(g_int64_hash, g_int64_equal);
     w->route.next_id = 1;
+    w->route.worker_index = index;
+    w->route.live_peers = live_peers;
     w->tick = g_timeout_source_new(WORKER_TICK_MS);
     g_source_set_callback(w->tick, on_tick, w, NULL);
     g_source_attach(w->tick, w->ctx);
@@ -139,14 +136,11 @@ struct cr_worker *worker_new(const struct cr_relay_config *config,
     g_source_set_callback(w->pace, on_pace, w, NULL);
     g_source_attach(w->pace, w->ctx);
     w->thread = g_thread_new("cr-worker", run, w);
-    CR_INFO("worker", "started, DTLS fingerprint %s", cr_dtls_cert_fingerprint(w->cert));
+    CR_INFO("worker", "%u started", index);
     return w;
 fail:
-    if (w->loop)
-        g_main_loop_unref(w->loop);
-    if (w->ctx)
-        g_main_context_unref(w->ctx);
-    cr_dtls_cert_free(w->cert);
+    g_main_loop_unref(w->loop);
+    g_main_context_unref(w->ctx);
     free((char *)w->config.public_ip);
     free((char *)w->config.bind_ip);
     free(w);
@@ -178,7 +172,6 @@ void worker_free(struct cr_worker *w)
     g_hash_table_destroy(w->route.taps);
     g_main_loop_unref(w->loop);
     g_main_context_unref(w->ctx);
-    cr_dtls_cert_free(w->cert);
     free((char *)w->config.public_ip);
     free((char *)w->config.bind_ip);
     free(w);

@@ -1,7 +1,7 @@
-/* The worker: one thread running one GLib main loop that owns all media state of the
- * rooms pinned to it (rooms, peers, their libnice agents, DTLS, SRTP). Its fast path takes
- * no locks: other threads reach it only through api.c, which posts calls to its context.
- * A periodic tick drives timers that are per peer and per tap (RTCP reports, TWCC
+/* A worker: one thread running one GLib main loop that owns all media state of the
+ * rooms pinned to it (relay/pool.h places them: rooms, peers, their libnice agents, DTLS, SRTP).
+ * Its fast path takes no locks: other threads reach it only through api.c, which posts calls to its
+ * context. A periodic tick drives timers that are per peer and per tap (RTCP reports, TWCC
  * feedback, DTLS retransmission, keyframe-request throttles, connect timeouts). What the
  * routing layer borrows from it is in its struct route_ctx (route/ctx.h). */
 #ifndef CR_RELAY_WORKER_H
@@ -28,14 +28,18 @@ struct cr_worker {
     GSource *tick;                   /* owned */
     GSource *pace;                   /* owned */
     struct cr_relay_config config;   /* strings owned (copies) */
-    struct cr_dtls_cert *cert;       /* owned: one certificate for the process */
+    struct cr_dtls_cert *cert;       /* borrowed: one certificate for the process (pool.h) */
     struct cr_ice_mux *mux;          /* owned: the shared media port, or NULL (a port per peer) */
     GHashTable *rooms;               /* name → struct room *, owned */
     struct route_ctx route;          /* state: lent to every room (directory, counters, ids) */
     int64_t load_at_ms, load_cpu_us; /* state: the last CPU reading of this thread */
 };
 
-struct cr_worker *worker_new(const struct cr_relay_config *config,
+/* Worker number index of the pool: its ids carry the index (route/ctx.h) and, with a shared
+ * media port, it serves port media_port + index. live_peers counts the peers of every
+ * worker (admission control). */
+struct cr_worker *worker_new(const struct cr_relay_config *config, unsigned index,
+                             struct cr_dtls_cert *cert, gint *live_peers,
                              const struct cr_relay_events *events, void *user);
 void worker_free(struct cr_worker *w);
 /* Admission control: true, with the reason in why, when a new peer that is not a

@@ -378,6 +378,7 @@ int server_start(struct server *srv, const struct config *cfg)
     rc.media_port = cfg->media_port;
     rc.max_peers = cfg->max_peers;
     rc.max_load_pct = cfg->max_load_pct;
+    rc.workers = cfg->workers;
     rc.fec = cfg->fec;
     rc.max_publish_kbps = cfg->max_publish_kbps;
     static const struct cr_relay_events events = {

@@ -1,8 +1,8 @@
 /* Fixed-bucket histogram of microseconds; see hist.h. */
 #include "base/hist.h"
 
-const uint32_t cr_hist_bounds_us[CR_HIST_BUCKETS - 1] = {25,   50,   100,   250,   500,  1000,
-                                                         2000, 5000, 10000, 20000, 50000};
+const uint32_t cr_hist_bounds_us[CR_HIST_BUCKETS - 1] = {
+    25, 50, 100, 250, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 20000, 50000, 100000};
 
 void cr_hist_add(struct cr_hist *h, int64_t us)
 {
@@ -15,6 +15,16 @@ void cr_hist_add(struct cr_hist *h, int64_t us)
     h->sum_us += v;
     if (v > h->max_us)
         h->max_us = v;
+}
+
+void cr_hist_merge(struct cr_hist *dst, const struct cr_hist *src)
+{
+    for (unsigned i = 0; i < CR_HIST_BUCKETS; i++)
+        dst->count[i] += src->count[i];
+    dst->total += src->total;
+    dst->sum_us += src->sum_us;
+    if (src->max_us > dst->max_us)
+        dst->max_us = src->max_us;
 }
 
 uint64_t cr_hist_quantile_us(const struct cr_hist *h, double q)

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define CR_HIST_BUCKETS 12 /* the last one holds everything above the last bound */
+#define CR_HIST_BUCKETS 16 /* the last one holds everything above the last bound */
 
 /* Upper bounds (inclusive) of the first CR_HIST_BUCKETS - 1 buckets, in µs. */
 extern const uint32_t cr_hist_bounds_us[CR_HIST_BUCKETS - 1];
@@ -20,6 +20,8 @@ struct cr_hist {
 
 /* One sample; a negative one (clock steps) counts as 0. */
 void cr_hist_add(struct cr_hist *h, int64_t us);
+/* Adds the samples of src to dst. */
+void cr_hist_merge(struct cr_hist *dst, const struct cr_hist *src);
 /* The bound at or below which a share q (0..1) of the samples fall; 0 without samples;
  * above the last bound, max_us. */
 uint64_t cr_hist_quantile_us(const struct cr_hist *h, double q);

@@ -52,9 +52,10 @@ struct cr_dtls {
     uint8_t fp[EVP_MAX_MD_SIZE]; /* expected digest of the remote certificate */
     size_t fp_len;
     struct cr_dtls_callbacks cb;
-    void *user; /* borrowed */
-    int depth;  /* public calls in progress on the stack */
-    bool dead;  /* cr_dtls_free was called inside a callback */
+    void *user;         /* borrowed */
+    int depth;          /* public calls in progress on the stack */
+    bool dead;          /* cr_dtls_free was called inside a callback */
+    bool buffers_freed; /* OpenSSL's record buffers given back between calls (leave) */
     uint64_t bad_datagrams;
     uint64_t app_bytes_dropped;
 };
@@ -329,12 +330,27 @@ static void destroy(struct cr_dtls *d)
     free(d);
 }
 
-static void enter(struct cr_dtls *d) { d->depth++; }
+static void enter(struct cr_dtls *d)
+{
+    if (d->depth++ == 0 && d->buffers_freed) { /* see leave */
+        SSL_alloc_buffers(d->ssl);
+        d->buffers_freed = false;
+    }
+}
 
+/* Once connected, OpenSSL's record buffers (two of about 17 KiB each, which DTLS keeps for
+ * the life of the association: SSL_MODE_RELEASE_BUFFERS is for TLS only) are given back
+ * after each call and made again by the next (enter): not every path of OpenSSL 3.0 makes
+ * a missing buffer itself (an alert on SSL_shutdown does not). Most subscribers send no
+ * DTLS after the handshake, and data channels carry a few small messages. */
 static void leave(struct cr_dtls *d)
 {
-    if (--d->depth == 0 && d->dead)
+    if (--d->depth > 0)
+        return;
+    if (d->dead)
         destroy(d);
+    else if (d->state == ST_CONNECTED && !d->buffers_freed)
+        d->buffers_freed = SSL_free_buffers(d->ssl) == 1; /* 0 while a record is half read */
 }
 
 /* ---- public API ---- */

@@ -8,6 +8,12 @@
  * outermost call returns, so usrsctp is never re-entered; an association freed inside a
  * callback is closed at the same point.
  *
+ * Media workers run on several threads (relay/pool.h) and usrsctp's timers are one for the
+ * process: whichever worker's tick runs them may find output or a notification for an
+ * association of another worker. Such callbacks are posted to the association's home
+ * thread (the context it was made on) with copies of what they carry, so an association
+ * and its peer are only ever touched by their own worker.
+ *
  * RFC 8831 §6.6: messages with PPID 51 (string) and 53 (binary), empty ones as 56/57 with
  * one byte; §6.7: closing a channel resets the outgoing stream, and the remote's reset of
  * its outgoing stream is answered with ours. RFC 8832 §6: DCEP OPEN is answered with
@@ -16,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <glib.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +55,8 @@ struct cr_sctp {
     bool partial_overflow;
     struct cr_sctp_stats st;
     struct cr_sctp *next_dead; /* state: closed when the outermost call returns */
+    pthread_t home_thread;     /* where it was made: every callback for it runs there */
+    GMainContext *home;        /* owned reference: that thread's context */
 };
 
 /* ---- the process-wide stack and its table of associations ---- */
@@ -57,7 +66,8 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cr_sctp **table; /* the live associations, n_table of cap_table */
 static size_t n_table, cap_table;
 static uintptr_t next_handle = 1;
-static int64_t last_tick_ms;
+static int64_t last_tick_ms; /* guarded by tick_lock */
+static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct pending { /* a send made inside a callback */
     uintptr_t handle;
@@ -105,11 +115,75 @@ static void table_remove(struct cr_sctp *s)
     pthread_mutex_unlock(&table_lock);
 }
 
+/* ---- callbacks on another worker's thread: posted home ---- */
+
+/* NULL when handle's association lives on this thread (or is gone); else a reference to
+ * its home context. Read under the table's lock: the home thread may be freeing it. */
+static GMainContext *foreign_home(uintptr_t handle)
+{
+    GMainContext *home = NULL;
+    pthread_mutex_lock(&table_lock);
+    for (size_t i = 0; i < n_table; i++)
+        if (table[i]->handle == handle) {
+            if (!pthread_equal(table[i]->home_thread, pthread_self()))
+                home = g_main_context_ref(table[i]->home);
+            break;
+        }
+    pthread_mutex_unlock(&table_lock);
+    return home;
+}
+
+struct posted { /* a callback carried to the association's thread */
+    uintptr_t handle;
+    bool output; /* a packet to send, else something received (data or a notification) */
+    struct sctp_rcvinfo rcv;
+    int flags;
+    size_t len;
+    uint8_t *data; /* owned */
+};
+
+static void posted_free(gpointer data)
+{
+    struct posted *p = data;
+    free(p->data);
+    free(p);
+}
+
+static void received(struct cr_sctp *s, void *data, size_t len, struct sctp_rcvinfo rcv, int flags);
+
+static gboolean run_posted(gpointer data)
+{
+    struct posted *p = data;
+    struct cr_sctp *s = lookup(p->handle);
+    if (s && p->output)
+        s->cb.send(s->user, p->data, p->len);
+    else if (s)
+        received(s, p->data, p->len, p->rcv, p->flags);
+    return G_SOURCE_REMOVE;
+}
+
+static void post_home(GMainContext *home, struct posted *p)
+{
+    g_main_context_invoke_full(home, G_PRIORITY_DEFAULT, run_posted, p, posted_free);
+    g_main_context_unref(home);
+}
+
 /* usrsctp has a packet for the association at addr. */
 static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t set_df)
 {
     (void)tos;
     (void)set_df;
+    GMainContext *home = foreign_home((uintptr_t)addr);
+    if (home) {
+        struct posted *p = CR_NEW(struct posted);
+        *p = (struct posted){.handle = (uintptr_t)addr,
+                             .output = true,
+                             .len = len,
+                             .data = cr_malloc(len ? len : 1)};
+        memcpy(p->data, buf, len);
+        post_home(home, p);
+        return 0;
+    }
     struct cr_sctp *s = lookup((uintptr_t)addr);
     if (s)
         s->cb.send(s->user, buf, len);
@@ -369,21 +443,33 @@ static void on_notification(struct cr_sctp *s, const union sctp_notification *n,
     }
 }
 
+static void received(struct cr_sctp *s, void *data, size_t len, struct sctp_rcvinfo rcv, int flags)
+{
+    enter();
+    if (flags & MSG_NOTIFICATION)
+        on_notification(s, data, len);
+    else
+        on_data(s, rcv.rcv_sid, ntohl(rcv.rcv_ppid), data, len, flags & MSG_EOR);
+    leave();
+}
+
 static int receive_cb(struct socket *sock, union sctp_sockstore addr, void *data, size_t len,
                       struct sctp_rcvinfo rcv, int flags, void *ulp_info)
 {
     (void)sock;
     (void)addr;
-    struct cr_sctp *s = lookup((uintptr_t)ulp_info);
-    if (s && data) {
-        enter();
-        if (flags & MSG_NOTIFICATION)
-            on_notification(s, data, len);
-        else
-            on_data(s, rcv.rcv_sid, ntohl(rcv.rcv_ppid), data, len, flags & MSG_EOR);
-        leave();
+    GMainContext *home = data ? foreign_home((uintptr_t)ulp_info) : NULL;
+    if (home) { /* usrsctp hands its buffer over: it travels with the job */
+        struct posted *p = CR_NEW(struct posted);
+        *p = (struct posted){
+            .handle = (uintptr_t)ulp_info, .rcv = rcv, .flags = flags, .len = len, .data = data};
+        post_home(home, p);
+        return 1;
     }
-    free(data); /* usrsctp hands its buffer over */
+    struct cr_sctp *s = lookup((uintptr_t)ulp_info);
+    if (s && data)
+        received(s, data, len, rcv, flags);
+    free(data);
     return 1;
 }
 
@@ -532,6 +618,8 @@ struct cr_sctp *cr_sctp_new(bool dtls_client, uint16_t local_port, uint16_t remo
     s->remote_port = remote_port;
     s->cb = *cb;
     s->user = user;
+    s->home_thread = pthread_self();
+    s->home = g_main_context_ref_thread_default();
     table_add(s);
     usrsctp_register_address((void *)s->handle);
     s->sock =
@@ -576,17 +664,21 @@ void cr_sctp_input(struct cr_sctp *sctp, const uint8_t *buf, size_t len)
     leave();
 }
 
+/* Every worker ticks; one at a time runs the timers, for the time since the last run. */
 void cr_sctp_tick(int64_t now_ms)
 {
+    if (pthread_mutex_trylock(&tick_lock) != 0)
+        return; /* another worker is running them */
     if (last_tick_ms == 0 || now_ms < last_tick_ms)
         last_tick_ms = now_ms;
-    if (now_ms == last_tick_ms)
-        return;
     uint32_t elapsed = (uint32_t)(now_ms - last_tick_ms);
     last_tick_ms = now_ms;
-    enter();
-    usrsctp_handle_timers(elapsed);
-    leave();
+    if (elapsed) {
+        enter();
+        usrsctp_handle_timers(elapsed);
+        leave();
+    }
+    pthread_mutex_unlock(&tick_lock);
 }
 
 static void destroy(struct cr_sctp *s)
@@ -600,6 +692,7 @@ static void destroy(struct cr_sctp *s)
     usrsctp_deregister_address((void *)s->handle);
     free(s->channels);
     free(s->partial);
+    g_main_context_unref(s->home);
     free(s);
 }
 

@@ -27,6 +27,8 @@ struct route_ctx {
     GHashTable *peers;                    /* id → struct peer *, borrowed (rooms own peers) */
     GHashTable *taps;                     /* id → struct tap *, borrowed (rooms own taps) */
     uint64_t next_id;                     /* ids of peers, taps and tracks, never reused */
+    unsigned worker_index;                /* this worker's, in every id (route_next_id) */
+    gint *live_peers;                     /* borrowed: peers of every worker (atomic) */
     struct cr_relay_stats stats;          /* state: counters, read by cr_relay_get_stats */
     struct cr_hist forward_delay;         /* state: arrival → send of media packets */
     unsigned pacing;                      /* state: peers whose pacer holds packets (the
@@ -34,6 +36,18 @@ struct route_ctx {
     uint8_t scratch[CONSUMER_SCRATCH];    /* state: where each outgoing packet is built */
 };
 
-static inline uint64_t route_next_id(struct route_ctx *rc) { return rc->next_id++; }
+/* Ids of peers, taps and tracks carry the index of their worker in their low bits, so the
+ * API finds the worker of any id without asking (relay/pool.h). */
+#define ROUTE_WORKER_BITS 4 /* CR_WORKERS_MAX = 1 << ROUTE_WORKER_BITS */
+
+static inline uint64_t route_next_id(struct route_ctx *rc)
+{
+    return rc->next_id++ << ROUTE_WORKER_BITS | rc->worker_index;
+}
+
+static inline unsigned route_id_worker(uint64_t id)
+{
+    return (unsigned)(id & ((1u << ROUTE_WORKER_BITS) - 1));
+}
 
 #endif

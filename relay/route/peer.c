@@ -560,7 +560,8 @@ static void transmit(struct peer *peer, uint8_t *buf, size_t len, const struct p
         at = m->kind == SEND_PROBE ? m->built_us : cr_now_us();
     if (waited && m->abs_at)
         wr_be24(buf + m->abs_at, rtp_abs_send_time(at));
-    if (m->kind == SEND_MEDIA) { /* the forwarding delay: arrival (the fan-out's time) → now */
+    if (m->kind == SEND_MEDIA && !waited) { /* the forwarding delay: arrival (the fan-out's
+                                               time) → now; a pacer's wait is its own */
         if (!at)
             at = cr_now_us();
         cr_hist_add(&peer->ctx->forward_delay, at - m->built_us);

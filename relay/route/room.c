@@ -49,6 +49,7 @@ static void unlist_peer(struct room *room, struct peer *peer)
 {
     g_hash_table_remove(room->ctx->peers, &peer->id);
     room->ctx->stats.peers = g_hash_table_size(room->ctx->peers);
+    g_atomic_int_dec_and_test(room->ctx->live_peers);
     g_ptr_array_remove_fast(room->peers, peer);
 }
 
@@ -259,6 +260,7 @@ struct peer *room_add_peer(struct room *room)
     g_ptr_array_add(room->peers, peer);
     g_hash_table_insert(room->ctx->peers, &peer->id, peer);
     room->ctx->stats.peers = g_hash_table_size(room->ctx->peers);
+    g_atomic_int_inc(room->ctx->live_peers);
     return peer;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
+#include "classrelay/relay.h"
 
 #ifndef CR_WEB_DIR
 #define CR_WEB_DIR "web"
@@ -61,6 +62,7 @@ static const struct {
     {"CLASSRELAY_MEDIA_PORT", "media_port"},
     {"CLASSRELAY_MAX_PEERS", "max_peers"},
     {"CLASSRELAY_MAX_LOAD", "max_load"},
+    {"CLASSRELAY_WORKERS", "workers"},
     {"CLASSRELAY_FEC", "fec"},
     {"CLASSRELAY_LOG_LEVEL", "log_level"},
     {"CLASSRELAY_MAX_PUBLISH_KBPS", "max_publish_kbps"},
@@ -88,6 +90,7 @@ static const struct {
     {"--media-port", "media_port", NULL},
     {"--max-peers", "max_peers", NULL},
     {"--max-load", "max_load", NULL},
+    {"--workers", "workers", NULL},
     {"--fec", "fec", "true"},
     {"--no-fec", "fec", "false"},
     {"--log-level", "log_level", NULL},
@@ -125,6 +128,8 @@ void config_print_usage(const char *prog)
         "                          come in; 0: no limit, the default)\n"
         "  --max-load PCT          ... and while the relay's worker uses more than PCT %% of\n"
         "                          a core (default 90; 0: off)\n"
+        "  --workers N             media worker threads, rooms spread over them (default 0:\n"
+        "                          one per core; with --media-port P they use P, P+1, ...)\n"
         "  --fec                   forward error correction toward lossy classrooms (off: "
         "--no-fec)\n"
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
@@ -143,13 +148,14 @@ void config_print_usage(const char *prog)
         "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
         "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
         "  CLASSRELAY_ICE_TCP, CLASSRELAY_MEDIA_PORT, CLASSRELAY_MAX_PEERS, CLASSRELAY_MAX_LOAD,\n"
-        "  CLASSRELAY_FEC, CLASSRELAY_LOG_LEVEL,\n"
+        "  CLASSRELAY_WORKERS, CLASSRELAY_FEC, CLASSRELAY_LOG_LEVEL,\n"
         "  CLASSRELAY_MAX_PUBLISH_KBPS, CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD,\n"
         "  CLASSRELAY_RECORDER, CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, "
         "CLASSRELAY_OVERTIME,\n"
         "  CLASSRELAY_STAGE_MAX\n"
         "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp,\n"
-        "  media_port, max_peers, max_load, fec, log_level, max_publish_kbps, demo, web_dir, "
+        "  media_port, max_peers, max_load, workers, fec, log_level, max_publish_kbps, demo, "
+        "web_dir, "
         "record, recorder,\n"
         "  record_end_after, join_early, overtime, stage_max\n"
         "  (see docs/configuration.md)\n",
@@ -275,10 +281,10 @@ static int set_ports(struct config *cfg, const char *key, const char *value)
 static bool is_relay_number(const char *key)
 {
     return strcmp(key, "max_peers") == 0 || strcmp(key, "max_load") == 0 ||
-           strcmp(key, "media_port") == 0;
+           strcmp(key, "media_port") == 0 || strcmp(key, "workers") == 0;
 }
 
-/* media_port, max_peers, max_load: whole numbers with their own ranges. */
+/* media_port, max_peers, max_load, workers: whole numbers with their own ranges. */
 static int set_relay_number(struct config *cfg, const char *key, const char *value, char *err,
                             size_t err_len)
 {
@@ -291,6 +297,15 @@ static int set_relay_number(struct config *cfg, const char *key, const char *val
             return -1;
         }
         *(peers ? &cfg->max_peers : &cfg->max_load_pct) = (uint32_t)u;
+        return 0;
+    }
+    if (strcmp(key, "workers") == 0) {
+        if (parse_uint(value, CR_WORKERS_MAX, &u) != 0) {
+            snprintf(err, err_len, "expected 0 (one per core) to %d workers, got \"%s\"",
+                     CR_WORKERS_MAX, value);
+            return -1;
+        }
+        cfg->workers = (uint32_t)u;
         return 0;
     }
     if (strcmp(key, "media_port") == 0) {

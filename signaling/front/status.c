@@ -68,6 +68,16 @@ static json_t *relay_json(struct server *srv)
     json_object_set_new(v, "refused", json_integer((json_int_t)st.refused));
     json_object_set_new(v, "load_pct", json_integer((json_int_t)st.load_pct));
     json_object_set_new(v, "forward_delay_us", delay_json(&st.forward_delay));
+    json_t *workers = json_array();
+    for (uint32_t i = 0; i < st.n_workers && i < CR_WORKERS_MAX; i++) {
+        const struct cr_worker_stats *w = &st.workers[i];
+        json_array_append_new(workers,
+                              json_pack("{s:I, s:I, s:I, s:I, s:o}", "rooms", (json_int_t)w->rooms,
+                                        "peers", (json_int_t)w->peers, "load_pct",
+                                        (json_int_t)w->load_pct, "rtp_out", (json_int_t)w->rtp_out,
+                                        "forward_delay_us", delay_json(&w->forward_delay)));
+    }
+    json_object_set_new(v, "workers", workers);
     return v;
 }
 

@@ -29,6 +29,9 @@ struct cr_relay_config {
                                 * priority ones (cr_offer); 0: no limit of our own */
     uint32_t max_load_pct;     /* admission: ... and while the worker's CPU over the last second
                                 * is above this share of a core; 0: not measured */
+    uint32_t workers;          /* media worker threads, rooms spread over them (1 to
+                                * CR_WORKERS_MAX); 0: one per core. With media_port, worker i
+                                * serves port media_port + i */
     bool ice_tcp;              /* also offer passive ICE-TCP candidates */
     bool fec;                  /* FEC (ULPFEC in RED) toward lossy classrooms that take it; off
                                 * by default: see route/consumer_fec.c */
@@ -139,12 +142,22 @@ struct cr_relay_events {
 };
 
 /* A histogram of delays (base/hist.h's, copied out with its quantiles). */
-#define CR_DELAY_BUCKETS 12
+#define CR_DELAY_BUCKETS 16
 struct cr_delay_hist {
     uint32_t bound_us[CR_DELAY_BUCKETS - 1]; /* upper bounds; the last bucket is unbounded */
     uint64_t count[CR_DELAY_BUCKETS];
     uint64_t total, sum_us, max_us;
     uint64_t p50_us, p99_us; /* bucket bounds (max_us above the last) */
+};
+
+#define CR_WORKERS_MAX 16
+
+/* One media worker's share (cr_relay_stats.workers). */
+struct cr_worker_stats {
+    uint32_t rooms, peers;
+    uint32_t load_pct; /* the busiest worker's CPU over the last second, % of a core */
+    uint64_t rtp_out;  /* packets it sent */
+    struct cr_delay_hist forward_delay; /* its forwarding delays */
 };
 
 struct cr_relay_stats {
@@ -173,6 +186,8 @@ struct cr_relay_stats {
     struct cr_delay_hist forward_delay; /* media packets: read from the socket → handed to
                                          * the socket toward a subscriber (batches leave
                                          * within 64) */
+    uint32_t n_workers;
+    struct cr_worker_stats workers[CR_WORKERS_MAX];
 };
 
 /* What one subscriber receives on one m-line. */

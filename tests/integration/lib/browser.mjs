@@ -88,16 +88,23 @@ process.on('unhandledRejection', async (err) => {
   process.exit(1);
 });
 
-// A UDP port that was free a moment ago on 127.0.0.1 (a shared media port).
-export function freeUdpPort() {
-  return new Promise((resolve, reject) => {
+// A UDP port that was free a moment ago on 127.0.0.1, with the `run - 1` after it (the shared
+// media port of each worker: --media-port P serves P, P+1, ...).
+export async function freeUdpPort(run = 4) {
+  const bind = (port) => new Promise((resolve) => {
     const sock = dgram.createSocket('udp4');
-    sock.on('error', reject);
-    sock.bind(0, '127.0.0.1', () => {
-      const { port } = sock.address();
-      sock.close(() => resolve(port));
-    });
+    sock.on('error', () => resolve(null));
+    sock.bind(port, '127.0.0.1', () => resolve(sock));
   });
+  for (;;) {
+    const first = await bind(0);
+    const port = first.address().port;
+    const rest = [];
+    for (let i = 1; i < run; i++) rest.push(await bind(port + i));
+    const all = [first, ...rest];
+    await Promise.all(all.filter(Boolean).map((s) => new Promise((r) => s.close(r))));
+    if (rest.every(Boolean)) return port;
+  }
 }
 
 export function freePort() {

@@ -35,11 +35,22 @@ def free_port():
         return s.getsockname()[1]
 
 
-def free_udp_port():
-    """A UDP port that was free a moment ago on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_udp_port(run=4):
+    """A UDP port that was free a moment ago on 127.0.0.1, with the run - 1 after it (the
+    shared media port of each worker: --media-port P serves P, P+1, ...)."""
+    while True:
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(run)]
+        try:
+            socks[0].bind(("127.0.0.1", 0))
+            port = socks[0].getsockname()[1]
+            for i, s in enumerate(socks[1:], 1):
+                s.bind(("127.0.0.1", port + i))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
 
 
 def find_classrelay(argv_path=None):

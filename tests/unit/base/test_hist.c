@@ -18,12 +18,19 @@ int main(void)
     CHECK_EQ(h.count[4], 97);                    /* (250, 500] */
     CHECK_EQ(cr_hist_quantile_us(&h, 0.5), 300); /* the max caps the bound */
     CHECK_EQ(cr_hist_quantile_us(&h, 0.02), 25);
-    cr_hist_add(&h, 1500);
+    cr_hist_add(&h, 1400);
     CHECK_EQ(cr_hist_quantile_us(&h, 0.99), 500);
-    CHECK_EQ(cr_hist_quantile_us(&h, 1.0), 1500);
-    cr_hist_add(&h, 900000); /* above the last bound */
+    CHECK_EQ(cr_hist_quantile_us(&h, 1.0), 1400);
+    cr_hist_add(&h, 900000); /* above the last bound (100 ms) */
     CHECK_EQ(h.count[CR_HIST_BUCKETS - 1], 1);
     CHECK_EQ(cr_hist_quantile_us(&h, 1.0), 900000);
     CHECK_EQ(h.max_us, 900000);
+    struct cr_hist sum = {0};
+    cr_hist_merge(&sum, &h);
+    cr_hist_merge(&sum, &h);
+    CHECK_EQ(sum.total, 2 * h.total);
+    CHECK_EQ(sum.count[4], 194);
+    CHECK_EQ(sum.max_us, 900000);
+    CHECK_EQ(cr_hist_quantile_us(&sum, 0.5), cr_hist_quantile_us(&h, 0.5));
     return test_report();
 }

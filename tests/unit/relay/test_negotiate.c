@@ -4,8 +4,10 @@
  * while the peer stays usable. Audio: RED (RFC 2198) over Opus is taken where offered
  * and Opus answers carry useinbandfec=1 with the offered parameters. The data channel
  * line (RFC 8841) is answered, once per transport. On the shared media port the answer says
- * a=ice-lite with one candidate on that port; admission control refuses new peers past
- * max_peers with CR_ERR_LIMIT and a reason, and counts them, but takes priority ones. */
+ * a=ice-lite with one candidate on that port (the second worker's on the next port);
+ * admission control refuses new peers past max_peers (all workers') with CR_ERR_LIMIT and a
+ * reason, and counts them, but takes priority ones. Two rooms go to two workers; ids find
+ * their worker; stats add the workers up. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -546,50 +548,72 @@ static void test_follow(struct cr_relay *relay)
     free(a);
 }
 
-/* A UDP port nobody uses now (the kernel's pick, released again). */
-static uint16_t free_udp_port(void)
+/* A UDP port nobody uses now, nor the next one (two workers serve port and port + 1). */
+static uint16_t free_udp_ports(void)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, (struct sockaddr *)&a, sizeof(a));
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
+    for (;;) {
+        int fd[2] = {socket(AF_INET, SOCK_DGRAM, 0), socket(AF_INET, SOCK_DGRAM, 0)};
+        struct sockaddr_in a = {.sin_family = AF_INET};
+        socklen_t len = sizeof(a);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(fd[0], (struct sockaddr *)&a, sizeof(a));
+        getsockname(fd[0], (struct sockaddr *)&a, &len);
+        uint16_t port = ntohs(a.sin_port);
+        a.sin_port = htons((uint16_t)(port + 1));
+        int next_free = port < 65535 && bind(fd[1], (struct sockaddr *)&a, sizeof(a)) == 0;
+        close(fd[0]);
+        close(fd[1]);
+        if (next_free)
+            return port;
+    }
 }
 
 static void test_media_port_and_admission(struct cr_relay_config cfg,
                                           const struct cr_relay_events *ev)
 {
-    cfg.media_port = free_udp_port();
-    cfg.max_peers = 2;
+    cfg.media_port = free_udp_ports();
+    cfg.max_peers = 3;
+    cfg.workers = 2;
     struct cr_relay *relay = cr_relay_new(&cfg, ev, NULL);
     CHECK(relay != NULL);
     if (!relay)
         return;
     CHECK_EQ(cr_relay_room_open(relay, "lesson"), CR_OK);
+    CHECK_EQ(cr_relay_room_open(relay, "other"), CR_OK); /* on the other worker */
     struct cr_answer *a = malloc(sizeof *a);
     struct cr_offer whip = {.room = "lesson", .sdp = PUBLISH_OFFER, .demand = CR_DEMAND_SENDS};
     char want[96];
-    snprintf(want, sizeof want, "a=candidate:1 1 udp 2130706431 127.0.0.1 %u typ host\r\n",
-             cfg.media_port);
-    for (int i = 0; i < 2; i++) {
+    uint64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        whip.room = i == 2 ? "other" : "lesson";
         CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_OK);
+        ids[i] = a->peer_id;
+        snprintf(want, sizeof want, "a=candidate:1 1 udp 2130706431 127.0.0.1 %u typ host\r\n",
+                 cfg.media_port + (i == 2));
         CHECK(a->sdp && strstr(a->sdp, "\r\na=ice-lite\r\n") && strstr(a->sdp, want));
         CHECK(a->sdp && strstr(a->sdp, "a=candidate:") == strstr(a->sdp, want)); /* only one */
         free(a->sdp);
     }
-    CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_ERR_LIMIT);
-    CHECK(strstr(a->err, "the relay is full: 2 peers") != NULL);
+    CHECK((ids[0] & 15) == (ids[1] & 15) && (ids[0] & 15) != (ids[2] & 15)); /* their workers */
+    CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_ERR_LIMIT); /* max_peers counts both */
+    CHECK(strstr(a->err, "the relay is full: 3 peers") != NULL);
     CHECK(a->sdp == NULL && a->peer_id == 0);
     whip.priority = true; /* the teacher comes in all the same */
     CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_OK);
     free(a->sdp);
+    CHECK_EQ(cr_relay_peer_close(relay, ids[2]), CR_OK); /* found on its worker by its id */
     struct cr_relay_stats st;
     CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
     CHECK_EQ(st.refused, 1);
     CHECK_EQ(st.peers, 3);
+    CHECK_EQ(st.rooms, 2);
+    CHECK_EQ(st.n_workers, 2);
+    CHECK(st.workers[0].rooms == 1 && st.workers[1].rooms == 1);
+    CHECK_EQ(st.workers[0].peers + st.workers[1].peers, 3);
+    CHECK_EQ(cr_relay_room_close(relay, "other"), CR_OK);
+    CHECK_EQ(cr_relay_room_close(relay, "other"), CR_ERR_NOT_FOUND);
+    whip.room = "other";
+    CHECK_EQ(cr_relay_negotiate(relay, &whip, a), CR_ERR_NOT_FOUND);
     free(a);
     cr_relay_free(relay);
 }

@@ -88,6 +88,7 @@ static inline struct route_ctx *fake_ctx_new(void)
     struct route_ctx *ctx = calloc(1, sizeof *ctx);
     ctx->peers = g_hash_table_new(g_int64_hash, g_int64_equal);
     ctx->taps = g_hash_table_new(g_int64_hash, g_int64_equal);
+    ctx->live_peers = calloc(1, sizeof *ctx->live_peers);
     return ctx;
 }
 
@@ -95,6 +96,7 @@ static inline void fake_ctx_free(struct route_ctx *ctx)
 {
     g_hash_table_destroy(ctx->peers);
     g_hash_table_destroy(ctx->taps);
+    free(ctx->live_peers);
     free(ctx);
 }
 

@@ -38,7 +38,7 @@ static void test_tap_sends_plain_rtp(void)
     plis = 0;
     struct tap *tap = room_add_tap(room, p, port, 98);
     CHECK(tap != NULL);
-    CHECK_EQ(tap->id, 40);
+    CHECK_EQ(tap->id, 40 << ROUTE_WORKER_BITS); /* worker 0's */
     CHECK_EQ(ctx->stats.taps, 1);
     CHECK(g_hash_table_lookup(ctx->taps, &tap->id) == tap);
     CHECK_EQ(plis, 1); /* a keyframe, asked for at once */

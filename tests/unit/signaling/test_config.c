@@ -312,6 +312,10 @@ static void test_media_port_and_limits(void)
     CHECK_EQ(c.max_load_pct, 75);
     CHECK(set(&c, "max_load", "101") < 0 && strstr(err, "% of a core"));
     CHECK(set(&c, "max_load", "-1") < 0);
+    CHECK_EQ(c.workers, 0);
+    CHECK_EQ(set(&c, "workers", "2"), 0);
+    CHECK_EQ(c.workers, 2);
+    CHECK(set(&c, "workers", "17") < 0 && strstr(err, "workers"));
 }
 
 static void test_load_file(void)

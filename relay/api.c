@@ -107,7 +107,7 @@ static int do_room_open(struct cr_worker *w, void *args)
     struct room *room = room_new(&w->route, name);
     g_hash_table_insert(w->rooms, room->name, room);
     w->route.stats.rooms = g_hash_table_size(w->rooms);
-    CR_INFO("room", "opened %s", name);
+    CR_INFO("room", "opened %s on worker %u", name, w->route.worker_index);
     return CR_OK;
 }
 

@@ -42,12 +42,12 @@ static void fail(struct server *srv, struct lws *wsi, struct http_req *req, enum
     text[n++] = '\n';
     text[n] = '\0';
     srv_count_error(srv, e);
-    if (e == SRV_ERR_LIMIT) /* the relay is full (RFC 9110 §10.2.3): when to look again */
-        http_add_header(req, "Retry-After", "5");
     CR_DEBUG("whip", "%s %s: %d %s", req->method == LWSHUMETH_POST ? "POST" : "request", req->path,
              status ? status : srv_err_http_status(e), text);
     http_respond(wsi, req, status ? status : srv_err_http_status(e), "text/plain; charset=utf-8",
                  text, (size_t)n);
+    if (e == SRV_ERR_LIMIT) /* the relay is full (RFC 9110 §10.2.3): when to look again */
+        http_add_header(req, "Retry-After", "5");
 }
 
 json_t *whip_participant_json(const struct reg_resource *r)

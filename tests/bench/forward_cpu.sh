@@ -47,8 +47,8 @@ worker_cpu() {
 }
 rss() { awk '/VmRSS/ {print $2}' /proc/$srv/status; }
 relay() { curl -s -H "Authorization: Bearer $token" http://127.0.0.1:$port/api/v1/stats >"$1"; }
-printf '| subscribers | connected | packets forwarded/s | relay CPU %% | worker CPU %% | µs CPU per forwarded packet | KiB RSS per subscriber | forwarding delay p50 / p99 µs | refused |\n'
-printf '|---|---|---|---|---|---|---|---|---|\n'
+printf '| subscribers | connected | packets forwarded/s | relay CPU %% | worker CPU %% | µs CPU per forwarded packet | KiB RSS per subscriber | forwarding delay p50 / p99 µs | datagrams per send call | refused |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for n in $counts; do
   rss0=$(rss)
   "$build"/tests/bench/bench_subscribers 127.0.0.1:$port demo "$n" 40 >"$data/subs.log" 2>&1 &
@@ -82,9 +82,11 @@ def quantile(q):
         if total and seen >= q * total:
             return "≤%d" % bucket["le"] if bucket["le"] is not None else ">%d" % hb[-2]["le"]
     return "-"
+calls = b["udp_send_calls"] - a["udp_send_calls"]  # the shared media port only
+per_call = f"{(b['udp_sent'] - a['udp_sent']) / calls:.1f}" if calls else "-"
 print(f"| {n} | {up} | {dp/dt:.0f} | {100*dc/dt:.1f} | {' + '.join(f'{100*w/dt:.1f}' for w in workers)} "
       f"| {1e6*dc/max(dp,1):.2f} | {(int(r1)-int(r0))/n:.0f} | {quantile(0.5)} / {quantile(0.99)} "
-      f"| {b['refused']} |")
+      f"| {per_call} | {b['refused']} |")
 PY
   sleep 3
 done

@@ -4,6 +4,7 @@
 #include "worker.h"
 
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
@@ -27,6 +28,18 @@ static void each_peer(struct cr_worker *w, void (*fn)(struct peer *, int64_t), i
     g_hash_table_iter_init(&it, w->route.peers);
     while (g_hash_table_iter_next(&it, &key, &value))
         fn(value, now);
+}
+
+/* Memory given back in the middle of the heap (DTLS states after their handshakes: 30 KiB
+ * each, while a burst of joins held them all at once) goes back to the system, once a
+ * second at most and only after some went. */
+static void trim(struct cr_worker *w, int64_t now_ms)
+{
+    if (w->route.dtls_retired == w->trimmed_at || now_ms - w->trimmed_ms < 1000)
+        return;
+    w->trimmed_at = w->route.dtls_retired;
+    w->trimmed_ms = now_ms;
+    malloc_trim(0);
 }
 
 /* The share of a core this thread used over the last second (admission control). */
@@ -72,6 +85,7 @@ static gboolean on_tick(gpointer data)
     int64_t now = cr_now_ms();
     measure_load(w, now);
     each_peer(w, peer_tick, now);
+    trim(w, now);
     GHashTableIter it;
     gpointer key, value;
     g_hash_table_iter_init(&it, w->route.taps);

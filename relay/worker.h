@@ -33,6 +33,8 @@ struct cr_worker {
     GHashTable *rooms;               /* name → struct room *, owned */
     struct route_ctx route;          /* state: lent to every room (directory, counters, ids) */
     int64_t load_at_ms, load_cpu_us; /* state: the last CPU reading of this thread */
+    unsigned trimmed_at;             /* state: route.dtls_retired when the heap was trimmed */
+    int64_t trimmed_ms;              /* ... and when */
 };
 
 /* Worker number index of the pool: its ids carry the index (route/ctx.h) and, with a shared

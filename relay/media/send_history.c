@@ -32,8 +32,9 @@ void send_history_on_sent(struct send_history *h, uint16_t twcc_seq, size_t size
             h->ring[s & (SEND_HISTORY_SLOTS - 1)].state = SLOT_EMPTY;
     }
     struct send_history_entry *e = &h->ring[ext & (SEND_HISTORY_SLOTS - 1)];
-    e->send_us = now_us;
-    e->seq = twcc_seq;
+    e->send_lo = (uint32_t)now_us;
+    if (now_us > h->newest_us)
+        h->newest_us = now_us;
     e->size = size > UINT16_MAX ? UINT16_MAX : (uint16_t)size;
     e->kind = (uint8_t)kind;
     e->tag = tag;
@@ -74,8 +75,8 @@ size_t send_history_on_feedback(struct send_history *h, const struct twcc_feedba
         /* unwrap against the newest number sent: feedback can only name the past */
         int64_t ext = last + seq16_diff((uint16_t)last, st[i].seq);
         struct send_history_entry *e = &h->ring[ext & (SEND_HISTORY_SLOTS - 1)];
-        if (ext > last || ext <= last - SEND_HISTORY_SLOTS || e->state == SLOT_EMPTY ||
-            e->seq != st[i].seq) {
+        /* every number of the window was written or emptied when sent: the slot is ext's */
+        if (ext > last || ext <= last - SEND_HISTORY_SLOTS || e->state == SLOT_EMPTY) {
             h->unknown++;
             continue;
         }
@@ -88,7 +89,7 @@ size_t send_history_on_feedback(struct send_history *h, const struct twcc_feedba
         h->reported++;
         out[k++] = (struct send_result){
             .seq = ext,
-            .send_us = e->send_us,
+            .send_us = h->newest_us - (int64_t)(uint32_t)((uint32_t)h->newest_us - e->send_lo),
             .arrival_us = st[i].received ? st[i].arrival_us + offset : 0,
             .size = e->size,
             .kind = e->kind,

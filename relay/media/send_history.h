@@ -35,19 +35,20 @@ enum send_kind {
     SEND_PROBE = 3,
 };
 
-struct send_history_entry { /* 16 bytes */
-    int64_t send_us;
-    uint16_t seq;  /* transport-wide seq as sent (the low 16 bits of the unwrapped one) */
-    uint16_t size; /* bytes of the RTP packet on the wire */
-    uint8_t kind;  /* enum send_kind */
-    uint8_t tag;   /* media/RTX: track or layer of the caller's choice; probe: cluster id */
-    uint8_t state; /* empty / sent / reported lost / reported received */
-    uint8_t reserved;
+struct send_history_entry { /* 8 bytes: 1024 of them per classroom */
+    uint32_t send_lo;       /* the low 32 bits of the send time in µs (the ring holds seconds, not
+                               the 71 minutes they wrap in: the full time is the newest's, less
+                               the difference) */
+    uint16_t size;          /* bytes of the RTP packet on the wire */
+    uint8_t kind : 4;       /* enum send_kind */
+    uint8_t state : 4;      /* empty / sent / reported lost / reported received */
+    uint8_t tag; /* media/RTX: track or layer of the caller's choice; probe: cluster id */
 };
 
 struct send_history {
     struct send_history_entry ring[SEND_HISTORY_SLOTS]; /* state: by unwrapped seq mod slots */
     struct seq16_unwrap sent_unwrap;                    /* state: unwraps sent seqs */
+    int64_t newest_us;                                  /* state: the newest send time */
     int64_t ref_offset_us; /* state: added to feedback times to undo the 24-bit wrap */
     int64_t last_ref_us;   /* state: last unwrapped reference time */
     bool have_ref;

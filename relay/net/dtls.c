@@ -37,7 +37,7 @@
 #define DTLS_INITIAL_TIMER_US 400000 /* see timer_cb */
 #define DTLS_MAX_TIMER_US 60000000
 
-enum dtls_state { ST_HANDSHAKE, ST_CONNECTED, ST_FAILED, ST_CLOSED };
+enum dtls_state { ST_HANDSHAKE, ST_CONNECTED, ST_FAILED, ST_CLOSED, ST_RETIRED };
 
 struct cr_dtls {
     SSL *ssl;  /* owned; owns both BIOs */
@@ -52,10 +52,11 @@ struct cr_dtls {
     uint8_t fp[EVP_MAX_MD_SIZE]; /* expected digest of the remote certificate */
     size_t fp_len;
     struct cr_dtls_callbacks cb;
-    void *user;         /* borrowed */
-    int depth;          /* public calls in progress on the stack */
-    bool dead;          /* cr_dtls_free was called inside a callback */
-    bool buffers_freed; /* OpenSSL's record buffers given back between calls (leave) */
+    void *user;              /* borrowed */
+    int depth;               /* public calls in progress on the stack */
+    bool dead;               /* cr_dtls_free was called inside a callback */
+    bool buffers_freed;      /* OpenSSL's record buffers given back between calls (leave) */
+    uint64_t late_datagrams; /* dropped after cr_dtls_retire */
     uint64_t bad_datagrams;
     uint64_t app_bytes_dropped;
 };
@@ -476,6 +477,11 @@ int cr_dtls_input(struct cr_dtls *dtls, const uint8_t *buf, size_t len)
 {
     if (!dtls || dtls->dead || !buf)
         return -1;
+    if (dtls->state == ST_RETIRED) { /* a late retransmission, or an alert: nobody to read */
+        dtls->late_datagrams++;
+        CR_LOG_RATE(CR_LOG_INFO, "dtls", "dropped a datagram after the handshake state went");
+        return -1;
+    }
     if (dtls->state != ST_HANDSHAKE && dtls->state != ST_CONNECTED)
         return -1;
     if (len > INT_MAX || !cr_dtls_record_check(buf, len)) {
@@ -530,6 +536,18 @@ int cr_dtls_send_data(struct cr_dtls *dtls, const uint8_t *buf, size_t len)
     flush_out(dtls);
     leave(dtls);
     return n == (int)len ? 0 : -1;
+}
+
+bool cr_dtls_retire(struct cr_dtls *dtls)
+{
+    if (!dtls || dtls->dead || dtls->depth || dtls->state != ST_CONNECTED)
+        return false;
+    SSL_free(dtls->ssl); /* and its BIOs */
+    dtls->ssl = NULL;
+    dtls->rbio = dtls->wbio = NULL;
+    dtls->buffers_freed = false;
+    dtls->state = ST_RETIRED;
+    return true;
 }
 
 void cr_dtls_close(struct cr_dtls *dtls)

@@ -8,6 +8,7 @@
 #ifndef CR_NET_DTLS_H
 #define CR_NET_DTLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,12 @@ void cr_dtls_on_timeout(struct cr_dtls *dtls);
  * connected. Returns 0, or -1 (not connected, too long, OpenSSL refused). */
 #define CR_DTLS_MAX_DATA 16384
 int cr_dtls_send_data(struct cr_dtls *dtls, const uint8_t *buf, size_t len);
+/* For an association that will never carry application data (a peer without data channels
+ * that cannot renegotiate), once both ends are surely past the handshake (the peer's SRTP
+ * authenticated with the keys): frees OpenSSL's state, about 30 KiB. Afterwards datagrams
+ * are dropped (counted), cr_dtls_send_data fails and cr_dtls_close sends nothing. Returns
+ * true if it did so (connected, not inside a call of its own). */
+bool cr_dtls_retire(struct cr_dtls *dtls);
 /* Sends close_notify. */
 void cr_dtls_close(struct cr_dtls *dtls);
 

@@ -29,6 +29,8 @@ struct route_ctx {
     uint64_t next_id;                     /* ids of peers, taps and tracks, never reused */
     unsigned worker_index;                /* this worker's, in every id (route_next_id) */
     gint *live_peers;                     /* borrowed: peers of every worker (atomic) */
+    unsigned dtls_retired;                /* state: DTLS states given back (the worker trims
+                                             the heap after them) */
     struct cr_relay_stats stats;          /* state: counters, read by cr_relay_get_stats */
     struct cr_hist forward_delay;         /* state: arrival → send of media packets */
     unsigned pacing;                      /* state: peers whose pacer holds packets (the

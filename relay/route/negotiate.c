@@ -873,6 +873,8 @@ int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_h
     }
     if ((r = plan(peer, s, hints, n_hints, demand, plans, out)) != CR_OK)
         goto out;
+    if (peer->offers == 0) /* WHIP, WHEP: this offer is the only one (see peer.h, fixed) */
+        peer->fixed = demand != CR_DEMAND_NONE;
     if ((r = apply_transport(peer, s, out->err, sizeof out->err)) != CR_OK)
         goto out;
     bool changed = false;

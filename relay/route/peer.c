@@ -188,7 +188,12 @@ static void dtls_keys(void *user, const struct cr_dtls_keys *keys)
     }
 }
 
-static void dtls_connected(void *user) { peer_data_start(user); }
+static void dtls_connected(void *user)
+{
+    struct peer *peer = user;
+    peer->dtls_in_ms = cr_now_ms(); /* the quiet that lets it go (retire_dtls) counts from here */
+    peer_data_start(peer);
+}
 
 static void dtls_failed(void *user, const char *why)
 {
@@ -403,6 +408,7 @@ static void on_rtp(struct peer *peer, uint8_t *buf, size_t len, int64_t now_us)
                     (unsigned long long)peer->id, v.ssrc, v.payload_type);
         return;
     }
+    peer->srtp_heard = true;
     st->rtp_in++;
     st->bytes_in += len;
     if (r.rtx && !rtx_repair(peer, &r, buf, &len, &v))
@@ -433,6 +439,7 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
     struct cr_relay_stats *st = &peer->ctx->stats;
     switch (demux_classify(buf, len)) {
     case DEMUX_DTLS:
+        peer->dtls_in_ms = cr_now_ms();
         if (peer->dtls && !peer->dtls_heard && peer->state != CR_PEER_CONNECTED)
             dtls_first_heard(peer);
         if (peer->dtls)
@@ -444,6 +451,7 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
         return;
     case DEMUX_RTCP:
         if (peer->srtp && cr_srtp_unprotect_rtcp(peer->srtp, buf, &len) == 0) {
+            peer->srtp_heard = true;
             st->rtcp_in++;
             peer_on_rtcp(peer, buf, len, cr_now_us());
             return;
@@ -792,6 +800,24 @@ static void log_link(struct peer *peer, int64_t now_ms)
              bs.overuses);
 }
 
+/* A WHIP or WHEP client without data channels needs DTLS only for its handshake. Once both
+ * ends are surely done with it (its own SRTP or SRTCP shows it has the keys, or no DTLS came
+ * for DTLS_QUIET_MS, longer than a client resends a flight whose answer it missed: 1 + 2 +
+ * 4 s), the association's memory (about 30 KiB) goes. The cost: no close_notify when the
+ * relay closes it (the client notices by consent). */
+#define DTLS_QUIET_MS 10000
+
+static void retire_dtls(struct peer *peer, int64_t now_ms)
+{
+    if (peer->fixed && !peer->data && !peer->dtls_retired && peer->state == CR_PEER_CONNECTED &&
+        peer->dtls_in_ms && (peer->srtp_heard || now_ms - peer->dtls_in_ms >= DTLS_QUIET_MS) &&
+        !peer->dtls_copies && cr_dtls_retire(peer->dtls)) {
+        peer->dtls_retired = true;
+        peer->ctx->dtls_retired++;
+        CR_DEBUG("peer", "%llu: DTLS state given back", (unsigned long long)peer->id);
+    }
+}
+
 void peer_tick(struct peer *peer, int64_t now_ms)
 {
     send_copies(peer);
@@ -800,6 +826,7 @@ void peer_tick(struct peer *peer, int64_t now_ms)
         if (t == 0)
             cr_dtls_on_timeout(peer->dtls);
     }
+    retire_dtls(peer, now_ms);
     if (peer->state != CR_PEER_CONNECTED) {
         if (peer->state != CR_PEER_FAILED && now_ms - peer->created_ms > CONNECT_TIMEOUT_MS) {
             CR_WARN("peer", "%llu did not connect within %d s", (unsigned long long)peer->id,

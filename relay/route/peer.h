@@ -106,6 +106,10 @@ struct peer {
     uint32_t rtt_ms;        /* from the client's receiver reports; 0 before one */
     unsigned paused_kinds;  /* state: 1 << cr_kind of the tracks not forwarded (a paused lesson) */
     struct peer_data *data; /* owned, once an offer had a data channel line: peer_data.c */
+    bool fixed;             /* WHIP or WHEP: no offer will follow, so never a data channel */
+    bool srtp_heard;        /* state: the client's SRTP or SRTCP authenticated with the keys */
+    int64_t dtls_in_ms;     /* state: when the last DTLS datagram came (or DTLS connected) */
+    bool dtls_retired;      /* state: DTLS no longer needed, its memory given back (peer_tick) */
 };
 
 /* A peer with its ICE agent; NULL if libnice cannot make one. */

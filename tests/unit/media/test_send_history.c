@@ -151,9 +151,25 @@ static void test_wire_roundtrip(void)
     CHECK_EQ(lost, 20);
 }
 
+/* Send times are kept in 32 bits: across their wrap (every 71 minutes of µs) they come back
+ * whole. */
+static void test_send_time_wrap(void)
+{
+    send_history_init(&h);
+    int64_t t0 = (3LL << 32) - 300; /* a relay up for 3 × 71 minutes */
+    for (int i = 0; i < 6; i++)
+        send_history_on_sent(&h, (uint16_t)(7 + i), 1200, SEND_MEDIA, 0, t0 + 100 * i);
+    struct twcc_feedback fb = make_fb(7, 6, 64000000, 0, 0);
+    size_t n = send_history_on_feedback(&h, &fb, st, 6, res);
+    CHECK_EQ(n, 6);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ(res[i].send_us, t0 + 100 * (int64_t)i);
+}
+
 int main(void)
 {
     test_match();
+    test_send_time_wrap();
     test_reorder_and_wrap();
     test_bounds();
     test_reference_wrap();

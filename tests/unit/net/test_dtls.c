@@ -238,6 +238,32 @@ static void test_free_in_callback(struct cr_dtls_cert *s, struct cr_dtls_cert *c
     teardown(&srv, &cli);
 }
 
+/* After the handshake, an association that carries no data gives its state back: later
+ * datagrams are dropped, data cannot be sent, close sends nothing, and it frees cleanly. */
+static void test_retire(struct cr_dtls_cert *s, struct cr_dtls_cert *c)
+{
+    struct endpoint srv, cli;
+    setup(&srv, &cli, s, c, NULL, NULL);
+    CHECK(!cr_dtls_retire(cli.dtls)); /* not connected yet */
+    cr_dtls_start(cli.dtls);
+    run(&srv, &cli, false, 5000);
+    CHECK(srv.connected && cli.connected);
+    CHECK(cr_dtls_send_data(srv.dtls, (const uint8_t *)"x", 1) == 0);
+    deliver(&srv);
+    CHECK(cr_dtls_retire(srv.dtls));
+    CHECK(!cr_dtls_retire(srv.dtls)); /* once */
+    CHECK(cr_dtls_send_data(srv.dtls, (const uint8_t *)"x", 1) < 0);
+    CHECK_EQ(cr_dtls_timeout_ms(srv.dtls), -1);
+    cr_dtls_close(cli.dtls); /* its close_notify reaches a retired server: dropped */
+    CHECK_EQ(cli.queued, 1);
+    deliver(&cli);
+    CHECK(!srv.closed && !srv.failed);
+    int sent = srv.sent_total;
+    cr_dtls_close(srv.dtls); /* nothing to say any more */
+    CHECK_EQ(srv.sent_total, sent);
+    teardown(&srv, &cli);
+}
+
 static void test_profiles(struct cr_dtls_cert *s, struct cr_dtls_cert *c)
 {
     static const enum cr_srtp_profile sha1[] = {CR_SRTP_AES128_CM_SHA1_80};
@@ -361,6 +387,7 @@ int main(void)
     test_handshake(s, c);
     test_false_start(s, c);
     test_free_in_callback(s, c);
+    test_retire(s, c);
     test_profiles(s, c);
     test_wrong_fingerprint(s, c);
     test_garbage(s, c);

@@ -168,7 +168,11 @@ static void on_datagram(void *user, unsigned sock, uint8_t *buf, size_t len,
                         const struct sockaddr *from)
 {
     struct cr_ice_lite *l = user;
-    if (len > 0 && buf[0] < 4) { /* RFC 7983 §7: 0-3 is STUN */
+    if (len == 0) { /* nothing to read (RFC 7983 cannot even classify it) */
+        l->rx_stats.stray++;
+        return;
+    }
+    if (buf[0] < 4) { /* RFC 7983 §7: 0-3 is STUN */
         if (stun_is_message(buf, len))
             stun_input(l, sock, buf, len, from);
         else

@@ -1,10 +1,9 @@
 /* The shared media port; see ice_mux.h. One socket per served local address (all on the
  * same port: replies leave from the address the peer sent to without IP_PKTINFO), two
- * tables (ufrag → endpoint for checks from new addresses, address → endpoint for the
- * rest), and a GSource whose only job is its prepare hook: GLib calls it once per loop
- * iteration before polling, so datagrams queued by any dispatch leave in batches before
- * the worker sleeps. Endpoints freed while a datagram or tick is being delivered are
- * unlinked at once and freed when the delivery ends. */
+ * tables (ufrag → endpoint for checks, address → endpoint for the rest), and a GSource whose only
+ * job is its prepare hook: GLib calls it once per loop iteration before polling, so datagrams
+ * queued by any dispatch leave in batches before the worker sleeps. Endpoints freed while a
+ * datagram or tick is being delivered are unlinked at once and freed when the delivery ends. */
 #include "net/ice_mux.h"
 
 #include <arpa/inet.h>
@@ -227,15 +226,20 @@ static struct cr_mux_endpoint *named_by_check(struct cr_ice_mux *m, const uint8_
     return g_hash_table_lookup(m->by_ufrag, ufrag);
 }
 
-static void on_datagram(void *user, uint8_t *buf, size_t len, const struct sockaddr *from)
+void cr_ice_mux_input(struct cr_ice_mux *m, unsigned sock, uint8_t *buf, size_t len,
+                      const struct sockaddr *from)
 {
-    struct mux_sock *s = user;
-    struct cr_ice_mux *m = s->m;
-    struct mux_key k;
-    make_key(&k, s->index, from);
-    struct cr_mux_endpoint *e = g_hash_table_lookup(m->by_addr, &k);
-    if (!e)
-        e = named_by_check(m, buf, len);
+    if (sock >= m->n_socks || (from->sa_family != AF_INET && from->sa_family != AF_INET6))
+        return;
+    struct mux_sock *s = &m->socks[sock];
+    /* a check goes to the peer it names, wherever it comes from (an address bound to
+     * another peer included); anything else by its source address */
+    struct cr_mux_endpoint *e = named_by_check(m, buf, len);
+    if (!e) {
+        struct mux_key k;
+        make_key(&k, s->index, from);
+        e = g_hash_table_lookup(m->by_addr, &k);
+    }
     if (!e) {
         m->unknown++;
         CR_LOG_RATE(CR_LOG_INFO, "ice", "dropped a datagram from an unknown sender on %s", s->desc);
@@ -246,6 +250,12 @@ static void on_datagram(void *user, uint8_t *buf, size_t len, const struct socka
     e->cb.on_datagram(e->user, s->index, buf, len, from);
     m->delivering--;
     reap(m);
+}
+
+static void on_datagram(void *user, uint8_t *buf, size_t len, const struct sockaddr *from)
+{
+    struct mux_sock *s = user;
+    cr_ice_mux_input(s->m, s->index, buf, len, from);
 }
 
 static void on_tick(void *user, int64_t now_ms)

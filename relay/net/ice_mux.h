@@ -4,10 +4,10 @@
  * (net/udp_poller.h) and written through sendmmsg batches (net/udp_batch.h) that leave
  * before the loop sleeps again.
  *
- * Which peer ("endpoint") a datagram belongs to: its source address, once a check from
- * that address was authenticated and the endpoint bound it; before that only a STUN Binding
- * request can name an endpoint, by the ufrag at the head of its USERNAME ("<our ufrag>:
- * <theirs>", RFC 8445 §7.2.2). Anything else from an unknown address is dropped and
+ * Which peer ("endpoint") a datagram belongs to: a STUN Binding request names it, by the
+ * ufrag at the head of its USERNAME ("<our ufrag>:<theirs>", RFC 8445 §7.2.2), wherever it
+ * comes from; anything else belongs to the endpoint that bound its source address after an
+ * authenticated check from there, and from an address nobody bound it is dropped and
  * counted. Authentication, answers and selection are the endpoint's (net/ice_lite.h).
  * Everything runs on the thread that iterates the context. */
 #ifndef CR_NET_ICE_MUX_H
@@ -63,6 +63,10 @@ const char *cr_ice_mux_announced_ip(const struct cr_ice_mux *m, size_t i);
 /* "127.0.0.1:40000" */
 const char *cr_ice_mux_local_desc(const struct cr_ice_mux *m, size_t i);
 void cr_ice_mux_get_stats(const struct cr_ice_mux *m, struct cr_ice_mux_stats *out);
+/* One datagram as if read from socket sock (what the socket reader calls; also for fuzzing:
+ * tests/fuzz/fuzz_net_ice_mux.c). */
+void cr_ice_mux_input(struct cr_ice_mux *m, unsigned sock, uint8_t *buf, size_t len,
+                      const struct sockaddr *from);
 /* Sends every queued datagram now (the loop does it before it sleeps). */
 void cr_ice_mux_flush(struct cr_ice_mux *m);
 

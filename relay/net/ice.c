@@ -54,6 +54,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "net/addr.h"
 #include "net/ice_lite.h"
 #include "net/stun_responder.h"
 #include "net/udp_poller.h"
@@ -215,20 +216,6 @@ static void describe(const NiceCandidate *c, char *out, size_t cap)
              nice_address_get_port(&c->addr));
 }
 
-static void describe_sockaddr(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-        snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
-    } else {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-        snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
-    }
-}
-
 /* ---- libnice signals (emitted with libnice's lock released) ---- */
 
 static void set_state(struct cr_ice *ice, enum cr_ice_state state)
@@ -350,24 +337,6 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint
 
 /* ---- receive takeover (see the top of this file) ---- */
 
-static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-    if (a->sa_family != b->ss_family)
-        return false;
-    if (a->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const struct sockaddr_in *)a,
-                                 *y = (const struct sockaddr_in *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    if (a->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a,
-                                  *y = (const struct sockaddr_in6 *)b;
-        return x->sin6_port == y->sin6_port &&
-               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-    }
-    return false;
-}
-
 static void send_to(struct cr_ice *ice, const uint8_t *buf, size_t len, const struct sockaddr *to,
                     socklen_t to_len)
 {
@@ -385,12 +354,11 @@ static void send_to(struct cr_ice *ice, const uint8_t *buf, size_t len, const st
 static void renominate(struct cr_ice *ice, const struct sockaddr *from)
 {
     char r[INET6_ADDRSTRLEN + 8];
-    size_t len =
-        from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    socklen_t len = cr_addr_len(from);
     memset(&ice->fast_addr, 0, sizeof(ice->fast_addr));
     memcpy(&ice->fast_addr, from, len);
-    ice->fast_addr_len = (socklen_t)len;
-    describe_sockaddr(from, r, sizeof(r));
+    ice->fast_addr_len = len;
+    cr_addr_describe(from, r, sizeof(r));
     snprintf(ice->pair_desc, sizeof(ice->pair_desc), "udp %s -> %s", ice->pair_local, r);
     ice->rx_stats.renominations++;
     CR_INFO("ice", "peer nominated a new remote address: %s", ice->pair_desc);
@@ -407,10 +375,8 @@ static void stun_input(struct cr_ice *ice, const uint8_t *buf, size_t len,
                                     &reply_len, &nominate)) {
     case CR_STUN_REPLY:
         ice->rx_stats.stun_answered++;
-        send_to(ice, reply, reply_len, from,
-                from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                            : sizeof(struct sockaddr_in));
-        if (nominate && !same_addr(from, &ice->fast_addr))
+        send_to(ice, reply, reply_len, from, cr_addr_len(from));
+        if (nominate && !cr_addr_equal(from, (const struct sockaddr *)&ice->fast_addr))
             renominate(ice, from);
         break;
     case CR_STUN_CONSENT:
@@ -436,7 +402,7 @@ static void rx_datagram(void *user, uint8_t *buf, size_t len, const struct socka
             ice->rx_stats.stun_bad++;
         return;
     }
-    if (!same_addr(from, &ice->fast_addr)) {
+    if (!cr_addr_equal(from, (const struct sockaddr *)&ice->fast_addr)) {
         ice->rx_stats.stray++;
         CR_LOG_RATE(CR_LOG_INFO, "ice", "dropped a datagram from outside the pair %s",
                     ice->pair_desc);

@@ -20,6 +20,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "net/addr.h"
 #include "net/stun_responder.h"
 #include "wire/stun.h"
 
@@ -81,18 +82,6 @@ static void set_state(struct cr_ice_lite *l, enum cr_ice_state state)
         l->cb.on_state(l->user, state); /* may free l */
 }
 
-static void describe(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
-        snprintf(out, cap, "[%s]:%u", ip, ntohs(((const struct sockaddr_in6 *)sa)->sin6_port));
-    } else {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
-        snprintf(out, cap, "%s:%u", ip, ntohs(((const struct sockaddr_in *)sa)->sin_port));
-    }
-}
-
 static void select_pair(struct cr_ice_lite *l, unsigned sock, const struct sockaddr *from)
 {
     char r[INET6_ADDRSTRLEN + 8];
@@ -100,9 +89,8 @@ static void select_pair(struct cr_ice_lite *l, unsigned sock, const struct socka
     l->selected = true;
     l->sock = sock;
     memset(&l->addr, 0, sizeof(l->addr));
-    memcpy(&l->addr, from,
-           from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-    describe(from, r, sizeof(r));
+    memcpy(&l->addr, from, cr_addr_len(from));
+    cr_addr_describe(from, r, sizeof(r));
     snprintf(l->pair_desc, sizeof(l->pair_desc), "udp %s -> %s",
              cr_ice_mux_local_desc(l->mux, sock), r);
     if (renominated)
@@ -115,20 +103,7 @@ static void select_pair(struct cr_ice_lite *l, unsigned sock, const struct socka
 
 static bool is_selected(const struct cr_ice_lite *l, unsigned sock, const struct sockaddr *from)
 {
-    if (!l->selected || sock != l->sock || from->sa_family != l->addr.ss_family)
-        return false;
-    size_t n =
-        from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    struct sockaddr_storage a;
-    memset(&a, 0, sizeof(a));
-    memcpy(&a, from, n);
-    if (from->sa_family == AF_INET)
-        return ((struct sockaddr_in *)&a)->sin_port == ((struct sockaddr_in *)&l->addr)->sin_port &&
-               ((struct sockaddr_in *)&a)->sin_addr.s_addr ==
-                   ((struct sockaddr_in *)&l->addr)->sin_addr.s_addr;
-    return ((struct sockaddr_in6 *)&a)->sin6_port == ((struct sockaddr_in6 *)&l->addr)->sin6_port &&
-           memcmp(&((struct sockaddr_in6 *)&a)->sin6_addr,
-                  &((struct sockaddr_in6 *)&l->addr)->sin6_addr, 16) == 0;
+    return l->selected && sock == l->sock && cr_addr_equal(from, (const struct sockaddr *)&l->addr);
 }
 
 static void stun_input(struct cr_ice_lite *l, unsigned sock, const uint8_t *buf, size_t len,

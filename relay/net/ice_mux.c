@@ -15,6 +15,7 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "net/addr.h"
 #include "net/udp_batch.h"
 #include "net/udp_poller.h"
 #include "wire/stun.h"
@@ -99,11 +100,6 @@ static guint key_hash(gconstpointer p)
 static gboolean key_equal(gconstpointer a, gconstpointer b)
 {
     return memcmp(a, b, sizeof(struct mux_key)) == 0;
-}
-
-static socklen_t sockaddr_len(const struct sockaddr *sa)
-{
-    return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 /* ---- endpoints ---- */
@@ -204,7 +200,7 @@ void cr_mux_endpoint_send(struct cr_mux_endpoint *e, unsigned sock, const uint8_
 {
     struct cr_ice_mux *m = e->m;
     if (sock < m->n_socks)
-        cr_udp_batch_add(m->socks[sock].tx, buf, len, to, sockaddr_len(to));
+        cr_udp_batch_add(m->socks[sock].tx, buf, len, to, cr_addr_len(to));
 }
 
 /* ---- receiving ---- */
@@ -356,7 +352,7 @@ static int open_socket(const struct sockaddr_storage *addr, uint16_t port, uint1
         ((struct sockaddr_in *)&ss)->sin_port = htons(port);
     else
         ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-    socklen_t len = sockaddr_len((struct sockaddr *)&ss);
+    socklen_t len = cr_addr_len((struct sockaddr *)&ss);
     if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
         getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
         int err = errno;

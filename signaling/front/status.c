@@ -43,30 +43,43 @@ static json_t *relay_json(struct server *srv)
     struct cr_relay_stats st = {0};
     if (!srv->relay || cr_relay_get_stats(srv->relay, &st) != 0)
         return json_null();
-    json_t *v = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                          "s:I, s:I, s:I}",
-                          "rooms", (json_int_t)st.rooms, "peers", (json_int_t)st.peers, "taps",
-                          (json_int_t)st.taps, "producers", (json_int_t)st.producers, "consumers",
-                          (json_int_t)st.consumers, "rtp_in", (json_int_t)st.rtp_in, "rtp_out",
-                          (json_int_t)st.rtp_out, "bytes_in", (json_int_t)st.bytes_in, "bytes_out",
-                          (json_int_t)st.bytes_out, "rtcp_in", (json_int_t)st.rtcp_in, "rtcp_out",
-                          (json_int_t)st.rtcp_out, "bad_packets", (json_int_t)st.bad_packets,
-                          "keyframe_requests", (json_int_t)st.keyframe_requests, "nacks_in",
-                          (json_int_t)st.nacks_in, "red_in", (json_int_t)st.red_in, "red_out",
-                          (json_int_t)st.red_out);
-    json_object_set_new(v, "data_in", json_integer((json_int_t)st.data_in));
-    json_object_set_new(v, "data_out", json_integer((json_int_t)st.data_out));
-    json_object_set_new(v, "data_dropped", json_integer((json_int_t)st.data_dropped));
-    json_object_set_new(v, "paced", json_integer((json_int_t)st.paced));
-    json_object_set_new(v, "pace_dropped", json_integer((json_int_t)st.pace_dropped));
-    json_object_set_new(v, "nacks_out", json_integer((json_int_t)st.nacks_out));
-    json_object_set_new(v, "repaired_in", json_integer((json_int_t)st.repaired_in));
-    json_object_set_new(v, "udp_sent", json_integer((json_int_t)st.udp_sent));
-    json_object_set_new(v, "udp_send_calls", json_integer((json_int_t)st.udp_send_calls));
-    json_object_set_new(v, "udp_send_dropped", json_integer((json_int_t)st.udp_send_dropped));
-    json_object_set_new(v, "udp_unknown", json_integer((json_int_t)st.udp_unknown));
-    json_object_set_new(v, "refused", json_integer((json_int_t)st.refused));
-    json_object_set_new(v, "load_pct", json_integer((json_int_t)st.load_pct));
+    const struct {
+        const char *name;
+        uint64_t value;
+    } counts[] = {
+        {"rooms", st.rooms},
+        {"peers", st.peers},
+        {"taps", st.taps},
+        {"producers", st.producers},
+        {"consumers", st.consumers},
+        {"rtp_in", st.rtp_in},
+        {"rtp_out", st.rtp_out},
+        {"bytes_in", st.bytes_in},
+        {"bytes_out", st.bytes_out},
+        {"rtcp_in", st.rtcp_in},
+        {"rtcp_out", st.rtcp_out},
+        {"bad_packets", st.bad_packets},
+        {"keyframe_requests", st.keyframe_requests},
+        {"nacks_in", st.nacks_in},
+        {"red_in", st.red_in},
+        {"red_out", st.red_out},
+        {"data_in", st.data_in},
+        {"data_out", st.data_out},
+        {"data_dropped", st.data_dropped},
+        {"paced", st.paced},
+        {"pace_dropped", st.pace_dropped},
+        {"nacks_out", st.nacks_out},
+        {"repaired_in", st.repaired_in},
+        {"udp_sent", st.udp_sent},
+        {"udp_send_calls", st.udp_send_calls},
+        {"udp_send_dropped", st.udp_send_dropped},
+        {"udp_unknown", st.udp_unknown},
+        {"refused", st.refused},
+        {"load_pct", st.load_pct},
+    };
+    json_t *v = json_object();
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        json_object_set_new(v, counts[i].name, json_integer((json_int_t)counts[i].value));
     json_object_set_new(v, "forward_delay_us", delay_json(&st.forward_delay));
     json_t *workers = json_array();
     for (uint32_t i = 0; i < st.n_workers && i < CR_WORKERS_MAX; i++) {

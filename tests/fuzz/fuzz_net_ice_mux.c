@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "framed.h"
 #include "net/ice.h"
 #include "net/ice_mux.h"
 #include "net/stun_responder.h"
@@ -122,14 +123,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int owner[ADDRS] = {-1, -1, -1, -1};
     size_t pos = 0;
     uint32_t n = 0;
-    while (size - pos >= 3) {
-        uint8_t flags = data[pos];
-        size_t len = (size_t)data[pos + 1] << 8 | data[pos + 2];
-        pos += 3;
-        if (len > size - pos)
-            len = size - pos;
-        const uint8_t *body = data + pos;
-        pos += len;
+    uint8_t flags;
+    const uint8_t *body;
+    size_t len;
+    while (fuzz_next_framed(data, size, &pos, &flags, &body, &len)) {
         int a = flags & 3, who = (flags >> 3) & 1;
         bool is_check = flags & 4, forged = flags & 32;
         uint8_t check[CR_STUN_MAX_MESSAGE];

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "framed.h"
 #include "net/stun_responder.h"
 #include "wire/stun.h"
 
@@ -152,15 +153,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&md, 0, sizeof md);
     md.last_consent_ms = now;
     size_t pos = 0;
-    while (size - pos >= 3) {
-        uint8_t flags = data[pos];
-        size_t len = (size_t)data[pos + 1] << 8 | data[pos + 2];
-        pos += 3;
-        if (len > size - pos)
-            len = size - pos;
+    uint8_t flags;
+    const uint8_t *body;
+    size_t len;
+    while (fuzz_next_framed(data, size, &pos, &flags, &body, &len)) {
         uint8_t *m = calloc(len ? len : 1, 1); /* exact size: overreads are caught */
-        memcpy(m, data + pos, len);
-        pos += len;
+        memcpy(m, body, len);
 
         now += (flags >> 5) * 1000;
         uint8_t req[CR_STUN_MAX_MESSAGE];

@@ -1,6 +1,7 @@
 /* The media workers and the rooms placed on them; see pool.h. */
 #include "pool.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,9 +10,13 @@
 #include "base/log.h"
 #include "net/srtp.h"
 
+/* One per core the process may run on (a container's cpuset, taskset), else per core. */
 static unsigned worker_count(const struct cr_relay_config *config)
 {
     unsigned n = config->workers;
+    cpu_set_t set;
+    if (n == 0 && sched_getaffinity(0, sizeof set, &set) == 0)
+        n = (unsigned)CPU_COUNT(&set);
     if (n == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (unsigned)cores : 1;

@@ -3,14 +3,13 @@
  * are always created, used and freed on the thread whose context they are attached to. */
 #include "worker.h"
 
-#include <stdio.h>
 #include <malloc.h>
-#include <stdlib.h>
-#include <string.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
@@ -104,20 +103,26 @@ static gboolean on_pace(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-/* With several workers, worker i keeps to core i (modulo the cores online): its rooms' state
- * stays in that core's caches, and the fan-out, which is bound by cache misses over the
- * subscribers' state, is not moved between cores by the scheduler. One worker floats. */
+/* With several workers, worker i keeps to the i-th core the process may run on (modulo
+ * their number): its rooms' state stays in that core's caches, and the fan-out, which is
+ * bound by cache misses over the subscribers' state, is not moved between cores by the
+ * scheduler. One worker floats. */
 static void pin(const struct cr_worker *w)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (w->config.workers == 1 || cores < 2)
+    cpu_set_t allowed, one;
+    if (w->config.workers == 1 || sched_getaffinity(0, sizeof allowed, &allowed) != 0 ||
+        CPU_COUNT(&allowed) < 2)
         return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET((int)(w->route.worker_index % (unsigned)cores), &set);
-    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
-        CR_WARN("worker", "%u: cannot keep to core %u", w->route.worker_index,
-                w->route.worker_index % (unsigned)cores);
+    int want = (int)(w->route.worker_index % (unsigned)CPU_COUNT(&allowed)), cpu = -1;
+    for (int c = 0; c < CPU_SETSIZE && want >= 0; c++)
+        if (CPU_ISSET(c, &allowed) && want-- == 0)
+            cpu = c;
+    if (cpu < 0)
+        return;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
+        CR_WARN("worker", "%u: cannot keep to core %d", w->route.worker_index, cpu);
 }
 
 static gpointer run(gpointer data)

@@ -90,7 +90,7 @@ process.on('unhandledRejection', async (err) => {
 
 // A UDP port that was free a moment ago on 127.0.0.1, with the `run - 1` after it (the shared
 // media port of each worker: --media-port P serves P, P+1, ...).
-export async function freeUdpPort(run = 4) {
+export async function freeUdpPort(run = 16) {
   const bind = (port) => new Promise((resolve) => {
     const sock = dgram.createSocket('udp4');
     sock.on('error', () => resolve(null));

@@ -35,7 +35,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def free_udp_port(run=4):
+def free_udp_port(run=16):
     """A UDP port that was free a moment ago on 127.0.0.1, with the run - 1 after it (the
     shared media port of each worker: --media-port P serves P, P+1, ...)."""
     while True:

@@ -148,6 +148,11 @@ struct cr_worker *worker_new(const struct cr_relay_config *config, unsigned inde
     w->cert = cert;
     w->ctx = g_main_context_new();
     w->loop = g_main_loop_new(w->ctx, FALSE);
+    if (config->media_port && config->media_port + index > 65535) {
+        CR_ERROR("worker", "%u: no media port past 65535 (media_port %u)", index,
+                 config->media_port);
+        goto fail;
+    }
     if (config->media_port) {
         struct cr_ice_mux_config mc = {.bind_ip = w->config.bind_ip,
                                        .public_ip = w->config.public_ip,

@@ -93,12 +93,13 @@ static void select_pair(struct cr_ice_lite *l, unsigned sock, const struct socka
     cr_addr_describe(from, r, sizeof(r));
     snprintf(l->pair_desc, sizeof(l->pair_desc), "udp %s -> %s",
              cr_ice_mux_local_desc(l->mux, sock), r);
-    if (renominated)
+    /* in ice.c's words: tests read them to check where media went */
+    if (renominated) {
         l->rx_stats.renominations++;
-    if (renominated) /* the words of ice.c: tests read them to check where media went */
         CR_INFO("ice", "peer nominated a new remote address: %s", l->pair_desc);
-    else
+    } else {
         CR_INFO("ice", "selected pair %s", l->pair_desc);
+    }
 }
 
 static bool is_selected(const struct cr_ice_lite *l, unsigned sock, const struct sockaddr *from)

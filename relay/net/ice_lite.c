@@ -59,16 +59,23 @@ static void random_string(char *out, size_t n)
     out[n] = '\0';
 }
 
-/* New local credentials registered with the mux (a few tries against a collision). */
+static const struct cr_mux_endpoint_callbacks endpoint_cb;
+
+/* New local credentials registered with the mux, the endpoint made with the first ones (a
+ * few tries against a collision of ufrags; on failure the old ones stay). */
 static int fresh_credentials(struct cr_ice_lite *l)
 {
+    char ufrag[UFRAG_LEN + 1];
     for (int tries = 0; tries < 4; tries++) {
-        random_string(l->ufrag, UFRAG_LEN);
-        random_string(l->pwd, PWD_LEN);
-        if (l->ep ? cr_mux_endpoint_set_ufrag(l->ep, l->ufrag) == 0 : true)
+        random_string(ufrag, UFRAG_LEN);
+        if (l->ep ? cr_mux_endpoint_set_ufrag(l->ep, ufrag) == 0
+                  : (l->ep = cr_mux_endpoint_new(l->mux, ufrag, &endpoint_cb, l)) != NULL) {
+            memcpy(l->ufrag, ufrag, sizeof ufrag);
+            random_string(l->pwd, PWD_LEN);
             return 0;
+        }
     }
-    return -1;
+    return -1; /* the old ones stay */
 }
 
 static void set_state(struct cr_ice_lite *l, enum cr_ice_state state)
@@ -191,11 +198,7 @@ struct cr_ice_lite *cr_ice_lite_new(struct cr_ice_mux *mux, const struct cr_ice_
     l->cb = *cb;
     l->user = user;
     l->state = CR_ICE_NEW;
-    for (int tries = 0; tries < 4 && !l->ep; tries++) {
-        fresh_credentials(l);
-        l->ep = cr_mux_endpoint_new(mux, l->ufrag, &endpoint_cb, l);
-    }
-    if (!l->ep) {
+    if (fresh_credentials(l) < 0) {
         free(l);
         return NULL;
     }

@@ -1,7 +1,9 @@
 /* The relay's public API (include/classrelay/relay.h): each call is packed into a message —
  * a function and its own argument struct — run on the thread of the worker that owns the
  * room or id it names (pool.h) through its GMainContext, and waited for. Nothing here
- * touches media state from the caller's thread. */
+ * touches media state from the caller's thread. A worker reads what the other workers
+ * handed it (route/shard.h) before it runs a call, so the tracks a call names are there.
+ * A lesson spread over workers is opened, linked and closed here, part by part. */
 #include "classrelay/relay.h"
 
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "route/producer.h"
 #include "route/quality.h"
 #include "route/room.h"
+#include "route/shard.h"
 #include "route/tap.h"
 #include "pool.h"
 #include "worker.h"
@@ -42,6 +45,7 @@ struct call {
 static gboolean dispatch(gpointer data)
 {
     struct call *c = data;
+    shard_drain(&c->w->route, cr_now_ms());
     int r = c->fn(c->w, c->args);
     g_mutex_lock(&c->lock);
     c->result = r;
@@ -131,12 +135,75 @@ static int do_room_close(struct cr_worker *w, void *args)
     return CR_OK;
 }
 
+/* Every part of the room, its home last. */
 int cr_relay_room_close(struct cr_relay *relay, const char *room)
 {
     if (!valid_name(room))
         return CR_ERR_ARG;
-    int r = run_call(pool_room_worker(&relay->pool, room), do_room_close, (void *)room);
-    pool_forget_room(&relay->pool, room);
+    struct cr_pool *p = &relay->pool;
+    g_mutex_lock(&p->open_lock);
+    struct cr_worker *home = pool_room_worker(p, room);
+    uint32_t parts = pool_room_parts(p, room);
+    for (unsigned i = 0; i < p->n; i++)
+        if ((parts & (1u << i)) && p->w[i] != home)
+            run_call(p->w[i], do_room_close, (void *)room);
+    int r = run_call(home, do_room_close, (void *)room);
+    pool_forget_room(p, room);
+    g_mutex_unlock(&p->open_lock);
+    return r;
+}
+
+/* ---- a lesson over several workers ---- */
+
+struct part_args {
+    const char *room;
+    uint32_t parts;  /* open: the parts there are already */
+    unsigned worker; /* link: the new part's */
+};
+
+static int do_part_open(struct cr_worker *w, void *args)
+{
+    struct part_args *a = args;
+    int r = do_room_open(w, (void *)a->room);
+    struct room *room = worker_room(w, a->room);
+    if (room)
+        room->parts |= a->parts & ~(1u << w->route.worker_index);
+    return r;
+}
+
+static int do_part_link(struct cr_worker *w, void *args)
+{
+    struct part_args *a = args;
+    struct room *room = worker_room(w, a->room);
+    if (!room)
+        return CR_ERR_NOT_FOUND;
+    shard_link(room, a->worker);
+    return CR_OK;
+}
+
+/* Opens a part of room on worker index, linked both ways to every part there is: the new
+ * part knows every track of the lesson before any call runs on it. */
+static int open_part(struct cr_relay *relay, const char *room, unsigned index)
+{
+    struct cr_pool *p = &relay->pool;
+    g_mutex_lock(&p->open_lock);
+    uint32_t parts = pool_room_parts(p, room);
+    int r = parts ? CR_OK : CR_ERR_NOT_FOUND; /* closed meanwhile */
+    if (parts && !(parts & (1u << index))) {
+        for (unsigned i = 0; i < p->n; i++)
+            if (parts & (1u << i))
+                shard_hub_pair(&p->hub, i, index);
+        struct part_args a = {.room = room, .parts = parts, .worker = index};
+        r = run_call(p->w[index], do_part_open, &a);
+        for (unsigned i = 0; r == CR_OK && i < p->n; i++)
+            if (parts & (1u << i))
+                r = run_call(p->w[i], do_part_link, &a);
+        if (r == CR_OK)
+            pool_part_opened(p, room, index);
+        else
+            run_call(p->w[index], do_room_close, (void *)room);
+    }
+    g_mutex_unlock(&p->open_lock);
     return r;
 }
 
@@ -232,12 +299,21 @@ int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, str
         return CR_ERR_ARG;
     }
     struct negotiate_args a = {offer, out};
-    struct cr_worker *w = offer->peer_id ? pool_id_worker(&relay->pool, offer->peer_id)
-                                         : pool_room_worker(&relay->pool, offer->room);
-    int r = run_call(w, do_negotiate, &a);
-    if (!w)
-        snprintf(out->err, sizeof out->err, offer->peer_id ? "no such peer" : "no room %s",
-                 offer->room);
+    if (offer->peer_id) {
+        int r = run_call(pool_id_worker(&relay->pool, offer->peer_id), do_negotiate, &a);
+        if (r == CR_ERR_NOT_FOUND && !out->err[0])
+            snprintf(out->err, sizeof out->err, "no such peer");
+        return r;
+    }
+    unsigned index;
+    if (!pool_place_peer(&relay->pool, offer->room, &index) ||
+        open_part(relay, offer->room, index) != CR_OK) {
+        snprintf(out->err, sizeof out->err, "no room %s", offer->room);
+        return CR_ERR_NOT_FOUND;
+    }
+    int r = run_call(relay->pool.w[index], do_negotiate, &a);
+    if (r == CR_OK)
+        pool_peer_joined(&relay->pool, offer->room, index);
     return r;
 }
 
@@ -266,23 +342,34 @@ int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char
     return run_call(pool_id_worker(&relay->pool, peer_id), do_peer_candidate, &a);
 }
 
+struct close_args {
+    uint64_t id;
+    char room[CR_NAME_MAX + 1]; /* out: the room a peer (not a tap) left */
+};
+
 static int do_peer_close(struct cr_worker *w, void *args)
 {
-    uint64_t id = *(const uint64_t *)args;
-    struct peer *peer = worker_peer(w, id);
-    struct tap *tap = peer ? NULL : worker_tap(w, id);
-    if (peer)
+    struct close_args *a = args;
+    struct peer *peer = worker_peer(w, a->id);
+    struct tap *tap = peer ? NULL : worker_tap(w, a->id);
+    if (peer) {
+        snprintf(a->room, sizeof a->room, "%s", peer->room->name);
         room_close_peer(peer->room, peer);
-    else if (tap)
+    } else if (tap) {
         room_close_tap(tap->room, tap);
-    else
+    } else {
         return CR_ERR_NOT_FOUND;
+    }
     return CR_OK;
 }
 
 int cr_relay_peer_close(struct cr_relay *relay, uint64_t peer_id)
 {
-    return run_call(pool_id_worker(&relay->pool, peer_id), do_peer_close, &peer_id);
+    struct close_args a = {.id = peer_id};
+    int r = run_call(pool_id_worker(&relay->pool, peer_id), do_peer_close, &a);
+    if (r == CR_OK && a.room[0])
+        pool_peer_left(&relay->pool, a.room, route_id_worker(peer_id));
+    return r;
 }
 
 static void consumer_stats(const struct consumer *c, struct cr_consumer_stats *out)
@@ -402,7 +489,7 @@ static void add_stats(struct cr_relay_stats *sum, const struct cr_relay_stats *o
     ADD(bad_packets), ADD(keyframe_requests), ADD(nacks_in), ADD(nacks_out), ADD(repaired_in);
     ADD(red_in), ADD(red_out), ADD(data_in), ADD(data_out), ADD(data_dropped), ADD(paced);
     ADD(pace_dropped), ADD(udp_sent), ADD(udp_send_calls), ADD(udp_send_dropped);
-    ADD(udp_unknown), ADD(refused);
+    ADD(udp_unknown), ADD(refused), ADD(handoff_out), ADD(handoff_in), ADD(handoff_dropped);
 #undef ADD
     if (one->load_pct > sum->load_pct)
         sum->load_pct = one->load_pct;
@@ -606,19 +693,23 @@ int cr_relay_channel_send(struct cr_relay *relay, const char *room, uint64_t pee
     if (!label || strlen(label) > CR_SCTP_LABEL_MAX || len > CR_SCTP_MAX_MESSAGE || (len && !buf) ||
         (!peer_id && !valid_name(room)))
         return CR_ERR_ARG;
-    struct cr_worker *w =
-        peer_id ? pool_id_worker(&relay->pool, peer_id) : pool_room_worker(&relay->pool, room);
-    if (!w)
-        return CR_OK; /* nobody to send to, as for a room without such a channel */
-    struct channel_job *j = cr_malloc(sizeof *j + len);
-    j->w = w;
-    j->peer_id = peer_id;
-    snprintf(j->room, sizeof j->room, "%s", peer_id ? "" : room);
-    snprintf(j->label, sizeof j->label, "%s", label);
-    j->binary = binary;
-    j->len = len;
-    if (len)
-        memcpy(j->buf, buf, len);
-    g_main_context_invoke_full(w->ctx, G_PRIORITY_DEFAULT, do_channel_send, j, free);
+    struct cr_pool *p = &relay->pool;
+    struct cr_worker *one = peer_id ? pool_id_worker(p, peer_id) : NULL;
+    uint32_t parts = peer_id ? 0 : pool_room_parts(p, room); /* a room: each of its parts */
+    for (unsigned i = 0; i < p->n; i++) {
+        struct cr_worker *w = p->w[i];
+        if (w != one && !(parts & (1u << i)))
+            continue; /* nobody to send to there, as for a room without such a channel */
+        struct channel_job *j = cr_malloc(sizeof *j + len);
+        j->w = w;
+        j->peer_id = peer_id;
+        snprintf(j->room, sizeof j->room, "%s", peer_id ? "" : room);
+        snprintf(j->label, sizeof j->label, "%s", label);
+        j->binary = binary;
+        j->len = len;
+        if (len)
+            memcpy(j->buf, buf, len);
+        g_main_context_invoke_full(w->ctx, G_PRIORITY_DEFAULT, do_channel_send, j, free);
+    }
     return CR_OK;
 }

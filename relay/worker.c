@@ -3,6 +3,7 @@
  * are always created, used and freed on the thread whose context they are attached to. */
 #include "worker.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -10,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "route/peer.h"
 #include "route/room.h"
+#include "route/shard.h"
 #include "net/sctp.h"
 #include "route/tap.h"
 
@@ -84,6 +87,7 @@ static gboolean on_tick(gpointer data)
     int64_t now = cr_now_ms();
     measure_load(w, now);
     each_peer(w, peer_tick, now);
+    shard_tick(&w->route, now);
     trim(w, now);
     GHashTableIter it;
     gpointer key, value;
@@ -137,15 +141,60 @@ static gpointer run(gpointer data)
 
 static void free_room(gpointer room) { room_free(room); }
 
+/* Records from other workers (route/shard.h): the source polls this worker's eventfd, and
+ * before the loop sleeps it wakes the workers this one wrote to. */
+struct links_source {
+    GSource base;
+    struct cr_worker *w;
+    gpointer tag;
+};
+
+static gboolean links_prepare(GSource *source, gint *timeout)
+{
+    shard_flush(&((struct links_source *)source)->w->route);
+    *timeout = -1;
+    return FALSE;
+}
+
+static gboolean links_check(GSource *source)
+{
+    struct links_source *s = (struct links_source *)source;
+    return (g_source_query_unix_fd(source, s->tag) & G_IO_IN) != 0;
+}
+
+static gboolean links_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+    struct cr_worker *w = ((struct links_source *)source)->w;
+    uint64_t n;
+    if (read(w->route.shards.hub->wake[w->route.worker_index], &n, sizeof n) < 0 && errno != EAGAIN)
+        CR_LOG_RATE(CR_LOG_WARN, "worker", "%u: cannot read its wakeup: %s", w->route.worker_index,
+                    g_strerror(errno));
+    shard_drain(&w->route, cr_now_ms());
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs links_funcs = {
+    .prepare = links_prepare, .check = links_check, .dispatch = links_dispatch};
+
+static void attach_links(struct cr_worker *w)
+{
+    w->links = g_source_new(&links_funcs, sizeof(struct links_source));
+    struct links_source *s = (struct links_source *)w->links;
+    s->w = w;
+    s->tag =
+        g_source_add_unix_fd(w->links, w->route.shards.hub->wake[w->route.worker_index], G_IO_IN);
+    g_source_attach(w->links, w->ctx);
+}
+
 struct cr_worker *worker_new(const struct cr_relay_config *config, unsigned index,
-                             struct cr_dtls_cert *cert, gint *live_peers,
+                             const struct worker_shared *shared,
                              const struct cr_relay_events *events, void *user)
 {
     struct cr_worker *w = CR_NEW(struct cr_worker);
     w->config = *config;
     w->config.public_ip = cr_strdup(config->public_ip);
     w->config.bind_ip = cr_strdup(config->bind_ip);
-    w->cert = cert;
+    w->cert = shared->cert;
     w->ctx = g_main_context_new();
     w->loop = g_main_loop_new(w->ctx, FALSE);
     if (config->media_port && config->media_port + index > 65535) {
@@ -170,9 +219,12 @@ struct cr_worker *worker_new(const struct cr_relay_config *config, unsigned inde
     w->route.events_user = user;
     w->route.peers = g_hash_table_new(g_int64_hash, g_int64_equal);
     w->route.taps = g_hash_table_new(g_int64_hash, g_int64_equal);
+    w->route.rooms = w->rooms;
     w->route.next_id = 1;
     w->route.worker_index = index;
-    w->route.live_peers = live_peers;
+    w->route.live_peers = shared->live_peers;
+    shard_port_init(&w->route.shards, shared->hub);
+    attach_links(w);
     w->tick = g_timeout_source_new(WORKER_TICK_MS);
     g_source_set_callback(w->tick, on_tick, w, NULL);
     g_source_attach(w->tick, w->ctx);
@@ -199,6 +251,7 @@ static gboolean teardown(gpointer data)
     w->mux = NULL;
     g_source_destroy(w->tick);
     g_source_destroy(w->pace);
+    g_source_destroy(w->links);
     g_main_loop_quit(w->loop);
     return G_SOURCE_REMOVE;
 }
@@ -211,7 +264,9 @@ void worker_free(struct cr_worker *w)
     g_thread_join(w->thread);
     g_source_unref(w->tick);
     g_source_unref(w->pace);
+    g_source_unref(w->links);
     g_hash_table_destroy(w->rooms);
+    shard_port_clear(&w->route.shards);
     g_hash_table_destroy(w->route.peers);
     g_hash_table_destroy(w->route.taps);
     g_main_loop_unref(w->loop);

@@ -27,6 +27,7 @@ struct cr_worker {
     GThread *thread;                 /* owned; joined in worker_free */
     GSource *tick;                   /* owned */
     GSource *pace;                   /* owned */
+    GSource *links;                  /* owned: wakes on records from other workers */
     struct cr_relay_config config;   /* strings owned (copies) */
     struct cr_dtls_cert *cert;       /* borrowed: one certificate for the process (pool.h) */
     struct cr_ice_mux *mux;          /* owned: the shared media port, or NULL (a port per peer) */
@@ -37,11 +38,17 @@ struct cr_worker {
     int64_t trimmed_ms;              /* ... and when */
 };
 
+/* What every worker borrows from the pool. */
+struct worker_shared {
+    struct cr_dtls_cert *cert; /* one certificate for the process */
+    gint *live_peers;          /* the peers of every worker (admission control) */
+    struct shard_hub *hub;     /* the rings between the workers (route/shard.h) */
+};
+
 /* Worker number index of the pool: its ids carry the index (route/ctx.h) and, with a shared
- * media port, it serves port media_port + index. live_peers counts the peers of every
- * worker (admission control). */
+ * media port, it serves port media_port + index. */
 struct cr_worker *worker_new(const struct cr_relay_config *config, unsigned index,
-                             struct cr_dtls_cert *cert, gint *live_peers,
+                             const struct worker_shared *shared,
                              const struct cr_relay_events *events, void *user);
 void worker_free(struct cr_worker *w);
 /* Admission control: true, with the reason in why, when a new peer that is not a

@@ -379,6 +379,7 @@ int server_start(struct server *srv, const struct config *cfg)
     rc.max_peers = cfg->max_peers;
     rc.max_load_pct = cfg->max_load_pct;
     rc.workers = cfg->workers;
+    rc.room_spread = cfg->room_spread;
     rc.fec = cfg->fec;
     rc.max_publish_kbps = cfg->max_publish_kbps;
     static const struct cr_relay_events events = {

@@ -1,10 +1,10 @@
 /* What the worker lends the routing objects: the loop their ICE agents attach to, the
  * configuration and certificate, the event callbacks toward the control plane, the
- * directory of peers and taps by id, the id counter, the relay's counters and the scratch
- * buffer outgoing packets are built in. One per worker; the worker owns it and everything
- * in route/ borrows it, so route/ needs nothing from the worker (worker.h) or the API
- * (api.c): the worker fills this at start and reads the counters back. No protocol of its
- * own. */
+ * directory of rooms by name and of peers and taps by id, its rings to the other workers, the id
+ * counter, the relay's counters and the scratch buffer outgoing packets are built in. One per
+ * worker; the worker owns it and everything in route/ borrows it, so route/ needs nothing from the
+ * worker (worker.h) or the API (api.c): the worker fills this at start and reads the counters back.
+ * No protocol of its own. */
 #ifndef CR_ROUTE_CTX_H
 #define CR_ROUTE_CTX_H
 
@@ -16,6 +16,7 @@
 #include "net/dtls.h"
 #include "net/ice_mux.h"
 #include "route/consumer.h"
+#include "route/shard.h"
 
 struct route_ctx {
     GMainContext *main;                   /* borrowed: the worker's loop (libnice agents) */
@@ -26,6 +27,8 @@ struct route_ctx {
     void *events_user;                    /* borrowed */
     GHashTable *peers;                    /* id → struct peer *, borrowed (rooms own peers) */
     GHashTable *taps;                     /* id → struct tap *, borrowed (rooms own taps) */
+    GHashTable *rooms;                    /* name → struct room *, borrowed (the worker's) */
+    struct shard_port shards;             /* state: this worker's rings to the others */
     uint64_t next_id;                     /* ids of peers, taps and tracks, never reused */
     unsigned worker_index;                /* this worker's, in every id (route_next_id) */
     gint *live_peers;                     /* borrowed: peers of every worker (atomic) */

@@ -58,6 +58,9 @@ struct producer_layer {
 struct producer {
     uint64_t id;
     uint64_t peer_id; /* the publishing peer (which owns the producer) */
+    bool mirror;      /* a track of another worker's part of the room, fed through it
+                         (route/shard.h); its room owns it */
+    uint32_t order;   /* its place among the lesson's tracks, the same on every part */
     struct producer_listener listener;
     enum cr_kind kind;
     char source[CR_SOURCE_MAX];

@@ -4,7 +4,9 @@
  * consumer to translate (RFC 3550 §6.4.1). Closing order (docs/lifecycle.md): a peer is taken out
  * of the directory, then freed — its consumers are unbound from their producers, its producers
  * unbind their consumers (which go idle) and leave the room's track list — then the room
- * tells the control plane its tracks changed. */
+ * tells the control plane its tracks changed. A room may be one part of a lesson spread over
+ * workers (route/shard.h): its fan-out also hands each packet of its own tracks to the
+ * other parts, and its track list holds theirs as mirrors. */
 #include "route/room.h"
 
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "route/ctx.h"
 #include "route/peer.h"
 #include "route/producer.h"
+#include "route/shard.h"
 #include "route/tap.h"
 
 /* The consumers one producer feeds. */
@@ -42,6 +45,7 @@ struct room *room_new(struct route_ctx *ctx, const char *name)
     room->taps = g_ptr_array_new();
     room->producers = g_ptr_array_new();
     room->fanout = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, fanout_free);
+    room->mirrors = g_ptr_array_new();
     return room;
 }
 
@@ -78,6 +82,8 @@ void room_free(struct room *room)
         unlist_peer(room, peer);
         peer_free(peer);
     }
+    shard_room_free(room);
+    g_ptr_array_free(room->mirrors, TRUE);
     g_ptr_array_free(room->peers, TRUE);
     g_ptr_array_free(room->taps, TRUE);
     g_ptr_array_free(room->producers, TRUE);
@@ -85,10 +91,13 @@ void room_free(struct room *room)
     free(room);
 }
 
+/* The other parts hear of the change before the control plane does: what it asks of them
+ * next finds the tracks there (route/shard.h). */
 static void tracks_changed(void *ud)
 {
     struct room *room = ud;
     struct route_ctx *rc = room->ctx;
+    shard_publish(room);
     if (rc->events.on_tracks_changed)
         rc->events.on_tracks_changed(rc->events_user, room->name);
 }
@@ -158,8 +167,15 @@ void room_bind(struct room *room, struct consumer *c, struct producer *p, int64_
 
 void room_add_producer(struct room *room, struct producer *p)
 {
-    g_ptr_array_add(room->producers, p);
-    room->ctx->stats.producers++;
+    if (!p->mirror) {
+        p->order = shard_next_order(room->ctx);
+        room->ctx->stats.producers++;
+    }
+    guint at = room->producers->len;
+    while (at > 0 &&
+           ((struct producer *)g_ptr_array_index(room->producers, at - 1))->order > p->order)
+        at--;
+    g_ptr_array_insert(room->producers, (gint)at, p);
 }
 
 void room_remove_producer(struct room *room, struct producer *p)
@@ -171,8 +187,10 @@ void room_remove_producer(struct room *room, struct producer *p)
         consumer_set_source(c, NULL, 0);
     }
     g_hash_table_remove(room->fanout, p);
-    if (g_ptr_array_remove(room->producers, p))
-        room->ctx->stats.producers--;
+    if (!g_ptr_array_remove(room->producers, p) || p->mirror)
+        return;
+    room->ctx->stats.producers--;
+    shard_withdraw(room, p);
 }
 
 static struct producer *find_producer(void *ud, uint64_t id) { return room_find_producer(ud, id); }
@@ -191,6 +209,8 @@ static void bind_consumer(void *ud, struct consumer *c, struct producer *p, int6
 void room_fanout_rtp(struct room *room, struct producer *p, const struct producer_packet *pkt,
                      int64_t now_ms, int64_t now_us)
 {
+    if (room->parts && !p->mirror)
+        shard_forward_rtp(room, p, pkt, now_us); /* first: the other workers start sooner */
     struct fanout *f = g_hash_table_lookup(room->fanout, p);
     for (size_t i = 0; f && i < f->n; i++)
         consumer_forward(f->c[i], pkt, now_ms, now_us);
@@ -199,6 +219,8 @@ void room_fanout_rtp(struct room *room, struct producer *p, const struct produce
 void room_fanout_sr(struct room *room, struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts,
                     int64_t now_ms)
 {
+    if (room->parts && !p->mirror)
+        shard_forward_sr(room, p, layer, ntp, rtp_ts);
     struct fanout *f = g_hash_table_lookup(room->fanout, p);
     for (size_t i = 0; f && i < f->n; i++)
         consumer_on_sr(f->c[i], layer, ntp, rtp_ts, now_ms);

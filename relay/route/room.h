@@ -25,6 +25,8 @@ struct room {
     GPtrArray *taps;       /* struct tap *, owned */
     GPtrArray *producers;  /* struct producer *, borrowed (peers own them), in arrival order */
     GHashTable *fanout;    /* struct producer * → struct fanout * (owned): its consumers */
+    uint32_t parts;        /* bit i: worker i holds another part of the room (route/shard.h) */
+    GPtrArray *mirrors;    /* struct mirror *, owned: the other parts' tracks */
 };
 
 struct room *room_new(struct route_ctx *ctx, const char *name);
@@ -42,7 +44,9 @@ struct producer *room_find_producer(struct room *room, uint64_t id);
 void room_bind(struct room *room, struct consumer *c, struct producer *p, int64_t now_ms);
 
 /* What the room does for its peers (their listener, peer.h), callable alone for tests. */
-/* A producer joins the room's tracks; one leaves (its consumers go idle). */
+/* A producer joins the room's tracks, in the lesson's order (producer.order; a new one of
+ * the room's own peers gets the next place); one leaves (its consumers go idle, and the
+ * other parts hear of it). */
 void room_add_producer(struct room *room, struct producer *p);
 void room_remove_producer(struct room *room, struct producer *p);
 struct producer_packet;

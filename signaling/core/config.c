@@ -34,6 +34,7 @@ const struct config config_defaults = {
     .ice_port_max = 49999,
     .ice_tcp = true,
     .max_load_pct = 90,
+    .room_spread = 64,
     .fec = false,
     .log_level = CR_LOG_INFO,
     .max_publish_kbps = 4000,
@@ -63,6 +64,7 @@ static const struct {
     {"CLASSRELAY_MAX_PEERS", "max_peers"},
     {"CLASSRELAY_MAX_LOAD", "max_load"},
     {"CLASSRELAY_WORKERS", "workers"},
+    {"CLASSRELAY_ROOM_SPREAD", "room_spread"},
     {"CLASSRELAY_FEC", "fec"},
     {"CLASSRELAY_LOG_LEVEL", "log_level"},
     {"CLASSRELAY_MAX_PUBLISH_KBPS", "max_publish_kbps"},
@@ -91,6 +93,7 @@ static const struct {
     {"--max-peers", "max_peers", NULL},
     {"--max-load", "max_load", NULL},
     {"--workers", "workers", NULL},
+    {"--room-spread", "room_spread", NULL},
     {"--fec", "fec", "true"},
     {"--no-fec", "fec", "false"},
     {"--log-level", "log_level", NULL},
@@ -130,6 +133,8 @@ void config_print_usage(const char *prog)
         "                          a core (default 90; 0: off)\n"
         "  --workers N             media worker threads, rooms spread over them (default 0:\n"
         "                          one per core; with --media-port P they use P, P+1, ...)\n"
+        "  --room-spread N         a lesson takes another worker once each of its workers\n"
+        "                          holds N of its peers (default 64; 0: never)\n"
         "  --fec                   forward error correction toward lossy classrooms (off: "
         "--no-fec)\n"
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
@@ -148,13 +153,14 @@ void config_print_usage(const char *prog)
         "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
         "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
         "  CLASSRELAY_ICE_TCP, CLASSRELAY_MEDIA_PORT, CLASSRELAY_MAX_PEERS, CLASSRELAY_MAX_LOAD,\n"
-        "  CLASSRELAY_WORKERS, CLASSRELAY_FEC, CLASSRELAY_LOG_LEVEL,\n"
+        "  CLASSRELAY_WORKERS, CLASSRELAY_ROOM_SPREAD, CLASSRELAY_FEC, CLASSRELAY_LOG_LEVEL,\n"
         "  CLASSRELAY_MAX_PUBLISH_KBPS, CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD,\n"
         "  CLASSRELAY_RECORDER, CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, "
         "CLASSRELAY_OVERTIME,\n"
         "  CLASSRELAY_STAGE_MAX\n"
         "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp,\n"
-        "  media_port, max_peers, max_load, workers, fec, log_level, max_publish_kbps, demo, "
+        "  media_port, max_peers, max_load, workers, room_spread, fec, log_level, "
+        "max_publish_kbps, demo, "
         "web_dir, "
         "record, recorder,\n"
         "  record_end_after, join_early, overtime, stage_max\n"
@@ -281,10 +287,12 @@ static int set_ports(struct config *cfg, const char *key, const char *value)
 static bool is_relay_number(const char *key)
 {
     return strcmp(key, "max_peers") == 0 || strcmp(key, "max_load") == 0 ||
-           strcmp(key, "media_port") == 0 || strcmp(key, "workers") == 0;
+           strcmp(key, "media_port") == 0 || strcmp(key, "workers") == 0 ||
+           strcmp(key, "room_spread") == 0;
 }
 
-/* media_port, max_peers, max_load, workers: whole numbers with their own ranges. */
+/* media_port, max_peers, max_load, workers, room_spread: whole numbers with their own
+ * ranges. */
 static int set_relay_number(struct config *cfg, const char *key, const char *value, char *err,
                             size_t err_len)
 {
@@ -306,6 +314,14 @@ static int set_relay_number(struct config *cfg, const char *key, const char *val
             return -1;
         }
         cfg->workers = (uint32_t)u;
+        return 0;
+    }
+    if (strcmp(key, "room_spread") == 0) {
+        if (parse_uint(value, 20000, &u) != 0) {
+            snprintf(err, err_len, "expected 0 (never) to 20000 peers, got \"%s\"", value);
+            return -1;
+        }
+        cfg->room_spread = (uint32_t)u;
         return 0;
     }
     if (strcmp(key, "media_port") == 0) {

@@ -26,6 +26,7 @@ struct config {
     uint32_t max_peers;    /* admission control (classrelay/types.h); 0: none */
     uint32_t max_load_pct; /* ... CPU share of the worker above which it refuses; 0: off */
     uint32_t workers;      /* media worker threads; 0: one per core */
+    uint32_t room_spread;  /* a lesson's peers per worker before it takes another; 0: never */
     bool ice_tcp;
     bool fec;      /* FEC toward classrooms on long lossy paths (docs/architecture.md) */
     int log_level; /* enum cr_log_level */

@@ -74,6 +74,9 @@ static json_t *relay_json(struct server *srv)
         {"udp_send_calls", st.udp_send_calls},
         {"udp_send_dropped", st.udp_send_dropped},
         {"udp_unknown", st.udp_unknown},
+        {"handoff_out", st.handoff_out},
+        {"handoff_in", st.handoff_in},
+        {"handoff_dropped", st.handoff_dropped},
         {"refused", st.refused},
         {"load_pct", st.load_pct},
     };

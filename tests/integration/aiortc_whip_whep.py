@@ -16,7 +16,9 @@ For each video codec (VP8, then H.264) in its own room:
   * the relay's answers must not give one extmap id two meanings inside the BUNDLE.
 Then: WHEP/WHIP DELETE remove the peers (/api/v1/stats "peers" drops), and malformed
 offers get 400 with a reason. The server runs on a free port with a temp data dir and
-is always killed at the end.
+is always killed at the end. It has two media workers and spreads each room over both from
+its second peer on (--room-spread 1): the players go to the less busy worker, a part of the
+room there handed the publisher's packets (/api/v1/stats handoff_in, none dropped).
 """
 import sys
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
@@ -322,7 +324,9 @@ def check_malformed(server):
 
 async def main_async(args):
     binary = peers.find_classrelay(args.classrelay)
-    server = peers.Server(binary, name="aiortc-it", media_port=True)  # the shared port
+    # the shared port, and each room spread over two workers
+    server = peers.Server(binary, extra_args=("--workers", "2", "--room-spread", "1"),
+                          name="aiortc-it", media_port=True)
     server.start()
     ok = True
     try:
@@ -337,6 +341,11 @@ async def main_async(args):
                 break
         st = peers.get_stats(server.base) if server.alive() else {}
         log("final server stats:", st)
+        relay = st.get("relay", {})
+        if not (relay.get("handoff_in", 0) > 0 and relay.get("handoff_dropped", 1) == 0):
+            log("FAIL: the rooms did not spread over two workers (handoff_in %s, dropped %s)"
+                % (relay.get("handoff_in"), relay.get("handoff_dropped")))
+            ok = False
     except Exception as e:  # noqa: BLE001
         log("FAIL: %s: %s" % (type(e).__name__, e))
         ok = False

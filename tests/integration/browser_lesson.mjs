@@ -10,7 +10,9 @@
 // recover on its own (websocket reconnect, fresh join, republish, resubscribe). One
 // classroom reaches the server through a proxy that holds every websocket upgrade for 3 s
 // (a school link's lost SYN, exaggerated): it must decode before its websocket opens, by
-// the session begun over HTTP (POST /ws), which the websocket then takes over.
+// the session begun over HTTP (POST /ws), which the websocket then takes over. The server
+// runs two media workers and spreads the lesson over both from its second peer on
+// (--room-spread 1): classrooms decode on either, handed the teacher's packets between them.
 //
 // usage: node tests/integration/browser_lesson.mjs      (from the repository root)
 //   CLASSRELAY_BIN  server binary (default build/signaling/classrelay)
@@ -174,7 +176,9 @@ async function checkReceiving(page, teacher, name) {
 }
 
 async function main() {
-  server = await startServer({ mediaPort: true }); // every peer on one UDP port (ICE lite)
+  // every peer on one UDP port (ICE lite), and the lesson spread over two workers from its
+  // second peer on: classrooms on both, each part forwarding the other's tracks
+  server = await startServer({ mediaPort: true, args: ['--workers', '2', '--room-spread', '1'] });
   console.log(`server ${server.url} (data ${server.dataDir})`);
   // getDisplayMedia picks the (fake) screen without a dialog
   const browser = await launchBrowser(['--auto-select-desktop-capture-source=Entire screen']);
@@ -288,6 +292,11 @@ async function main() {
   if (!(stats.relay.red_out > 0 && stats.relay.red_in > 0))
     throw new Error(`no RED audio through the relay: red_in ${stats.relay.red_in}, red_out ${stats.relay.red_out}`);
   ok(`RED audio: ${stats.relay.red_in} packets in from the teacher, ${stats.relay.red_out} out to classrooms`);
+  const w = stats.relay.workers;
+  if (!(w.length === 2 && w[0].peers > 0 && w[1].peers > 0 && stats.relay.handoff_in > 0 &&
+        stats.relay.handoff_dropped === 0))
+    throw new Error(`the lesson did not spread over two workers: ${JSON.stringify({ w, h: stats.relay.handoff_in })}`);
+  ok(`one lesson on two workers: peers ${w[0].peers} + ${w[1].peers}, ${stats.relay.handoff_in} packets handed over`);
 }
 
 await runTest('browser_lesson', async () => {

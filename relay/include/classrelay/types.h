@@ -32,6 +32,9 @@ struct cr_relay_config {
     uint32_t workers;          /* media worker threads, rooms spread over them (1 to
                                 * CR_WORKERS_MAX); 0: one per core. With media_port, worker i
                                 * serves port media_port + i */
+    uint32_t room_spread;      /* a lesson takes another worker once each worker it is on holds
+                                * this many of its peers and another worker is less busy
+                                * (relay/pool.h); 0: a lesson stays on one worker */
     bool ice_tcp;              /* also offer passive ICE-TCP candidates */
     bool fec;                  /* FEC (ULPFEC in RED) toward lossy classrooms that take it; off
                                 * by default: see route/consumer_fec.c */
@@ -40,7 +43,7 @@ struct cr_relay_config {
 #define CR_RELAY_CONFIG_DEFAULT                                                                    \
     {                                                                                              \
         .public_ip = NULL, .bind_ip = NULL, .port_min = 40000, .port_max = 49999, .ice_tcp = true, \
-        .fec = false, .max_publish_kbps = 4000, .max_load_pct = 90                                 \
+        .fec = false, .max_publish_kbps = 4000, .max_load_pct = 90, .room_spread = 64              \
     }
 
 enum cr_peer_state {
@@ -177,11 +180,15 @@ struct cr_relay_stats {
     uint64_t paced;             /* packets that waited in a pacer before they left */
     uint64_t pace_dropped;      /* ... dropped there: stale, or over the queue's bound */
     /* the shared media port (media_port set; all 0 otherwise) */
-    uint64_t udp_sent;                  /* datagrams sent through it */
-    uint64_t udp_send_calls;            /* sendmmsg/sendto calls that carried them */
-    uint64_t udp_send_dropped;          /* refused by the kernel */
-    uint64_t udp_unknown;               /* datagrams dropped: from no known peer */
-    uint64_t refused;                   /* new peers refused by admission control (full) */
+    uint64_t udp_sent;         /* datagrams sent through it */
+    uint64_t udp_send_calls;   /* sendmmsg/sendto calls that carried them */
+    uint64_t udp_send_dropped; /* refused by the kernel */
+    uint64_t udp_unknown;      /* datagrams dropped: from no known peer */
+    uint64_t refused;          /* new peers refused by admission control (full) */
+    /* a lesson spread over workers (cr_relay_config.room_spread) */
+    uint64_t handoff_out;               /* packets handed to another worker's part of a lesson */
+    uint64_t handoff_in;                /* ... taken from one */
+    uint64_t handoff_dropped;           /* ... dropped: the ring toward that worker was full */
     uint32_t load_pct;                  /* the worker's CPU over the last second, % of a core */
     struct cr_delay_hist forward_delay; /* media packets: read from the socket → handed to
                                          * the socket toward a subscriber (batches leave

@@ -200,7 +200,7 @@ export async function startServer({
   let exited = null;
   proc.on('exit', (code, signal) => { exited = { code, signal }; });
   const server = {
-    proc, port, dataDir, logPath, bin, bindIp, mediaArgs,
+    proc, port, dataDir, logPath, bin, bindIp, serveArgs: args, // kept for restartServer
     iceAddresses: new Set(['127.0.0.1', ...(bindIp ? [bindIp] : []), ...iceAddresses]),
     url: `http://127.0.0.1:${port}`,
     log: () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } },
@@ -258,7 +258,7 @@ export async function restartServer(server, { args = [] } = {}) {
   await server.stop();
   const logFd = fs.openSync(server.logPath, 'a');
   const proc = spawn(server.bin, ['serve', '--listen', `127.0.0.1:${server.port}`, '--data', server.dataDir,
-    ...(server.bindIp ? ['--bind-ip', server.bindIp] : []), ...server.mediaArgs, ...args], {
+    ...(server.bindIp ? ['--bind-ip', server.bindIp] : []), ...server.serveArgs, ...args], {
     stdio: ['ignore', 'pipe', logFd],
   });
   fs.closeSync(logFd);

@@ -7,7 +7,7 @@
  * a=ice-lite with one candidate on that port (the second worker's on the next port);
  * admission control refuses new peers past max_peers (all workers') with CR_ERR_LIMIT and a
  * reason, and counts them, but takes priority ones. Two rooms go to two workers; ids find
- * their worker; stats add the workers up. */
+ * their worker; stats add the workers up. One lesson spreads over two workers. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -618,6 +618,58 @@ static void test_media_port_and_admission(struct cr_relay_config cfg,
     cr_relay_free(relay);
 }
 
+/* A lesson over two workers (room_spread 1): the publisher stays on the room's home, the
+ * next peer goes to a part on the other worker, which knows the tracks when it answers (fed
+ * at negotiation, fed again by id), the one after comes back home; the publisher's tracks
+ * leave both parts with it, and closing the room closes every part. */
+static void test_spread(struct cr_relay_config cfg, const struct cr_relay_events *ev)
+{
+    cfg.workers = 2;
+    cfg.room_spread = 1;
+    struct cr_relay *relay = cr_relay_new(&cfg, ev, NULL);
+    CHECK(relay != NULL);
+    if (!relay)
+        return;
+    CHECK_EQ(cr_relay_room_open(relay, "lesson"), CR_OK);
+    uint64_t pub = 0, sub[2] = {0, 0};
+    struct cr_mline_hint hints[2] = {{.mid = "0", .source = "mic"},
+                                     {.mid = "1", .source = "camera"}};
+    char *answer = NULL, err[256];
+    CHECK_EQ(offer(relay, &pub, PUBLISH_OFFER, hints, 2, &answer, err), CR_OK);
+    free(answer);
+    for (int i = 0; i < 2; i++) {
+        struct cr_mline_hint sh[2] = {{.mid = "a"}, {.mid = "v"}};
+        CHECK_EQ(offer(relay, &sub[i], SUBSCRIBE_OFFER, sh, 2, &answer, err), CR_OK);
+        CHECK(answer && strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 100 121\r\n"));
+        CHECK(answer && strstr(answer, "a=sendonly") && strstr(answer, "a=ssrc:"));
+        CHECK_EQ(sh[0].track_id, hints[0].track_id); /* the same ids on every part */
+        CHECK_EQ(sh[1].track_id, hints[1].track_id);
+        free(answer);
+    }
+    CHECK((sub[0] & 15) != (pub & 15)); /* a part on the other worker */
+    CHECK((sub[1] & 15) == (pub & 15)); /* ... and back home */
+    CHECK_EQ(cr_relay_peer_feed(relay, sub[0], "v", hints[1].track_id), CR_OK);
+    struct cr_relay_stats st;
+    CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
+    CHECK(st.workers[0].rooms == 1 && st.workers[1].rooms == 1);
+    CHECK_EQ(st.producers, 2); /* mirrors are not counted */
+    CHECK_EQ(st.consumers, 4);
+
+    struct cr_track_info tracks[4];
+    size_t n = 0;
+    CHECK_EQ(cr_relay_peer_close(relay, pub), CR_OK);
+    CHECK_EQ(cr_relay_room_tracks(relay, "lesson", tracks, 4, &n), CR_OK);
+    CHECK_EQ(n, 0);
+    struct cr_peer_stats ps;
+    CHECK_EQ(cr_relay_peer_stats(relay, sub[0], &ps), CR_OK);
+    CHECK(ps.n_consumers == 2 && ps.consumers[0].track_id == 0 && ps.consumers[1].track_id == 0);
+    CHECK_EQ(cr_relay_room_close(relay, "lesson"), CR_OK);
+    CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
+    CHECK(st.rooms == 0 && st.peers == 0);
+    CHECK_EQ(cr_relay_peer_close(relay, sub[0]), CR_ERR_NOT_FOUND);
+    cr_relay_free(relay);
+}
+
 int main(void)
 {
     struct cr_relay_config cfg = CR_RELAY_CONFIG_DEFAULT;
@@ -652,5 +704,6 @@ int main(void)
     cr_relay_free(relay);
     cfg.fec = false;
     test_media_port_and_admission(cfg, &ev);
+    test_spread(cfg, &ev);
     return test_report();
 }

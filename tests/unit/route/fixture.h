@@ -82,13 +82,15 @@ static inline struct consumer_sink fake_sink_of(struct fake_sink *f)
 }
 
 /* A route context as the worker would lend it, without the worker: no loop, no
- * configuration, no certificate. */
+ * configuration, no certificate, no other workers (a test gives it a shard hub). */
 static inline struct route_ctx *fake_ctx_new(void)
 {
     struct route_ctx *ctx = calloc(1, sizeof *ctx);
     ctx->peers = g_hash_table_new(g_int64_hash, g_int64_equal);
     ctx->taps = g_hash_table_new(g_int64_hash, g_int64_equal);
+    ctx->rooms = g_hash_table_new(g_str_hash, g_str_equal);
     ctx->live_peers = calloc(1, sizeof *ctx->live_peers);
+    shard_port_init(&ctx->shards, NULL);
     return ctx;
 }
 
@@ -96,6 +98,8 @@ static inline void fake_ctx_free(struct route_ctx *ctx)
 {
     g_hash_table_destroy(ctx->peers);
     g_hash_table_destroy(ctx->taps);
+    g_hash_table_destroy(ctx->rooms);
+    shard_port_clear(&ctx->shards);
     free(ctx->live_peers);
     free(ctx);
 }

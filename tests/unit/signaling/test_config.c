@@ -316,6 +316,12 @@ static void test_media_port_and_limits(void)
     CHECK_EQ(set(&c, "workers", "2"), 0);
     CHECK_EQ(c.workers, 2);
     CHECK(set(&c, "workers", "17") < 0 && strstr(err, "workers"));
+    CHECK_EQ(c.room_spread, 64);
+    CHECK_EQ(set(&c, "room_spread", "1"), 0);
+    CHECK_EQ(c.room_spread, 1);
+    CHECK_EQ(set(&c, "room_spread", "0"), 0); /* a lesson stays on one worker */
+    CHECK_EQ(c.room_spread, 0);
+    CHECK(set(&c, "room_spread", "x") < 0 && strstr(err, "0 (never) to 20000 peers"));
 }
 
 static void test_load_file(void)

@@ -61,6 +61,8 @@ struct producer {
     bool mirror;      /* a track of another worker's part of the room, fed through it
                          (route/shard.h); its room owns it */
     uint32_t order;   /* its place among the lesson's tracks, the same on every part */
+    uint8_t part_loss[CR_WORKERS_MAX]; /* the worst loss (/256) of plain Opus subscribers on
+                                          each other part, as it last reported (shard.h) */
     struct producer_listener listener;
     enum cr_kind kind;
     char source[CR_SOURCE_MAX];

@@ -235,6 +235,9 @@ uint8_t room_subscriber_loss(struct room *room, const struct producer *p)
     for (size_t i = 0; f && i < f->n; i++)
         if (!f->c[i]->red_pt && f->c[i]->fraction_lost > worst)
             worst = f->c[i]->fraction_lost;
+    for (size_t i = 0; i < CR_WORKERS_MAX; i++) /* those of the other parts (route/shard.h) */
+        if (p->part_loss[i] > worst)
+            worst = p->part_loss[i];
     return worst;
 }
 

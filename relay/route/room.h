@@ -56,7 +56,8 @@ void room_fanout_rtp(struct room *room, struct producer *p, const struct produce
 /* A sender report of p's layer, translated by every consumer bound to p. */
 void room_fanout_sr(struct room *room, struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts,
                     int64_t now_ms);
-/* The worst fraction lost (/256) reported by p's consumers that take no RED; 0: none. */
+/* The worst fraction lost (/256) reported by p's consumers that take no RED, on this part
+ * and (as they last reported) the lesson's other parts; 0: none. */
 uint8_t room_subscriber_loss(struct room *room, const struct producer *p);
 
 #endif

@@ -22,11 +22,13 @@
 #include "route/producer.h"
 #include "route/room.h"
 
-enum rec_type { REC_RTP, REC_SR, REC_TRACK, REC_UNTRACK, REC_KEYFRAME };
+enum rec_type { REC_RTP, REC_SR, REC_TRACK, REC_UNTRACK, REC_KEYFRAME, REC_LOSS };
 
 struct rec {
     uint8_t type;  /* enum rec_type */
     uint8_t layer; /* RTP, SR, KEYFRAME */
+    uint8_t from;  /* LOSS: the worker it comes from */
+    uint8_t loss;  /* LOSS: the worst fraction lost (/256) of the part's plain Opus subscribers */
     uint16_t len;  /* RTP: the packet's bytes, after the record */
     char room[CR_NAME_MAX + 1];
     uint64_t track;
@@ -278,6 +280,22 @@ void shard_withdraw(struct room *room, const struct producer *p)
 
 /* ---- media ---- */
 
+/* Wakes the workers that have records now: media must not wait for this worker's own
+ * fan-out (the parts forward in parallel), and an eventfd write per packet of a lesson is
+ * cheap next to the fan-out it starts. */
+static void wake(struct route_ctx *rc)
+{
+    struct shard_port *sp = &rc->shards;
+    for (unsigned to = 0; sp->wake && to < CR_WORKERS_MAX; to++) {
+        if (!(sp->wake & (1u << to)))
+            continue;
+        sp->wake &= ~(1u << to);
+        uint64_t one = 1;
+        if (write(sp->hub->wake[to], &one, sizeof one) < 0 && errno != EAGAIN)
+            CR_LOG_RATE(CR_LOG_WARN, "shard", "cannot wake worker %u: %s", to, g_strerror(errno));
+    }
+}
+
 void shard_forward_rtp(struct room *room, const struct producer *p,
                        const struct producer_packet *pkt, int64_t now_us)
 {
@@ -300,6 +318,7 @@ void shard_forward_rtp(struct room *room, const struct producer *p,
         memcpy(r + 1, bytes, len);
         media_commit(room->ctx, i);
     }
+    wake(room->ctx);
 }
 
 void shard_forward_sr(struct room *room, const struct producer *p, int layer, uint64_t ntp,
@@ -318,6 +337,7 @@ void shard_forward_sr(struct room *room, const struct producer *p, int layer, ui
         r->rtp_ts = rtp_ts;
         media_commit(room->ctx, i);
     }
+    wake(room->ctx);
 }
 
 /* ---- mirrors ---- */
@@ -453,6 +473,13 @@ static void on_keyframe(struct room *room, const struct rec *r, int64_t now_ms)
         producer_request_keyframe(p, r->layer, now_ms);
 }
 
+static void on_loss(struct room *room, const struct rec *r)
+{
+    struct producer *p = room_find_producer(room, r->track);
+    if (p && !p->mirror && r->from < CR_WORKERS_MAX)
+        p->part_loss[r->from] = r->loss;
+}
+
 static void apply(struct route_ctx *rc, const struct rec *r, int64_t now_ms)
 {
     char name[CR_NAME_MAX + 1];
@@ -476,6 +503,9 @@ static void apply(struct route_ctx *rc, const struct rec *r, int64_t now_ms)
         break;
     case REC_KEYFRAME:
         on_keyframe(room, r, now_ms);
+        break;
+    case REC_LOSS:
+        on_loss(room, r);
         break;
     default:
         break;
@@ -501,19 +531,37 @@ void shard_flush(struct route_ctx *rc)
     struct shard_port *sp = &rc->shards;
     for (unsigned to = 0; sp->n_held && to < CR_WORKERS_MAX; to++)
         release_held(rc, to);
-    for (unsigned to = 0; sp->wake && to < CR_WORKERS_MAX; to++) {
-        if (!(sp->wake & (1u << to)))
+    wake(rc);
+}
+
+/* Once a second, what this part's subscribers of each mirrored audio track lose, for the
+ * publisher's Opus FEC (room_subscriber_loss on the track's own part). */
+static void report_loss(struct route_ctx *rc)
+{
+    GPtrArray *all = rc->shards.mirrors;
+    uint8_t *buf = cr_calloc(1, SLOT_SIZE);
+    struct rec *r = (struct rec *)buf;
+    r->type = REC_LOSS;
+    r->from = (uint8_t)me(rc);
+    for (guint i = 0; i < all->len; i++) {
+        const struct mirror *m = g_ptr_array_index(all, i);
+        if (m->p->kind != CR_KIND_AUDIO)
             continue;
-        sp->wake &= ~(1u << to);
-        uint64_t one = 1;
-        if (write(sp->hub->wake[to], &one, sizeof one) < 0 && errno != EAGAIN)
-            CR_LOG_RATE(CR_LOG_WARN, "shard", "cannot wake worker %u: %s", to, g_strerror(errno));
+        snprintf(r->room, sizeof r->room, "%s", m->room->name);
+        r->track = m->p->id;
+        r->loss = room_subscriber_loss(m->room, m->p);
+        send_control(rc, route_id_worker(m->p->id), r);
     }
+    free(buf);
 }
 
 void shard_tick(struct route_ctx *rc, int64_t now_ms)
 {
-    GPtrArray *all = rc->shards.mirrors;
-    for (guint i = 0; all && i < all->len; i++)
-        producer_tick(((struct mirror *)g_ptr_array_index(all, i))->p, now_ms);
+    struct shard_port *sp = &rc->shards;
+    for (guint i = 0; sp->mirrors && i < sp->mirrors->len; i++)
+        producer_tick(((struct mirror *)g_ptr_array_index(sp->mirrors, i))->p, now_ms);
+    if (sp->mirrors && sp->mirrors->len && now_ms - sp->loss_ms >= 1000) {
+        sp->loss_ms = now_ms;
+        report_loss(rc);
+    }
 }

@@ -8,13 +8,15 @@
  * inspected for keyframes and VP8 layers) and fans it out to its own subscribers. Sender
  * reports go the same way. A mirror's keyframe requests go back to the worker of the
  * producer it mirrors (ids name their worker, route/ctx.h), whose throttle has the last
- * word. Tracks are announced to a part when it links and again whenever the room's tracks
- * change, before the control plane hears of it, and withdrawn when they close; a packet
- * for a track a part does not know (yet, or any more) is dropped.
+ * word, and so does the loss a mirror's subscribers report, once a second. Tracks are announced to
+ * a part when it links and again whenever the room's tracks change, before the control plane hears
+ * of it, and withdrawn when they close; a packet for a track a part does not know (yet, or any
+ * more) is dropped.
  *
  * Each worker's rings are read when its wakeup (an eventfd) fires and before every API
  * call it runs (relay/api.c), so a part always knows what the calls before it announced.
- * Wakeups are written once per loop iteration, when the worker is about to sleep. A full
+ * Media wakes the other parts at once, before its own fan-out, so they forward in
+ * parallel; announcements wake them when the worker is about to sleep. A full
  * ring drops media (counted: handoff_dropped) but never a track's announcement or
  * withdrawal, which wait in order until there is room. */
 #ifndef CR_ROUTE_SHARD_H
@@ -56,6 +58,7 @@ struct shard_port {
     GQueue held[CR_WORKERS_MAX]; /* state: announcements a full ring had no room for */
     unsigned n_held;
     GPtrArray *mirrors; /* struct mirror *, borrowed (their rooms own them) */
+    int64_t loss_ms;    /* state: when the mirrors' subscriber loss was last reported */
 };
 
 void shard_port_init(struct shard_port *sp, struct shard_hub *hub);
@@ -84,7 +87,9 @@ void shard_drain(struct route_ctx *rc, int64_t now_ms);
 /* Moves held announcements into their rings and wakes the workers that have records; before
  * the worker sleeps. */
 void shard_flush(struct route_ctx *rc);
-/* Periodic: the mirrors' bit rates, loudness and keyframe throttles (producer_tick). */
+/* Periodic: the mirrors' bit rates, loudness and keyframe throttles (producer_tick); once a
+ * second, the loss their plain Opus subscribers report, to the tracks' own parts (for the
+ * publisher's Opus FEC, room_subscriber_loss). */
 void shard_tick(struct route_ctx *rc, int64_t now_ms);
 
 #endif

@@ -6,7 +6,11 @@
 #   tests/bench/forward_cpu.sh [N...]        (default: 10 100 300)
 # SRTP_PROFILE=cm80: the subscribers offer only AES128_CM_SHA1_80 (bench_subscribers.c).
 # MEDIA_PORT=1: the relay serves every peer on one UDP port (--media-port).
+# WORKERS=N: media workers (--workers; default: one per core). SPREAD=N: --room-spread (default
+# 64: the lesson takes the second worker from 64 subscribers on, and they share them after).
 # PERF=DIR: also records the relay with perf over each window, into DIR/perf-N.data.
+# HARNESS_IDLE=1: the teacher's Chromium and the subscribers run at idle priority
+# (SCHED_IDLE), so on a machine they share with the relay they do not delay its workers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
@@ -14,6 +18,8 @@ counts=${*:-10 100 300}
 port=$((20000 + RANDOM % 10000))
 media=()
 [ -n "${MEDIA_PORT:-}" ] && media=(--media-port $((port + 1)))
+[ -n "${WORKERS:-}" ] && media+=(--workers "$WORKERS")
+[ -n "${SPREAD:-}" ] && media+=(--room-spread "$SPREAD")
 data=$(mktemp -d)
 cleanup() {
   pkill -P "$pub" 2>/dev/null || true # node and the Chromium it started
@@ -31,7 +37,9 @@ srv=$!
 sleep 1
 # /api/v1/stats needs a token (docs/scheduling.md); the demo room takes peers without one
 token=$("$build"/signaling/classrelay token --data "$data" --role admin)
-(cd tests && node bench/publish_chromium.mjs http://127.0.0.1:$port demo 100000 1500000) \
+idle=()
+[ -n "${HARNESS_IDLE:-}" ] && idle=(chrt --idle 0)
+(cd tests && "${idle[@]}" node bench/publish_chromium.mjs http://127.0.0.1:$port demo 100000 1500000) \
   >"$data/pub.log" 2>&1 &
 pub=$!
 sleep 12 # let the teacher's encoder ramp up to its cap
@@ -47,11 +55,11 @@ worker_cpu() {
 }
 rss() { awk '/VmRSS/ {print $2}' /proc/$srv/status; }
 relay() { curl -s -H "Authorization: Bearer $token" http://127.0.0.1:$port/api/v1/stats >"$1"; }
-printf '| subscribers | connected | packets forwarded/s | relay CPU %% | worker CPU %% | µs CPU per forwarded packet | KiB RSS per subscriber | forwarding delay p50 / p99 µs | datagrams per send call | refused |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|\n'
+printf '| subscribers | connected | packets forwarded/s | relay CPU %% | worker CPU %% | µs CPU per forwarded packet | KiB RSS per subscriber | forwarding delay p50 / p99 µs | datagrams per send call | handed between workers/s | refused |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
 for n in $counts; do
   rss0=$(rss)
-  "$build"/tests/bench/bench_subscribers 127.0.0.1:$port demo "$n" 40 >"$data/subs.log" 2>&1 &
+  "${idle[@]}" "$build"/tests/bench/bench_subscribers 127.0.0.1:$port demo "$n" 40 >"$data/subs.log" 2>&1 &
   subs=$!
   sleep 15 # all connected and steady
   c0=$(cpu); w0=$(worker_cpu); relay "$data/s0.json"; t0=$(date +%s.%N)
@@ -86,7 +94,7 @@ calls = b["udp_send_calls"] - a["udp_send_calls"]  # the shared media port only
 per_call = f"{(b['udp_sent'] - a['udp_sent']) / calls:.1f}" if calls else "-"
 print(f"| {n} | {up} | {dp/dt:.0f} | {100*dc/dt:.1f} | {' + '.join(f'{100*w/dt:.1f}' for w in workers)} "
       f"| {1e6*dc/max(dp,1):.2f} | {(int(r1)-int(r0))/n:.0f} | {quantile(0.5)} / {quantile(0.99)} "
-      f"| {per_call} | {b['refused']} |")
+      f"| {per_call} | {(b['handoff_in'] - a['handoff_in'])/dt:.0f} | {b['refused']} |")
 PY
   sleep 3
 done

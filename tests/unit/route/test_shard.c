@@ -3,7 +3,8 @@
  * part's tracks when it links (payload types, layers, the lesson's order), its subscribers
  * get the first part's packets through the ring (each once, with the time they arrived) and
  * sender reports, their keyframe requests reach the publisher's producer, a withdrawn track
- * goes idle there, and a full ring drops media (counted) but holds a withdrawal until there
+ * goes idle there, the loss its listeners report reaches the publisher's part, and a full
+ * ring drops media (counted) but holds a withdrawal until there
  * is room. The second worker's wakeup fires once it has records. */
 #include <stdlib.h>
 #include <unistd.h>
@@ -93,6 +94,19 @@ static void test_parts(void)
     shard_publish(rb);
     shard_drain(a, 0);
     CHECK(g_ptr_array_index(ra->producers, 1) == room_find_producer(ra, mic->id));
+
+    /* what worker 0's listeners of that microphone lose reaches it once a second */
+    static struct fake_sink fa;
+    struct consumer_sink asink = fake_sink_of(&fa);
+    struct consumer *ca = consumer_new(CR_KIND_AUDIO, "a", &asink);
+    room_bind(ra, ca, room_find_producer(ra, mic->id), 0);
+    ca->fraction_lost = 40;
+    shard_tick(a, 1000);
+    CHECK_EQ(room_subscriber_loss(rb, mic), 0);
+    shard_drain(b, 1000);
+    CHECK_EQ(room_subscriber_loss(rb, mic), 40);
+    room_bind(ra, ca, NULL, 0);
+    consumer_free(ca);
 
     /* a subscriber on worker 1 gets the camera's packets through the ring */
     static struct fake_sink f;

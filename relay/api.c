@@ -476,6 +476,8 @@ static int do_get_stats(struct cr_worker *w, void *args)
         a->st.udp_send_calls = ms.send_calls;
         a->st.udp_send_dropped = ms.send_dropped;
         a->st.udp_unknown = ms.unknown;
+        a->st.tcp_connections = ms.tcp_connections;
+        a->st.tcp_dropped = ms.tcp_dropped;
     }
     return CR_OK;
 }
@@ -489,7 +491,8 @@ static void add_stats(struct cr_relay_stats *sum, const struct cr_relay_stats *o
     ADD(bad_packets), ADD(keyframe_requests), ADD(nacks_in), ADD(nacks_out), ADD(repaired_in);
     ADD(red_in), ADD(red_out), ADD(data_in), ADD(data_out), ADD(data_dropped), ADD(paced);
     ADD(pace_dropped), ADD(udp_sent), ADD(udp_send_calls), ADD(udp_send_dropped);
-    ADD(udp_unknown), ADD(refused), ADD(handoff_out), ADD(handoff_in), ADD(handoff_dropped);
+    ADD(udp_unknown), ADD(tcp_connections), ADD(tcp_dropped), ADD(refused), ADD(handoff_out),
+        ADD(handoff_in), ADD(handoff_dropped);
 #undef ADD
     if (one->load_pct > sum->load_pct)
         sum->load_pct = one->load_pct;

@@ -205,7 +205,8 @@ struct cr_worker *worker_new(const struct cr_relay_config *config, unsigned inde
     if (config->media_port) {
         struct cr_ice_mux_config mc = {.bind_ip = w->config.bind_ip,
                                        .public_ip = w->config.public_ip,
-                                       .port = (uint16_t)(config->media_port + index)};
+                                       .port = (uint16_t)(config->media_port + index),
+                                       .tcp = config->ice_tcp};
         w->mux = cr_ice_mux_new(w->ctx, &mc); /* before the thread: nothing else runs it yet */
         if (!w->mux)
             goto fail;

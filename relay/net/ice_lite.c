@@ -8,7 +8,8 @@
  * taken (a browser may send its ClientHello on a pair before it nominates one); sends go
  * to the selected one. Consent (RFC 7675 §5.1) is kept as on the full agent's taken-over
  * socket: our own Binding requests every 5 s, and without an answer for 30 s the state is
- * CR_ICE_FAILED and nothing more is sent. */
+ * CR_ICE_FAILED and nothing more is sent. An ICE-TCP connection (net/ice_tcp.h) is one more
+ * "socket" of the mux here: checked, selected and sent on like a UDP address. */
 #include "net/ice_lite.h"
 
 #include <arpa/inet.h>
@@ -26,8 +27,16 @@
 
 #define UFRAG_LEN 8 /* RFC 8445 §5.3: at least 24 bits of randomness; 48 here */
 #define PWD_LEN 24  /* at least 128 bits: 144 here */
-/* RFC 8445 §5.1.2.1: type preference 126 (host), local preference by address. */
+/* RFC 8445 §5.1.2.1: type preference 126 (host), local preference by address; ICE-TCP
+ * (RFC 6544 §4.2) below every UDP candidate, so a browser that can send UDP does. */
 #define HOST_PRIORITY(i) ((126u << 24) | ((65535u - (unsigned)(i)) << 8) | 255u)
+#define TCP_PRIORITY(i) ((126u << 24) | ((32767u - (unsigned)(i)) << 8) | 255u)
+
+static uint32_t sock_priority(unsigned sock)
+{
+    unsigned i = cr_mux_sock_address(sock);
+    return cr_mux_sock_is_tcp(sock) ? TCP_PRIORITY(i) : HOST_PRIORITY(i);
+}
 
 struct cr_ice_lite {
     struct cr_ice_mux *mux;     /* borrowed: the worker's */
@@ -98,8 +107,7 @@ static void select_pair(struct cr_ice_lite *l, unsigned sock, const struct socka
     memset(&l->addr, 0, sizeof(l->addr));
     memcpy(&l->addr, from, cr_addr_len(from));
     cr_addr_describe(from, r, sizeof(r));
-    snprintf(l->pair_desc, sizeof(l->pair_desc), "udp %s -> %s",
-             cr_ice_mux_local_desc(l->mux, sock), r);
+    snprintf(l->pair_desc, sizeof(l->pair_desc), "%s -> %s", cr_ice_mux_sock_desc(l->mux, sock), r);
     /* in ice.c's words: tests read them to check where media went */
     if (renominated) {
         l->rx_stats.renominations++;
@@ -224,9 +232,14 @@ const char *cr_ice_lite_pwd(const struct cr_ice_lite *l) { return l->pwd; }
 void cr_ice_lite_write_candidates(const struct cr_ice_lite *l, struct strbuf *out)
 {
     uint16_t port = cr_ice_mux_port(l->mux);
-    for (size_t i = 0; i < cr_ice_mux_n_sockets(l->mux); i++)
+    size_t n = cr_ice_mux_n_sockets(l->mux);
+    for (size_t i = 0; i < n; i++)
         strbuf_printf(out, "a=candidate:%zu 1 udp %u %s %u typ host\r\n", i + 1, HOST_PRIORITY(i),
                       cr_ice_mux_announced_ip(l->mux, i), port);
+    for (size_t i = 0; i < n; i++) /* RFC 6544 §4.5: port 9 would be an active candidate's */
+        if (cr_ice_mux_has_tcp(l->mux, i))
+            strbuf_printf(out, "a=candidate:%zu 1 tcp %u %s %u typ host tcptype passive\r\n",
+                          n + i + 1, TCP_PRIORITY(i), cr_ice_mux_announced_ip(l->mux, i), port);
 }
 
 static void make_responder(struct cr_ice_lite *l)
@@ -237,7 +250,7 @@ static void make_responder(struct cr_ice_lite *l)
                                           .remote_ufrag = l->remote_ufrag,
                                           .remote_pwd = l->remote_pwd,
                                           .controlling = false,
-                                          .priority = HOST_PRIORITY(l->sock)};
+                                          .priority = sock_priority(l->sock)};
     l->stun = cr_stun_responder_new(&sc, cr_now_ms());
     cr_stun_responder_set_timing(l->stun, l->consent_interval_ms, l->consent_timeout_ms);
 }

@@ -1,5 +1,6 @@
 /* The shared media port; see ice_mux.h. One socket per served local address (all on the
- * same port: replies leave from the address the peer sent to without IP_PKTINFO), two
+ * same port: replies leave from the address the peer sent to without IP_PKTINFO), an
+ * ICE-TCP listener beside each when asked (net/ice_tcp.c), two
  * tables (ufrag → endpoint for checks, address → endpoint for the rest), and a GSource whose only
  * job is its prepare hook: GLib calls it once per loop iteration before polling, so datagrams
  * queued by any dispatch leave in batches before the worker sleeps. Endpoints freed while a
@@ -16,6 +17,7 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "net/addr.h"
+#include "net/ice_tcp.h"
 #include "net/udp_batch.h"
 #include "net/udp_poller.h"
 #include "wire/stun.h"
@@ -48,8 +50,10 @@ struct mux_sock {
     int fd;                   /* owned */
     struct cr_udp_reader *rx; /* owned */
     struct cr_udp_batch *tx;  /* owned */
+    bool tcp;                 /* ICE-TCP listens on this address too */
     char announced[INET6_ADDRSTRLEN];
     char desc[INET6_ADDRSTRLEN + 8];
+    char udp_desc[INET6_ADDRSTRLEN + 12], tcp_desc[INET6_ADDRSTRLEN + 12];
 };
 
 struct flush_source {
@@ -60,6 +64,7 @@ struct flush_source {
 struct cr_ice_mux {
     struct cr_udp_poller *poller; /* owned reference */
     GSource *flush;               /* owned */
+    struct cr_ice_tcp *tcp;       /* owned: ICE-TCP on the port, or NULL */
     uint16_t port;
     struct mux_sock socks[CR_MUX_MAX_SOCKETS];
     size_t n_socks;
@@ -199,7 +204,9 @@ void cr_mux_endpoint_send(struct cr_mux_endpoint *e, unsigned sock, const uint8_
                           const struct sockaddr *to)
 {
     struct cr_ice_mux *m = e->m;
-    if (sock < m->n_socks)
+    if (cr_mux_sock_is_tcp(sock) && m->tcp)
+        cr_ice_tcp_send(m->tcp, (sock & ~CR_MUX_TCP) >> 3, buf, len);
+    else if (sock < m->n_socks)
         cr_udp_batch_add(m->socks[sock].tx, buf, len, to, cr_addr_len(to));
 }
 
@@ -225,25 +232,26 @@ static struct cr_mux_endpoint *named_by_check(struct cr_ice_mux *m, const uint8_
 void cr_ice_mux_input(struct cr_ice_mux *m, unsigned sock, uint8_t *buf, size_t len,
                       const struct sockaddr *from)
 {
-    if (sock >= m->n_socks || (from->sa_family != AF_INET && from->sa_family != AF_INET6))
+    if (cr_mux_sock_address(sock) >= m->n_socks ||
+        (from->sa_family != AF_INET && from->sa_family != AF_INET6))
         return;
-    struct mux_sock *s = &m->socks[sock];
     /* a check goes to the peer it names, wherever it comes from (an address bound to
      * another peer included); anything else by its source address */
     struct cr_mux_endpoint *e = named_by_check(m, buf, len);
     if (!e) {
         struct mux_key k;
-        make_key(&k, s->index, from);
+        make_key(&k, sock, from);
         e = g_hash_table_lookup(m->by_addr, &k);
     }
     if (!e) {
         m->unknown++;
-        CR_LOG_RATE(CR_LOG_INFO, "ice", "dropped a datagram from an unknown sender on %s", s->desc);
+        CR_LOG_RATE(CR_LOG_INFO, "ice", "dropped a datagram from an unknown sender on %s",
+                    cr_ice_mux_sock_desc(m, sock));
         return;
     }
     m->datagrams++;
     m->delivering++;
-    e->cb.on_datagram(e->user, s->index, buf, len, from);
+    e->cb.on_datagram(e->user, sock, buf, len, from);
     m->delivering--;
     reap(m);
 }
@@ -274,6 +282,15 @@ static void on_tick(void *user, int64_t now_ms)
     reap(m);
 }
 
+static void on_tcp_packet(void *user, uint32_t conn, unsigned listener, uint8_t *buf, size_t len,
+                          const struct sockaddr *from)
+{
+    struct cr_ice_mux *m = user;
+    cr_ice_mux_input(m, CR_MUX_TCP | ((conn << 3) & ~CR_MUX_TCP) | (listener & 7u), buf, len, from);
+}
+
+static const struct cr_ice_tcp_callbacks tcp_cb = {.on_packet = on_tcp_packet};
+
 static const struct cr_udp_reader_callbacks first_socket = {.on_datagram = on_datagram,
                                                             .on_tick = on_tick};
 static const struct cr_udp_reader_callbacks other_socket = {.on_datagram = on_datagram};
@@ -285,6 +302,8 @@ void cr_ice_mux_flush(struct cr_ice_mux *m)
     for (size_t i = 0; i < m->n_socks; i++)
         if (cr_udp_batch_pending(m->socks[i].tx))
             cr_udp_batch_flush(m->socks[i].tx);
+    if (m->tcp)
+        cr_ice_tcp_flush(m->tcp);
 }
 
 static gboolean flush_prepare(GSource *source, gint *timeout)
@@ -416,9 +435,35 @@ static int open_all(struct cr_ice_mux *m, const struct cr_ice_mux_config *config
                  announce_public ? config->public_ip : ip);
         snprintf(s->desc, sizeof(s->desc), addrs[i].ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
                  port);
+        snprintf(s->udp_desc, sizeof(s->udp_desc), "udp %s", s->desc);
+        snprintf(s->tcp_desc, sizeof(s->tcp_desc), "tcp %s", s->desc);
     }
     m->port = port;
     return 0;
+}
+
+/* ICE-TCP on every address, on the port the UDP sockets took; an address whose TCP port is
+ * taken goes without (its UDP candidate stays). The listeners' indexes are the sockets'. */
+static void listen_tcp(struct cr_ice_mux *m, GMainContext *ctx,
+                       const struct sockaddr_storage *addrs)
+{
+    m->tcp = cr_ice_tcp_new(ctx, &tcp_cb, m);
+    for (size_t i = 0; i < m->n_socks; i++) {
+        struct sockaddr_storage ss = addrs[i];
+        if (ss.ss_family == AF_INET)
+            ((struct sockaddr_in *)&ss)->sin_port = htons(m->port);
+        else
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(m->port);
+        int index = cr_ice_tcp_listen(m->tcp, (const struct sockaddr *)&ss);
+        if (index == (int)i) {
+            m->socks[i].tcp = true;
+            CR_INFO("ice", "ICE-TCP on %s", m->socks[i].desc);
+            continue;
+        }
+        CR_WARN("ice", "no ICE-TCP on %s: %s", m->socks[i].desc, strerror(errno));
+        if (index < 0) /* keep the listeners' indexes the sockets' */
+            break;
+    }
 }
 
 struct cr_ice_mux *cr_ice_mux_new(GMainContext *ctx, const struct cr_ice_mux_config *config)
@@ -448,6 +493,8 @@ struct cr_ice_mux *cr_ice_mux_new(GMainContext *ctx, const struct cr_ice_mux_con
         s->rx = cr_udp_poller_add(m->poller, s->fd, i == 0 ? &first_socket : &other_socket, s);
         CR_INFO("ice", "media port %s (announced as %s)", s->desc, s->announced);
     }
+    if (config->tcp)
+        listen_tcp(m, ctx, addrs);
     m->flush = g_source_new(&flush_funcs, sizeof(struct flush_source));
     ((struct flush_source *)m->flush)->m = m;
     g_source_set_priority(m->flush, G_PRIORITY_HIGH); /* prepared first, every iteration */
@@ -463,6 +510,7 @@ void cr_ice_mux_free(struct cr_ice_mux *m)
         CR_WARN("ice", "media port closed with %u endpoints", g_hash_table_size(m->by_ufrag));
     g_source_destroy(m->flush);
     g_source_unref(m->flush);
+    cr_ice_tcp_free(m->tcp);
     close_sockets(m);
     reap(m);
     g_hash_table_destroy(m->by_ufrag);
@@ -480,9 +528,17 @@ const char *cr_ice_mux_announced_ip(const struct cr_ice_mux *m, size_t i)
     return i < m->n_socks ? m->socks[i].announced : "";
 }
 
-const char *cr_ice_mux_local_desc(const struct cr_ice_mux *m, size_t i)
+bool cr_ice_mux_has_tcp(const struct cr_ice_mux *m, size_t i)
 {
-    return i < m->n_socks ? m->socks[i].desc : "";
+    return i < m->n_socks && m->socks[i].tcp;
+}
+
+const char *cr_ice_mux_sock_desc(const struct cr_ice_mux *m, unsigned sock)
+{
+    unsigned i = cr_mux_sock_address(sock);
+    if (i >= m->n_socks)
+        return "";
+    return cr_mux_sock_is_tcp(sock) ? m->socks[i].tcp_desc : m->socks[i].udp_desc;
 }
 
 void cr_ice_mux_get_stats(const struct cr_ice_mux *m, struct cr_ice_mux_stats *out)
@@ -499,4 +555,10 @@ void cr_ice_mux_get_stats(const struct cr_ice_mux *m, struct cr_ice_mux_stats *o
     }
     out->endpoints = g_hash_table_size(m->by_ufrag);
     out->addresses = g_hash_table_size(m->by_addr);
+    if (m->tcp) {
+        struct cr_ice_tcp_stats t;
+        cr_ice_tcp_get_stats(m->tcp, &t);
+        out->tcp_connections = t.connections;
+        out->tcp_dropped = t.out_dropped;
+    }
 }

@@ -107,7 +107,7 @@ void shard_hub_pair(struct shard_hub *hub, unsigned a, unsigned b)
     make_ring(hub, b, a);
 }
 
-static struct cr_ring *ring_of(const struct shard_hub *hub, unsigned from, unsigned to)
+static struct cr_ring *ring_of(struct shard_hub *hub, unsigned from, unsigned to)
 {
     return g_atomic_pointer_get(&hub->ring[from][to]);
 }

@@ -74,6 +74,8 @@ static json_t *relay_json(struct server *srv)
         {"udp_send_calls", st.udp_send_calls},
         {"udp_send_dropped", st.udp_send_dropped},
         {"udp_unknown", st.udp_unknown},
+        {"tcp_connections", st.tcp_connections},
+        {"tcp_dropped", st.tcp_dropped},
         {"handoff_out", st.handoff_out},
         {"handoff_in", st.handoff_in},
         {"handoff_dropped", st.handoff_dropped},

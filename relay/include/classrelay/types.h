@@ -184,6 +184,8 @@ struct cr_relay_stats {
     uint64_t udp_send_calls;   /* sendmmsg/sendto calls that carried them */
     uint64_t udp_send_dropped; /* refused by the kernel */
     uint64_t udp_unknown;      /* datagrams dropped: from no known peer */
+    uint32_t tcp_connections;  /* ICE-TCP connections on it, open now */
+    uint64_t tcp_dropped;      /* packets dropped on them: queue full, or gone */
     uint64_t refused;          /* new peers refused by admission control (full) */
     /* a lesson spread over workers (cr_relay_config.room_spread) */
     uint64_t handoff_out;               /* packets handed to another worker's part of a lesson */

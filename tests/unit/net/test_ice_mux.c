@@ -2,7 +2,8 @@
  * belongs to: a STUN Binding request by the ufrag in its USERNAME, everything else by a
  * source address an endpoint bound; unknown senders dropped and counted; endpoints freed
  * inside callbacks; ticks) and relay/net/udp_batch.c (sendmmsg batches: order kept, a
- * datagram too large for a slot, a refused datagram dropped and counted while the rest go).
+ * datagram too large for a slot, a refused datagram dropped and counted while the rest go),
+ * and ICE-TCP on the same port (relay/net/ice_tcp.c: framed checks, answers and packets).
  * Real sockets on loopback; the loop is iterated against a deadline, nothing sleeps. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -238,11 +239,93 @@ static void test_batch(void)
     close(tx);
 }
 
+/* A TCP client of the media port on loopback. */
+static int tcp_client(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_EQ(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+    return fd;
+}
+
+static void tcp_send_frame(int fd, const uint8_t *buf, size_t len, size_t split)
+{
+    uint8_t framed[300] = {(uint8_t)(len >> 8), (uint8_t)len};
+    memcpy(framed + 2, buf, len);
+    CHECK_EQ(write(fd, framed, split), (long long)split); /* a frame in two pieces */
+    CHECK_EQ(write(fd, framed + split, len + 2 - split), (long long)(len + 2 - split));
+}
+
+/* Reads from fd while iterating ctx until want bytes came or ms passed. */
+static size_t tcp_read(GMainContext *ctx, int fd, uint8_t *out, size_t want, int ms)
+{
+    size_t got = 0;
+    int64_t end = cr_now_ms() + ms;
+    while (got < want && cr_now_ms() < end) {
+        g_main_context_iteration(ctx, FALSE);
+        ssize_t n = recv(fd, out + got, want - got, MSG_DONTWAIT);
+        if (n == 0)
+            break;
+        if (n > 0)
+            got += (size_t)n;
+    }
+    return got;
+}
+
+/* ICE-TCP on the same port (RFC 6544 passive): a framed check over a connection names the
+ * endpoint, which binds the connection and answers on it, framed (RFC 4571); frames split
+ * across reads arrive whole; a frame longer than any packet closes the connection. */
+static void test_tcp(GMainContext *ctx)
+{
+    struct cr_ice_mux_config mc = {.bind_ip = "127.0.0.1", .tcp = true};
+    struct cr_ice_mux *m = cr_ice_mux_new(ctx, &mc);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    CHECK(cr_ice_mux_has_tcp(m, 0));
+    uint16_t port = cr_ice_mux_port(m);
+    struct ep a = {.bind_on_recv = true};
+    a.e = cr_mux_endpoint_new(m, "ufragT", &ep_cb, &a);
+    int fd = tcp_client(port);
+    uint8_t buf[256], dtls[] = {22, 0xfe, 0xfd, 0, 0}, got[16];
+    size_t n = check_named(buf, sizeof(buf), "ufragT:remote");
+    tcp_send_frame(fd, buf, n, 1);
+    wait_for(ctx, &a.got, 0, 2000);
+    CHECK_EQ(a.got, 1);
+    CHECK(cr_mux_sock_is_tcp(a.sock));
+    CHECK(strncmp(cr_ice_mux_sock_desc(m, a.sock), "tcp 127.0.0.1:", 14) == 0);
+    a.bind_on_recv = false;
+    tcp_send_frame(fd, dtls, sizeof(dtls), 4); /* not STUN: by the bound connection */
+    wait_for(ctx, &a.got, 1, 2000);
+    CHECK_EQ(a.got, 2);
+    CHECK_EQ(a.first, 22);
+    cr_mux_endpoint_send(a.e, a.sock, (const uint8_t *)"hello", 5, (struct sockaddr *)&a.from);
+    cr_ice_mux_flush(m);
+    CHECK_EQ(tcp_read(ctx, fd, got, 7, 2000), 7);
+    CHECK(memcmp(got, "\0\5hello", 7) == 0);
+    struct cr_ice_mux_stats st;
+    cr_ice_mux_get_stats(m, &st);
+    CHECK_EQ(st.tcp_connections, 1);
+    const uint8_t huge[2] = {0xff, 0xff}; /* out of step: closed */
+    CHECK_EQ(write(fd, huge, 2), 2);
+    CHECK_EQ(tcp_read(ctx, fd, got, 1, 2000), 0);
+    cr_ice_mux_get_stats(m, &st);
+    CHECK_EQ(st.tcp_connections, 0);
+    cr_mux_endpoint_send(a.e, a.sock, dtls, sizeof(dtls), (struct sockaddr *)&a.from);
+    cr_ice_mux_get_stats(m, &st);
+    CHECK_EQ(st.tcp_dropped, 1); /* its connection is gone */
+    close(fd);
+    cr_mux_endpoint_free(a.e);
+    cr_ice_mux_free(m);
+}
+
 int main(void)
 {
     GMainContext *ctx = g_main_context_new();
     test_batch();
     test_demux(ctx);
+    test_tcp(ctx);
     while (g_main_context_iteration(ctx, FALSE))
         ;
     g_main_context_unref(ctx);

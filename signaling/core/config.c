@@ -33,6 +33,7 @@ const struct config config_defaults = {
     .ice_port_min = 40000,
     .ice_port_max = 49999,
     .ice_tcp = true,
+    .media_port = 40000,
     .max_load_pct = 90,
     .room_spread = 64,
     .fec = false,
@@ -123,10 +124,12 @@ void config_print_usage(const char *prog)
         "  --config FILE           key = value file (default DIR/classrelay.conf if present)\n"
         "  --public-ip IP          address announced to browsers (server behind 1:1 NAT)\n"
         "  --bind-ip IP            gather ICE candidates only on this local address\n"
-        "  --ice-ports MIN-MAX     ICE UDP/TCP port range (default 40000-49999)\n"
+        "  --media-port PORT       every peer on this one port, UDP and ICE-TCP (default\n"
+        "                          40000; worker i takes PORT+i; 0: a port per peer from\n"
+        "                          --ice-ports instead)\n"
+        "  --ice-ports MIN-MAX     with --media-port 0: ICE UDP/TCP port range (default\n"
+        "                          40000-49999)\n"
         "  --no-ice-tcp            do not offer ICE-TCP candidates\n"
-        "  --media-port PORT       every peer on this one UDP port (ICE lite; replaces the\n"
-        "                          range and ICE-TCP; 0: off, the default)\n"
         "  --max-peers N           refuse new classrooms beyond N peers (teachers still\n"
         "                          come in; 0: no limit, the default)\n"
         "  --max-load PCT          ... and while the relay's worker uses more than PCT %% of\n"

@@ -5,7 +5,8 @@
 # counters from /api/v1/stats over a steady window.
 #   tests/bench/forward_cpu.sh [N...]        (default: 10 100 300)
 # SRTP_PROFILE=cm80: the subscribers offer only AES128_CM_SHA1_80 (bench_subscribers.c).
-# MEDIA_PORT=1: the relay serves every peer on one UDP port (--media-port).
+# MEDIA_PORT=1: the relay serves every peer on one port (--media-port, its default); else
+# a port per peer (--media-port 0).
 # WORKERS=N: media workers (--workers; default: one per core). SPREAD=N: --room-spread (default
 # 64: the lesson takes the second worker from 64 subscribers on, and they share them after).
 # PERF=DIR: also records the relay with perf over each window, into DIR/perf-N.data.
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 counts=${*:-10 100 300}
 port=$((20000 + RANDOM % 10000))
-media=()
+media=(--media-port 0)
 [ -n "${MEDIA_PORT:-}" ] && media=(--media-port $((port + 1)))
 [ -n "${WORKERS:-}" ] && media+=(--workers "$WORKERS")
 [ -n "${SPREAD:-}" ] && media+=(--room-spread "$SPREAD")

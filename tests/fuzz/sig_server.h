@@ -35,6 +35,7 @@ static struct server *sig_server_start(const struct lesson_events *lesson,
     cr_log_set_level(CR_LOG_ERROR);
     sig_cfg = config_defaults;
     sig_cfg.ice_port_min = sig_cfg.ice_port_max = 0; /* never collide with a running server */
+    sig_cfg.media_port = 0;
     snprintf(sig_cfg.bind_ip, sizeof sig_cfg.bind_ip, "127.0.0.1");
     sig_srv.cfg = &sig_cfg;
     sig_srv.started_ms = cr_now_ms();

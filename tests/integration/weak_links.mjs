@@ -216,7 +216,7 @@ async function main() {
     netns: netw.hub,
     args: [...(process.env.LOG_LEVEL ? ['--log-level', process.env.LOG_LEVEL] : []),
       ...(process.env.FEC ? ['--fec'] : [])],
-    bindIp: null, iceAddresses: netw.leaves.flatMap((l) => [l.ip, l.hub_ip]),
+    bindIp: null, iceAddresses: netw.leaves.flatMap((l) => [l.ip, l.hub_ip]), mediaPort: true,
   });
   const teacherBrowser = await launchBrowser([CAMERA_30FPS], { netns: netw.hub });
   const teacher = await openPage(teacherBrowser, `${server.url}/teacher.html?room=${ROOM}&name=Master%20teacher`, 'teacher', { token: server.token });

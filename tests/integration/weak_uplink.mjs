@@ -83,7 +83,7 @@ async function main() {
   await netw.profile(leafG.name, 'good');
   console.log(`network: server in ${netw.hub}; S in ${leafS.ns} (uplink ${JSON.stringify(weak)}), G in ${leafG.ns}`);
   server = await startServer({
-    netns: netw.hub, bindIp: null, iceAddresses: netw.leaves.flatMap((l) => [l.ip, l.hub_ip]),
+    netns: netw.hub, bindIp: null, iceAddresses: netw.leaves.flatMap((l) => [l.ip, l.hub_ip]), mediaPort: true,
   });
   const teacherBrowser = await launchBrowser([], { netns: netw.hub });
   const teacher = await openPage(teacherBrowser, `${server.url}/teacher.html?room=${ROOM}&name=Teacher`, 'teacher', { token: server.token });

@@ -176,12 +176,13 @@ process.on('exit', () => {
 // address ICE uses (default loopback; null: every address of the server's namespace);
 // iceAddresses: the addresses that may appear in a selected pair besides it (weak_links:
 // the emulated network's). bin: another classrelay binary than CLASSRELAY_BIN. mediaPort:
-// every peer on one shared UDP port (--media-port, ICE lite).
+// every peer on one shared port (--media-port, ICE lite: the server's default), a free one;
+// false: a port per peer (--media-port 0, libnice).
 export async function startServer({
   args = [], env = {}, quiet = true, netns = null, bin = serverBin(), bindIp = '127.0.0.1',
   iceAddresses = [], mediaPort = false,
 } = {}) {
-  const mediaArgs = mediaPort ? ['--media-port', String(netns ? 40000 : await freeUdpPort())] : [];
+  const mediaArgs = ['--media-port', mediaPort ? String(netns ? 40000 : await freeUdpPort()) : '0'];
   args = [...args, ...mediaArgs];
   if (!fs.existsSync(bin)) throw new Error(`no classrelay binary at ${bin} (set CLASSRELAY_BIN)`);
   const port = netns ? 8080 : await freePort(); // a namespace of our own has every port free

@@ -238,7 +238,8 @@ class Server:
     ICE only on 127.0.0.1 (--bind-ip); the log's selected pairs are checked at stop()."""
 
     def __init__(self, binary, extra_args=(), env=None, name="classrelay", media_port=False):
-        """media_port: every peer on one shared UDP port (--media-port, ICE lite)."""
+        """media_port: every peer on one shared port, a free one (--media-port, ICE lite, the
+        server's default); else a port per peer from any free ones (--media-port 0)."""
         self.binary = binary
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
@@ -246,8 +247,7 @@ class Server:
         self.logpath = os.path.join(tempfile.gettempdir(),
                                     "%s-%d-%d.log" % (name, os.getpid(), self.port))
         self.extra_args = list(extra_args)
-        if media_port:
-            self.extra_args += ["--media-port", str(free_udp_port())]
+        self.extra_args += ["--media-port", str(free_udp_port()) if media_port else "0"]
         self.env = env
         self.proc = None
         self._logf = None

@@ -52,6 +52,7 @@ E2E_FN int e2e_start(void)
     e2e_cfg = config_defaults;
     e2e_cfg.listen_port = 0; /* the kernel picks; config_set would refuse 0, on purpose */
     e2e_cfg.ice_port_min = e2e_cfg.ice_port_max = 0;
+    e2e_cfg.media_port = 0; /* a port per peer: any free one, never a running server's */
     e2e_cfg.ice_tcp = false;
     snprintf(e2e_cfg.bind_ip, sizeof e2e_cfg.bind_ip, "127.0.0.1"); /* test media: loopback */
     e2e_cfg.log_level = CR_LOG_WARN;

@@ -297,7 +297,7 @@ static void test_bools_levels_numbers(void)
 static void test_media_port_and_limits(void)
 {
     struct config c = config_defaults;
-    CHECK_EQ(c.media_port, 0);
+    CHECK_EQ(c.media_port, 40000); /* the shared port is the default */
     CHECK_EQ(c.max_peers, 0);
     CHECK_EQ(c.max_load_pct, 90);
     CHECK_EQ(set(&c, "media_port", "40000"), 0);

@@ -101,6 +101,18 @@ static bool at_peer_limit(struct cr_worker *w)
 
 /* ---- rooms ---- */
 
+/* stats.rooms: the lessons whose home the worker is (parts of others' are not lessons). */
+static void count_rooms(struct cr_worker *w)
+{
+    GHashTableIter it;
+    gpointer key, value;
+    uint32_t n = 0;
+    g_hash_table_iter_init(&it, w->rooms);
+    while (g_hash_table_iter_next(&it, &key, &value))
+        n += !((struct room *)value)->part;
+    w->route.stats.rooms = n;
+}
+
 static int do_room_open(struct cr_worker *w, void *args)
 {
     const char *name = args;
@@ -110,7 +122,7 @@ static int do_room_open(struct cr_worker *w, void *args)
         return CR_ERR_LIMIT;
     struct room *room = room_new(&w->route, name);
     g_hash_table_insert(w->rooms, room->name, room);
-    w->route.stats.rooms = g_hash_table_size(w->rooms);
+    count_rooms(w);
     CR_INFO("room", "opened %s on worker %u", name, w->route.worker_index);
     return CR_OK;
 }
@@ -130,7 +142,7 @@ static int do_room_close(struct cr_worker *w, void *args)
     const char *name = args;
     if (!g_hash_table_remove(w->rooms, name))
         return CR_ERR_NOT_FOUND;
-    w->route.stats.rooms = g_hash_table_size(w->rooms);
+    count_rooms(w);
     CR_INFO("room", "closed %s", name);
     return CR_OK;
 }
@@ -166,8 +178,11 @@ static int do_part_open(struct cr_worker *w, void *args)
     struct part_args *a = args;
     int r = do_room_open(w, (void *)a->room);
     struct room *room = worker_room(w, a->room);
-    if (room)
+    if (room) {
+        room->part = true;
         room->parts |= a->parts & ~(1u << w->route.worker_index);
+    }
+    count_rooms(w);
     return r;
 }
 

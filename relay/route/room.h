@@ -8,6 +8,7 @@
 #define CR_ROUTE_ROOM_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "classrelay/types.h"
@@ -26,6 +27,7 @@ struct room {
     GPtrArray *producers;  /* struct producer *, borrowed (peers own them), in arrival order */
     GHashTable *fanout;    /* struct producer * → struct fanout * (owned): its consumers */
     uint32_t parts;        /* bit i: worker i holds another part of the room (route/shard.h) */
+    bool part;             /* this is a part whose lesson's home is another worker's room */
     GPtrArray *mirrors;    /* struct mirror *, owned: the other parts' tracks */
 };
 

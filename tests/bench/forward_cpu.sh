@@ -10,6 +10,8 @@
 # WORKERS=N: media workers (--workers; default: one per core). SPREAD=N: --room-spread (default
 # 64: the lesson takes the second worker from 64 subscribers on, and they share them after).
 # PERF=DIR: also records the relay with perf over each window, into DIR/perf-N.data.
+# JOIN=1: after each window, a Chromium classroom joins 5 times with the subscribers still
+# watching (join_chromium.mjs): join → first decoded frame, as the page measures it.
 # HARNESS_IDLE=1: the teacher's Chromium and the subscribers run at idle priority
 # (SCHED_IDLE), so on a machine they share with the relay they do not delay its workers.
 set -euo pipefail
@@ -40,6 +42,8 @@ sleep 1
 token=$("$build"/signaling/classrelay token --data "$data" --role admin)
 idle=()
 [ -n "${HARNESS_IDLE:-}" ] && idle=(chrt --idle 0)
+secs=40 # each set of subscribers: 15 s to settle, the 20 s window, (JOIN) the joins
+[ -n "${JOIN:-}" ] && secs=70
 (cd tests && "${idle[@]}" node bench/publish_chromium.mjs http://127.0.0.1:$port demo 100000 1500000) \
   >"$data/pub.log" 2>&1 &
 pub=$!
@@ -60,7 +64,7 @@ printf '| subscribers | connected | packets forwarded/s | relay CPU %% | worker 
 printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
 for n in $counts; do
   rss0=$(rss)
-  "${idle[@]}" "$build"/tests/bench/bench_subscribers 127.0.0.1:$port demo "$n" 40 >"$data/subs.log" 2>&1 &
+  "${idle[@]}" "$build"/tests/bench/bench_subscribers 127.0.0.1:$port demo "$n" "$secs" >"$data/subs.log" 2>&1 &
   subs=$!
   sleep 15 # all connected and steady
   c0=$(cpu); w0=$(worker_cpu); relay "$data/s0.json"; t0=$(date +%s.%N)
@@ -72,6 +76,10 @@ for n in $counts; do
   c1=$(cpu); w1=$(worker_cpu); relay "$data/s1.json"; t1=$(date +%s.%N)
   rss1=$(rss)
   up=$(tail -1 "$data/subs.log" | sed -n 's/.*connected \([0-9]*\)\/.*/\1/p')
+  if [ -n "${JOIN:-}" ]; then
+    (cd tests && "${idle[@]}" node bench/join_chromium.mjs http://127.0.0.1:$port demo 5) \
+      >"$data/join.log" 2>&1 || true
+  fi
   wait $subs || true
   /usr/bin/python3 - "$n" "$c0" "$c1" "$t0" "$t1" "$rss0" "$rss1" "$data/s0.json" "$data/s1.json" \
     "$w0" "$w1" "${up:-?}" <<'PY'
@@ -97,5 +105,6 @@ print(f"| {n} | {up} | {dp/dt:.0f} | {100*dc/dt:.1f} | {' + '.join(f'{100*w/dt:.
       f"| {1e6*dc/max(dp,1):.2f} | {(int(r1)-int(r0))/n:.0f} | {quantile(0.5)} / {quantile(0.99)} "
       f"| {per_call} | {(b['handoff_in'] - a['handoff_in'])/dt:.0f} | {b['refused']} |")
 PY
+  [ -n "${JOIN:-}" ] && echo "  $n watching: $(tail -1 "$data/join.log")"
   sleep 3
 done

@@ -164,7 +164,8 @@ struct cr_worker_stats {
 };
 
 struct cr_relay_stats {
-    uint32_t rooms, peers, producers, consumers;
+    uint32_t rooms; /* lessons open (a lesson over several workers counts once) */
+    uint32_t peers, producers, consumers;
     uint32_t taps;            /* recording taps (not counted in peers) */
     uint64_t rtp_in, rtp_out; /* packets received from publishers / sent */
     uint64_t bytes_in, bytes_out;

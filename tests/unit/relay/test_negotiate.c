@@ -651,7 +651,10 @@ static void test_spread(struct cr_relay_config cfg, const struct cr_relay_events
     CHECK_EQ(cr_relay_peer_feed(relay, sub[0], "v", hints[1].track_id), CR_OK);
     struct cr_relay_stats st;
     CHECK_EQ(cr_relay_get_stats(relay, &st), CR_OK);
-    CHECK(st.workers[0].rooms == 1 && st.workers[1].rooms == 1);
+    CHECK_EQ(st.rooms, 1); /* one lesson, in two parts */
+    CHECK_EQ(st.workers[0].rooms + st.workers[1].rooms, 1);
+    CHECK_EQ(st.workers[0].peers, 2);
+    CHECK_EQ(st.workers[1].peers, 1);
     CHECK_EQ(st.producers, 2); /* mirrors are not counted */
     CHECK_EQ(st.consumers, 4);
 

@@ -1,0 +1,32 @@
+// Benchmark classroom: headless Chromium opens the classroom page of ROOM COUNT times in
+// turn, each in a fresh browser context (a new machine), and prints the time from its join
+// to its first decoded video frame as the page measures it (performance.now() at the join,
+// at the first frame: window.classrelay.state.joinToFirstFrameMs), then the median. Used
+// by forward_cpu.sh (JOIN=1) with hundreds of subscribers already watching.
+//   node join_chromium.mjs http://127.0.0.1:8080 demo [COUNT]
+import { chromium } from 'playwright-core';
+const [base, room, count] = [process.argv[2], process.argv[3], +(process.argv[4] || 5)];
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage', '--mute-audio', '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required'] });
+const times = [];
+for (let i = 0; i < count; i++) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/classroom.html?room=${room}&name=Bench%20classroom%20${i + 1}`);
+  const t0 = Date.now();
+  let ms = null;
+  while (ms === null && Date.now() - t0 < 20000) {
+    ms = await page.evaluate(() => window.classrelay && window.classrelay.state.joinToFirstFrameMs);
+    if (ms === null) await new Promise((r) => setTimeout(r, 20));
+  }
+  times.push(ms === null ? Infinity : Math.round(ms));
+  await context.close();
+  await new Promise((r) => setTimeout(r, 1500)); // not in step with the teacher's keyframes
+}
+await browser.close();
+const sorted = [...times].sort((a, b) => a - b);
+console.log(`join → first frame ms: ${times.join(' ')} (median ${sorted[Math.floor(sorted.length / 2)]})`);

@@ -104,13 +104,26 @@ static void catch_up_packet(void *ud, const struct producer_packet *pkt)
     consumer_forward(u->c, pkt, u->now_ms, u->now_ms * 1000);
 }
 
+/* How much a catch-up on layer of p may carry (consumer.h). */
+static size_t catch_up_bytes(const struct producer *p, int layer)
+{
+    uint64_t by_rate =
+        layer >= 0 && (size_t)layer < p->n_layers
+            ? (uint64_t)p->layers[layer].bitrate_bps * CONSUMER_CATCH_UP_RATE_MS / 8000
+            : 0;
+    if (by_rate > CONSUMER_CATCH_UP_MAX)
+        by_rate = CONSUMER_CATCH_UP_MAX;
+    return by_rate > CONSUMER_CATCH_UP_BYTES ? (size_t)by_rate : CONSUMER_CATCH_UP_BYTES;
+}
+
 void consumer_set_connected(struct consumer *c, int64_t now_ms)
 {
     c->connected = true;
     if (c->kind == CR_KIND_VIDEO && c->producer && !c->started && !c->paused) {
         struct catch_up u = {c, now_ms};
         size_t n = producer_replay_keyframe(c->producer, c->target, CONSUMER_CATCH_UP_MS,
-                                            CONSUMER_CATCH_UP_BYTES, now_ms, catch_up_packet, &u);
+                                            catch_up_bytes(c->producer, c->target), now_ms,
+                                            catch_up_packet, &u);
         if (n && c->started) {
             CR_DEBUG("consumer", "%s: started from a keyframe of layer %d just past (%zu packets)",
                      c->name, c->target, n);
@@ -253,7 +266,8 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
     }
     if (!c->connected || !c->pt || c->paused)
         return; /* transport not up yet, nothing negotiated, or video held back */
-    if (!c->started || c->resync) {
+    bool starts = !c->started || c->resync;
+    if (starts) {
         if (c->kind == CR_KIND_VIDEO && !keyframe)
             return; /* a decoder can only start (or switch) at a keyframe */
         if (c->kind == CR_KIND_VIDEO && c->started && c->sink.layer_switch)
@@ -285,6 +299,12 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
      * of the frame's, on a long path). */
     if (c->copying)
         send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, true, now_us);
+    /* The receiver lines audio and video up by the sender reports (RFC 3550 §6.4.1), and
+     * the publisher sends the next one up to a second (video) or five (audio) from now:
+     * its last one goes at once, in our numbering. */
+    const struct producer_layer *pl = &c->producer->layers[layer];
+    if (starts && pl->have_sr)
+        consumer_on_sr(c, layer, pl->sr_ntp, pl->sr_rtp, now_ms);
     if (c->copying && (c->copy_first != CONSUMER_COPY_FRAME || v->marker))
         c->copying = false;
     if (c->fec && v->marker)

@@ -142,13 +142,21 @@ void consumer_free(struct consumer *c);
 void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms);
 /* The sink can send from now on (transport up, or a tap): restart from a keyframe, the
  * target layer's last one if it came at most CONSUMER_CATCH_UP_MS ago (and its frames
- * since come to CONSUMER_CATCH_UP_BYTES at most), else the next. */
+ * since come to CONSUMER_CATCH_UP_BYTES at most, or to CONSUMER_CATCH_UP_RATE_MS of the
+ * layer's measured bit rate when that is more), else the next. */
 void consumer_set_connected(struct consumer *c, int64_t now_ms);
 /* The teacher is asked for a keyframe once a second at most (media/keyframe.h): one that
  * came within that second is as new as the next could be. At 600 ms a classroom on a weak
  * link whose handshake ended 730 ms after the last keyframe waited 350 ms for the next. */
 #define CONSUMER_CATCH_UP_MS 1000
 #define CONSUMER_CATCH_UP_BYTES 24000
+/* A keyframe and what followed it within a second come to about 1.5 s of the stream (a
+ * 720p keyframe is 0.3-0.5 s of it), and a fresh keyframe would cost the link as much as
+ * replaying them: the bound that counts for a big layer. Measured: with a single-layer
+ * 1.5 Mbit/s camera (keyframes of 40-60 KB) 3 joins in 5 waited about 1 s for the next
+ * keyframe under the fixed bound alone (docs/benchmarks.md). */
+#define CONSUMER_CATCH_UP_RATE_MS 1500
+#define CONSUMER_CATCH_UP_MAX (512u << 10)
 /* The transport is nearly up (DTLS done a round trip from now): a keyframe asked for now
  * comes about when the subscriber can take it, and consumer_set_connected starts from it. */
 void consumer_transport_near(struct consumer *c, int64_t now_ms);

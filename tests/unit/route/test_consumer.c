@@ -332,7 +332,8 @@ static struct consumer *waiting_consumer(struct fake_sink *f, struct producer *p
 }
 
 /* A transport that comes up just after a keyframe starts from it, without asking for one;
- * after CONSUMER_CATCH_UP_MS, or with more than CONSUMER_CATCH_UP_BYTES since, it asks. */
+ * after CONSUMER_CATCH_UP_MS, or with more than CONSUMER_CATCH_UP_BYTES since (and more
+ * than 1.5 s of the layer's bit rate), it asks. */
 static void test_catch_up(void)
 {
     struct fake_sink f;
@@ -372,6 +373,15 @@ static void test_catch_up(void)
     consumer_set_connected(c, 1010);
     CHECK_EQ(h.n_rtp, 0);
     CHECK_EQ(h.keyframes, 1);
+    consumer_free(c);
+
+    /* ... unless the layer's bit rate says that much is what 1.5 s of it carries */
+    struct fake_sink k;
+    p->layers[0].bitrate_bps = 2000000;
+    c = waiting_consumer(&k, p, 900);
+    consumer_set_connected(c, 1010);
+    CHECK_EQ(k.n_rtp, 24);
+    CHECK_EQ(k.keyframes, 0);
     consumer_free(c);
     producer_free(p);
 }

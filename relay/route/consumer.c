@@ -63,36 +63,6 @@ void consumer_keyframe_retry(struct consumer *c, int64_t now_ms)
         consumer_want_keyframe(c, now_ms);
 }
 
-void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms)
-{
-    if (c->producer == p)
-        return;
-    c->producer = p;
-    if (!p)
-        return;
-    rewriter_forget_sent(&c->rw); /* what we sent came from another producer's store */
-    c->clock_rate = p->clock_rate;
-    c->layer = -1;
-    c->target = c->sink.start_layer ? c->sink.start_layer(c->sink.ud, c, p, now_ms)
-                                    : producer_best_layer(p, now_ms);
-    c->temporal_hold = REWRITER_ALL_TIDS;
-    if (c->started)
-        c->resync = true; /* continue our numbering across the switch */
-    consumer_want_keyframe(c, now_ms);
-}
-
-void consumer_set_playout(struct consumer *c, unsigned min_ms)
-{
-    if (c->kind != CR_KIND_VIDEO || !c->ext.playout)
-        return;
-    unsigned min = min_ms / 10;
-    if (min == c->playout_min && (c->playout_set || !min))
-        return;
-    CR_DEBUG("consumer", "%s: least playout delay %u ms", c->name, min * 10);
-    c->playout_min = (uint16_t)(min < PLAYOUT_MAX ? min : PLAYOUT_MAX);
-    c->playout_set = true;
-}
-
 struct catch_up {
     struct consumer *c;
     int64_t now_ms;
@@ -116,21 +86,60 @@ static size_t catch_up_bytes(const struct producer *p, int layer)
     return by_rate > CONSUMER_CATCH_UP_BYTES ? (size_t)by_rate : CONSUMER_CATCH_UP_BYTES;
 }
 
+/* A video consumer that has not started, connected and bound, starts from its target
+ * layer's last keyframe if that is recent (consumer_set_connected); true when it did. */
+static bool start_from_last_keyframe(struct consumer *c, int64_t now_ms)
+{
+    if (c->kind != CR_KIND_VIDEO || !c->producer || c->started || c->paused)
+        return false;
+    struct catch_up u = {c, now_ms};
+    size_t n = producer_replay_keyframe(c->producer, c->target, CONSUMER_CATCH_UP_MS,
+                                        catch_up_bytes(c->producer, c->target), now_ms,
+                                        catch_up_packet, &u);
+    if (!n || !c->started)
+        return false;
+    CR_DEBUG("consumer", "%s: started from a keyframe of layer %d just past (%zu packets)", c->name,
+             c->target, n);
+    return true;
+}
+
+void consumer_set_source(struct consumer *c, struct producer *p, int64_t now_ms)
+{
+    if (c->producer == p)
+        return;
+    c->producer = p;
+    if (!p)
+        return;
+    rewriter_forget_sent(&c->rw); /* what we sent came from another producer's store */
+    c->clock_rate = p->clock_rate;
+    c->layer = -1;
+    c->target = c->sink.start_layer ? c->sink.start_layer(c->sink.ud, c, p, now_ms)
+                                    : producer_best_layer(p, now_ms);
+    c->temporal_hold = REWRITER_ALL_TIDS;
+    if (c->started)
+        c->resync = true; /* continue our numbering across the switch */
+    else if (c->connected && start_from_last_keyframe(c, now_ms))
+        return; /* a line fed once its transport is up starts like one fed before */
+    consumer_want_keyframe(c, now_ms);
+}
+
+void consumer_set_playout(struct consumer *c, unsigned min_ms)
+{
+    if (c->kind != CR_KIND_VIDEO || !c->ext.playout)
+        return;
+    unsigned min = min_ms / 10;
+    if (min == c->playout_min && (c->playout_set || !min))
+        return;
+    CR_DEBUG("consumer", "%s: least playout delay %u ms", c->name, min * 10);
+    c->playout_min = (uint16_t)(min < PLAYOUT_MAX ? min : PLAYOUT_MAX);
+    c->playout_set = true;
+}
+
 void consumer_set_connected(struct consumer *c, int64_t now_ms)
 {
     c->connected = true;
-    if (c->kind == CR_KIND_VIDEO && c->producer && !c->started && !c->paused) {
-        struct catch_up u = {c, now_ms};
-        size_t n = producer_replay_keyframe(c->producer, c->target, CONSUMER_CATCH_UP_MS,
-                                            catch_up_bytes(c->producer, c->target), now_ms,
-                                            catch_up_packet, &u);
-        if (n && c->started) {
-            CR_DEBUG("consumer", "%s: started from a keyframe of layer %d just past (%zu packets)",
-                     c->name, c->target, n);
-            return;
-        }
-    }
-    consumer_want_keyframe(c, now_ms);
+    if (!start_from_last_keyframe(c, now_ms))
+        consumer_want_keyframe(c, now_ms);
 }
 
 void consumer_transport_near(struct consumer *c, int64_t now_ms)

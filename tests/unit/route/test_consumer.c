@@ -331,7 +331,8 @@ static struct consumer *waiting_consumer(struct fake_sink *f, struct producer *p
     return c;
 }
 
-/* A transport that comes up just after a keyframe starts from it, without asking for one;
+/* A transport that comes up just after a keyframe starts from it, without asking for one
+ * (and so does a line fed after its transport came up);
  * after CONSUMER_CATCH_UP_MS, or with more than CONSUMER_CATCH_UP_BYTES since (and more
  * than 1.5 s of the layer's bit rate), it asks. */
 static void test_catch_up(void)
@@ -350,6 +351,17 @@ static void test_catch_up(void)
     struct rtp_view first = fake_view(&f, 0), last = fake_view(&f, 3);
     CHECK_EQ((uint16_t)(last.seq - first.seq), 3);
     CHECK_EQ(last.timestamp - first.timestamp, 9000u);
+    consumer_free(c);
+
+    /* a line fed once its transport is up (a renegotiation, a feed) starts the same way */
+    struct fake_sink e;
+    struct consumer_sink es = fake_sink_of(&e);
+    c = consumer_new(CR_KIND_VIDEO, "v2", &es);
+    c->pt = 100;
+    consumer_set_connected(c, 1100);
+    consumer_set_source(c, p, 1100);
+    CHECK_EQ(e.n_rtp, 4);
+    CHECK_EQ(e.keyframes, 0);
     consumer_free(c);
 
     struct fake_sink g;

@@ -9,12 +9,7 @@
 #include <string.h>
 
 #include "transport/http.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 /* A sentence for an error answer: NUL-terminated in its buffer, not empty, and it makes the
  * answer's {"error":{"code","message"}} body (transport/http.c), which JSON can carry. */

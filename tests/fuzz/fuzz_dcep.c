@@ -7,12 +7,7 @@
 #include <string.h>
 
 #include "wire/dcep.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 static bool same_open(const struct dcep_open *a, const struct dcep_open *b)
 {

@@ -10,12 +10,7 @@
 
 #include "net/dtls_record.h"
 #include "wire/demux.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 /* The rule in other words: records of type 20..23, version 0xfe??, 13-byte header whose
  * last two bytes are the length of what follows, back to back to the datagram's end. */

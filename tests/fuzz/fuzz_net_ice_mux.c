@@ -28,14 +28,7 @@
 #include "net/ice_mux.h"
 #include "net/stun_responder.h"
 #include "wire/stun.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #c);                \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "require.h"
 
 #define ADDRS 4
 static const char *const remote_ufrag[2] = {"RufA", "RufB"};

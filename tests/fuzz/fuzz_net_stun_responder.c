@@ -22,12 +22,7 @@
 #include "framed.h"
 #include "net/stun_responder.h"
 #include "wire/stun.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 #define LOCAL_UFRAG "Lufr"
 #define LOCAL_PWD "local-password-0123456789"

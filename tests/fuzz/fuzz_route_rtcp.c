@@ -26,12 +26,7 @@
 #include "route/peer.h"
 #include "route/quality.h"
 #include "route/room.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 /* Fixed, so the seeds in corpus/route_rtcp/ (named ones: made with the wire writers) hit. */
 #define T0_MS 10000

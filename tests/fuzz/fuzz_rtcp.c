@@ -7,12 +7,7 @@
 
 #include "base/bytes.h"
 #include "wire/rtcp.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 static uint8_t out[1 << 18];
 

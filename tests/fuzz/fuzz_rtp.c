@@ -7,12 +7,7 @@
 
 #include "wire/codec.h"
 #include "wire/rtp.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 struct elem {
     uint8_t id;

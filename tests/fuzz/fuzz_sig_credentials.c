@@ -14,12 +14,7 @@
 
 #include "access/token.h"
 #include "front/credentials.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
 

@@ -10,12 +10,7 @@
 #include <string.h>
 
 #include "transport/http_range.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 static uint64_t be64(const uint8_t *p)
 {

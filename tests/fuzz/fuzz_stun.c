@@ -6,12 +6,7 @@
 #include <string.h>
 
 #include "wire/stun.h"
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "require.h"
 
 /* Not HMAC: a keyed checksum that reads every byte it is given. */
 static void fake_hmac(const uint8_t *key, size_t key_len, const uint8_t *head, size_t head_len,

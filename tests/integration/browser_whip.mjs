@@ -10,7 +10,7 @@
 //   CLASSRELAY_BIN, CHROMIUM as for browser_lesson.mjs
 // Exit status 0 when everything held, 1 otherwise.
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep,
+  startServer, launchBrowser, openPage, openWhipPublisher, pageStats, pageState, until, sleep,
   videoIn, audioIn, videoOut, runTest } from './lib/browser.mjs';
 
 const ROOM = 'whip-test';
@@ -79,14 +79,8 @@ async function main() {
   console.log(`server ${server.url}`);
   const browser = await launchBrowser();
 
-  const publisher = await openPage(browser, `${server.url}/tools/whip.html?room=${ROOM}&mode=publish&token=${server.token}`, 'whip-publisher');
+  const publisher = await openWhipPublisher(browser, server, ROOM);
   pages.push(publisher);
-  await until('WHIP publisher connected and sending', async () => {
-    const st = await pageState(publisher);
-    if (st.error) throw new Error(`publisher: ${st.error}`);
-    const v = videoOut(await pageStats(publisher));
-    return st.peer === 'connected' && v && v.framesEncoded > 0;
-  }, { timeoutMs: 30000 });
   const resource = (await pageState(publisher)).resource;
   expect(/\/whip\/whip-test\/[0-9a-z]+$/.test(resource), `WHIP 201 with Location ${new URL(resource).pathname}`);
 

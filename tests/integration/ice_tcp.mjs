@@ -12,8 +12,8 @@
 // Exit status 0 when everything held, 1 otherwise.
 import { spawnSync } from 'node:child_process';
 import {
-  startServer, launchBrowser, openPage, pageStats, pageState, until, sleep,
-  videoIn, audioIn, videoOut, runTest } from './lib/browser.mjs';
+  startServer, launchBrowser, openPage, openWhipPublisher, pageStats, pageState, until, sleep,
+  videoIn, audioIn, runTest } from './lib/browser.mjs';
 import { startNetwork } from './lib/netem.mjs';
 
 const ROOM = 'tcp-test';
@@ -44,15 +44,9 @@ async function main() {
   if (nft.status !== 0) throw new Error(`nft in ${leaf.ns}: ${nft.stderr}`);
   ok(`${leaf.ns}: every UDP packet out is dropped`);
   const browser = await launchBrowser([], { netns: netw.hub });
-  const publisher = await openPage(browser, `${server.url}/tools/whip.html?room=${ROOM}&mode=publish&token=${server.token}`, 'whip-publisher');
+  const publisher = await openWhipPublisher(browser, server, ROOM);
   pages.push(publisher);
   hubPage = publisher;
-  await until('WHIP publisher connected and sending', async () => {
-    const st = await pageState(publisher);
-    if (st.error) throw new Error(`publisher: ${st.error}`);
-    const v = videoOut(await pageStats(publisher));
-    return st.peer === 'connected' && v && v.framesEncoded > 0;
-  }, { timeoutMs: 30000 });
   ok('publisher sending over UDP');
 
   const origin = `http://${leaf.hub_ip}:${server.port}`;

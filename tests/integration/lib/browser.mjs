@@ -303,6 +303,19 @@ export async function launchBrowser(extraArgs = [], { netns = null } = {}) {
   return browser;
 }
 
+// web/tools/whip.html publishing the fake camera and microphone to room by WHIP, once it is
+// connected and encoding (the caller keeps the page in its list to close).
+export async function openWhipPublisher(browser, server, room, label = 'whip-publisher') {
+  const page = await openPage(browser, `${server.url}/tools/whip.html?room=${room}&mode=publish&token=${server.token}`, label);
+  await until(`${label}: connected and sending`, async () => {
+    const st = await pageState(page);
+    if (st.error) throw new Error(`${label}: ${st.error}`);
+    const v = videoOut(await pageStats(page));
+    return st.peer === 'connected' && v && v.framesEncoded > 0;
+  }, { timeoutMs: 30000 });
+  return page;
+}
+
 // Opens url in a new context (a separate simulated machine) and keeps its console.
 // viewport: a smaller window costs less to composite (several browsers share 2 cores).
 // token: signed in as that token's holder (the cr_session cookie that login sets).

@@ -14,6 +14,7 @@
 #include "route/consumer.h"
 #include "route/ctx.h"
 #include "route/producer.h"
+#include "route/room.h"
 #include "wire/codec.h"
 #include "wire/rtp.h"
 
@@ -182,6 +183,20 @@ static inline void feed(struct producer *p, struct consumer *c, int layer, const
     struct producer_packet pp;
     if (producer_on_rtp(p, layer, pkt, len, &v, now_ms, &pp))
         consumer_forward(c, &pp, now_ms, now_ms * 1000);
+}
+
+/* A VP8 packet (picture seq, timestamp seq * 3000) of layer on ssrc, offered to p and, if
+ * it takes it, fanned out in room with the fan-out's time now_us. */
+static inline void fan_vp8(struct room *room, struct producer *p, int layer, uint32_t ssrc,
+                           uint16_t seq, bool keyframe, int64_t now_ms, int64_t now_us)
+{
+    uint8_t pkt[256];
+    size_t len = vp8_packet(pkt, seq, seq * 3000u, ssrc, seq, 0, 0, keyframe);
+    struct rtp_view v;
+    rtp_parse(pkt, len, &v);
+    struct producer_packet pp;
+    if (producer_on_rtp(p, layer, pkt, len, &v, now_ms, &pp))
+        room_fanout_rtp(room, p, &pp, now_ms, now_us);
 }
 
 /* The picture id in a VP8 packet the sink got. */

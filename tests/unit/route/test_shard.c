@@ -44,13 +44,7 @@ static void close_room(struct room *room)
 static void publish(struct room *room, struct producer *p, uint16_t seq, bool keyframe,
                     int64_t now_ms)
 {
-    uint8_t pkt[256];
-    size_t len = vp8_packet(pkt, seq, seq * 3000u, 1001, seq, 0, 0, keyframe);
-    struct rtp_view v;
-    rtp_parse(pkt, len, &v);
-    struct producer_packet pp;
-    if (producer_on_rtp(p, 1, pkt, len, &v, now_ms, &pp))
-        room_fanout_rtp(room, p, &pp, now_ms, now_ms * 1000 + 3);
+    fan_vp8(room, p, 1, 1001, seq, keyframe, now_ms, now_ms * 1000 + 3);
 }
 
 static bool woken(unsigned index)

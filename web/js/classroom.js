@@ -63,14 +63,17 @@ function setError(text) { $('#error').textContent = text || ''; }
 // Three more lines follow whoever the teacher calls on stage (the server feeds them), and
 // two the teacher's microphone and camera: with those the first offer leaves right behind
 // the join, a round trip before the room's tracks are known (450 ms on a bad link).
-const isTeacher = (t) => participants.get(t.participant)?.role === 'teacher';
+// The teacher is the teacher's page or a WHIP encoder publishing as the teacher, which is
+// not listed among the participants (WHIP classrooms are, as classrooms): what the server
+// feeds the teacher lines with. Taken for a classroom's, a WHIP teacher's camera came on a
+// line of its own in a second offer, and the first frame a second later.
+const isTeacher = (t) => participants.get(t.participant)?.role !== 'classroom';
 const TEACHER_FEEDS = [
   { kind: 'audio', feed: 'teacher', match: isTeacher },
   { kind: 'video', feed: 'teacher:camera@VP8', codec: 'VP8',
     match: (t) => isTeacher(t) && t.source === 'camera' && String(t.codec).toUpperCase() === 'VP8' },
 ];
-const subscriber = new Subscriber(sig, (t) => participants.get(t.participant)?.role !== 'classroom',
-                                  { stage: true, feeds: TEACHER_FEEDS });
+const subscriber = new Subscriber(sig, isTeacher, { stage: true, feeds: TEACHER_FEEDS });
 
 // The teacher's picture as this page decodes it, watched twice a second (not at the relay's
 // quality reports: on a lossy link those come late over TCP, and a stall just after the

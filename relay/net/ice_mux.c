@@ -433,10 +433,12 @@ static int open_all(struct cr_ice_mux *m, const struct cr_ice_mux_config *config
                                pub.ss_family == addrs[i].ss_family && !is_loopback(&addrs[i]);
         snprintf(s->announced, sizeof(s->announced), "%s",
                  announce_public ? config->public_ip : ip);
-        snprintf(s->desc, sizeof(s->desc), addrs[i].ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+        char desc[sizeof(s->desc)];
+        snprintf(desc, sizeof(desc), addrs[i].ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
                  port);
-        snprintf(s->udp_desc, sizeof(s->udp_desc), "udp %s", s->desc);
-        snprintf(s->tcp_desc, sizeof(s->tcp_desc), "tcp %s", s->desc);
+        memcpy(s->desc, desc, sizeof(desc));
+        snprintf(s->udp_desc, sizeof(s->udp_desc), "udp %s", desc);
+        snprintf(s->tcp_desc, sizeof(s->tcp_desc), "tcp %s", desc);
     }
     m->port = port;
     return 0;

@@ -311,9 +311,10 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
     /* The receiver lines audio and video up by the sender reports (RFC 3550 §6.4.1), and
      * the publisher sends the next one up to a second (video) or five (audio) from now:
      * its last one goes at once, in our numbering. */
-    const struct producer_layer *pl = &c->producer->layers[layer];
-    if (starts && pl->have_sr)
+    if (starts && c->producer->layers[layer].have_sr) {
+        const struct producer_layer *pl = &c->producer->layers[layer];
         consumer_on_sr(c, layer, pl->sr_ntp, pl->sr_rtp, now_ms);
+    }
     if (c->copying && (c->copy_first != CONSUMER_COPY_FRAME || v->marker))
         c->copying = false;
     if (c->fec && v->marker)

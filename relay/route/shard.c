@@ -482,9 +482,8 @@ static void on_loss(struct room *room, const struct rec *r)
 
 static void apply(struct route_ctx *rc, const struct rec *r, int64_t now_ms)
 {
-    char name[CR_NAME_MAX + 1];
-    snprintf(name, sizeof name, "%.*s", CR_NAME_MAX, r->room);
-    struct room *room = rc->rooms ? g_hash_table_lookup(rc->rooms, name) : NULL;
+    /* r->room is ours, NUL-terminated: written from a room's name by the other worker */
+    struct room *room = rc->rooms ? g_hash_table_lookup(rc->rooms, r->room) : NULL;
     if (!room)
         return; /* closed here meanwhile */
     switch (r->type) {

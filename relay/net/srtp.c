@@ -10,7 +10,8 @@
  * work in place. Failures (replay, authentication) are returned, never logged here: they come from
  * the network, one per packet, and the caller counts them. Key negotiation is dtls.c's; routing is
  * the caller's. The ciphers and the MAC are OpenSSL's, installed in libsrtp2 at the first
- * init (srtp_ossl.h). */
+ * init (srtp_ossl.h). Outbound RTP, the forwarding path's transform, goes through
+ * srtp_tx.h instead, on the same OpenSSL transforms without libsrtp2's per-packet lookups. */
 #include "net/srtp.h"
 
 #include <limits.h>
@@ -22,10 +23,12 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "net/srtp_ossl.h"
+#include "net/srtp_tx.h"
 
 struct cr_srtp {
-    srtp_t in;  /* owned: ssrc_any_inbound, remote key */
-    srtp_t out; /* owned: ssrc_any_outbound, local key */
+    srtp_t in;             /* owned: ssrc_any_inbound, remote key */
+    srtp_t out;            /* owned: ssrc_any_outbound, local key: RTCP */
+    struct cr_srtp_tx *tx; /* owned: RTP, local key */
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -106,7 +109,8 @@ struct cr_srtp *cr_srtp_new(const struct cr_dtls_keys *keys)
     }
     struct cr_srtp *s = CR_NEW(struct cr_srtp);
     if (make_session(&s->in, keys, keys->remote, ssrc_any_inbound) < 0 ||
-        make_session(&s->out, keys, keys->local, ssrc_any_outbound) < 0) {
+        make_session(&s->out, keys, keys->local, ssrc_any_outbound) < 0 ||
+        !(s->tx = cr_srtp_tx_new(keys->profile, keys->local, keys->key_len))) {
         cr_srtp_free(s);
         return NULL;
     }
@@ -121,6 +125,7 @@ void cr_srtp_free(struct cr_srtp *srtp)
         srtp_dealloc(srtp->in);
     if (srtp->out)
         srtp_dealloc(srtp->out);
+    cr_srtp_tx_free(srtp->tx);
     free(srtp);
 }
 
@@ -140,7 +145,7 @@ static int run(srtp_t session, srtp_op op, uint8_t *buf, size_t *len)
 
 int cr_srtp_protect_rtp(struct cr_srtp *srtp, uint8_t *buf, size_t *len)
 {
-    return run(srtp->out, srtp_protect, buf, len);
+    return cr_srtp_tx_protect(srtp->tx, buf, len);
 }
 
 int cr_srtp_unprotect_rtp(struct cr_srtp *srtp, uint8_t *buf, size_t *len)

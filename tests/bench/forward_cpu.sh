@@ -9,11 +9,14 @@
 # a port per peer (--media-port 0).
 # WORKERS=N: media workers (--workers; default: one per core). SPREAD=N: --room-spread (default
 # 64: the lesson takes the second worker from 64 subscribers on, and they share them after).
+# STATS=DIR: keeps /api/v1/stats from each window's start and end (DIR/s0-N.json, s1-N.json).
 # PERF=DIR: also records the relay with perf over each window, into DIR/perf-N.data.
 # JOIN=1: after each window, a Chromium classroom joins 5 times with the subscribers still
 # watching (join_chromium.mjs): join → first decoded frame, as the page measures it.
 # HARNESS_IDLE=1: the teacher's Chromium and the subscribers run at idle priority
 # (SCHED_IDLE), so on a machine they share with the relay they do not delay its workers.
+# SPLIT=1: the relay keeps to core 0 and the teacher and the subscribers to the others, so
+# they neither take its core nor evict its caches (with WORKERS=1: one worker, one core).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
@@ -34,14 +37,18 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
-"$build"/signaling/classrelay serve --listen 127.0.0.1:$port --data "$data" --log-level warn \
+relay_cpu=() harness_cpu=()
+if [ -n "${SPLIT:-}" ]; then
+  relay_cpu=(taskset -c 0) harness_cpu=(taskset -c "1-$(($(nproc) - 1))")
+fi
+"${relay_cpu[@]}" "$build"/signaling/classrelay serve --listen 127.0.0.1:$port --data "$data" --log-level warn \
   --bind-ip 127.0.0.1 "${media[@]}" >"$data/server.log" 2>&1 &
 srv=$!
 sleep 1
 # /api/v1/stats needs a token (docs/scheduling.md); the demo room takes peers without one
 token=$("$build"/signaling/classrelay token --data "$data" --role admin)
-idle=()
-[ -n "${HARNESS_IDLE:-}" ] && idle=(chrt --idle 0)
+idle=("${harness_cpu[@]}")
+[ -n "${HARNESS_IDLE:-}" ] && idle+=(chrt --idle 0)
 secs=40 # each set of subscribers: 15 s to settle, the 20 s window, (JOIN) the joins
 [ -n "${JOIN:-}" ] && secs=70
 (cd tests && "${idle[@]}" node bench/publish_chromium.mjs http://127.0.0.1:$port demo 100000 1500000) \
@@ -75,6 +82,7 @@ for n in $counts; do
   fi
   c1=$(cpu); w1=$(worker_cpu); relay "$data/s1.json"; t1=$(date +%s.%N)
   rss1=$(rss)
+  [ -n "${STATS:-}" ] && cp "$data/s0.json" "$STATS/s0-$n.json" && cp "$data/s1.json" "$STATS/s1-$n.json"
   up=$(tail -1 "$data/subs.log" | sed -n 's/.*connected \([0-9]*\)\/.*/\1/p')
   if [ -n "${JOIN:-}" ]; then
     (cd tests && "${idle[@]}" node bench/join_chromium.mjs http://127.0.0.1:$port demo 5) \

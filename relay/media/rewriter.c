@@ -10,13 +10,16 @@
 
 void rewriter_forget_sent(struct rewriter *rw)
 {
-    for (size_t i = 0; i < REWRITER_SENT; i++)
+    for (size_t i = 0; i < rw->n_sent; i++)
         rw->sent[i].layer = -1;
 }
 
-void rewriter_init(struct rewriter *rw, uint16_t first_seq, uint32_t first_ts)
+void rewriter_init(struct rewriter *rw, uint16_t first_seq, uint32_t first_ts,
+                   struct rewriter_sent *sent, uint16_t n_sent)
 {
     memset(rw, 0, sizeof *rw);
+    rw->sent = sent;
+    rw->n_sent = n_sent;
     /* the first packet "follows" a last one just before it */
     rw->last_seq = (uint16_t)(first_seq - 1);
     rw->last_ts = first_ts - 1;
@@ -132,7 +135,7 @@ static void note_sent(struct rewriter *rw, const struct rewriter_in *in,
     if (!rw->started || seq16_newer(out->seq, rw->last_seq))
         rw->last_seq = out->seq;
     rw->started = true;
-    rw->sent[out->seq % REWRITER_SENT] = (struct rewriter_sent){*out, in->seq, in->layer};
+    rw->sent[out->seq & (rw->n_sent - 1)] = (struct rewriter_sent){*out, in->seq, in->layer};
 }
 
 bool rewriter_packet(struct rewriter *rw, const struct rewriter_in *in, int max_tid,
@@ -175,12 +178,12 @@ uint16_t rewriter_reserve(struct rewriter *rw)
     uint16_t seq = (uint16_t)(rw->last_seq + 1);
     rw->seq_delta++; /* frames to come; those already seen keep their numbering */
     rw->last_seq = seq;
-    rw->sent[seq % REWRITER_SENT].layer = -1;
+    rw->sent[seq & (rw->n_sent - 1)].layer = -1;
     return seq;
 }
 
 const struct rewriter_sent *rewriter_lookup(const struct rewriter *rw, uint16_t out_seq)
 {
-    const struct rewriter_sent *s = &rw->sent[out_seq % REWRITER_SENT];
+    const struct rewriter_sent *s = &rw->sent[out_seq & (rw->n_sent - 1)];
     return s->layer >= 0 && s->out.seq == out_seq ? s : NULL;
 }

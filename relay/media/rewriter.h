@@ -17,7 +17,8 @@
  *     numbering. A late packet of a dropped frame that arrives after newer packets were
  *     numbered leaves a hole (counted); so does a late unknown frame older than a drop.
  *   - What each outgoing seq was made from (source layer, incoming seq, outgoing ts and
- *     VP8 ids) is kept for REWRITER_SENT packets, to answer NACKs (RFC 4585 §6.2.1).
+ *     VP8 ids) is kept for the last packets, to answer NACKs (RFC 4585 §6.2.1), in a map
+ *     the owner gives: REWRITER_SENT slots for video, REWRITER_SENT_AUDIO for audio.
  * The caller parses the VP8 descriptor once per incoming packet and writes the returned
  * ids into its copy of the payload (vp8_write_ids). No allocation, no clock. */
 #ifndef CR_MEDIA_REWRITER_H
@@ -28,9 +29,10 @@
 
 #include "wire/codec.h"
 
-#define REWRITER_FRAMES 8   /* frames remembered for late packets */
-#define REWRITER_SENT 256   /* outgoing packets remembered for NACK: ≈ 1–2 s of video */
-#define REWRITER_ALL_TIDS 7 /* max_tid that forwards every temporal layer */
+#define REWRITER_FRAMES 8      /* frames remembered for late packets */
+#define REWRITER_SENT 256      /* outgoing packets remembered for NACK: ≈ 1–2 s of video */
+#define REWRITER_SENT_AUDIO 32 /* 0.64 s of 20 ms audio frames: a later repair is not heard */
+#define REWRITER_ALL_TIDS 7    /* max_tid that forwards every temporal layer */
 
 struct rewriter_in {
     uint16_t seq;
@@ -83,12 +85,15 @@ struct rewriter {
     uint8_t last_tl0;
     struct rewriter_frame frames[REWRITER_FRAMES]; /* ring, state */
     uint8_t n_frames, next_frame;
-    struct rewriter_sent sent[REWRITER_SENT]; /* by out seq mod size */
-    uint64_t dropped, holes;                  /* counters: packets dropped; holes left */
+    struct rewriter_sent *sent; /* borrowed: n_sent slots, by out seq mod n_sent */
+    uint16_t n_sent;            /* a power of two */
+    uint64_t dropped, holes;    /* counters: packets dropped; holes left */
 };
 
-/* first_seq, first_ts: the numbering of the very first packet (random, RFC 3550 §5.1). */
-void rewriter_init(struct rewriter *rw, uint16_t first_seq, uint32_t first_ts);
+/* first_seq, first_ts: the numbering of the very first packet (random, RFC 3550 §5.1).
+ * sent: the NACK map, n_sent slots (a power of two), kept by the caller while rw lives. */
+void rewriter_init(struct rewriter *rw, uint16_t first_seq, uint32_t first_ts,
+                   struct rewriter_sent *sent, uint16_t n_sent);
 /* The next packet starts a new source (the caller makes it a keyframe for video): its
  * timestamp follows the last one sent by ts_advance (≥ 1). */
 void rewriter_switch(struct rewriter *rw, uint32_t ts_advance);

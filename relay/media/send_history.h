@@ -8,10 +8,10 @@
  *
  * What it leaves to others: interpreting the records (media/bwe.h), writing the header
  * extension (the consumer), parsing feedback bytes (wire/). Bounded: SEND_HISTORY_SLOTS
- * entries of 16 bytes (32 KiB); at 1.5 Mbit/s plus audio (~210 packets/s) that covers
- * ~9 s, far more than feedback ever lags. Sequence numbers are unwrapped with base/seq.h;
- * the feedback's 24-bit reference time (§3.1, 64 ms units, wraps after ~12 days of the
- * receiver's clock) is unwrapped here too, so arrival times never jump. */
+ * entries of 8 bytes (4 KiB); at 1.5 Mbit/s plus audio (~210 packets/s) that covers
+ * ~2.4 s, more than feedback lags on a link that still carries video. Sequence numbers are
+ * unwrapped with base/seq.h; the feedback's 24-bit reference time (§3.1, 64 ms units, wraps after
+ * ~12 days of the receiver's clock) is unwrapped here too, so arrival times never jump. */
 #ifndef CR_MEDIA_SEND_HISTORY_H
 #define CR_MEDIA_SEND_HISTORY_H
 
@@ -23,8 +23,8 @@
 #include "wire/rtcp.h"
 
 #define SEND_HISTORY_SLOTS                                                                         \
-    1024 /* a power of two: 3.4 s of a 3 Mbit/s video line, where                                  \
-            feedback comes every 50 ms (16 KiB a classroom) */
+    512 /* a power of two: 1.7 s of a 3 Mbit/s line (the estimate tops at 2.5), where feedback     \
+           comes every 50-100 ms (4 KiB a classroom) */
 
 /* What a sent packet was. Probes are padding or RTX sent as a cluster at a target rate;
  * their tag is the cluster id (media/bwe.h measures them). */

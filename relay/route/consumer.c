@@ -22,7 +22,8 @@
 
 struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct consumer_sink *sink)
 {
-    struct consumer *c = CR_NEW(struct consumer);
+    uint16_t n_sent = kind == CR_KIND_AUDIO ? REWRITER_SENT_AUDIO : REWRITER_SENT;
+    struct consumer *c = cr_calloc(1, sizeof *c + n_sent * sizeof c->sent[0]);
     c->sink = *sink;
     c->kind = kind;
     snprintf(c->mid, sizeof c->mid, "%s", mid);
@@ -33,7 +34,8 @@ struct consumer *consumer_new(enum cr_kind kind, const char *mid, const struct c
     c->clock_rate = kind == CR_KIND_AUDIO ? 48000 : 90000;
     c->layer = c->target = -1;
     c->temporal = c->temporal_hold = REWRITER_ALL_TIDS;
-    rewriter_init(&c->rw, (uint16_t)g_random_int(), g_random_int()); /* RFC 3550 §5.1 */
+    rewriter_init(&c->rw, (uint16_t)g_random_int(), g_random_int(), /* RFC 3550 §5.1 */
+                  c->sent, n_sent);
     rtx_limit_init(&c->rtx_limit);
     return c;
 }

@@ -129,7 +129,8 @@ struct consumer {
     uint32_t jitter;            /* in timestamp units */
     uint32_t sr_ntp_mid;        /* the middle 32 bits of the last SR we sent (RFC 3550 LSR) */
     int64_t sr_sent_ms;
-    int64_t key_asked_ms; /* when a keyframe was last asked for (consumer_want_keyframe) */
+    int64_t key_asked_ms;        /* when a keyframe was last asked for (consumer_want_keyframe) */
+    struct rewriter_sent sent[]; /* rw's NACK map, allocated with the consumer: by kind */
 };
 
 enum { CONSUMER_COPY_PACKET = 1, CONSUMER_COPY_FRAME = 2 };

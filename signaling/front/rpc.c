@@ -229,6 +229,7 @@ static void leave_room(struct ws_conn *c)
             floor_forget(srv, room, p->id);
         rooms_release(srv, room);
     }
+    reg_lines_clear(&p->lines);
     free(p);
     conn(c)->participant = NULL;
 }
@@ -568,7 +569,8 @@ static void subscribe_offer(struct req *r, struct reg_participant *p, const char
                             bool zipped)
 {
     struct cr_mline_hint hints[CR_OFFER_MAX_LINES];
-    static struct reg_lines lines; /* lws thread only */
+    static struct reg_line asked[CR_OFFER_MAX_LINES]; /* lws thread only */
+    struct reg_lines lines = {.line = asked};
     int n = rpc_subscribe_hints(r, p, hints, &lines);
     if (n < 0)
         return;
@@ -578,7 +580,7 @@ static void subscribe_offer(struct req *r, struct reg_participant *p, const char
     memset(&a, 0, sizeof a);
     if (!negotiate(r, p, REG_SUBSCRIBE, offer, hints, (size_t)n, &a))
         return;
-    p->lines = lines;
+    reg_lines_keep(&p->lines, &lines);
     floor_negotiated(&p->lines, &a);
     floor_apply(r->srv, p->room);
     reply_answer(r, &a, true, zipped);

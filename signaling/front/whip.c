@@ -130,12 +130,13 @@ static void feed_lines(struct reg_resource *r, const struct reg_line *want,
                        const struct cr_answer *a)
 {
     uint8_t videos = 0;
-    r->lines.n = 0;
-    for (size_t i = 0; i < a->n_lines && r->lines.n < CR_OFFER_MAX_LINES; i++) {
+    struct reg_line fed[CR_OFFER_MAX_LINES];
+    struct reg_lines lines = {.line = fed};
+    for (size_t i = 0; i < a->n_lines && lines.n < CR_OFFER_MAX_LINES; i++) {
         const struct cr_offer_line *ol = &a->lines[i];
         if (!ol->client_receives)
             continue;
-        struct reg_line *l = &r->lines.line[r->lines.n++];
+        struct reg_line *l = &lines.line[lines.n++];
         *l = *want;
         snprintf(l->mid, sizeof l->mid, "%s", ol->mid);
         l->kind = ol->kind;
@@ -148,6 +149,7 @@ static void feed_lines(struct reg_resource *r, const struct reg_line *want,
             l->slot = ol->kind == CR_KIND_VIDEO ? videos : 0;
         videos += ol->kind == CR_KIND_VIDEO;
     }
+    reg_lines_keep(&r->lines, &lines);
 }
 
 static void session_create(struct server *srv, struct lws *wsi, struct http_req *req,

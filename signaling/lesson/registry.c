@@ -154,6 +154,23 @@ struct reg_resource *reg_resource_find(struct reg_room *room, const char *id, bo
     return NULL;
 }
 
+void reg_lines_keep(struct reg_lines *dst, const struct reg_lines *src)
+{
+    reg_lines_clear(dst);
+    if (!src->n)
+        return;
+    dst->line = cr_malloc(src->n * sizeof *dst->line);
+    memcpy(dst->line, src->line, src->n * sizeof *dst->line);
+    dst->n = src->n;
+}
+
+void reg_lines_clear(struct reg_lines *lines)
+{
+    free(lines->line);
+    lines->line = NULL;
+    lines->n = 0;
+}
+
 void reg_resource_remove(struct reg_resource *r)
 {
     struct reg_room *room = r->room;
@@ -164,6 +181,7 @@ void reg_resource_remove(struct reg_resource *r)
             break;
         }
     }
+    reg_lines_clear(&r->lines);
     free(r);
 }
 

@@ -65,10 +65,17 @@ struct reg_line {
 
 #define REG_LAYERS_UNSET 0xff
 
+/* Lines: n of them at line. A participant's or a resource's own are a heap copy of what
+ * was negotiated (reg_lines_keep; about 112 bytes a line, not 40 lines' room for every
+ * classroom); a request builds them in a buffer of CR_OFFER_MAX_LINES it owns. */
 struct reg_lines {
-    struct reg_line line[CR_OFFER_MAX_LINES];
+    struct reg_line *line;
     size_t n;
 };
+
+/* dst becomes a copy of src's lines (its old ones freed); src is left as it was. */
+void reg_lines_keep(struct reg_lines *dst, const struct reg_lines *src);
+void reg_lines_clear(struct reg_lines *lines);
 
 struct reg_participant {
     struct reg_participant *next; /* state: the room's list */

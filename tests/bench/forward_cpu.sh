@@ -114,5 +114,6 @@ print(f"| {n} | {up} | {dp/dt:.0f} | {100*dc/dt:.1f} | {' + '.join(f'{100*w/dt:.
       f"| {per_call} | {(b['handoff_in'] - a['handoff_in'])/dt:.0f} | {b['refused']} |")
 PY
   [ -n "${JOIN:-}" ] && echo "  $n watching: $(tail -1 "$data/join.log")"
+  [ -n "${JOIN:-}" ] && [ -n "${STATS:-}" ] && cp "$data/join.log" "$STATS/join-$n.log"
   sleep 3
 done

@@ -98,7 +98,7 @@ static struct consumer *new_consumer(struct fake_sink *f, enum cr_kind kind, con
     c->rtx_seq = 1;
     c->pt = pt;
     c->rtx_pt = rtx_pt;
-    rewriter_init(&c->rw, VIDEO_FIRST_SEQ, 90000);
+    rewriter_init(&c->rw, VIDEO_FIRST_SEQ, 90000, c->sent, c->rw.n_sent);
     consumer_set_connected(c, T0_MS);
     return c;
 }

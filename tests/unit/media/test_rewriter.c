@@ -10,6 +10,7 @@
 #include "test.h"
 
 static struct rewriter rw;
+static struct rewriter_sent sent_map[REWRITER_SENT];
 
 /* One publisher stream (a simulcast layer) as the producer would parse it. */
 struct src {
@@ -93,7 +94,7 @@ static int gaps(int from, uint16_t mask)
 
 static void test_drop_tl2_then_tl1(void)
 {
-    rewriter_init(&rw, 1000, 90000);
+    rewriter_init(&rw, 1000, 90000, sent_map, REWRITER_SENT);
     n_out = 0;
     struct src a = {.layer = 2, .seq = 500, .pid = 300, .ts = 7000, .tl0 = 10};
     CHECK_EQ(frame(&a, 0, false, true, 5, REWRITER_ALL_TIDS), 5);
@@ -118,7 +119,7 @@ static void test_drop_tl2_then_tl1(void)
 
 static void test_upgrade_waits(void)
 {
-    rewriter_init(&rw, 0, 0);
+    rewriter_init(&rw, 0, 0, sent_map, REWRITER_SENT);
     n_out = 0;
     struct src a = {.layer = 0, .seq = 10, .pid = 5, .ts = 100, .tl0 = 0};
     frame(&a, 0, false, true, 2, 0);
@@ -152,7 +153,7 @@ static void test_upgrade_waits(void)
 
 static void test_spatial_switch(void)
 {
-    rewriter_init(&rw, 60000, 1);
+    rewriter_init(&rw, 60000, 1, sent_map, REWRITER_SENT);
     n_out = 0;
     struct src hi = {.layer = 2, .seq = 100, .pid = 4000, .ts = 50000, .tl0 = 200};
     struct src lo = {.layer = 0, .seq = 9000, .pid = 31000, .ts = 50000, .tl0 = 17};
@@ -183,7 +184,7 @@ static void test_spatial_switch(void)
 
 static void test_wrap(void)
 {
-    rewriter_init(&rw, 65530, 0xfffff000u);
+    rewriter_init(&rw, 65530, 0xfffff000u, sent_map, REWRITER_SENT);
     n_out = 0;
     struct src a = {.layer = 1, .seq = 65500, .pid = 0x7ff0, .ts = 0xffff0000u, .tl0 = 250};
     frame(&a, 0, false, true, 3, 1);
@@ -205,7 +206,7 @@ static void test_wrap(void)
 
 static void test_reorder(void)
 {
-    rewriter_init(&rw, 100, 0);
+    rewriter_init(&rw, 100, 0, sent_map, REWRITER_SENT);
     n_out = 0;
     struct vp8_desc k = {.start_of_partition = true,
                          .keyframe = true,
@@ -250,7 +251,7 @@ static void test_reorder(void)
 
 static void test_nack_after_drops(void)
 {
-    rewriter_init(&rw, 40000, 0);
+    rewriter_init(&rw, 40000, 0, sent_map, REWRITER_SENT);
     n_out = 0;
     struct src a = {.layer = 2, .seq = 1234, .pid = 7, .ts = 0, .tl0 = 0};
     frame(&a, 0, false, true, 4, 0);
@@ -273,7 +274,7 @@ static void test_nack_after_drops(void)
     rewriter_forget_sent(&rw);
     CHECK(rewriter_lookup(&rw, outs[0].seq) == NULL);
     /* an old slot reused by a newer packet does not answer for the old seq */
-    rewriter_init(&rw, 0, 0);
+    rewriter_init(&rw, 0, 0, sent_map, REWRITER_SENT);
     n_out = 0;
     struct src b = {.layer = 0, .seq = 0, .pid = 0, .ts = 0};
     frame(&b, 0, false, true, REWRITER_SENT + 1, 0);
@@ -283,7 +284,7 @@ static void test_nack_after_drops(void)
 
 static void test_not_vp8(void)
 {
-    rewriter_init(&rw, 7, 70);
+    rewriter_init(&rw, 7, 70, sent_map, REWRITER_SENT);
     struct rewriter_out o;
     for (uint16_t i = 0; i < 5; i++) {
         struct rewriter_in in = {(uint16_t)(65534 + i), 960u * i, 0, false, NULL};
@@ -296,7 +297,7 @@ static void test_not_vp8(void)
 
 static void test_reserve(void)
 {
-    rewriter_init(&rw, 100, 0);
+    rewriter_init(&rw, 100, 0, sent_map, REWRITER_SENT);
     n_out = 0;
     struct src s = {.layer = 0, .seq = 5000, .pid = 10, .ts = 90000};
     frame(&s, 0, false, true, 3, REWRITER_ALL_TIDS); /* out 100..102 */

@@ -7,6 +7,8 @@
  *
  * SRTP_PROFILE=cm80 in the environment offers only AES128_CM_SHA1_80 (what aiortc,
  * GStreamer and many hardware players take); by default both, AEAD_AES_128_GCM first.
+ * BENCH_LOCAL_IP: the address the subscribers gather on (127.0.0.1); they take the relay's
+ * candidates on HOST's address.
  *
  * Prints one line per second (subscribers connected, packets and bytes received) and a
  * total at the end. Not a test: the functional tests use real browsers and aiortc. */
@@ -150,7 +152,9 @@ static char *make_offer(struct sub *s)
 static int start_sub(struct sub *s, GMainContext *ctx, const char *host, const char *port,
                      const char *path)
 {
-    struct cr_ice_config ic = {.bind_ip = "127.0.0.1", .controlling = true}; /* the offerer */
+    const char *local = getenv("BENCH_LOCAL_IP");
+    struct cr_ice_config ic = {.bind_ip = local ? local : "127.0.0.1",
+                               .controlling = true}; /* the offerer */
     s->ice = cr_ice_new(ctx, &ic, &ice_cb, s);
     if (!s->ice)
         return -1;
@@ -172,7 +176,7 @@ static int start_sub(struct sub *s, GMainContext *ctx, const char *host, const c
         cr_ice_set_remote_credentials(s->ice, ufrag, pwd);
         for (size_t c = 0; c < m->n_candidates; c++) {
             sdp_str_copy(m->candidates[c], cand, sizeof cand);
-            if (strstr(cand, " udp ") && strstr(cand, "127.0.0.1"))
+            if (strstr(cand, " udp ") && strstr(cand, host))
                 cr_ice_add_remote_candidate(s->ice, cand);
         }
         cr_ice_remote_gathering_done(s->ice);

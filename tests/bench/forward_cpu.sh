@@ -58,13 +58,7 @@ sleep 12 # let the teacher's encoder ramp up to its cap
 hz=$(getconf CLK_TCK)
 cpu() { awk -v hz="$hz" '{print ($14 + $15) / hz}' /proc/$srv/stat; }
 # the media workers' threads ("cr-worker"): their CPU seconds, space-separated
-worker_cpu() {
-  for t in /proc/$srv/task/*; do
-    if [ "$(cat "$t/comm" 2>/dev/null)" = cr-worker ]; then
-      awk -v hz="$hz" '{printf "%s ", ($14 + $15) / hz}' "$t/stat"
-    fi
-  done
-}
+worker_cpu() { /usr/bin/python3 tests/bench/relay_window.py workers "$srv"; }
 rss() { awk '/VmRSS/ {print $2}' /proc/$srv/status; }
 relay() { curl -s -H "Authorization: Bearer $token" http://127.0.0.1:$port/api/v1/stats >"$1"; }
 printf '| subscribers | connected | packets forwarded/s | relay CPU %% | worker CPU %% | µs CPU per forwarded packet | KiB RSS per subscriber | forwarding delay p50 / p99 µs | datagrams per send call | handed between workers/s | refused |\n'
@@ -91,26 +85,19 @@ for n in $counts; do
   wait $subs || true
   /usr/bin/python3 - "$n" "$c0" "$c1" "$t0" "$t1" "$rss0" "$rss1" "$data/s0.json" "$data/s1.json" \
     "$w0" "$w1" "${up:-?}" <<'PY'
-import json, sys
+import sys
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+sys.path.insert(0, "tests/bench")
+from relay_window import delay_quantiles, relay
 n, c0, c1, t0, t1, r0, r1, s0, s1, w0, w1, up = sys.argv[1:]
-a = json.load(open(s0))["relay"]; b = json.load(open(s1))["relay"]
+a, b = relay(s0), relay(s1)
 n = int(n); dc = float(c1) - float(c0); dt = float(t1) - float(t0)
 dp = b["rtp_out"] - a["rtp_out"]
 workers = [float(y) - float(x) for x, y in zip(w0.split(), w1.split())]
-# the window's forwarding delays: bucket counts at its end minus at its start
-ha, hb = a["forward_delay_us"]["buckets"], b["forward_delay_us"]["buckets"]
-counts = [y["count"] - x["count"] for x, y in zip(ha, hb)]
-def quantile(q):
-    total, seen = sum(counts), 0
-    for bucket, c in zip(hb, counts):
-        seen += c
-        if total and seen >= q * total:
-            return "≤%d" % bucket["le"] if bucket["le"] is not None else ">%d" % hb[-2]["le"]
-    return "-"
 calls = b["udp_send_calls"] - a["udp_send_calls"]  # the shared media port only
 per_call = f"{(b['udp_sent'] - a['udp_sent']) / calls:.1f}" if calls else "-"
 print(f"| {n} | {up} | {dp/dt:.0f} | {100*dc/dt:.1f} | {' + '.join(f'{100*w/dt:.1f}' for w in workers)} "
-      f"| {1e6*dc/max(dp,1):.2f} | {(int(r1)-int(r0))/n:.0f} | {quantile(0.5)} / {quantile(0.99)} "
+      f"| {1e6*dc/max(dp,1):.2f} | {(int(r1)-int(r0))/n:.0f} | {delay_quantiles(a, b)} "
       f"| {per_call} | {(b['handoff_in'] - a['handoff_in'])/dt:.0f} | {b['refused']} |")
 PY
   [ -n "${JOIN:-}" ] && echo "  $n watching: $(tail -1 "$data/join.log")"

@@ -8,7 +8,9 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-dev-shm-usage', '--mute-audio', '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection'] });
+  '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+  // the camera off 127.0.0.1 too (saturate.sh serves on a veth address over plain HTTP)
+  `--unsafely-treat-insecure-origin-as-secure=${new URL(base).origin}`] });
 const page = await (await browser.newContext()).newPage();
 await page.goto(base + '/healthz');
 await page.evaluate(async ([base, room, bitrate]) => {

@@ -49,9 +49,9 @@ audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample !
 
 
 class WebrtcPeer:
-    """A webrtcbin in its own pipeline; offers, gathers on 127.0.0.1, HTTP exchange."""
+    """A webrtcbin in its own pipeline; offers, gathers on ip (127.0.0.1), HTTP exchange."""
 
-    def __init__(self, name, pipeline_desc=None):
+    def __init__(self, name, pipeline_desc=None, ip="127.0.0.1"):
         self.name = name
         if pipeline_desc:
             self.pipe = Gst.parse_launch(pipeline_desc)
@@ -63,9 +63,9 @@ class WebrtcPeer:
             self.pipe.add(self.webrtc)
         # Keep this reference for the whole run (PyGObject double-unref otherwise).
         self.agent = self.webrtc.get_property("ice-agent")
-        ok = self.agent.emit("add-local-ip-address", "127.0.0.1")
+        ok = self.agent.emit("add-local-ip-address", ip)
         if not ok:
-            raise RuntimeError("%s: add-local-ip-address 127.0.0.1 refused" % name)
+            raise RuntimeError("%s: add-local-ip-address %s refused" % (name, ip))
         self.candidates = []
         self.webrtc.connect("on-ice-candidate", self._on_candidate)
         self.errors = []

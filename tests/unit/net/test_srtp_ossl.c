@@ -11,6 +11,7 @@
 
 #include "base/bytes.h"
 #include "net/srtp_ossl.h"
+#include "srtp_stock.h"
 #include "test.h"
 
 #define N 40
@@ -28,21 +29,7 @@ static srtp_t session(int gcm, bool inbound)
     static uint8_t key[SRTP_AES_ICM_128_KEY_LEN_WSALT];
     for (size_t i = 0; i < sizeof key; i++)
         key[i] = (uint8_t)(i * 11 + 3);
-    srtp_policy_t p;
-    memset(&p, 0, sizeof p);
-    if (gcm) {
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-    } else {
-        srtp_crypto_policy_set_rtp_default(&p.rtp);
-        srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-    }
-    p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-    p.key = key;
-    p.window_size = 1024;
-    srtp_t s = NULL;
-    CHECK_EQ(srtp_create(&s, &p), srtp_err_status_ok);
-    return s;
+    return test_srtp_session(gcm, inbound, key);
 }
 
 static int make_rtp(uint8_t *buf, int i)

@@ -12,31 +12,12 @@
 
 #include "base/bytes.h"
 #include "net/srtp_tx.h"
+#include "srtp_stock.h"
 #include "test.h"
 
 #define ROOM 1400
 
 static uint8_t master[30];
-
-static srtp_t stock(bool gcm)
-{
-    srtp_policy_t p;
-    memset(&p, 0, sizeof p);
-    if (gcm) {
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-    } else {
-        srtp_crypto_policy_set_rtp_default(&p.rtp);
-        srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-    }
-    p.ssrc.type = ssrc_any_outbound;
-    p.key = master;
-    p.window_size = 1024;
-    p.allow_repeat_tx = 1;
-    srtp_t s = NULL;
-    CHECK_EQ(srtp_create(&s, &p), srtp_err_status_ok);
-    return s;
-}
 
 /* An RTP packet: shape 0 plain, 1 two CSRCs, 2 a one-byte-header extension of two words,
  * 3 both, 4 a header alone. */
@@ -75,7 +56,7 @@ struct step {
 /* Protects each step with both and compares the bytes. */
 static void compare(bool gcm, const struct step *steps, size_t n)
 {
-    srtp_t ref = stock(gcm);
+    srtp_t ref = test_srtp_session(gcm, false, master);
     enum cr_srtp_profile profile = gcm ? CR_SRTP_AEAD_AES_128_GCM : CR_SRTP_AES128_CM_SHA1_80;
     struct cr_srtp_tx *tx = cr_srtp_tx_new(profile, master, gcm ? 28 : 30);
     CHECK(tx != NULL);

@@ -28,12 +28,13 @@ host=$net.1 leaf=$net.2
 data=$(mktemp -d)
 srv='' pub='' subs=''
 stop() {
-  [ -n "$pub" ] && pkill -P "$pub" 2>/dev/null # the teacher's browser
+  if [ -n "$pub" ]; then pkill -P "$pub" 2>/dev/null || true; fi # the teacher's browser
   for p in $subs $pub $srv; do kill "$p" 2>/dev/null || true; done
   for p in $subs $pub $srv; do wait "$p" 2>/dev/null || true; done
   srv='' pub='' subs=''
 }
 cleanup() {
+  set +e # everything goes, whatever fails
   stop
   ip netns del "$ns" 2>/dev/null || true
   ip link del "${ns}a" 2>/dev/null || true

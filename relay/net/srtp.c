@@ -1,17 +1,17 @@
 /* SRTP and SRTCP sessions over libsrtp2 (RFC 3711 §3-4; AEAD_AES_128_GCM per RFC 7714 §8-10).
  *
- * Each peer connection has two srtp_t sessions: inbound (any SSRC, the remote key) and
- * outbound (any SSRC, the local key), both from the DTLS-SRTP export (RFC 5764 §4.2, keys
- * as key || salt). Two sessions, not one with two policies, because libsrtp2 allows one
- * wildcard-SSRC template per session (srtp_add_stream refuses a second with bad_param).
- * The replay window is 1024 packets (RFC 3711 §3.3.2 asks for at least 64);
- * allow_repeat_tx lets us send a packet again with its old index, as NACK answers do
- * without RTX (same plaintext, so no GCM nonce reuse with different data). Protect and unprotect
- * work in place. Failures (replay, authentication) are returned, never logged here: they come from
- * the network, one per packet, and the caller counts them. Key negotiation is dtls.c's; routing is
- * the caller's. The ciphers and the MAC are OpenSSL's, installed in libsrtp2 at the first
- * init (srtp_ossl.h). Outbound RTP, the forwarding path's transform, goes through
- * srtp_tx.h instead, on the same OpenSSL transforms without libsrtp2's per-packet lookups. */
+ * Each peer connection has two srtp_t sessions: inbound RTP and RTCP (any SSRC, the remote
+ * key) and outbound RTCP (any SSRC, the local key), both from the DTLS-SRTP export (RFC 5764
+ * §4.2, keys as key || salt). Two sessions, not one with two policies, because libsrtp2 allows
+ * one wildcard-SSRC template per session (srtp_add_stream refuses a second with bad_param).
+ * The replay window is 1024 packets (RFC 3711 §3.3.2 asks for at least 64). Outbound RTP,
+ * the forwarding path's transform, goes through srtp_tx.h, on the same OpenSSL transforms
+ * without libsrtp2's per-packet lookups; it sends a packet again with its old index, as NACK
+ * answers do without RTX (same plaintext, so no GCM nonce reuse with different data). Protect
+ * and unprotect work in place. Failures (replay, authentication) are returned, never logged
+ * here: they come from the network, one per packet, and the caller counts them. Key
+ * negotiation is dtls.c's; routing is the caller's. The ciphers and the MAC are OpenSSL's,
+ * installed in libsrtp2 at the first init (srtp_ossl.h). */
 #include "net/srtp.h"
 
 #include <limits.h>

@@ -4,6 +4,8 @@
 # no decoding) for each N given. Reads the server's CPU time from /proc and its packet
 # counters from /api/v1/stats over a steady window.
 #   tests/bench/forward_cpu.sh [N...]        (default: 10 100 300)
+# The sets of N run one after the other on one server: a later set reuses memory the earlier
+# ones freed, so its RSS per subscriber reads low; for that figure, one N per run.
 # SRTP_PROFILE=cm80: the subscribers offer only AES128_CM_SHA1_80 (bench_subscribers.c).
 # MEDIA_PORT=1: the relay serves every peer on one port (--media-port, its default); else
 # a port per peer (--media-port 0).

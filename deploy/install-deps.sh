@@ -17,7 +17,9 @@ build_pkgs=(build-essential cmake pkg-config git
 test_pkgs=(chromium python3-aiortc python3-gi python3-gst-1.0 gir1.2-gst-plugins-base-1.0
   gir1.2-gst-plugins-bad-1.0
   gstreamer1.0-tools gstreamer1.0-nice
-  iproute2 nftables curl clang-format)
+  iproute2 nftables curl clang-format
+  # issue 13: TURN (coturn), an RTSP camera (gst-rtsp-server), a Prometheus parser, ffprobe
+  coturn gir1.2-gst-rtsp-server-1.0 python3-prometheus-client ffmpeg)
 # libclang-rt-14-dev holds libFuzzer and clang's ASan/UBSan; clang only recommends it
 fuzz_pkgs=(clang libclang-rt-14-dev)
 

@@ -46,6 +46,8 @@ const struct config config_defaults = {
     .record_end_after_s = 20,
     .join_early_s = 600,
     .overtime_s = 900,
+    .tls = CONFIG_TLS_AUTO,
+    .turn_ttl_s = 21600,
 };
 
 /* Environment variable → key. */
@@ -76,6 +78,17 @@ static const struct {
     {"CLASSRELAY_RECORD_END_AFTER", "record_end_after"},
     {"CLASSRELAY_JOIN_EARLY", "join_early"},
     {"CLASSRELAY_OVERTIME", "overtime"},
+    {"CLASSRELAY_TLS", "tls"},
+    {"CLASSRELAY_TLS_CERT", "tls_cert"},
+    {"CLASSRELAY_TLS_KEY", "tls_key"},
+    {"CLASSRELAY_HTTP_REDIRECT", "http_redirect"},
+    {"CLASSRELAY_METRICS_TOKEN", "metrics_token"},
+    {"CLASSRELAY_METRICS_LISTEN", "metrics_listen"},
+    {"CLASSRELAY_LOG_FORMAT", "log_format"},
+    {"CLASSRELAY_TURN_URI", "turn_uri"},
+    {"CLASSRELAY_TURN_SECRET", "turn_secret"},
+    {"CLASSRELAY_TURN_TTL", "turn_ttl"},
+    {"CLASSRELAY_ICE_TCP_PORT", "ice_tcp_port"},
 };
 
 /* Command-line flag → key; value NULL: the flag takes an argument, else the fixed value. */
@@ -106,6 +119,18 @@ static const struct {
     {"--record-end-after", "record_end_after", NULL},
     {"--join-early", "join_early", NULL},
     {"--overtime", "overtime", NULL},
+    {"--tls", "tls", NULL},
+    {"--no-tls", "tls", "off"},
+    {"--tls-cert", "tls_cert", NULL},
+    {"--tls-key", "tls_key", NULL},
+    {"--http-redirect", "http_redirect", NULL},
+    {"--metrics-token", "metrics_token", NULL},
+    {"--metrics-listen", "metrics_listen", NULL},
+    {"--log-format", "log_format", NULL},
+    {"--turn-uri", "turn_uri", NULL},
+    {"--turn-secret", "turn_secret", NULL},
+    {"--turn-ttl", "turn_ttl", NULL},
+    {"--ice-tcp-port", "ice_tcp_port", NULL},
 };
 
 void config_print_usage(const char *prog)
@@ -152,6 +177,20 @@ void config_print_usage(const char *prog)
         "  --overtime S            ... and closes S seconds after its end (default 900)\n"
         "  --stage-max N           classrooms on stage at once, 1 to 4 (default 1)\n"
         "  --web-dir DIR           serve the web pages from DIR\n"
+        "  --tls auto|on|off       HTTPS and WSS (default auto: on unless --listen is loopback)\n"
+        "  --no-tls                plain HTTP on any address\n"
+        "  --tls-cert FILE         PEM certificate chain (default: a self-signed one made in\n"
+        "                          DIR/tls, its SHA-256 fingerprint printed); SIGHUP reloads\n"
+        "  --tls-key FILE          its PEM private key\n"
+        "  --http-redirect H:P     plain HTTP on H:P, redirecting to HTTPS (e.g. :80)\n"
+        "  --metrics-token T       GET /metrics with \"Authorization: Bearer T\"\n"
+        "  --metrics-listen H:P    /metrics open on an address of its own (plain HTTP)\n"
+        "  --log-format text|json  log lines as text (default) or one JSON object each\n"
+        "  --turn-uri URIS         TURN servers handed to clients, comma-separated\n"
+        "                          (turn:HOST:3478?transport=udp,turns:HOST:443?transport=tcp)\n"
+        "  --turn-secret S         their shared secret (coturn's static-auth-secret)\n"
+        "  --turn-ttl S            lifetime of the TURN credentials handed out (default 21600)\n"
+        "  --ice-tcp-port PORT     ICE-TCP on PORT (worker i: PORT+i; default 0: the media port)\n"
         "\n"
         "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
         "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
@@ -160,13 +199,18 @@ void config_print_usage(const char *prog)
         "  CLASSRELAY_MAX_PUBLISH_KBPS, CLASSRELAY_DEMO, CLASSRELAY_WEB_DIR, CLASSRELAY_RECORD,\n"
         "  CLASSRELAY_RECORDER, CLASSRELAY_RECORD_END_AFTER, CLASSRELAY_JOIN_EARLY, "
         "CLASSRELAY_OVERTIME,\n"
-        "  CLASSRELAY_STAGE_MAX\n"
+        "  CLASSRELAY_STAGE_MAX, CLASSRELAY_TLS, CLASSRELAY_TLS_CERT, CLASSRELAY_TLS_KEY,\n"
+        "  CLASSRELAY_HTTP_REDIRECT, CLASSRELAY_METRICS_TOKEN, CLASSRELAY_METRICS_LISTEN,\n"
+        "  CLASSRELAY_LOG_FORMAT, CLASSRELAY_TURN_URI, CLASSRELAY_TURN_SECRET,\n"
+        "  CLASSRELAY_TURN_TTL, CLASSRELAY_ICE_TCP_PORT\n"
         "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp,\n"
         "  media_port, max_peers, max_load, workers, room_spread, fec, log_level, "
         "max_publish_kbps, demo, "
         "web_dir, "
         "record, recorder,\n"
-        "  record_end_after, join_early, overtime, stage_max\n"
+        "  record_end_after, join_early, overtime, stage_max, tls, tls_cert, tls_key,\n"
+        "  http_redirect, metrics_token, metrics_listen, log_format, turn_uri, turn_secret,\n"
+        "  turn_ttl, ice_tcp_port\n"
         "  (see docs/configuration.md)\n",
         prog, prog, prog);
 }
@@ -433,6 +477,9 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         cfg->max_publish_kbps = (uint32_t)u;
         return 0;
     }
+    int edge = config_set_edge(cfg, key, value, err, err_len);
+    if (edge != 1)
+        return edge;
     snprintf(err, err_len, "unknown key \"%s\"", key);
     return -1;
 }

@@ -38,7 +38,21 @@ struct config {
     uint32_t record_end_after_s;        /* a lesson ends this long after its last track */
     uint32_t join_early_s; /* a scheduled lesson's room opens this long before its start */
     uint32_t overtime_s;   /* ... and closes this long after its end */
+    /* on a school network (config_edge.c) */
+    int tls;                             /* enum config_tls */
+    char tls_cert[CONFIG_PATH_MAX];      /* PEM chain; "" : self-signed in DATA when TLS is on */
+    char tls_key[CONFIG_PATH_MAX];       /* its PEM private key */
+    char http_redirect[CONFIG_STR_MAX];  /* HOST:PORT where plain HTTP redirects; "" : none */
+    char metrics_token[CONFIG_STR_MAX];  /* Bearer token that opens /metrics; "" : none */
+    char metrics_listen[CONFIG_STR_MAX]; /* HOST:PORT serving only /metrics, open; "" : none */
+    int log_format;                      /* 0 text, 1 JSON lines */
+    char turn_uri[1024];                 /* turn:/turns: URIs handed to clients, comma-separated */
+    char turn_secret[CONFIG_STR_MAX];    /* coturn's static-auth-secret; "" : no TURN */
+    uint32_t turn_ttl_s;                 /* lifetime of the TURN credentials handed out */
+    uint16_t ice_tcp_port;               /* ICE-TCP's port (worker i: +i); 0: the media port */
 };
+
+enum config_tls { CONFIG_TLS_AUTO = 0, CONFIG_TLS_ON = 1, CONFIG_TLS_OFF = 2 };
 
 /* Built-in defaults (designated initializers; see config.c). */
 extern const struct config config_defaults;
@@ -46,6 +60,15 @@ extern const struct config config_defaults;
 /* Sets one key ("listen", "public_ip", "ice_ports", ...) from its text value. Returns 0, or
  * -1 with a reason in err. */
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t err_len);
+
+/* The keys of config_edge.c. Returns 0, -1 with a reason in err, or 1 if key is not one
+ * of them. */
+int config_set_edge(struct config *cfg, const char *key, const char *value, char *err,
+                    size_t err_len);
+
+/* Whether HTTPS serves: tls "on", or "auto" (the default) with a listen address other than
+ * loopback, where browsers give the camera only to secure pages. */
+bool config_tls_on(const struct config *cfg);
 
 /* Reads "key = value" lines (# comments, blank lines). Returns 0, or -1 with
  * "FILE:LINE: reason" in err. */

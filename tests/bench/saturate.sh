@@ -68,7 +68,7 @@ for w in ${WORKERS:-1 2}; do
   rm -rf "${data:?}"/*
   spread=0 # one worker; with several, the lesson spreads evenly over them
   [ "$w" -gt 1 ] && spread=$((n / w + 1))
-  "$build"/signaling/classrelay serve --listen "$host:$port" --data "$data" --log-level warn \
+  "$build"/signaling/classrelay serve --listen "$host:$port" --data "$data" --log-level warn --no-tls \
     --bind-ip "$host" --media-port $((port + 1)) --workers "$w" --room-spread "$spread" \
     --no-record --max-load 0 >"$data/server.log" 2>&1 &
   srv=$!

@@ -189,8 +189,9 @@ export async function startServer({
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'classrelay-test-'));
   const logPath = path.join(dataDir, 'server.log');
   const logFd = fs.openSync(logPath, 'a');
+  // a namespace's server listens on every address there, where HTTPS would be the default
   const argv = ['serve', '--listen', `${netns ? '0.0.0.0' : '127.0.0.1'}:${port}`, '--data', dataDir,
-    ...(bindIp ? ['--bind-ip', bindIp] : []), ...args];
+    ...(netns && !args.includes('--tls') ? ['--no-tls'] : []), ...(bindIp ? ['--bind-ip', bindIp] : []), ...args];
   const proc = spawn(netns ? 'ip' : bin, netns ? ['netns', 'exec', netns, bin, ...argv] : argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', logFd],

@@ -55,18 +55,20 @@ struct ws_handlers;
 struct lesson_events;
 
 struct server {
-    const struct config *cfg;    /* borrowed */
-    struct lws_context *lws;     /* owned */
-    struct cr_relay *relay;      /* owned; NULL once freed at shutdown */
-    struct registry *reg;        /* owned (lesson/registry.h) */
-    struct catalog *catalog;     /* owned; NULL if the database cannot open */
-    struct recording *recording; /* owned: the recording controller (lesson/recording.h) */
-    struct store *store;         /* owned: the schedule store; NULL if it cannot open */
-    struct lifecycle *lifecycle; /* owned: scheduled rooms opening and closing */
-    struct token_key *key;       /* owned: signs and verifies tokens (DATA/secret.key) */
-    struct evq *evq;             /* owned: relay and child events for the lws thread */
-    char first_password[32];     /* state: the admin's password made at first start; "" */
-    uint64_t sweeps;             /* state: once-a-second sweeps done */
+    const struct config *cfg;        /* borrowed */
+    struct lws_context *lws;         /* owned */
+    struct lws_vhost *metrics_vhost; /* borrowed from lws: metrics_listen's, where /metrics is
+                                        open; NULL without one */
+    struct cr_relay *relay;          /* owned; NULL once freed at shutdown */
+    struct registry *reg;            /* owned (lesson/registry.h) */
+    struct catalog *catalog;         /* owned; NULL if the database cannot open */
+    struct recording *recording;     /* owned: the recording controller (lesson/recording.h) */
+    struct store *store;             /* owned: the schedule store; NULL if it cannot open */
+    struct lifecycle *lifecycle;     /* owned: scheduled rooms opening and closing */
+    struct token_key *key;           /* owned: signs and verifies tokens (DATA/secret.key) */
+    struct evq *evq;                 /* owned: relay and child events for the lws thread */
+    char first_password[32];         /* state: the admin's password made at first start; "" */
+    uint64_t sweeps;                 /* state: once-a-second sweeps done */
     struct srv_counters counters;
     struct ws_conn *conns;  /* borrowed: open websocket connections (in lws pss) */
     struct ws_conn *parked; /* owned: sessions begun over HTTP (transport/ws_park.h) */

@@ -7,7 +7,8 @@
  *
  * `serve` reads the configuration (exit status 2 on a bad flag or value), creates the data
  * directory, starts the server (server.c), prints one line with the URL to open, and runs
- * until SIGINT or SIGTERM, then shuts down cleanly: peers closed, relay freed. */
+ * until SIGINT or SIGTERM, then shuts down cleanly: peers closed, relay freed. SIGHUP loads
+ * the HTTPS certificate again. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,8 +23,9 @@ static struct server *g_server; /* for the signal handler only */
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    if (g_server)
+    if (g_server && sig == SIGHUP)
+        server_request_tls_reload(g_server);
+    else if (g_server)
         server_request_stop(g_server);
 }
 
@@ -34,7 +36,8 @@ static void print_url(const struct config *cfg, const char *first_password)
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
         host = "127.0.0.1";
     char base[CONFIG_STR_MAX + 32];
-    snprintf(base, sizeof base, strchr(host, ':') ? "http://[%s]:%u/" : "http://%s:%u/", host,
+    const char *scheme = config_tls_on(cfg) ? "https" : "http";
+    snprintf(base, sizeof base, strchr(host, ':') ? "%s://[%s]:%u/" : "%s://%s:%u/", scheme, host,
              cfg->listen_port);
     if (cfg->demo)
         printf("ClassRelay serving %s — demo lesson: %steacher.html?room=demo\n", base, base);
@@ -74,6 +77,7 @@ static int serve(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* reload the HTTPS certificate (listen.c) */
     signal(SIGPIPE, SIG_IGN);
     if (cfg.media_port)
         CR_INFO("main", "version %s, data %s, web %s, media port %u (UDP, every peer)",

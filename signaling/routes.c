@@ -12,6 +12,7 @@
 #include "front/rpc_begin.h"
 #include "front/status.h"
 #include "front/whip.h"
+#include "listen.h"
 #include "transport/http.h"
 
 static void respond_options(struct lws *wsi, struct http_req *req)
@@ -45,7 +46,15 @@ void routes_http(struct server *srv, struct lws *wsi, struct http_req *req)
 {
     const char *p = req->path;
     bool get = req->method == LWSHUMETH_GET || req->method == LWSHUMETH_HEAD;
-    if (req->method == LWSHUMETH_OPTIONS) {
+    if (listen_wants_https(srv, wsi)) { /* plain HTTP where HTTPS serves: only a redirect */
+        char url[4096];
+        listen_https_url(srv, wsi, p, url, sizeof url);
+        srv->counters.http_redirected++;
+        http_redirect(wsi, req, 307, url);
+    } else if (srv->metrics_vhost && lws_get_vhost(wsi) == srv->metrics_vhost &&
+               strcmp(p, "/metrics") != 0) {
+        http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "only /metrics is served here");
+    } else if (req->method == LWSHUMETH_OPTIONS) {
         respond_options(wsi, req);
     } else if (strncmp(p, "/whip/", 6) == 0 || strncmp(p, "/whep/", 6) == 0) {
         whip_handle(srv, wsi, req);

@@ -37,6 +37,7 @@
 #include "lesson/recording.h"
 #include "lesson/registry.h"
 #include "lesson/rooms.h"
+#include "listen.h"
 #include "routes.h"
 #include "transport/ws_park.h"
 #include "store/catalog.h"
@@ -239,8 +240,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     char uri[32];
     switch (reason) {
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (srv && srv->tls_reload)
+            listen_reload_tls(srv);
         if (srv && !srv->shutting_down)
             drain(srv);
+        return 0;
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: /* user: the vhost's SSL_CTX */
+        listen_on_ssl_ctx(srv, user, in);
         return 0;
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: /* the weak-link traces want it */
         if (cr_log_get_level() >= CR_LOG_DEBUG) {
@@ -249,10 +255,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             CR_DEBUG("http", "connection %d from %s accepted", lws_get_socket_fd(wsi), peer);
         }
         return 0;
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: /* websocket upgrade: only at /ws */
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: /* websocket upgrade: only at /ws, and over
+                                                     TLS where HTTPS serves */
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
             return 1;
-        return 0;
+        return listen_wants_https(srv, wsi) || lws_get_vhost(wsi) == srv->metrics_vhost;
     case LWS_CALLBACK_ESTABLISHED:
     case LWS_CALLBACK_RECEIVE:
     case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -317,6 +324,8 @@ static void server_free_parts(struct server *srv)
     srv->store = NULL;
     free(srv->lifecycle);
     srv->lifecycle = NULL;
+    free(srv->tls);
+    srv->tls = NULL;
 }
 
 int server_start(struct server *srv, const struct config *cfg)
@@ -343,28 +352,7 @@ int server_start(struct server *srv, const struct config *cfg)
     srv->lifecycle = CR_NEW(struct lifecycle);
     lws_set_log_level(cfg->log_level >= CR_LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);
 
-    const char *host = cfg->listen_host;
-    bool any = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = cfg->listen_port;
-    info.iface = any ? NULL : host;
-    info.protocols = protocols;
-    info.user = srv;
-    info.vhost_name = "classrelay";
-    info.server_string = "classrelay";
-    info.retry_and_idle_policy = &retry;
-    /* an idle HTTP connection stays 60 s (lws: 5): on a 250 kbit/s school link the page takes
-       seconds to load, and its join (POST /ws) must find a connection open rather than wait
-       for a new TCP handshake that loses a SYN one time in ten */
-    info.keepalive_timeout = 60;
-    info.options = 0; /* not VALIDATE_UTF8: bad text gets a bad_json reply, not a close */
-    if (!strchr(host, ':'))
-        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    srv->lws = lws_create_context(&info);
-    if (!srv->lws) {
-        CR_ERROR("server", "cannot listen on %s:%u (address in use or not local?)", host,
-                 cfg->listen_port);
+    if (listen_start(srv, protocols, &retry) != 0) {
         server_free_parts(srv);
         return -1;
     }
@@ -418,6 +406,13 @@ void server_run(struct server *srv)
 void server_request_stop(struct server *srv)
 {
     srv->stop = 1;
+    if (srv->lws)
+        lws_cancel_service(srv->lws);
+}
+
+void server_request_tls_reload(struct server *srv)
+{
+    srv->tls_reload = 1;
     if (srv->lws)
         lws_cancel_service(srv->lws);
 }

@@ -17,5 +17,7 @@ void server_run(struct server *srv);
 void server_stop(struct server *srv);
 /* Async-signal-safe: asks server_run to return. */
 void server_request_stop(struct server *srv);
+/* Async-signal-safe: asks the lws thread to load the HTTPS certificate again (SIGHUP). */
+void server_request_tls_reload(struct server *srv);
 
 #endif

@@ -265,8 +265,8 @@ static int check_ip(const char *value)
     return -1;
 }
 
-/* HOST:PORT, [V6]:PORT or :PORT (all interfaces). */
-static int parse_listen(struct config *cfg, const char *value, char *err, size_t err_len)
+int config_split_host_port(const char *value, char *host_out, size_t host_cap, uint16_t *port_out,
+                           char *err, size_t err_len)
 {
     const char *colon = strrchr(value, ':');
     unsigned long port;
@@ -284,7 +284,7 @@ static int parse_listen(struct config *cfg, const char *value, char *err, size_t
         host = "0.0.0.0";
         host_len = 7;
     }
-    if (host_len >= sizeof cfg->listen_host) {
+    if (host_len >= host_cap) {
         snprintf(err, err_len, "host name too long");
         return -1;
     }
@@ -295,9 +295,9 @@ static int parse_listen(struct config *cfg, const char *value, char *err, size_t
             return -1;
         }
     }
-    memcpy(cfg->listen_host, host, host_len);
-    cfg->listen_host[host_len] = '\0';
-    cfg->listen_port = (uint16_t)port;
+    memcpy(host_out, host, host_len);
+    host_out[host_len] = '\0';
+    *port_out = (uint16_t)port;
     return 0;
 }
 
@@ -388,7 +388,8 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
     unsigned long u;
     enum cr_log_level level;
     if (strcmp(key, "listen") == 0)
-        return parse_listen(cfg, value, err, err_len);
+        return config_split_host_port(value, cfg->listen_host, sizeof cfg->listen_host,
+                                      &cfg->listen_port, err, err_len);
     if (strcmp(key, "data") == 0) {
         if (!value[0]) {
             snprintf(err, err_len, "empty data directory");

@@ -70,6 +70,11 @@ int config_set_edge(struct config *cfg, const char *key, const char *value, char
  * loopback, where browsers give the camera only to secure pages. */
 bool config_tls_on(const struct config *cfg);
 
+/* Splits HOST:PORT, [V6]:PORT or :PORT (host "0.0.0.0") into host and port. Returns 0, or
+ * -1 with a reason in err. */
+int config_split_host_port(const char *value, char *host, size_t host_cap, uint16_t *port,
+                           char *err, size_t err_len);
+
 /* Reads "key = value" lines (# comments, blank lines). Returns 0, or -1 with
  * "FILE:LINE: reason" in err. */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t err_len);

@@ -21,17 +21,13 @@ static int copy_value(char *dst, size_t cap, const char *value, char *err, size_
     return 0;
 }
 
-/* "" or HOST:PORT with a port from 1 to 65535 (the host checked later, when it is bound). */
+/* "" or HOST:PORT (config_split_host_port's forms). */
 static int set_host_port(char *dst, size_t cap, const char *value, char *err, size_t err_len)
 {
-    const char *colon = strrchr(value, ':');
-    char *end = NULL;
-    long port = colon ? strtol(colon + 1, &end, 10) : 0;
-    if (value[0] &&
-        (!colon || !isdigit((unsigned char)colon[1]) || *end || port < 1 || port > 65535)) {
-        snprintf(err, err_len, "expected HOST:PORT, got \"%s\"", value);
+    char host[CONFIG_STR_MAX];
+    uint16_t port;
+    if (value[0] && config_split_host_port(value, host, sizeof host, &port, err, err_len) != 0)
         return -1;
-    }
     return copy_value(dst, cap, value, err, err_len);
 }
 

@@ -38,6 +38,8 @@ struct srv_counters {
     uint64_t relay_events;
     uint64_t data_messages_in, data_messages_bad; /* on "events" data channels */
     uint64_t chat_messages;
+    uint64_t http_redirected; /* plain HTTP answered with a redirect to HTTPS */
+    uint64_t tls_reloads, tls_reload_failures;
     uint64_t errors[SRV_ERR_COUNT];
 };
 
@@ -53,22 +55,26 @@ struct ws_conn;
 struct http_req;
 struct ws_handlers;
 struct lesson_events;
+struct tls_paths;
 
 struct server {
-    const struct config *cfg;        /* borrowed */
-    struct lws_context *lws;         /* owned */
-    struct lws_vhost *metrics_vhost; /* borrowed from lws: metrics_listen's, where /metrics is
-                                        open; NULL without one */
-    struct cr_relay *relay;          /* owned; NULL once freed at shutdown */
-    struct registry *reg;            /* owned (lesson/registry.h) */
-    struct catalog *catalog;         /* owned; NULL if the database cannot open */
-    struct recording *recording;     /* owned: the recording controller (lesson/recording.h) */
-    struct store *store;             /* owned: the schedule store; NULL if it cannot open */
-    struct lifecycle *lifecycle;     /* owned: scheduled rooms opening and closing */
-    struct token_key *key;           /* owned: signs and verifies tokens (DATA/secret.key) */
-    struct evq *evq;                 /* owned: relay and child events for the lws thread */
-    char first_password[32];         /* state: the admin's password made at first start; "" */
-    uint64_t sweeps;                 /* state: once-a-second sweeps done */
+    const struct config *cfg;         /* borrowed */
+    struct lws_context *lws;          /* owned */
+    struct lws_vhost *metrics_vhost;  /* borrowed from lws: metrics_listen's, where /metrics is
+                                         open; NULL without one */
+    struct lws_vhost *redirect_vhost; /* borrowed from lws: http_redirect's; NULL: none */
+    void *tls_ctx;                    /* borrowed from lws: the HTTPS vhost's SSL_CTX; NULL */
+    struct tls_paths *tls;            /* owned: the certificate served; NULL: plain HTTP */
+    struct cr_relay *relay;           /* owned; NULL once freed at shutdown */
+    struct registry *reg;             /* owned (lesson/registry.h) */
+    struct catalog *catalog;          /* owned; NULL if the database cannot open */
+    struct recording *recording;      /* owned: the recording controller (lesson/recording.h) */
+    struct store *store;              /* owned: the schedule store; NULL if it cannot open */
+    struct lifecycle *lifecycle;      /* owned: scheduled rooms opening and closing */
+    struct token_key *key;            /* owned: signs and verifies tokens (DATA/secret.key) */
+    struct evq *evq;                  /* owned: relay and child events for the lws thread */
+    char first_password[32];          /* state: the admin's password made at first start; "" */
+    uint64_t sweeps;                  /* state: once-a-second sweeps done */
     struct srv_counters counters;
     struct ws_conn *conns;  /* borrowed: open websocket connections (in lws pss) */
     struct ws_conn *parked; /* owned: sessions begun over HTTP (transport/ws_park.h) */
@@ -79,7 +85,8 @@ struct server {
     const struct lesson_events *lesson_ev; /* lesson/rooms.h */
     lws_sorted_usec_list_t sweep;          /* state: the once-a-second timeout sweep */
     int64_t started_ms;
-    volatile sig_atomic_t stop; /* set by SIGINT/SIGTERM */
+    volatile sig_atomic_t stop;       /* set by SIGINT/SIGTERM */
+    volatile sig_atomic_t tls_reload; /* set by SIGHUP: load the certificate again */
     bool shutting_down;
 };
 

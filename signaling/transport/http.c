@@ -24,7 +24,11 @@ static void reset(struct http_req *req)
 {
     free(req->body);
     free(req->resp);
-    free(req->set_cookie);
+    while (req->long_headers) {
+        struct http_long_header *h = req->long_headers;
+        req->long_headers = h->next;
+        free(h);
+    }
     if (req->has_fd)
         close(req->fd);
     memset(req, 0, sizeof *req);
@@ -71,10 +75,32 @@ void http_add_header(struct http_req *req, const char *name, const char *value)
     snprintf(h->value, sizeof h->value, "%s", value);
 }
 
+void http_add_long_header(struct http_req *req, const char *name, const char *value)
+{
+    size_t n = strlen(value);
+    struct http_long_header *h = cr_malloc(sizeof *h + n + 1), **tail = &req->long_headers;
+    size_t i = 0;
+    for (; name[i] && i + 2 < sizeof h->name; i++)
+        h->name[i] = (char)tolower((unsigned char)name[i]);
+    h->name[i++] = ':';
+    h->name[i] = '\0';
+    memcpy(h->value, value, n + 1);
+    h->next = NULL;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = h;
+}
+
 void http_set_cookie(struct http_req *req, const char *value)
 {
-    free(req->set_cookie);
-    req->set_cookie = cr_strdup(value);
+    http_add_long_header(req, "set-cookie", value);
+}
+
+void http_redirect(struct lws *wsi, struct http_req *req, int status, const char *location)
+{
+    static const char body[] = "moved\n";
+    http_respond(wsi, req, status, "text/plain", cr_strdup(body), sizeof body - 1);
+    http_add_long_header(req, "location", location);
 }
 
 void http_respond_json(struct lws *wsi, struct http_req *req, int status, json_t *value)
@@ -139,10 +165,12 @@ static int write_headers(struct lws *wsi, struct http_req *req)
                                         end))
             return -1;
     }
-    if (req->set_cookie && lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
-                                                       (const unsigned char *)req->set_cookie,
-                                                       (int)strlen(req->set_cookie), &p, end))
-        return -1;
+    for (const struct http_long_header *h = req->long_headers; h; h = h->next) {
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)h->name,
+                                        (const unsigned char *)h->value, (int)strlen(h->value), &p,
+                                        end))
+            return -1;
+    }
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     return 0;

@@ -25,6 +25,14 @@ struct http_header {
     char value[256];
 };
 
+/* A response header whose value may be long (a cookie or a Location carrying a token, a
+ * Link with TURN credentials); a list in the order added. */
+struct http_long_header {
+    struct http_long_header *next;
+    char name[32]; /* lower case, with the colon */
+    char value[];
+};
+
 struct http_req {
     int method;             /* LWSHUMETH_*, -1: none */
     char path[256];         /* decoded URI path */
@@ -43,7 +51,7 @@ struct http_req {
     uint64_t fd_off; /* where the body starts in the file */
     struct http_header headers[HTTP_MAX_HEADERS];
     int n_headers;
-    char *set_cookie; /* owned: a Set-Cookie value sent with the response (tokens are long) */
+    struct http_long_header *long_headers; /* owned: values too long for headers[] (tokens) */
     bool close_after;
 };
 
@@ -77,7 +85,11 @@ int http_query(struct lws *wsi, const char *name, char *buf, size_t cap);
 int http_query_i64(struct lws *wsi, const char *name, int64_t min, int64_t max, int64_t *out);
 /* Adds a response header (name without colon); call after http_respond*(). */
 void http_add_header(struct http_req *req, const char *name, const char *value);
+/* Adds a response header of any length (name without colon); after http_respond*(). */
+void http_add_long_header(struct http_req *req, const char *name, const char *value);
 /* Sends "Set-Cookie: value" with the response; call after http_respond*(). */
 void http_set_cookie(struct http_req *req, const char *value);
+/* Answers with a redirect (301, 302, 307, 308) to location. */
+void http_redirect(struct lws *wsi, struct http_req *req, int status, const char *location);
 
 #endif

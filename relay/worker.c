@@ -197,16 +197,19 @@ struct cr_worker *worker_new(const struct cr_relay_config *config, unsigned inde
     w->cert = shared->cert;
     w->ctx = g_main_context_new();
     w->loop = g_main_loop_new(w->ctx, FALSE);
-    if (config->media_port && config->media_port + index > 65535) {
-        CR_ERROR("worker", "%u: no media port past 65535 (media_port %u)", index,
-                 config->media_port);
+    if ((config->media_port && config->media_port + index > 65535) ||
+        (config->ice_tcp_port && config->ice_tcp_port + index > 65535)) {
+        CR_ERROR("worker", "%u: no media port past 65535 (media_port %u, ice_tcp_port %u)", index,
+                 config->media_port, config->ice_tcp_port);
         goto fail;
     }
     if (config->media_port) {
-        struct cr_ice_mux_config mc = {.bind_ip = w->config.bind_ip,
-                                       .public_ip = w->config.public_ip,
-                                       .port = (uint16_t)(config->media_port + index),
-                                       .tcp = config->ice_tcp};
+        struct cr_ice_mux_config mc = {
+            .bind_ip = w->config.bind_ip,
+            .public_ip = w->config.public_ip,
+            .port = (uint16_t)(config->media_port + index),
+            .tcp = config->ice_tcp,
+            .tcp_port = (uint16_t)(config->ice_tcp_port ? config->ice_tcp_port + index : 0)};
         w->mux = cr_ice_mux_new(w->ctx, &mc); /* before the thread: nothing else runs it yet */
         if (!w->mux)
             goto fail;

@@ -114,14 +114,10 @@ int listen_tls_check(struct server *srv, bool own, char *err, size_t err_len)
     return 0;
 }
 
-static struct lws_vhost *add_vhost(struct server *srv, const char *name, const char *hostport,
-                                   const struct lws_protocols *protocols,
+static struct lws_vhost *add_vhost(struct server *srv, const char *name, const char *host,
+                                   uint16_t port, const struct lws_protocols *protocols,
                                    const lws_retry_bo_t *retry, bool tls)
 {
-    char host[CONFIG_STR_MAX], err[128];
-    uint16_t port;
-    if (config_split_host_port(hostport, host, sizeof host, &port, err, sizeof err) != 0)
-        return NULL;
     bool any = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -148,8 +144,23 @@ static struct lws_vhost *add_vhost(struct server *srv, const char *name, const c
     }
     struct lws_vhost *vh = lws_create_vhost(srv->lws, &info);
     if (!vh)
-        CR_ERROR("server", "cannot listen on %s (address in use or not local?)", hostport);
+        CR_ERROR("server", "cannot listen on %s port %u (address in use or not local?)", host,
+                 port);
     return vh;
+}
+
+/* A listener of its own at HOST:PORT (a setting config.c checked). */
+static struct lws_vhost *add_side_vhost(struct server *srv, const char *name, const char *hostport,
+                                        const struct lws_protocols *protocols,
+                                        const lws_retry_bo_t *retry)
+{
+    char host[CONFIG_STR_MAX], err[128];
+    uint16_t port;
+    if (config_split_host_port(hostport, host, sizeof host, &port, err, sizeof err) != 0) {
+        CR_ERROR("server", "%s: %s", name, err);
+        return NULL;
+    }
+    return add_vhost(srv, name, host, port, protocols, retry, false);
 }
 
 int listen_start(struct server *srv, const struct lws_protocols *protocols,
@@ -168,12 +179,11 @@ int listen_start(struct server *srv, const struct lws_protocols *protocols,
     if (tls)
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     srv->lws = lws_create_context(&info);
-    if (!srv->lws)
+    if (!srv->lws) {
+        CR_ERROR("server", "libwebsockets did not start%s", tls ? " (TLS)" : "");
         return -1;
-    char main_addr[CONFIG_STR_MAX + 16];
-    snprintf(main_addr, sizeof main_addr, strchr(cfg->listen_host, ':') ? "[%s]:%u" : "%s:%u",
-             cfg->listen_host, cfg->listen_port);
-    if (!add_vhost(srv, "classrelay", main_addr, protocols, retry, tls))
+    }
+    if (!add_vhost(srv, "classrelay", cfg->listen_host, cfg->listen_port, protocols, retry, tls))
         return -1;
     if (tls && !srv->tls_ctx)
         CR_WARN("tls", "the certificate cannot be reloaded by SIGHUP (no SSL context seen)");
@@ -181,11 +191,10 @@ int listen_start(struct server *srv, const struct lws_protocols *protocols,
         CR_WARN("server", "http_redirect %s ignored: TLS is off", cfg->http_redirect);
     if (cfg->http_redirect[0] && tls &&
         !(srv->redirect_vhost =
-              add_vhost(srv, "redirect", cfg->http_redirect, protocols, retry, false)))
+              add_side_vhost(srv, "redirect", cfg->http_redirect, protocols, retry)))
         return -1;
-    if (cfg->metrics_listen[0] &&
-        !(srv->metrics_vhost =
-              add_vhost(srv, "metrics", cfg->metrics_listen, protocols, retry, false)))
+    if (cfg->metrics_listen[0] && !(srv->metrics_vhost = add_side_vhost(
+                                        srv, "metrics", cfg->metrics_listen, protocols, retry)))
         return -1;
     return 0;
 }

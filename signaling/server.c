@@ -363,6 +363,7 @@ int server_start(struct server *srv, const struct config *cfg)
     rc.port_min = cfg->ice_port_min;
     rc.port_max = cfg->ice_port_max;
     rc.ice_tcp = cfg->ice_tcp;
+    rc.ice_tcp_port = cfg->ice_tcp_port;
     rc.media_port = cfg->media_port;
     rc.max_peers = cfg->max_peers;
     rc.max_load_pct = cfg->max_load_pct;

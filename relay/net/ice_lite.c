@@ -239,7 +239,8 @@ void cr_ice_lite_write_candidates(const struct cr_ice_lite *l, struct strbuf *ou
     for (size_t i = 0; i < n; i++) /* RFC 6544 §4.5: port 9 would be an active candidate's */
         if (cr_ice_mux_has_tcp(l->mux, i))
             strbuf_printf(out, "a=candidate:%zu 1 tcp %u %s %u typ host tcptype passive\r\n",
-                          n + i + 1, TCP_PRIORITY(i), cr_ice_mux_announced_ip(l->mux, i), port);
+                          n + i + 1, TCP_PRIORITY(i), cr_ice_mux_announced_ip(l->mux, i),
+                          cr_ice_mux_tcp_port(l->mux));
 }
 
 static void make_responder(struct cr_ice_lite *l)

@@ -65,7 +65,7 @@ struct cr_ice_mux {
     struct cr_udp_poller *poller; /* owned reference */
     GSource *flush;               /* owned */
     struct cr_ice_tcp *tcp;       /* owned: ICE-TCP on the port, or NULL */
-    uint16_t port;
+    uint16_t port, tcp_port;
     struct mux_sock socks[CR_MUX_MAX_SOCKETS];
     size_t n_socks;
     GHashTable *by_ufrag; /* endpoint's ufrag → endpoint */
@@ -438,14 +438,18 @@ static int open_all(struct cr_ice_mux *m, const struct cr_ice_mux_config *config
                  port);
         memcpy(s->desc, desc, sizeof(desc));
         snprintf(s->udp_desc, sizeof(s->udp_desc), "udp %s", desc);
-        snprintf(s->tcp_desc, sizeof(s->tcp_desc), "tcp %s", desc);
+        uint16_t tcp_port = config->tcp_port ? config->tcp_port : port;
+        snprintf(s->tcp_desc, sizeof(s->tcp_desc),
+                 addrs[i].ss_family == AF_INET6 ? "tcp [%s]:%u" : "tcp %s:%u", ip, tcp_port);
     }
     m->port = port;
+    m->tcp_port = config->tcp_port ? config->tcp_port : port;
     return 0;
 }
 
-/* ICE-TCP on every address, on the port the UDP sockets took; an address whose TCP port is
- * taken goes without (its UDP candidate stays). The listeners' indexes are the sockets'. */
+/* ICE-TCP on every address, on the port the UDP sockets took or the one configured; an
+ * address whose TCP port is taken goes without (its UDP candidate stays). The listeners'
+ * indexes are the sockets'. */
 static void listen_tcp(struct cr_ice_mux *m, GMainContext *ctx,
                        const struct sockaddr_storage *addrs)
 {
@@ -453,13 +457,13 @@ static void listen_tcp(struct cr_ice_mux *m, GMainContext *ctx,
     for (size_t i = 0; i < m->n_socks; i++) {
         struct sockaddr_storage ss = addrs[i];
         if (ss.ss_family == AF_INET)
-            ((struct sockaddr_in *)&ss)->sin_port = htons(m->port);
+            ((struct sockaddr_in *)&ss)->sin_port = htons(m->tcp_port);
         else
-            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(m->port);
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(m->tcp_port);
         int index = cr_ice_tcp_listen(m->tcp, (const struct sockaddr *)&ss);
         if (index == (int)i) {
             m->socks[i].tcp = true;
-            CR_INFO("ice", "ICE-TCP on %s", m->socks[i].desc);
+            CR_INFO("ice", "ICE-TCP on %s", m->socks[i].tcp_desc + 4);
             continue;
         }
         CR_WARN("ice", "no ICE-TCP on %s: %s", m->socks[i].desc, strerror(errno));
@@ -522,6 +526,8 @@ void cr_ice_mux_free(struct cr_ice_mux *m)
 }
 
 uint16_t cr_ice_mux_port(const struct cr_ice_mux *m) { return m->port; }
+
+uint16_t cr_ice_mux_tcp_port(const struct cr_ice_mux *m) { return m->tcp_port; }
 
 size_t cr_ice_mux_n_sockets(const struct cr_ice_mux *m) { return m->n_socks; }
 

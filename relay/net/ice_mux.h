@@ -41,6 +41,7 @@ struct cr_ice_mux_config {
     const char *public_ip; /* announced for non-loopback addresses of its family; or NULL */
     uint16_t port;         /* 0: any free port (the same on every address) */
     bool tcp;              /* also ICE-TCP, passive, on the same port number */
+    uint16_t tcp_port;     /* ... or on this one (443 where a school lets only it out); 0: port */
 };
 
 struct cr_mux_endpoint_callbacks {
@@ -72,6 +73,8 @@ struct cr_ice_mux *cr_ice_mux_new(GMainContext *ctx, const struct cr_ice_mux_con
 void cr_ice_mux_free(struct cr_ice_mux *m);
 
 uint16_t cr_ice_mux_port(const struct cr_ice_mux *m);
+/* The port ICE-TCP listens on (the UDP port unless tcp_port was given). */
+uint16_t cr_ice_mux_tcp_port(const struct cr_ice_mux *m);
 size_t cr_ice_mux_n_sockets(const struct cr_ice_mux *m);
 /* The address socket i announces in candidates: public_ip where it applies, else its own. */
 const char *cr_ice_mux_announced_ip(const struct cr_ice_mux *m, size_t i);

@@ -478,11 +478,7 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         cfg->max_publish_kbps = (uint32_t)u;
         return 0;
     }
-    int edge = config_set_edge(cfg, key, value, err, err_len);
-    if (edge != 1)
-        return edge;
-    snprintf(err, err_len, "unknown key \"%s\"", key);
-    return -1;
+    return config_set_edge(cfg, key, value, err, err_len); /* or "unknown key" */
 }
 
 static char *trim(char *s)

@@ -61,8 +61,8 @@ extern const struct config config_defaults;
  * -1 with a reason in err. */
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t err_len);
 
-/* The keys of config_edge.c. Returns 0, -1 with a reason in err, or 1 if key is not one
- * of them. */
+/* The keys of config_edge.c. Returns 0, or -1 with a reason in err ("unknown key" when key
+ * is none of them). */
 int config_set_edge(struct config *cfg, const char *key, const char *value, char *err,
                     size_t err_len);
 

@@ -2,7 +2,8 @@
  * tls_key, http_redirect), the Prometheus endpoint (metrics_token, metrics_listen), log
  * lines (log_format), TURN (turn_uri, turn_secret, turn_ttl; the REST scheme of
  * draft-uberti-behave-turn-rest) and the ICE-TCP port (ice_tcp_port). config.c hands every
- * key it does not know to config_set_edge(); docs/configuration.md describes them. */
+ * key it does not know to config_set_edge(), which refuses what is not one of these;
+ * docs/configuration.md describes them. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +102,8 @@ int config_set_edge(struct config *cfg, const char *key, const char *value, char
             cfg->ice_tcp_port = (uint16_t)v;
         return 0;
     }
-    return 1;
+    snprintf(err, err_len, "unknown key \"%s\"", key);
+    return -1;
 }
 
 bool config_tls_on(const struct config *cfg)

@@ -40,6 +40,7 @@ struct srv_counters {
     uint64_t chat_messages;
     uint64_t http_redirected; /* plain HTTP answered with a redirect to HTTPS */
     uint64_t tls_reloads, tls_reload_failures;
+    uint64_t turn_credentials; /* TURN credentials handed out (access/turn.c) */
     uint64_t errors[SRV_ERR_COUNT];
 };
 

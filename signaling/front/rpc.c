@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "access/audit.h"
 #include "access/auth.h"
+#include "access/turn.h"
 #include "front/credentials.h"
 #include "lesson/floor.h"
 #include "lesson/rooms.h"
@@ -357,12 +358,16 @@ static void h_join(struct req *r)
     audit_log(r->srv, &who, "join", room->name, "as %s \"%s\"", role, p->name);
     json_t *recording = r->srv->recording ? recording_room_json(r->srv->recording, room->name)
                                           : json_pack("{s:s}", "state", "off");
-    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o*}", "participant",
+    struct turn_cred turn;
+    json_t *ice =
+        turn_issue(r->srv, p->id, &turn) == 0 ? turn_ice_servers_json(r->srv->cfg, &turn) : NULL;
+    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o*, s:o*}", "participant",
                         participant_json(p), "room", room->name, "participants", others, "tracks",
                         rpc_tracks_json(r->srv, room), "recording", recording, "lesson",
                         lifecycle_room_json(r->srv, room), "stage",
                         floor_json(room, rrole == REG_TEACHER), "chat", "classrooms",
-                        !room->chat_closed, "quiz", quiz_json(&room->quiz, rrole == REG_TEACHER)));
+                        !room->chat_closed, "quiz", quiz_json(&room->quiz, rrole == REG_TEACHER),
+                        "ice_servers", ice));
     if (rrole != REG_OBSERVER)
         broadcast(room, p,
                   json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",

@@ -20,6 +20,7 @@
 #include "front/credentials.h"
 #include "access/audit.h"
 #include "access/auth.h"
+#include "access/turn.h"
 #include "base/log.h"
 #include "front/sdpscan.h" /* trickle fragments */
 
@@ -152,6 +153,8 @@ static void feed_lines(struct reg_resource *r, const struct reg_line *want,
     reg_lines_keep(&r->lines, &lines);
 }
 
+static void add_link(void *user, const char *link) { http_add_long_header(user, "Link", link); }
+
 static void session_create(struct server *srv, struct lws *wsi, struct http_req *req,
                            const char *room_name, bool whep)
 {
@@ -238,6 +241,9 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
     http_add_header(req, "Location", location);
     http_add_header(req, "ETag", etag);
     http_add_header(req, "Accept-Patch", "application/trickle-ice-sdpfrag");
+    struct turn_cred turn;
+    if (turn_issue(srv, r->id, &turn) == 0) /* RFC 9725 §4.6: for an ICE restart's gathering */
+        turn_each_link(srv->cfg, &turn, add_link, req);
 }
 
 /* RFC 8840 §9: a=ice-ufrag/a=ice-pwd, then per m-line a=mid and a=candidate lines. */

@@ -256,6 +256,7 @@ async function publishCamera() {
   if (pub) pub.close();
   const link = new PeerLink(sig, 'publish');
   pub = link;
+  link.addEventListener('needs-turn', () => { if (link === pub && sendingCamera) publishCamera(); });
   const sources = new Map();
   for (const track of camStream.getTracks()) {
     const tr = link.pc.addTransceiver(track, {

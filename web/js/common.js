@@ -8,6 +8,10 @@
 //   Subscriber  keeps a recvonly PeerLink in step with the room's track list: a new
 //               transceiver per new track, inactive for a vanished one, a fresh peer
 //               after failure (or "disconnected" for more than 5 s)
+//   TURN        the join reply's ice_servers (short-lived TURN credentials) are kept for the
+//               next peers and page loads; a peer made without them that has not
+//               connected 2.5 s after its answer asks its owner for a fresh one that uses
+//               them ("needs-turn"): a school that lets only TCP 443 out gets through
 //   tokens      a join link's ?token= goes on the websocket URL (docs/scheduling.md); a
 //               signed-in user without one is known by the cr_session cookie, which the
 //               browser sends with the websocket upgrade by itself
@@ -290,9 +294,35 @@ export class Signal extends EventTarget {
         this.pending.delete(id);
         reject(new RequestError('timeout', `${type}: no reply in ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, {
+        resolve: (r) => { if (r && Array.isArray(r.ice_servers)) setIceServers(r.ice_servers); resolve(r); },
+        reject, timer,
+      });
     });
   }
+}
+
+// ---- TURN: ICE servers handed out by the server (docs/protocol.md, "join") ----
+
+const ICE_KEY = 'classrelay.iceServers';
+const TURN_FALLBACK_MS = 2500;
+
+function storedIceServers() {
+  try {
+    const v = JSON.parse(localStorage.getItem(ICE_KEY));
+    if (v && Array.isArray(v.servers) && v.expires > Date.now() / 1000 + 300) return v.servers;
+  } catch { /* none, or storage off */ }
+  return [];
+}
+
+let iceServers = storedIceServers();
+
+// Keeps servers (their username is "EXPIRY:ID", draft-uberti-behave-turn-rest) for the next
+// peer connections and, until they expire, the next page loads.
+export function setIceServers(servers) {
+  iceServers = servers;
+  const expires = Math.min(...servers.map((s) => parseInt(String(s.username || '0'), 10) || 0));
+  try { localStorage.setItem(ICE_KEY, JSON.stringify({ servers, expires })); } catch { /* storage off */ }
 }
 
 // ---- SDP, deflated: "sdpz" (docs/protocol.md) ----
@@ -330,7 +360,9 @@ export class PeerLink extends EventTarget {
     super();
     this.signal = signal;
     this.target = target;
-    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.withTurn = iceServers.length > 0;
+    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers });
+    this.turnTimer = null;
     this.localQueue = [];      // our candidates gathered before the offer went out
     this.onFirstCandidate = null;
     this.offerSent = false;
@@ -376,6 +408,17 @@ export class PeerLink extends EventTarget {
     });
   }
 
+  // A peer made without TURN that does not connect soon after its answer, while TURN
+  // servers are known now: its owner makes a fresh one with them (event "needs-turn").
+  _watchConnect() {
+    if (this.withTurn || this.turnTimer) return;
+    this.turnTimer = setTimeout(() => {
+      if (this.closed || this.pc.connectionState === 'connected' || !iceServers.length) return;
+      log(`${this.target}: not connected ${TURN_FALLBACK_MS} ms after the answer: again through TURN`);
+      this.dispatchEvent(new Event('needs-turn'));
+    }, TURN_FALLBACK_MS);
+  }
+
   addRemoteCandidate(mid, candidate) {
     if (this.closed) return;
     if (!this.pc.remoteDescription) { this.remoteQueue.push({ mid, candidate }); return; }
@@ -414,6 +457,7 @@ export class PeerLink extends EventTarget {
       if (this.closed) throw new RequestError('closed', 'peer closed');
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
       for (const c of this.remoteQueue.splice(0)) this.addRemoteCandidate(c.mid, c.candidate);
+      this._watchConnect();
       return answer;
     };
     const p = this.busy.then(run, run);
@@ -424,6 +468,7 @@ export class PeerLink extends EventTarget {
   close() {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.turnTimer);
     this.signal.removeEventListener('candidate', this.onRemoteCandidate);
     this.pc.close();
     this.dispatchEvent(new CustomEvent('state', { detail: 'closed' }));
@@ -554,9 +599,9 @@ export class Subscriber extends EventTarget {
 
   _emitState() { this.dispatchEvent(new CustomEvent('state', { detail: this.state })); }
 
-  _restartSoon() {
+  _restartSoon(now = false) {
     if (this.restartTimer || !this.active) return;
-    const delay = Math.min(10000, 1000 * 2 ** Math.min(this.failures++, 4));
+    const delay = now ? 0 : Math.min(10000, 1000 * 2 ** Math.min(this.failures++, 4));
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       const tracks = this.roomTracks; // a fresh peer for the same room: reset forgets them
@@ -567,6 +612,7 @@ export class Subscriber extends EventTarget {
 
   _newLink() {
     const link = new PeerLink(this.signal, 'subscribe');
+    link.addEventListener('needs-turn', () => { if (link === this.link) this._restartSoon(true); });
     link.addEventListener('state', (e) => {
       if (link !== this.link) return;
       const s = e.detail;

@@ -251,6 +251,7 @@ async function startPublishing() {
   pub = link;
   sources = new Map();
   screenTransceiver = null;
+  link.addEventListener('needs-turn', () => { if (link === pub && live) startPublishing(); });
   link.addEventListener('state', (e) => {
     if (link !== pub) return;
     if (e.detail === 'connected') republishFailures = 0;

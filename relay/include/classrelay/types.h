@@ -36,6 +36,8 @@ struct cr_relay_config {
                                 * this many of its peers and another worker is less busy
                                 * (relay/pool.h); 0: a lesson stays on one worker */
     bool ice_tcp;              /* also offer passive ICE-TCP candidates */
+    uint16_t ice_tcp_port;     /* with media_port: ICE-TCP on this port (worker i: + i) instead of
+                                * the media port's number; 0: the media port's */
     bool fec;                  /* FEC (ULPFEC in RED) toward lossy classrooms that take it; off
                                 * by default: see route/consumer_fec.c */
     uint32_t max_publish_kbps; /* REMB cap announced to publishers */

@@ -3,7 +3,8 @@
  * source address an endpoint bound; unknown senders dropped and counted; endpoints freed
  * inside callbacks; ticks) and relay/net/udp_batch.c (sendmmsg batches: order kept, a
  * datagram too large for a slot, a refused datagram dropped and counted while the rest go),
- * and ICE-TCP on the same port (relay/net/ice_tcp.c: framed checks, answers and packets).
+ * and ICE-TCP on the same port or one of its own (relay/net/ice_tcp.c: framed checks, answers
+ * and packets).
  * Real sockets on loopback; the loop is iterated against a deadline, nothing sleeps. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -320,12 +321,55 @@ static void test_tcp(GMainContext *ctx)
     cr_ice_mux_free(m);
 }
 
+/* A free TCP port on loopback (the kernel's pick, released). */
+static uint16_t free_tcp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    CHECK_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    CHECK_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* ICE-TCP on a port of its own (ice_tcp_port: 443 where a school lets only that out): the
+ * UDP port stays, connections come to the other one and bind like any. */
+static void test_tcp_port(GMainContext *ctx)
+{
+    uint16_t tcp_port = free_tcp_port();
+    struct cr_ice_mux_config mc = {.bind_ip = "127.0.0.1", .tcp = true, .tcp_port = tcp_port};
+    struct cr_ice_mux *m = cr_ice_mux_new(ctx, &mc);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    CHECK(cr_ice_mux_has_tcp(m, 0));
+    CHECK_EQ(cr_ice_mux_tcp_port(m), tcp_port);
+    CHECK(cr_ice_mux_port(m) != tcp_port);
+    struct ep a = {.bind_on_recv = true};
+    a.e = cr_mux_endpoint_new(m, "ufragP", &ep_cb, &a);
+    int fd = tcp_client(tcp_port);
+    uint8_t buf[256];
+    size_t n = check_named(buf, sizeof(buf), "ufragP:remote");
+    tcp_send_frame(fd, buf, n, 1);
+    wait_for(ctx, &a.got, 0, 2000);
+    CHECK_EQ(a.got, 1);
+    char want[32];
+    snprintf(want, sizeof(want), "tcp 127.0.0.1:%u", tcp_port);
+    CHECK_STR(cr_ice_mux_sock_desc(m, a.sock), want);
+    close(fd);
+    cr_mux_endpoint_free(a.e);
+    cr_ice_mux_free(m);
+}
+
 int main(void)
 {
     GMainContext *ctx = g_main_context_new();
     test_batch();
     test_demux(ctx);
     test_tcp(ctx);
+    test_tcp_port(ctx);
     while (g_main_context_iteration(ctx, FALSE))
         ;
     g_main_context_unref(ctx);

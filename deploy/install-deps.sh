@@ -39,6 +39,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # coturn as a test peer: the tests start their own in a namespace; Debian's service,
+  # started by the package with its default configuration, is left stopped and disabled
+  if [ "$mode" = "--test" ] && [[ " ${missing[*]} " == *" coturn "* ]] && [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now coturn >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm packages as package-lock.json pins them: installed again when missing or when the

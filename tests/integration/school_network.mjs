@@ -11,7 +11,8 @@
 //          HTTPS on 443, and its media goes through coturn's TURN over TLS on 443.
 // Each classroom decodes the teacher's video and receives audio; the selected candidate
 // pair of each page (type and protocol) is printed. Plain HTTP on the TLS port is answered
-// with a redirect to https. Needs root.
+// with a redirect to https; WHIP and WHEP answers over HTTPS carry the TURN servers as Link
+// headers (RFC 9725 §4.6), and a WHEP player decodes over HTTPS. Needs root.
 //
 // usage: node tests/integration/school_network.mjs      (from the repository root)
 //   CLASSRELAY_BIN, CHROMIUM as for browser_lesson.mjs
@@ -192,23 +193,31 @@ async function main() {
     return v && v.framesDecoded > 10;
   }, { timeoutMs: 30000, intervalMs: 100 });
   ok('WHEP player over https decodes');
-  // WHIP/WHEP answers carry the TURN servers as Link headers (RFC 9725 §4.6)
-  const links = await player.evaluate(async (token) => {
-    const pc = new RTCPeerConnection();
-    pc.addTransceiver('video', { direction: 'recvonly' });
-    await pc.setLocalDescription(await pc.createOffer());
-    const r = await fetch('/whep/demo', { method: 'POST', body: pc.localDescription.sdp,
-      headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${token}` } });
-    const out = { status: r.status, link: r.headers.get('Link') };
-    await fetch(r.headers.get('Location'), { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
-    pc.close();
-    return out;
+  // WHIP and WHEP answers over TLS carry the TURN servers as Link headers (RFC 9725 §4.6)
+  const answers = await player.evaluate(async (token) => {
+    const post = async (url, direction) => {
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('audio', { direction });
+      pc.addTransceiver('video', { direction });
+      await pc.setLocalDescription(await pc.createOffer());
+      const r = await fetch(url, { method: 'POST', body: pc.localDescription.sdp,
+        headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${token}` } });
+      const out = { status: r.status, link: r.headers.get('Link') };
+      if (r.headers.get('Location'))
+        await fetch(r.headers.get('Location'), { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+      pc.close();
+      return out;
+    };
+    return [await post('/whep/demo', 'recvonly'), await post('/whip/tls-whip', 'sendonly')];
   }, server.token);
   const want = [`<turn:${turnIp}:3478?transport=udp>; rel="ice-server"`, `<turns:${turnIp}:443?transport=tcp>; rel="ice-server"`];
-  if (links.status !== 201 || !links.link || !want.every((w) => links.link.includes(w)) ||
-      !/username="\d+:[^"]+"; credential="[A-Za-z0-9+/=]{28}"; credential-type="password"/.test(links.link))
-    throw new Error(`WHEP answer's Link headers: ${JSON.stringify(links)}`);
-  ok(`WHEP 201 over https with ${links.link.split('rel="ice-server"').length - 1} ice-server Link headers`);
+  for (const links of answers) {
+    if (links.status !== 201 || !links.link || !want.every((w) => links.link.includes(w)) ||
+        !/username="\d+:[^"]+"; credential="[A-Za-z0-9+/=]{28}"; credential-type="password"/.test(links.link))
+      throw new Error(`WHIP/WHEP answer's Link headers: ${JSON.stringify(answers)}`);
+  }
+  const links = answers[0];
+  ok(`WHEP and WHIP 201 over https, each with ${links.link.split('rel="ice-server"').length - 1} ice-server Link headers`);
 }
 
 await runTest('school_network', main, { pages, server: () => server });

@@ -37,6 +37,7 @@
 #define ROOM_MAX 64             /* bytes of a room name */
 #define B64URL_LEN(n) ((n) / 3 * 4 + ((n) % 3 ? (n) % 3 + 1 : 0))
 #define B64URL_SIG_LEN B64URL_LEN(SIG_LEN) /* 43 */
+_Static_assert(B64URL_SIG_LEN == TOKEN_MAC_B64_LEN, "token.h says how long a MAC is");
 
 /* BASE64URL({"alg":"HS256","typ":"JWT"}): the only header we write. */
 static const char header_b64[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
@@ -130,6 +131,13 @@ static void mac(const struct token_key *key, const char *data, size_t len,
         fprintf(stderr, "token: OpenSSL cannot compute HMAC-SHA256\n");
         abort();
     }
+}
+
+void token_mac_b64(const struct token_key *key, const char *data, size_t len, char *out)
+{
+    unsigned char sig[SIG_LEN];
+    mac(key, data, len, sig);
+    out[b64url_encode(sig, SIG_LEN, out)] = '\0';
 }
 
 /* ---- claim bounds, shared by sign and verify ---- */

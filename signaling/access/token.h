@@ -57,6 +57,11 @@ int token_sign(const struct token_key *key, const struct token_claims *c, char *
 int token_verify(const struct token_key *key, const char *token, size_t len, int64_t now_s,
                  struct token_claims *out);
 
+/* BASE64URL(HMAC-SHA256(key, data)) into out (TOKEN_MAC_B64_LEN + 1 bytes, NUL-terminated):
+ * the one MAC of the server key, for what else it signs (access/grant.h). */
+#define TOKEN_MAC_B64_LEN 43
+void token_mac_b64(const struct token_key *key, const char *data, size_t len, char *out);
+
 /* A sentence for a user: "the token has expired", ... */
 const char *token_err_message(int err);
 

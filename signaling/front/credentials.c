@@ -94,6 +94,12 @@ static bool find_token(struct lws *wsi, char *buf)
     return found;
 }
 
+bool cred_in_url(struct lws *wsi)
+{
+    char arg[TOKEN_MAX + 16];
+    return lws_get_urlarg_by_name(wsi, "token=", arg, (int)sizeof arg) != NULL;
+}
+
 int cred_http(struct server *srv, struct lws *wsi, struct principal *out, const char **why)
 {
     auth_anonymous(out);

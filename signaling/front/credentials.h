@@ -16,6 +16,9 @@
 bool cred_find_token(const char *authorization, const char *token_arg, const char *cookie,
                      char *buf);
 
+/* Whether the request carries a token= URL argument (a link that must carry access on). */
+bool cred_in_url(struct lws *wsi);
+
 /* Finds and verifies the request's token. Returns 0 with *out filled (ROLE_NONE and sub
  * "anonymous" when there is no token), or a negative token_err with a sentence in *why. */
 int cred_http(struct server *srv, struct lws *wsi, struct principal *out, const char **why);

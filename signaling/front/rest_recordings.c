@@ -1,26 +1,20 @@
-/* The recordings REST API and replay files: see rest_recordings.h and docs/recording.md.
+/* The recordings REST API: see rest_recordings.h and docs/recording.md (the replay files
+ * are rest_replay.c's).
  *
  * JSON in and out (jansson), errors as docs/protocol.md's {"error":{"code","message"}},
  * counted like every other handler's. The API answers 503 when the catalogue database did
  * not open (the live lesson runs on without it). Deleting a recording removes its row (and
  * notes) first, then its folder DATA/recordings/<id>; ids reach the file system only after
- * rest_recording_id_ok(), so no id names anything outside DATA/recordings.
- *
- * Replay files can be hundreds of megabytes: they are streamed from a file descriptor by
- * http.c, and a single byte range (RFC 9110 §14: "bytes=a-b", "a-", "-n") answers 206 with
- * Content-Range, or 416 when it starts past the end; several ranges or an unknown unit get
- * the whole file. Playlists and info.json are revalidated (no-cache); media may be cached. */
+ * rest_recording_id_ok(), so no id names anything outside DATA/recordings. */
 #include "front/rest_recordings.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,10 +22,8 @@
 #include "access/auth.h"
 #include "base/log.h"
 #include "store/catalog.h"
-#include "transport/http_range.h"
 
 #define API_PREFIX "/api/v1/recordings"
-#define FILE_PREFIX "/recordings/"
 #define ID_MAX 128
 
 bool rest_recording_id_ok(const char *id, size_t len)
@@ -344,95 +336,5 @@ void rest_recordings_api(struct server *srv, struct lws *wsi, struct http_req *r
         notes(srv, wsi, req, id, n == 2 ? note_id : NULL);
     } else {
         http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "no such API endpoint");
-    }
-}
-
-/* ---- GET /recordings/<id>/<file> ---- */
-
-/* A file name under vod/: components of [A-Za-z0-9._-] not starting with a dot. */
-static bool vod_path_ok(const char *p)
-{
-    if (!p[0])
-        return false;
-    for (const char *c = p; *c; c++) {
-        unsigned char ch = (unsigned char)*c;
-        bool start = c == p || c[-1] == '/';
-        if (start && (ch == '.' || ch == '/'))
-            return false; /* "..", hidden files, "//" */
-        if (!isalnum(ch) && ch != '/' && ch != '.' && ch != '_' && ch != '-')
-            return false;
-    }
-    return p[strlen(p) - 1] != '/';
-}
-
-static const char *vod_type(const char *path, bool *revalidate)
-{
-    static const struct {
-        const char *ext, *type;
-        bool revalidate;
-    } types[] = {
-        {".m3u8", "application/vnd.apple.mpegurl", true},
-        {".json", "application/json", true},
-        {".ts", "video/mp2t", false},
-        {".mp4", "video/mp4", false},
-        {".m4s", "video/iso.segment", false},
-        {".m4a", "audio/mp4", false},
-        {".aac", "audio/aac", false},
-        {".vtt", "text/vtt; charset=utf-8", true},
-        {".jpg", "image/jpeg", false},
-        {".png", "image/png", false},
-    };
-    const char *dot = strrchr(path, '.');
-    *revalidate = false;
-    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++) {
-        if (strcasecmp(dot, types[i].ext) == 0) {
-            *revalidate = types[i].revalidate;
-            return types[i].type;
-        }
-    }
-    return "application/octet-stream";
-}
-
-void rest_recordings_file(struct server *srv, struct lws *wsi, struct http_req *req)
-{
-    struct principal who;
-    if (!rest_auth(srv, wsi, req, PERM_RECORDINGS_READ, false, &who))
-        return;
-    const char *p = req->path + strlen(FILE_PREFIX), *slash = strchr(p, '/');
-    char full[CONFIG_PATH_MAX + 400];
-    int fd = -1;
-    struct stat st;
-    if (!slash || !rest_recording_id_ok(p, (size_t)(slash - p)) || !vod_path_ok(slash + 1) ||
-        (size_t)snprintf(full, sizeof full, "%s/recordings/%.*s/vod/%s", srv->cfg->data_dir,
-                         (int)(slash - p), p, slash + 1) >= sizeof full ||
-        (fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) != 0 ||
-        !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
-        http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "no such recording file");
-        return;
-    }
-    uint64_t size = (uint64_t)st.st_size, start = 0, len = size;
-    char range[128], value[96];
-    int r = 0;
-    if (lws_hdr_copy(wsi, range, sizeof range, WSI_TOKEN_HTTP_RANGE) > 0)
-        r = http_range_parse(range, size, &start, &len);
-    if (r < 0) {
-        close(fd);
-        http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, "range not satisfiable");
-        req->status = 416;
-        snprintf(value, sizeof value, "bytes */%" PRIu64, size);
-        http_add_header(req, "Content-Range", value);
-        return;
-    }
-    bool revalidate;
-    const char *type = vod_type(slash + 1, &revalidate);
-    http_respond_fd(wsi, req, r ? 206 : 200, type, fd, start, len);
-    http_add_header(req, "Accept-Ranges", "bytes");
-    http_add_header(req, "Cache-Control", revalidate ? "no-cache" : "public, max-age=3600");
-    if (r) {
-        snprintf(value, sizeof value, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
-                 start + len - 1, size);
-        http_add_header(req, "Content-Range", value);
     }
 }

@@ -1,6 +1,7 @@
-/* The recordings REST API (/api/v1/recordings...) and the replay files under
- * /recordings/<id>/ (docs/recording.md, "Catalogue REST API"). The catalogue itself is
- * catalog.c; this file turns requests into catalogue calls and answers them. */
+/* The recordings REST API (/api/v1/recordings...; rest_recordings.c) and the replay files
+ * under /recordings/<id>/ (rest_replay.c), docs/recording.md ("Catalogue REST API", "Replay
+ * links"). The catalogue itself is catalog.c; these files turn requests into catalogue calls
+ * and files, and answer them. */
 #ifndef CR_SIGNALING_REST_RECORDINGS_H
 #define CR_SIGNALING_REST_RECORDINGS_H
 
@@ -12,7 +13,8 @@
 
 /* A path under /api/v1/recordings, any method. */
 void rest_recordings_api(struct server *srv, struct lws *wsi, struct http_req *req);
-/* GET or HEAD /recordings/<id>/<file>: DATA/recordings/<id>/vod/<file>, with Range. */
+/* GET or HEAD /recordings/<id>/<file>: DATA/recordings/<id>/vod/<file>, with Range; a
+ * playlist asked for with access in its URL (token= or grant=) carries it on to every URI. */
 void rest_recordings_file(struct server *srv, struct lws *wsi, struct http_req *req);
 
 /* Reads the body of POST .../notes into *note, whose strings live in the returned JSON

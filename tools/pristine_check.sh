@@ -7,6 +7,12 @@
 #   tools/pristine_check.sh serve   deploy/serve.sh: waits until the page answers and the
 #                                   recorder runs (the stats say so), then stops the server
 #   tools/pristine_check.sh test    deploy/test.sh: the whole suite (30-60 min on 2 cores)
+#   tools/pristine_check.sh install deploy/install.sh (docs/install.md; systemd is not PID 1
+#                                   in a chroot, so it must say so and install all the same),
+#                                   then the installed server as the user classrelay with the
+#                                   installed configuration (on a loopback port, plain HTTP:
+#                                   HTTPS is not this check's) must serve the installed pages
+#                                   and run the installed recorder
 #
 # Environment:
 #   PRISTINE_DIR      cache folder (default /var/tmp/classrelay-pristine): base/ is the
@@ -20,8 +26,8 @@
 set -euo pipefail
 
 mode=${1:-}
-case "$mode" in serve | test) ;; *)
-  echo "usage: $0 serve|test" >&2
+case "$mode" in serve | test | install) ;; *)
+  echo "usage: $0 serve|test|install" >&2
   exit 2
   ;;
 esac
@@ -137,13 +143,46 @@ if [ "$mode" = test ]; then
   exit "$rc"
 fi
 
+# ---- install: deploy/install.sh, then the installed server as the service runs it ----
+if [ "$mode" = install ]; then
+  t0=$(date +%s)
+  in_root /bin/bash -c 'cd /root/classrelay && deploy/install.sh' >"$log" 2>&1 ||
+    { tail -n 40 "$log"; say "FAIL: deploy/install.sh exited non-zero"; exit 1; }
+  say "deploy/install.sh done after $(($(date +%s) - t0)) s"
+  grep -q 'systemd is not PID 1' "$log" || { say "FAIL: no word about systemd"; exit 1; }
+  for f in /usr/local/bin/classrelay /usr/local/bin/classrelay-recorder \
+    /usr/local/share/classrelay/web/classroom.html /etc/classrelay/classrelay.conf \
+    /etc/systemd/system/classrelay.service; do
+    [ -e "$root$f" ] || { say "FAIL: $f was not installed"; exit 1; }
+  done
+  grep -q '^classrelay:' "$root/etc/passwd" || { say "FAIL: no user classrelay"; exit 1; }
+  # the web pages must not come from the checkout: move it away
+  mv "$root/root/classrelay" "$root/root/classrelay.moved"
+  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  setsid chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin \
+    CLASSRELAY_HTTP_REDIRECT= /usr/sbin/runuser -u classrelay -- /usr/local/bin/classrelay serve \
+    --config /etc/classrelay/classrelay.conf --data /var/lib/classrelay \
+    --listen "127.0.0.1:$port" --no-tls --media-port 0 >>"$log" 2>&1 &
+  for _ in $(seq 30); do curl -fs -o /dev/null "http://127.0.0.1:$port/classroom.html" && break; sleep 1; done
+  curl -fsS -o /dev/null "http://127.0.0.1:$port/classroom.html" || { tail -n 30 "$log"; say "FAIL: no page"; exit 1; }
+  curl -fsS -o /dev/null "http://127.0.0.1:$port/node_modules/hls.js/dist/hls.min.js" ||
+    { say "FAIL: hls.js is not installed with the pages"; exit 1; }
+  grep -q 'child: started /usr/local/bin/classrelay-recorder' "$log" ||
+    { tail -n 30 "$log"; say "FAIL: the installed recorder did not start"; exit 1; }
+  owner=$(stat -c %U "$root/var/lib/classrelay/secret.key")
+  [ "$owner" = classrelay ] || { say "FAIL: DATA is written as $owner"; exit 1; }
+  say "PASS install: installed in $(($(date +%s) - t0)) s; the installed server runs as classrelay," \
+    "serves the installed pages and runs the installed recorder"
+  exit 0
+fi
+
 # ---- serve: start, wait for the page and the recorder, stop ----
 port=${PRISTINE_PORT:-$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 url=http://127.0.0.1:$port
 t0=$(date +%s)
 setsid chroot "$root" /usr/bin/env -i \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-  "${net_env[@]}" CLASSRELAY_LISTEN=127.0.0.1:$port \
+  "${net_env[@]}" CLASSRELAY_LISTEN="127.0.0.1:$port" \
   nice -n "${PRISTINE_NICE:-10}" /bin/bash -c 'cd /root/classrelay && exec deploy/serve.sh' \
   >"$log" 2>&1 &
 pid=$!

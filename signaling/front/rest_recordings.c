@@ -327,7 +327,10 @@ void rest_recordings_api(struct server *srv, struct lws *wsi, struct http_req *r
         whole = n >= 1 && strcmp(again, slash) == 0 && strcmp(sub, "notes") == 0;
     }
     if (bare && get) {
-        respond_found(srv, wsi, req, catalog_rec_get(srv->catalog, id));
+        json_t *rec = catalog_rec_get(srv->catalog, id);
+        if (rec)
+            json_object_set_new(rec, "links", rest_replay_links(srv, id, rec, who.exp));
+        respond_found(srv, wsi, req, rec);
     } else if (bare && req->method == LWSHUMETH_DELETE) {
         delete_recording(srv, wsi, req, id);
     } else if (bare) {

@@ -17,6 +17,12 @@ void rest_recordings_api(struct server *srv, struct lws *wsi, struct http_req *r
  * playlist asked for with access in its URL (token= or grant=) carries it on to every URI. */
 void rest_recordings_file(struct server *srv, struct lws *wsi, struct http_req *req);
 
+/* REC's "links" (docs/recording.md, "Replay links"): its "hls" and "mp4" URLs with a grant
+ * for recording id expiring with the token (token_exp_s) or sooner, and "expires_ms"; JSON
+ * null when REC has neither URL. New reference (rest_replay.c). */
+json_t *rest_replay_links(struct server *srv, const char *id, const json_t *rec,
+                          int64_t token_exp_s);
+
 /* Reads the body of POST .../notes into *note, whose strings live in the returned JSON
  * (the caller decrefs it). Not a JSON object: NULL, *why says so (written into buf, cap
  * bytes). Fields of the wrong type: the body, *why says which. Bounds (text length,

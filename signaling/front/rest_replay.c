@@ -13,7 +13,9 @@
  * most GRANT_TTL_MAX_S), or the request's own grant passed on. A rewritten playlist is made
  * for its request: "private, no-store", no validator, and a Range is answered with the whole
  * text (RFC 9110 §14.2 lets a server ignore it). The grant never holds the token, so a
- * leaked segment URL opens one recording for a few hours, not the user's account.
+ * leaked segment URL opens one recording for a few hours, not the user's account. The
+ * catalogue's REC hands such links out ready-made ("links", rest_replay_links), to share
+ * without the token in them.
  *
  * Other files can be hundreds of megabytes: they are streamed from a file descriptor by
  * http.c, and a single byte range (RFC 9110 §14: "bytes=a-b", "a-", "-n") answers 206 with
@@ -140,6 +142,26 @@ static void respond_playlist(struct server *srv, struct lws *wsi, struct http_re
     free(text);
     http_respond(wsi, req, 200, type, out, len);
     http_add_header(req, "Cache-Control", "private, no-store");
+}
+
+json_t *rest_replay_links(struct server *srv, const char *id, const json_t *rec,
+                          int64_t token_exp_s)
+{
+    int64_t exp_s = grant_expiry(cr_wall_ms() / 1000, token_exp_s);
+    char grant[GRANT_MAX + 1];
+    const char *hls = json_string_value(json_object_get(rec, "hls"));
+    const char *mp4 = json_string_value(json_object_get(rec, "mp4"));
+    if ((!hls && !mp4) || grant_make(srv->key, id, exp_s, grant) != 0)
+        return json_null();
+    json_t *links = json_pack("{s:I}", "expires_ms", (json_int_t)exp_s * 1000);
+    const char *urls[] = {hls, mp4}, *names[] = {"hls", "mp4"};
+    for (int i = 0; i < 2; i++) {
+        char u[512]; /* "/recordings/<id (128)>/<file name>" and the grant */
+        bool fits =
+            urls[i] && (size_t)snprintf(u, sizeof u, "%s?grant=%s", urls[i], grant) < sizeof u;
+        json_object_set_new(links, names[i], fits ? json_string(u) : json_null());
+    }
+    return links;
 }
 
 /* The file of the request as an open descriptor (st filled), or -1. */

@@ -10,6 +10,8 @@ packages it with `classrelay-recorder package` into DATA/recordings/<id>/vod, th
   - the rewritten master: every URI carries grant= (and never the token), the answer is
     "private, no-store"; the same playlist asked with an Authorization header is the file
     as it is on disk (no grant);
+  - GET /api/v1/recordings/<id> hands out "links" (hls, mp4 with a grant, expires_ms no
+    later than the token): ffprobe plays the HLS link as it is, without any token;
   - refusals, each a JSON error and counted in /api/v1/stats: no access (401), a grant
     altered (403), a grant of this recording on another one (403), a grant whose token
     expired (401), a malformed grant (403).
@@ -19,6 +21,7 @@ Usage: replay_links.py [path/to/classrelay]; ends with RESULT: PASS or RESULT: F
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -55,6 +58,31 @@ def make_recording(binary, data):
         log(r.stdout[-2000:], r.stderr[-2000:])
         raise RuntimeError("the packager failed")
     return os.path.join(root, "vod")
+
+
+def add_row(srv, vod):
+    """The catalogue row the recorder's controller would have written (rest_recordings.py)."""
+    with open(os.path.join(vod, "info.json")) as f:
+        info = f.read()
+    with sqlite3.connect(os.path.join(srv.data, "classrelay.db")) as c:
+        c.execute("INSERT INTO recordings (id, room, teacher, title, started_ms, state, progress, "
+                  "vod_json, duration_ms, size_bytes, tracks_json) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                  (REC_ID, "links", "Ms Li", "Links", 1767603600000, "ready", 100, info,
+                   json.loads(info)["duration_ms"], 4096, "[]"))
+
+
+def test_rest_links(srv, binary):
+    token = mint_token(binary, srv.data, "teacher", ttl=600)
+    r = http("GET", "%s/api/v1/recordings/%s" % (srv.base, REC_ID), token=token)
+    links = json.loads(r.body).get("links") if r.status == 200 else None
+    ok = (isinstance(links, dict) and "?grant=" in (links.get("hls") or "") and
+          "?grant=" in (links.get("mp4") or ""))
+    check(ok, "REC has links with grants: %s" % (links if not ok else links["hls"][:70] + "..."))
+    if not ok:
+        return
+    check(links["expires_ms"] <= (time.time() + 600 + 2) * 1000,
+          "the links expire no later than the token")
+    check_plays(srv.base + links["hls"], "the REC's HLS link, no token")
 
 
 def ffprobe(url):
@@ -158,6 +186,8 @@ def main():
     with Server(binary, name="replay-links") as srv:
         vod = make_recording(binary, srv.data)
         check(os.path.exists(os.path.join(vod, "master.m3u8")), "packaged: vod/master.m3u8")
+        add_row(srv, vod)
+        test_rest_links(srv, binary)
         grant = test_links(srv, binary)
         if grant:
             test_refusals(srv, binary, grant)

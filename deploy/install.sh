@@ -131,5 +131,4 @@ else
   fi
   echo "Start it by hand as the classrelay user, for example:"
   echo "  runuser -u classrelay -- $prefix/bin/classrelay serve --config /etc/classrelay/classrelay.conf --data /var/lib/classrelay"
-  echo "(make /var/lib/classrelay owned by classrelay first: install -d -o classrelay -g classrelay -m 0750 /var/lib/classrelay)"
 fi

@@ -169,8 +169,8 @@ if [ "$mode" = install ]; then
     { say "FAIL: hls.js is not installed with the pages"; exit 1; }
   grep -q 'child: started /usr/local/bin/classrelay-recorder' "$log" ||
     { tail -n 30 "$log"; say "FAIL: the installed recorder did not start"; exit 1; }
-  owner=$(stat -c %U "$root/var/lib/classrelay/secret.key")
-  [ "$owner" = classrelay ] || { say "FAIL: DATA is written as $owner"; exit 1; }
+  owner=$(stat -c %u "$root/var/lib/classrelay/secret.key")
+  [ "$owner" = "$(chroot "$root" id -u classrelay)" ] || { say "FAIL: DATA is written by uid $owner"; exit 1; }
   say "PASS install: installed in $(($(date +%s) - t0)) s; the installed server runs as classrelay," \
     "serves the installed pages and runs the installed recorder"
   exit 0

@@ -474,9 +474,40 @@ static void delay_out(const struct cr_hist *h, struct cr_delay_hist *out)
     out->p99_us = cr_hist_quantile_us(h, 0.99);
 }
 
+/* A histogram on another scale (base/hist.h) as the API gives it. */
+static void value_out(const struct cr_hist *h, const uint32_t *bounds, struct cr_value_hist *out)
+{
+    memcpy(out->bound, bounds, sizeof out->bound);
+    memcpy(out->count, h->count, sizeof out->count);
+    out->total = h->total;
+    out->sum = h->sum_us;
+}
+
+/* The worker's histograms other than its forwarding delay, each on its scale. */
+struct worker_hists {
+    struct cr_hist estimate, loss, join[CR_JOIN_STAGES];
+};
+
+static void hists_merge(struct worker_hists *dst, const struct worker_hists *src)
+{
+    cr_hist_merge(&dst->estimate, &src->estimate);
+    cr_hist_merge(&dst->loss, &src->loss);
+    for (unsigned i = 0; i < CR_JOIN_STAGES; i++)
+        cr_hist_merge(&dst->join[i], &src->join[i]);
+}
+
+static void hists_out(const struct worker_hists *h, struct cr_relay_stats *out)
+{
+    value_out(&h->estimate, cr_hist_bounds_bps, &out->estimate_bps);
+    value_out(&h->loss, cr_hist_bounds_permille, &out->loss_permille);
+    for (unsigned i = 0; i < CR_JOIN_STAGES; i++)
+        value_out(&h->join[i], cr_hist_bounds_ms, &out->join_ms[i]);
+}
+
 struct worker_stats_args {
     struct cr_relay_stats st;
     struct cr_hist delay;
+    struct worker_hists hists;
 };
 
 static int do_get_stats(struct cr_worker *w, void *args)
@@ -484,6 +515,9 @@ static int do_get_stats(struct cr_worker *w, void *args)
     struct worker_stats_args *a = args;
     a->st = w->route.stats;
     a->delay = w->route.forward_delay;
+    a->hists.estimate = w->route.estimate;
+    a->hists.loss = w->route.loss;
+    memcpy(a->hists.join, w->route.join, sizeof a->hists.join);
     if (w->mux) {
         struct cr_ice_mux_stats ms;
         cr_ice_mux_get_stats(w->mux, &ms);
@@ -507,7 +541,9 @@ static void add_stats(struct cr_relay_stats *sum, const struct cr_relay_stats *o
     ADD(red_in), ADD(red_out), ADD(data_in), ADD(data_out), ADD(data_dropped), ADD(paced);
     ADD(pace_dropped), ADD(udp_sent), ADD(udp_send_calls), ADD(udp_send_dropped);
     ADD(udp_unknown), ADD(tcp_connections), ADD(tcp_dropped), ADD(refused), ADD(handoff_out),
-        ADD(handoff_in), ADD(handoff_dropped);
+        ADD(handoff_in), ADD(handoff_dropped), ADD(keyframe_requests_in), ADD(nacks_repaired);
+    for (unsigned i = 0; i < CR_LAYERS_MAX; i++)
+        ADD(layer_packets[i]);
 #undef ADD
     if (one->load_pct > sum->load_pct)
         sum->load_pct = one->load_pct;
@@ -517,12 +553,14 @@ int cr_relay_get_stats(struct cr_relay *relay, struct cr_relay_stats *out)
 {
     struct worker_stats_args *a = cr_malloc(sizeof *a);
     struct cr_hist all = {0};
+    struct worker_hists hists = {0};
     memset(out, 0, sizeof *out);
     int r = CR_OK;
     for (unsigned i = 0; i < relay->pool.n && r == CR_OK; i++) {
         r = run_call(relay->pool.w[i], do_get_stats, a);
         add_stats(out, &a->st);
         cr_hist_merge(&all, &a->delay);
+        hists_merge(&hists, &a->hists);
         struct cr_worker_stats *ws = &out->workers[i];
         ws->rooms = a->st.rooms;
         ws->peers = a->st.peers;
@@ -532,6 +570,7 @@ int cr_relay_get_stats(struct cr_relay *relay, struct cr_relay_stats *out)
     }
     out->n_workers = relay->pool.n;
     delay_out(&all, &out->forward_delay);
+    hists_out(&hists, out);
     free(a);
     return r;
 }

@@ -304,6 +304,8 @@ void consumer_forward(struct consumer *c, const struct producer_packet *pkt, int
     if (c->fec && keyframe)
         consumer_fec_keyframe(c, ts);
     send_packet(c, v, seq, ts, o.vp8 ? &o : NULL, false, now_us);
+    if (c->kind == CR_KIND_VIDEO && (unsigned)c->layer < CR_LAYERS_MAX)
+        c->sink.stats->layer_packets[c->layer]++;
     /* The receiver cannot ask for the first packet it was sent: it knows of nothing before
      * it. Lost (3 % of first keyframes on a weak link), the picture waited for a keyframe
      * request and the next keyframe, 0.7 s. Its RTX copy follows it at once (and the rest
@@ -363,14 +365,15 @@ void consumer_tick(struct consumer *c, int64_t now_ms)
         consumer_set_target(c, best, now_ms);
 }
 
-void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n,
-                      const struct consumer_rtx *rtx, int64_t now_ms, int64_t now_us)
+size_t consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n,
+                        const struct consumer_rtx *rtx, int64_t now_ms, int64_t now_us)
 {
     struct producer *p = c->producer;
     /* Only RTX (RFC 4588): resending under the media SSRC and seq would re-protect a packet
      * whose extensions changed, reusing an AEAD-GCM nonce. Browsers all negotiate RTX. */
     if (!p || p->kind != CR_KIND_VIDEO || !c->started || !c->connected || !c->rtx_pt)
-        return;
+        return 0;
+    size_t resent = 0;
     for (size_t i = 0; i < n && i < MAX_RTX_PER_NACK; i++) {
         const struct rewriter_sent *sent = rewriter_lookup(&c->rw, seqs[i]);
         if (!sent || (size_t)sent->layer >= p->n_layers)
@@ -391,7 +394,9 @@ void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n,
                         now_us);
             c->retransmitted++;
         }
+        resent++;
     }
+    return resent;
 }
 
 void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms)

@@ -198,9 +198,10 @@ struct consumer_rtx {
     uint32_t rtt_ms;
     int copies;
 };
-/* The subscriber lost these (out) sequence numbers. */
-void consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n,
-                      const struct consumer_rtx *rtx, int64_t now_ms, int64_t now_us);
+/* The subscriber lost these (out) sequence numbers. Returns how many of them were resent
+ * (the others: not ours lately, gone from the store, or over the budget). */
+size_t consumer_on_nack(struct consumer *c, const uint16_t *seqs, size_t n,
+                        const struct consumer_rtx *rtx, int64_t now_ms, int64_t now_us);
 /* The publisher's SR for a layer, translated into this consumer's SSRC and timestamps
  * when it is the layer being forwarded (RFC 3550 §6.4.1). */
 void consumer_on_sr(struct consumer *c, int layer, uint64_t ntp, uint32_t rtp_ts, int64_t now_ms);

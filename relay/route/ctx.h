@@ -36,6 +36,9 @@ struct route_ctx {
                                              the heap after them) */
     struct cr_relay_stats stats;          /* state: counters, read by cr_relay_get_stats */
     struct cr_hist forward_delay;         /* state: arrival → send of media packets */
+    struct cr_hist estimate;              /* state: subscribers' estimates (cr_hist_bounds_bps) */
+    struct cr_hist loss;                  /* state: subscribers' reported loss (‰) */
+    struct cr_hist join[CR_JOIN_STAGES];  /* state: peers' start stages (ms) */
     unsigned pacing;                      /* state: peers whose pacer holds packets (the
                                              worker runs peer_pace every few ms while any) */
     uint8_t scratch[CONSUMER_SCRATCH];    /* state: where each outgoing packet is built */

@@ -29,6 +29,15 @@ const char *peer_state_name(enum cr_peer_state state)
     return (unsigned)state < 5 ? names[state] : "unknown";
 }
 
+/* The peer reached a stage of its start: timed from its creation into ctx->join, once. */
+static void peer_join(struct peer *peer, enum cr_join_stage stage)
+{
+    if (peer->join_timed & (1u << stage))
+        return;
+    peer->join_timed |= (uint8_t)(1u << stage);
+    cr_hist_add_on(&peer->ctx->join[stage], cr_hist_bounds_ms, cr_now_ms() - peer->created_ms);
+}
+
 void peer_set_state(struct peer *peer, enum cr_peer_state state)
 {
     if (peer->state == state)
@@ -36,6 +45,8 @@ void peer_set_state(struct peer *peer, enum cr_peer_state state)
     CR_INFO("peer", "%llu %s → %s", (unsigned long long)peer->id, peer_state_name(peer->state),
             peer_state_name(state));
     peer->state = state;
+    if (state == CR_PEER_CONNECTED)
+        peer_join(peer, CR_JOIN_CONNECTED);
     struct route_ctx *rc = peer->ctx;
     if (rc->events.on_peer_state)
         rc->events.on_peer_state(rc->events_user, peer->id, state);
@@ -243,8 +254,10 @@ static void ice_state(void *user, enum cr_ice_state state)
         peer_set_state(peer, CR_PEER_FAILED);
         return;
     }
-    if (state == CR_ICE_CONNECTED)
+    if (state == CR_ICE_CONNECTED) {
+        peer_join(peer, CR_JOIN_ICE);
         send_held(peer, &peer->dtls_held);
+    }
     if (state == CR_ICE_CONNECTED && peer->dtls && peer->dtls_client &&
         peer->state != CR_PEER_CONNECTED) {
         cr_dtls_start(peer->dtls);
@@ -622,6 +635,8 @@ static enum pacer_class pace_class(const struct consumer_sent *sent)
 static void sink_send_rtp(void *ud, uint8_t *buf, size_t len, const struct consumer_sent *sent)
 {
     struct peer *peer = ud;
+    if (!sent->audio && sent->kind == SEND_MEDIA && !(peer->join_timed & 1u << CR_JOIN_FIRST_VIDEO))
+        peer_join(peer, CR_JOIN_FIRST_VIDEO);
     struct pacer_meta m = {.twcc_at = (uint16_t)sent->twcc_at,
                            .abs_at = (uint16_t)sent->abs_at,
                            .kind = (uint8_t)sent->kind,
@@ -862,5 +877,8 @@ void peer_tick(struct peer *peer, int64_t now_ms)
     if (now_ms - peer->last_report_ms >= REPORT_INTERVAL_MS) {
         peer->last_report_ms = now_ms;
         peer_send_reports(peer, now_ms);
+        int64_t estimate = peer->quality ? bwe_estimate(&peer->quality->bwe) : 0;
+        if (estimate > 0) /* once a second: what the link to each classroom carries */
+            cr_hist_add_on(&peer->ctx->estimate, cr_hist_bounds_bps, estimate);
     }
 }

@@ -86,6 +86,7 @@ struct peer {
     bool dtls_heard;      /* state: a handshake datagram came from the peer */
     int64_t dtls_sent_us; /* state: when our first handshake datagram left (0: not yet) */
     int64_t created_ms;
+    uint8_t join_timed; /* state: 1 << cr_join_stage of the start's stages timed */
     struct mline mlines[SDP_MAX_MEDIA];
     size_t n_mlines;
     uint64_t offers;            /* offers applied (answer session version) */

@@ -50,6 +50,7 @@ static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t no
             if (rtcp_fir_entries(&fb, &ssrc, &seqnr, 1) == 1)
                 c = consumer_by_ssrc(peer, ssrc);
         }
+        peer->ctx->stats.keyframe_requests_in++;
         if (c && c->producer)
             producer_request_keyframe(c->producer, c->layer >= 0 ? c->layer : c->target, now_ms);
     } else if (v->type == RTCP_RTPFB && v->count == RTCP_FMT_NACK && c) {
@@ -61,7 +62,7 @@ static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t no
             .rtt_ms = peer->rtt_ms,
             .copies = peer->quality ? quality_rtx_copies(peer->quality) : 1,
         };
-        consumer_on_nack(c, seqs, n, &rtx, now_ms, now_us);
+        peer->ctx->stats.nacks_repaired += consumer_on_nack(c, seqs, n, &rtx, now_ms, now_us);
     } else if (v->type == RTCP_RTPFB && v->count == RTCP_FMT_TWCC && peer->quality) {
         quality_on_feedback(peer->quality, &fb, now_ms * 1000);
     } else if (v->type == RTCP_PSFB && v->count == RTCP_FMT_AFB && peer->quality) {
@@ -97,6 +98,9 @@ static void on_reports(struct peer *peer, const struct rtcp_view *v, int64_t now
         struct rtcp_report_block rb;
         rtcp_report_block_at(reports, i, &rb);
         struct consumer *c = consumer_by_ssrc(peer, rb.ssrc);
+        if (c)
+            cr_hist_add_on(&peer->ctx->loss, cr_hist_bounds_permille,
+                           (int64_t)rb.fraction_lost * 1000 / 256);
         int rtt = c ? consumer_on_report(c, &rb, now_ms) : -1;
         if (rtt >= 0) {
             peer->rtt_ms = peer->rtt_ms ? (peer->rtt_ms * 7 + (uint32_t)rtt) / 8 : (uint32_t)rtt;

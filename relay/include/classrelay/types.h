@@ -155,6 +155,22 @@ struct cr_delay_hist {
     uint64_t p50_us, p99_us; /* bucket bounds (max_us above the last) */
 };
 
+/* A histogram of values on another scale (base/hist.h's cr_hist_add_on): a bit rate, a
+ * loss, a time; its unit says which. */
+struct cr_value_hist {
+    uint32_t bound[CR_DELAY_BUCKETS - 1]; /* upper bounds (inclusive), in the unit below */
+    uint64_t count[CR_DELAY_BUCKETS];     /* per bucket, not cumulative; the last unbounded */
+    uint64_t total, sum;
+};
+
+/* The stages of a peer's start, each timed from its creation (the offer reaching the relay). */
+enum cr_join_stage {
+    CR_JOIN_ICE,         /* ICE connected: a pair selected */
+    CR_JOIN_CONNECTED,   /* SRTP keys in place (CR_PEER_CONNECTED) */
+    CR_JOIN_FIRST_VIDEO, /* a subscriber: its first video packet handed to its transport */
+    CR_JOIN_STAGES
+};
+
 #define CR_WORKERS_MAX 16
 
 /* One media worker's share (cr_relay_stats.workers). */
@@ -191,13 +207,24 @@ struct cr_relay_stats {
     uint64_t tcp_dropped;      /* packets dropped on them: queue full, or gone */
     uint64_t refused;          /* new peers refused by admission control (full) */
     /* a lesson spread over workers (cr_relay_config.room_spread) */
-    uint64_t handoff_out;               /* packets handed to another worker's part of a lesson */
-    uint64_t handoff_in;                /* ... taken from one */
-    uint64_t handoff_dropped;           /* ... dropped: the ring toward that worker was full */
-    uint32_t load_pct;                  /* the worker's CPU over the last second, % of a core */
-    struct cr_delay_hist forward_delay; /* media packets: read from the socket → handed to
-                                         * the socket toward a subscriber (batches leave
-                                         * within 64) */
+    uint64_t handoff_out;                  /* packets handed to another worker's part of a lesson */
+    uint64_t handoff_in;                   /* ... taken from one */
+    uint64_t handoff_dropped;              /* ... dropped: the ring toward that worker was full */
+    uint32_t load_pct;                     /* the worker's CPU over the last second, % of a core */
+    struct cr_delay_hist forward_delay;    /* media packets: read from the socket → handed to
+                                            * the socket toward a subscriber (batches leave
+                                            * within 64) */
+    uint64_t keyframe_requests_in;         /* PLI/FIR received from subscribers */
+    uint64_t nacks_repaired;               /* NACK entries from subscribers answered with a
+                                              retransmission (nacks_in those asked) */
+    uint64_t layer_packets[CR_LAYERS_MAX]; /* video packets forwarded to subscribers, by the
+                                              simulcast layer they came from (its index in the
+                                              publisher's offer; 0: a track of one layer) */
+    struct cr_value_hist estimate_bps;     /* subscribers' bandwidth estimates, each sampled
+                                              once a second while connected (bit/s) */
+    struct cr_value_hist loss_permille;    /* the fraction lost in each receiver report block
+                                              a subscriber sends about our streams (‰) */
+    struct cr_value_hist join_ms[CR_JOIN_STAGES]; /* peers' starts, by stage (ms) */
     uint32_t n_workers;
     struct cr_worker_stats workers[CR_WORKERS_MAX];
 };

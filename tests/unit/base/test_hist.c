@@ -1,4 +1,5 @@
-/* Tests relay/base/hist.c: buckets at their bounds, quantiles, negative samples. */
+/* Tests relay/base/hist.c: buckets at their bounds, quantiles, negative samples, other
+ * scales. */
 #include "base/hist.h"
 #include "test.h"
 
@@ -32,5 +33,23 @@ int main(void)
     CHECK_EQ(sum.count[4], 194);
     CHECK_EQ(sum.max_us, 900000);
     CHECK_EQ(cr_hist_quantile_us(&sum, 0.5), cr_hist_quantile_us(&h, 0.5));
+    struct cr_hist loss = {0}; /* per mille: 0 has a bucket of its own */
+    cr_hist_add_on(&loss, cr_hist_bounds_permille, 0);
+    cr_hist_add_on(&loss, cr_hist_bounds_permille, 1);
+    cr_hist_add_on(&loss, cr_hist_bounds_permille, 1000);
+    CHECK_EQ(loss.count[0], 1);
+    CHECK_EQ(loss.count[1], 1);
+    CHECK_EQ(loss.count[CR_HIST_BUCKETS - 2], 1);
+    CHECK_EQ(loss.sum_us, 1001);
+    struct cr_hist bps = {0};
+    cr_hist_add_on(&bps, cr_hist_bounds_bps, 700000);
+    cr_hist_add_on(&bps, cr_hist_bounds_bps, 50000000);
+    CHECK_EQ(bps.count[6], 1); /* (500k, 700k] */
+    CHECK_EQ(bps.count[CR_HIST_BUCKETS - 1], 1);
+    for (unsigned i = 1; i < CR_HIST_BUCKETS - 1; i++) { /* every scale ascends */
+        CHECK(cr_hist_bounds_ms[i] > cr_hist_bounds_ms[i - 1]);
+        CHECK(cr_hist_bounds_bps[i] > cr_hist_bounds_bps[i - 1]);
+        CHECK(cr_hist_bounds_permille[i] > cr_hist_bounds_permille[i - 1]);
+    }
     return test_report();
 }

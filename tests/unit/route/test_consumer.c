@@ -134,8 +134,9 @@ static void test_nack_answered_by_rtx(void)
     uint8_t lost_payload[64];
     memcpy(lost_payload, lost.payload, lost.payload_len);
     uint16_t seqs[2] = {lost.seq, (uint16_t)(lost.seq + 1000)}; /* the second: never sent */
-    consumer_on_nack(c, seqs, 2, &(struct consumer_rtx){0, 50, 1}, 100, 100000);
+    CHECK_EQ(consumer_on_nack(c, seqs, 2, &(struct consumer_rtx){0, 50, 1}, 100, 100000), 1);
     CHECK_EQ(f.n_rtp, 6);
+    CHECK_EQ(f.stats.layer_packets[0], 5); /* the media forwarded, by layer; not the repair */
     CHECK_EQ(c->retransmitted, 1);
     struct rtp_view r = fake_view(&f, 5);
     CHECK_EQ(r.ssrc, c->rtx_ssrc);
@@ -155,7 +156,7 @@ static void test_nack_answered_by_rtx(void)
     CHECK_EQ(rd_be16(c1.payload), lost2.seq);
     CHECK_EQ(rd_be16(c2.payload), lost2.seq);
     CHECK_EQ((uint16_t)(c2.seq - c1.seq), 1);
-    consumer_on_nack(c, &lost2.seq, 1, &(struct consumer_rtx){0, 50, 2}, 120, 120000);
+    CHECK_EQ(consumer_on_nack(c, &lost2.seq, 1, &(struct consumer_rtx){0, 50, 2}, 120, 120000), 0);
     CHECK_EQ(f.n_rtp, 8);
     consumer_free(c);
     producer_free(p);

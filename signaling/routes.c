@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "front/metrics.h"
 #include "front/rest_auth.h"
 #include "front/rest_recordings.h"
 #include "front/rest_rooms.h"
@@ -56,6 +57,8 @@ void routes_http(struct server *srv, struct lws *wsi, struct http_req *req)
         http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "only /metrics is served here");
     } else if (req->method == LWSHUMETH_OPTIONS) {
         respond_options(wsi, req);
+    } else if (strcmp(p, "/metrics") == 0) {
+        metrics_handle(srv, wsi, req);
     } else if (strncmp(p, "/whip/", 6) == 0 || strncmp(p, "/whep/", 6) == 0) {
         whip_handle(srv, wsi, req);
     } else if (strcmp(p, "/ws") == 0) {

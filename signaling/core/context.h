@@ -24,6 +24,10 @@
 #define SERVER_MAX_BODY (64 * 1024)     /* HTTP bodies, websocket messages, SDP */
 #define SERVER_CONNECT_TIMEOUT_MS 30000 /* a peer that never connects is closed */
 
+/* Where an error was reported to a client: an HTTP answer (the rest), a websocket reply,
+ * an "events" data channel message. */
+enum srv_via { SRV_VIA_WS, SRV_VIA_CHANNEL, SRV_VIA_COUNT };
+
 struct srv_counters {
     uint64_t http_requests;
     uint64_t ws_connections; /* open now */
@@ -40,8 +44,9 @@ struct srv_counters {
     uint64_t chat_messages;
     uint64_t http_redirected; /* plain HTTP answered with a redirect to HTTPS */
     uint64_t tls_reloads, tls_reload_failures;
-    uint64_t turn_credentials; /* TURN credentials handed out (access/turn.c) */
-    uint64_t errors[SRV_ERR_COUNT];
+    uint64_t turn_credentials;      /* TURN credentials handed out (access/turn.c) */
+    uint64_t errors[SRV_ERR_COUNT]; /* every error reported, however */
+    uint64_t errors_via[SRV_VIA_COUNT][SRV_ERR_COUNT]; /* ... of those, not over HTTP */
 };
 
 struct cr_relay;
@@ -96,6 +101,14 @@ static inline void srv_count_error(struct server *srv, enum srv_err e)
 {
     if (e < SRV_ERR_COUNT)
         srv->counters.errors[e]++;
+}
+
+/* ... one reported other than in an HTTP answer. */
+static inline void srv_count_error_via(struct server *srv, enum srv_via via, enum srv_err e)
+{
+    srv_count_error(srv, e);
+    if (e < SRV_ERR_COUNT && via < SRV_VIA_COUNT)
+        srv->counters.errors_via[via][e]++;
 }
 
 #endif

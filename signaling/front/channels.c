@@ -41,7 +41,7 @@ static void send_json(struct server *srv, uint64_t peer_id, json_t *v)
 static void send_error(struct server *srv, uint64_t peer_id, enum srv_err e, const char *why)
 {
     srv->counters.data_messages_bad++;
-    srv_count_error(srv, e);
+    srv_count_error_via(srv, SRV_VIA_CHANNEL, e);
     json_t *v =
         json_pack("{s:s, s:s, s:s}", "type", "error", "code", srv_err_code(e), "message", why);
     send_json(srv, peer_id, v ? v : json_pack("{s:s, s:s}", "type", "error", "code", "bad_json"));

@@ -33,7 +33,7 @@ static struct rpc_conn *conn(struct ws_conn *c) { return c->user; }
 
 void rpc_reply_error(struct ws_conn *c, json_t *id, enum srv_err e, const char *message)
 {
-    srv_count_error(c->srv, e);
+    srv_count_error_via(c->srv, SRV_VIA_WS, e);
     CR_DEBUG("rpc", "error %s: %s", srv_err_code(e), message);
     json_t *reply = json_pack("{s:s, s:O?, s:b, s:{s:s, s:s}}", "type", "reply", "id", id, "ok", 0,
                               "error", "code", srv_err_code(e), "message", message);

@@ -653,14 +653,35 @@ json_t *recording_status_json(struct recording *rec)
                               json_pack("{s:s, s:s, s:s?, s:o}", "id", l->id, "room", l->room,
                                         "error", l->error[0] ? l->error : NULL, "tracks", tracks));
     }
-    int packaging = 0;
+    struct recording_figures f;
+    recording_figures(rec, &f);
+    return json_pack(
+        "{s:b, s:b, s:s?, s:i, s:I, s:i, s:I, s:o}", "enabled", f.enabled, "recorder_running",
+        f.recorder_up, "problem", rec->problem[0] ? rec->problem : NULL, "recorder_restarts",
+        (int)f.restarts, "errors", (json_int_t)f.errors, "packaging_queue", (int)f.packaging_queue,
+        "recorder_pid", (json_int_t)(rec->recorder ? rec->recorder->pid : 0), "lessons", lessons);
+}
+
+void recording_figures(struct recording *rec, struct recording_figures *out)
+{
+    *out = (struct recording_figures){
+        .enabled = rec->srv->cfg->record && rec->bin[0],
+        .recorder_up = rec->recorder && rec->recorder_ready,
+        .restarts = rec->restarts,
+        .errors = rec->errors,
+        .packager_running = rec->packager != NULL,
+        .packaged = rec->packaged,
+        .package_failed = rec->package_failed,
+    };
+    for (struct rec_lesson *l = rec->lessons; l; l = l->next) {
+        out->lessons++;
+        for (struct rec_track *t = l->tracks; t; t = t->next) {
+            out->tracks_live += !t->gone;
+            out->packets += t->packets;
+            out->lost += t->lost;
+            out->bytes += t->bytes;
+        }
+    }
     for (struct rec_pack *p = rec->queue; p; p = p->next)
-        packaging++;
-    return json_pack("{s:b, s:b, s:s?, s:i, s:I, s:i, s:I, s:o}", "enabled",
-                     rec->srv->cfg->record && rec->bin[0], "recorder_running",
-                     rec->recorder && rec->recorder_ready, "problem",
-                     rec->problem[0] ? rec->problem : NULL, "recorder_restarts", (int)rec->restarts,
-                     "errors", (json_int_t)rec->errors, "packaging_queue", packaging,
-                     "recorder_pid", (json_int_t)(rec->recorder ? rec->recorder->pid : 0),
-                     "lessons", lessons);
+        out->packaging_queue++;
 }

@@ -50,4 +50,19 @@ bool recording_position(struct recording *rec, const char *room, int64_t now_ms,
 /* The recorder's state for /api/v1/stats (new reference). */
 json_t *recording_status_json(struct recording *rec);
 
+/* The recorder's and packager's state in numbers, for /metrics (front/metrics.c). */
+struct recording_figures {
+    bool enabled;                  /* the server records and has a recorder binary */
+    bool recorder_up;              /* the recorder runs and answered */
+    unsigned restarts;             /* recorder restarts since start */
+    uint64_t errors;               /* recorder error events, crashes, hangs */
+    unsigned lessons;              /* lessons being recorded now */
+    unsigned tracks_live;          /* their tracks recorded now */
+    uint64_t packets, lost, bytes; /* of the tracks of those lessons, as the recorder said */
+    bool packager_running;
+    unsigned packaging_queue;          /* recordings waiting for or in packaging */
+    uint64_t packaged, package_failed; /* packagings finished since start: ready, failed */
+};
+void recording_figures(struct recording *rec, struct recording_figures *out);
+
 #endif

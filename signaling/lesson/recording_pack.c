@@ -84,6 +84,7 @@ static void finish(struct recording *rec, struct rec_pack *p, const char *error)
         return;
     }
     if (error) {
+        rec->package_failed++;
         CR_ERROR("recording", "%s: packaging failed: %s", p->id, error);
         if (cat)
             catalog_rec_set_state(cat, p->id, "failed", p->progress, error);
@@ -95,6 +96,7 @@ static void finish(struct recording *rec, struct rec_pack *p, const char *error)
     json_error_t jerr;
     json_t *info = json_load_file(path, 0, &jerr);
     if (!info) {
+        rec->package_failed++;
         CR_ERROR("recording", "%s: packaged, but %s: %s", p->id, path, jerr.text);
         if (cat)
             catalog_rec_set_state(cat, p->id, "failed", 100, "the packager wrote no info.json");
@@ -104,6 +106,7 @@ static void finish(struct recording *rec, struct rec_pack *p, const char *error)
         catalog_rec_set_vod(cat, p->id, info, du(p->dir));
         catalog_rec_set_state(cat, p->id, "ready", 100, NULL);
     }
+    rec->packaged++;
     CR_INFO("recording", "%s: ready for replay", p->id);
     rec_notify(rec, p->room, "ready", p->id, NULL);
     json_decref(info);

@@ -70,10 +70,11 @@ struct recording {
     unsigned restarts, backoff_s;
     int64_t last_ping_ms, last_pong_ms;
     uint64_t ping_seq;
-    struct rec_lesson *lessons; /* owned */
-    struct rec_pack *queue;     /* owned; the head runs when child is set */
-    struct child *packager;     /* owned */
-    uint64_t errors;            /* recorder error events, crashes, hangs */
+    struct rec_lesson *lessons;        /* owned */
+    struct rec_pack *queue;            /* owned; the head runs when child is set */
+    struct child *packager;            /* owned */
+    uint64_t errors;                   /* recorder error events, crashes, hangs */
+    uint64_t packaged, package_failed; /* packagings finished: ready for replay, failed */
 };
 
 /* recording.c: {"type":"event","event":"recording","state":state,"id":id,...} to everyone

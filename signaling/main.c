@@ -62,6 +62,7 @@ static int serve(int argc, char **argv)
         return 2;
     }
     cr_log_set_level((enum cr_log_level)cfg.log_level);
+    cr_log_set_format(cfg.log_format == 1 ? CR_LOG_JSON : CR_LOG_TEXT);
     if (config_mkdirs(cfg.data_dir) != 0) {
         fprintf(stderr, "classrelay: cannot create data directory %s: %s\n", cfg.data_dir,
                 strerror(errno));

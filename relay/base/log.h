@@ -2,15 +2,54 @@
  *
  * cr_log(LOG_WARN, "dtls", "handshake failed: %s", why) writes one line to stderr:
  *   2026-11-22T13:53:19.123Z WARN dtls: handshake failed: ...
+ * or, in the JSON format (cr_log_set_format; --log-format json), one JSON object a line
+ * (RFC 8259; docs/metrics.md):
+ *   {"time":"2026-11-22T13:53:19.123Z","level":"warn","component":"dtls",
+ *    "room":"math-7b","peer":1234,"msg":"handshake failed: ..."}
+ * with "room", "peer" (a relay peer id) and "participant" (signaling's "p7") when the
+ * calling thread's log context names them. The context is set for a scope with
+ * CR_LOG_SCOPE by whoever knows them: a relay worker around a peer's work (its packets,
+ * timers and negotiation), signaling around a participant's or a session's request; a
+ * line written outside any scope has none. Strings are escaped, invalid UTF-8 replaced by
+ * U+FFFD. The text format does not show the context.
  * CR_LOG_RATE() is for messages caused by bad bytes from the network: it writes at most
  * once per interval per call site and says how many were suppressed. Thread-safe (one
- * fprintf per line); the level is process-wide configuration, set once at start-up. */
+ * fprintf per line); level and format are process-wide configuration, set once at
+ * start-up. */
 #ifndef CR_BASE_LOG_H
 #define CR_BASE_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 enum cr_log_level { CR_LOG_ERROR = 0, CR_LOG_WARN = 1, CR_LOG_INFO = 2, CR_LOG_DEBUG = 3 };
+enum cr_log_format { CR_LOG_TEXT = 0, CR_LOG_JSON = 1 };
+
+/* What a log line is about, per thread. The strings are borrowed: they must outlive the
+ * scope that sets them (a caller whose room may close inside copies its name first). */
+struct cr_log_ctx {
+    const char *room;        /* NULL: none */
+    const char *participant; /* NULL: none */
+    uint64_t peer;           /* 0: none */
+};
+
+/* Sets the calling thread's context; returns the one before, for cr_log_restore. */
+struct cr_log_ctx cr_log_enter(const char *room, uint64_t peer, const char *participant);
+void cr_log_restore(struct cr_log_ctx *prev);
+#define CR_LOG_CAT2_(a, b) a##b
+#define CR_LOG_CAT_(a, b) CR_LOG_CAT2_(a, b)
+/* The context for the rest of the enclosing block, restored when it ends. */
+#define CR_LOG_SCOPE(room, peer, participant)                                                      \
+    __attribute__((cleanup(cr_log_restore))) struct cr_log_ctx CR_LOG_CAT_(                        \
+        cr_log_prev_, __LINE__) = cr_log_enter((room), (peer), (participant))
+
+void cr_log_set_format(enum cr_log_format format);
+/* The JSON line of one message (with its newline) into out, cap bytes: at least 256, else
+ * nothing is written. A message too long for it is cut at a character. Returns the
+ * length. Pure, for tests. */
+size_t cr_log_json_line(char *out, size_t cap, const struct timespec *ts, enum cr_log_level level,
+                        const char *tag, const char *msg, const struct cr_log_ctx *ctx);
 
 void cr_log_set_level(enum cr_log_level level);
 enum cr_log_level cr_log_get_level(void);

@@ -68,6 +68,7 @@ struct cr_ice {
     NiceAgent *agent;         /* owned */
     guint stream_id;
     struct cr_ice_callbacks cb;
+    struct cr_log_ctx log;           /* borrowed strings: cr_ice_config.log */
     void *user;                      /* borrowed */
     char *public_ip;                 /* owned, or NULL */
     int public_family;               /* AF_INET or AF_INET6 when public_ip is set */
@@ -233,6 +234,7 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
                                gpointer data)
 {
     struct cr_ice *ice = data;
+    CR_LOG_SCOPE(ice->log.room, ice->log.peer, NULL);
     (void)agent;
     if (stream_id != ice->stream_id || component_id != COMPONENT)
         return;
@@ -268,6 +270,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_
                              NiceCandidate *local, NiceCandidate *remote, gpointer data)
 {
     struct cr_ice *ice = data;
+    CR_LOG_SCOPE(ice->log.room, ice->log.peer, NULL);
     char l[INET6_ADDRSTRLEN + 8], r[INET6_ADDRSTRLEN + 8];
     (void)agent;
     if (stream_id != ice->stream_id || component_id != COMPONENT)
@@ -327,6 +330,7 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint
                     gpointer data)
 {
     struct cr_ice *ice = data;
+    CR_LOG_SCOPE(ice->log.room, ice->log.peer, NULL);
     (void)agent;
     (void)stream_id;
     (void)component_id;
@@ -395,6 +399,7 @@ static void stun_input(struct cr_ice *ice, const uint8_t *buf, size_t len,
 static void rx_datagram(void *user, uint8_t *buf, size_t len, const struct sockaddr *from)
 {
     struct cr_ice *ice = user;
+    CR_LOG_SCOPE(ice->log.room, ice->log.peer, NULL);
     if (len > 0 && buf[0] < 4) { /* RFC 7983 §7: 0-3 is STUN */
         if (stun_is_message(buf, len))
             stun_input(ice, buf, len, from);
@@ -417,6 +422,7 @@ static void rx_datagram(void *user, uint8_t *buf, size_t len, const struct socka
 static void rx_tick(void *user, int64_t now_ms)
 {
     struct cr_ice *ice = user;
+    CR_LOG_SCOPE(ice->log.room, ice->log.peer, NULL);
     uint8_t req[CR_STUN_MAX_MESSAGE];
     if (cr_stun_responder_consent_expired(ice->stun, now_ms)) {
         CR_WARN("ice", "consent expired on %s: no answer to our checks", ice->pair_desc);
@@ -467,6 +473,7 @@ static void takeover(struct cr_ice *ice)
 static gboolean takeover_cb(gpointer data)
 {
     struct cr_ice *ice = data;
+    CR_LOG_SCOPE(ice->log.room, ice->log.peer, NULL);
     g_source_unref(ice->takeover_source);
     ice->takeover_source = NULL;
     takeover(ice);
@@ -637,12 +644,13 @@ struct cr_ice *cr_ice_new(GMainContext *ctx, const struct cr_ice_config *config,
     struct cr_ice *ice = CR_NEW(struct cr_ice);
     ice->ctx = ctx;
     ice->cb = *cb;
+    ice->log = config->log;
     ice->user = user;
     ice->fast_fd = -1;
     ice->state = CR_ICE_NEW;
     ice->constructing = true;
     if (config->mux) {
-        ice->lite = cr_ice_lite_new(config->mux, cb, user);
+        ice->lite = cr_ice_lite_new(config->mux, cb, user, &config->log);
         if (!ice->lite)
             goto fail;
         ice->gathering_done = true; /* its candidates are known now */

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/log.h"
 #include "base/strbuf.h"
 
 enum cr_ice_state { CR_ICE_NEW, CR_ICE_CHECKING, CR_ICE_CONNECTED, CR_ICE_FAILED };
@@ -37,6 +38,9 @@ struct cr_ice_config {
     bool controlling;            /* the offerer's role (RFC 8445 §6.1.1), for clients of the
                                     relay built on this module (benchmarks); the relay answers
                                     and is controlled */
+    struct cr_log_ctx log;       /* what its log lines are about (the peer), set around the
+                                    callbacks it takes from libnice or the mux; the strings
+                                    must outlive the agent */
 };
 
 struct cr_ice_callbacks {

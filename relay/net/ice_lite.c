@@ -42,7 +42,8 @@ struct cr_ice_lite {
     struct cr_ice_mux *mux;     /* borrowed: the worker's */
     struct cr_mux_endpoint *ep; /* owned */
     struct cr_ice_callbacks cb;
-    void *user; /* borrowed */
+    void *user;            /* borrowed */
+    struct cr_log_ctx log; /* borrowed strings */
     char ufrag[UFRAG_LEN + 1], pwd[PWD_LEN + 1];
     char *remote_ufrag, *remote_pwd; /* owned */
     struct cr_stun_responder *stun;  /* owned, once the remote credentials are known */
@@ -159,6 +160,7 @@ static void on_datagram(void *user, unsigned sock, uint8_t *buf, size_t len,
                         const struct sockaddr *from)
 {
     struct cr_ice_lite *l = user;
+    CR_LOG_SCOPE(l->log.room, l->log.peer, NULL);
     if (len == 0) { /* nothing to read (RFC 7983 cannot even classify it) */
         l->rx_stats.stray++;
         return;
@@ -179,6 +181,7 @@ static void on_datagram(void *user, unsigned sock, uint8_t *buf, size_t len,
 static void on_tick(void *user, int64_t now_ms)
 {
     struct cr_ice_lite *l = user;
+    CR_LOG_SCOPE(l->log.room, l->log.peer, NULL);
     uint8_t req[CR_STUN_MAX_MESSAGE];
     if (!l->selected || !l->stun || l->consent_lost)
         return;
@@ -199,12 +202,13 @@ static const struct cr_mux_endpoint_callbacks endpoint_cb = {.on_datagram = on_d
                                                              .on_tick = on_tick};
 
 struct cr_ice_lite *cr_ice_lite_new(struct cr_ice_mux *mux, const struct cr_ice_callbacks *cb,
-                                    void *user)
+                                    void *user, const struct cr_log_ctx *log)
 {
     struct cr_ice_lite *l = CR_NEW(struct cr_ice_lite);
     l->mux = mux;
     l->cb = *cb;
     l->user = user;
+    l->log = *log;
     l->state = CR_ICE_NEW;
     if (fresh_credentials(l) < 0) {
         free(l);

@@ -11,9 +11,10 @@
 
 struct cr_ice_lite;
 
-/* Fresh random credentials, registered with the mux. NULL if it refuses them. */
+/* Fresh random credentials, registered with the mux. NULL if it refuses them. log: what its
+ * log lines are about, set around the mux's calls (the strings must outlive it). */
 struct cr_ice_lite *cr_ice_lite_new(struct cr_ice_mux *mux, const struct cr_ice_callbacks *cb,
-                                    void *user);
+                                    void *user, const struct cr_log_ctx *log);
 void cr_ice_lite_free(struct cr_ice_lite *l);
 
 const char *cr_ice_lite_ufrag(const struct cr_ice_lite *l);

@@ -845,6 +845,7 @@ int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_h
                    size_t n_hints, enum cr_offer_demand demand, struct cr_answer *out)
 {
     _Static_assert(CR_OFFER_MAX_LINES == SDP_MAX_MEDIA, "one result per m-line");
+    CR_LOG_SCOPE(peer->room_name, peer->id, NULL);
     size_t len = strlen(offer);
     if (len > MAX_OFFER_BYTES) {
         fail(out->err, sizeof out->err, "offer too large (more than %d bytes)", MAX_OFFER_BYTES);

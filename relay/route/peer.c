@@ -484,13 +484,14 @@ static const struct cr_ice_callbacks ice_cb = {
     .on_recv = ice_recv,
 };
 
-struct peer *peer_new(struct route_ctx *ctx, struct room *room, uint64_t id,
+struct peer *peer_new(struct route_ctx *ctx, struct room *room, const char *room_name, uint64_t id,
                       const struct peer_listener *listener)
 {
     struct peer *peer = CR_NEW(struct peer);
     peer->id = id;
     peer->ctx = ctx;
     peer->room = room;
+    peer->room_name = room_name;
     peer->listener = *listener;
     peer->created_ms = cr_now_ms();
     peer->rtcp_ssrc = g_random_int();
@@ -500,7 +501,8 @@ struct peer *peer_new(struct route_ctx *ctx, struct room *room, uint64_t id,
                                .bind_ip = rc->bind_ip,
                                .port_min = rc->port_min,
                                .port_max = rc->port_max,
-                               .tcp = rc->ice_tcp};
+                               .tcp = rc->ice_tcp,
+                               .log = {.room = room_name, .peer = id}};
     peer->ice = cr_ice_new(ctx->main, &ic, &ice_cb, peer);
     if (!peer->ice) {
         free(peer);
@@ -513,6 +515,7 @@ void peer_free(struct peer *peer)
 {
     if (!peer)
         return;
+    CR_LOG_SCOPE(peer->room_name, peer->id, NULL);
     peer_data_free(peer); /* its ABORT still goes out over DTLS */
     if (peer->dtls && peer->state == CR_PEER_CONNECTED)
         cr_dtls_close(peer->dtls);
@@ -835,6 +838,7 @@ static void retire_dtls(struct peer *peer, int64_t now_ms)
 
 void peer_tick(struct peer *peer, int64_t now_ms)
 {
+    CR_LOG_SCOPE(peer->room_name, peer->id, NULL);
     send_copies(peer);
     if (peer->dtls && peer->state != CR_PEER_FAILED) { /* a false start's last flight too */
         int t = cr_dtls_timeout_ms(peer->dtls);

@@ -77,6 +77,7 @@ struct peer {
     uint64_t id;
     struct route_ctx *ctx; /* borrowed */
     struct room *room;     /* borrowed: the owner, for its own bookkeeping; never called */
+    const char *room_name; /* borrowed: the room's, for log lines (base/log.h's context) */
     struct peer_listener listener;
     struct cr_ice *ice;   /* owned */
     struct cr_dtls *dtls; /* owned; made with the first offer */
@@ -114,7 +115,7 @@ struct peer {
 };
 
 /* A peer with its ICE agent; NULL if libnice cannot make one. */
-struct peer *peer_new(struct route_ctx *ctx, struct room *room, uint64_t id,
+struct peer *peer_new(struct route_ctx *ctx, struct room *room, const char *room_name, uint64_t id,
                       const struct peer_listener *listener);
 /* Unbinds and frees its consumers, closes and frees its producers (through the listener),
  * then the transport. peer_free(NULL) does nothing. */

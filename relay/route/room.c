@@ -279,7 +279,7 @@ struct peer *room_add_peer(struct room *room)
 {
     struct peer_listener l = listener;
     l.ud = room;
-    struct peer *peer = peer_new(room->ctx, room, route_next_id(room->ctx), &l);
+    struct peer *peer = peer_new(room->ctx, room, room->name, route_next_id(room->ctx), &l);
     if (!peer)
         return NULL;
     g_ptr_array_add(room->peers, peer);

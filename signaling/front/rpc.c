@@ -756,6 +756,14 @@ void rpc_handle(struct ws_conn *c, const char *text, size_t len)
 void rpc_handle_json(struct ws_conn *c, json_t *msg)
 {
     struct req r = {.c = c, .srv = c->srv, .msg = msg, .id = json_object_get(msg, "id")};
+    /* log lines about this request name its room and participant (the joined one's, or the
+     * room a join asks for): copies, since a leave may close the room */
+    char room[REG_ROOM_MAX * 4 + 1] = "", who[REG_ID_MAX] = "";
+    const struct reg_participant *p = conn(c)->participant;
+    const char *asked = json_string_value(json_object_get(msg, "room"));
+    snprintf(room, sizeof room, "%s", p && p->room ? p->room->name : asked ? asked : "");
+    snprintf(who, sizeof who, "%s", p ? p->id : "");
+    CR_LOG_SCOPE(room[0] ? room : NULL, 0, who[0] ? who : NULL);
     if (!json_is_object(msg)) {
         rpc_reply_error(c, NULL, SRV_ERR_BAD_JSON, "a message must be a JSON object");
         return;

@@ -312,6 +312,7 @@ void whip_handle(struct server *srv, struct lws *wsi, struct http_req *req)
              "a room name is 1 to 64 letters, digits, '-' or '_'");
         return;
     }
+    CR_LOG_SCOPE(room_name, 0, slash ? slash + 1 : NULL); /* log lines name room and session */
     if (!slash) {
         if (req->method == LWSHUMETH_POST) {
             session_create(srv, wsi, req, room_name, whep);

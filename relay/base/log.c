@@ -25,6 +25,7 @@ struct cr_log_ctx cr_log_enter(const char *room, uint64_t peer, const char *part
 void cr_log_restore(struct cr_log_ctx *prev) { t_ctx = *prev; }
 
 void cr_log_set_format(enum cr_log_format format) { g_format = format; }
+enum cr_log_format cr_log_get_format(void) { return (enum cr_log_format)g_format; }
 
 /* A bounded line: a piece that does not fit is left out whole, and so is every piece after
  * it. cap leaves LINE_TAIL bytes of the buffer for what closes it: the quote of an open

@@ -45,6 +45,7 @@ void cr_log_restore(struct cr_log_ctx *prev);
         cr_log_prev_, __LINE__) = cr_log_enter((room), (peer), (participant))
 
 void cr_log_set_format(enum cr_log_format format);
+enum cr_log_format cr_log_get_format(void);
 /* The JSON line of one message (with its newline) into out, cap bytes: at least 256, else
  * nothing is written. A message too long for it is cut at a character. Returns the
  * length. Pure, for tests. */

@@ -68,6 +68,32 @@ static void *reader(void *arg)
     return NULL;
 }
 
+/* With JSON logs: the child's stderr, a line at a time, as our log lines. */
+static void *err_reader(void *arg)
+{
+    struct child *c = arg;
+    FILE *f = fdopen(c->stderr_fd, "r");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0])
+            cr_log(CR_LOG_INFO, "recorder", "%s", line);
+    }
+    if (f)
+        fclose(f); /* closes stderr_fd */
+    else
+        close(c->stderr_fd);
+    return NULL;
+}
+
+/* With JSON logs, a pipe for the child's stderr (err[0] -1 otherwise, or if none). */
+static void stderr_pipe(int err[2])
+{
+    err[0] = err[1] = -1;
+    if (cr_log_get_format() == CR_LOG_JSON && pipe2(err, O_CLOEXEC) != 0)
+        err[0] = err[1] = -1;
+}
+
 struct child *child_spawn(struct server *srv, char *const argv[], int nice, bool kill_with_parent)
 {
     int in[2], out[2];
@@ -78,11 +104,15 @@ struct child *child_spawn(struct server *srv, char *const argv[], int nice, bool
         close(in[1]);
         return NULL;
     }
+    int err[2];
+    stderr_pipe(err);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         dup2(in[0], 0);
         dup2(out[1], 1);
+        if (err[1] >= 0)
+            dup2(err[1], 2);
         if (kill_with_parent) {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != parent)
@@ -95,10 +125,14 @@ struct child *child_spawn(struct server *srv, char *const argv[], int nice, bool
     }
     close(in[0]);
     close(out[1]);
+    if (err[1] >= 0)
+        close(err[1]);
     if (pid < 0) {
         CR_ERROR("child", "cannot start %s: %s", argv[0], strerror(errno));
         close(in[1]);
         close(out[0]);
+        if (err[0] >= 0)
+            close(err[0]);
         return NULL;
     }
     fcntl(in[1], F_SETFL, O_NONBLOCK);
@@ -107,11 +141,18 @@ struct child *child_spawn(struct server *srv, char *const argv[], int nice, bool
     c->pid = pid;
     c->stdin_fd = in[1];
     c->stdout_fd = out[0];
+    c->stderr_fd = err[0];
     c->srv = srv;
+    if (c->stderr_fd >= 0 && pthread_create(&c->err_reader, NULL, err_reader, c) == 0)
+        c->err_reader_started = true;
+    else if (c->stderr_fd >= 0)
+        close(c->stderr_fd);
     if (pthread_create(&c->reader, NULL, reader, c) != 0) {
         CR_ERROR("child", "cannot start a reader thread for %s", argv[0]);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
+        if (c->err_reader_started)
+            pthread_join(c->err_reader, NULL); /* the child is gone: end of file */
         close(c->stdin_fd);
         close(c->stdout_fd);
         free(c);
@@ -169,6 +210,8 @@ void child_free(struct child *c, int wait_ms)
         kill(c->pid, SIGKILL);
     if (c->reader_started)
         pthread_join(c->reader, NULL);
+    if (c->err_reader_started)
+        pthread_join(c->err_reader, NULL);
     close(c->stdout_fd);
     free(c);
 }

@@ -4,7 +4,9 @@
  * one on its stdout, read by a small thread that pushes each line into the server's event
  * queue (EVQ_CHILD_LINE) and, at end of file, reaps the process and pushes its exit status
  * (EVQ_CHILD_EXIT). Everything else — what the lines mean, restarting — is the caller's,
- * on the lws thread. The child's stderr is the server's. */
+ * on the lws thread. The child's stderr is the server's; with JSON logs (base/log.h) it is
+ * read by another thread instead, each line logged as a message of component "recorder",
+ * so that the server's stderr stays one JSON object a line. */
 #ifndef CR_SIGNALING_CHILD_H
 #define CR_SIGNALING_CHILD_H
 
@@ -23,6 +25,9 @@ struct child {
     int stdout_fd; /* owned by the reader thread */
     pthread_t reader;
     bool reader_started;
+    int stderr_fd; /* owned by the stderr thread, with JSON logs; else -1 */
+    pthread_t err_reader;
+    bool err_reader_started;
     struct server *srv; /* borrowed: where events go */
 };
 

@@ -31,8 +31,9 @@ static void gauges(struct prom *p, const struct cr_relay_stats *st)
 static void traffic(struct prom *p, const struct cr_relay_stats *st)
 {
     pair(p, "classrelay_rtp_packets_total",
-         "RTP packets received from publishers (in) and sent to subscribers (out).", "direction",
-         "in", st->rtp_in, "out", st->rtp_out);
+         "RTP packets received from publishers (in) and sent to subscribers and recording "
+         "taps (out).",
+         "direction", "in", st->rtp_in, "out", st->rtp_out);
     pair(p, "classrelay_rtp_bytes_total", "RTP bytes received (in) and sent (out), as on the wire.",
          "direction", "in", st->bytes_in, "out", st->bytes_out);
     pair(p, "classrelay_rtcp_packets_total", "RTCP compounds received (in) and sent (out).",

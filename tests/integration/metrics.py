@@ -8,14 +8,17 @@ Usage: /usr/bin/python3 tests/integration/metrics.py [path/to/classrelay] [--sec
    with it; the metrics address answers without a token and serves nothing else. Every
    scrape is parsed by python3-prometheus-client's parser (text_string_to_metric_families).
 2. A lesson: an aiortc publisher (VP8 640x360 30 fps + Opus) over WHIP and one aiortc
-   player over WHEP. Scrapes before, once the player decodes video, --seconds later, and
-   after both DELETEs: every counter only rises; RTP packets in rise as the publisher's
-   own getStats says it sent them, and at least 50 a second (the audio alone); packets
-   out keep up with packets in for one subscriber, and match what the player's getStats
-   says it received; video forwarded by layer, bytes, keyframe requests, sessions and the
-   participants gauge (teacher over WHIP, player over WHEP) say what happened; every
-   histogram has ascending le, cumulative buckets and +Inf equal to _count; join stages
-   were timed for both peers and the first video for the player.
+   player over WHEP, which loses one video packet in 25 on purpose once it decodes video.
+   Scrapes before, once the player decodes video, --seconds later, and after both
+   DELETEs: every counter only rises; RTP packets in rise as the publisher's own getStats
+   says it sent them, and at least 50 a second (the audio alone); packets out keep up
+   with twice packets in (the player, and the recorder's tap of each track) and the
+   player received what it was sent; the player's NACKs are counted and repaired, its
+   receiver reports show its loss; video forwarded by layer, bytes, keyframe requests,
+   sessions, the recorder's gauges and the participants gauge (teacher over WHIP, player
+   over WHEP) say what happened; every histogram has ascending le, cumulative buckets and
+   +Inf equal to _count; join stages were timed for both peers and the first video for
+   the player.
 3. A server with --log-format json: a short lesson, and every line of its stderr is one
    JSON object with time, level, component and msg; lines about the lesson's peers carry
    the room and the peer id.
@@ -46,6 +49,7 @@ from avtracks import MovingBarTrack, SineTrack, receive_av, wait_connected  # no
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 METRICS_TOKEN = "metrics-s3cret-token"
+DROP_EVERY = 25
 FAILURES = []
 
 
@@ -89,7 +93,8 @@ def scrape(url, token=None):
 def check_shape(sc, when):
     """Names, types, and every histogram's buckets."""
     for fam in sc.families:
-        check(fam.name.startswith("classrelay_"), "%s: family %s lacks the prefix" % (when, fam.name))
+        check(fam.name.startswith("classrelay_"),
+              "%s: family %s lacks the prefix" % (when, fam.name))
         check(fam.type in ("counter", "gauge", "histogram"),
               "%s: family %s has type %s" % (when, fam.name, fam.type))
         if fam.type != "histogram":
@@ -176,6 +181,8 @@ class Lesson:
         self.tasks = []
         self.first_video = None
         self.pub_url = self.sub_url = None
+        self.dropping = False  # the player loses 1 video packet in DROP_EVERY (NACKed)
+        self.seen = self.dropped = 0
 
     async def start(self):
         self.pub.addTransceiver(MovingBarTrack(), direction="sendonly")
@@ -192,12 +199,30 @@ class Lesson:
         self.sub_url, answer = await loop.run_in_executor(
             None, peers.whep_play, self.base, self.room, self.sub.localDescription.sdp)
         await self.sub.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        self._lose_video()
         await wait_connected(self.sub, 10, "player")
         t0 = time.monotonic()
         while self.first_video is None and time.monotonic() - t0 < 5:
             await asyncio.sleep(0.05)
         if self.first_video is None:
             raise RuntimeError("the player decoded no video in 5 s")
+
+    def _lose_video(self):
+        """The player's video receiver drops a packet now and then (not RTX) before aiortc
+        sees it: its NACK generator asks for it, and the relay repairs it by RTX."""
+        for r in self.sub.getReceivers():
+            if r.track.kind != "video":
+                continue
+            async def lossy(packet, arrival_time_ms, r=r, handle=r._handle_rtp_packet):
+                codec = r._RTCRtpReceiver__codecs.get(packet.payload_type)
+                rtx = codec is not None and codec.mimeType.lower() == "video/rtx"
+                if self.dropping and not rtx:
+                    self.seen += 1
+                    if self.seen % DROP_EVERY == 0:
+                        self.dropped += 1
+                        return
+                await handle(packet, arrival_time_ms=arrival_time_ms)
+            r._handle_rtp_packet = lossy
 
     async def _consume(self, track):
         try:
@@ -272,9 +297,8 @@ def check_lesson(s0, s1, s2, s3, p1, p2, elapsed):
         check(s2.get("classrelay_participants", role=role, via=via) == want,
               "participants %s/%s during the lesson: %s, want %d"
               % (role, via, s2.get("classrelay_participants", role=role, via=via), want))
-        check(s3.get("classrelay_participants", role=role, via=via) == 0,
-              "participants %s/%s after: %s" % (role, via,
-                                                s3.get("classrelay_participants", role=role, via=via)))
+        after = s3.get("classrelay_participants", role=role, via=via)
+        check(after == 0, "participants %s/%s after: %s" % (role, via, after))
     check(s2.get("classrelay_peers") == 2, "peers during: %s" % s2.get("classrelay_peers"))
     check(s3.get("classrelay_peers") == 0, "peers after: %s" % s3.get("classrelay_peers"))
     for kind in ("whip", "whep"):
@@ -302,6 +326,26 @@ def check_lesson(s0, s1, s2, s3, p1, p2, elapsed):
     check(delta(s1, s2, "classrelay_process_cpu_seconds_total") > 0, "CPU time did not rise")
 
 
+def lossy_reports(s1, s2):
+    return (delta(s1, s2, "classrelay_subscriber_loss_ratio_count")
+            - delta(s1, s2, "classrelay_subscriber_loss_ratio_bucket", le="0"))
+
+
+def check_repairs(s1, s2, dropped):
+    """The player lost dropped video packets on purpose: it NACKed them, the relay resent
+    them."""
+    got = delta(s1, s2, "classrelay_nacks_received_total")
+    repaired = delta(s1, s2, "classrelay_nacks_repaired_total")
+    log("the player lost %d video packets: the relay received %d NACK entries, repaired %d; "
+        "%d of its receiver reports showed loss" % (dropped, got, repaired, lossy_reports(s1, s2)))
+    check(dropped >= 3, "the player lost only %d packets" % dropped)
+    check(got >= dropped / 2, "NACK entries received %d for %d packets lost" % (got, dropped))
+    check(0 < repaired <= got, "NACK entries repaired %d of %d" % (repaired, got))
+    check(delta(s1, s2, "classrelay_nacks_sent_total") == 0,
+          "NACKs to the publisher on a clean uplink")
+    check(lossy_reports(s1, s2) >= 1, "no receiver report of the player showed its loss")
+
+
 async def run_metrics(binary, seconds):
     mport = peers.free_port()
     server = peers.Server(binary, extra_args=(
@@ -315,6 +359,7 @@ async def run_metrics(binary, seconds):
         check_shape(s0, "before")
         lesson = Lesson(server.base, "metrics")
         await lesson.start()
+        lesson.dropping = True
         s1 = scrape(metrics_url, METRICS_TOKEN)
         p1 = await lesson.packets()
         t1 = time.monotonic()
@@ -332,6 +377,7 @@ async def run_metrics(binary, seconds):
         for sc, when in ((s1, "flowing"), (s2, "during"), (s3, "after")):
             check_shape(sc, when)
         check_lesson(s0, s1, s2, s3, p1, p2, elapsed)
+        check_repairs(s1, s2, lesson.dropped)
     finally:
         if lesson:
             await lesson.close()

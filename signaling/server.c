@@ -128,6 +128,12 @@ static void on_peer_state(struct server *srv, const struct evq_item *it)
     struct reg_owner o;
     if (!reg_find_peer(srv->reg, it->peer_id, &o))
         return; /* closed meanwhile */
+    /* log lines name the room, the peer and who holds it: copies, the room may close */
+    char room[REG_ROOM_MAX * 4 + 1], who[REG_ID_MAX];
+    snprintf(room, sizeof room, "%s",
+             o.resource ? o.resource->room->name : o.participant->room->name);
+    snprintf(who, sizeof who, "%s", o.resource ? o.resource->id : o.participant->id);
+    CR_LOG_SCOPE(room, it->peer_id, who);
     o.peer->state = it->state;
     if (it->state == CR_PEER_CONNECTED)
         o.peer->ever_connected = true;

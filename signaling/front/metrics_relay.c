@@ -46,8 +46,8 @@ static void traffic(struct prom *p, const struct cr_relay_stats *st)
          "(out).",
          "direction", "in", st->data_in, "out", st->data_out);
     prom_family(p, "classrelay_video_forwarded_packets_total", "counter",
-                "Video packets forwarded to subscribers, by the simulcast layer they came from "
-                "(its index in the publisher's offer; 0: one layer).");
+                "Video packets forwarded to subscribers and recording taps, by the simulcast "
+                "layer they came from (its index in the publisher's offer; 0: one layer).");
     for (unsigned i = 0; i < CR_LAYERS_MAX; i++) {
         char layer[4];
         snprintf(layer, sizeof layer, "%u", i);

@@ -5,7 +5,8 @@ Usage: /usr/bin/python3 tests/integration/metrics.py [path/to/classrelay] [--sec
 
 1. A server with --metrics-token and --metrics-listen: /metrics on the main address answers
    401 without the token and with a wrong one (counted in classrelay_errors_total), 200
-   with it; the metrics address answers without a token and serves nothing else. Every
+   with it; the metrics address answers without a token and serves nothing else; an
+   error over the websocket is counted as one, apart from HTTP's. Every
    scrape is parsed by python3-prometheus-client's parser (text_string_to_metric_families).
 2. A lesson: an aiortc publisher (VP8 640x360 30 fps + Opus) over WHIP and one aiortc
    player over WHEP, which loses one video packet in 25 on purpose once it decodes video.
@@ -46,6 +47,7 @@ peers.patch_aioice_loopback()
 
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from avtracks import MovingBarTrack, SineTrack, receive_av, wait_connected  # noqa: E402
+from wsclient import WsClient  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 METRICS_TOKEN = "metrics-s3cret-token"
@@ -134,6 +136,12 @@ def check_monotonic(a, b, what):
               % (what, key[0], dict(key[1]), va, vb))
 
 
+def errors(sc, code, via):
+    """classrelay_errors_total for code and via, whatever its status label."""
+    return sum(v for (n, k), (f, v) in sc.samples.items()
+               if n == "classrelay_errors_total" and ("code", code) in k and ("via", via) in k)
+
+
 def delta(a, b, name, **labels):
     return (b.get(name, **labels) or 0) - (a.get(name, **labels) or 0)
 
@@ -155,17 +163,33 @@ def check_access(server, metrics_base):
     check(r.status == 401, "/metrics with a wrong token: %d, want 401" % r.status)
     r = peers.http("GET", url, token=server.token)  # an admin's API token is not it
     check(r.status == 401, "/metrics with an API token: %d, want 401" % r.status)
-    sc = scrape(url, METRICS_TOKEN)
-    check(sc.get("classrelay_errors_total", code="unauthorized", status="401", via="http") >= 3,
-          "the three 401s are not counted: %s" % sc.get(
-              "classrelay_errors_total", code="unauthorized", status="401", via="http"))
+    ws = WsClient("127.0.0.1", server.port)  # an error over the websocket, counted apart
+    try:
+        rid = ws.request({"type": "publish", "sdp": "v=0\r\n"})
+        reply = ws.recv(5)
+        check(reply and reply.get("id") == rid and reply.get("error", {}).get("code") ==
+              "not_joined", "publish before join answered %r" % reply)
+        sc = scrape(url, METRICS_TOKEN)
+    finally:
+        ws.close()
+    check(sc.get("classrelay_websocket_connections_open") == 1,
+          "websocket connections open: %s" % sc.get("classrelay_websocket_connections_open"))
+    check(errors(sc, "not_joined", "websocket") == 1 and errors(sc, "not_joined", "http") == 0,
+          "the websocket's not_joined is not counted as one: %s" % sorted(
+              (k, v) for (n, k), (f, v) in sc.samples.items()
+              if n == "classrelay_errors_total" and v))
+    check(errors(sc, "unauthorized", "http") >= 3,
+          "the three 401s are not counted: %s" % errors(sc, "unauthorized", "http"))
+    check(sc.get("classrelay_errors_total", code="unauthorized", status="401", via="http")
+          == errors(sc, "unauthorized", "http"), "unauthorized is not labelled status 401")
     open_sc = scrape(metrics_base + "/metrics")  # no token: its own address is open
     check(set(f.name for f in open_sc.families) == set(f.name for f in sc.families),
           "the metrics address serves other families")
     r = peers.http("GET", metrics_base + "/healthz", token="")
     check(r.status == 404, "the metrics address served /healthz: %d" % r.status)
     log("access: 401 without, with a wrong and with an API token; 200 with the metrics "
-        "token; open on %s; %d families" % (metrics_base, len(sc.families)))
+        "token; open on %s; %d families; a websocket error counted as one" % (
+            metrics_base, len(sc.families)))
     return sc
 
 

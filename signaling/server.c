@@ -37,6 +37,7 @@
 #include "lesson/recording.h"
 #include "lesson/registry.h"
 #include "lesson/rooms.h"
+#include "lesson/session.h"
 #include "listen.h"
 #include "routes.h"
 #include "transport/ws_park.h"
@@ -136,7 +137,7 @@ static void on_peer_state(struct server *srv, const struct evq_item *it)
         srv->counters.peers_failed++;
     if (o.resource) {
         if (gone)
-            whip_close(srv, o.resource);
+            session_close(srv, o.resource);
         return;
     }
     CR_DEBUG("server", "%s %s peer %llu: %s", o.participant->id, reg_target_name(o.target),
@@ -211,11 +212,11 @@ static void sweep(lws_sorted_usec_list_t *sul)
             }
         }
         struct reg_resource *r = room->resources;
-        while (r) { /* whip_close may free the room with its last resource */
+        while (r) { /* session_close may free the room with its last resource */
             struct reg_resource *next = r->next;
             if (timed_out(&r->peer, now)) {
                 srv->counters.peers_timed_out++;
-                whip_close(srv, r);
+                session_close(srv, r);
             }
             r = next;
         }

@@ -23,6 +23,7 @@
 #include "front/credentials.h"
 #include "lesson/floor.h"
 #include "lesson/rooms.h"
+#include "lesson/session.h"
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
 #include "front/whip.h"
@@ -350,7 +351,7 @@ static void h_join(struct req *r)
     }
     for (struct reg_resource *q = room->resources; q; q = q->next) {
         if (!q->whep && q->role == REG_CLASSROOM)
-            json_array_append_new(others, whip_participant_json(q));
+            json_array_append_new(others, session_participant_json(q));
     }
     reg_participant_add(r->srv->reg, room, p);
     conn(r->c)->participant = p;
@@ -815,7 +816,7 @@ void rpc_room_end(struct server *srv, struct reg_room *room, const char *reason)
     for (i = 0; i < n; i++)
         leave_room(conns[i]);
     for (i = 0; i < n_res; i++)
-        whip_close(srv, res[i]);
+        session_close(srv, res[i]);
     free(conns);
     free(res);
 }

@@ -33,6 +33,7 @@
 #include "front/whip.h"
 #include "lesson/floor.h"
 #include "lesson/evq.h"
+#include "lesson/ingest.h"
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
 #include "lesson/registry.h"
@@ -172,7 +173,8 @@ static void drain(struct server *srv)
             break;
         case EVQ_CHILD_LINE:
         case EVQ_CHILD_EXIT:
-            recording_on_child(srv->recording, it);
+            if (!ingest_on_child(srv->ingest, it))
+                recording_on_child(srv->recording, it);
             break;
         case EVQ_CHANNEL:
             channels_on_open(srv, it->peer_id, it->label, it->open);
@@ -226,6 +228,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
     if (++srv->sweeps % 2 == 0)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
     recording_tick(srv->recording, now);
+    ingest_tick(srv->ingest, now);
     floor_speakers(srv);
     lifecycle_tick(srv, cr_wall_ms());
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
@@ -393,6 +396,7 @@ int server_start(struct server *srv, const struct config *cfg)
         return -1;
     }
     srv->recording = recording_new(srv);
+    srv->ingest = ingest_new(srv, recording_binary(srv->recording));
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
     return 0;
 }
@@ -437,6 +441,8 @@ void server_stop(struct server *srv)
         }
     }
     CR_INFO("server", "shutting down: closed %d peers", closed);
+    ingest_free(srv->ingest); /* the cameras' children go first: their peers are closed */
+    srv->ingest = NULL;
     recording_free(srv->recording); /* the recorder finalises what it wrote */
     srv->recording = NULL;
     cr_relay_free(srv->relay);

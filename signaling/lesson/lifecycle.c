@@ -17,6 +17,7 @@
 #include "access/auth.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "lesson/ingest.h"
 #include "lesson/rooms.h"
 #include "store/sched.h"
 #include "store/store.h"
@@ -152,7 +153,10 @@ void lifecycle_tick(struct server *srv, int64_t now_ms)
             bool timeout = room->closes_ms && now_ms >= room->closes_ms;
             audit_log(srv, NULL, "lesson_end", room->name, "%s",
                       timeout ? "the lesson's time is over" : "the lesson was moved or removed");
+            char name[REG_ROOM_MAX + 1];
+            snprintf(name, sizeof name, "%s", room->name);
             srv->lesson_ev->room_end(srv, room, timeout ? "time" : "unscheduled");
+            ingest_stop(srv->ingest, name); /* after: the room may be gone */
         }
         room = next;
     }
@@ -232,7 +236,10 @@ enum srv_err lifecycle_control(struct server *srv, struct reg_participant *p, co
         if (room->lesson_id && srv->lifecycle)
             remember_ended(srv->lifecycle, room->lesson_id, room->closes_ms);
         audit_log(srv, &p->who, "lesson_end", room->name, "ended by %s", p->name);
+        char name[REG_ROOM_MAX + 1];
+        snprintf(name, sizeof name, "%s", room->name);
         srv->lesson_ev->room_end(srv, room, "ended by the teacher");
+        ingest_stop(srv->ingest, name); /* its camera stops with the lesson */
         return SRV_ERR_COUNT;
     }
     snprintf(why, why_len,

@@ -334,6 +334,10 @@ bool ingest_stop(struct ingest_ctl *ctl, const char *room)
         *pp = g->next;
         CR_INFO("ingest", "room %s: source %s stopped", room, g->shown);
         ing_free(ctl, g);
+        struct reg_room *r = reg_room_find(ctl->srv->reg, room);
+        if (r && !ctl->srv->shutting_down) /* the pages take the source away */
+            rooms_event(ctl->srv, r,
+                        json_pack("{s:s, s:s, s:n}", "type", "event", "event", "ingest", "ingest"));
         return true;
     }
     return false;

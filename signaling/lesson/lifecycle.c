@@ -96,6 +96,9 @@ static void keep_open(struct server *srv, const struct st_lesson *l, const struc
             return;
         }
         CR_INFO("lifecycle", "lesson %" PRId64 " \"%s\" open in room %s", l->id, l->title, name);
+        if (l->source_url[0] && /* its camera is the teacher from the start */
+            ingest_start(srv->ingest, name, l->source_url, &e, why, sizeof why) != 0)
+            CR_WARN("lifecycle", "lesson %" PRId64 ": no RTSP source: %s", l->id, why);
     }
     room->pinned = true;
     room->lesson_id = l->id;

@@ -23,9 +23,9 @@
 #include "store/sched.h"
 
 /* The resources' fields as in rest_lessons.c, rest_people.c and rest_schedule.c (login). */
-static const char *const lesson_fields[] = {"title",    "subject",    "teacher_id",
-                                            "start_ms", "end_ms",     "recurrence",
-                                            "record",   "classrooms", NULL};
+static const char *const lesson_fields[] = {"title",      "subject",    "teacher_id", "start_ms",
+                                            "end_ms",     "recurrence", "record",     "classrooms",
+                                            "source_url", NULL};
 static const char *const lesson_readonly[] = {"id", "teacher_name", "room", "created_ms", NULL};
 static const char *const user_fields[] = {"username",     "password", "name", "role",
                                           "classroom_id", "disabled", NULL};

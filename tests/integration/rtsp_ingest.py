@@ -195,6 +195,28 @@ def run(srv, camera):
               1 for e in events if e.get("event") == "ingest"))
     player.stop()
     check_recording(srv, t_first_part + t_second_part)
+    scheduled_source(srv, url)
+
+
+def scheduled_source(srv, url):
+    """A lesson booked with its source_url: its room opens with the camera as teacher."""
+    teacher = json.loads(api(srv, "POST", "/api/v1/users",
+                             {"username": "zhao", "password": "correct horse",
+                              "name": "Zhao Min", "role": "teacher"}).body)
+    now = int(time.time() * 1000)
+    r = api(srv, "POST", "/api/v1/lessons",
+            {"title": "Booked camera", "teacher_id": teacher["id"], "start_ms": now - 60000,
+             "end_ms": now + 600000, "record": False, "source_url": url})
+    lesson = json.loads(r.body)
+    check(PASSWORD not in r.text() and "cam:***@" in (lesson.get("source_url") or ""),
+          "a lesson booked with source_url shows it redacted: %s" % lesson.get("source_url"))
+    bad = api(srv, "PUT", "/api/v1/lessons/%d" % lesson["id"], {"source_url": "rtsp://a b"},
+              ok=(400,))
+    check(PASSWORD not in bad.text(), "a bad source_url is refused: %s" % bad.text()[:120])
+    st = wait_until(lambda: (lambda s: s if s and s["state"] == "playing" else None)(
+        ingest_state(srv, lesson["room"], None)), 20)
+    check(st is not None, "its room opened with the camera as its source: %s" % (st or {}))
+    api(srv, "DELETE", "/api/v1/rooms/%s/ingest" % lesson["room"], ok=(204,))
 
 
 def check_recording(srv, media_s):

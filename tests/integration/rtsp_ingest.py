@@ -18,6 +18,7 @@ Prints "figure: ..." lines and ends with "RESULT: PASS" or "RESULT: FAIL".
 import sys
 sys.dont_write_bytecode = True
 
+import glob
 import json
 import os
 import re
@@ -240,6 +241,24 @@ def check_recording(srv, media_s):
         rec["id"], dur, [(t["kind"], t["codec"]) for t in rec.get("tracks", [])],
         info.get("gaps"), [c["title"] for c in info.get("chapters", [])]))
     check(dur >= media_s - 0.5, "the MP4 lasts %.2f s >= both parts (%.2f s)" % (dur, media_s))
+    # the camera's own frames, as recorded: both parts in one track, the gap between them
+    segs = sorted(glob.glob(os.path.join(srv.data, "recordings", rec["id"], "tracks",
+                                         "*camera*", "run-*", "seg-*.mkv")))
+    times = []
+    for seg in segs:
+        out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                              "packet=pts_time", "-of", "csv=p=0", seg],
+                             capture_output=True, text=True)
+        times += [float(t) for t in out.stdout.split() if t and t != "N/A"]
+    times.sort()
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    gap = max(gaps) if gaps else 0
+    at = gaps.index(gap) if gaps else 0
+    log("recorded camera frames: %d in %d segment(s), %.2f s of media, longest gap %.2f s "
+        "(%d frames before it, %d after)" % (len(times), len(segs), (times[-1] - times[0]) if
+                                             times else 0, gap, at + 1, len(times) - at - 1))
+    check(gap >= 1.5 and at + 1 >= 90 and len(times) - at - 1 >= 90,
+          "the recorded track holds frames before and after the camera's gap")
     check(sorted(t["kind"] for t in rec.get("tracks", [])) == ["audio", "video"],
           "the recording has the camera's audio and video")
 

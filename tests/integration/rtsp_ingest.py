@@ -56,14 +56,15 @@ def api(srv, method, path, body=None, token=None, ok=(200, 201, 204)):
 class Camera:
     """lib/rtsp_camera.py on a fixed port; kill() and start() again play a power cycle."""
 
-    def __init__(self, port):
+    def __init__(self, port, extra=()):
         self.port = port
+        self.extra = list(extra)
         self.proc = None
 
     def start(self):
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "lib", "rtsp_camera.py"), "--port",
-             str(self.port), "--user", USER, "--password", PASSWORD],
+             str(self.port), "--user", USER, "--password", PASSWORD] + self.extra,
             stdout=subprocess.PIPE, text=True, start_new_session=True)
         line = self.proc.stdout.readline()
         if not line.startswith("READY"):
@@ -196,11 +197,17 @@ def run(srv, camera):
               1 for e in events if e.get("event") == "ingest"))
     player.stop()
     check_recording(srv, t_first_part + t_second_part)
-    scheduled_source(srv, url)
+    tcp_cam = Camera(peers.free_port(), ["--tcp-only"])
+    try:
+        tcp_cam.start()
+        scheduled_source(srv, "rtsp://%s:%s@127.0.0.1:%d/cam" % (USER, PASSWORD, tcp_cam.port))
+    finally:
+        tcp_cam.kill()
 
 
 def scheduled_source(srv, url):
-    """A lesson booked with its source_url: its room opens with the camera as teacher."""
+    """A lesson booked with its source_url (a camera that sends RTP only interleaved in the
+    RTSP connection): its room opens with the camera as teacher."""
     teacher = json.loads(api(srv, "POST", "/api/v1/users",
                              {"username": "zhao", "password": "correct horse",
                               "name": "Zhao Min", "role": "teacher"}).body)
@@ -214,9 +221,10 @@ def scheduled_source(srv, url):
     bad = api(srv, "PUT", "/api/v1/lessons/%d" % lesson["id"], {"source_url": "rtsp://a b"},
               ok=(400,))
     check(PASSWORD not in bad.text(), "a bad source_url is refused: %s" % bad.text()[:120])
-    st = wait_until(lambda: (lambda s: s if s and s["state"] == "playing" else None)(
-        ingest_state(srv, lesson["room"], None)), 20)
-    check(st is not None, "its room opened with the camera as its source: %s" % (st or {}))
+    st = wait_until(lambda: (lambda s: s if s and s["state"] == "playing" and s["connected"]
+                             else None)(ingest_state(srv, lesson["room"], None)), 20)
+    check(st is not None, "its room opened with the camera (RTP over TCP) publishing: %s" % (
+        st or {}))
     api(srv, "DELETE", "/api/v1/rooms/%s/ingest" % lesson["room"], ok=(204,))
 
 

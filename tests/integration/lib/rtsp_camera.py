@@ -3,10 +3,11 @@
 serving H.264 + AAC, as classroom recording systems and IP cameras do.
 
 Usage: /usr/bin/python3 tests/integration/lib/rtsp_camera.py --port P [--user U --password W]
-       [--path /cam] [--no-audio]
+       [--path /cam] [--no-audio] [--tcp-only]
 Serves rtsp://127.0.0.1:P/cam: videotestsrc (640x360, 30 fps, a moving ball) -> x264enc
 (zerolatency, a keyframe every 30 frames) and audiotestsrc -> avenc_aac; with --user, Basic
-authentication. Prints "READY rtsp://..." (the URL without the password) once it listens,
+authentication; with --tcp-only, RTP only interleaved in the RTSP connection (RFC 2326
+§10.12), as behind a firewall that drops UDP. Prints "READY rtsp://..." (the URL without the password) once it listens,
 then runs until killed. A test kills it and starts another on the same port to play a
 camera switched off and on again.
 """
@@ -15,8 +16,9 @@ import sys
 
 import gi
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 VIDEO = ("videotestsrc is-live=1 pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 "
          "! x264enc tune=zerolatency key-int-max=30 speed-preset=ultrafast bitrate=800 "
@@ -32,6 +34,7 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--no-audio", action="store_true")
+    ap.add_argument("--tcp-only", action="store_true")
     args = ap.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer.new()
@@ -41,6 +44,8 @@ def main():
     launch = VIDEO if args.no_audio else VIDEO + " " + AUDIO
     factory.set_launch("( " + launch + " )")
     factory.set_shared(True)
+    if args.tcp_only:
+        factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
     if args.user:
         auth = GstRtspServer.RTSPAuth.new()
         token = GstRtspServer.RTSPToken.new()

@@ -3,12 +3,14 @@
 
 #include <string.h>
 
-/* The authority after "://" ends at the first '/', '?', '#' or white space; its userinfo,
- * at its last '@'. Returns the length of "user" when s holds "user:password@" (0 if not),
- * and in *skip the bytes of "user:password" to leave out. */
+/* The authority after "://" ends at the first '/', '?', '#' or white space (RFC 3986 §3.2;
+ * quotes and the other sub-delims may be in a password); its userinfo, at its last '@'.
+ * Returns the length of "user" when s holds "user:password@" (0 if not), and in *skip the
+ * bytes of "user:password" to leave out. In a message the authority may run past the URL's
+ * end: more is hidden then, never less. */
 static size_t userinfo_at(const char *s, size_t *skip)
 {
-    size_t end = strcspn(s, "/?# \t\r\n\"'<>");
+    size_t end = strcspn(s, "/?# \t\r\n");
     const char *at = NULL;
     for (const char *p = s; p < s + end; p++)
         if (*p == '@')

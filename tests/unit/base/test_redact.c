@@ -26,6 +26,8 @@ int main(void)
     same("rtsp://host/path@x", "rtsp://host/path@x");   /* an '@' in the path is not userinfo */
     same("could not open rtsp://u:pw@h/a, then rtsp://v:q@k/b",
          "could not open rtsp://u:***@h/a, then rtsp://v:***@k/b");
+    same("rtsp://c'':s3:cr!et@'host'/p", "rtsp://c'':***@'host'/p"); /* sub-delims (fuzz) */
+    same("'rtsp://u:p@h' failed", "'rtsp://u:***@h' failed");
     same("no url here", "no url here");
     same("", "");
     same("trailing ://", "trailing ://");

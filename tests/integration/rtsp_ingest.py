@@ -285,6 +285,9 @@ def main():
     finally:
         camera.kill()
     logpath = srv.logpath
+    if os.environ.get("KEEP_DATA") or failures:  # the recording, for a look afterwards
+        print("kept the data folder", srv.data, flush=True)
+        srv.data = None
     srv.stop()
     with open(logpath, "rb") as f:
         text = f.read().decode("utf-8", "replace")

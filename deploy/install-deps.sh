@@ -11,6 +11,8 @@ build_pkgs=(build-essential cmake pkg-config git
   libnice-dev libsrtp2-dev libusrsctp-dev libwebsockets-dev libssl-dev
   libglib2.0-dev libjansson-dev libsqlite3-dev zlib1g-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  # the recorder's RTSP ingest: webrtcbin's headers (gstreamer-webrtc-1.0) and ICE
+  libgstreamer-plugins-bad1.0-dev gstreamer1.0-nice
   # the recorder: RTP depayloaders, Matroska, x264, AAC, HLS
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav)

@@ -1,11 +1,13 @@
-/* classrelay-recorder: the lesson recorder process (docs/recording.md). Two modes:
- * "record" (started and watched by classrelay serve; commands on stdin, events on stdout)
- * and "package" (turns a finished recording folder into HLS and MP4). */
+/* classrelay-recorder: the lesson recorder process (docs/recording.md). Three modes:
+ * "record" (started and watched by classrelay serve; commands on stdin, events on stdout),
+ * "package" (turns a finished recording folder into HLS and MP4) and "ingest" (an RTSP
+ * camera published to the relay as a lesson's teacher; started by classrelay serve). */
 #include <stdio.h>
 #include <string.h>
 
 #include <gst/gst.h>
 
+#include "ingest.h"
 #include "package.h"
 #include "record.h"
 
@@ -13,8 +15,9 @@ static void usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s record               (commands on stdin, events on stdout)\n"
-            "       %s package --in DIR [--out DIR]\n",
-            prog, prog);
+            "       %s package --in DIR [--out DIR]\n"
+            "       %s ingest               (an RTSP camera to the relay; commands on stdin)\n",
+            prog, prog, prog);
 }
 
 int main(int argc, char **argv)
@@ -26,6 +29,8 @@ int main(int argc, char **argv)
     gst_init(NULL, NULL);
     if (strcmp(argv[1], "record") == 0)
         return record_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ingest") == 0)
+        return ingest_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "package") == 0)
         return package_main(argc - 1, argv + 1);
     usage(argv[0]);

@@ -4,13 +4,16 @@
  * waits for its next keyframe. The first video buffer is moved to lesson time 0 (for the
  * main video, not the screen, PKG_FEED_FROM_ZERO) so the first picture also covers the
  * time before it (MP4 and MPEG-TS both let a sample last
- * until the next one). Runs whose codec differs from the first run's are skipped: one
- * writer pipeline takes one codec. The thread ends with end-of-stream on the appsrc. */
+ * until the next one). Video frames are kept at least 1 ms apart. Runs whose codec differs from the
+ * first run's are skipped: one writer pipeline takes one codec. The thread ends with end-of-stream
+ * on the appsrc. */
 #include <stdio.h>
 #include <string.h>
 
 #include "package_feed.h"
 #include "package_read.h"
+
+#define FRAME_STEP_NS 1000000 /* the least time between two video frames pushed */
 
 struct pkg_feed {
     struct pkg_run **runs; /* borrowed */
@@ -50,6 +53,11 @@ static bool push(struct pkg_feed *f, const struct pkg_run *run, GstSample *smp, 
     if (f->need_key && GST_BUFFER_FLAG_IS_SET(in, GST_BUFFER_FLAG_DELTA_UNIT))
         return true;
     f->need_key = false;
+    /* frames that came in a burst (a keyframe replayed to a new tap, an encoder that cannot
+     * make one on request: an RTSP camera) may share a timestamp, which the parsers and
+     * muxers downstream cannot place: each frame at least 1 ms after the one before */
+    if (f->video && f->last_out >= 0 && t < f->last_out + FRAME_STEP_NS)
+        t = f->last_out + FRAME_STEP_NS;
     out = gst_buffer_copy(in); /* metadata only; the memory is shared */
     if (f->from_zero && f->last_out < 0)
         t = 0;

@@ -33,10 +33,12 @@
 #include "front/whip.h"
 #include "lesson/floor.h"
 #include "lesson/evq.h"
+#include "lesson/ingest.h"
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
 #include "lesson/registry.h"
 #include "lesson/rooms.h"
+#include "lesson/session.h"
 #include "listen.h"
 #include "routes.h"
 #include "transport/ws_park.h"
@@ -142,7 +144,7 @@ static void on_peer_state(struct server *srv, const struct evq_item *it)
         srv->counters.peers_failed++;
     if (o.resource) {
         if (gone)
-            whip_close(srv, o.resource);
+            session_close(srv, o.resource);
         return;
     }
     CR_DEBUG("server", "%s %s peer %llu: %s", o.participant->id, reg_target_name(o.target),
@@ -177,7 +179,8 @@ static void drain(struct server *srv)
             break;
         case EVQ_CHILD_LINE:
         case EVQ_CHILD_EXIT:
-            recording_on_child(srv->recording, it);
+            if (!ingest_on_child(srv->ingest, it))
+                recording_on_child(srv->recording, it);
             break;
         case EVQ_CHANNEL:
             channels_on_open(srv, it->peer_id, it->label, it->open);
@@ -217,11 +220,11 @@ static void sweep(lws_sorted_usec_list_t *sul)
             }
         }
         struct reg_resource *r = room->resources;
-        while (r) { /* whip_close may free the room with its last resource */
+        while (r) { /* session_close may free the room with its last resource */
             struct reg_resource *next = r->next;
             if (timed_out(&r->peer, now)) {
                 srv->counters.peers_timed_out++;
-                whip_close(srv, r);
+                session_close(srv, r);
             }
             r = next;
         }
@@ -231,6 +234,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
     if (++srv->sweeps % 2 == 0)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
     recording_tick(srv->recording, now);
+    ingest_tick(srv->ingest, now);
     floor_speakers(srv);
     lifecycle_tick(srv, cr_wall_ms());
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
@@ -398,6 +402,7 @@ int server_start(struct server *srv, const struct config *cfg)
         return -1;
     }
     srv->recording = recording_new(srv);
+    srv->ingest = ingest_new(srv, recording_binary(srv->recording));
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
     return 0;
 }
@@ -442,6 +447,8 @@ void server_stop(struct server *srv)
         }
     }
     CR_INFO("server", "shutting down: closed %d peers", closed);
+    ingest_free(srv->ingest); /* the cameras' children go first: their peers are closed */
+    srv->ingest = NULL;
     recording_free(srv->recording); /* the recorder finalises what it wrote */
     srv->recording = NULL;
     cr_relay_free(srv->relay);

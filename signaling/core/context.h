@@ -55,6 +55,7 @@ struct evq;
 struct token_key;
 struct catalog;
 struct recording;
+struct ingest_ctl;
 struct store;
 struct lifecycle;
 struct ws_conn;
@@ -75,6 +76,7 @@ struct server {
     struct registry *reg;             /* owned (lesson/registry.h) */
     struct catalog *catalog;          /* owned; NULL if the database cannot open */
     struct recording *recording;      /* owned: the recording controller (lesson/recording.h) */
+    struct ingest_ctl *ingest;        /* owned: RTSP cameras as teachers (lesson/ingest.h) */
     struct store *store;              /* owned: the schedule store; NULL if it cannot open */
     struct lifecycle *lifecycle;      /* owned: scheduled rooms opening and closing */
     struct token_key *key;            /* owned: signs and verifies tokens (DATA/secret.key) */

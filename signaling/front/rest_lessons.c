@@ -16,6 +16,7 @@
 #include "front/credentials.h"
 #include "access/audit.h"
 #include "base/clock.h"
+#include "base/redact.h"
 #include "front/rest_sched_priv.h"
 #include "access/token.h"
 
@@ -78,23 +79,25 @@ json_t *rsched_lesson_json(const struct st_lesson *l, const struct rsched_names 
     json_t *rec =
         l->until_ms ? json_pack("{s:s, s:I}", "freq", "weekly", "until_ms", (json_int_t)l->until_ms)
                     : json_null();
-    json_t *o =
-        json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, s:I, s:o, s:b, s:o, s:o, s:s, s:i, "
-                  "s:I, s:I}",
-                  "id", (json_int_t)l->id, "title", l->title, "subject", l->subject, "teacher_id",
-                  (json_int_t)l->teacher_id, "teacher_name", rsched_user_name(n, l->teacher_id),
-                  "start_ms", (json_int_t)l->start_ms, "end_ms", (json_int_t)l->end_ms,
-                  "recurrence", rec, "record", l->record, "classrooms", ids, "classroom_names",
-                  names, "room", room, "occurrences", sched_count(&rule), "created_ms",
-                  (json_int_t)l->created_ms, "updated_ms", (json_int_t)l->updated_ms);
+    char shown[RTSP_URL_MAX + 8]; /* the camera's password never leaves the store */
+    cr_redact_userinfo(l->source_url, shown, sizeof shown);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:I, s:I, s:o, s:b, s:o, s:o, s:s, s:i, "
+                          "s:I, s:I, s:s?}",
+                          "id", (json_int_t)l->id, "title", l->title, "subject", l->subject,
+                          "teacher_id", (json_int_t)l->teacher_id, "teacher_name",
+                          rsched_user_name(n, l->teacher_id), "start_ms", (json_int_t)l->start_ms,
+                          "end_ms", (json_int_t)l->end_ms, "recurrence", rec, "record", l->record,
+                          "classrooms", ids, "classroom_names", names, "room", room, "occurrences",
+                          sched_count(&rule), "created_ms", (json_int_t)l->created_ms, "updated_ms",
+                          (json_int_t)l->updated_ms, "source_url", shown[0] ? shown : NULL);
     return o ? o : json_null(); /* the store keeps text UTF-8, so json_pack cannot fail */
 }
 
 /* ---- reading a lesson from a body ---- */
 
-static const char *const lesson_fields[] = {"title",    "subject",    "teacher_id",
-                                            "start_ms", "end_ms",     "recurrence",
-                                            "record",   "classrooms", NULL};
+static const char *const lesson_fields[] = {"title",      "subject",    "teacher_id", "start_ms",
+                                            "end_ms",     "recurrence", "record",     "classrooms",
+                                            "source_url", NULL};
 static const char *const lesson_readonly[] = {
     "id",          "teacher_name", "classroom_names",   "room",
     "occurrences", "created_ms",   "updated_ms",        "occurrence_start_ms",
@@ -182,6 +185,11 @@ void rsched_lesson_in(struct rsched_in *in, bool create, struct st_lesson *l)
     read_recurrence(in, l);
     rsched_in_bool(in, "record", &l->record);
     read_classrooms(in, l);
+    /* null or "" removes it; the store checks it (store/rtsp_url.h) */
+    if (json_is_null(json_object_get(in->obj, "source_url")))
+        l->source_url[0] = '\0';
+    else
+        rsched_in_text(in, "source_url", false, l->source_url, sizeof l->source_url);
 }
 
 /* Reads the body into l (see rsched_lesson_in). False after answering. */

@@ -8,9 +8,14 @@
  *                                            stage, what each sends
  *   POST   /api/v1/rooms/<room>/stage        {"participant":"<id>"}: call on stage
  *   DELETE /api/v1/rooms/<room>/stage/<id>   end that turn
- * Reading needs a token that may watch the room; the stage, one that may control it (the
- * lesson's teacher, an admin) — in a room without a lesson (the open demo room, ad-hoc
- * rooms) an admin's. lesson/floor.c carries the stage out, as for the pages. */
+ *   GET    /api/v1/rooms/<room>/ingest       the room's RTSP source and its state
+ *   POST   /api/v1/rooms/<room>/ingest       {"url":"rtsp://…"}: the teacher's source is
+ *                                            that camera from now on (lesson/ingest.h)
+ *   DELETE /api/v1/rooms/<room>/ingest       stop it
+ * Reading needs a token that may watch the room; the stage and the source, one that may
+ * control it (the lesson's teacher, an admin) — in a room without a lesson (the open demo
+ * room, ad-hoc rooms) an admin's. lesson/floor.c carries the stage out, as for the pages;
+ * the URL's password is never in an answer. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +24,9 @@
 #include "front/rest_sched_priv.h"
 #include "front/rpc.h"
 #include "front/whip.h"
+#include "access/audit.h"
 #include "lesson/floor.h"
+#include "lesson/ingest.h"
 #include "store/role.h"
 
 #define PREFIX "/api/v1/rooms/"
@@ -72,18 +79,19 @@ static json_t *room_json(struct server *srv, struct reg_room *room)
                           floor_json(room, true));
     if (room->lesson_id)
         json_object_set_new(v, "lesson_id", json_integer(room->lesson_id));
+    json_t *ingest = ingest_json(srv->ingest, room->name);
+    json_object_set_new(v, "ingest", ingest ? ingest : json_null());
     return v;
 }
 
 /* The gate for the stage: control of the room, and an admin where no lesson names a
  * teacher. */
 static bool may_control(struct server *srv, struct lws *wsi, struct http_req *req,
-                        struct reg_room *room)
+                        struct reg_room *room, struct principal *who)
 {
-    struct principal who;
-    if (!rest_auth_room(srv, wsi, req, room->name, PERM_CONTROL, &who))
+    if (!rest_auth_room(srv, wsi, req, room->name, PERM_CONTROL, who))
         return false;
-    if (room->lesson_id || who.role == ROLE_ADMIN)
+    if (room->lesson_id || who->role == ROLE_ADMIN)
         return true;
     http_respond_error(srv, wsi, req, SRV_ERR_FORBIDDEN,
                        "a room without a lesson is run over REST with an admin's token");
@@ -121,6 +129,70 @@ static void stage_delete(struct server *srv, struct lws *wsi, struct http_req *r
         http_respond_error(srv, wsi, req, e, why);
     else
         http_respond_json(wsi, req, 200, json_pack("{s:o}", "stage", floor_json(room, true)));
+}
+
+static void method_not_allowed(struct server *srv, struct lws *wsi, struct http_req *req,
+                               const char *allow)
+{
+    http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, "method not allowed");
+    req->status = 405;
+    http_add_header(req, "Allow", allow);
+}
+
+/* POST .../ingest {"url"}: the room's teacher source becomes that camera. */
+static void ingest_post(struct server *srv, struct lws *wsi, struct http_req *req,
+                        struct reg_room *room, const struct principal *who)
+{
+    static const char *const fields[] = {"url", NULL};
+    enum srv_err e = SRV_ERR_COUNT;
+    char why[400];
+    json_t *body =
+        rsched_body_parse(req->body, req->body_len, "an ingest", fields, NULL, &e, why, sizeof why);
+    const char *url = json_string_value(json_object_get(body, "url"));
+    if (body && !url) {
+        e = SRV_ERR_BAD_REQUEST;
+        snprintf(why, sizeof why, "\"url\" (rtsp://host/path or rtsps://...) is required");
+    } else if (body && ingest_start(srv->ingest, room->name, url, &e, why, sizeof why) == 0) {
+        e = SRV_ERR_COUNT;
+    }
+    json_decref(body);
+    if (e != SRV_ERR_COUNT) {
+        http_respond_error(srv, wsi, req, e, why);
+        return;
+    }
+    json_t *v = ingest_json(srv->ingest, room->name);
+    audit_log(srv, who, "ingest_start", room->name, "source %s",
+              json_string_value(json_object_get(v, "url")));
+    http_respond_json(wsi, req, 201, json_pack("{s:o}", "ingest", v));
+}
+
+static void ingest_api(struct server *srv, struct lws *wsi, struct http_req *req,
+                       struct reg_room *room)
+{
+    struct principal who;
+    bool get = req->method == LWSHUMETH_GET || req->method == LWSHUMETH_HEAD;
+    if (!get && req->method != LWSHUMETH_POST && req->method != LWSHUMETH_DELETE) {
+        method_not_allowed(srv, wsi, req, "GET, HEAD, POST, DELETE, OPTIONS");
+        return;
+    }
+    if (!may_control(srv, wsi, req, room, &who))
+        return;
+    json_t *v = ingest_json(srv->ingest, room->name);
+    if (req->method == LWSHUMETH_POST) {
+        json_decref(v);
+        ingest_post(srv, wsi, req, room, &who);
+    } else if (!v) {
+        http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "this room has no RTSP source");
+    } else if (get) {
+        http_respond_json(wsi, req, 200, json_pack("{s:o}", "ingest", v));
+        http_add_header(req, "Cache-Control", "no-store");
+    } else {
+        audit_log(srv, &who, "ingest_stop", room->name, "source %s",
+                  json_string_value(json_object_get(v, "url")));
+        json_decref(v);
+        ingest_stop(srv->ingest, room->name);
+        http_respond(wsi, req, 204, NULL, NULL, 0);
+    }
 }
 
 /* One line of the list: what a patrol tile shows. */
@@ -180,14 +252,6 @@ static void list(struct server *srv, struct lws *wsi, struct http_req *req)
     http_add_header(req, "Cache-Control", "no-store");
 }
 
-static void method_not_allowed(struct server *srv, struct lws *wsi, struct http_req *req,
-                               const char *allow)
-{
-    http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, "method not allowed");
-    req->status = 405;
-    http_add_header(req, "Allow", allow);
-}
-
 void rest_rooms_api(struct server *srv, struct lws *wsi, struct http_req *req)
 {
     if (strcmp(req->path, "/api/v1/rooms") == 0) {
@@ -220,11 +284,14 @@ void rest_rooms_api(struct server *srv, struct lws *wsi, struct http_req *req)
         return;
     }
     const char *sub = slash + 1;
-    if (strcmp(sub, "stage") == 0 && req->method == LWSHUMETH_POST) {
-        if (may_control(srv, wsi, req, room))
+    struct principal who;
+    if (strcmp(sub, "ingest") == 0) {
+        ingest_api(srv, wsi, req, room);
+    } else if (strcmp(sub, "stage") == 0 && req->method == LWSHUMETH_POST) {
+        if (may_control(srv, wsi, req, room, &who))
             stage_post(srv, wsi, req, room);
     } else if (strncmp(sub, "stage/", 6) == 0 && sub[6] && req->method == LWSHUMETH_DELETE) {
-        if (may_control(srv, wsi, req, room))
+        if (may_control(srv, wsi, req, room, &who))
             stage_delete(srv, wsi, req, room, sub + 6);
     } else if (strcmp(sub, "stage") == 0 || strncmp(sub, "stage/", 6) == 0) {
         method_not_allowed(srv, wsi, req,

@@ -22,7 +22,9 @@
 #include "access/turn.h"
 #include "front/credentials.h"
 #include "lesson/floor.h"
+#include "lesson/ingest.h"
 #include "lesson/rooms.h"
+#include "lesson/session.h"
 #include "lesson/lifecycle.h"
 #include "lesson/recording.h"
 #include "front/whip.h"
@@ -350,7 +352,7 @@ static void h_join(struct req *r)
     }
     for (struct reg_resource *q = room->resources; q; q = q->next) {
         if (!q->whep && q->role == REG_CLASSROOM)
-            json_array_append_new(others, whip_participant_json(q));
+            json_array_append_new(others, session_participant_json(q));
     }
     reg_participant_add(r->srv->reg, room, p);
     conn(r->c)->participant = p;
@@ -361,13 +363,14 @@ static void h_join(struct req *r)
     struct turn_cred turn;
     json_t *ice =
         turn_issue(r->srv, p->id, &turn) == 0 ? turn_ice_servers_json(r->srv->cfg, &turn) : NULL;
-    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o*, s:o*}", "participant",
-                        participant_json(p), "room", room->name, "participants", others, "tracks",
-                        rpc_tracks_json(r->srv, room), "recording", recording, "lesson",
-                        lifecycle_room_json(r->srv, room), "stage",
+    json_t *ingest = ingest_json(r->srv->ingest, room->name); /* the teacher's RTSP source */
+    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o*, s:o*, s:o}",
+                        "participant", participant_json(p), "room", room->name, "participants",
+                        others, "tracks", rpc_tracks_json(r->srv, room), "recording", recording,
+                        "lesson", lifecycle_room_json(r->srv, room), "stage",
                         floor_json(room, rrole == REG_TEACHER), "chat", "classrooms",
                         !room->chat_closed, "quiz", quiz_json(&room->quiz, rrole == REG_TEACHER),
-                        "ice_servers", ice));
+                        "ice_servers", ice, "ingest", ingest ? ingest : json_null()));
     if (rrole != REG_OBSERVER)
         broadcast(room, p,
                   json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",
@@ -823,7 +826,7 @@ void rpc_room_end(struct server *srv, struct reg_room *room, const char *reason)
     for (i = 0; i < n; i++)
         leave_room(conns[i]);
     for (i = 0; i < n_res; i++)
-        whip_close(srv, res[i]);
+        session_close(srv, res[i]);
     free(conns);
     free(res);
 }

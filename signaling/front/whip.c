@@ -17,6 +17,7 @@
 #include "lesson/floor.h"
 #include "lesson/lifecycle.h"
 #include "lesson/rooms.h"
+#include "lesson/session.h"
 #include "front/credentials.h"
 #include "access/audit.h"
 #include "access/auth.h"
@@ -49,36 +50,6 @@ static void fail(struct server *srv, struct lws *wsi, struct http_req *req, enum
                  text, (size_t)n);
     if (e == SRV_ERR_LIMIT) /* the relay is full (RFC 9110 §10.2.3): when to look again */
         http_add_header(req, "Retry-After", "5");
-}
-
-json_t *whip_participant_json(const struct reg_resource *r)
-{
-    return json_pack("{s:s, s:s, s:s, s:s}", "id", r->id, "role", "classroom", "name", r->name,
-                     "via", "whip");
-}
-
-static void announce(struct server *srv, struct reg_resource *r, const char *event)
-{
-    rooms_event(srv, r->room,
-                json_pack("{s:s, s:s, s:o}", "type", "event", "event", event, "participant",
-                          whip_participant_json(r)));
-}
-
-void whip_close(struct server *srv, struct reg_resource *r)
-{
-    struct reg_room *room = r->room;
-    CR_INFO("whip", "%s session %s in room %s closed", r->whep ? "WHEP" : "WHIP", r->id,
-            room->name);
-    rooms_peer_close(srv, &r->peer);
-    bool classroom = !r->whep && r->role == REG_CLASSROOM;
-    char id[REG_ID_MAX];
-    snprintf(id, sizeof id, "%s", r->id);
-    if (classroom && !srv->shutting_down)
-        announce(srv, r, "participant_left");
-    reg_resource_remove(r);
-    if (classroom && !srv->shutting_down)
-        floor_forget(srv, room, id);
-    rooms_release(srv, room);
 }
 
 /* ?role= and ?name= of a session: WHIP teacher (default) or classroom, WHEP observer
@@ -125,34 +96,6 @@ static bool feed_of(struct server *srv, struct lws *wsi, struct http_req *req,
     return false;
 }
 
-/* The player's lines, fed as want says: the n-th video line is slot n (the teacher's
- * camera, then screen; the n-th on stage). */
-static void feed_lines(struct reg_resource *r, const struct reg_line *want,
-                       const struct cr_answer *a)
-{
-    uint8_t videos = 0;
-    struct reg_line fed[CR_OFFER_MAX_LINES];
-    struct reg_lines lines = {.line = fed};
-    for (size_t i = 0; i < a->n_lines && lines.n < CR_OFFER_MAX_LINES; i++) {
-        const struct cr_offer_line *ol = &a->lines[i];
-        if (!ol->client_receives)
-            continue;
-        struct reg_line *l = &lines.line[lines.n++];
-        *l = *want;
-        snprintf(l->mid, sizeof l->mid, "%s", ol->mid);
-        l->kind = ol->kind;
-        l->known = true;
-        l->fed = ol->track_id;
-        l->layers = REG_LAYERS_UNSET;
-        if (!l->codec[0])
-            snprintf(l->codec, sizeof l->codec, "%s", ol->kind == CR_KIND_VIDEO ? ol->codec : "");
-        if (want->feed != REG_FEED_CLASSROOM)
-            l->slot = ol->kind == CR_KIND_VIDEO ? videos : 0;
-        videos += ol->kind == CR_KIND_VIDEO;
-    }
-    reg_lines_keep(&r->lines, &lines);
-}
-
 static void add_link(void *user, const char *link) { http_add_long_header(user, "Link", link); }
 
 static void session_create(struct server *srv, struct lws *wsi, struct http_req *req,
@@ -187,50 +130,14 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
         fail(srv, wsi, req, SRV_ERR_BAD_SDP, 0, "the body must be an SDP offer");
         return;
     }
-    struct reg_room *room = rooms_get(srv, room_name, &e, reason, sizeof reason);
-    if (!room) {
+    char *answer;
+    struct session_req q = {room_name, req->body, whep, role, name, &want};
+    struct reg_resource *r = session_open(srv, &q, &answer, &e, reason, sizeof reason);
+    if (!r) {
         fail(srv, wsi, req, e, 0, "%s", reason);
         return;
     }
-    /* one call: the relay reads the offer, checks it is what the endpoint is for, makes the
-     * peer; sources are its defaults (mic, camera, screen) */
-    static struct cr_answer a; /* lws thread only */
-    memset(&a, 0, sizeof a);
-    struct cr_mline_hint every = {.mid = "*", .follow = true};
-    if (whep) /* the answer's video codec: what the feed shows now (default VP8) */
-        floor_feed_codec(srv, room, &want, every.codec, sizeof every.codec);
-    struct cr_offer o = {.room = room->name,
-                         .sdp = req->body,
-                         .hints = whep ? &every : NULL,
-                         .n_hints = whep ? 1 : 0,
-                         .demand = whep ? CR_DEMAND_RECEIVES_ONLY : CR_DEMAND_SENDS,
-                         .priority = !whep && role == REG_TEACHER}; /* the lesson's source */
-    int rc = cr_relay_negotiate(srv->relay, &o, &a);
-    if (rc != 0) {
-        rooms_release(srv, room);
-        fail(srv, wsi, req, srv_err_from_relay(rc), 0, "%s",
-             a.err[0] ? a.err : "the relay could not create the session");
-        return;
-    }
-    struct reg_resource *r = reg_resource_add(room, whep);
-    snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "%s", a.ice_ufrag);
-    rooms_peer_set(&r->peer, a.peer_id);
-    r->role = role;
-    snprintf(r->name, sizeof r->name, "%s", name);
-    if (whep) {
-        feed_lines(r, &want, &a);
-        floor_apply(srv, room);
-    } else if (role == REG_CLASSROOM) {
-        announce(srv, r, "participant_joined");
-    }
-    char *answer = a.sdp;
-    if (whep)
-        srv->counters.whep_sessions++;
-    else
-        srv->counters.whip_sessions++;
-    if (!whep && room->paused)
-        cr_relay_peer_pause(srv->relay, r->peer.id, (1u << CR_KIND_AUDIO) | (1u << CR_KIND_VIDEO),
-                            true);
+    struct reg_room *room = r->room;
     audit_log(srv, &who, whep ? "whep" : "whip", room->name, "session %s", r->id);
     CR_INFO("whip", "%s session %s in room %s (peer %llu)", whep ? "WHEP" : "WHIP", r->id,
             room->name, (unsigned long long)r->peer.id);
@@ -333,7 +240,7 @@ void whip_handle(struct server *srv, struct lws *wsi, struct http_req *req)
         return;
     }
     if (req->method == LWSHUMETH_DELETE) {
-        whip_close(srv, r);
+        session_close(srv, r);
         http_respond(wsi, req, 200, NULL, NULL, 0);
     } else if (req->method == LWSHUMETH_PATCH) {
         session_patch(srv, wsi, req, r);

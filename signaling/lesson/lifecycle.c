@@ -17,6 +17,7 @@
 #include "access/auth.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "lesson/ingest.h"
 #include "lesson/rooms.h"
 #include "store/sched.h"
 #include "store/store.h"
@@ -95,6 +96,9 @@ static void keep_open(struct server *srv, const struct st_lesson *l, const struc
             return;
         }
         CR_INFO("lifecycle", "lesson %" PRId64 " \"%s\" open in room %s", l->id, l->title, name);
+        if (l->source_url[0] && /* its camera is the teacher from the start */
+            ingest_start(srv->ingest, name, l->source_url, &e, why, sizeof why) != 0)
+            CR_WARN("lifecycle", "lesson %" PRId64 ": no RTSP source: %s", l->id, why);
     }
     room->pinned = true;
     room->lesson_id = l->id;
@@ -152,7 +156,10 @@ void lifecycle_tick(struct server *srv, int64_t now_ms)
             bool timeout = room->closes_ms && now_ms >= room->closes_ms;
             audit_log(srv, NULL, "lesson_end", room->name, "%s",
                       timeout ? "the lesson's time is over" : "the lesson was moved or removed");
+            char name[REG_ROOM_MAX + 1];
+            snprintf(name, sizeof name, "%s", room->name);
             srv->lesson_ev->room_end(srv, room, timeout ? "time" : "unscheduled");
+            ingest_stop(srv->ingest, name); /* after: the room may be gone */
         }
         room = next;
     }
@@ -232,7 +239,10 @@ enum srv_err lifecycle_control(struct server *srv, struct reg_participant *p, co
         if (room->lesson_id && srv->lifecycle)
             remember_ended(srv->lifecycle, room->lesson_id, room->closes_ms);
         audit_log(srv, &p->who, "lesson_end", room->name, "ended by %s", p->name);
+        char name[REG_ROOM_MAX + 1];
+        snprintf(name, sizeof name, "%s", room->name);
         srv->lesson_ev->room_end(srv, room, "ended by the teacher");
+        ingest_stop(srv->ingest, name); /* its camera stops with the lesson */
         return SRV_ERR_COUNT;
     }
     snprintf(why, why_len,

@@ -546,11 +546,11 @@ struct recording *recording_new(struct server *srv)
     struct recording *rec = CR_NEW(struct recording);
     rec->srv = srv;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    find_binary(rec); /* the RTSP ingest runs it too, recording or not */
     if (!srv->cfg->record) {
         snprintf(rec->problem, sizeof rec->problem, "the server runs with --no-record");
         return rec;
     }
-    find_binary(rec);
     if (!rec->bin[0]) {
         snprintf(rec->problem, sizeof rec->problem,
                  "classrelay-recorder was not found beside the server (set --recorder)");
@@ -615,6 +615,8 @@ void recording_tick(struct recording *rec, int64_t now_ms)
     }
     rec_pack_tick(rec, now_ms);
 }
+
+const char *recording_binary(const struct recording *rec) { return rec->bin; }
 
 bool recording_position(struct recording *rec, const char *room, int64_t now_ms, char *id,
                         size_t cap, int64_t *at_ms)

@@ -47,6 +47,8 @@ json_t *recording_room_json(struct recording *rec, const char *room);
  * now_ms (wall clock) is. false when nothing records there. */
 bool recording_position(struct recording *rec, const char *room, int64_t now_ms, char *id,
                         size_t cap, int64_t *at_ms);
+/* The classrelay-recorder binary found (also the RTSP ingest's); "" when there is none. */
+const char *recording_binary(const struct recording *rec);
 /* The recorder's state for /api/v1/stats (new reference). */
 json_t *recording_status_json(struct recording *rec);
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "store/role.h"
+#include "store/rtsp_url.h"
 
 #define STORE_TEXT_MAX 801 /* bytes: 200 characters of UTF-8 and the NUL */
 #define STORE_USERNAME_MAX 65
@@ -69,6 +70,8 @@ struct st_lesson {
     bool record;
     int64_t classrooms[STORE_LESSON_CLASSROOMS];
     int n_classrooms;
+    char source_url[RTSP_URL_MAX + 1]; /* "" : none; else the teacher's RTSP source (a secret:
+                                          show it redacted, base/redact.h) */
     int64_t created_ms, updated_ms;
 };
 

@@ -73,6 +73,8 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_at ON audit(at_ms);"
     "CREATE INDEX audit_actor ON audit(actor, at_ms);"
     "CREATE INDEX audit_room ON audit(room, at_ms);",
+    /* 2: a lesson's teacher source may be an RTSP camera (lesson/ingest.h) */
+    "ALTER TABLE lessons ADD COLUMN source_url TEXT NOT NULL DEFAULT '';",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

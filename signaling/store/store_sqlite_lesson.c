@@ -16,7 +16,8 @@
 #include "store/store_sqlite_priv.h"
 
 #define LESSON_COLUMNS                                                                             \
-    "id, title, subject, teacher_id, start_ms, end_ms, until_ms, record, created_ms, updated_ms"
+    "id, title, subject, teacher_id, start_ms, end_ms, until_ms, record, created_ms, updated_ms, " \
+    "source_url"
 #define NAME_CLIP 60
 
 static struct sched_rule rule_of(const struct st_lesson *l)
@@ -38,6 +39,7 @@ static void lesson_row(sqlite3_stmt *st, struct st_lesson *out)
     out->record = sqlite3_column_int(st, 7) != 0;
     out->created_ms = sqlite3_column_int64(st, 8);
     out->updated_ms = sqlite3_column_int64(st, 9);
+    sq_col_text(st, 10, out->source_url, sizeof out->source_url);
 }
 
 /* Fills l->classrooms with a prepared "classrooms of ?1" statement, which it resets. */
@@ -106,6 +108,9 @@ static int lesson_check(struct sq_store *s, const struct st_lesson *in, struct s
         rc = sq_check_text(e, "the subject", in->subject, sizeof in->subject, true);
     if (rc)
         return rc;
+    char bad[200];
+    if (in->source_url[0] && !rtsp_url_ok(in->source_url, bad, sizeof bad))
+        return sq_err(e, STORE_ERR_ARG, "%s", bad);
     struct sched_rule r = rule_of(in);
     const char *why = sched_rule_invalid(&r);
     if (why)
@@ -143,7 +148,7 @@ static int write_links(struct sq_store *s, int64_t id, const struct st_lesson *i
     return 0;
 }
 
-/* Binds the row's values, ?1..?9, as both INSERT and UPDATE below number them. */
+/* Binds the row's values, ?1..?9 and ?11, as both INSERT and UPDATE below number them. */
 static void bind_lesson(sqlite3_stmt *st, const struct st_lesson *in, int64_t now)
 {
     struct sched_rule r = rule_of(in);
@@ -156,6 +161,7 @@ static void bind_lesson(sqlite3_stmt *st, const struct st_lesson *in, int64_t no
     sqlite3_bind_int64(st, 7, sched_last_end(&r));
     sqlite3_bind_int(st, 8, in->record);
     sqlite3_bind_int64(st, 9, now);
+    sq_bind_text(st, 11, in->source_url);
 }
 
 /* Runs the INSERT or UPDATE sql of a lesson's row with bind_lesson's parameters, and id as
@@ -186,8 +192,8 @@ int sq_lesson_create(struct store *s, struct st_lesson *in, struct st_err *e)
     if (rc == 0) {
         rc = write_lesson(sq(s),
                           "INSERT INTO lessons (title, subject, teacher_id, start_ms, end_ms, "
-                          "until_ms, last_end_ms, record, created_ms, updated_ms) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                          "until_ms, last_end_ms, record, created_ms, updated_ms, source_url) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?11)",
                           in, now, 0, "create lesson", e);
     }
     if (rc == 0) {
@@ -219,7 +225,7 @@ int sq_lesson_update(struct store *s, const struct st_lesson *in, struct st_err 
         rc = write_lesson(sq(s),
                           "UPDATE lessons SET title = ?1, subject = ?2, teacher_id = ?3, "
                           "start_ms = ?4, end_ms = ?5, until_ms = ?6, last_end_ms = ?7, "
-                          "record = ?8, updated_ms = ?9 WHERE id = ?10",
+                          "record = ?8, updated_ms = ?9, source_url = ?11 WHERE id = ?10",
                           in, cr_wall_ms(), in->id, "update lesson", e);
     }
     if (rc == 0)

@@ -1,27 +1,31 @@
 /* Fuzz entry point for the schedule API's JSON bodies (signaling/front/rest_sched_util.c
  * rsched_body_parse and the rsched_in_* readers, rest_lessons.c rsched_lesson_in,
- * rest_people.c rsched_user_in): the first input byte picks the request (a lesson, a user,
- * a school, a classroom, each created or updated, or a login), the rest is its body. The
+ * rest_people.c rsched_user_in, rest_rooms.c's ingest with store/rtsp_url.c): the first
+ * input byte picks the request (a lesson, a user, a school, a classroom, each created or
+ * updated, a login, or a room's RTSP source), the rest is its body. The
  * body goes through the strict parser with that resource's fields, then through the field
  * readers its handler runs. Checks: a refusal says why in a sentence that makes a JSON error
  * answer (transport/http.c http_error_json); an accepted body holds only the resource's fields;
  * what the readers accept fits its bounds. A lesson is then shown as the API shows it and,
  * when its times are a valid rule, written as iCalendar (RFC 5545: lines of at most 75
- * octets, CRLF, text escaped), where user text from these bodies ends up. */
+ * octets, CRLF, text escaped), where user text from these bodies ends up. An RTSP URL that
+ * is accepted is shown redacted without its password. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "access/passwd.h"
 #include "answer_check.h"
+#include "base/redact.h"
 #include "front/rest_sched_priv.h"
 #include "store/role.h"
+#include "store/rtsp_url.h"
 #include "store/sched.h"
 
 /* The resources' fields as in rest_lessons.c, rest_people.c and rest_schedule.c (login). */
-static const char *const lesson_fields[] = {"title",    "subject",    "teacher_id",
-                                            "start_ms", "end_ms",     "recurrence",
-                                            "record",   "classrooms", NULL};
+static const char *const lesson_fields[] = {"title",      "subject",    "teacher_id", "start_ms",
+                                            "end_ms",     "recurrence", "record",     "classrooms",
+                                            "source_url", NULL};
 static const char *const lesson_readonly[] = {"id", "teacher_name", "room", "created_ms", NULL};
 static const char *const user_fields[] = {"username",     "password", "name", "role",
                                           "classroom_id", "disabled", NULL};
@@ -30,6 +34,7 @@ static const char *const school_fields[] = {"name", NULL};
 static const char *const classroom_fields[] = {"school_id", "name", NULL};
 static const char *const id_readonly[] = {"id", NULL};
 static const char *const login_fields[] = {"username", "password", NULL};
+static const char *const ingest_fields[] = {"url", NULL};
 
 static const struct {
     const char *what;
@@ -40,6 +45,7 @@ static const struct {
     {"a school", school_fields, id_readonly},
     {"a classroom", classroom_fields, id_readonly},
     {"a login", login_fields, NULL},
+    {"an ingest", ingest_fields, NULL},
 };
 
 static bool listed(const char *const *names, const char *key)
@@ -101,6 +107,27 @@ static void lesson(struct rsched_in *in, bool create)
     free(ics);
 }
 
+/* rest_rooms.c: POST .../ingest {"url"}; a URL accepted is shown without its password. */
+static void ingest(json_t *body)
+{
+    const char *url = json_string_value(json_object_get(body, "url"));
+    char why[200] = "", shown[RTSP_URL_MAX + 8];
+    if (!url || !rtsp_url_ok(url, why, sizeof why)) {
+        REQUIRE(!url || why[0]);
+        return;
+    }
+    REQUIRE(!why[0]);
+    cr_redact_userinfo(url, shown, sizeof shown);
+    const char *auth = strstr(url, "://") + 3, *at = strrchr(auth, '@');
+    size_t authority = strcspn(auth, "/?#");
+    const char *colon = at && at < auth + authority ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon && at - colon > 1 && !memmem(colon + 1, (size_t)(at - colon - 1), "***", 3)) {
+        /* the password must be gone from what is shown */
+        REQUIRE(strstr(shown, ":***@") != NULL);
+        REQUIRE(!memmem(shown, strlen(shown), colon, (size_t)(at - colon + 1)));
+    }
+}
+
 static void user(struct rsched_in *in, bool create)
 {
     struct st_user u = {.id = 3, .role = ROLE_TEACHER};
@@ -124,13 +151,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    unsigned pick = data[0] % 9; /* 0-1 lesson, 2-3 user, 4-5 school, 6-7 classroom, 8 login */
+    unsigned pick = data[0] % 10; /* 0-1 lesson, 2-3 user, 4-5 school, 6-7 classroom, 8 login,
+                                     9 ingest */
     bool create = pick % 2 == 0;
     char *text = malloc(size - 1 ? size - 1 : 1); /* exact size: overreads are caught */
     memcpy(text, data + 1, size - 1);
     char why[512];
     enum srv_err err = SRV_ERR_COUNT;
-    unsigned k = pick / 2;
+    unsigned k = pick == 9 ? 5 : pick / 2;
     json_t *body = rsched_body_parse(text, size - 1, kinds[k].what, kinds[k].fields,
                                      kinds[k].readonly, &err, why, sizeof why);
     free(text);
@@ -164,6 +192,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         REQUIRE(c.school_id >= 0 && memchr(c.name, '\0', sizeof c.name));
         break;
     }
+    case 5:
+        ingest(body);
+        break;
     default: { /* rest_schedule.c: a login */
         char username[STORE_TEXT_MAX], password[PASSWD_MAX + 2];
         rsched_in_text(&in, "username", true, username, sizeof username);

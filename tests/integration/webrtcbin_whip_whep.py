@@ -181,8 +181,13 @@ def add_candidates(sdp, candidates):
     return "\r\n".join(out) + "\r\n"
 
 
+VP8_CAPS = "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000"
+H264_CAPS = ("application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+             "packetization-mode=(string)1,profile-level-id=(string)42e01f")
+
+
 class Player(WebrtcPeer):
-    def __init__(self, name):
+    def __init__(self, name, video_caps=VP8_CAPS):
         super().__init__(name)
         self.lock = threading.Lock()
         self.video_frames = 0
@@ -194,8 +199,7 @@ class Player(WebrtcPeer):
         self.t_post = None
         self.deadline = None
         self.rtp_pads = []
-        for caps in ("application/x-rtp,media=video,encoding-name=VP8,payload=96,"
-                     "clock-rate=90000",
+        for caps in (video_caps,
                      "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,"
                      "clock-rate=48000,encoding-params=(string)2"):
             self.webrtc.emit("add-transceiver",

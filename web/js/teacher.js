@@ -368,6 +368,7 @@ async function join() {
     // the room's recording state now (a "Saving replay…"/"Replay ready" shown stays)
     if (reply.recording && !(reply.recording.state === 'off' && ['packaging', 'ready'].includes(recording.state)))
       renderRecording(reply.recording);
+    renderIngest(reply.ingest || null);
     lessonTimes = reply.lesson && Number.isFinite(reply.lesson.ends_ms) && Number.isFinite(reply.lesson.closes_ms)
       ? { ends_ms: reply.lesson.ends_ms, closes_ms: reply.lesson.closes_ms } : null;
     checkLessonTime();
@@ -611,6 +612,26 @@ function renderRecording(ev) {
 }
 sig.addEventListener('recording', (e) => renderRecording(e.detail));
 
+// ---- the lesson's RTSP source: the server's "ingest" event (docs/protocol.md) ----
+// A classroom camera or recording system may be the lesson's teacher source (set in the
+// schedule or over REST). Its URL comes redacted (no password); its state says whether the
+// camera plays, is being reached, or was lost and is tried again.
+const INGEST_STATES = {
+  starting: 'starting 启动中', connecting: 'connecting 连接中', playing: 'playing 正常',
+  lost: 'lost, retrying 信号中断，重连中', restarting: 'restarting 重启中',
+};
+let ingest = null;
+function renderIngest(ev) {
+  ingest = ev && ev.url ? ev : null;
+  const note = $('#source-note');
+  note.hidden = !ingest;
+  if (!ingest) return;
+  note.dataset.state = ingest.state;
+  note.textContent = `Source 信号源: RTSP camera ${ingest.url} — ` +
+    `${INGEST_STATES[ingest.state] || ingest.state}${ingest.message ? ` (${ingest.message})` : ''}`;
+}
+sig.addEventListener('ingest', (e) => renderIngest(e.detail.ingest || null));
+
 $('#start').addEventListener('click', startLesson);
 $('#stop').addEventListener('click', stopLesson);
 $('#share').addEventListener('click', toggleShare);
@@ -657,7 +678,7 @@ window.classrelay = {
       ws: sig.state, joined: !!me, participant: me, live,
       publish: pub ? pub.state : 'idle', subscribe: subscriber.state,
       classrooms: [...participants.values()].filter((p) => p.role === 'classroom').length,
-      recording, lesson: { ...lesson }, ended, refused, lessonTime, stage: { ...stage },
+      recording, ingest, lesson: { ...lesson }, ended, refused, lessonTime, stage: { ...stage },
       grid: { page: gridPage, senders: cameraSenders(subscriber.roomTracks) },
     };
   },

@@ -140,7 +140,7 @@ static void file_path(char *out, size_t len, const char *name)
     snprintf(out, len, "%s/%s", dir, name);
 }
 
-/* The version rows and user_version, as "catalog=1 schedule=1 user_version=1" (a missing
+/* The version rows and user_version, as "catalog=1 schedule=2 user_version=1" (a missing
  * row reads -1). */
 static void versions(const char *path, char *out, size_t len)
 {
@@ -227,7 +227,7 @@ static void test_old_file(const char *name, bool catalog_first)
         catalog_close(cat);
         store_close(s);
         versions(path, v, sizeof v);
-        CHECK_STR(v, "catalog=1 schedule=1 user_version=1");
+        CHECK_STR(v, "catalog=1 schedule=2 user_version=1");
         CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM schema_versions"), 2);
     }
 }
@@ -248,7 +248,7 @@ static void test_old_file_one_component(void)
     catalog_close(cat);
     store_close(s);
     versions(path, v, sizeof v);
-    CHECK_STR(v, "catalog=1 schedule=1 user_version=1");
+    CHECK_STR(v, "catalog=1 schedule=2 user_version=1");
 
     file_path(path, sizeof path, "schedule-only.db");
     CHECK_EQ(sql_file_exec(path, old_schedule_sql), SQLITE_OK);
@@ -259,12 +259,12 @@ static void test_old_file_one_component(void)
         check_schedule_rows(s, path);
     store_close(s);
     versions(path, v, sizeof v);
-    CHECK_STR(v, "catalog=-1 schedule=1 user_version=0"); /* the store leaves it alone */
+    CHECK_STR(v, "catalog=-1 schedule=2 user_version=0"); /* the store leaves it alone */
     cat = catalog_open(path, err, sizeof err);
     CHECK(cat != NULL);
     catalog_close(cat);
     versions(path, v, sizeof v);
-    CHECK_STR(v, "catalog=1 schedule=1 user_version=1");
+    CHECK_STR(v, "catalog=1 schedule=2 user_version=1");
     CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM recordings"), 0);
 }
 

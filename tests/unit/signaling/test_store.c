@@ -422,7 +422,7 @@ static void test_db_failure(struct store *s)
 static void test_reopen_and_catalog(void)
 {
     long long before = rows();
-    CHECK_EQ(sql_int("SELECT version FROM schema_versions WHERE component = 'schedule'"), 1);
+    CHECK_EQ(sql_int("SELECT version FROM schema_versions WHERE component = 'schedule'"), 2);
     char err[256];
     struct catalog *cat = catalog_open(path, err, sizeof err);
     CHECK(cat != NULL);
@@ -449,7 +449,7 @@ static void test_reopen_and_catalog(void)
     store_close(s);
     s = open_store(path);
     store_close(s);
-    CHECK_EQ(sql_int("SELECT version FROM schema_versions WHERE component = 'schedule'"), 1);
+    CHECK_EQ(sql_int("SELECT version FROM schema_versions WHERE component = 'schedule'"), 2);
     CHECK_EQ(sql_int("SELECT count(*) FROM recordings"), 1);
 
     /* the other order, on a fresh file: the catalogue first, then the store */

@@ -129,6 +129,15 @@ static void test_crud(void)
     CHECK_EQ(got.created_ms, l.created_ms);
     CHECK(got.updated_ms >= l.updated_ms);
     CHECK_EQ(sql_int("SELECT last_end_ms FROM lessons") - (tue9 + 3 * W + 45 * MIN_MS), 0);
+    CHECK_STR(got.source_url, ""); /* no RTSP source unless given */
+    snprintf(up.source_url, sizeof up.source_url, "rtsp://cam:pw@10.0.0.5/live");
+    CHECK_EQ(s->ops->lesson_update(s, &up, &e), 0);
+    CHECK_EQ(s->ops->lesson_get(s, l.id, &got), 0);
+    CHECK_STR(got.source_url, "rtsp://cam:pw@10.0.0.5/live");
+    snprintf(up.source_url, sizeof up.source_url, "http://10.0.0.5/live");
+    CHECK_EQ(s->ops->lesson_update(s, &up, &e), STORE_ERR_ARG);
+    CHECK(strstr(e.msg, "rtsp://") != NULL);
+    up.source_url[0] = '\0';
     up.id = 9999;
     CHECK_EQ(s->ops->lesson_update(s, &up, &e), STORE_ERR_NOT_FOUND);
 

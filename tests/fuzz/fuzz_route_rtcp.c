@@ -49,9 +49,22 @@ static struct {
     struct peer pub, sub;
     struct quality quality;
     struct producer mic, cam;
-    struct consumer audio, video;
+    struct consumer *audio, *video; /* whole copies: with their NACK maps (sent[]) */
     struct cr_relay_stats stats;
 } saved;
+
+/* A consumer's allocation: the struct and its NACK map. */
+static size_t consumer_bytes(const struct consumer *c)
+{
+    return sizeof *c + c->rw.n_sent * sizeof c->sent[0];
+}
+
+static struct consumer *consumer_copy(const struct consumer *c)
+{
+    struct consumer *copy = malloc(consumer_bytes(c));
+    memcpy(copy, c, consumer_bytes(c));
+    return copy;
+}
 
 /* The room's side of a peer (room.c keeps its listener to itself): what peer_rtcp.c calls. */
 static void on_sr(void *ud, struct producer *p, int layer, uint64_t ntp, uint32_t rtp_ts,
@@ -160,8 +173,8 @@ static void setup(void)
     saved.quality = *sub->quality;
     saved.mic = *mic;
     saved.cam = *cam;
-    saved.audio = *audio;
-    saved.video = *video;
+    saved.audio = consumer_copy(audio);
+    saved.video = consumer_copy(video);
     saved.stats = ctx->stats;
 }
 
@@ -172,8 +185,8 @@ static void restore(void)
     *sub->quality = saved.quality;
     *mic = saved.mic;
     *cam = saved.cam;
-    *audio = saved.audio;
-    *video = saved.video;
+    memcpy(audio, saved.audio, consumer_bytes(audio));
+    memcpy(video, saved.video, consumer_bytes(video));
     ctx->stats = saved.stats;
     fa.n_rtp = fa.n_rtcp = fv.n_rtp = fv.n_rtcp = 0;
     fa.keyframes = fv.keyframes = 0;
@@ -184,7 +197,7 @@ static void restore(void)
 static void check(bool to_sub)
 {
     REQUIRE(fa.n_rtp == 0 && fa.keyframes == 0 && fv.keyframes == 0);
-    REQUIRE(fv.n_rtp == FAKE_MAX || fv.n_rtp == video->retransmitted - saved.video.retransmitted);
+    REQUIRE(fv.n_rtp == FAKE_MAX || fv.n_rtp == video->retransmitted - saved.video->retransmitted);
     for (size_t i = 0; i < fv.n_rtp; i++) {
         struct rtp_view v = fake_view(&fv, i);
         REQUIRE(v.ssrc == VIDEO_RTX_SSRC && v.payload_type == 101 && v.payload_len >= 2);

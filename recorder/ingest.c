@@ -144,11 +144,7 @@ static void on_command(void *ud, json_t *cmd)
     } else if (name && strcmp(name, "answer") == 0) {
         cmd_answer(in, cmd);
     } else if (name && strcmp(name, "ping") == 0) {
-        json_t *ev = json_pack("{s:s}", "event", "pong");
-        json_t *seq = json_object_get(cmd, "seq");
-        if (seq)
-            json_object_set(ev, "seq", seq);
-        rec_ctl_emit(ev);
+        rec_ctl_pong(cmd);
     } else {
         rec_ctl_error(NULL, "unknown command (start, answer, ping)", false);
     }

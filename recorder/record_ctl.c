@@ -102,3 +102,12 @@ int rec_ctl_open(const struct rec_ctl_cbs *cbs, void *ud)
     g_io_channel_unref(ch); /* the watch holds its own reference */
     return 0;
 }
+
+void rec_ctl_pong(const json_t *cmd)
+{
+    json_t *ev = json_pack("{s:s}", "event", "pong");
+    json_t *seq = json_object_get(cmd, "seq");
+    if (seq)
+        json_object_set(ev, "seq", seq);
+    rec_ctl_emit(ev);
+}

@@ -20,6 +20,8 @@ int rec_ctl_open(const struct rec_ctl_cbs *cbs, void *ud);
 
 /* Writes ev as one line on stdout and flushes; steals the reference. */
 void rec_ctl_emit(json_t *ev);
+/* Answers a {"cmd":"ping","seq":N} with {"event":"pong","seq":N}. */
+void rec_ctl_pong(const json_t *cmd);
 
 /* {"event":"error",["track":track,]"message":message,"fatal":fatal} */
 void rec_ctl_error(const char *track, const char *message, bool fatal);

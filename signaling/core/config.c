@@ -215,7 +215,7 @@ void config_print_usage(const char *prog)
         prog, prog, prog);
 }
 
-static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t err_len)
+int config_copy_str(char *dst, size_t cap, const char *value, char *err, size_t err_len)
 {
     size_t n = strlen(value);
     if (n >= cap) {
@@ -395,19 +395,19 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
             snprintf(err, err_len, "empty data directory");
             return -1;
         }
-        return copy_str(cfg->data_dir, sizeof cfg->data_dir, value, err, err_len);
+        return config_copy_str(cfg->data_dir, sizeof cfg->data_dir, value, err, err_len);
     }
     if (strcmp(key, "config") == 0)
-        return copy_str(cfg->config_file, sizeof cfg->config_file, value, err, err_len);
+        return config_copy_str(cfg->config_file, sizeof cfg->config_file, value, err, err_len);
     if (strcmp(key, "web_dir") == 0)
-        return copy_str(cfg->web_dir, sizeof cfg->web_dir, value, err, err_len);
+        return config_copy_str(cfg->web_dir, sizeof cfg->web_dir, value, err, err_len);
     if (strcmp(key, "public_ip") == 0 || strcmp(key, "bind_ip") == 0) {
         if (check_ip(value) != 0) {
             snprintf(err, err_len, "expected an IP address, got \"%s\"", value);
             return -1;
         }
         char *dst = key[0] == 'p' ? cfg->public_ip : cfg->bind_ip;
-        return copy_str(dst, CONFIG_STR_MAX, value, err, err_len);
+        return config_copy_str(dst, CONFIG_STR_MAX, value, err, err_len);
     }
     if (strncmp(key, "ice_port", 8) == 0 &&
         (strcmp(key, "ice_ports") == 0 || strcmp(key, "ice_port_min") == 0 ||
@@ -437,7 +437,7 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         return 0;
     }
     if (strcmp(key, "recorder") == 0)
-        return copy_str(cfg->recorder_bin, sizeof cfg->recorder_bin, value, err, err_len);
+        return config_copy_str(cfg->recorder_bin, sizeof cfg->recorder_bin, value, err, err_len);
     if (strcmp(key, "record_end_after") == 0) {
         if (parse_uint(value, 86400, &u) != 0 || u < 1) {
             snprintf(err, err_len, "expected 1 to 86400 seconds, got \"%s\"", value);
@@ -667,7 +667,8 @@ static int find_config_file(struct config *cfg, const struct flag_pair *pairs, i
             data = pairs[i].value;
     }
     if (explicit_file && explicit_file[0]) {
-        if (copy_str(cfg->config_file, sizeof cfg->config_file, explicit_file, err, err_len) != 0)
+        if (config_copy_str(cfg->config_file, sizeof cfg->config_file, explicit_file, err,
+                            err_len) != 0)
             return -1;
         return 1;
     }

@@ -70,6 +70,9 @@ int config_set_edge(struct config *cfg, const char *key, const char *value, char
  * loopback, where browsers give the camera only to secure pages. */
 bool config_tls_on(const struct config *cfg);
 
+/* Copies a text value into dst (cap bytes); -1 with a reason in err if it does not fit. */
+int config_copy_str(char *dst, size_t cap, const char *value, char *err, size_t err_len);
+
 /* Splits HOST:PORT, [V6]:PORT or :PORT (host "0.0.0.0") into host and port. Returns 0, or
  * -1 with a reason in err. */
 int config_split_host_port(const char *value, char *host, size_t host_cap, uint16_t *port,

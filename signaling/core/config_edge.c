@@ -11,17 +11,6 @@
 
 #include "core/config.h"
 
-static int copy_value(char *dst, size_t cap, const char *value, char *err, size_t err_len)
-{
-    size_t n = strlen(value);
-    if (n >= cap) {
-        snprintf(err, err_len, "value too long (%zu characters, at most %zu)", n, cap - 1);
-        return -1;
-    }
-    memcpy(dst, value, n + 1);
-    return 0;
-}
-
 /* "" or HOST:PORT (config_split_host_port's forms). */
 static int set_host_port(char *dst, size_t cap, const char *value, char *err, size_t err_len)
 {
@@ -29,7 +18,7 @@ static int set_host_port(char *dst, size_t cap, const char *value, char *err, si
     uint16_t port;
     if (value[0] && config_split_host_port(value, host, sizeof host, &port, err, err_len) != 0)
         return -1;
-    return copy_value(dst, cap, value, err, err_len);
+    return config_copy_str(dst, cap, value, err, err_len);
 }
 
 /* A comma-separated list of turn: or turns: URIs (RFC 7065), or "". */
@@ -46,7 +35,7 @@ static int set_turn_uri(struct config *cfg, const char *value, char *err, size_t
         const char *comma = strchr(p, ',');
         p = comma ? comma + 1 : p + strlen(p);
     }
-    return copy_value(cfg->turn_uri, sizeof cfg->turn_uri, value, err, err_len);
+    return config_copy_str(cfg->turn_uri, sizeof cfg->turn_uri, value, err, err_len);
 }
 
 static int set_enum(int *dst, const char *value, const char *const *names, size_t n, char *err,
@@ -71,21 +60,21 @@ int config_set_edge(struct config *cfg, const char *key, const char *value, char
     if (strcmp(key, "tls") == 0)
         return set_enum(&cfg->tls, value, tls_names, 3, err, err_len);
     if (strcmp(key, "tls_cert") == 0)
-        return copy_value(cfg->tls_cert, sizeof cfg->tls_cert, value, err, err_len);
+        return config_copy_str(cfg->tls_cert, sizeof cfg->tls_cert, value, err, err_len);
     if (strcmp(key, "tls_key") == 0)
-        return copy_value(cfg->tls_key, sizeof cfg->tls_key, value, err, err_len);
+        return config_copy_str(cfg->tls_key, sizeof cfg->tls_key, value, err, err_len);
     if (strcmp(key, "http_redirect") == 0)
         return set_host_port(cfg->http_redirect, sizeof cfg->http_redirect, value, err, err_len);
     if (strcmp(key, "metrics_listen") == 0)
         return set_host_port(cfg->metrics_listen, sizeof cfg->metrics_listen, value, err, err_len);
     if (strcmp(key, "metrics_token") == 0)
-        return copy_value(cfg->metrics_token, sizeof cfg->metrics_token, value, err, err_len);
+        return config_copy_str(cfg->metrics_token, sizeof cfg->metrics_token, value, err, err_len);
     if (strcmp(key, "log_format") == 0)
         return set_enum(&cfg->log_format, value, log_names, 2, err, err_len);
     if (strcmp(key, "turn_uri") == 0)
         return set_turn_uri(cfg, value, err, err_len);
     if (strcmp(key, "turn_secret") == 0)
-        return copy_value(cfg->turn_secret, sizeof cfg->turn_secret, value, err, err_len);
+        return config_copy_str(cfg->turn_secret, sizeof cfg->turn_secret, value, err, err_len);
     if (strcmp(key, "turn_ttl") == 0 || strcmp(key, "ice_tcp_port") == 0) {
         bool ttl = key[0] == 't';
         char *end = NULL;

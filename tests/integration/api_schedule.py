@@ -43,16 +43,7 @@ DAY = 24 * HOUR
 WEEK = 7 * DAY
 # Monday 2030-01-07 00:00 UTC: far enough ahead for links to hit the 30-day cap
 MON = 1894060800000
-failures = []
-checks = [0]
-
-
-def check(cond, what):
-    checks[0] += 1
-    print(("  ok    " if cond else "  FAIL  ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
+from peers import check, checks, failures  # noqa: E402
 
 
 class Resp:

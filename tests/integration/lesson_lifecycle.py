@@ -28,14 +28,7 @@ import peers  # noqa: E402
 from peers import Server, find_classrelay, log  # noqa: E402
 from wsclient import WsClient  # noqa: E402
 
-failures = []
-
-
-def check(cond, what):
-    print(("  ok    " if cond else "  FAIL  ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
+from peers import check, failures  # noqa: E402
 
 
 def api(srv, method, path, body=None):

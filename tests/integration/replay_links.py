@@ -32,14 +32,7 @@ from peers import Server, find_classrelay, http, log, mint_token  # noqa: E402
 
 REC_ID = "20260105-090000-links-0a1b"
 OTHER_ID = "20260105-100000-links-0c2d"
-failures = []
-
-
-def check(cond, what):
-    print(("  ok    " if cond else "  FAIL  ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
+from peers import check, failures  # noqa: E402
 
 
 def make_recording(binary, data):

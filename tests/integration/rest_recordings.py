@@ -27,14 +27,7 @@ import peers  # noqa: E402
 from peers import Server, find_classrelay, http, log  # noqa: E402
 
 EVIL = "'); DROP TABLE recordings;--"
-failures = []
-
-
-def check(cond, what):
-    print(("  ok    " if cond else "  FAIL  ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
+from peers import check, failures  # noqa: E402
 
 
 def jget(srv, path):

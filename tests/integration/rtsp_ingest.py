@@ -35,14 +35,7 @@ from webrtcbin_whip_whep import Gst  # noqa: E402
 from wsclient import WsClient  # noqa: E402
 
 USER, PASSWORD = "cam", "s3cret-Pw9"
-failures = []
-
-
-def check(cond, what):
-    print(("  ok    " if cond else "  FAIL  ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
+from peers import check, failures  # noqa: E402
 
 
 def api(srv, method, path, body=None, token=None, ok=(200, 201, 204)):

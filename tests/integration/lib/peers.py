@@ -28,6 +28,20 @@ def log(*args):
     print("[%7.3f]" % (time.monotonic() % 10000), *args, flush=True)
 
 
+# A test's checks: each prints "ok" or "FAIL" and goes on; failures is what failed (the test
+# prints "RESULT: FAIL" when it is not empty), checks[0] how many were made.
+failures = []
+checks = [0]
+
+
+def check(cond, what):
+    checks[0] += 1
+    print(("  ok    " if cond else "  FAIL  ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
 def free_port():
     """A TCP port that was free a moment ago on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

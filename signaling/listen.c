@@ -72,7 +72,8 @@ static void server_names(const struct config *cfg, struct names *nm)
     add_name(nm, "localhost");
 }
 
-/* The pair to serve: the configured one, or DATA/tls's, made self-signed if missing. */
+/* The pair to serve: the configured one (the key in the certificate's file when no tls_key
+ * is given), or DATA/tls's, made self-signed if missing. */
 static int tls_setup(struct server *srv)
 {
     const struct config *cfg = srv->cfg;
@@ -91,7 +92,10 @@ static int tls_setup(struct server *srv)
         snprintf(p->key, sizeof p->key, "%s/key.pem", dir);
     }
     srv->tls = p;
-    return listen_tls_check(srv, own, err, sizeof err) == 0 ? 0 : (CR_ERROR("tls", "%s", err), -1);
+    if (listen_tls_check(srv, own, err, sizeof err) == 0)
+        return 0;
+    CR_ERROR("tls", "%s", err);
+    return -1;
 }
 
 int listen_tls_check(struct server *srv, bool own, char *err, size_t err_len)

@@ -41,7 +41,7 @@ void cr_log_restore(struct cr_log_ctx *prev);
 #define CR_LOG_CAT_(a, b) CR_LOG_CAT2_(a, b)
 /* The context for the rest of the enclosing block, restored when it ends. */
 #define CR_LOG_SCOPE(room, peer, participant)                                                      \
-    __attribute__((cleanup(cr_log_restore))) struct cr_log_ctx CR_LOG_CAT_(                        \
+    __attribute__((cleanup(cr_log_restore), unused)) struct cr_log_ctx CR_LOG_CAT_(                \
         cr_log_prev_, __LINE__) = cr_log_enter((room), (peer), (participant))
 
 void cr_log_set_format(enum cr_log_format format);

@@ -13,16 +13,7 @@
 
 static volatile int g_level = CR_LOG_INFO; /* process-wide configuration, set at start-up */
 static volatile int g_format = CR_LOG_TEXT;
-static __thread struct cr_log_ctx t_ctx; /* the calling thread's context (CR_LOG_SCOPE) */
-
-struct cr_log_ctx cr_log_enter(const char *room, uint64_t peer, const char *participant)
-{
-    struct cr_log_ctx prev = t_ctx;
-    t_ctx = (struct cr_log_ctx){.room = room, .participant = participant, .peer = peer};
-    return prev;
-}
-
-void cr_log_restore(struct cr_log_ctx *prev) { t_ctx = *prev; }
+__thread struct cr_log_ctx cr_log_ctx_now; /* the calling thread's context (CR_LOG_SCOPE) */
 
 void cr_log_set_format(enum cr_log_format format) { g_format = format; }
 enum cr_log_format cr_log_get_format(void) { return (enum cr_log_format)g_format; }
@@ -166,7 +157,7 @@ void cr_log(enum cr_log_level level, const char *tag, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     if (g_format == CR_LOG_JSON) {
         char line[8192];
-        size_t n = cr_log_json_line(line, sizeof line, &ts, level, tag, msg, &t_ctx);
+        size_t n = cr_log_json_line(line, sizeof line, &ts, level, tag, msg, &cr_log_ctx_now);
         fwrite(line, 1, n, stderr);
         return;
     }

@@ -34,9 +34,20 @@ struct cr_log_ctx {
     uint64_t peer;           /* 0: none */
 };
 
-/* Sets the calling thread's context; returns the one before, for cr_log_restore. */
-struct cr_log_ctx cr_log_enter(const char *room, uint64_t peer, const char *participant);
-void cr_log_restore(struct cr_log_ctx *prev);
+/* The calling thread's context (log.c reads it when it writes a JSON line). */
+extern __thread struct cr_log_ctx cr_log_ctx_now;
+
+/* Sets the calling thread's context; returns the one before, for cr_log_restore. Inline:
+ * a relay worker sets it around every datagram it reads. */
+static inline struct cr_log_ctx cr_log_enter(const char *room, uint64_t peer,
+                                             const char *participant)
+{
+    struct cr_log_ctx prev = cr_log_ctx_now;
+    cr_log_ctx_now = (struct cr_log_ctx){.room = room, .participant = participant, .peer = peer};
+    return prev;
+}
+
+static inline void cr_log_restore(struct cr_log_ctx *prev) { cr_log_ctx_now = *prev; }
 #define CR_LOG_CAT2_(a, b) a##b
 #define CR_LOG_CAT_(a, b) CR_LOG_CAT2_(a, b)
 /* The context for the rest of the enclosing block, restored when it ends. */

@@ -10,6 +10,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build_pkgs=(build-essential cmake pkg-config git
   libnice-dev libsrtp2-dev libusrsctp-dev libwebsockets-dev libssl-dev
   libglib2.0-dev libjansson-dev libsqlite3-dev zlib1g-dev
+  # a cluster (issue 14): the directory on Redis, the store on PostgreSQL
+  libhiredis-dev libpq-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   # the recorder's RTSP ingest: webrtcbin's headers (gstreamer-webrtc-1.0) and ICE
   libgstreamer-plugins-bad1.0-dev gstreamer1.0-nice
@@ -21,7 +23,9 @@ test_pkgs=(chromium python3-aiortc python3-gi python3-gst-1.0 gir1.2-gst-plugins
   gstreamer1.0-tools gstreamer1.0-nice
   iproute2 nftables curl clang-format
   # issue 13: TURN (coturn), an RTSP camera (gst-rtsp-server), a Prometheus parser, ffprobe
-  coturn gir1.2-gst-rtsp-server-1.0 python3-prometheus-client ffmpeg)
+  coturn gir1.2-gst-rtsp-server-1.0 python3-prometheus-client ffmpeg
+  # issue 14: the servers a cluster runs on, started by the tests in temporary folders
+  redis-server postgresql)
 # libclang-rt-14-dev holds libFuzzer and clang's ASan/UBSan; clang only recommends it
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
@@ -43,8 +47,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
   # coturn as a test peer: the tests start their own in a namespace; Debian's service,
   # started by the package with its default configuration, is left stopped and disabled
-  if [ "$mode" = "--test" ] && [[ " ${missing[*]} " == *" coturn "* ]] && [ -d /run/systemd/system ]; then
-    $sudo systemctl disable --now coturn >/dev/null 2>&1 || true
+  # (and so are Redis and PostgreSQL: the tests run their own servers)
+  if [ "$mode" = "--test" ]; then
+    for svc in coturn redis-server postgresql; do
+      [[ " ${missing[*]} " == *" $svc "* ]] || continue
+      if [ -d /run/systemd/system ]; then
+        $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
+      else
+        $sudo service "$svc" stop >/dev/null 2>&1 || true
+      fi
+    done
   fi
 fi
 

@@ -27,14 +27,15 @@
 #define TTL_DEFAULT_S 3600
 
 struct token_opts {
-    const char *data, *room, *role, *name, *sub, *ttl; /* borrowed from argv; NULL: not given */
+    const char *data, *room, *role, *name, *sub, *ttl,
+        *secret_file; /* borrowed from argv; NULL: not given */
 };
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: classrelay token --role ROLE [--room ROOM] [--data DIR] [--ttl SECONDS]\n"
-            "                        [--name NAME] [--sub SUB]\n"
+            "                        [--name NAME] [--sub SUB] [--secret-file FILE]\n"
             "\n"
             "Prints a token signed with DIR/secret.key (made if missing).\n"
             "  --role ROLE     admin, scheduler, teacher, classroom, researcher or observer\n"
@@ -43,7 +44,9 @@ static void usage(FILE *f)
             "  --data DIR      the server's data directory (default $CLASSRELAY_DATA, else %s)\n"
             "  --ttl SECONDS   lifetime, 1..%d (default %d)\n"
             "  --name NAME     display name, at most 64 characters\n"
-            "  --sub SUB       user id, 1..63 bytes (default \"cli\")\n",
+            "  --sub SUB       user id, 1..63 bytes (default \"cli\")\n"
+            "  --secret-file FILE  the key a cluster shares (default $CLASSRELAY_SECRET_FILE,\n"
+            "                  else DIR/secret.key); never made\n",
             config_defaults.data_dir, TOKEN_TTL_MAX_S, TTL_DEFAULT_S);
 }
 
@@ -61,8 +64,10 @@ __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
 /* Fills o from argv: "--flag VALUE" or "--flag=VALUE". 0, 1 for --help, or 2. */
 static int parse_args(int argc, char **argv, struct token_opts *o)
 {
-    static const char *const flags[] = {"--data", "--room", "--role", "--name", "--sub", "--ttl"};
-    const char **slots[] = {&o->data, &o->room, &o->role, &o->name, &o->sub, &o->ttl};
+    static const char *const flags[] = {"--data", "--room", "--role",       "--name",
+                                        "--sub",  "--ttl",  "--secret-file"};
+    const char **slots[] = {&o->data, &o->room, &o->role,       &o->name,
+                            &o->sub,  &o->ttl,  &o->secret_file};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
@@ -177,7 +182,14 @@ int token_cmd(int argc, char **argv)
     }
     struct token_key key;
     char err[512];
-    if (token_key_load(data, &key, err, sizeof err) != 0) {
+    const char *shared = o.secret_file ? o.secret_file : getenv("CLASSRELAY_SECRET_FILE");
+    if (shared && shared[0]) {
+        existed = true;
+        if (token_key_read_file(shared, &key, err, sizeof err) != 0) {
+            fprintf(stderr, "classrelay token: %s\n", err);
+            return 1;
+        }
+    } else if (token_key_load(data, &key, err, sizeof err) != 0) {
         fprintf(stderr, "classrelay token: %s\n", err);
         return 1;
     }

@@ -143,7 +143,9 @@ int auth_start(struct server *srv)
         CR_ERROR("auth", "cannot create the data directory %s", srv->cfg->data_dir);
         return -1;
     }
-    if (token_key_load(srv->cfg->data_dir, srv->key, err, sizeof err) != 0) {
+    const char *shared = srv->cfg->secret_file;
+    if ((shared[0] ? token_key_read_file(shared, srv->key, err, sizeof err)
+                   : token_key_load(srv->cfg->data_dir, srv->key, err, sizeof err)) != 0) {
         CR_ERROR("auth", "cannot load or make the token key: %s", err);
         return -1;
     }

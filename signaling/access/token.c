@@ -532,6 +532,19 @@ fail:
     return TOKEN_ERR_IO;
 }
 
+int token_key_read_file(const char *path, struct token_key *key, char *err, size_t err_len)
+{
+    int rc = read_key(path, key, err, err_len);
+    if (rc == 1) {
+        set_err(err, err_len,
+                "%s does not exist: copy secret.key from the data folder of a node of the "
+                "cluster (every node signs and checks tokens with the same key)",
+                path);
+        return TOKEN_ERR_IO;
+    }
+    return rc;
+}
+
 int token_key_load(const char *data_dir, struct token_key *key, char *err, size_t err_len)
 {
     char path[4096];

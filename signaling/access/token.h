@@ -47,6 +47,10 @@ struct token_claims {
  * file and renamed so a crash leaves no half key). 0 or TOKEN_ERR_IO with a reason. */
 int token_key_load(const char *data_dir, struct token_key *key, char *err, size_t err_len);
 
+/* Reads the key from path (--secret-file: the key the nodes of a cluster share), which must
+ * exist: never made here. 0 or TOKEN_ERR_IO with a reason. */
+int token_key_read_file(const char *path, struct token_key *key, char *err, size_t err_len);
+
 /* Encodes and signs c into out (NUL-terminated). 0, or TOKEN_ERR_CLAIMS if a claim is out of
  * bounds or out is too small. */
 int token_sign(const struct token_key *key, const struct token_claims *c, char *out,

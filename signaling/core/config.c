@@ -89,6 +89,10 @@ static const struct {
     {"CLASSRELAY_TURN_SECRET", "turn_secret"},
     {"CLASSRELAY_TURN_TTL", "turn_ttl"},
     {"CLASSRELAY_ICE_TCP_PORT", "ice_tcp_port"},
+    {"CLASSRELAY_REDIS", "redis"},
+    {"CLASSRELAY_STORE", "store"},
+    {"CLASSRELAY_NODE_URL", "node_url"},
+    {"CLASSRELAY_SECRET_FILE", "secret_file"},
 };
 
 /* Command-line flag → key; value NULL: the flag takes an argument, else the fixed value. */
@@ -131,6 +135,10 @@ static const struct {
     {"--turn-secret", "turn_secret", NULL},
     {"--turn-ttl", "turn_ttl", NULL},
     {"--ice-tcp-port", "ice_tcp_port", NULL},
+    {"--redis", "redis", NULL},
+    {"--store", "store", NULL},
+    {"--node-url", "node_url", NULL},
+    {"--secret-file", "secret_file", NULL},
 };
 
 void config_print_usage(const char *prog)
@@ -191,6 +199,11 @@ void config_print_usage(const char *prog)
         "  --turn-secret S         their shared secret (coturn's static-auth-secret)\n"
         "  --turn-ttl S            lifetime of the TURN credentials handed out (default 21600)\n"
         "  --ice-tcp-port PORT     ICE-TCP on PORT (worker i: PORT+i; default 0: the media port)\n"
+        "  --redis redis://H:P     join the cluster whose directory is this Redis (default: "
+        "alone)\n"
+        "  --store postgresql://.. the schedule and catalogue in PostgreSQL (default: SQLite)\n"
+        "  --node-url URL          how clients and nodes reach this node (default: from --listen)\n"
+        "  --secret-file FILE      the token key, the same on every node (default DIR/secret.key)\n"
         "\n"
         "environment: CLASSRELAY_LISTEN, CLASSRELAY_DATA, CLASSRELAY_CONFIG,\n"
         "  CLASSRELAY_PUBLIC_IP, CLASSRELAY_BIND_IP, CLASSRELAY_ICE_PORTS,\n"
@@ -202,7 +215,8 @@ void config_print_usage(const char *prog)
         "  CLASSRELAY_STAGE_MAX, CLASSRELAY_TLS, CLASSRELAY_TLS_CERT, CLASSRELAY_TLS_KEY,\n"
         "  CLASSRELAY_HTTP_REDIRECT, CLASSRELAY_METRICS_TOKEN, CLASSRELAY_METRICS_LISTEN,\n"
         "  CLASSRELAY_LOG_FORMAT, CLASSRELAY_TURN_URI, CLASSRELAY_TURN_SECRET,\n"
-        "  CLASSRELAY_TURN_TTL, CLASSRELAY_ICE_TCP_PORT\n"
+        "  CLASSRELAY_TURN_TTL, CLASSRELAY_ICE_TCP_PORT, CLASSRELAY_REDIS, CLASSRELAY_STORE,\n"
+        "  CLASSRELAY_NODE_URL, CLASSRELAY_SECRET_FILE\n"
         "config file keys: listen, public_ip, bind_ip, ice_port_min, ice_port_max, ice_tcp,\n"
         "  media_port, max_peers, max_load, workers, room_spread, fec, log_level, "
         "max_publish_kbps, demo, "
@@ -210,7 +224,7 @@ void config_print_usage(const char *prog)
         "record, recorder,\n"
         "  record_end_after, join_early, overtime, stage_max, tls, tls_cert, tls_key,\n"
         "  http_redirect, metrics_token, metrics_listen, log_format, turn_uri, turn_secret,\n"
-        "  turn_ttl, ice_tcp_port\n"
+        "  turn_ttl, ice_tcp_port, redis, store, node_url, secret_file\n"
         "  (see docs/configuration.md)\n",
         prog, prog, prog);
 }

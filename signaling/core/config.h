@@ -50,6 +50,11 @@ struct config {
     char turn_secret[CONFIG_STR_MAX];    /* coturn's static-auth-secret; "" : no TURN */
     uint32_t turn_ttl_s;                 /* lifetime of the TURN credentials handed out */
     uint16_t ice_tcp_port;               /* ICE-TCP's port (worker i: +i); 0: the media port */
+    /* a cluster of nodes (config_cluster.c, docs/cluster.md) */
+    char redis[CONFIG_STR_MAX];        /* redis://HOST:PORT, the directory; "" : one node */
+    char store[1024];                  /* postgresql://... (libpq URI); "" : SQLite in DATA */
+    char node_url[CONFIG_STR_MAX];     /* how clients and nodes reach this one; "" : listen */
+    char secret_file[CONFIG_PATH_MAX]; /* the token key all nodes share; "" : DATA/secret.key */
 };
 
 enum config_tls { CONFIG_TLS_AUTO = 0, CONFIG_TLS_ON = 1, CONFIG_TLS_OFF = 2 };
@@ -65,6 +70,10 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
  * is none of them). */
 int config_set_edge(struct config *cfg, const char *key, const char *value, char *err,
                     size_t err_len);
+
+/* The keys of config_cluster.c, the same way. */
+int config_set_cluster(struct config *cfg, const char *key, const char *value, char *err,
+                       size_t err_len);
 
 /* Whether HTTPS serves: tls "on", or "auto" (the default) with a listen address other than
  * loopback, where browsers give the camera only to secure pages. */

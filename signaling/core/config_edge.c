@@ -91,8 +91,7 @@ int config_set_edge(struct config *cfg, const char *key, const char *value, char
             cfg->ice_tcp_port = (uint16_t)v;
         return 0;
     }
-    snprintf(err, err_len, "unknown key \"%s\"", key);
-    return -1;
+    return config_set_cluster(cfg, key, value, err, err_len); /* or "unknown key" */
 }
 
 bool config_tls_on(const struct config *cfg)

@@ -16,12 +16,14 @@
 #include "base/log.h"
 #include "media/pacer.h"
 #include "route/consumer.h"
+#include "route/link.h"
 #include "route/peer.h"
 #include "route/producer.h"
 #include "route/quality.h"
 #include "route/room.h"
 #include "route/shard.h"
 #include "route/tap.h"
+#include "wire/sdp.h"
 #include "pool.h"
 #include "worker.h"
 
@@ -332,6 +334,84 @@ int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, str
     return r;
 }
 
+/* ---- cascade links ---- */
+
+struct link_args {
+    uint64_t id;
+    struct cr_link_offer *out;
+    const char *sdp;
+    char *err;
+    size_t err_len;
+};
+
+static int do_link_open(struct cr_worker *w, void *args)
+{
+    struct link_args *a = args;
+    struct peer *source = worker_peer(w, a->id);
+    if (!source || source->is_link) {
+        snprintf(a->out->err, sizeof a->out->err, "no such peer");
+        return CR_ERR_NOT_FOUND;
+    }
+    struct peer *link = room_add_link(source->room);
+    if (!link) {
+        snprintf(a->out->err, sizeof a->out->err, "cannot make an ICE agent");
+        return CR_ERR_INTERNAL;
+    }
+    int r = link_attach(link, source, a->out);
+    if (r != CR_OK)
+        room_close_peer(link->room, link);
+    return r;
+}
+
+int cr_relay_link_open(struct cr_relay *relay, uint64_t source_id, struct cr_link_offer *out)
+{
+    memset(out, 0, sizeof *out);
+    struct link_args a = {.id = source_id, .out = out};
+    struct cr_worker *w = pool_id_worker(&relay->pool, source_id);
+    if (!w) {
+        snprintf(out->err, sizeof out->err, "no such peer");
+        return CR_ERR_NOT_FOUND;
+    }
+    return run_call(w, do_link_open, &a);
+}
+
+static int do_link_answer(struct cr_worker *w, void *args)
+{
+    struct link_args *a = args;
+    struct peer *link = worker_peer(w, a->id);
+    if (!link || !link->is_link) {
+        snprintf(a->err, a->err_len, "no such link");
+        return CR_ERR_NOT_FOUND;
+    }
+    if (link->dtls) {
+        snprintf(a->err, a->err_len, "the link has its answer already");
+        return CR_ERR_ARG;
+    }
+    size_t len = strlen(a->sdp);
+    struct sdp_session *s = cr_malloc(sizeof *s);
+    int line = 0, r = len <= 64 * 1024 ? sdp_parse(a->sdp, len, s, &line) : SDP_ERR_LIMIT;
+    if (r != SDP_OK || s->n_media == 0) {
+        snprintf(a->err, a->err_len, "unusable answer (SDP error at line %d)", line);
+        r = CR_ERR_BAD_SDP;
+    } else { /* its ICE credentials and candidates, fingerprint and setup */
+        r = peer_apply_transport(link, s, a->err, a->err_len);
+    }
+    free(s);
+    return r;
+}
+
+int cr_relay_link_answer(struct cr_relay *relay, uint64_t link_id, const char *sdp, char *err,
+                         size_t err_len)
+{
+    struct link_args a = {.id = link_id, .sdp = sdp, .err = err, .err_len = err_len};
+    struct cr_worker *w = sdp ? pool_id_worker(&relay->pool, link_id) : NULL;
+    if (!w) {
+        snprintf(err, err_len, sdp ? "no such link" : "no answer");
+        return sdp ? CR_ERR_NOT_FOUND : CR_ERR_ARG;
+    }
+    return run_call(w, do_link_answer, &a);
+}
+
 /* ---- peers and taps ---- */
 
 struct candidate_args {
@@ -542,6 +622,7 @@ static void add_stats(struct cr_relay_stats *sum, const struct cr_relay_stats *o
     ADD(pace_dropped), ADD(udp_sent), ADD(udp_send_calls), ADD(udp_send_dropped);
     ADD(udp_unknown), ADD(tcp_connections), ADD(tcp_dropped), ADD(refused), ADD(handoff_out),
         ADD(handoff_in), ADD(handoff_dropped), ADD(keyframe_requests_in), ADD(nacks_repaired);
+    ADD(links), ADD(link_rtp_out), ADD(link_nacks_in);
     for (unsigned i = 0; i < CR_LAYERS_MAX; i++)
         ADD(layer_packets[i]);
 #undef ADD

@@ -35,6 +35,7 @@
 #include "lesson/evq.h"
 #include "lesson/ingest.h"
 #include "lesson/lifecycle.h"
+#include "lesson/links.h"
 #include "lesson/recording.h"
 #include "lesson/registry.h"
 #include "lesson/rooms.h"
@@ -128,8 +129,10 @@ static const struct lesson_events lesson_events = {
 static void on_peer_state(struct server *srv, const struct evq_item *it)
 {
     struct reg_owner o;
-    if (!reg_find_peer(srv->reg, it->peer_id, &o))
-        return; /* closed meanwhile */
+    if (!reg_find_peer(srv->reg, it->peer_id, &o)) {
+        links_on_state(srv, it->peer_id, it->state); /* a cascade link, or closed meanwhile */
+        return;
+    }
     /* log lines name the room, the peer and who holds it: copies, the room may close */
     char room[REG_ROOM_MAX * 4 + 1], who[REG_ID_MAX];
     snprintf(room, sizeof room, "%s",
@@ -403,6 +406,7 @@ int server_start(struct server *srv, const struct config *cfg)
     }
     srv->recording = recording_new(srv);
     srv->ingest = ingest_new(srv, recording_binary(srv->recording));
+    srv->links = links_new();
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
     return 0;
 }
@@ -449,6 +453,8 @@ void server_stop(struct server *srv)
     CR_INFO("server", "shutting down: closed %d peers", closed);
     ingest_free(srv->ingest); /* the cameras' children go first: their peers are closed */
     srv->ingest = NULL;
+    links_free(srv->links);
+    srv->links = NULL;
     recording_free(srv->recording); /* the recorder finalises what it wrote */
     srv->recording = NULL;
     cr_relay_free(srv->relay);

@@ -368,8 +368,7 @@ static int check_transport(struct peer *peer, const struct sdp_session *s, char 
 }
 
 /* Creates DTLS on the first offer, sets ICE credentials and candidates. */
-static int apply_transport(struct peer *peer, const struct sdp_session *s, char *err,
-                           size_t err_len)
+int peer_apply_transport(struct peer *peer, const struct sdp_session *s, char *err, size_t err_len)
 {
     const struct sdp_media *first = NULL;
     for (size_t i = 0; i < s->n_media && !first; i++)
@@ -456,7 +455,10 @@ static void set_producer_params(struct producer *p, const struct line_plan *lp)
         const char *rids[PRODUCER_MAX_LAYERS];
         for (size_t i = 0; i < lp->n_rids; i++)
             rids[i] = lp->rids[i];
-        producer_set_layers(p, rids, lp->n_rids); /* SSRCs come with the first packets */
+        producer_set_layers(p, rids, lp->n_rids); /* SSRCs come with the first packets, */
+        if (m->n_sim_ssrcs == lp->n_rids)         /* unless a relay's mirror names them */
+            for (size_t i = 0; i < lp->n_rids; i++)
+                p->layers[i].ssrc = p->layers[i].stats.ssrc = m->sim_ssrcs[i];
         return;
     }
     struct producer_layer *l = &p->layers[0];
@@ -841,6 +843,16 @@ static int plan(struct peer *peer, const struct sdp_session *s, const struct cr_
     return r;
 }
 
+/* A publisher's offer is kept for the links that mirror it (link.h); others keep none. */
+static void keep_offer(struct peer *peer, const char *offer)
+{
+    free(peer->offer_sdp);
+    peer->offer_sdp = NULL;
+    for (size_t i = 0; i < peer->n_mlines && !peer->offer_sdp; i++)
+        if (peer->mlines[i].producer)
+            peer->offer_sdp = cr_strdup(offer);
+}
+
 int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_hint *hints,
                    size_t n_hints, enum cr_offer_demand demand, struct cr_answer *out)
 {
@@ -876,7 +888,7 @@ int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_h
         goto out;
     if (peer->offers == 0) /* WHIP, WHEP: this offer is the only one (see peer.h, fixed) */
         peer->fixed = demand != CR_DEMAND_NONE;
-    if ((r = apply_transport(peer, s, out->err, sizeof out->err)) != CR_OK)
+    if ((r = peer_apply_transport(peer, s, out->err, sizeof out->err)) != CR_OK)
         goto out;
     bool changed = false;
     int64_t now = cr_now_ms();
@@ -888,6 +900,7 @@ int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_h
     offer_ufrag(s, out->ice_ufrag, sizeof out->ice_ufrag);
     peer->offers++;
     out->sdp = write_answer(peer, s, plans);
+    keep_offer(peer, offer);
     if (changed)
         peer->listener.tracks_changed(peer->listener.ud);
     r = CR_OK;

@@ -13,8 +13,8 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "route/ctx.h"
 #include "media/pacer.h"
+#include "route/ctx.h"
 #include "route/quality.h"
 #include "wire/demux.h"
 #include "wire/rtp.h"
@@ -484,8 +484,8 @@ static const struct cr_ice_callbacks ice_cb = {
     .on_recv = ice_recv,
 };
 
-struct peer *peer_new(struct route_ctx *ctx, struct room *room, const char *room_name, uint64_t id,
-                      const struct peer_listener *listener)
+static struct peer *peer_make(struct route_ctx *ctx, struct room *room, const char *room_name,
+                              uint64_t id, const struct peer_listener *listener, bool link)
 {
     struct peer *peer = CR_NEW(struct peer);
     peer->id = id;
@@ -495,20 +495,36 @@ struct peer *peer_new(struct route_ctx *ctx, struct room *room, const char *room
     peer->listener = *listener;
     peer->created_ms = cr_now_ms();
     peer->rtcp_ssrc = g_random_int();
+    peer->is_link = link;
     const struct cr_relay_config *rc = ctx->config;
-    struct cr_ice_config ic = {.mux = ctx->mux,
+    struct cr_ice_config ic = {.mux = link ? NULL : ctx->mux,
                                .public_ip = rc->public_ip,
                                .bind_ip = rc->bind_ip,
                                .port_min = rc->port_min,
                                .port_max = rc->port_max,
-                               .tcp = rc->ice_tcp,
+                               .tcp = rc->ice_tcp && !link,
+                               .controlling = link,
                                .log = {.room = room_name, .peer = id}};
     peer->ice = cr_ice_new(ctx->main, &ic, &ice_cb, peer);
     if (!peer->ice) {
         free(peer);
         return NULL;
     }
+    if (link)
+        ctx->stats.links++;
     return peer;
+}
+
+struct peer *peer_new(struct route_ctx *ctx, struct room *room, const char *room_name, uint64_t id,
+                      const struct peer_listener *listener)
+{
+    return peer_make(ctx, room, room_name, id, listener, false);
+}
+
+struct peer *peer_new_link(struct route_ctx *ctx, struct room *room, const char *room_name,
+                           uint64_t id, const struct peer_listener *listener)
+{
+    return peer_make(ctx, room, room_name, id, listener, true);
 }
 
 void peer_free(struct peer *peer)
@@ -537,6 +553,7 @@ void peer_free(struct peer *peer)
     cr_dtls_free(peer->dtls);
     cr_srtp_free(peer->srtp);
     free(peer->twcc);
+    free(peer->offer_sdp);
     free(peer);
 }
 

@@ -112,11 +112,18 @@ struct peer {
     bool srtp_heard;        /* state: the client's SRTP or SRTCP authenticated with the keys */
     int64_t dtls_in_ms;     /* state: when the last DTLS datagram came (or DTLS connected) */
     bool dtls_retired;      /* state: DTLS no longer needed, its memory given back (peer_tick) */
+    char *offer_sdp;        /* owned: the last offer applied, while it publishes (link.h) */
+    bool is_link;           /* a cascade link to another relay (link.h) */
+    struct peer *link_of;   /* a link: the publisher it mirrors; NULL once that went */
+    GPtrArray *links;       /* borrowed struct peer *: the links mirroring this publisher */
 };
 
 /* A peer with its ICE agent; NULL if libnice cannot make one. */
 struct peer *peer_new(struct route_ctx *ctx, struct room *room, const char *room_name, uint64_t id,
                       const struct peer_listener *listener);
+/* A cascade link (link.h): the ICE controlling side, on libnice even with a media port. */
+struct peer *peer_new_link(struct route_ctx *ctx, struct room *room, const char *room_name,
+                           uint64_t id, const struct peer_listener *listener);
 /* Unbinds and frees its consumers, closes and frees its producers (through the listener),
  * then the transport. peer_free(NULL) does nothing. */
 void peer_free(struct peer *peer);
@@ -127,6 +134,9 @@ const char *peer_state_name(enum cr_peer_state state);
 int peer_negotiate(struct peer *peer, const char *offer, const struct cr_mline_hint *hints,
                    size_t n_hints, enum cr_offer_demand demand, struct cr_answer *out);
 int peer_add_candidate(struct peer *peer, const char *candidate);
+/* The remote transport of an offer or answer s (negotiate.c): DTLS made with the first (its
+ * role from a=setup), ICE credentials and candidates. */
+int peer_apply_transport(struct peer *peer, const struct sdp_session *s, char *err, size_t err_len);
 /* Creates the DTLS endpoint (role from peer->dtls_client) checking the remote fingerprint. */
 int peer_start_dtls(struct peer *peer, const char *fp_alg, const char *fp_hex);
 

@@ -36,8 +36,49 @@ static struct producer *producer_by_ssrc(struct peer *peer, uint32_t ssrc, int *
     return NULL;
 }
 
+/* The packets a cascade link's far end asked for, from its source's store as they were
+ * first sent (the same sequence numbers: a plain retransmission, route/link.h). */
+static void link_resend(struct peer *link, const struct producer_layer *l, const uint16_t *seqs,
+                        size_t n, int64_t now_ms)
+{
+    uint8_t *out = link->ctx->scratch;
+    for (size_t i = 0; i < n && l->store; i++) {
+        size_t len = 0;
+        const uint8_t *pkt = packet_store_get(l->store, seqs[i], now_ms, &len);
+        if (!pkt || len + CR_SRTP_MAX_TRAILER > CONSUMER_SCRATCH)
+            continue;
+        memcpy(out, pkt, len);
+        peer_send_rtp(link, out, len);
+        link->ctx->stats.nacks_repaired++;
+    }
+}
+
+/* Feedback on a cascade link: about its source's streams, which it mirrors verbatim. */
+static void on_link_feedback(struct peer *link, const struct rtcp_view *v, int64_t now_ms)
+{
+    struct rtcp_fb fb;
+    int layer = 0;
+    struct producer *p;
+    if (!link->link_of || rtcp_parse_fb(v, &fb) != 0 ||
+        !(p = producer_by_ssrc(link->link_of, fb.media_ssrc, &layer)))
+        return;
+    if (v->type == RTCP_PSFB && (v->count == RTCP_FMT_PLI || v->count == RTCP_FMT_FIR)) {
+        link->ctx->stats.keyframe_requests_in++;
+        producer_request_keyframe(p, layer, now_ms); /* throttled with everyone else's */
+    } else if (v->type == RTCP_RTPFB && v->count == RTCP_FMT_NACK) {
+        uint16_t seqs[MAX_NACK_SEQS];
+        size_t n = rtcp_nack_seqs(&fb, seqs, MAX_NACK_SEQS);
+        link->ctx->stats.link_nacks_in += n;
+        link_resend(link, &p->layers[layer], seqs, n, now_ms);
+    }
+}
+
 static void on_feedback(struct peer *peer, const struct rtcp_view *v, int64_t now_us)
 {
+    if (peer->is_link) {
+        on_link_feedback(peer, v, now_us / 1000);
+        return;
+    }
     int64_t now_ms = now_us / 1000;
     struct rtcp_fb fb;
     if (rtcp_parse_fb(v, &fb) != 0)

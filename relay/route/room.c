@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "route/consumer.h"
 #include "route/ctx.h"
+#include "route/link.h"
 #include "route/peer.h"
 #include "route/producer.h"
 #include "route/shard.h"
@@ -80,6 +81,7 @@ void room_free(struct room *room)
     while (room->peers->len) {
         struct peer *peer = g_ptr_array_index(room->peers, room->peers->len - 1);
         unlist_peer(room, peer);
+        link_detach(peer);
         peer_free(peer);
     }
     shard_room_free(room);
@@ -108,6 +110,8 @@ void room_close_peer(struct room *room, struct peer *peer)
     bool had_tracks = false;
     for (size_t i = 0; i < peer->n_mlines; i++)
         had_tracks |= peer->mlines[i].producer != NULL;
+    link_detach(peer);
+    room->n_links -= peer->is_link;
     peer_free(peer);
     if (had_tracks)
         tracks_changed(room);
@@ -206,11 +210,23 @@ static void bind_consumer(void *ud, struct consumer *c, struct producer *p, int6
     room_bind(ud, c, p, now_ms);
 }
 
+/* The publisher of p when cascade links mirror it (link.h), else NULL. */
+static struct peer *linked_source(struct room *room, const struct producer *p)
+{
+    if (!room->n_links || p->mirror)
+        return NULL;
+    struct peer *src = g_hash_table_lookup(room->ctx->peers, &p->peer_id);
+    return src && src->links && src->links->len ? src : NULL;
+}
+
 void room_fanout_rtp(struct room *room, struct producer *p, const struct producer_packet *pkt,
                      int64_t now_ms, int64_t now_us)
 {
     if (room->parts && !p->mirror)
         shard_forward_rtp(room, p, pkt, now_us); /* first: the other workers start sooner */
+    struct peer *src = linked_source(room, p);
+    if (src)
+        link_mirror_rtp(src, pkt);
     struct fanout *f = g_hash_table_lookup(room->fanout, p);
     for (size_t i = 0; f && i < f->n; i++)
         consumer_forward(f->c[i], pkt, now_ms, now_us);
@@ -221,6 +237,9 @@ void room_fanout_sr(struct room *room, struct producer *p, int layer, uint64_t n
 {
     if (room->parts && !p->mirror)
         shard_forward_sr(room, p, layer, ntp, rtp_ts);
+    struct peer *src = linked_source(room, p);
+    if (src && layer >= 0 && (size_t)layer < p->n_layers)
+        link_mirror_sr(src, p->layers[layer].ssrc, ntp, rtp_ts);
     struct fanout *f = g_hash_table_lookup(room->fanout, p);
     for (size_t i = 0; f && i < f->n; i++)
         consumer_on_sr(f->c[i], layer, ntp, rtp_ts, now_ms);
@@ -275,11 +294,13 @@ static const struct peer_listener listener = {
     .subscriber_loss = subscriber_loss,
 };
 
-struct peer *room_add_peer(struct room *room)
+static struct peer *add_peer(struct room *room, bool link)
 {
     struct peer_listener l = listener;
     l.ud = room;
-    struct peer *peer = peer_new(room->ctx, room, room->name, route_next_id(room->ctx), &l);
+    uint64_t id = route_next_id(room->ctx);
+    struct peer *peer = link ? peer_new_link(room->ctx, room, room->name, id, &l)
+                             : peer_new(room->ctx, room, room->name, id, &l);
     if (!peer)
         return NULL;
     g_ptr_array_add(room->peers, peer);
@@ -287,6 +308,15 @@ struct peer *room_add_peer(struct room *room)
     room->ctx->stats.peers = g_hash_table_size(room->ctx->peers);
     g_atomic_int_inc(room->ctx->live_peers);
     return peer;
+}
+
+struct peer *room_add_peer(struct room *room) { return add_peer(room, false); }
+
+struct peer *room_add_link(struct room *room)
+{
+    struct peer *link = add_peer(room, true);
+    room->n_links += link != NULL;
+    return link;
 }
 
 struct tap *room_add_tap(struct room *room, struct producer *p, uint16_t port, uint8_t pt)

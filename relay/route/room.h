@@ -29,6 +29,7 @@ struct room {
     uint32_t parts;        /* bit i: worker i holds another part of the room (route/shard.h) */
     bool part;             /* this is a part whose lesson's home is another worker's room */
     GPtrArray *mirrors;    /* struct mirror *, owned: the other parts' tracks */
+    unsigned n_links;      /* its peers that are cascade links (link.h) */
 };
 
 struct room *room_new(struct route_ctx *ctx, const char *name);
@@ -36,6 +37,8 @@ struct room *room_new(struct route_ctx *ctx, const char *name);
 void room_free(struct room *room);
 /* A new peer of the room, listed in ctx->peers; NULL if its ICE agent cannot be made. */
 struct peer *room_add_peer(struct room *room);
+/* ... a cascade link of the room (link.h), listed the same way. */
+struct peer *room_add_link(struct room *room);
 /* Takes a peer out of ctx->peers and frees it; tells the control plane when tracks went. */
 void room_close_peer(struct room *room, struct peer *peer);
 /* A recording tap of producer p (tap.h), listed in ctx->taps; NULL if no socket. */

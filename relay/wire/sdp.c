@@ -465,17 +465,32 @@ static int attr_ssrc(struct parser *p, struct sdp_str v)
     return SDP_OK;
 }
 
-/* RFC 5576 §4.2: a=ssrc-group:<semantics> <ssrc-id> ...; FID is media + rtx (RFC 4588) */
+/* RFC 5576 §4.2: a=ssrc-group:<semantics> <ssrc-id> ...; FID is media + rtx (RFC 4588);
+ * SIM lists a simulcast line's layers in the order of its a=simulcast (what a relay that
+ * mirrors a track to another announces, so the layers are known without the rid extension) */
 static int attr_ssrc_group(struct parser *p, struct sdp_str v)
 {
-    if (!sdp_str_eq(next_tok(&v), "FID"))
+    struct sdp_str sem = next_tok(&v);
+    bool fid = sdp_str_eq(sem, "FID");
+    if (!fid && !sdp_str_eq(sem, "SIM"))
         return SDP_OK;
-    uint64_t a, b;
-    if (parse_num(next_tok(&v), UINT32_MAX, &a) < 0 || parse_num(next_tok(&v), UINT32_MAX, &b) < 0)
+    uint32_t ids[SDP_MAX_RIDS];
+    size_t n = 0;
+    for (struct sdp_str t = next_tok(&v); t.len; t = next_tok(&v)) {
+        uint64_t x;
+        if (parse_num(t, UINT32_MAX, &x) < 0)
+            return SDP_ERR_SYNTAX;
+        if (n < SDP_MAX_RIDS)
+            ids[n++] = (uint32_t)x;
+    }
+    if (fid && n < 2)
         return SDP_ERR_SYNTAX;
-    if (p->m->fid_ssrcs[0] == 0) { /* the first pair; legacy simulcast lists more */
-        p->m->fid_ssrcs[0] = (uint32_t)a;
-        p->m->fid_ssrcs[1] = (uint32_t)b;
+    if (fid && p->m->fid_ssrcs[0] == 0) { /* the first pair; legacy simulcast lists more */
+        p->m->fid_ssrcs[0] = ids[0];
+        p->m->fid_ssrcs[1] = ids[1];
+    } else if (!fid && !p->m->n_sim_ssrcs) {
+        memcpy(p->m->sim_ssrcs, ids, n * sizeof ids[0]);
+        p->m->n_sim_ssrcs = n;
     }
     return SDP_OK;
 }

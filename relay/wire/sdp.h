@@ -96,7 +96,9 @@ struct sdp_media {
     size_t n_exts;
     struct sdp_ssrc ssrcs[SDP_MAX_SSRCS];
     size_t n_ssrcs;
-    uint32_t fid_ssrcs[2]; /* a=ssrc-group:FID media rtx; 0 when absent */
+    uint32_t fid_ssrcs[2];            /* a=ssrc-group:FID media rtx; 0 when absent */
+    uint32_t sim_ssrcs[SDP_MAX_RIDS]; /* a=ssrc-group:SIM, one per layer in a=simulcast order */
+    size_t n_sim_ssrcs;
     struct sdp_rid rids[SDP_MAX_RIDS];
     size_t n_rids;
     struct sdp_str candidates[SDP_MAX_CANDIDATES]; /* "candidate:..." without "a=" */

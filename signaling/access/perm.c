@@ -128,6 +128,7 @@ const char *perm_action_name(enum perm_action a)
         [PERM_RECORDINGS_READ] = "read recordings",
         [PERM_NOTES_WRITE] = "write notes on recordings",
         [PERM_RECORDINGS_DELETE] = "delete recordings",
+        [PERM_CASCADE] = "open cascade links",
     };
     return a < PERM_ACTION_COUNT && names[a] ? names[a] : "?";
 }

@@ -32,6 +32,7 @@ enum perm_action {
     PERM_RECORDINGS_READ,
     PERM_NOTES_WRITE,
     PERM_RECORDINGS_DELETE,
+    PERM_CASCADE, /* open cascade links to another node's relay (docs/cluster.md): nodes */
     PERM_ACTION_COUNT
 };
 

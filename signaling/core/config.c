@@ -229,30 +229,6 @@ void config_print_usage(const char *prog)
         prog, prog, prog);
 }
 
-int config_copy_str(char *dst, size_t cap, const char *value, char *err, size_t err_len)
-{
-    size_t n = strlen(value);
-    if (n >= cap) {
-        snprintf(err, err_len, "value too long (%zu characters, at most %zu)", n, cap - 1);
-        return -1;
-    }
-    memcpy(dst, value, n + 1);
-    return 0;
-}
-
-static int parse_uint(const char *value, unsigned long max, unsigned long *out)
-{
-    if (!isdigit((unsigned char)value[0]))
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(value, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_bool(const char *value, bool *out)
 {
     static const char *yes[] = {"1", "true", "yes", "on"};
@@ -279,46 +255,10 @@ static int check_ip(const char *value)
     return -1;
 }
 
-int config_split_host_port(const char *value, char *host_out, size_t host_cap, uint16_t *port_out,
-                           char *err, size_t err_len)
-{
-    const char *colon = strrchr(value, ':');
-    unsigned long port;
-    if (!colon || parse_uint(colon + 1, 65535, &port) != 0 || port == 0) {
-        snprintf(err, err_len, "expected HOST:PORT with a port from 1 to 65535, got \"%s\"", value);
-        return -1;
-    }
-    const char *host = value;
-    size_t host_len = (size_t)(colon - value);
-    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
-        host++;
-        host_len -= 2;
-    }
-    if (host_len == 0) {
-        host = "0.0.0.0";
-        host_len = 7;
-    }
-    if (host_len >= host_cap) {
-        snprintf(err, err_len, "host name too long");
-        return -1;
-    }
-    for (size_t i = 0; i < host_len; i++) {
-        unsigned char c = (unsigned char)host[i];
-        if (!isalnum(c) && c != '.' && c != '-' && c != ':') {
-            snprintf(err, err_len, "bad character in host of \"%s\"", value);
-            return -1;
-        }
-    }
-    memcpy(host_out, host, host_len);
-    host_out[host_len] = '\0';
-    *port_out = (uint16_t)port;
-    return 0;
-}
-
 static int parse_port(const char *value, uint16_t *out)
 {
     unsigned long v;
-    if (parse_uint(value, 65535, &v) != 0 || v == 0)
+    if (config_parse_uint(value, 65535, &v) != 0 || v == 0)
         return -1;
     *out = (uint16_t)v;
     return 0;
@@ -360,7 +300,7 @@ static int set_relay_number(struct config *cfg, const char *key, const char *val
     unsigned long u;
     if (strcmp(key, "max_peers") == 0 || strcmp(key, "max_load") == 0) {
         bool peers = key[4] == 'p';
-        if (parse_uint(value, peers ? 20000 : 100, &u) != 0) {
+        if (config_parse_uint(value, peers ? 20000 : 100, &u) != 0) {
             snprintf(err, err_len, "expected %s, got \"%s\"",
                      peers ? "0 to 20000 peers" : "0 to 100 (% of a core)", value);
             return -1;
@@ -369,7 +309,7 @@ static int set_relay_number(struct config *cfg, const char *key, const char *val
         return 0;
     }
     if (strcmp(key, "workers") == 0) {
-        if (parse_uint(value, CR_WORKERS_MAX, &u) != 0) {
+        if (config_parse_uint(value, CR_WORKERS_MAX, &u) != 0) {
             snprintf(err, err_len, "expected 0 (one per core) to %d workers, got \"%s\"",
                      CR_WORKERS_MAX, value);
             return -1;
@@ -378,7 +318,7 @@ static int set_relay_number(struct config *cfg, const char *key, const char *val
         return 0;
     }
     if (strcmp(key, "room_spread") == 0) {
-        if (parse_uint(value, 20000, &u) != 0) {
+        if (config_parse_uint(value, 20000, &u) != 0) {
             snprintf(err, err_len, "expected 0 (never) to 20000 peers, got \"%s\"", value);
             return -1;
         }
@@ -386,7 +326,7 @@ static int set_relay_number(struct config *cfg, const char *key, const char *val
         return 0;
     }
     if (strcmp(key, "media_port") == 0) {
-        if (parse_uint(value, 65535, &u) != 0) {
+        if (config_parse_uint(value, 65535, &u) != 0) {
             snprintf(err, err_len, "expected a port from 1 to 65535 (0: off), got \"%s\"", value);
             return -1;
         }
@@ -453,7 +393,7 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
     if (strcmp(key, "recorder") == 0)
         return config_copy_str(cfg->recorder_bin, sizeof cfg->recorder_bin, value, err, err_len);
     if (strcmp(key, "record_end_after") == 0) {
-        if (parse_uint(value, 86400, &u) != 0 || u < 1) {
+        if (config_parse_uint(value, 86400, &u) != 0 || u < 1) {
             snprintf(err, err_len, "expected 1 to 86400 seconds, got \"%s\"", value);
             return -1;
         }
@@ -461,7 +401,7 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         return 0;
     }
     if (strcmp(key, "join_early") == 0 || strcmp(key, "overtime") == 0) {
-        if (parse_uint(value, 86400, &u) != 0) {
+        if (config_parse_uint(value, 86400, &u) != 0) {
             snprintf(err, err_len, "expected 0 to 86400 seconds, got \"%s\"", value);
             return -1;
         }
@@ -477,7 +417,7 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         return 0;
     }
     if (strcmp(key, "stage_max") == 0) {
-        if (parse_uint(value, 4, &u) != 0 || u < 1) {
+        if (config_parse_uint(value, 4, &u) != 0 || u < 1) {
             snprintf(err, err_len, "expected 1 to 4, got \"%s\"", value);
             return -1;
         }
@@ -485,14 +425,15 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         return 0;
     }
     if (strcmp(key, "max_publish_kbps") == 0) {
-        if (parse_uint(value, 1000000, &u) != 0 || u < 50) {
+        if (config_parse_uint(value, 1000000, &u) != 0 || u < 50) {
             snprintf(err, err_len, "expected 50 to 1000000, got \"%s\"", value);
             return -1;
         }
         cfg->max_publish_kbps = (uint32_t)u;
         return 0;
     }
-    return config_set_edge(cfg, key, value, err, err_len); /* or "unknown key" */
+    int r = config_set_edge(cfg, key, value, err, err_len);
+    return r != 1 ? r : config_set_cluster(cfg, key, value, err, err_len); /* or "unknown key" */
 }
 
 static char *trim(char *s)

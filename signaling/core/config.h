@@ -66,18 +66,22 @@ extern const struct config config_defaults;
  * -1 with a reason in err. */
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t err_len);
 
-/* The keys of config_edge.c. Returns 0, or -1 with a reason in err ("unknown key" when key
- * is none of them). */
+/* The keys of config_edge.c. Returns 0, -1 with a reason in err, or 1 when key is none of
+ * them. */
 int config_set_edge(struct config *cfg, const char *key, const char *value, char *err,
                     size_t err_len);
 
-/* The keys of config_cluster.c, the same way. */
+/* The keys of config_cluster.c: 0, or -1 with a reason in err ("unknown key" when key is
+ * none of them). */
 int config_set_cluster(struct config *cfg, const char *key, const char *value, char *err,
                        size_t err_len);
 
 /* Whether HTTPS serves: tls "on", or "auto" (the default) with a listen address other than
  * loopback, where browsers give the camera only to secure pages. */
 bool config_tls_on(const struct config *cfg);
+
+/* A decimal number from 0 to max (config_value.c): 0, or -1. */
+int config_parse_uint(const char *value, unsigned long max, unsigned long *out);
 
 /* Copies a text value into dst (cap bytes); -1 with a reason in err if it does not fit. */
 int config_copy_str(char *dst, size_t cap, const char *value, char *err, size_t err_len);

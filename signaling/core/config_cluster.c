@@ -2,8 +2,8 @@
  * (redis = redis://HOST:PORT; "" : one node alone), the store (store = postgresql://... or
  * postgres://..., a libpq connection URI; "" : the SQLite file in the data folder), how
  * clients and other nodes reach this node (node_url; "" : made from listen) and the token
- * key every node shares (secret_file; "" : DATA/secret.key). config_set_edge() hands the
- * keys it does not know here; this refuses what is not one of these. */
+ * key every node shares (secret_file; "" : DATA/secret.key). config.c hands here
+ * the keys that neither it nor config_set_edge() knows; this refuses what is none of these. */
 #include <stdio.h>
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * tls_key, http_redirect), the Prometheus endpoint (metrics_token, metrics_listen), log
  * lines (log_format), TURN (turn_uri, turn_secret, turn_ttl; the REST scheme of
  * draft-uberti-behave-turn-rest) and the ICE-TCP port (ice_tcp_port). config.c hands every
- * key it does not know to config_set_edge(), which refuses what is not one of these;
+ * key it does not know to config_set_edge(), which says whether it is one of these;
  * docs/configuration.md describes them. */
 #include <ctype.h>
 #include <stdio.h>
@@ -91,7 +91,7 @@ int config_set_edge(struct config *cfg, const char *key, const char *value, char
             cfg->ice_tcp_port = (uint16_t)v;
         return 0;
     }
-    return config_set_cluster(cfg, key, value, err, err_len); /* or "unknown key" */
+    return 1; /* not one of these */
 }
 
 bool config_tls_on(const struct config *cfg)

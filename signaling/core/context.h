@@ -58,6 +58,7 @@ struct recording;
 struct ingest_ctl;
 struct store;
 struct lifecycle;
+struct link_set;
 struct ws_conn;
 struct http_req;
 struct ws_handlers;
@@ -77,6 +78,7 @@ struct server {
     struct catalog *catalog;          /* owned; NULL if the database cannot open */
     struct recording *recording;      /* owned: the recording controller (lesson/recording.h) */
     struct ingest_ctl *ingest;        /* owned: RTSP cameras as teachers (lesson/ingest.h) */
+    struct link_set *links;           /* owned: cascade links to other nodes (lesson/links.h) */
     struct store *store;              /* owned: the schedule store; NULL if it cannot open */
     struct lifecycle *lifecycle;      /* owned: scheduled rooms opening and closing */
     struct token_key *key;            /* owned: signs and verifies tokens (DATA/secret.key) */

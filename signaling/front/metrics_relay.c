@@ -24,6 +24,9 @@ static void gauges(struct prom *p, const struct cr_relay_stats *st)
     prom_gauge(p, "classrelay_producers", "Tracks published to the relay.", st->producers);
     prom_gauge(p, "classrelay_consumers", "Tracks the relay sends to subscribers.", st->consumers);
     prom_gauge(p, "classrelay_recording_taps", "Relay taps feeding the recorder.", st->taps);
+    prom_gauge(p, "classrelay_cascade_links",
+               "Cascade links open to other nodes (one per publisher and node; also peers).",
+               st->links);
     prom_gauge(p, "classrelay_ice_tcp_connections", "ICE-TCP connections open on the media port.",
                st->tcp_connections);
 }
@@ -64,6 +67,12 @@ static void repairs(struct prom *p, const struct cr_relay_stats *st)
                  st->nacks_repaired);
     prom_counter(p, "classrelay_nacks_sent_total",
                  "NACK entries sent to publishers for what their links lost.", st->nacks_out);
+    prom_counter(p, "classrelay_cascade_nacks_received_total",
+                 "NACK entries other nodes sent about the cascade links to them.",
+                 st->link_nacks_in);
+    prom_counter(p, "classrelay_cascade_packets_sent_total",
+                 "RTP packets mirrored to other nodes over cascade links (each once per link).",
+                 st->link_rtp_out);
     prom_counter(p, "classrelay_publisher_repairs_received_total",
                  "Packets publishers resent on the relay's NACKs that arrived.", st->repaired_in);
     pair(p, "classrelay_keyframe_requests_total",

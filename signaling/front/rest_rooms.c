@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "front/rest_auth.h"
+#include "front/rest_links.h"
 #include "front/rest_rooms.h"
 #include "front/rest_sched_priv.h"
 #include "front/rpc.h"
@@ -287,6 +288,8 @@ void rest_rooms_api(struct server *srv, struct lws *wsi, struct http_req *req)
     struct principal who;
     if (strcmp(sub, "ingest") == 0) {
         ingest_api(srv, wsi, req, room);
+    } else if (strcmp(sub, "links") == 0 || strncmp(sub, "links/", 6) == 0) {
+        rest_links_api(srv, wsi, req, room, sub);
     } else if (strcmp(sub, "stage") == 0 && req->method == LWSHUMETH_POST) {
         if (may_control(srv, wsi, req, room, &who))
             stage_post(srv, wsi, req, room);

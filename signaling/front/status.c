@@ -81,6 +81,9 @@ static json_t *relay_json(struct server *srv)
         {"handoff_dropped", st.handoff_dropped},
         {"refused", st.refused},
         {"load_pct", st.load_pct},
+        {"links", st.links},
+        {"link_rtp_out", st.link_rtp_out},
+        {"link_nacks_in", st.link_nacks_in},
     };
     json_t *v = json_object();
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)

@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "lesson/links.h"
 
 #define ROOMS_MAX 1000
 
@@ -47,6 +48,7 @@ void rooms_release(struct server *srv, struct reg_room *room)
         return;
     if (srv->relay)
         cr_relay_room_close(srv->relay, room->name);
+    links_room_closed(srv, room->name);
     CR_INFO("rooms", "room %s closed (empty)", room->name);
     reg_room_remove(srv->reg, room);
 }

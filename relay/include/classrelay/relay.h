@@ -66,6 +66,19 @@ struct cr_offer {
 };
 int cr_relay_negotiate(struct cr_relay *relay, const struct cr_offer *offer, struct cr_answer *out);
 
+/* Cascade links (docs/cluster.md): opens a link that mirrors everything peer source_id
+ * publishes — every line it sends on, every simulcast layer, its sender reports — to another
+ * relay, and writes the offer into out (out->sdp, the caller frees). The other relay answers
+ * it as a publish (cr_relay_negotiate with CR_DEMAND_SENDS and out->hints); its answer comes
+ * back through cr_relay_link_answer. This relay is the ICE controlling agent and offers DTLS
+ * actpass. The link is a peer of the source's room: it reports its state like any peer,
+ * cr_relay_peer_close ends it, and it closes (CR_PEER_CLOSED) when its source goes. A new
+ * offer from the source (a track added) does not reach an open link: open another.
+ * CR_ERR_NOT_FOUND: no such peer; CR_ERR_ARG: it publishes nothing. */
+int cr_relay_link_open(struct cr_relay *relay, uint64_t source_id, struct cr_link_offer *out);
+int cr_relay_link_answer(struct cr_relay *relay, uint64_t link_id, const char *sdp, char *err,
+                         size_t err_len);
+
 /* Adds a remote trickled candidate ("candidate:..." with or without "a="); NULL or ""
  * marks the end of the remote candidates. */
 int cr_relay_peer_candidate(struct cr_relay *relay, uint64_t peer_id, const char *mid,

@@ -128,6 +128,16 @@ struct cr_answer {
     char err[512]; /* on failure: why, for the client */
 };
 
+/* A cascade link's offer (cr_relay_link_open): the other relay answers it as a publish, with
+ * hints[i] as the source of each line, so its tracks keep their names there. */
+struct cr_link_offer {
+    uint64_t link_id; /* the link, a peer of the source's room (cr_relay_peer_close ends it) */
+    char *sdp;        /* the offer, malloc'd (the caller frees); NULL on failure */
+    size_t n_hints;
+    struct cr_mline_hint hints[CR_OFFER_MAX_LINES]; /* mid and source of each line */
+    char err[256];                                  /* on failure: why */
+};
+
 struct cr_relay_events {
     void (*on_peer_state)(void *user, uint64_t peer_id, enum cr_peer_state state);
     /* A local ICE candidate ("candidate:..." without "a="), or candidate NULL at the end
@@ -225,6 +235,10 @@ struct cr_relay_stats {
     struct cr_value_hist loss_permille;    /* the fraction lost in each receiver report block
                                               a subscriber sends about our streams (‰) */
     struct cr_value_hist join_ms[CR_JOIN_STAGES]; /* peers' starts, by stage (ms) */
+    /* cascade links to other relays (cr_relay_link_open): each a publisher's tracks, once */
+    uint32_t links;         /* links open now (counted in peers too) */
+    uint64_t link_rtp_out;  /* packets mirrored over them (also in rtp_out) */
+    uint64_t link_nacks_in; /* NACK entries the other relays sent about them */
     uint32_t n_workers;
     struct cr_worker_stats workers[CR_WORKERS_MAX];
 };

@@ -99,9 +99,12 @@ class HttpResult:
 AUTH_TOKEN = None
 
 
-def mint_token(binary, data_dir, role, room=None, ttl=86400, name=None):
-    """A token signed with data_dir's key: `classrelay token` (docs/scheduling.md)."""
+def mint_token(binary, data_dir, role, room=None, ttl=86400, name=None, secret_file=None):
+    """A token signed with data_dir's key, or secret_file's (a cluster's shared key):
+    `classrelay token` (docs/scheduling.md)."""
     cmd = [binary, "token", "--data", data_dir, "--role", role, "--ttl", str(ttl)]
+    if secret_file:
+        cmd += ["--secret-file", secret_file]
     if room:
         cmd += ["--room", room]
     if name:
@@ -251,7 +254,8 @@ class Server:
 
     ICE only on 127.0.0.1 (--bind-ip); the log's selected pairs are checked at stop()."""
 
-    def __init__(self, binary, extra_args=(), env=None, name="classrelay", media_port=False):
+    def __init__(self, binary, extra_args=(), env=None, name="classrelay", media_port=False,
+                 secret_file=None):
         """media_port: every peer on one shared port, a free one (--media-port, ICE lite, the
         server's default); else a port per peer from any free ones (--media-port 0)."""
         self.binary = binary
@@ -262,6 +266,9 @@ class Server:
                                     "%s-%d-%d.log" % (name, os.getpid(), self.port))
         self.extra_args = list(extra_args)
         self.extra_args += ["--media-port", str(free_udp_port()) if media_port else "0"]
+        self.secret_file = secret_file  # a cluster's shared token key (--secret-file)
+        if secret_file:
+            self.extra_args += ["--secret-file", secret_file]
         self.env = env
         self.proc = None
         self._logf = None
@@ -286,7 +293,8 @@ class Server:
                 if http("GET", self.base + "/healthz", timeout=1.0).status == 200:
                     log("server up, pid", self.proc.pid, "at", self.base)
                     global AUTH_TOKEN
-                    self.token = AUTH_TOKEN = mint_token(self.binary, self.data, "admin")
+                    self.token = AUTH_TOKEN = mint_token(self.binary, self.data, "admin",
+                                                         secret_file=self.secret_file)
                     return self
             except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
                 pass

@@ -1,0 +1,22 @@
+/* Cascade links over REST, for the other nodes of a cluster (docs/cluster.md):
+ *   POST   /api/v1/rooms/<room>/links        one link per publisher of the lesson (its
+ *                                            teacher, who is on stage): 201 {"links":[{"id",
+ *                                            "source","role","sdp","hints"}]}, each sdp an
+ *                                            offer the asking node's relay answers as a publish
+ *   POST   /api/v1/rooms/<room>/links/<id>   the answer (application/sdp): 204
+ *   DELETE /api/v1/rooms/<room>/links/<id>   close it: 204
+ * Only a token whose role may open cascade links (PERM_CASCADE: a node's, signed with the
+ * key every node shares) is let in. */
+#ifndef CR_SIGNALING_REST_LINKS_H
+#define CR_SIGNALING_REST_LINKS_H
+
+#include "core/context.h"
+#include "transport/http.h"
+
+struct reg_room;
+
+/* sub: the path after "/api/v1/rooms/<room>/" ("links" or "links/<id>"). */
+void rest_links_api(struct server *srv, struct lws *wsi, struct http_req *req,
+                    struct reg_room *room, const char *sub);
+
+#endif

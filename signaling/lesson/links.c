@@ -1,0 +1,156 @@
+/* The origin's side of cascade links: see links.h (docs/cluster.md). */
+#include "lesson/links.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/log.h"
+#include "lesson/registry.h"
+
+#define LINKS_MAX 512
+
+struct link_entry {
+    uint64_t id; /* 0: a free slot */
+    char room[REG_ROOM_MAX * 4 + 1];
+};
+
+struct link_set {
+    struct link_entry e[LINKS_MAX];
+    unsigned n;
+};
+
+struct link_set *links_new(void) { return CR_NEW(struct link_set); }
+
+void links_free(struct link_set *ls) { free(ls); }
+
+static struct link_entry *find(struct link_set *ls, uint64_t id)
+{
+    for (unsigned i = 0; id && i < LINKS_MAX; i++)
+        if (ls->e[i].id == id)
+            return &ls->e[i];
+    return NULL;
+}
+
+static void forget(struct link_set *ls, struct link_entry *le)
+{
+    le->id = 0;
+    ls->n--;
+}
+
+static json_t *hints_json(const struct cr_link_offer *o)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < o->n_hints; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:s}", "mid", o->hints[i].mid, "source", o->hints[i].source));
+    return a;
+}
+
+/* One link for the publisher peer of who; appended to arr. */
+static int open_one(struct server *srv, struct reg_room *room, uint64_t peer, const char *who,
+                    const char *role, json_t *arr)
+{
+    struct link_entry *slot = NULL;
+    for (unsigned i = 0; srv->links && i < LINKS_MAX && !slot; i++)
+        if (!srv->links->e[i].id)
+            slot = &srv->links->e[i];
+    if (!slot)
+        return CR_ERR_LIMIT;
+    struct cr_link_offer *o = cr_malloc(sizeof *o);
+    int r = cr_relay_link_open(srv->relay, peer, o);
+    if (r == CR_OK) {
+        slot->id = o->link_id;
+        snprintf(slot->room, sizeof slot->room, "%s", room->name);
+        srv->links->n++;
+        char id[24];
+        snprintf(id, sizeof id, "%llu", (unsigned long long)o->link_id);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "source", who,
+                                             "role", role, "sdp", o->sdp, "hints", hints_json(o)));
+        CR_INFO("links", "link %s for %s %s of room %s", id, role, who, room->name);
+    } else {
+        CR_WARN("links", "no link for %s of room %s: %s", who, room->name, o->err);
+    }
+    free(o->sdp);
+    free(o);
+    return r;
+}
+
+int links_open(struct server *srv, struct reg_room *room, json_t **out, enum srv_err *e, char *why,
+               size_t why_len)
+{
+    json_t *arr = json_array();
+    int last = CR_OK;
+    for (struct reg_participant *p = room->participants; p; p = p->next) {
+        uint64_t peer = p->peers[REG_PUBLISH].id;
+        bool on = stage_is_on(&room->stage, p->id);
+        if (peer && (p->role == REG_TEACHER || on))
+            last = open_one(srv, room, peer, p->id, on ? "stage" : "teacher", arr);
+    }
+    for (struct reg_resource *r = room->resources; r; r = r->next) {
+        bool on = stage_is_on(&room->stage, r->id);
+        if (!r->whep && r->peer.id && (r->role == REG_TEACHER || on))
+            last = open_one(srv, room, r->peer.id, r->id, on ? "stage" : "teacher", arr);
+    }
+    if (json_array_size(arr) == 0) {
+        json_decref(arr);
+        *e = last == CR_OK ? SRV_ERR_NOT_FOUND : srv_err_from_relay(last);
+        snprintf(why, why_len, "%s",
+                 last == CR_OK ? "nobody publishes in this room"
+                               : "the relay could not open a link");
+        return -1;
+    }
+    *out = json_pack("{s:o}", "links", arr);
+    return 0;
+}
+
+int links_answer(struct server *srv, const char *room, uint64_t id, const char *sdp,
+                 enum srv_err *e, char *why, size_t why_len)
+{
+    struct link_entry *le = srv->links ? find(srv->links, id) : NULL;
+    if (!le || strcmp(le->room, room) != 0) {
+        *e = SRV_ERR_NOT_FOUND;
+        snprintf(why, why_len, "no such link in this room");
+        return -1;
+    }
+    int r = cr_relay_link_answer(srv->relay, id, sdp, why, why_len);
+    if (r != CR_OK) {
+        *e = srv_err_from_relay(r);
+        return -1;
+    }
+    return 0;
+}
+
+int links_close(struct server *srv, const char *room, uint64_t id)
+{
+    struct link_entry *le = srv->links ? find(srv->links, id) : NULL;
+    if (!le || strcmp(le->room, room) != 0)
+        return -1;
+    cr_relay_peer_close(srv->relay, id);
+    forget(srv->links, le);
+    return 0;
+}
+
+bool links_on_state(struct server *srv, uint64_t peer_id, enum cr_peer_state state)
+{
+    struct link_entry *le = srv->links ? find(srv->links, peer_id) : NULL;
+    if (!le)
+        return false;
+    CR_INFO("links", "link %llu of room %s: %s", (unsigned long long)peer_id, le->room,
+            cr_peer_state_name(state));
+    if (state == CR_PEER_FAILED || state == CR_PEER_CLOSED) {
+        cr_relay_peer_close(srv->relay, peer_id);
+        forget(srv->links, le);
+    }
+    return true;
+}
+
+void links_room_closed(struct server *srv, const char *room)
+{
+    for (unsigned i = 0; srv->links && i < LINKS_MAX; i++)
+        if (srv->links->e[i].id && strcmp(srv->links->e[i].room, room) == 0)
+            forget(srv->links, &srv->links->e[i]);
+}
+
+unsigned links_count(const struct server *srv) { return srv->links ? srv->links->n : 0; }

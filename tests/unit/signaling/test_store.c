@@ -30,7 +30,7 @@ static const char *const evil[] = {
 static struct store *open_store(const char *p)
 {
     char err[256] = "";
-    struct store *s = store_open_sqlite(p, err, sizeof err);
+    struct store *s = store_open(p, err, sizeof err);
     if (!s)
         fprintf(stderr, "store_open_sqlite: %s\n", err);
     CHECK(s != NULL);
@@ -469,11 +469,11 @@ static void test_reopen_and_catalog(void)
     CHECK_EQ(sql_exec("UPDATE schema_versions SET version = 99 WHERE component = 'schedule'"),
              SQLITE_OK);
     err[0] = '\0';
-    CHECK(store_open_sqlite(path, err, sizeof err) == NULL);
+    CHECK(store_open(path, err, sizeof err) == NULL);
     CHECK(strstr(err, "99") != NULL);
     CHECK_EQ(sql_exec("UPDATE schema_versions SET version = 1 WHERE component = 'schedule'"),
              SQLITE_OK);
-    CHECK(store_open_sqlite("/nonexistent-dir/x/classrelay.db", err, sizeof err) == NULL);
+    CHECK(store_open("/nonexistent-dir/x/classrelay.db", err, sizeof err) == NULL);
     store_close(NULL);
 }
 

@@ -432,7 +432,7 @@ int main(void)
     }
     snprintf(path, sizeof path, "%s/classrelay.db", dir);
     char err[256] = "";
-    s = store_open_sqlite(path, err, sizeof err);
+    s = store_open(path, err, sizeof err);
     CHECK(s != NULL);
     if (!s) {
         fprintf(stderr, "store_open_sqlite: %s\n", err);
@@ -447,7 +447,7 @@ int main(void)
     test_list();
     store_close(s);
     /* reopened, the lessons are all there */
-    s = store_open_sqlite(path, err, sizeof err);
+    s = store_open(path, err, sizeof err);
     CHECK(s != NULL);
     struct st_lesson *v;
     int n = 0;

@@ -1,5 +1,6 @@
-/* The engine-neutral half of sqldb.h: choosing the engine from the target, bound values,
- * the last failure, and each call handed to the engine's operations (sqldb_priv.h). */
+/* The engine-neutral half of sqldb.h: bound values, the last failure, and each call handed
+ * to the engine's operations (sqldb_priv.h). Choosing the engine is sqldb_connect.c's, so
+ * that the engines, which call sqldb_fail here, are called by neither. */
 #include "store/sqldb_priv.h"
 
 #include <stdarg.h>
@@ -8,19 +9,6 @@
 #include <string.h>
 
 #include "base/alloc.h"
-
-bool sqldb_is_pg_uri(const char *target)
-{
-    return target &&
-           (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0);
-}
-
-struct sqldb *sqldb_connect(const char *target, char *err, size_t err_len)
-{
-    if (sqldb_is_pg_uri(target))
-        return sqldb_pg_connect(target, err, err_len);
-    return sqldb_sqlite_connect(target, err, err_len);
-}
 
 void sqldb_close(struct sqldb *db)
 {
@@ -36,9 +24,14 @@ int sqldb_fail(struct sqldb *db, enum sqldb_fail kind, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(db->errmsg, sizeof db->errmsg, fmt, ap);
     va_end(ap);
-    size_t n = strlen(db->errmsg);
-    while (n > 0 && (db->errmsg[n - 1] == '\n' || db->errmsg[n - 1] == ' '))
-        db->errmsg[--n] = '\0'; /* libpq's messages end in a line break */
+    /* one line: libpq's messages hold line breaks and tabs */
+    size_t o = 0;
+    for (size_t i = 0; db->errmsg[i]; i++) {
+        char c = db->errmsg[i] == '\n' || db->errmsg[i] == '\t' ? ' ' : db->errmsg[i];
+        if (c != ' ' || (o > 0 && db->errmsg[o - 1] != ' '))
+            db->errmsg[o++] = c;
+    }
+    db->errmsg[o] = '\0';
     db->fail = kind;
     db->failures++;
     return -1;

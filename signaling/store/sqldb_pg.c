@@ -296,8 +296,9 @@ struct sqldb *sqldb_pg_connect(const char *uri, char *err, size_t err_len)
     PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         snprintf(err, err_len, "%s", conn ? PQerrorMessage(conn) : "out of memory");
-        size_t n = strlen(err);
-        while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+        for (char *c = err; *c; c++)
+            *c = *c == '\n' || *c == '\t' ? ' ' : *c;
+        for (size_t n = strlen(err); n > 0 && err[n - 1] == ' ';)
             err[--n] = '\0';
         PQfinish(conn);
         return NULL;

@@ -18,20 +18,26 @@ void sqldb_close(struct sqldb *db)
 
 enum sqldb_engine sqldb_engine(const struct sqldb *db) { return db->engine; }
 
+void sqldb_one_line(char *s)
+{
+    size_t o = 0;
+    for (size_t i = 0; s[i]; i++) {
+        char c = s[i] == '\n' || s[i] == '\t' ? ' ' : s[i];
+        if (c != ' ' || (o > 0 && s[o - 1] != ' '))
+            s[o++] = c;
+    }
+    while (o > 0 && s[o - 1] == ' ')
+        o--;
+    s[o] = '\0';
+}
+
 int sqldb_fail(struct sqldb *db, enum sqldb_fail kind, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(db->errmsg, sizeof db->errmsg, fmt, ap);
     va_end(ap);
-    /* one line: libpq's messages hold line breaks and tabs */
-    size_t o = 0;
-    for (size_t i = 0; db->errmsg[i]; i++) {
-        char c = db->errmsg[i] == '\n' || db->errmsg[i] == '\t' ? ' ' : db->errmsg[i];
-        if (c != ' ' || (o > 0 && db->errmsg[o - 1] != ' '))
-            db->errmsg[o++] = c;
-    }
-    db->errmsg[o] = '\0';
+    sqldb_one_line(db->errmsg);
     db->fail = kind;
     db->failures++;
     return -1;

@@ -296,10 +296,7 @@ struct sqldb *sqldb_pg_connect(const char *uri, char *err, size_t err_len)
     PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         snprintf(err, err_len, "%s", conn ? PQerrorMessage(conn) : "out of memory");
-        for (char *c = err; *c; c++)
-            *c = *c == '\n' || *c == '\t' ? ' ' : *c;
-        for (size_t n = strlen(err); n > 0 && err[n - 1] == ' ';)
-            err[--n] = '\0';
+        sqldb_one_line(err);
         PQfinish(conn);
         return NULL;
     }

@@ -47,7 +47,11 @@ struct sqlq {
     struct sqlv *params; /* owned, nparams of them */
 };
 
-/* Records a failure of db: msg (printf-style) and its kind; returns -1. */
+/* s on one line: line breaks and tabs as spaces, runs of spaces as one, none at the end
+ * (libpq's messages hold all three). */
+void sqldb_one_line(char *s);
+/* Records a failure of db (its message on one line): msg (printf-style) and its kind; returns -1.
+ */
 int sqldb_fail(struct sqldb *db, enum sqldb_fail kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

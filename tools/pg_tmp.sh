@@ -85,6 +85,8 @@ start() {
     chown postgres: "$dir"
   fi
   chmod 0755 "$dir"
+  as_owner test -w "$dir" || die "the server's user cannot write $dir" \
+    "(as root the server runs as postgres: every folder above DIR must let it through)"
   as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
     --no-sync >"$dir/initdb.log" 2>&1 || die "initdb failed; see $dir/initdb.log"
   port=$(free_port "$dir")

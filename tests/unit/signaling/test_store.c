@@ -35,7 +35,7 @@ static struct store *open_store(const char *p)
     char err[256] = "";
     struct store *s = store_open(p, err, sizeof err);
     if (!s)
-        fprintf(stderr, "store_open_sqlite: %s\n", err);
+        fprintf(stderr, "store_open: %s\n", err);
     CHECK(s != NULL);
     return s;
 }

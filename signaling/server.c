@@ -354,14 +354,14 @@ int server_start(struct server *srv, const struct config *cfg)
     srv->http_route = routes_http;
     srv->ws = &rpc_ws_handlers;
     srv->lesson_ev = &lesson_events;
-    char db[CONFIG_PATH_MAX + 32], why[256];
-    snprintf(db, sizeof db, "%s/classrelay.db", cfg->data_dir);
+    char db[CONFIG_PATH_MAX + 32], shown[CONFIG_PATH_MAX + 32], why[512];
+    store_target(cfg->store, cfg->data_dir, db, sizeof db, shown, sizeof shown);
     if (auth_start(srv) != 0) { /* makes the data directory, then the key */
         server_free_parts(srv);
         return -1;
     }
     if (!(srv->catalog = catalog_open(db, why, sizeof why))) /* the lessons run on without */
-        CR_ERROR("server", "recordings are off: cannot open %s: %s", db, why);
+        CR_ERROR("server", "recordings are off: cannot open %s: %s", shown, why);
     srv->lifecycle = CR_NEW(struct lifecycle);
     lws_set_log_level(cfg->log_level >= CR_LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);
 

@@ -149,11 +149,11 @@ int auth_start(struct server *srv)
         CR_ERROR("auth", "cannot load or make the token key: %s", err);
         return -1;
     }
-    char db[CONFIG_PATH_MAX + 32];
-    snprintf(db, sizeof db, "%s/classrelay.db", srv->cfg->data_dir);
-    if (!(srv->store = store_open_sqlite(db, err, sizeof err))) {
-        CR_ERROR("auth", "the schedule is off (only the demo room admits): cannot open %s: %s", db,
-                 err);
+    char db[CONFIG_PATH_MAX + 32], shown[CONFIG_PATH_MAX + 32];
+    store_target(srv->cfg->store, srv->cfg->data_dir, db, sizeof db, shown, sizeof shown);
+    if (!(srv->store = store_open(db, err, sizeof err))) {
+        CR_ERROR("auth", "the schedule is off (only the demo room admits): cannot open %s: %s",
+                 shown, err);
         return 0;
     }
     int users = 0;

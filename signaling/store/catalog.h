@@ -1,10 +1,12 @@
 /* The recordings catalogue: one row per recorded lesson and the notes researchers leave on
  * it (comments, bookmarks, chapters), kept in the embedded SQLite database file
- * DATA/classrelay.db (docs/recording.md). The schema is versioned and migrated at open by
- * db.c (component "catalog").
+ * DATA/classrelay.db, or in the PostgreSQL database of store = postgresql://...
+ * (docs/recording.md, docs/store.md). The schema is versioned and migrated at open by db.c
+ * (component "catalog").
  *
  * Every function runs on the lws thread and is synchronous: the statements are small and
- * indexed, and SQLite runs in WAL mode, so a call takes well under a millisecond. Ids are
+ * indexed, and SQLite runs in WAL mode, so a call takes well under a millisecond (on
+ * PostgreSQL, a round trip to its server). Ids are
  * text chosen by the caller for recordings and integers for notes. Functions return 0 or
  * a negative CAT_ERR_*. */
 #ifndef CR_SIGNALING_CATALOG_H
@@ -20,14 +22,15 @@ enum cat_err {
     CAT_ERR_NOT_FOUND = -2,
     CAT_ERR_ARG = -3,  /* a value out of range or malformed */
     CAT_ERR_BUSY = -4, /* refused in the current state (deleting a recording in progress) */
-    CAT_ERR_DB = -5,   /* SQLite failed (disk full, corrupt file): logged */
+    CAT_ERR_DB = -5,   /* the database failed (disk full, corrupt, unreachable): logged */
 };
 
 struct catalog;
 
-/* Opens (creating if missing) the database file and migrates it. NULL with a reason in err
- * on failure. */
-struct catalog *catalog_open(const char *path, char *err, size_t err_len);
+/* Opens target, a PostgreSQL URI ("postgresql://..." or "postgres://...") or else the path of
+ * a SQLite file (created if missing), and migrates it. NULL with a reason in err on
+ * failure. */
+struct catalog *catalog_open(const char *target, char *err, size_t err_len);
 void catalog_close(struct catalog *cat); /* NULL: nothing */
 
 struct cat_recording { /* the fields the controller sets; text fields are copied */

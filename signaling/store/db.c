@@ -1,66 +1,61 @@
-/* Opening the database file and migrating a component's schema: see db.h. */
+/* Opening the database and migrating a component's schema: see db.h. */
 #include "store/db.h"
 
 #include <stdio.h>
 
 #include "base/log.h"
 
-#define DB_BUSY_TIMEOUT_MS 2000
 #define DB_TAG "db"
 
 /* An integer from a query with at most one text parameter: the first column of the first
  * row, def if there is no row, or -1 on failure. */
-static int int_query(sqlite3 *db, const char *sql, const char *param, int def)
+static int int_query(struct sqldb *db, const char *sql, const char *param, int def)
 {
-    sqlite3_stmt *st = NULL;
-    int v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (param)
-            sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : rc == SQLITE_DONE ? def : -1;
-    }
-    sqlite3_finalize(st);
+    struct sqlq *q = sqlq_prep(db, sql);
+    if (!q)
+        return -1;
+    sqlq_bind_text(q, 1, param);
+    int rc = sqlq_step(q);
+    int v = rc == SQLQ_ROW ? (int)sqlq_i64(q, 0) : rc == SQLQ_DONE ? def : -1;
+    sqlq_free(q);
     return v;
 }
 
-static int set_row_version(sqlite3 *db, const char *component, int v)
+static int set_row_version(struct sqldb *db, const char *component, int v)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
-                                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, v);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-    }
-    sqlite3_finalize(st);
+    struct sqlq *q =
+        sqlq_prep(db, "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                      "ON CONFLICT (component) DO UPDATE SET version = excluded.version");
+    if (!q)
+        return -1;
+    sqlq_bind_text(q, 1, component);
+    sqlq_bind_i64(q, 2, v);
+    int rc = sqlq_step(q) == SQLQ_DONE ? 0 : -1;
+    sqlq_free(q);
     return rc;
 }
 
-static int set_user_version(sqlite3 *db, int v, char **msg)
+static int set_user_version(struct sqldb *db, int v)
 {
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
-    return sqlite3_exec(db, sql, NULL, NULL, msg);
+    return sqldb_exec(db, sql);
 }
 
-/* One step: in a transaction, reads the version and applies the next migration. 1 if it
- * applied one, 0 if the schema is current, -1 with err. */
-static int migrate_step(sqlite3 *db, const struct db_schema *sc, char *err, size_t err_len)
+/* One step: in a write transaction, reads the version and applies the next migration. 1 if
+ * it applied one, 0 if the schema is current, -1 with err. */
+static int migrate_step(struct sqldb *db, const struct db_schema *sc, char *err, size_t err_len)
 {
-    char *msg = NULL;
+    bool pg = sqldb_engine(db) == SQLDB_PG, legacy = sc->legacy_user_version && !pg;
+    const char *const *list = pg ? sc->pg_migrations : sc->migrations;
     int v = -1, next = -1;
-    if (sqlite3_exec(db,
-                     "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS schema_versions ("
-                     "component TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL)",
-                     NULL, NULL, &msg) != SQLITE_OK)
+    if (sqldb_begin(db) != 0 ||
+        sqldb_exec(db, "CREATE TABLE IF NOT EXISTS schema_versions ("
+                       "component TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL)") != 0)
         goto fail;
     int row =
         int_query(db, "SELECT version FROM schema_versions WHERE component = ?", sc->component, 0);
-    int uv = sc->legacy_user_version ? int_query(db, "PRAGMA user_version", NULL, 0) : 0;
+    int uv = legacy ? int_query(db, "PRAGMA user_version", NULL, 0) : 0;
     v = row < 0 || uv < 0 ? -1 : row > uv ? row : uv;
     if (v < 0 || v > sc->n_migrations) {
         snprintf(err, err_len, "%s schema version %d is not one this server knows (0..%d)",
@@ -68,13 +63,13 @@ static int migrate_step(sqlite3 *db, const struct db_schema *sc, char *err, size
         goto rollback;
     }
     next = v < sc->n_migrations ? v + 1 : v;
-    if (next > v && sqlite3_exec(db, sc->migrations[v], NULL, NULL, &msg) != SQLITE_OK)
+    if (next > v && sqldb_exec(db, list[v]) != 0)
         goto fail;
-    if (next != row && set_row_version(db, sc->component, next) != SQLITE_OK)
+    if (next != row && set_row_version(db, sc->component, next) != 0)
         goto fail;
-    if (sc->legacy_user_version && next != uv && set_user_version(db, next, &msg) != SQLITE_OK)
+    if (legacy && next != uv && set_user_version(db, next) != 0)
         goto fail;
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+    if (sqldb_commit(db) != 0)
         goto fail;
     if (next > v)
         CR_INFO(DB_TAG, "%s schema migrated to version %d", sc->component, next);
@@ -83,41 +78,27 @@ static int migrate_step(sqlite3 *db, const struct db_schema *sc, char *err, size
                 next);
     return next > v;
 fail:
-    snprintf(err, err_len, "%s migration %d: %s", sc->component, v + 1,
-             msg ? msg : sqlite3_errmsg(db));
-    sqlite3_free(msg);
+    snprintf(err, err_len, "%s migration %d: %s", sc->component, v + 1, sqldb_errmsg(db));
 rollback:
-    if (!sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqldb_rollback(db);
     return -1;
 }
 
-sqlite3 *db_open(const char *path, const struct db_schema *schema, char *err, size_t err_len)
+struct sqldb *db_open(const char *target, const struct db_schema *schema, char *err, size_t err_len)
 {
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, err_len, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        goto fail;
+    if (sqldb_is_pg_uri(target) && !schema->pg_migrations) {
+        snprintf(err, err_len, "%s has no PostgreSQL schema", schema->component);
+        return NULL;
     }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
-    /* journal_mode answers a row; sqlite3_exec ignores it */
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                     "PRAGMA foreign_keys = ON;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, err_len, "%s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        goto fail;
-    }
+    struct sqldb *db = sqldb_connect(target, err, err_len);
+    if (!db)
+        return NULL;
+    int rc;
     while ((rc = migrate_step(db, schema, err, err_len)) > 0)
         ;
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) {
+        sqldb_close(db);
+        return NULL;
+    }
     return db;
-fail:
-    sqlite3_close(db);
-    return NULL;
 }

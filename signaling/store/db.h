@@ -1,23 +1,21 @@
-/* Opening DATA/classrelay.db and migrating the schema of one component in it: the one place
- * that knows the connection's settings and how schema versions are kept. The schedule store
- * (store_sqlite.c) and the recordings catalogue (catalog.c) each hand db_open() their
- * ordered list of migrations; neither touches PRAGMAs or version rows itself.
- *
- * Connection: extended result codes, a 2 s busy timeout (the other component's connection
- * or an operator's sqlite3 shell may hold the lock a moment), WAL journal (readers never
- * wait for the writer; a crash loses at most the last transaction), synchronous NORMAL,
- * foreign keys on.
+/* Opening the database (DATA/classrelay.db, or the PostgreSQL database of store =
+ * postgresql://...) and migrating the schema of one component in it: the one place that
+ * knows how schema versions are kept. The schedule store (store_sql.c) and the recordings
+ * catalogue (catalog.c) each hand db_open() their ordered lists of migrations, one per
+ * engine, the same steps in each engine's dialect; neither touches version rows itself.
+ * The connection's settings are the engine's (sqldb_sqlite.c, sqldb_pg.c).
  *
  * Versions: one row per component in the table schema_versions (component, version), e.g.
  * ("schedule", 1), ("catalog", 1). Entry i of a component's list takes its version from i
- * to i + 1. Each step is one BEGIN IMMEDIATE transaction that re-reads the version, applies
- * one migration and writes the new version, so a failed migration leaves nothing behind and
- * two processes opening a fresh file at once migrate it once.
+ * to i + 1. Each step is one write transaction (sqldb_begin: BEGIN IMMEDIATE, or on
+ * PostgreSQL the cluster-wide advisory lock) that re-reads the version, applies one
+ * migration and writes the new version, so a failed migration leaves nothing behind and
+ * two processes (two nodes) opening a fresh database at once migrate it once.
  *
  * The catalogue once kept its version in PRAGMA user_version instead (servers before issue
- * 9). A schema with legacy_user_version set counts the larger of its row and user_version
- * as its version (so a file from such a server is adopted at its version, nothing re-run,
- * and a user_version no server of ours wrote is refused), and keeps user_version equal to
+ * 9; SQLite only). A schema with legacy_user_version set counts the larger of its row and
+ * user_version as its version (so a file from such a server is adopted at its version, nothing
+ * re-run, and a user_version no server of ours wrote is refused), and keeps user_version equal to
  * its row, in the same transaction, so that the previous server binary still opens the
  * file after a rollback. No other component may use user_version.
  *
@@ -29,21 +27,25 @@
 #ifndef CR_SIGNALING_STORE_DB_H
 #define CR_SIGNALING_STORE_DB_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "store/sqldb.h"
+
 struct db_schema {
-    const char *component;         /* its key in schema_versions */
-    const char *const *migrations; /* SQL, in order; never edit a released entry: append */
-    int n_migrations;              /* the version this server brings the file to */
-    bool legacy_user_version;      /* the catalogue only: see above */
+    const char *component;            /* its key in schema_versions */
+    const char *const *migrations;    /* SQLite's SQL, in order; never edit a released entry */
+    const char *const *pg_migrations; /* PostgreSQL's, the same steps; NULL: SQLite only */
+    int n_migrations;                 /* the version this server brings the database to */
+    bool legacy_user_version;         /* the catalogue only: see above */
 };
 
-/* Opens path (creating the file if missing), sets the connection up and migrates schema to
- * its last version. The connection (the caller closes it with sqlite3_close), or NULL with
- * a reason in err: the file cannot be opened, is not a database, or holds a version of
- * schema newer than this server knows (the number is in err), or a migration failed. */
-sqlite3 *db_open(const char *path, const struct db_schema *schema, char *err, size_t err_len);
+/* Connects to target (sqldb_connect: a SQLite path, the file created if missing, or a
+ * PostgreSQL URI) and migrates schema to its last version. The connection (the caller closes
+ * it with sqldb_close), or NULL with a reason in err: it cannot be opened, is not a
+ * database, holds a version of schema newer than this server knows (the number is in err),
+ * or a migration failed. */
+struct sqldb *db_open(const char *target, const struct db_schema *schema, char *err,
+                      size_t err_len);
 
 #endif

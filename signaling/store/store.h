@@ -1,7 +1,8 @@
-/* The schedule store (docs/scheduling.md): schools, classrooms, users, lessons and the audit
- * log, behind an interface of operations (struct store_ops) so that a PostgreSQL backend can
- * be added for several servers; store_sqlite.c is the embedded one, in the same database
- * file as the recordings catalogue (DATA/classrelay.db) with its own versioned migrations.
+/* The schedule store (docs/scheduling.md, docs/store.md): schools, classrooms, users,
+ * lessons and the audit log, behind an interface of operations (struct store_ops).
+ * store_sql*.c implement it on SQLite, embedded, in the same database file as the
+ * recordings catalogue (DATA/classrelay.db), or on PostgreSQL (store = postgresql://...),
+ * which several servers of a cluster share; the same versioned migrations for both.
  *
  * The store owns the data rules, whatever calls it: text lengths and UTF-8, username
  * syntax, lesson times (sched_rule_invalid), references that must exist (a classroom's
@@ -34,7 +35,7 @@ enum store_err {
     STORE_ERR_CONFLICT = -4, /* a double booking: st_err.conflicts */
     STORE_ERR_EXISTS = -5,   /* a unique name taken (username, classroom in its school) */
     STORE_ERR_IN_USE = -6,   /* deleting something others refer to */
-    STORE_ERR_DB = -7,       /* the database failed (disk full, corrupt): logged */
+    STORE_ERR_DB = -7,       /* the database failed (disk full, corrupt, unreachable): logged */
 };
 
 #define ST_PW_HASH_MAX 128 /* bytes of a stored password hash, with the NUL */
@@ -162,9 +163,16 @@ struct store {
     const struct store_ops *ops;
 };
 
-/* Opens (creating if missing) the SQLite file at path and migrates its schedule tables.
- * NULL with a reason in err on failure. */
-struct store *store_open_sqlite(const char *path, char *err, size_t err_len);
+/* Opens target, a PostgreSQL URI ("postgresql://..." or "postgres://...") or else the path of
+ * a SQLite file (created if missing), and migrates its schedule tables. NULL with a reason
+ * in err on failure. */
+struct store *store_open(const char *target, char *err, size_t err_len);
+
+/* What store_open and catalog_open open for the setting store (docs/store.md): the setting
+ * itself when it is a PostgreSQL URI, else DATA/classrelay.db under data_dir; into out. The
+ * same with its password hidden for a log line into shown (base/redact.h). */
+void store_target(const char *store, const char *data_dir, char *out, size_t out_len, char *shown,
+                  size_t shown_len);
 
 static inline void store_close(struct store *s)
 {

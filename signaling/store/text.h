@@ -1,4 +1,4 @@
-/* Checks of text from users and files, shared by the schedule store (store_sqlite.c) and
+/* Checks of text from users and files, shared by the schedule store (store_sql*.c) and
  * the recordings catalogue (catalog.c): how many code points a UTF-8 string holds, and
  * whether it holds control characters. RFC 3629 §4: no overlong forms, no surrogates
  * (U+D800..U+DFFF), nothing above U+10FFFF. Length limits and error messages stay with

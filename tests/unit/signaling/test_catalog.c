@@ -1,4 +1,5 @@
-/* Tests signaling/catalog.c on a real SQLite file in a temporary directory: creating
+/* Tests signaling/catalog.c on a real SQLite file in a temporary directory, or on a fresh
+ * PostgreSQL database with --pg DIR (sql_file.h; ctest runs both): creating
  * recordings and moving them through their states, the REC object (tracks, renditions,
  * hls/mp4 urls and chapters derived from the packager's info.json, chapter notes merged
  * in), list filters (room, teacher, q, state, from/to, limit/offset, newest first), SQL
@@ -16,7 +17,8 @@
 #include "test.h"
 
 static char dir[] = "/tmp/test_catalog.XXXXXX";
-static char path[256];
+static char path[600];
+static bool pg; /* the run is on PostgreSQL */
 
 static const char *const evil[] = {
     "'); DROP TABLE recordings;--",     "\" OR 1=1 --",
@@ -34,7 +36,15 @@ static struct catalog *open_cat(void)
     return cat;
 }
 
-static int schema_version(void) { return (int)sql_file_int(path, "PRAGMA user_version"); }
+/* The catalogue's version; on SQLite user_version must mirror it (db.h). */
+static int schema_version(void)
+{
+    int v = (int)sql_file_int(path, "SELECT version FROM schema_versions WHERE component = "
+                                    "'catalog'");
+    if (!pg)
+        CHECK_EQ(sql_file_int(path, "PRAGMA user_version"), v);
+    return v;
+}
 
 static const char *str(json_t *obj, const char *key)
 {
@@ -382,17 +392,9 @@ static void test_unfinished_and_delete(struct catalog *cat)
     CHECK(catalog_rec_get(cat, id) == NULL);
     CHECK(catalog_note_list(cat, id) == NULL);
     CHECK_EQ(catalog_rec_delete(cat, id), CAT_ERR_NOT_FOUND);
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ(
-        sqlite3_prepare_v2(db, "SELECT count(*) FROM notes WHERE recording_id = ?", -1, &st, NULL),
-        SQLITE_OK);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ(sqlite3_column_int(st, 0), 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM notes WHERE recording_id = "
+                                "'20260101-090000-math-a1b2'"),
+             0);
 
     CHECK_EQ(catalog_rec_set_state(cat, "live-1", "ready", 100, NULL), 0);
     u = catalog_rec_unfinished(cat);
@@ -414,10 +416,10 @@ static void test_reopen(void)
     catalog_close(cat);
 
     /* a file from a newer server is refused, not scribbled on */
-    sqlite3 *db;
-    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    CHECK_EQ(sql_file_exec(path, pg ? "UPDATE schema_versions SET version = 99 WHERE component "
+                                      "= 'catalog'"
+                                    : "PRAGMA user_version = 99"),
+             SQLITE_OK);
     char err[256] = "";
     CHECK(catalog_open(path, err, sizeof err) == NULL);
     CHECK(strstr(err, "99") != NULL);
@@ -433,13 +435,14 @@ static void test_reopen(void)
     catalog_close(NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    if (!mkdtemp(dir)) {
+    if (!mkdtemp(dir) || sql_test_args(argc, argv) != 0) {
         perror("mkdtemp");
         return 1;
     }
-    snprintf(path, sizeof path, "%s/classrelay.db", dir);
+    sql_test_db(dir, "test_catalog", path, sizeof path);
+    pg = sql_is_pg(path);
     struct catalog *cat = open_cat();
     if (!cat)
         return test_report();
@@ -451,6 +454,7 @@ int main(void)
     test_unfinished_and_delete(cat);
     catalog_close(cat);
     test_reopen();
+    sql_test_cleanup();
     test_remove_tree(dir);
     return test_report();
 }

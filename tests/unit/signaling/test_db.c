@@ -5,8 +5,8 @@
  * migrations applied in order, a failing one rolled back whole, a version from a newer
  * server refused, user_version left alone by a component that does not claim it.
  *
- * The old SQL below is a fixture, copied from catalog.c and store_sqlite.c as they were
- * before db.c: never edit it to follow the current schema. */
+ * The old SQL below is a fixture, copied from catalog.c and store_sqlite.c (now store_sql.c) as
+ * they were before db.c: never edit it to follow the current schema. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,7 +214,7 @@ static void test_old_file(const char *name, bool catalog_first)
         struct store *s = NULL;
         if (catalog_first)
             cat = catalog_open(path, err, sizeof err);
-        s = store_open_sqlite(path, err, sizeof err);
+        s = store_open(path, err, sizeof err);
         if (!catalog_first)
             cat = catalog_open(path, err, sizeof err);
         if (!cat || !s)
@@ -241,7 +241,7 @@ static void test_old_file_one_component(void)
     CHECK_EQ(sql_file_exec(path, old_catalog_sql), SQLITE_OK);
     CHECK_EQ(sql_file_exec(path, old_catalog_rows), SQLITE_OK);
     struct catalog *cat = catalog_open(path, err, sizeof err);
-    struct store *s = store_open_sqlite(path, err, sizeof err);
+    struct store *s = store_open(path, err, sizeof err);
     CHECK(cat != NULL && s != NULL);
     if (cat)
         check_catalog_rows(cat, path);
@@ -253,7 +253,7 @@ static void test_old_file_one_component(void)
     file_path(path, sizeof path, "schedule-only.db");
     CHECK_EQ(sql_file_exec(path, old_schedule_sql), SQLITE_OK);
     CHECK_EQ(sql_file_exec(path, old_schedule_rows), SQLITE_OK);
-    s = store_open_sqlite(path, err, sizeof err);
+    s = store_open(path, err, sizeof err);
     CHECK(s != NULL);
     if (s)
         check_schedule_rows(s, path);
@@ -281,23 +281,23 @@ static void test_toy(void)
     char path[300], err[256] = "";
     file_path(path, sizeof path, "toy.db");
     struct db_schema toy = {.component = "toy", .migrations = toy_migrations, .n_migrations = 2};
-    sqlite3 *db = db_open(path, &toy, err, sizeof err);
+    struct sqldb *db = db_open(path, &toy, err, sizeof err);
     CHECK(db != NULL);
-    sqlite3_close(db);
+    sqldb_close(db);
     CHECK_EQ(sql_file_int(path, "SELECT version FROM schema_versions WHERE component = 'toy'"), 2);
     CHECK_EQ(sql_file_int(path, "SELECT y FROM b"), 2); /* in order */
     CHECK_EQ(sql_file_int(path, "PRAGMA user_version"), 0);
     db = db_open(path, &toy, err, sizeof err); /* again: nothing to do */
     CHECK(db != NULL);
-    sqlite3_stmt *st;
-    if (db && sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK) {
-        CHECK(sqlite3_step(st) == SQLITE_ROW);
-        CHECK_STR((const char *)sqlite3_column_text(st, 0), "wal");
-        sqlite3_finalize(st);
+    struct sqlq *st;
+    if (db && (st = sqlq_prep(db, "PRAGMA journal_mode"))) {
+        CHECK(sqlq_step(st) == SQLQ_ROW);
+        CHECK_STR(sqlq_text(st, 0), "wal");
+        sqlq_free(st);
     }
     if (db)
-        CHECK_EQ(sqlite3_exec(db, "INSERT INTO b VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+        CHECK_EQ(sqldb_exec(db, "INSERT INTO b VALUES (1)"), 0);
+    sqldb_close(db);
 
     /* a failing migration leaves neither its table nor its version */
     toy.n_migrations = 3;
@@ -320,7 +320,7 @@ static void test_toy(void)
              SQLITE_OK);
     db = db_open(path, &toy, err, sizeof err);
     CHECK(db != NULL);
-    sqlite3_close(db);
+    sqldb_close(db);
     toy.legacy_user_version = true;
     CHECK(db_open(path, &toy, err, sizeof err) == NULL);
     CHECK(strstr(err, "toy schema version 7") != NULL);

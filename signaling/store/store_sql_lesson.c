@@ -1,4 +1,4 @@
-/* Lessons in the SQLite schedule store (store.h, store_sqlite_priv.h): their checks,
+/* Lessons in the SQL schedule store (store.h, store_sql_priv.h): their checks,
  * writes, reads and the filtered list.
  *
  * A lesson row keeps its first occurrence and until_ms (sched.h), plus last_end_ms, the end
@@ -6,14 +6,14 @@
  * (start_ms < to AND last_end_ms > from) before sched_expand decides whether an occurrence
  * really falls in the range (a weekly lesson has gaps). Its receiving classrooms are rows
  * of lesson_classrooms, in the order given (pos). A write checks the lesson and looks for
- * double bookings (store_sqlite_conflict.c) in the same transaction as the write. */
+ * double bookings (store_sql_conflict.c) in the same transaction as the write. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
-#include "store/store_sqlite_priv.h"
+#include "store/store_sql_priv.h"
 
 #define LESSON_COLUMNS                                                                             \
     "id, title, subject, teacher_id, start_ms, end_ms, until_ms, record, created_ms, updated_ms, " \
@@ -26,32 +26,32 @@ static struct sched_rule rule_of(const struct st_lesson *l)
 }
 
 /* The lesson's fields from a row of LESSON_COLUMNS, without its classrooms. */
-static void lesson_row(sqlite3_stmt *st, struct st_lesson *out)
+static void lesson_row(struct sqlq *st, struct st_lesson *out)
 {
     memset(out, 0, sizeof *out);
-    out->id = sqlite3_column_int64(st, 0);
+    out->id = sqlq_i64(st, 0);
     sq_col_text(st, 1, out->title, sizeof out->title);
     sq_col_text(st, 2, out->subject, sizeof out->subject);
-    out->teacher_id = sqlite3_column_int64(st, 3);
-    out->start_ms = sqlite3_column_int64(st, 4);
-    out->end_ms = sqlite3_column_int64(st, 5);
-    out->until_ms = sqlite3_column_int64(st, 6);
-    out->record = sqlite3_column_int(st, 7) != 0;
-    out->created_ms = sqlite3_column_int64(st, 8);
-    out->updated_ms = sqlite3_column_int64(st, 9);
+    out->teacher_id = sqlq_i64(st, 3);
+    out->start_ms = sqlq_i64(st, 4);
+    out->end_ms = sqlq_i64(st, 5);
+    out->until_ms = sqlq_i64(st, 6);
+    out->record = sqlq_i64(st, 7) != 0;
+    out->created_ms = sqlq_i64(st, 8);
+    out->updated_ms = sqlq_i64(st, 9);
     sq_col_text(st, 10, out->source_url, sizeof out->source_url);
 }
 
 /* Fills l->classrooms with a prepared "classrooms of ?1" statement, which it resets. */
-static int load_classrooms(struct sq_store *s, sqlite3_stmt *st, struct st_lesson *l)
+static int load_classrooms(struct sq_store *s, struct sqlq *st, struct st_lesson *l)
 {
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, l->id);
+    sqlq_reset(st);
+    sqlq_bind_i64(st, 1, l->id);
     int rc;
     l->n_classrooms = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && l->n_classrooms < STORE_LESSON_CLASSROOMS)
-        l->classrooms[l->n_classrooms++] = sqlite3_column_int64(st, 0);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    while ((rc = sqlq_step(st)) == SQLQ_ROW && l->n_classrooms < STORE_LESSON_CLASSROOMS)
+        l->classrooms[l->n_classrooms++] = sqlq_i64(st, 0);
+    if (rc != SQLQ_ROW && rc != SQLQ_DONE)
         return sq_db_fail(s, "lesson classrooms", NULL);
     return 0;
 }
@@ -129,52 +129,55 @@ static int write_links(struct sq_store *s, int64_t id, const struct st_lesson *i
                           "lesson classrooms", e);
     if (rc != 0 && rc != STORE_ERR_NOT_FOUND)
         return rc;
-    sqlite3_stmt *st;
+    struct sqlq *st;
     if (!(st = sq_prep(s, "INSERT INTO lesson_classrooms (lesson_id, classroom_id, pos) "
                           "VALUES (?, ?, ?)")))
         return sq_db_fail(s, "lesson classrooms", e);
     for (int i = 0; i < in->n_classrooms; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, in->classrooms[i]);
-        sqlite3_bind_int(st, 3, i);
-        if (sqlite3_step(st) != SQLITE_DONE) {
+        sqlq_reset(st);
+        sqlq_bind_i64(st, 1, id);
+        sqlq_bind_i64(st, 2, in->classrooms[i]);
+        sqlq_bind_i64(st, 3, i);
+        if (sqlq_step(st) != SQLQ_DONE) {
             rc = sq_db_fail(s, "lesson classrooms", e);
-            sqlite3_finalize(st);
+            sqlq_free(st);
             return rc;
         }
     }
-    sqlite3_finalize(st);
+    sqlq_free(st);
     return 0;
 }
 
 /* Binds the row's values, ?1..?9 and ?11, as both INSERT and UPDATE below number them. */
-static void bind_lesson(sqlite3_stmt *st, const struct st_lesson *in, int64_t now)
+static void bind_lesson(struct sqlq *st, const struct st_lesson *in, int64_t now)
 {
     struct sched_rule r = rule_of(in);
     sq_bind_text(st, 1, in->title);
     sq_bind_text(st, 2, in->subject);
-    sqlite3_bind_int64(st, 3, in->teacher_id);
-    sqlite3_bind_int64(st, 4, in->start_ms);
-    sqlite3_bind_int64(st, 5, in->end_ms);
-    sqlite3_bind_int64(st, 6, in->until_ms);
-    sqlite3_bind_int64(st, 7, sched_last_end(&r));
-    sqlite3_bind_int(st, 8, in->record);
-    sqlite3_bind_int64(st, 9, now);
+    sqlq_bind_i64(st, 3, in->teacher_id);
+    sqlq_bind_i64(st, 4, in->start_ms);
+    sqlq_bind_i64(st, 5, in->end_ms);
+    sqlq_bind_i64(st, 6, in->until_ms);
+    sqlq_bind_i64(st, 7, sched_last_end(&r));
+    sqlq_bind_i64(st, 8, in->record);
+    sqlq_bind_i64(st, 9, now);
     sq_bind_text(st, 11, in->source_url);
 }
 
-/* Runs the INSERT or UPDATE sql of a lesson's row with bind_lesson's parameters, and id as
- * ?10 unless it is 0: 0 or a STORE_ERR_* (in e). */
+/* Runs the UPDATE sql of a lesson's row with bind_lesson's parameters and id as ?10, or
+ * with new_id the INSERT ... RETURNING id (the new id into *new_id): 0 or a STORE_ERR_* (in
+ * e). */
 static int write_lesson(struct sq_store *s, const char *sql, const struct st_lesson *in,
-                        int64_t now, int64_t id, const char *what, struct st_err *e)
+                        int64_t now, int64_t id, int64_t *new_id, const char *what,
+                        struct st_err *e)
 {
-    sqlite3_stmt *st = sq_prep(s, sql);
+    struct sqlq *st = sq_prep(s, sql);
     if (!st)
         return sq_db_fail(s, what, e);
     bind_lesson(st, in, now);
-    if (id)
-        sqlite3_bind_int64(st, 10, id);
+    if (new_id)
+        return sq_insert(s, st, what, e, new_id);
+    sqlq_bind_i64(st, 10, id);
     return sq_run(s, st, what, e);
 }
 
@@ -193,13 +196,11 @@ int sq_lesson_create(struct store *s, struct st_lesson *in, struct st_err *e)
         rc = write_lesson(sq(s),
                           "INSERT INTO lessons (title, subject, teacher_id, start_ms, end_ms, "
                           "until_ms, last_end_ms, record, created_ms, updated_ms, source_url) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?11)",
-                          in, now, 0, "create lesson", e);
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?11) RETURNING id",
+                          in, now, 0, &id, "create lesson", e);
     }
-    if (rc == 0) {
-        id = sqlite3_last_insert_rowid(sq(s)->db);
+    if (rc == 0)
         rc = write_links(sq(s), id, in, e);
-    }
     rc = sq_finish(sq(s), rc, e);
     if (rc == 0) {
         in->id = id;
@@ -226,7 +227,7 @@ int sq_lesson_update(struct store *s, const struct st_lesson *in, struct st_err 
                           "UPDATE lessons SET title = ?1, subject = ?2, teacher_id = ?3, "
                           "start_ms = ?4, end_ms = ?5, until_ms = ?6, last_end_ms = ?7, "
                           "record = ?8, updated_ms = ?9, source_url = ?11 WHERE id = ?10",
-                          in, cr_wall_ms(), in->id, "update lesson", e);
+                          in, cr_wall_ms(), in->id, NULL, "update lesson", e);
     }
     if (rc == 0)
         rc = write_links(sq(s), in->id, in, e);
@@ -254,45 +255,45 @@ int sq_lesson_delete(struct store *s, int64_t id, struct st_err *e)
 
 int sq_lesson_get(struct store *s, int64_t id, struct st_lesson *out)
 {
-    sqlite3_stmt *st = sq_prep(sq(s), "SELECT " LESSON_COLUMNS " FROM lessons WHERE id = ?");
+    struct sqlq *st = sq_prep(sq(s), "SELECT " LESSON_COLUMNS " FROM lessons WHERE id = ?");
     if (!st)
         return STORE_ERR_DB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    sqlq_bind_i64(st, 1, id);
+    int rc = sqlq_step(st);
+    if (rc == SQLQ_ROW)
         lesson_row(st, out);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? STORE_ERR_NOT_FOUND : sq_db_fail(sq(s), "get lesson", NULL);
+    sqlq_free(st);
+    if (rc != SQLQ_ROW)
+        return rc == SQLQ_DONE ? STORE_ERR_NOT_FOUND : sq_db_fail(sq(s), "get lesson", NULL);
     if (!(st = sq_prep(sq(s), CLASSROOMS_OF)))
         return STORE_ERR_DB;
     rc = load_classrooms(sq(s), st, out);
-    sqlite3_finalize(st);
+    sqlq_free(st);
     return rc;
 }
 
 /* The list query for a filter: constant fragments only, values bound as ?1..?4. */
-static sqlite3_stmt *list_query(struct sq_store *s, const struct st_lesson_filter *f)
+static struct sqlq *list_query(struct sq_store *s, const struct st_lesson_filter *f)
 {
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT " LESSON_COLUMNS " FROM lessons WHERE 1%s%s%s%s ORDER BY start_ms, id",
+             "SELECT " LESSON_COLUMNS " FROM lessons WHERE TRUE%s%s%s%s ORDER BY start_ms, id",
              f->from_ms ? " AND last_end_ms > ?1" : "", f->to_ms ? " AND start_ms < ?2" : "",
              f->teacher_id ? " AND teacher_id = ?3" : "",
              f->classroom_id ? " AND id IN (SELECT lesson_id FROM lesson_classrooms "
                                "WHERE classroom_id = ?4)"
                              : "");
-    sqlite3_stmt *st = sq_prep(s, sql);
+    struct sqlq *st = sq_prep(s, sql);
     if (!st)
         return NULL;
     if (f->from_ms)
-        sqlite3_bind_int64(st, 1, f->from_ms);
+        sqlq_bind_i64(st, 1, f->from_ms);
     if (f->to_ms)
-        sqlite3_bind_int64(st, 2, f->to_ms);
+        sqlq_bind_i64(st, 2, f->to_ms);
     if (f->teacher_id)
-        sqlite3_bind_int64(st, 3, f->teacher_id);
+        sqlq_bind_i64(st, 3, f->teacher_id);
     if (f->classroom_id)
-        sqlite3_bind_int64(st, 4, f->classroom_id);
+        sqlq_bind_i64(st, 4, f->classroom_id);
     return st;
 }
 
@@ -305,15 +306,15 @@ int sq_lesson_list(struct store *s, const struct st_lesson_filter *f, struct st_
     if (!f)
         f = &none;
     int64_t from = f->from_ms ? f->from_ms : INT64_MIN, to = f->to_ms ? f->to_ms : INT64_MAX;
-    sqlite3_stmt *st = list_query(sq(s), f), *links = sq_prep(sq(s), CLASSROOMS_OF);
+    struct sqlq *st = list_query(sq(s), f), *links = sq_prep(sq(s), CLASSROOMS_OF);
     if (!st || !links) {
-        sqlite3_finalize(st);
-        sqlite3_finalize(links);
+        sqlq_free(st);
+        sqlq_free(links);
         return STORE_ERR_DB;
     }
     int cap = 8, rc, err = 0;
     struct st_lesson *v = cr_malloc((size_t)cap * sizeof *v);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLQ_ROW) {
         if (*n == cap)
             v = cr_realloc(v, (size_t)(cap *= 2) * sizeof *v);
         lesson_row(st, &v[*n]);
@@ -324,9 +325,9 @@ int sq_lesson_list(struct store *s, const struct st_lesson_filter *f, struct st_
             break;
         (*n)++;
     }
-    sqlite3_finalize(st);
-    sqlite3_finalize(links);
-    if (err || rc != SQLITE_DONE) {
+    sqlq_free(st);
+    sqlq_free(links);
+    if (err || rc != SQLQ_DONE) {
         free(v);
         *n = 0;
         return err ? err : sq_db_fail(sq(s), "list lessons", NULL);

@@ -1,4 +1,4 @@
-/* Double bookings in the SQLite schedule store (docs/scheduling.md, "Conflicts"): a lesson
+/* Double bookings in the SQL schedule store (docs/scheduling.md, "Conflicts"): a lesson
  * may not overlap another lesson of the same teacher, nor another lesson booking one of its
  * classrooms, over every occurrence of both (half-open [start, end), sched_overlap).
  *
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_sqlite_priv.h"
+#include "store/store_sql_priv.h"
 
 #define NAME_CLIP 60
 #define CANDIDATES_SQL                                                                             \
@@ -50,7 +50,7 @@ static void add_conflict(struct st_err *e, const struct st_conflict *c)
 }
 
 /* The candidates query for in: its IN list has one constant "?" per classroom. */
-static sqlite3_stmt *candidates(struct sq_store *s, const struct st_lesson *in)
+static struct sqlq *candidates(struct sq_store *s, const struct st_lesson *in)
 {
     char sql[sizeof CANDIDATES_SQL + sizeof CANDIDATES_CLASSROOMS + 4 * STORE_LESSON_CLASSROOMS +
              64];
@@ -62,39 +62,38 @@ static sqlite3_stmt *candidates(struct sq_store *s, const struct st_lesson *in)
         len += (size_t)snprintf(sql + len, sizeof sql - len, ")");
     }
     snprintf(sql + len, sizeof sql - len, ") ORDER BY start_ms, id");
-    sqlite3_stmt *st = sq_prep(s, sql);
+    struct sqlq *st = sq_prep(s, sql);
     if (!st)
         return NULL;
     struct sched_rule r = {in->start_ms, in->end_ms, in->until_ms};
-    sqlite3_bind_int64(st, 1, in->id);
-    sqlite3_bind_int64(st, 2, sched_last_end(&r));
-    sqlite3_bind_int64(st, 3, in->start_ms);
-    sqlite3_bind_int64(st, 4, in->teacher_id);
+    sqlq_bind_i64(st, 1, in->id);
+    sqlq_bind_i64(st, 2, sched_last_end(&r));
+    sqlq_bind_i64(st, 3, in->start_ms);
+    sqlq_bind_i64(st, 4, in->teacher_id);
     for (int i = 0; i < in->n_classrooms; i++)
-        sqlite3_bind_int64(st, 5 + i, in->classrooms[i]);
+        sqlq_bind_i64(st, 5 + i, in->classrooms[i]);
     return st;
 }
 
 /* Adds one conflict per shared resource of the candidate row (teacher, classrooms). */
-static int add_clashes(struct sq_store *s, sqlite3_stmt *cand, sqlite3_stmt *links,
+static int add_clashes(struct sq_store *s, struct sqlq *cand, struct sqlq *links,
                        const struct st_lesson *in, const struct sched_span *occ, struct st_err *e,
                        int *total)
 {
-    struct st_conflict c = {.lesson_id = sqlite3_column_int64(cand, 0),
-                            .start_ms = occ->start_ms,
-                            .end_ms = occ->end_ms};
+    struct st_conflict c = {
+        .lesson_id = sqlq_i64(cand, 0), .start_ms = occ->start_ms, .end_ms = occ->end_ms};
     sq_col_text(cand, 1, c.title, sizeof c.title);
-    if (sqlite3_column_int64(cand, 5) == in->teacher_id) {
+    if (sqlq_i64(cand, 5) == in->teacher_id) {
         c.teacher = true;
         add_conflict(e, &c);
         ++*total;
     }
     c.teacher = false;
-    sqlite3_reset(links);
-    sqlite3_bind_int64(links, 1, c.lesson_id);
+    sqlq_reset(links);
+    sqlq_bind_i64(links, 1, c.lesson_id);
     int rc;
-    while ((rc = sqlite3_step(links)) == SQLITE_ROW) {
-        c.classroom_id = sqlite3_column_int64(links, 0);
+    while ((rc = sqlq_step(links)) == SQLQ_ROW) {
+        c.classroom_id = sqlq_i64(links, 0);
         for (int i = 0; i < in->n_classrooms; i++) {
             if (in->classrooms[i] == c.classroom_id) {
                 add_conflict(e, &c);
@@ -102,7 +101,7 @@ static int add_clashes(struct sq_store *s, sqlite3_stmt *cand, sqlite3_stmt *lin
             }
         }
     }
-    return rc == SQLITE_DONE ? 0 : sq_db_fail(s, "conflicts", e);
+    return rc == SQLQ_DONE ? 0 : sq_db_fail(s, "conflicts", e);
 }
 
 /* Two names by id into a and b (empty if missing). */
@@ -110,15 +109,15 @@ static void names(struct sq_store *s, const char *sql, int64_t id, char *a, size
                   size_t b_len)
 {
     a[0] = b[0] = '\0';
-    sqlite3_stmt *st = sq_prep(s, sql);
+    struct sqlq *st = sq_prep(s, sql);
     if (!st)
         return;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    sqlq_bind_i64(st, 1, id);
+    if (sqlq_step(st) == SQLQ_ROW) {
         sq_col_text(st, 0, a, a_len);
         sq_col_text(st, 1, b, b_len);
     }
-    sqlite3_finalize(st);
+    sqlq_free(st);
 }
 
 /* The sentence naming the first clash. */
@@ -151,28 +150,27 @@ static void describe(struct sq_store *s, const struct st_lesson *in, struct st_e
 int sq_lesson_conflicts(struct sq_store *s, const struct st_lesson *in, struct st_err *e)
 {
     struct sched_rule mine = {in->start_ms, in->end_ms, in->until_ms};
-    sqlite3_stmt *cand = candidates(s, in);
-    sqlite3_stmt *links =
+    struct sqlq *cand = candidates(s, in);
+    struct sqlq *links =
         sq_prep(s, "SELECT classroom_id FROM lesson_classrooms WHERE lesson_id = ? ORDER BY pos");
     if (!cand || !links) {
-        sqlite3_finalize(cand);
-        sqlite3_finalize(links);
+        sqlq_free(cand);
+        sqlq_free(links);
         return sq_db_fail(s, "conflicts", e);
     }
     e->n_conflicts = 0;
     int total = 0, rc, err = 0;
-    while ((rc = sqlite3_step(cand)) == SQLITE_ROW) {
-        struct sched_rule other = {sqlite3_column_int64(cand, 2), sqlite3_column_int64(cand, 3),
-                                   sqlite3_column_int64(cand, 4)};
+    while ((rc = sqlq_step(cand)) == SQLQ_ROW) {
+        struct sched_rule other = {sqlq_i64(cand, 2), sqlq_i64(cand, 3), sqlq_i64(cand, 4)};
         struct sched_span occ;
         if (sched_overlap(&mine, &other, NULL, &occ) &&
             (err = add_clashes(s, cand, links, in, &occ, e, &total)) != 0)
             break;
     }
-    if (!err && rc != SQLITE_DONE)
+    if (!err && rc != SQLQ_DONE)
         err = sq_db_fail(s, "conflicts", e);
-    sqlite3_finalize(cand);
-    sqlite3_finalize(links);
+    sqlq_free(cand);
+    sqlq_free(links);
     if (err)
         return err;
     if (total == 0)

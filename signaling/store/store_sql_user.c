@@ -1,7 +1,9 @@
-/* Users in the SQLite schedule store (store.h, store_sqlite_priv.h).
+/* Users in the SQL schedule store (store.h, store_sql_priv.h).
  *
- * A username is 3..64 of [A-Za-z0-9._-] and unique regardless of case (the column is
- * COLLATE NOCASE, so "WangLi" cannot sit beside "wangli" and a lookup ignores case). A
+ * A username is 3..64 of [A-Za-z0-9._-] and unique regardless of case (SQLite's column is
+ * COLLATE NOCASE, PostgreSQL's has a unique index on lower(username), so "WangLi" cannot
+ * sit beside "wangli" and a lookup ignores case); lists sort by lower(username), which is
+ * NOCASE's order for these characters. A
  * classroom account names an existing classroom; no other role may name one. The password
  * arrives already hashed (passwd.h); this file stores the hash and never checks it. A
  * teacher who has lessons can be neither deleted nor given another role (IN_USE). */
@@ -11,23 +13,23 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
-#include "store/store_sqlite_priv.h"
+#include "store/store_sql_priv.h"
 
 #define USER_COLUMNS "id, username, name, role, classroom_id, disabled, created_ms, pw_hash"
 #define NAME_CLIP 60
 
-static void user_row(sqlite3_stmt *st, struct st_user *out)
+static void user_row(struct sqlq *st, struct st_user *out)
 {
     char role[32];
     memset(out, 0, sizeof *out);
-    out->id = sqlite3_column_int64(st, 0);
+    out->id = sqlq_i64(st, 0);
     sq_col_text(st, 1, out->username, sizeof out->username);
     sq_col_text(st, 2, out->name, sizeof out->name);
     sq_col_text(st, 3, role, sizeof role);
     out->role = role_parse(role);
-    out->classroom_id = sqlite3_column_int64(st, 4); /* NULL reads as 0 */
-    out->disabled = sqlite3_column_int(st, 5) != 0;
-    out->created_ms = sqlite3_column_int64(st, 6);
+    out->classroom_id = sqlq_i64(st, 4); /* NULL reads as 0 */
+    out->disabled = sqlq_i64(st, 5) != 0;
+    out->created_ms = sqlq_i64(st, 6);
     sq_col_text(st, 7, out->pw_hash, sizeof out->pw_hash);
 }
 
@@ -90,12 +92,12 @@ static int user_check(struct sq_store *s, const struct st_user *in, bool create,
     return 0;
 }
 
-static void bind_classroom(sqlite3_stmt *st, int i, int64_t classroom_id)
+static void bind_classroom(struct sqlq *st, int i, int64_t classroom_id)
 {
     if (classroom_id)
-        sqlite3_bind_int64(st, i, classroom_id);
+        sqlq_bind_i64(st, i, classroom_id);
     else
-        sqlite3_bind_null(st, i);
+        sqlq_bind_null(st, i);
 }
 
 static int username_taken(struct st_err *e, const char *username)
@@ -113,9 +115,9 @@ int sq_user_create(struct store *s, struct st_user *in, struct st_err *e)
     int64_t now = cr_wall_ms();
     rc = user_check(sq(s), in, true, e);
     if (rc == 0) {
-        sqlite3_stmt *st = sq_prep(sq(s), "INSERT INTO users (username, name, role, classroom_id,"
-                                          " pw_hash, disabled, created_ms) "
-                                          "VALUES (?, ?, ?, ?, ?, ?, ?)");
+        struct sqlq *st = sq_prep(sq(s), "INSERT INTO users (username, name, role, classroom_id,"
+                                         " pw_hash, disabled, created_ms) "
+                                         "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
         if (!st)
             rc = sq_db_fail(sq(s), "create user", e);
         else {
@@ -124,17 +126,15 @@ int sq_user_create(struct store *s, struct st_user *in, struct st_err *e)
             sq_bind_text(st, 3, role_name(in->role));
             bind_classroom(st, 4, in->classroom_id);
             sq_bind_text(st, 5, in->pw_hash);
-            sqlite3_bind_int(st, 6, in->disabled);
-            sqlite3_bind_int64(st, 7, now);
-            rc = sq_run(sq(s), st, "create user", e);
+            sqlq_bind_i64(st, 6, in->disabled);
+            sqlq_bind_i64(st, 7, now);
+            rc = sq_insert(sq(s), st, "create user", e, &in->id);
         }
         if (rc == STORE_ERR_EXISTS)
             username_taken(e, in->username);
     }
-    if (rc == 0) {
-        in->id = sqlite3_last_insert_rowid(sq(s)->db);
+    if (rc == 0)
         in->created_ms = now;
-    }
     return sq_finish(sq(s), rc, e);
 }
 
@@ -142,20 +142,20 @@ int sq_user_create(struct store *s, struct st_user *in, struct st_err *e)
 static int user_one(struct sq_store *s, const char *sql, int64_t id, const char *text,
                     struct st_user *out)
 {
-    sqlite3_stmt *st = sq_prep(s, sql);
+    struct sqlq *st = sq_prep(s, sql);
     if (!st)
         return STORE_ERR_DB;
     if (text)
         sq_bind_text(st, 1, text);
     else
-        sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+        sqlq_bind_i64(st, 1, id);
+    int rc = sqlq_step(st);
+    if (rc == SQLQ_ROW)
         user_row(st, out);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW    ? 0
-           : rc == SQLITE_DONE ? STORE_ERR_NOT_FOUND
-                               : sq_db_fail(s, "get user", NULL);
+    sqlq_free(st);
+    return rc == SQLQ_ROW    ? 0
+           : rc == SQLQ_DONE ? STORE_ERR_NOT_FOUND
+                             : sq_db_fail(s, "get user", NULL);
 }
 
 int sq_user_get(struct store *s, int64_t id, struct st_user *out)
@@ -167,31 +167,36 @@ int sq_user_by_username(struct store *s, const char *username, struct st_user *o
 {
     if (!username)
         return STORE_ERR_NOT_FOUND;
-    return user_one(sq(s), "SELECT " USER_COLUMNS " FROM users WHERE username = ?", 0, username,
-                    out);
+    /* SQLite's column is COLLATE NOCASE; PostgreSQL's index is on lower(username) */
+    return user_one(sq(s),
+                    sq_pg(sq(s)) ? "SELECT " USER_COLUMNS " FROM users WHERE lower(username) = "
+                                   "lower(?)"
+                                 : "SELECT " USER_COLUMNS " FROM users WHERE username = ?",
+                    0, username, out);
 }
 
 int sq_user_list(struct store *s, enum role role, struct st_user **out, int *n)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = sq_prep(sq(s), role != ROLE_NONE ? "SELECT " USER_COLUMNS " FROM users "
-                                                          "WHERE role = ? ORDER BY username, id"
-                                                        : "SELECT " USER_COLUMNS " FROM users "
-                                                          "ORDER BY username, id");
+    struct sqlq *st =
+        sq_prep(sq(s), role != ROLE_NONE ? "SELECT " USER_COLUMNS " FROM users "
+                                           "WHERE role = ? ORDER BY lower(username), id"
+                                         : "SELECT " USER_COLUMNS " FROM users "
+                                           "ORDER BY lower(username), id");
     if (!st)
         return STORE_ERR_DB;
     if (role != ROLE_NONE)
         sq_bind_text(st, 1, role_name(role));
     int cap = 8, rc;
     struct st_user *v = cr_malloc((size_t)cap * sizeof *v);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLQ_ROW) {
         if (*n == cap)
             v = cr_realloc(v, (size_t)(cap *= 2) * sizeof *v);
         user_row(st, &v[(*n)++]);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    sqlq_free(st);
+    if (rc != SQLQ_DONE) {
         free(v);
         *n = 0;
         return sq_db_fail(sq(s), "list users", NULL);
@@ -234,10 +239,10 @@ int sq_user_update(struct store *s, const struct st_user *in, struct st_err *e)
     if (rc == 0 && old.role == ROLE_TEACHER && in->role != ROLE_TEACHER)
         rc = teacher_in_use(sq(s), &old, "change the role", e);
     if (rc == 0) {
-        sqlite3_stmt *st = sq_prep(sq(s), "UPDATE users SET username = ?1, name = ?2, role = ?3, "
-                                          "classroom_id = ?4, disabled = ?5, "
-                                          "pw_hash = CASE WHEN ?6 = '' THEN pw_hash ELSE ?6 END "
-                                          "WHERE id = ?7");
+        struct sqlq *st = sq_prep(sq(s), "UPDATE users SET username = ?1, name = ?2, role = ?3, "
+                                         "classroom_id = ?4, disabled = ?5, "
+                                         "pw_hash = CASE WHEN ?6 = '' THEN pw_hash ELSE ?6 END "
+                                         "WHERE id = ?7");
         if (!st)
             rc = sq_db_fail(sq(s), "update user", e);
         else {
@@ -245,9 +250,9 @@ int sq_user_update(struct store *s, const struct st_user *in, struct st_err *e)
             sq_bind_text(st, 2, in->name);
             sq_bind_text(st, 3, role_name(in->role));
             bind_classroom(st, 4, in->classroom_id);
-            sqlite3_bind_int(st, 5, in->disabled);
+            sqlq_bind_i64(st, 5, in->disabled);
             sq_bind_text(st, 6, in->pw_hash);
-            sqlite3_bind_int64(st, 7, in->id);
+            sqlq_bind_i64(st, 7, in->id);
             rc = sq_run(sq(s), st, "update user", e);
         }
         if (rc == STORE_ERR_EXISTS)

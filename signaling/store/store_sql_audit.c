@@ -1,4 +1,4 @@
-/* The audit log in the SQLite schedule store (store.h, store_sqlite_priv.h): who did what,
+/* The audit log in the SQL schedule store (store.h, store_sql_priv.h): who did what,
  * where and when; read newest first by the admin.
  *
  * An entry records what a client sent as well as what the server did (a failed login's
@@ -12,7 +12,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
-#include "store/store_sqlite_priv.h"
+#include "store/store_sql_priv.h"
 
 #define AUDIT_LIMIT_DEFAULT 100
 #define AUDIT_LIMIT_MAX 1000
@@ -49,11 +49,11 @@ int sq_audit_add(struct store *s, const struct st_audit *in)
     clean(in->detail, sizeof a.detail, a.detail);
     if (!a.action[0])
         return STORE_ERR_ARG;
-    sqlite3_stmt *st = sq_prep(sq(s), "INSERT INTO audit (at_ms, actor, role, action, room, "
-                                      "detail) VALUES (?, ?, ?, ?, ?, ?)");
+    struct sqlq *st = sq_prep(sq(s), "INSERT INTO audit (at_ms, actor, role, action, room, "
+                                     "detail) VALUES (?, ?, ?, ?, ?, ?)");
     if (!st)
         return STORE_ERR_DB;
-    sqlite3_bind_int64(st, 1, in->at_ms ? in->at_ms : cr_wall_ms());
+    sqlq_bind_i64(st, 1, in->at_ms ? in->at_ms : cr_wall_ms());
     sq_bind_text(st, 2, a.actor);
     sq_bind_text(st, 3, a.role);
     sq_bind_text(st, 4, a.action);
@@ -77,12 +77,12 @@ int sq_audit_list(struct store *s, const struct st_audit_filter *f, struct st_au
                                              : f->limit;
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT id, at_ms, actor, role, action, room, detail FROM audit WHERE 1%s%s%s%s%s "
+             "SELECT id, at_ms, actor, role, action, room, detail FROM audit WHERE TRUE%s%s%s%s%s "
              "ORDER BY at_ms DESC, id DESC LIMIT ?6",
              given(f->actor) ? " AND actor = ?1" : "", given(f->action) ? " AND action = ?2" : "",
              given(f->room) ? " AND room = ?3" : "", f->from_ms ? " AND at_ms >= ?4" : "",
              f->to_ms ? " AND at_ms < ?5" : "");
-    sqlite3_stmt *st = sq_prep(sq(s), sql);
+    struct sqlq *st = sq_prep(sq(s), sql);
     if (!st)
         return STORE_ERR_DB;
     if (given(f->actor))
@@ -92,27 +92,27 @@ int sq_audit_list(struct store *s, const struct st_audit_filter *f, struct st_au
     if (given(f->room))
         sq_bind_text(st, 3, f->room);
     if (f->from_ms)
-        sqlite3_bind_int64(st, 4, f->from_ms);
+        sqlq_bind_i64(st, 4, f->from_ms);
     if (f->to_ms)
-        sqlite3_bind_int64(st, 5, f->to_ms);
-    sqlite3_bind_int(st, 6, limit);
+        sqlq_bind_i64(st, 5, f->to_ms);
+    sqlq_bind_i64(st, 6, limit);
     int cap = 16, rc;
     struct st_audit *v = cr_malloc((size_t)cap * sizeof *v);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlq_step(st)) == SQLQ_ROW) {
         if (*n == cap)
             v = cr_realloc(v, (size_t)(cap *= 2) * sizeof *v);
         struct st_audit *a = &v[(*n)++];
         memset(a, 0, sizeof *a);
-        a->id = sqlite3_column_int64(st, 0);
-        a->at_ms = sqlite3_column_int64(st, 1);
+        a->id = sqlq_i64(st, 0);
+        a->at_ms = sqlq_i64(st, 1);
         sq_col_text(st, 2, a->actor, sizeof a->actor);
         sq_col_text(st, 3, a->role, sizeof a->role);
         sq_col_text(st, 4, a->action, sizeof a->action);
         sq_col_text(st, 5, a->room, sizeof a->room);
         sq_col_text(st, 6, a->detail, sizeof a->detail);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    sqlq_free(st);
+    if (rc != SQLQ_DONE) {
         free(v);
         *n = 0;
         return sq_db_fail(sq(s), "list audit", NULL);

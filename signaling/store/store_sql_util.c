@@ -1,8 +1,8 @@
-/* The helpers every file of the SQLite schedule store shares (store_sqlite_priv.h): error
+/* The helpers every file of the SQL schedule store shares (store_sql_priv.h): error
  * reporting, statements, bound text, transactions, checked text fields. They call nothing
- * else of the store, so the entity files and the operations table in store_sqlite.c form
+ * else of the store, so the entity files and the operations table in store_sql.c form
  * no circle. */
-#include "store/store_sqlite_priv.h"
+#include "store/store_sql_priv.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -16,27 +16,25 @@
 
 int sq_db_fail(struct sq_store *s, const char *what, struct st_err *e)
 {
-    CR_WARN(SQ_TAG, "%s: %s (%d)", what, sqlite3_errmsg(s->db), sqlite3_extended_errcode(s->db));
+    CR_WARN(SQ_TAG, "%s: %s (database failure %llu)", what, sqldb_errmsg(s->db),
+            (unsigned long long)sqldb_failures(s->db));
     if (e)
         snprintf(e->msg, sizeof e->msg, "the schedule database failed (%s); see the server log",
                  what);
     return STORE_ERR_DB;
 }
 
-sqlite3_stmt *sq_prep(struct sq_store *s, const char *sql)
+struct sqlq *sq_prep(struct sq_store *s, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    struct sqlq *st = sqlq_prep(s->db, sql);
+    if (!st)
         sq_db_fail(s, "prepare", NULL);
-        sqlite3_finalize(st);
-        return NULL;
-    }
     return st;
 }
 
-void sq_bind_text(sqlite3_stmt *st, int i, const char *text)
+void sq_bind_text(struct sqlq *st, int i, const char *text)
 {
-    sqlite3_bind_text(st, i, text ? text : "", -1, SQLITE_TRANSIENT);
+    sqlq_bind_text(st, i, text ? text : "");
 }
 
 /* Length of the longest prefix of s, at most max bytes, that ends on a character
@@ -51,9 +49,9 @@ static size_t utf8_fit(const char *s, size_t len, size_t max)
     return n;
 }
 
-void sq_col_text(sqlite3_stmt *st, int c, char *out, size_t out_len)
+void sq_col_text(struct sqlq *st, int c, char *out, size_t out_len)
 {
-    const char *t = (const char *)sqlite3_column_text(st, c);
+    const char *t = sqlq_text(st, c);
     size_t n = t ? utf8_fit(t, strlen(t), out_len - 1) : 0;
     if (n)
         memcpy(out, t, n);
@@ -62,17 +60,17 @@ void sq_col_text(sqlite3_stmt *st, int c, char *out, size_t out_len)
 
 int sq_begin(struct sq_store *s, struct st_err *e)
 {
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    if (sqldb_begin(s->db) != 0)
         return sq_db_fail(s, "begin", e);
     return 0;
 }
 
 int sq_finish(struct sq_store *s, int rc, struct st_err *e)
 {
-    if (rc == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (rc == 0 && sqldb_commit(s->db) != 0)
         rc = sq_db_fail(s, "commit", e);
-    if (rc != 0 && !sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc != 0)
+        sqldb_rollback(s->db);
     if (rc == STORE_ERR_DB && e && !e->msg[0])
         snprintf(e->msg, sizeof e->msg, "the schedule database failed; see the server log");
     return rc;
@@ -80,27 +78,41 @@ int sq_finish(struct sq_store *s, int rc, struct st_err *e)
 
 int64_t sq_int_query(struct sq_store *s, const char *sql, int64_t id, int64_t def)
 {
-    sqlite3_stmt *st = sq_prep(s, sql);
+    struct sqlq *st = sq_prep(s, sql);
     if (!st)
         return STORE_ERR_DB;
-    if (sqlite3_bind_parameter_count(st) > 0)
-        sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : def;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (sqlq_nparams(st) > 0)
+        sqlq_bind_i64(st, 1, id);
+    int rc = sqlq_step(st);
+    int64_t v = rc == SQLQ_ROW ? sqlq_i64(st, 0) : def;
+    if (rc != SQLQ_ROW && rc != SQLQ_DONE)
         v = sq_db_fail(s, "query", NULL);
-    sqlite3_finalize(st);
+    sqlq_free(st);
     return v;
 }
 
-int sq_run(struct sq_store *s, sqlite3_stmt *st, const char *what, struct st_err *e)
+int sq_run(struct sq_store *s, struct sqlq *st, const char *what, struct st_err *e)
 {
-    int rc = sqlite3_step(st);
-    int ext = sqlite3_extended_errcode(s->db);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return sqlite3_changes(s->db) ? 0 : STORE_ERR_NOT_FOUND;
-    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+    int rc = sqlq_step(st);
+    sqlq_free(st);
+    if (rc == SQLQ_DONE)
+        return sqldb_changes(s->db) ? 0 : STORE_ERR_NOT_FOUND;
+    if (sqldb_fail_kind(s->db) == SQLDB_FAIL_UNIQUE)
+        return STORE_ERR_EXISTS;
+    return sq_db_fail(s, what, e);
+}
+
+int sq_insert(struct sq_store *s, struct sqlq *st, const char *what, struct st_err *e, int64_t *id)
+{
+    int rc = sqlq_step(st);
+    if (rc == SQLQ_ROW) {
+        *id = sqlq_i64(st, 0);
+        rc = sqlq_step(st); /* SQLite: the statement completes at SQLQ_DONE */
+    }
+    sqlq_free(st);
+    if (rc == SQLQ_DONE)
+        return 0;
+    if (sqldb_fail_kind(s->db) == SQLDB_FAIL_UNIQUE)
         return STORE_ERR_EXISTS;
     return sq_db_fail(s, what, e);
 }
@@ -108,10 +120,10 @@ int sq_run(struct sq_store *s, sqlite3_stmt *st, const char *what, struct st_err
 int sq_delete_id(struct sq_store *s, const char *sql, int64_t id, const char *what,
                  struct st_err *e)
 {
-    sqlite3_stmt *st = sq_prep(s, sql);
+    struct sqlq *st = sq_prep(s, sql);
     if (!st)
         return sq_db_fail(s, what, e);
-    sqlite3_bind_int64(st, 1, id);
+    sqlq_bind_i64(st, 1, id);
     return sq_run(s, st, what, e);
 }
 
@@ -168,7 +180,7 @@ void sq_span_text(int64_t start_ms, int64_t end_ms, char *out, size_t out_len)
              ta.tm_min, same ? "" : day_b, same ? "" : " ", tb.tm_hour, tb.tm_min);
 }
 
-/* The store's name for text_utf8_chars (text.h), which store_sqlite_audit.c uses too. */
+/* The store's name for text_utf8_chars (text.h), which store_sql_audit.c uses too. */
 long sq_utf8_chars(const char *s, size_t len, bool no_controls)
 {
     return text_utf8_chars(s, len, no_controls);
@@ -191,5 +203,3 @@ int sq_check_text(struct st_err *e, const char *field, const char *s, size_t buf
         return sq_err(e, STORE_ERR_ARG, "%s is longer than %d characters", field, SQ_TEXT_CHARS);
     return 0;
 }
-
-/* ---- open, migrate, close ---- */

@@ -1,26 +1,30 @@
-/* Private to the SQLite schedule store (store_sqlite*.c): the handle, the helpers every
- * entity's file shares, and each file's operations for the table in store_sqlite.c.
+/* Private to the SQL schedule store (store_sql*.c), one code for SQLite and PostgreSQL
+ * through sqldb.h: the handle, the helpers every entity's file shares, and each file's
+ * operations for the table in store_sql.c.
  *
- *   store_sqlite.c           open, migrations, close, the operations table, room names
- *   store_sqlite_util.c      helpers, validation of text fields
- *   store_sqlite_place.c     schools and classrooms
- *   store_sqlite_user.c      users
- *   store_sqlite_lesson.c    lessons: validation, writes, reads, lists
- *   store_sqlite_conflict.c  double bookings, found inside the write transaction
- *   store_sqlite_audit.c     the audit log
+ *   store_sql.c           open, migrations of both engines, close, the operations table,
+ *                         room names
+ *   store_sql_util.c      helpers, validation of text fields
+ *   store_sql_place.c     schools and classrooms
+ *   store_sql_user.c      users
+ *   store_sql_lesson.c    lessons: validation, writes, reads, lists
+ *   store_sql_conflict.c  double bookings, found inside the write transaction
+ *   store_sql_audit.c     the audit log
  *
- * Writes run in one BEGIN IMMEDIATE transaction (sq_begin / sq_finish) that holds their
- * checks, so a refused write changes nothing and two writers cannot both pass a check.
- * Every value is a bound parameter. */
+ * Writes run in one write transaction (sq_begin / sq_finish: sqldb_begin, which holds the
+ * database's one write lock, SQLite's or the cluster's) that holds their checks, so a
+ * refused write changes nothing and two writers, on one node or two, cannot both pass a
+ * check. Every value is a bound parameter. The SQL is the dialect both engines share
+ * (docs/store.md); where they differ, sq_pg() picks. */
 #ifndef CR_SIGNALING_STORE_SQLITE_PRIV_H
 #define CR_SIGNALING_STORE_SQLITE_PRIV_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "store/sched.h"
+#include "store/sqldb.h"
 #include "store/store.h"
 
 #define SQ_TEXT_CHARS 200 /* code points of a text field */
@@ -28,22 +32,23 @@
 
 struct sq_store {
     struct store base; /* first: store.h's handle */
-    sqlite3 *db;       /* owned */
+    struct sqldb *db;  /* owned */
 };
 
 static inline struct sq_store *sq(struct store *s) { return (struct sq_store *)s; }
+static inline bool sq_pg(const struct sq_store *s) { return sqldb_engine(s->db) == SQLDB_PG; }
 
-/* ---- helpers (store_sqlite_util.c) ---- */
+/* ---- helpers (store_sql_util.c) ---- */
 
-/* Logs the connection's error with what (CR_WARN), sets e->msg if e, and returns
- * STORE_ERR_DB. */
+/* Logs the connection's error with what (CR_WARN, with the count of failures so far), sets
+ * e->msg if e, and returns STORE_ERR_DB. */
 int sq_db_fail(struct sq_store *s, const char *what, struct st_err *e);
 /* A prepared statement, or NULL (logged). */
-sqlite3_stmt *sq_prep(struct sq_store *s, const char *sql);
-void sq_bind_text(sqlite3_stmt *st, int i, const char *text);
+struct sqlq *sq_prep(struct sq_store *s, const char *sql);
+void sq_bind_text(struct sqlq *st, int i, const char *text); /* NULL binds "" */ /* NULL binds "" */
 /* Column c as text into out (truncated at a character boundary to fit). */
-void sq_col_text(sqlite3_stmt *st, int c, char *out, size_t out_len);
-/* BEGIN IMMEDIATE: 0 or STORE_ERR_DB. */
+void sq_col_text(struct sqlq *st, int c, char *out, size_t out_len);
+/* A write transaction (sqldb_begin): 0 or STORE_ERR_DB. */
 int sq_begin(struct sq_store *s, struct st_err *e);
 /* Commits if rc is 0, else rolls back; returns rc, or STORE_ERR_DB if the commit failed. */
 int sq_finish(struct sq_store *s, int rc, struct st_err *e);
@@ -53,7 +58,10 @@ int sq_finish(struct sq_store *s, int rc, struct st_err *e);
 int64_t sq_int_query(struct sq_store *s, const char *sql, int64_t id, int64_t def);
 /* Steps a statement that returns no rows and finalizes it: 0, STORE_ERR_NOT_FOUND if it
  * changed nothing, STORE_ERR_EXISTS on a UNIQUE violation, or STORE_ERR_DB (logged). */
-int sq_run(struct sq_store *s, sqlite3_stmt *st, const char *what, struct st_err *e);
+int sq_run(struct sq_store *s, struct sqlq *st, const char *what, struct st_err *e);
+/* Steps an INSERT ... RETURNING id and frees it: 0 with the new row's id in *id, or as
+ * sq_run. */
+int sq_insert(struct sq_store *s, struct sqlq *st, const char *what, struct st_err *e, int64_t *id);
 /* sq_run of the DELETE sql with id bound to ?1 (e.g. "DELETE FROM users WHERE id = ?"). */
 int sq_delete_id(struct sq_store *s, const char *sql, int64_t id, const char *what,
                  struct st_err *e);

@@ -1,0 +1,18 @@
+/* Choosing the engine of sqldb.h from a target: a PostgreSQL URI (sqldb_pg.c), else the
+ * path of a SQLite file (sqldb_sqlite.c). */
+#include <string.h>
+
+#include "store/sqldb_priv.h"
+
+bool sqldb_is_pg_uri(const char *target)
+{
+    return target &&
+           (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0);
+}
+
+struct sqldb *sqldb_connect(const char *target, char *err, size_t err_len)
+{
+    if (sqldb_is_pg_uri(target))
+        return sqldb_pg_connect(target, err, err_len);
+    return sqldb_sqlite_connect(target, err, err_len);
+}

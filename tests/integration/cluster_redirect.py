@@ -187,8 +187,12 @@ async def run(a, b, rdir, token):
               "classrelay_cluster_redis_up 1" in metrics and
               "classrelay_cluster_redis_reconnects_total 1" in metrics,
               "B's /metrics counts the redirects and the reconnect")
-        metrics = peers.http("GET", a.base + "/metrics", token="m").text()
-        check("classrelay_cluster_nodes 2" in metrics, "A sees two nodes")
+        t0, two = time.monotonic(), False  # B comes back on its own backoff (up to 2 s)
+        while time.monotonic() - t0 < 4.0 and not two:
+            two = "classrelay_cluster_nodes 2" in peers.http("GET", a.base + "/metrics",
+                                                               token="m").text()
+            await asyncio.sleep(0.2)
+        check(two, "A sees both nodes again")
         check(peers.http("DELETE", res, token=token).status == 200, "DELETE of the teacher on A")
         peers.http("DELETE", other_res, token=token)
     finally:

@@ -306,9 +306,9 @@ static void reply_redirect(struct req *r, const char *url, enum reg_role role)
     snprintf(message, sizeof message, "%s: join at %s",
              role == REG_TEACHER ? "the lesson is served by another node" : "this node is full",
              url);
-    json_t *reply = json_pack("{s:s, s:O?, s:b, s:{s:s, s:s}, s:{s:s, s:s}}", "type", "reply",
-                              "id", r->id, "ok", 0, "error", "code", "redirect", "message",
-                              message, "redirect", "url", url, "reason", reason);
+    json_t *reply = json_pack("{s:s, s:O?, s:b, s:{s:s, s:s}, s:{s:s, s:s}}", "type", "reply", "id",
+                              r->id, "ok", 0, "error", "code", "redirect", "message", message,
+                              "redirect", "url", url, "reason", reason);
     if (reply && !json_object_get(reply, "id"))
         json_object_set_new(reply, "id", json_null());
     if (reply)

@@ -40,8 +40,7 @@ bool place_elsewhere(struct server *srv, const char *room, enum reg_role role, c
     if (!place_full(srv, NULL, NULL) || !dir_pick(srv->dir, room, url, cap))
         return false; /* served here (or, with no node that has room, refused as full) */
     dir_count_redirect(srv->dir, DIR_REDIRECT_FULL);
-    CR_INFO("cluster", "this node is full: a %s of %s sent to %s", reg_role_name(role), room,
-            url);
+    CR_INFO("cluster", "this node is full: a %s of %s sent to %s", reg_role_name(role), room, url);
     return true;
 }
 

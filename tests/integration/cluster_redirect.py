@@ -35,8 +35,7 @@ from wsclient import WsClient  # noqa: E402
 peers.patch_aioice_loopback()
 
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
-from aiortc.mediastreams import MediaStreamError  # noqa: E402
-from avtracks import MovingBarTrack, SineTrack, receive_av, wait_connected  # noqa: E402
+from avtracks import MovingBarTrack, Player, SineTrack, wait_connected  # noqa: E402
 
 REDIS_TMP = os.path.join(peers.SRC_ROOT, "tools", "redis_tmp.sh")
 ROOM = "geo"
@@ -75,32 +74,6 @@ def post_following(url, sdp, token):
         url = urllib.parse.urljoin(url, first_loc)
         r = peers.http("POST", url, sdp, "application/sdp", token=token)
     return first, first_loc, r, url
-
-
-class Player:
-    def __init__(self):
-        self.pc = RTCPeerConnection()
-        self.frames = 0
-        self.tasks = []
-
-    async def offer(self):
-        receive_av(self.pc, self.tasks, self._consume)
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return self.pc.localDescription.sdp
-
-    async def _consume(self, track):
-        try:
-            while True:
-                await track.recv()
-                if track.kind == "video":
-                    self.frames += 1
-        except MediaStreamError:
-            pass
-
-    async def close(self):
-        for t in self.tasks:
-            t.cancel()
-        await self.pc.close()
 
 
 async def publisher(url, token):

@@ -21,6 +21,7 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "transport/http.h"
 #include "transport/tls_cert.h"
 
 #define MAX_NAMES 24
@@ -234,24 +235,6 @@ bool listen_wants_https(struct server *srv, struct lws *wsi)
     return vh != srv->metrics_vhost && !lws_is_ssl(wsi);
 }
 
-/* Appends text to out, percent-encoding all but RFC 3986 unreserved characters and keep. */
-static size_t encode(char *out, size_t used, size_t cap, const char *text, const char *keep)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *c = (const unsigned char *)text; *c && used + 4 < cap; c++) {
-        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-            strchr("-._~", *c) || strchr(keep, *c)) {
-            out[used++] = (char)*c;
-        } else {
-            out[used++] = '%';
-            out[used++] = hex[*c >> 4];
-            out[used++] = hex[*c & 15];
-        }
-    }
-    out[used] = '\0';
-    return used;
-}
-
 void listen_https_url(struct server *srv, struct lws *wsi, const char *path, char *out, size_t cap)
 {
     char host[256] = "";
@@ -266,22 +249,5 @@ void listen_https_url(struct server *srv, struct lws *wsi, const char *path, cha
     unsigned p = srv->cfg->listen_port;
     int n = snprintf(out, cap, p == 443 ? "https://%s" : "https://%s:%u", host, p);
     size_t used = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-    used = encode(out, used, cap, path, "/");
-    /* lws holds the query decoded, one "name=value" fragment each: encode them again */
-    char arg[2048];
-    for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) > 0;
-         i++) {
-        if (used + 2 >= cap)
-            break;
-        out[used++] = i ? '&' : '?';
-        char *eq = strchr(arg, '=');
-        if (eq)
-            *eq = '\0';
-        used = encode(out, used, cap, arg, "");
-        if (eq && used + 2 < cap) {
-            out[used++] = '=';
-            used = encode(out, used, cap, eq + 1, "");
-        }
-    }
-    out[used] = '\0';
+    http_url_rest(wsi, path, out, used, cap);
 }

@@ -27,6 +27,8 @@
 #include "base/log.h"
 #include "access/auth.h"
 #include "access/token.h"
+#include "cluster/directory.h"
+#include "cluster/node_url.h"
 #include "front/channels.h"
 #include "front/rpc.h"
 #include "front/status.h"
@@ -35,6 +37,7 @@
 #include "lesson/evq.h"
 #include "lesson/ingest.h"
 #include "lesson/lifecycle.h"
+#include "lesson/place.h"
 #include "lesson/links.h"
 #include "lesson/recording.h"
 #include "lesson/registry.h"
@@ -240,6 +243,11 @@ static void sweep(lws_sorted_usec_list_t *sul)
     ingest_tick(srv->ingest, now);
     floor_speakers(srv);
     lifecycle_tick(srv, cr_wall_ms());
+    if (srv->dir) { /* the lease the directory renews says how full this node is */
+        uint32_t peers = 0, load = 0;
+        bool full = place_full(srv, &peers, &load);
+        dir_set_load(srv->dir, peers, load, full);
+    }
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
 }
 
@@ -407,6 +415,11 @@ int server_start(struct server *srv, const struct config *cfg)
     srv->recording = recording_new(srv);
     srv->ingest = ingest_new(srv, recording_binary(srv->recording));
     srv->links = links_new();
+    char url[CONFIG_STR_MAX];
+    if (cfg->redis[0] && node_url_of(cfg, url, sizeof url) != 0)
+        CR_ERROR("server", "node_url: too long: this node stays out of the cluster");
+    else if (cfg->redis[0]) /* a node of a cluster: its directory */
+        srv->dir = dir_open(cfg, url);
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
     return 0;
 }
@@ -437,6 +450,8 @@ void server_stop(struct server *srv)
 {
     srv->shutting_down = true;
     lws_sul_cancel(&srv->sweep);
+    dir_close(srv->dir); /* lease and claims deleted: the clients find another node at once */
+    srv->dir = NULL;
     int closed = 0;
     for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
         for (struct reg_participant *p = room->participants; p; p = p->next) {

@@ -4,7 +4,7 @@
 #                                    signaling/ are checked (tests/unit/check_layers_test.sh)
 # relay/, lowest first: base wire net media route, then worker.c and api.c at relay/'s top.
 # include/classrelay/ is the public API: it includes nothing of the relay but its own types.
-# signaling/, lowest first: store, core, access | transport, lesson, front, then the
+# signaling/, lowest first: store, core, access | transport, cluster, lesson, front, then the
 # composition root (server.c, routes.c, main.c, token_cmd.c) that alone knows them all.
 # signaling/ sees only relay's public header (classrelay/relay.h) and relay/base.
 root=${1:-.}
@@ -39,10 +39,12 @@ check relay/include/classrelay 'base/' 'wire/' 'net/' 'media/' 'route/' 'worker\
 # signaling/: only the relay's public header and relay/base below it
 relay='wire/|net/|media/|route/|worker\.h|api\.h|\.\./'
 root_h='server\.h|routes\.h|token_cmd\.h'
-check signaling/store 'core/' 'access/' 'transport/' 'lesson/' 'front/' 'classrelay/' "$root_h" "$relay"
-check signaling/core 'store/' 'access/' 'transport/' 'lesson/' 'front/' "$root_h" "$relay"
-check signaling/access 'transport/' 'lesson/' 'front/' "$root_h" "$relay"
-check signaling/transport 'store/' 'access/' 'lesson/' 'front/' "$root_h" "$relay"
+check signaling/store 'core/' 'access/' 'transport/' 'cluster/' 'lesson/' 'front/' 'classrelay/' "$root_h" "$relay"
+check signaling/core 'store/' 'access/' 'transport/' 'cluster/' 'lesson/' 'front/' "$root_h" "$relay"
+check signaling/access 'transport/' 'cluster/' 'lesson/' 'front/' "$root_h" "$relay"
+check signaling/transport 'store/' 'access/' 'cluster/' 'lesson/' 'front/' "$root_h" "$relay"
+# cluster/ (the directory, Redis) sees core, access, store and relay/base only
+check signaling/cluster 'transport/' 'lesson/' 'front/' 'classrelay/' "$root_h" "$relay"
 check signaling/lesson 'transport/' 'front/' "$root_h" "$relay"
 check signaling/front "$root_h" "$relay"
 check signaling "$relay"

@@ -64,6 +64,7 @@ struct http_req;
 struct ws_handlers;
 struct lesson_events;
 struct tls_paths;
+struct directory;
 
 struct server {
     const struct config *cfg;         /* borrowed */
@@ -83,6 +84,8 @@ struct server {
     struct lifecycle *lifecycle;      /* owned: scheduled rooms opening and closing */
     struct token_key *key;            /* owned: signs and verifies tokens (DATA/secret.key) */
     struct evq *evq;                  /* owned: relay and child events for the lws thread */
+    struct directory *dir;            /* owned: the cluster's directory (cluster/directory.h);
+                                         NULL: one node alone (redis not set) */
     char first_password[32];          /* state: the admin's password made at first start; "" */
     uint64_t sweeps;                  /* state: once-a-second sweeps done */
     struct srv_counters counters;

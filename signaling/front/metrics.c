@@ -12,6 +12,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "cluster/directory.h"
 #include "front/metrics_priv.h"
 #include "lesson/evq.h"
 #include "lesson/recording.h"
@@ -152,6 +153,35 @@ static void recorder(struct prom *p, struct server *srv)
     prom_uint(p, &(struct prom_label){"result", "failed"}, 1, f.package_failed);
 }
 
+/* The cluster's directory (cluster/directory.h): only on a node of a cluster (redis set). */
+static void cluster(struct prom *p, struct server *srv)
+{
+    if (!srv->dir)
+        return;
+    struct dir_stats st;
+    dir_stats(srv->dir, &st);
+    prom_gauge(p, "classrelay_cluster_redis_up", "1 while the directory's Redis answers.", st.up);
+    prom_counter(p, "classrelay_cluster_redis_reconnects_total",
+                 "Connections to Redis made again after one was lost.", st.reconnects);
+    prom_counter(p, "classrelay_cluster_redis_failures_total",
+                 "Connections and commands to Redis that failed.", st.failures);
+    prom_family(p, "classrelay_cluster_claims_total", "counter",
+                "Lesson claims asked for: won by this node (taken over: from a node whose lease "
+                "was gone), or held by another live node (refused).");
+    prom_uint(p, &(struct prom_label){"result", "won"}, 1, st.claims);
+    prom_uint(p, &(struct prom_label){"result", "taken_over"}, 1, st.takeovers);
+    prom_uint(p, &(struct prom_label){"result", "refused"}, 1, st.claims_refused);
+    prom_family(p, "classrelay_cluster_redirects_total", "counter",
+                "Clients sent to another node: a teacher to its lesson's origin, a classroom "
+                "away from this full node.");
+    prom_uint(p, &(struct prom_label){"reason", "origin"}, 1, st.redirects[DIR_REDIRECT_ORIGIN]);
+    prom_uint(p, &(struct prom_label){"reason", "full"}, 1, st.redirects[DIR_REDIRECT_FULL]);
+    prom_gauge(p, "classrelay_cluster_nodes", "Live nodes in the directory, this one included.",
+               st.nodes);
+    prom_counter(p, "classrelay_cluster_hints_total", "Hints read on the cr:hint channel.",
+                 st.hints);
+}
+
 static void process(struct prom *p, struct server *srv)
 {
     struct rusage ru;
@@ -181,6 +211,7 @@ char *metrics_text(struct server *srv, size_t *len)
     free(st);
     signaling(&p, srv);
     recorder(&p, srv);
+    cluster(&p, srv);
     process(&p, srv);
     return prom_take(&p, len);
 }

@@ -26,6 +26,7 @@
 #include "lesson/rooms.h"
 #include "lesson/session.h"
 #include "lesson/lifecycle.h"
+#include "lesson/place.h"
 #include "lesson/recording.h"
 #include "front/whip.h"
 #include "transport/ws_park.h"
@@ -295,6 +296,25 @@ static bool join_allowed(struct req *r, const char *room, enum reg_role role, st
     return false;
 }
 
+/* The lesson is served by another node (docs/protocol.md "join", docs/cluster.md): an error
+ * reply with the code "redirect" and {"redirect":{"url","reason"}}; the client joins there
+ * with the same request. */
+static void reply_redirect(struct req *r, const char *url, enum reg_role role)
+{
+    const char *reason = role == REG_TEACHER ? "origin" : "full";
+    char message[400];
+    snprintf(message, sizeof message, "%s: join at %s",
+             role == REG_TEACHER ? "the lesson is served by another node" : "this node is full",
+             url);
+    json_t *reply = json_pack("{s:s, s:O?, s:b, s:{s:s, s:s}, s:{s:s, s:s}}", "type", "reply", "id",
+                              r->id, "ok", 0, "error", "code", "redirect", "message", message,
+                              "redirect", "url", url, "reason", reason);
+    if (reply && !json_object_get(reply, "id"))
+        json_object_set_new(reply, "id", json_null());
+    if (reply)
+        ws_send(r->c, reply);
+}
+
 static void h_join(struct req *r)
 {
     if (conn(r->c)->participant) {
@@ -330,6 +350,11 @@ static void h_join(struct req *r)
     struct principal who;
     if (!join_allowed(r, room_name, rrole, &who))
         return;
+    char node[DIR_URL_MAX];
+    if (place_elsewhere(r->srv, room_name, rrole, node, sizeof node)) {
+        reply_redirect(r, node, rrole);
+        return;
+    }
     enum srv_err e;
     char why[256];
     struct reg_room *room = rooms_get(r->srv, room_name, &e, why, sizeof why);

@@ -16,6 +16,7 @@
 
 #include "lesson/floor.h"
 #include "lesson/lifecycle.h"
+#include "lesson/place.h"
 #include "lesson/rooms.h"
 #include "lesson/session.h"
 #include "front/credentials.h"
@@ -23,6 +24,7 @@
 #include "access/auth.h"
 #include "access/turn.h"
 #include "base/log.h"
+#include "cluster/directory.h"
 #include "front/sdpscan.h" /* trickle fragments */
 
 static void fail(struct server *srv, struct lws *wsi, struct http_req *req, enum srv_err e,
@@ -130,6 +132,14 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
         fail(srv, wsi, req, SRV_ERR_BAD_SDP, 0, "the body must be an SDP offer");
         return;
     }
+    char node[DIR_URL_MAX];
+    if (place_elsewhere(srv, room_name, role, node, sizeof node)) { /* docs/cluster.md */
+        char url[4096];
+        size_t n = (size_t)snprintf(url, sizeof url, "%s", node);
+        http_url_rest(wsi, req->path, url, n, sizeof url); /* the same path and query there */
+        http_redirect(wsi, req, 307, url); /* RFC 9110 §15.4.8: POSTed again, body and all */
+        return;
+    }
     char *answer;
     struct session_req q = {room_name, req->body, whep, role, name, &want};
     struct reg_resource *r = session_open(srv, &q, &answer, &e, reason, sizeof reason);
@@ -141,8 +151,11 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
     audit_log(srv, &who, whep ? "whep" : "whip", room->name, "session %s", r->id);
     CR_INFO("whip", "%s session %s in room %s (peer %llu)", whep ? "WHEP" : "WHIP", r->id,
             room->name, (unsigned long long)r->peer.id);
-    char location[160], etag[40];
-    snprintf(location, sizeof location, "/%s/%s/%s", whep ? "whep" : "whip", room->name, r->id);
+    char location[DIR_URL_MAX + 160], etag[40];
+    /* in a cluster the resource's URL names this node: the client may have come through a
+     * redirect, and its PATCH and DELETE must reach the node that holds the session */
+    snprintf(location, sizeof location, "%s/%s/%s/%s", dir_url(srv->dir), whep ? "whep" : "whip",
+             room->name, r->id);
     snprintf(etag, sizeof etag, "\"%s\"", r->id);
     http_respond(wsi, req, 201, "application/sdp", answer, strlen(answer));
     http_add_header(req, "Location", location);

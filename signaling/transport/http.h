@@ -82,6 +82,10 @@ json_t *http_error_json(enum srv_err e, const char *message);
  * (http_query.c). */
 int http_query(struct lws *wsi, const char *name, char *buf, size_t cap);
 /* A numeric query argument in [min, max]: 1 set, 0 absent, -1 malformed or out of range. */
+/* Appends the request's path and query (path given: the decoded one), percent-encoded
+ * again, to out after its first used bytes (cap in all, NUL-terminated; cut if it does not
+ * fit): the rest of a redirect's URL. Returns the length. */
+size_t http_url_rest(struct lws *wsi, const char *path, char *out, size_t used, size_t cap);
 int http_query_i64(struct lws *wsi, const char *name, int64_t min, int64_t max, int64_t *out);
 /* Adds a response header (name without colon); call after http_respond*(). */
 void http_add_header(struct http_req *req, const char *name, const char *value);

@@ -26,8 +26,7 @@ from peers import log  # noqa: E402
 peers.patch_aioice_loopback()
 
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
-from aiortc.mediastreams import MediaStreamError  # noqa: E402
-from avtracks import MovingBarTrack, SineTrack, receive_av, wait_connected  # noqa: E402
+from avtracks import MovingBarTrack, Player, SineTrack, wait_connected  # noqa: E402
 
 ROOM = "demo"
 FIRST_FRAME_S = 10.0
@@ -37,34 +36,6 @@ MIN_FRAMES = 30  # of ~90 sent in KEEP_S
 
 async def off_loop(fn, *args, **kw):
     return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kw))
-
-
-class Player:
-    """aiortc playing /whep/demo; counts decoded video frames."""
-
-    def __init__(self):
-        self.pc = RTCPeerConnection()
-        self.frames = 0
-        self.tasks = []
-
-    async def offer(self):
-        receive_av(self.pc, self.tasks, self._consume)
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return self.pc.localDescription.sdp
-
-    async def _consume(self, track):
-        try:
-            while True:
-                await track.recv()
-                if track.kind == "video":
-                    self.frames += 1
-        except MediaStreamError:
-            pass
-
-    async def close(self):
-        for t in self.tasks:
-            t.cancel()
-        await self.pc.close()
 
 
 async def until_frames(players, n, timeout):

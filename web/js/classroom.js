@@ -335,7 +335,8 @@ async function join() {
     setError('');
   } catch (err) {
     if (!me) subscriber.reset();
-    if (['unauthorized', 'forbidden', 'not_open'].includes(err.code)) showRefusal(err);
+    if (err.code === 'redirected') { /* this node is full: the signal reconnects to another, 'open' joins */ }
+    else if (['unauthorized', 'forbidden', 'not_open'].includes(err.code)) showRefusal(err);
     else setError(`Could not join room ${room}: ${err.message}`);
   } finally {
     joinUnderWay = false;

@@ -84,6 +84,7 @@ export class RequestError extends Error {
 // ---- Signal: the websocket client ----
 
 const KEEPALIVE_MS = 15000;
+const MAX_REDIRECTS = 3;        // redirects to another node in a row (docs/cluster.md)
 const RECONNECT_MAX_MS = 2000;  // the longest wait between two websocket attempts
 
 // The socket the page opened while its modules loaded (classroom.html), once, if it is for
@@ -113,6 +114,27 @@ export class Signal extends EventTarget {
     this.beginning = null;      // the POST /ws under way
     this.parkKey = null;        // a session begun over HTTP that the websocket is to take over
     this.outbox = [];           // requests waiting for the websocket that carries the session
+    this.redirects = 0;         // "redirect" replies followed since the last join
+  }
+
+  // A join answered "redirect" (docs/protocol.md): the lesson is served by another node of
+  // the cluster. The same path and query (the token: every node checks it with the key they
+  // share) on that node; the socket closes and reconnects there, and the page joins again
+  // on 'open'. At most MAX_REDIRECTS in a row, then the page stays and shows the error.
+  _follow(node) {
+    let next;
+    try { next = new URL(node); } catch { return false; }
+    if (!/^https?:$/.test(next.protocol) || this.redirects >= MAX_REDIRECTS) return false;
+    const url = new URL(this.url);
+    url.protocol = next.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.host = next.host;
+    this.redirects++;
+    log(`redirected to ${url.host} (${this.redirects} in a row)`);
+    this.url = url.href;
+    this.parkKey = null;
+    this.attempt = 0;
+    if (this.ws) this.ws.close(1000, 'redirect'); // onclose reconnects, to this.url
+    return true;
   }
 
   // Requests may be made: the websocket is open, or a session is begun over HTTP.
@@ -272,8 +294,11 @@ export class Signal extends EventTarget {
       }
       this.pending.delete(msg.id);
       clearTimeout(p.timer);
+      if (msg.ok && msg.participant) this.redirects = 0; // joined
+      // a redirect followed is not the page's error: it joins again once reconnected
+      const moved = !msg.ok && msg.error.code === 'redirect' && msg.redirect && this._follow(msg.redirect.url);
       if (msg.ok) p.resolve(msg);
-      else p.reject(new RequestError(msg.error.code, msg.error.message));
+      else p.reject(new RequestError(moved ? 'redirected' : msg.error.code, msg.error.message));
     } else if (msg.type === 'event') {
       this.dispatchEvent(new CustomEvent(msg.event, { detail: msg }));
     }

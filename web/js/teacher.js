@@ -376,7 +376,9 @@ async function join() {
     renderGridPager();
     if (live) await startPublishing();
   } catch (err) {
-    if (['unauthorized', 'forbidden', 'not_open'].includes(err.code)) {
+    if (err.code === 'redirected') {
+      // the lesson's origin is another node: the signal reconnects there, 'open' joins again
+    } else if (['unauthorized', 'forbidden', 'not_open'].includes(err.code)) {
       refused = { code: err.code, message: err.text };
       notice.refused(err);
       if (err.code === 'not_open')

@@ -81,8 +81,13 @@ async function start(kind) {
   }
   await pc.setLocalDescription(await pc.createOffer());
   setState('posting');
-  const res = await fetch(`/${kind}/${encodeURIComponent(room)}`, {
+  // in a cluster another node may serve the lesson: 307 to it (docs/cluster.md), which fetch
+  // follows with the same body. The token rides in the query too: a redirect to another
+  // origin drops the Authorization header, never the query
+  const at = token ? `?token=${encodeURIComponent(token)}` : '';
+  const res = await fetch(`/${kind}/${encodeURIComponent(room)}${at}`, {
     method: 'POST', headers: { 'Content-Type': 'application/sdp', ...auth }, body: pc.localDescription.sdp,
+    redirect: 'follow',
   });
   const body = await res.text();
   if (res.status !== 201) {
@@ -90,7 +95,9 @@ async function start(kind) {
     setError(`${kind.toUpperCase()} POST: ${res.status} ${body}`);
     return;
   }
-  resource = new URL(res.headers.get('Location'), location.href).href;
+  // the session lives on the node that answered (res.url after a redirect): PATCH and
+  // DELETE go there
+  resource = new URL(res.headers.get('Location'), res.url || location.href).href;
   $('#resource').textContent = res.headers.get('Location');
   $('#stop').disabled = false;
   await pc.setRemoteDescription({ type: 'answer', sdp: body });

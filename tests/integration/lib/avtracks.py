@@ -3,7 +3,8 @@
 A 640x360 30 fps picture with a bright bar that moves 8 px per frame (so a decoded frame
 tells where in the stream it is), a 440 Hz sine in 20 ms Opus-sized frames, the bar's
 position in a decoded frame, whether a decoded audio frame is loud, a receiving side's
-offer set up, and a wait for a peer connection to connect. Used by aiortc_whip_whep.py and stage_whip.py.
+offer set up, a player that counts decoded frames, and a wait for a peer connection to
+connect. Used by aiortc_whip_whep.py, stage_whip.py, admission.py and cluster_redirect.py.
 Import it after peers.patch_aioice_loopback().
 """
 import asyncio
@@ -95,6 +96,36 @@ def receive_av(pc, tasks, consume):
     @pc.on("track")
     def on_track(track):
         tasks.append(asyncio.ensure_future(consume(track)))
+
+
+class Player:
+    """aiortc receiving one video and one audio track (a WHEP player); counts decoded video
+    frames."""
+
+    def __init__(self):
+        from aiortc import RTCPeerConnection
+        self.pc = RTCPeerConnection()
+        self.frames = 0
+        self.tasks = []
+
+    async def offer(self):
+        receive_av(self.pc, self.tasks, self._consume)
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return self.pc.localDescription.sdp
+
+    async def _consume(self, track):
+        try:
+            while True:
+                await track.recv()
+                if track.kind == "video":
+                    self.frames += 1
+        except MediaStreamError:
+            pass
+
+    async def close(self):
+        for t in self.tasks:
+            t.cancel()
+        await self.pc.close()
 
 
 async def wait_connected(pc, timeout, who):

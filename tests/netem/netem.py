@@ -244,6 +244,7 @@ class Network:
             lines = [l for l in self.linkemu_log().splitlines() if l.startswith("{")]
             self._final = json.loads(lines[-1]) if lines else None
         for ns in self._namespaces:
+            _kill_in(ns)  # what others started there (ip netns exec) and left running
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -332,6 +333,16 @@ def _stop(p, group):
             continue
 
 
+def _kill_in(ns):
+    """SIGKILL to every process still running in namespace ns."""
+    pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
+    for pid in pids.stdout.split():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
 STALE_NS = re.compile(r"^cr(\d+)(x\d+)?(h|l\d+)$")
 
 
@@ -345,12 +356,7 @@ def gc_stale():
         m = STALE_NS.match(ns)
         if not m or os.path.exists("/proc/%s" % m.group(1)):
             continue
-        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
-        for pid in pids.stdout.split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
+        _kill_in(ns)
         subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
         gone.append(ns)
     return gone

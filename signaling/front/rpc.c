@@ -20,6 +20,7 @@
 #include "access/audit.h"
 #include "access/auth.h"
 #include "access/turn.h"
+#include "cluster/directory.h"
 #include "front/credentials.h"
 #include "lesson/floor.h"
 #include "lesson/ingest.h"
@@ -315,6 +316,21 @@ static void reply_redirect(struct req *r, const char *url, enum reg_role role)
         ws_send(r->c, reply);
 }
 
+/* The cluster's live nodes for a join reply (docs/protocol.md "join"): a page whose node
+ * dies reconnects to another of them (web/js/common.js). NULL (no "nodes") on a node alone. */
+static json_t *nodes_json(struct server *srv)
+{
+    if (!srv->dir)
+        return NULL;
+    struct dir_node *n = cr_calloc(DIR_NODES_MAX, sizeof *n);
+    size_t count = dir_nodes(srv->dir, n, DIR_NODES_MAX);
+    json_t *urls = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(urls, json_string(n[i].url));
+    free(n);
+    return urls;
+}
+
 static void h_join(struct req *r)
 {
     if (conn(r->c)->participant) {
@@ -389,13 +405,14 @@ static void h_join(struct req *r)
     json_t *ice =
         turn_issue(r->srv, p->id, &turn) == 0 ? turn_ice_servers_json(r->srv->cfg, &turn) : NULL;
     json_t *ingest = ingest_json(r->srv->ingest, room->name); /* the teacher's RTSP source */
-    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o*, s:o*, s:o}",
+    req_ok(r, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:b}, s:o*, s:o*, s:o, s:o*}",
                         "participant", participant_json(p), "room", room->name, "participants",
                         others, "tracks", rpc_tracks_json(r->srv, room), "recording", recording,
                         "lesson", lifecycle_room_json(r->srv, room), "stage",
                         floor_json(room, rrole == REG_TEACHER), "chat", "classrooms",
                         !room->chat_closed, "quiz", quiz_json(&room->quiz, rrole == REG_TEACHER),
-                        "ice_servers", ice, "ingest", ingest ? ingest : json_null()));
+                        "ice_servers", ice, "ingest", ingest ? ingest : json_null(), "nodes",
+                        nodes_json(r->srv)));
     if (rrole != REG_OBSERVER)
         broadcast(room, p,
                   json_pack("{s:s, s:s, s:o}", "type", "event", "event", "participant_joined",

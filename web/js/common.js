@@ -2,7 +2,8 @@
 // ways, and the two peer roles every page needs (a publisher and a subscriber).
 // Standard browser APIs only; loaded as an ES module, no build step.
 //
-//   Signal      websocket with request/reply promises, events, reconnect with backoff
+//   Signal      websocket with request/reply promises, events, reconnect with backoff (to
+//               another node of the cluster when this one does not answer)
 //   PeerLink    one RTCPeerConnection toward the relay: serialized offer/answer through
 //               "publish" or "subscribe", candidates trickled both ways
 //   Subscriber  keeps a recvonly PeerLink in step with the room's track list: a new
@@ -98,6 +99,11 @@ function takeEarlySocket(url) {
   return null;
 }
 
+// Whether s is a node's URL as the cluster gives them: http(s)://HOST:PORT.
+function isNodeUrl(s) {
+  try { return /^https?:$/.test(new URL(s).protocol); } catch { return false; }
+}
+
 export class Signal extends EventTarget {
   constructor(url = wsUrl()) {
     super();
@@ -115,6 +121,18 @@ export class Signal extends EventTarget {
     this.parkKey = null;        // a session begun over HTTP that the websocket is to take over
     this.outbox = [];           // requests waiting for the websocket that carries the session
     this.redirects = 0;         // "redirect" replies followed since the last join
+    this.nodes = [];            // the cluster's nodes, from the last join reply
+    this.tried = new Set();     // hosts that did not answer since the websocket was last open
+  }
+
+  // The websocket goes to node (http(s)://HOST:PORT) from now on: same path and query.
+  _moveTo(node) {
+    const next = new URL(node);
+    const url = new URL(this.url);
+    url.protocol = next.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.host = next.host;
+    this.url = url.href;
+    this.parkKey = null;
   }
 
   // A join answered "redirect" (docs/protocol.md): the lesson is served by another node of
@@ -122,19 +140,35 @@ export class Signal extends EventTarget {
   // share) on that node; the socket closes and reconnects there, and the page joins again
   // on 'open'. At most MAX_REDIRECTS in a row, then the page stays and shows the error.
   _follow(node) {
-    let next;
-    try { next = new URL(node); } catch { return false; }
-    if (!/^https?:$/.test(next.protocol) || this.redirects >= MAX_REDIRECTS) return false;
-    const url = new URL(this.url);
-    url.protocol = next.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.host = next.host;
+    if (!isNodeUrl(node) || this.redirects >= MAX_REDIRECTS) return false;
+    this._moveTo(node);
     this.redirects++;
-    log(`redirected to ${url.host} (${this.redirects} in a row)`);
-    this.url = url.href;
-    this.parkKey = null;
+    log(`redirected to ${new URL(node).host} (${this.redirects} in a row)`);
     this.attempt = 0;
     if (this.ws) this.ws.close(1000, 'redirect'); // onclose reconnects, to this.url
     return true;
+  }
+
+  // This node did not answer (it died, or its host is gone): on a node of a cluster, the
+  // next attempt goes to another node of the last join reply's list (docs/protocol.md,
+  // "join": "nodes"), one not tried since the websocket was last open, at random so that a
+  // dead node's classrooms spread over the others; after a round of them, again from all.
+  // Any node serves any lesson. A node that cannot be reached ends a chain of redirects: a
+  // teacher sent to the dead origin of its lesson comes back until the origin's lease
+  // expires and a live node takes the lesson over. The backoff keeps growing.
+  _another() {
+    const here = new URL(this.url).host;
+    this.tried.add(here);
+    const hosts = this.nodes.filter((n) => new URL(n).host !== here);
+    let left = hosts.filter((n) => !this.tried.has(new URL(n).host));
+    if (!left.length) {
+      this.tried = new Set([here]);
+      left = hosts;
+    }
+    if (!left.length) return;
+    this._moveTo(left[Math.floor(Math.random() * left.length)]);
+    this.redirects = 0;
+    log(`${here} does not answer: trying ${new URL(this.url).host}`);
   }
 
   // Requests may be made: the websocket is open, or a session is begun over HTTP.
@@ -237,6 +271,7 @@ export class Signal extends EventTarget {
     ws.onopen = () => {
       opened = true;
       this.attempt = 0;
+      this.tried.clear();
       this._setState('open');
       this._carryOn();
       // a quiet page still speaks every KEEPALIVE_MS: the server hangs up a connection it
@@ -267,6 +302,7 @@ export class Signal extends EventTarget {
         this.dispatchEvent(new CustomEvent('close', { detail: { opened, code: e.code, reason: e.reason } }));
       }
       if (!this.wanted) { this._setState('idle'); return; }
+      if (!opened && !begun) this._another();
       // backoff: 0.25 s, 0.5 s, 1 s, then every 2 s, each ±20 % (jitter: a restarted server
       // is not met by every classroom at the same instant). Short, so that a page is back
       // within 2.4 s of the server answering again, however long it was away
@@ -294,7 +330,10 @@ export class Signal extends EventTarget {
       }
       this.pending.delete(msg.id);
       clearTimeout(p.timer);
-      if (msg.ok && msg.participant) this.redirects = 0; // joined
+      if (msg.ok && msg.participant) { // joined
+        this.redirects = 0;
+        if (Array.isArray(msg.nodes) && msg.nodes.length) this.nodes = msg.nodes.filter(isNodeUrl);
+      }
       // a redirect followed is not the page's error: it joins again once reconnected
       const moved = !msg.ok && msg.error.code === 'redirect' && msg.redirect && this._follow(msg.redirect.url);
       if (msg.ok) p.resolve(msg);

@@ -24,7 +24,7 @@ import path from 'node:path';
 
 import {
   checkIceAddresses, freePort, freeUdpPort, launchBrowser, mintToken, onCleanup, openPage,
-  pageState, pageStats, repoRoot, runTest, sleep, until, videoIn, videoOut,
+  pageState, pageStats, repoRoot, runTest, sleep, teacherPublishing, until, videoIn,
 } from './lib/browser.mjs';
 
 const ROOM = 'demo';
@@ -82,12 +82,6 @@ async function answers(s, timeoutMs) {
       return r.ok ? Date.now() : false;
     } catch { return false; }
   }, { timeoutMs, intervalMs: 50 });
-}
-
-async function teacherPublishing(teacher) {
-  const st = await pageState(teacher);
-  const v = videoOut(await pageStats(teacher));
-  return st.joined && st.publish === 'connected' && v && v.framesEncoded > 0;
 }
 
 // The classroom decodes frames on a join later than `joins`: framesDecoded grew between

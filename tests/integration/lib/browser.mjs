@@ -359,6 +359,13 @@ export function videoOut(stats) {
   return stats.pub.outbound.filter((s) => s.kind === 'video').sort((a, b) => b.framesEncoded - a.framesEncoded)[0];
 }
 
+// A teacher page is publishing: joined, its publishing connection connected and encoding.
+export async function teacherPublishing(teacher) {
+  const st = await pageState(teacher);
+  const v = videoOut(await pageStats(teacher));
+  return st.joined && st.publish === 'connected' && v && v.framesEncoded > 0;
+}
+
 // Prints what helps to diagnose a failure: each page's console and the server log tail.
 export function dumpDiagnostics(pages, server) {
   for (const p of pages) {

@@ -21,6 +21,7 @@
 #include "access/auth.h"
 #include "access/turn.h"
 #include "front/credentials.h"
+#include "lesson/cascade.h"
 #include "lesson/floor.h"
 #include "lesson/ingest.h"
 #include "lesson/rooms.h"
@@ -362,6 +363,8 @@ static void h_join(struct req *r)
         req_err(r, e, "%s", why);
         return;
     }
+    if (rrole != REG_TEACHER) /* a lesson whose origin is another node: pulled from there */
+        cascade_want(r->srv, room->name);
     struct reg_participant *p = CR_NEW(struct reg_participant);
     p->role = rrole;
     p->who = who;

@@ -34,6 +34,7 @@
 #include "front/status.h"
 #include "front/whip.h"
 #include "lesson/floor.h"
+#include "lesson/cascade.h"
 #include "lesson/evq.h"
 #include "lesson/ingest.h"
 #include "lesson/lifecycle.h"
@@ -188,6 +189,9 @@ static void drain(struct server *srv)
             if (!ingest_on_child(srv->ingest, it))
                 recording_on_child(srv->recording, it);
             break;
+        case EVQ_CASCADE:
+            cascade_on_event(srv, it);
+            break;
         case EVQ_CHANNEL:
             channels_on_open(srv, it->peer_id, it->label, it->open);
             break;
@@ -241,6 +245,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
     recording_tick(srv->recording, now);
     ingest_tick(srv->ingest, now);
+    cascade_tick(srv, now);
     floor_speakers(srv);
     lifecycle_tick(srv, cr_wall_ms());
     if (srv->dir) { /* the lease the directory renews says how full this node is */
@@ -420,6 +425,8 @@ int server_start(struct server *srv, const struct config *cfg)
         CR_ERROR("server", "node_url: too long: this node stays out of the cluster");
     else if (cfg->redis[0]) /* a node of a cluster: its directory */
         srv->dir = dir_open(cfg, url);
+    if (srv->dir) /* lessons whose origin is another node are pulled from there */
+        srv->cascade = cascade_new(srv);
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);
     return 0;
 }
@@ -450,6 +457,8 @@ void server_stop(struct server *srv)
 {
     srv->shutting_down = true;
     lws_sul_cancel(&srv->sweep);
+    cascade_free(srv->cascade); /* no more calls to other nodes; its sessions close below */
+    srv->cascade = NULL;
     dir_close(srv->dir); /* lease and claims deleted: the clients find another node at once */
     srv->dir = NULL;
     int closed = 0;

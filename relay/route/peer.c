@@ -166,6 +166,19 @@ static void start_pace(struct peer *peer, int64_t rtt_us, int64_t now_us)
              (long long)peer->pacer->pace_bps);
 }
 
+/* A keyframe of each video stream this peer publishes whose SSRC the offer named: asked for
+ * before the keys, the request went nowhere (a relay's mirror, route/link.h, names them, and
+ * the subscribers that made the other relay pull the lesson wait for it). */
+static void ask_keyframes(struct peer *peer)
+{
+    for (size_t i = 0; i < peer->n_mlines; i++) {
+        const struct producer *p = peer->mlines[i].producer;
+        for (size_t l = 0; p && p->kind == CR_KIND_VIDEO && l < p->n_layers; l++)
+            if (p->layers[l].ssrc)
+                peer_send_pli(peer, p->layers[l].ssrc);
+    }
+}
+
 /* The keys: as server when the handshake is done, as client when our Finished is out (a
  * round trip earlier: dtls.h). Media starts here; data channels wait for dtls_connected. */
 static void dtls_keys(void *user, const struct cr_dtls_keys *keys)
@@ -187,6 +200,7 @@ static void dtls_keys(void *user, const struct cr_dtls_keys *keys)
     int64_t rtt_us = peer->dtls_sent_us ? now_us - peer->dtls_sent_us : 0;
     start_pace(peer, rtt_us, now_us);
     int64_t now = now_us / 1000;
+    ask_keyframes(peer);
     for (size_t i = 0; i < peer->n_mlines; i++) {
         struct consumer *c = peer->mlines[i].consumer;
         if (!c)

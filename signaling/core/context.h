@@ -59,6 +59,7 @@ struct ingest_ctl;
 struct store;
 struct lifecycle;
 struct link_set;
+struct cascade;
 struct ws_conn;
 struct http_req;
 struct ws_handlers;
@@ -80,6 +81,7 @@ struct server {
     struct recording *recording;      /* owned: the recording controller (lesson/recording.h) */
     struct ingest_ctl *ingest;        /* owned: RTSP cameras as teachers (lesson/ingest.h) */
     struct link_set *links;           /* owned: cascade links to other nodes (lesson/links.h) */
+    struct cascade *cascade;          /* owned: lessons pulled from their origin (cascade.h) */
     struct store *store;              /* owned: the schedule store; NULL if it cannot open */
     struct lifecycle *lifecycle;      /* owned: scheduled rooms opening and closing */
     struct token_key *key;            /* owned: signs and verifies tokens (DATA/secret.key) */

@@ -41,6 +41,11 @@ void rest_links_api(struct server *srv, struct lws *wsi, struct http_req *req,
     struct principal who;
     if (!rest_auth(srv, wsi, req, PERM_CASCADE, false, &who))
         return;
+    if (strcmp(sub, "links") == 0 && req->method == LWSHUMETH_GET) {
+        http_respond_json(wsi, req, 200, links_sources(room));
+        http_add_header(req, "Cache-Control", "no-store");
+        return;
+    }
     if (strcmp(sub, "links") == 0 && req->method == LWSHUMETH_POST) {
         enum srv_err e;
         char why[400];

@@ -1,4 +1,6 @@
 /* Cascade links over REST, for the other nodes of a cluster (docs/cluster.md):
+ *   GET    /api/v1/rooms/<room>/links        {"sources":[{"source","role"}]}: the publishers a
+ *                                            POST would link now (an edge polls it)
  *   POST   /api/v1/rooms/<room>/links        one link per publisher of the lesson (its
  *                                            teacher, who is on stage): 201 {"links":[{"id",
  *                                            "source","role","sdp","hints"}]}, each sdp an

@@ -22,6 +22,7 @@
 #include "access/turn.h"
 #include "cluster/directory.h"
 #include "front/credentials.h"
+#include "lesson/cascade.h"
 #include "lesson/floor.h"
 #include "lesson/ingest.h"
 #include "lesson/rooms.h"
@@ -378,6 +379,8 @@ static void h_join(struct req *r)
         req_err(r, e, "%s", why);
         return;
     }
+    if (rrole != REG_TEACHER) /* a lesson whose origin is another node: pulled from there */
+        cascade_want(r->srv, room->name);
     struct reg_participant *p = CR_NEW(struct reg_participant);
     p->role = rrole;
     p->who = who;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesson/cascade.h"
 #include "lesson/floor.h"
 #include "lesson/lifecycle.h"
 #include "lesson/place.h"
@@ -141,13 +142,20 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
         return;
     }
     char *answer;
-    struct session_req q = {room_name, req->body, whep, role, name, &want};
+    struct session_req q = {.room = room_name,
+                            .sdp = req->body,
+                            .whep = whep,
+                            .role = role,
+                            .name = name,
+                            .want = &want};
     struct reg_resource *r = session_open(srv, &q, &answer, &e, reason, sizeof reason);
     if (!r) {
         fail(srv, wsi, req, e, 0, "%s", reason);
         return;
     }
     struct reg_room *room = r->room;
+    if (whep || role != REG_TEACHER) /* a lesson whose origin is another node: pulled */
+        cascade_want(srv, room->name);
     audit_log(srv, &who, whep ? "whep" : "whip", room->name, "session %s", r->id);
     CR_INFO("whip", "%s session %s in room %s (peer %llu)", whep ? "WHEP" : "WHIP", r->id,
             room->name, (unsigned long long)r->peer.id);

@@ -27,6 +27,7 @@ enum evq_type {
     EVQ_CHILD_EXIT,
     EVQ_CHANNEL,         /* a client opened or closed a data channel */
     EVQ_CHANNEL_MESSAGE, /* a message on one */
+    EVQ_CASCADE,         /* an answer of another node to the cascade (lesson/cascade.h) */
 };
 
 struct evq_item {
@@ -36,11 +37,14 @@ struct evq_item {
     enum cr_peer_state state;    /* EVQ_PEER_STATE */
     char mid[CR_MID_MAX];        /* EVQ_CANDIDATE */
     char *candidate;             /* owned; EVQ_CANDIDATE, NULL: end of candidates */
-    char room[REG_ROOM_MAX + 1]; /* EVQ_TRACKS */
+    char room[REG_ROOM_MAX + 1]; /* EVQ_TRACKS, EVQ_CASCADE */
     uint64_t child_id;           /* EVQ_CHILD_*: signaling/child.h */
-    char *line;                  /* owned; EVQ_CHILD_LINE: one line of its stdout */
-    int status;                  /* EVQ_CHILD_EXIT: as from waitpid */
-    char label[64];              /* EVQ_CHANNEL*: the channel's label (longer ones cut) */
+    char *line;                  /* owned; EVQ_CHILD_LINE: one line of its stdout;
+                                    EVQ_CASCADE: the answer's body */
+    int status;                  /* EVQ_CHILD_EXIT: as from waitpid; EVQ_CASCADE: the HTTP
+                                    status, or -1 when no answer came (line: why) */
+    char label[64];              /* EVQ_CHANNEL*: the channel's label (longer ones cut);
+                                    EVQ_CASCADE: the call and its link ("answer 17") */
     bool open, binary;           /* EVQ_CHANNEL; EVQ_CHANNEL_MESSAGE */
     uint8_t *data;               /* owned; EVQ_CHANNEL_MESSAGE */
     size_t data_len;

@@ -66,7 +66,9 @@ static int open_one(struct server *srv, struct reg_room *room, uint64_t peer, co
         srv->links->n++;
         char id[24];
         snprintf(id, sizeof id, "%llu", (unsigned long long)o->link_id);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "source", who,
+        char src[64];
+        snprintf(src, sizeof src, "%s:%llu", who, (unsigned long long)peer);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "source", src,
                                              "role", role, "sdp", o->sdp, "hints", hints_json(o)));
         CR_INFO("links", "link %s for %s %s of room %s", id, role, who, room->name);
     } else {
@@ -77,32 +79,66 @@ static int open_one(struct server *srv, struct reg_room *room, uint64_t peer, co
     return r;
 }
 
-int links_open(struct server *srv, struct reg_room *room, json_t **out, enum srv_err *e, char *why,
-               size_t why_len)
+/* Calls fn for each publisher of room a cascade mirrors: its teacher, who is on stage. */
+static void each_publisher(struct reg_room *room,
+                           void (*fn)(void *ud, uint64_t peer, const char *who, const char *role),
+                           void *ud)
 {
-    json_t *arr = json_array();
-    int last = CR_OK;
     for (struct reg_participant *p = room->participants; p; p = p->next) {
         uint64_t peer = p->peers[REG_PUBLISH].id;
         bool on = stage_is_on(&room->stage, p->id);
         if (peer && (p->role == REG_TEACHER || on))
-            last = open_one(srv, room, peer, p->id, on ? "stage" : "teacher", arr);
+            fn(ud, peer, p->id, on ? "stage" : "teacher");
     }
     for (struct reg_resource *r = room->resources; r; r = r->next) {
         bool on = stage_is_on(&room->stage, r->id);
-        if (!r->whep && r->peer.id && (r->role == REG_TEACHER || on))
-            last = open_one(srv, room, r->peer.id, r->id, on ? "stage" : "teacher", arr);
+        if (!r->whep && !r->cascade && r->peer.id && (r->role == REG_TEACHER || on))
+            fn(ud, r->peer.id, r->id, on ? "stage" : "teacher");
     }
-    if (json_array_size(arr) == 0) {
-        json_decref(arr);
-        *e = last == CR_OK ? SRV_ERR_NOT_FOUND : srv_err_from_relay(last);
+}
+
+struct open_ctx {
+    struct server *srv;
+    struct reg_room *room;
+    json_t *arr;
+    int last;
+};
+
+static void open_each(void *ud, uint64_t peer, const char *who, const char *role)
+{
+    struct open_ctx *o = ud;
+    o->last = open_one(o->srv, o->room, peer, who, role, o->arr);
+}
+
+int links_open(struct server *srv, struct reg_room *room, json_t **out, enum srv_err *e, char *why,
+               size_t why_len)
+{
+    struct open_ctx o = {srv, room, json_array(), CR_OK};
+    each_publisher(room, open_each, &o);
+    if (json_array_size(o.arr) == 0) {
+        json_decref(o.arr);
+        *e = o.last == CR_OK ? SRV_ERR_NOT_FOUND : srv_err_from_relay(o.last);
         snprintf(why, why_len, "%s",
-                 last == CR_OK ? "nobody publishes in this room"
-                               : "the relay could not open a link");
+                 o.last == CR_OK ? "nobody publishes in this room"
+                                 : "the relay could not open a link");
         return -1;
     }
-    *out = json_pack("{s:o}", "links", arr);
+    *out = json_pack("{s:o}", "links", o.arr);
     return 0;
+}
+
+static void source_each(void *ud, uint64_t peer, const char *who, const char *role)
+{
+    char s[64];
+    snprintf(s, sizeof s, "%s:%llu", who, (unsigned long long)peer);
+    json_array_append_new(ud, json_pack("{s:s, s:s}", "source", s, "role", role));
+}
+
+json_t *links_sources(struct reg_room *room)
+{
+    json_t *arr = json_array();
+    each_publisher(room, source_each, arr);
+    return json_pack("{s:o}", "sources", arr);
 }
 
 int links_answer(struct server *srv, const char *room, uint64_t id, const char *sdp,

@@ -24,6 +24,10 @@ void links_free(struct link_set *ls);
  * "hints":[{"mid","source"}]}]}. 0, or -1 with e and why (no publisher: SRV_ERR_NOT_FOUND). */
 int links_open(struct server *srv, struct reg_room *room, json_t **out, enum srv_err *e, char *why,
                size_t why_len);
+/* What links_open would mirror now: {"sources":[{"source","role"}]}, each source
+ * "<participant>:<peer>" as in links_open's answer (an edge compares them to see when to link
+ * again). New reference. */
+json_t *links_sources(struct reg_room *room);
 /* The edge's answer to link id of room. 0, or -1 with e and why. */
 int links_answer(struct server *srv, const char *room, uint64_t id, const char *sdp,
                  enum srv_err *e, char *why, size_t why_len);

@@ -100,7 +100,9 @@ struct reg_resource {
     char ice_ufrag[257]; /* the client's (RFC 8839: up to 256 characters), to tell trickle from an
                             ICE restart */
     struct reg_peer peer;
-    enum reg_role role;              /* WHIP: teacher (the default) or classroom */
+    enum reg_role role; /* WHIP: teacher (the default) or classroom */
+    bool cascade;       /* a publisher of another node mirrored here (lesson/cascade.c): its media
+                           is the lesson's, but it is not recorded here (the origin records) */
     char name[REG_NAME_MAX * 4 + 1]; /* WHIP classroom: as listed to the room */
     struct reg_lines lines;          /* WHEP: the lines the lesson feeds (?feed=) */
     struct cr_bucket chat;           /* state: lesson/chat.c (over its data channel) */

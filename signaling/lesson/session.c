@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lesson/cascade.h"
 #include "lesson/floor.h"
 #include "lesson/rooms.h"
 #include "base/log.h"
@@ -29,6 +30,8 @@ void session_close(struct server *srv, struct reg_resource *r)
     CR_INFO("whip", "%s session %s in room %s closed", r->whep ? "WHEP" : "WHIP", r->id,
             room->name);
     rooms_peer_close(srv, &r->peer);
+    if (r->cascade)
+        cascade_session_closed(srv, r);
     bool classroom = !r->whep && r->role == REG_CLASSROOM;
     char id[REG_ID_MAX];
     snprintf(id, sizeof id, "%s", r->id);
@@ -83,8 +86,8 @@ struct reg_resource *session_open(struct server *srv, const struct session_req *
         floor_feed_codec(srv, room, q->want, every.codec, sizeof every.codec);
     struct cr_offer o = {.room = room->name,
                          .sdp = q->sdp,
-                         .hints = q->whep ? &every : NULL,
-                         .n_hints = q->whep ? 1 : 0,
+                         .hints = q->whep ? &every : q->hints,
+                         .n_hints = q->whep ? 1 : q->n_hints,
                          .demand = q->whep ? CR_DEMAND_RECEIVES_ONLY : CR_DEMAND_SENDS,
                          .priority = !q->whep && q->role == REG_TEACHER}; /* the lesson's source */
     int rc = cr_relay_negotiate(srv->relay, &o, &a);
@@ -98,6 +101,7 @@ struct reg_resource *session_open(struct server *srv, const struct session_req *
     snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "%s", a.ice_ufrag);
     rooms_peer_set(&r->peer, a.peer_id);
     r->role = q->role;
+    r->cascade = q->cascade;
     snprintf(r->name, sizeof r->name, "%s", q->name);
     if (q->whep) {
         feed_lines(r, q->want, &a);

@@ -18,8 +18,11 @@ struct session_req {
     const char *sdp;  /* the client's offer (NUL-terminated) */
     bool whep;        /* a player (recvonly) rather than a publisher */
     enum reg_role role;
-    const char *name;            /* as listed to the room (a WHIP classroom) */
-    const struct reg_line *want; /* WHEP: what its lines carry (?feed=) */
+    const char *name;                  /* as listed to the room (a WHIP classroom) */
+    const struct reg_line *want;       /* WHEP: what its lines carry (?feed=) */
+    const struct cr_mline_hint *hints; /* WHIP: the sources of its lines; NULL: defaults */
+    size_t n_hints;
+    bool cascade; /* a publisher of another node, mirrored here (lesson/cascade.c) */
 };
 
 /* Negotiates q with the relay and records the session: the resource, with the answer in
@@ -27,7 +30,8 @@ struct session_req {
  * released again). */
 struct reg_resource *session_open(struct server *srv, const struct session_req *q, char **answer,
                                   enum srv_err *e, char *why, size_t cap);
-/* Closes a session's peer and removes it (and its room if that was the last user). */
+/* Closes a session's peer and removes it (and its room if that was the last user); a
+ * cascade's session is forgotten by the cascade first. */
 void session_close(struct server *srv, struct reg_resource *r);
 /* A WHIP classroom as the room lists it, like a page's participant:
  * {"id","role":"classroom","name","via":"whip"} (new reference). */

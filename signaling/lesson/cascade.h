@@ -1,0 +1,38 @@
+/* The edge's side of a cascade (docs/cluster.md, "Cascade links"): a lesson whose origin is
+ * another node of the cluster (the directory says so: lesson/place.h) and which has clients
+ * here is pulled from there once, however many classrooms this node serves. This node asks
+ * the origin for links (POST /api/v1/rooms/<room>/links, with a short-lived token signed by
+ * the key the nodes share), opens each offered link as a publish of the lesson's teacher here
+ * (lesson/session.c, marked cascade: not recorded here, the origin records), returns the
+ * answers, and watches: every second it asks the origin which publishers it would link (GET)
+ * and links again when they changed (the teacher came back, someone went on stage), when the
+ * origin changed (the lesson was claimed again elsewhere), or when a link died; it closes the
+ * links when the last client here leaves. The HTTP calls run on a thread of their own
+ * (cluster/node_http.h); their answers come back through the event queue
+ * (EVQ_CASCADE), so the lws thread never waits on another node. */
+#ifndef CR_SIGNALING_CASCADE_H
+#define CR_SIGNALING_CASCADE_H
+
+#include <stdint.h>
+
+#include "core/context.h"
+#include "lesson/evq.h"
+#include "lesson/registry.h"
+
+struct cascade;
+
+struct cascade *cascade_new(struct server *srv);
+void cascade_free(struct cascade *c);
+
+/* A client of room arrived here: pull the lesson if its origin is another node. */
+void cascade_want(struct server *srv, const char *room);
+/* Once a second: polls the origins, links again, drops pulls nobody here needs. */
+void cascade_tick(struct server *srv, int64_t now_ms);
+/* An answer of the cascade's thread (EVQ_CASCADE). */
+void cascade_on_event(struct server *srv, const struct evq_item *it);
+/* A cascade session is closing (session_close): forgotten, and linked again at the next tick. */
+void cascade_session_closed(struct server *srv, const struct reg_resource *r);
+/* Lessons pulled now, and links open, for /metrics and /api/v1/stats. */
+void cascade_counts(const struct server *srv, unsigned *pulls, unsigned *links);
+
+#endif

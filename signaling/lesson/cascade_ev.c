@@ -1,0 +1,152 @@
+/* The origin's answers to the edge's cascade (lesson/cascade.h): the links it offers, opened
+ * here as the lesson's publishers; its answers to ours; the publishers it would link now. The
+ * JSON comes from another node: every field is checked (fuzz_sig_cascade). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "lesson/cascade_priv.h"
+#include "lesson/session.h"
+
+#define RETRY_MS 1000
+
+/* The "sources" of a links or sources answer, joined, into key; false if malformed. */
+static bool sources_key(json_t *items, char *key, size_t cap)
+{
+    size_t i, n = 0;
+    json_t *v;
+    key[0] = '\0';
+    if (!json_is_array(items))
+        return false;
+    json_array_foreach(items, i, v)
+    {
+        const char *s = json_string_value(json_object_get(v, "source"));
+        int w = s ? snprintf(key + n, cap - n, "%s%s", n ? "," : "", s) : -1;
+        if (w < 0 || (size_t)w >= cap - n)
+            return false;
+        n += (size_t)w;
+    }
+    return true;
+}
+
+/* The hints of one offered link (mid and source of each line) into h; their number. */
+static size_t link_hints(json_t *link, struct cr_mline_hint *h, size_t max)
+{
+    size_t i, n = 0;
+    json_t *v;
+    json_array_foreach(json_object_get(link, "hints"), i, v)
+    {
+        const char *mid = json_string_value(json_object_get(v, "mid"));
+        const char *src = json_string_value(json_object_get(v, "source"));
+        if (n == max || !mid || !src || strlen(mid) >= sizeof h->mid ||
+            strlen(src) >= sizeof h->source)
+            continue;
+        h[n] = (struct cr_mline_hint){0};
+        snprintf(h[n].mid, sizeof h[n].mid, "%s", mid);
+        snprintf(h[n].source, sizeof h[n].source, "%s", src);
+        n++;
+    }
+    return n;
+}
+
+/* Opens one offered link here and sends the answer back; false if it could not. */
+static bool open_link(struct server *srv, struct pull *p, json_t *link)
+{
+    const char *id = json_string_value(json_object_get(link, "id"));
+    const char *sdp = json_string_value(json_object_get(link, "sdp"));
+    if (!id || !sdp || strlen(id) >= sizeof p->links[0].id || p->n == PULL_LINKS_MAX)
+        return false;
+    struct cr_mline_hint hints[CR_OFFER_MAX_LINES];
+    struct session_req q = {.room = p->room,
+                            .sdp = sdp,
+                            .role = REG_TEACHER,
+                            .name = "",
+                            .hints = hints,
+                            .n_hints = link_hints(link, hints, CR_OFFER_MAX_LINES),
+                            .cascade = true};
+    enum srv_err e;
+    char why[256], *answer = NULL, sub[32], label[40];
+    struct reg_resource *r = session_open(srv, &q, &answer, &e, why, sizeof why);
+    snprintf(sub, sizeof sub, "/%s", id);
+    if (!r) {
+        CR_WARN("cascade", "room %s: link %s refused here: %s", p->room, id, why);
+        snprintf(label, sizeof label, "close %s", id);
+        cascade_call(srv, p, "DELETE", sub, NULL, label);
+        return false;
+    }
+    struct pull_link *pl = &p->links[p->n++];
+    snprintf(pl->id, sizeof pl->id, "%s", id);
+    pl->r = r;
+    srv->cascade->links++;
+    snprintf(label, sizeof label, "answer %s", id);
+    cascade_call(srv, p, "POST", sub, answer, label); /* takes answer */
+    return true;
+}
+
+static void on_links(struct server *srv, struct pull *p, const struct evq_item *it)
+{
+    json_t *v = it->status == 201 ? json_loads(it->line, 0, NULL) : NULL;
+    json_t *links = json_object_get(v, "links");
+    if (!json_is_array(links) || !json_array_size(links) ||
+        !sources_key(links, p->sources, sizeof p->sources)) {
+        /* 404: nobody publishes there yet; else the origin is unwell: again, later */
+        p->fails += it->status != 404;
+        p->next_ms = cr_now_ms() + RETRY_MS * (p->fails < 4 ? (p->fails ? p->fails : 1) : 4);
+        CR_LOG_RATE(CR_LOG_INFO, "cascade", "room %s: no links from %s (%d %.120s)", p->room,
+                    p->origin, it->status, it->line ? it->line : "");
+        json_decref(v);
+        return;
+    }
+    size_t i;
+    json_t *link;
+    unsigned opened = 0;
+    json_array_foreach(links, i, link) opened += open_link(srv, p, link);
+    p->fails = opened ? 0 : p->fails + 1;
+    p->next_ms = cr_now_ms() + RETRY_MS;
+    CR_INFO("cascade", "room %s: %u of %zu links from %s open here", p->room, opened,
+            json_array_size(links), p->origin);
+    json_decref(v);
+}
+
+static void on_poll(struct server *srv, struct pull *p, const struct evq_item *it)
+{
+    json_t *v = it->status == 200 ? json_loads(it->line, 0, NULL) : NULL;
+    char key[sizeof p->sources];
+    p->next_ms = cr_now_ms() + RETRY_MS;
+    if (it->status < 0) { /* the origin does not answer: the directory will say where next */
+        json_decref(v);
+        return;
+    }
+    if (!sources_key(json_object_get(v, "sources"), key, sizeof key) ||
+        strcmp(key, p->sources) != 0) {
+        CR_INFO("cascade", "room %s: its publishers at %s changed: linking again", p->room,
+                p->origin);
+        cascade_drop_links(srv, p);
+        p->next_ms = 0;
+    }
+    json_decref(v);
+}
+
+void cascade_on_event(struct server *srv, const struct evq_item *it)
+{
+    struct pull *p = srv->cascade ? cascade_find(srv->cascade, it->room) : NULL;
+    if (!p || strncmp(it->label, "close ", 6) == 0)
+        return; /* a closing link's answer, or a pull that ended meanwhile */
+    if (strncmp(it->label, "answer ", 7) == 0) {
+        if (it->status != 204) {
+            CR_WARN("cascade", "room %s: the origin refused our answer to link %s: %d %.120s",
+                    p->room, it->label + 7, it->status, it->line ? it->line : "");
+            p->stale = true;
+        }
+        return;
+    }
+    p->busy = false;
+    if (strcmp(it->label, "open") == 0)
+        on_links(srv, p, it);
+    else if (strcmp(it->label, "poll") == 0)
+        on_poll(srv, p, it);
+}

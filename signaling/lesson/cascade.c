@@ -146,8 +146,15 @@ static bool tick_one(struct server *srv, struct pull *p, int64_t now_ms)
 {
     struct reg_room *room = reg_room_find(srv->reg, p->room);
     char origin[DIR_URL_MAX];
-    if (!room || !wanted(room) || teacher_here(room) ||
-        !place_origin(srv, p->room, origin, sizeof origin)) {
+    bool known = room && place_origin(srv, p->room, origin, sizeof origin);
+    if (!known && room && p->n && !p->stale) {
+        /* the directory does not know the origin now (Redis away, or back and not yet
+         * written again: docs/cluster.md) but the links still carry the lesson: kept until
+         * it names another origin, or they close */
+        snprintf(origin, sizeof origin, "%s", p->origin);
+        known = true;
+    }
+    if (!known || !wanted(room) || teacher_here(room)) {
         pull_free(srv, p);
         return false;
     }

@@ -343,7 +343,9 @@ async function lightSubscribers(A, B) {
   check(a1.relay.links === 2, `A has one link to each edge (${a1.relay.links})`);
   check(bIn <= teacherIn * 1.05 + 50, `B pulls the teacher's stream once: ${bIn} packets in, the teacher sent A ${teacherIn}`);
   check(linkOut <= 2 * teacherIn * 1.05 + 50, `A sends each edge the stream once: ${linkOut} link packets for 2 edges`);
-  check(whep >= LIGHT && bOut >= bIn, `B fans it out to its ${whep} light subscribers`);
+  // each light subscriber gets one simulcast layer and the audio: a good share of what
+  // B takes in (all the layers), so 50 copies are well over 0.3 × 50 × B's packets in
+  check(whep >= LIGHT && bOut >= 0.3 * LIGHT * bIn, `B fans it out to its ${whep} light subscribers`);
   await ended;
   const total = /total packets (\d+), fewest for one subscriber (\d+)/.exec(out);
   check(total && Number(total[2]) > 0, `every light subscriber received packets (${total ? `${total[1]} in all, fewest ${total[2]}` : out.slice(-200)})`);

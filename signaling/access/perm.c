@@ -35,6 +35,7 @@ static const unsigned rest_actions[ROLE_COUNT] = {
     [ROLE_RESEARCHER] = RBIT(PERM_SCHEDULE_READ) | RBIT(PERM_STATS_READ) |
                         RBIT(PERM_RECORDINGS_READ) | RBIT(PERM_NOTES_WRITE),
     [ROLE_OBSERVER] = RBIT(PERM_SCHEDULE_READ) | RBIT(PERM_STATS_READ) | RBIT(PERM_RECORDINGS_READ),
+    [ROLE_NODE] = RBIT(PERM_CASCADE), /* another node: its cascade links, nothing else */
 };
 
 static enum perm_verdict refuse(enum perm_verdict v, const char **why, const char *msg)

@@ -209,7 +209,7 @@ static int role_query(struct lws *wsi, enum role *role)
     char text[32];
     int q = http_query(wsi, "role", text, sizeof text);
     *role = q > 0 ? role_parse(text) : ROLE_NONE;
-    return q > 0 && *role == ROLE_NONE ? -1 : q;
+    return q > 0 && !role_of_user(*role) ? -1 : q;
 }
 
 /* Users are the admin's; a scheduler may list the teachers, to book one. */
@@ -244,7 +244,7 @@ void rsched_user_in(struct rsched_in *in, bool create, struct st_user *u, char *
     bool new_role = rsched_in_text(in, "role", create, role, sizeof role);
     rsched_in_id(in, "classroom_id", false, true, &u->classroom_id);
     rsched_in_bool(in, "disabled", &u->disabled);
-    if (!in->why[0] && new_role && (u->role = role_parse(role)) == ROLE_NONE)
+    if (!in->why[0] && new_role && !role_of_user(u->role = role_parse(role)))
         snprintf(in->why, sizeof in->why,
                  "\"role\" must be admin, scheduler, teacher, classroom, researcher or observer");
     if (!in->why[0] && *new_pw && (strlen(password) < PASSWD_MIN || strlen(password) > PASSWD_MAX))

@@ -48,7 +48,7 @@ struct pull *cascade_find(struct cascade *c, const char *room)
 void cascade_call(struct server *srv, struct pull *p, const char *method, const char *sub,
                   char *body, const char *label)
 {
-    struct token_claims tc = {.sub = "node", .name = "", .role = ROLE_ADMIN};
+    struct token_claims tc = {.sub = "node", .name = "", .role = ROLE_NODE};
     tc.iat = (int64_t)time(NULL);
     tc.exp = tc.iat + TOKEN_TTL_S;
     char tok[TOKEN_MAX + 1];

@@ -7,7 +7,7 @@
 static const char *const role_names[ROLE_COUNT] = {
     [ROLE_NONE] = "none",         [ROLE_ADMIN] = "admin",         [ROLE_SCHEDULER] = "scheduler",
     [ROLE_TEACHER] = "teacher",   [ROLE_CLASSROOM] = "classroom", [ROLE_RESEARCHER] = "researcher",
-    [ROLE_OBSERVER] = "observer",
+    [ROLE_OBSERVER] = "observer", [ROLE_NODE] = "node",
 };
 
 const char *role_name(enum role r)
@@ -28,4 +28,9 @@ enum role role_parse(const char *s)
     return ROLE_NONE;
 }
 
-bool role_is_staff(enum role r) { return r > ROLE_NONE && r < ROLE_COUNT && r != ROLE_CLASSROOM; }
+bool role_is_staff(enum role r)
+{
+    return r > ROLE_NONE && r < ROLE_COUNT && r != ROLE_CLASSROOM && r != ROLE_NODE;
+}
+
+bool role_of_user(enum role r) { return r > ROLE_NONE && r < ROLE_COUNT && r != ROLE_NODE; }

@@ -1,4 +1,5 @@
-/* The six roles of ClassRelay's users (docs/scheduling.md) and their names on the wire.
+/* The six roles of ClassRelay's users (docs/scheduling.md), the role of a cluster's nodes
+ * (tokens they sign for each other, never a user's), and their names on the wire.
  * perm.c decides what each may do. */
 #ifndef CR_SIGNALING_ROLE_H
 #define CR_SIGNALING_ROLE_H
@@ -13,6 +14,7 @@ enum role {
     ROLE_CLASSROOM,
     ROLE_RESEARCHER,
     ROLE_OBSERVER,
+    ROLE_NODE, /* another node of the cluster (docs/cluster.md): tokens only, never a user */
     ROLE_COUNT
 };
 
@@ -20,6 +22,8 @@ enum role {
 const char *role_name(enum role r);
 /* The role named s (not "none"), or ROLE_NONE. */
 enum role role_parse(const char *s);
+/* A role a user account may have: the six, not node. */
+bool role_of_user(enum role r);
 /* Staff: every role but classroom (and none). */
 bool role_is_staff(enum role r);
 

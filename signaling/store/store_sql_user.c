@@ -70,7 +70,7 @@ static int user_check(struct sq_store *s, const struct st_user *in, bool create,
     int rc = sq_check_text(e, "the user's name", in->name, sizeof in->name, false);
     if (rc)
         return rc;
-    if (in->role <= ROLE_NONE || in->role >= ROLE_COUNT)
+    if (!role_of_user(in->role))
         return sq_err(e, STORE_ERR_ARG,
                       "the role must be one of admin, scheduler, teacher, classroom, "
                       "researcher, observer");

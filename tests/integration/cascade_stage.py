@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import subprocess
-import tempfile
 import time
 import urllib.parse
 
@@ -43,10 +42,9 @@ from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from avtracks import MovingBarTrack, Player, SineTrack, wait_connected  # noqa: E402
 
 sys.path.insert(0, here)
-from cascade_auto import wait_for  # noqa: E402
+from cascade_auto import REDIS_TMP, cluster_tmp, wait_for  # noqa: E402
 from cluster_redirect import frames_grow, off_loop, publisher, ws_join  # noqa: E402
 
-REDIS_TMP = os.path.join(peers.SRC_ROOT, "tools", "redis_tmp.sh")
 ROOM = "geo"
 BOX = "Box B"
 
@@ -169,13 +167,7 @@ def main():
     ap.add_argument("binary", nargs="?", default=None)
     args = ap.parse_args()
     binary = peers.find_classrelay(args.binary)
-    tmp = tempfile.mkdtemp(prefix="cr-it-cstage-")
-    rdir = os.path.join(tmp, "redis")
-    url = subprocess.run([REDIS_TMP, "start", rdir], check=True, capture_output=True,
-                         text=True).stdout.strip()
-    secret = os.path.join(tmp, "secret.key")
-    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
-        f.write(os.urandom(32))
+    rdir, url, secret = cluster_tmp("cr-it-cstage-")
     common = ["--redis", url, "--no-record"]
     nodes = [peers.Server(binary, common, name="cstage-" + n, media_port=True,
                           secret_file=secret) for n in "abc"]

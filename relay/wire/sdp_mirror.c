@@ -73,6 +73,30 @@ static void write_ssrcs(struct strbuf *b, const struct sdp_mirror_line *ml)
         strbuf_printf(b, "a=ssrc:%u cname:classrelay-link\r\n", ml->ssrcs[i]);
 }
 
+static const char *skip(const char *p, const char *end, bool ws)
+{
+    while (p < end && (*p == ' ' || *p == '\t') == ws)
+        p++;
+    return p;
+}
+
+/* "m=<media> <port>[/<n>] <rest>" with port 9 (the parser's tokens: runs of spaces or
+ * tabs between them); false if it has no such shape (then it goes as it is). */
+static bool write_m_line(struct strbuf *b, const char *line, size_t n)
+{
+    const char *end = line + n, *media = skip(line + 2, end, true);
+    const char *media_end = skip(media, end, false), *port = skip(media_end, end, true);
+    const char *port_end = skip(port, end, false);
+    if (media == media_end || port == port_end || port_end == end)
+        return false;
+    strbuf_puts(b, "m=");
+    strbuf_append(b, media, (size_t)(media_end - media));
+    strbuf_puts(b, " 9");
+    strbuf_append(b, port_end, (size_t)(end - port_end));
+    strbuf_puts(b, "\r\n");
+    return true;
+}
+
 /* One kept m-section [sec, end): the publisher's lines but its transport, then ours. */
 static void write_section(struct strbuf *b, const char *sec, const char *end,
                           const struct sdp_mirror *mr, const struct sdp_mirror_line *ml, bool first)
@@ -82,17 +106,8 @@ static void write_section(struct strbuf *b, const char *sec, const char *end,
     while (p < end && next_line(&p, &line, &n)) {
         if (replaced(line, n))
             continue;
-        if (n > 2 && memcmp(line, "m=", 2) == 0) { /* m=<media> <port> ...: port 9 */
-            const char *sp = memchr(line, ' ', n),
-                       *sp2 = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - line)) : NULL;
-            if (sp && sp2) {
-                strbuf_append(b, line, (size_t)(sp - line));
-                strbuf_puts(b, " 9");
-                strbuf_append(b, sp2, n - (size_t)(sp2 - line));
-                strbuf_puts(b, "\r\n");
-                continue;
-            }
-        }
+        if (n > 2 && memcmp(line, "m=", 2) == 0 && write_m_line(b, line, n))
+            continue;
         strbuf_append(b, line, n);
         strbuf_puts(b, "\r\n");
     }

@@ -10,6 +10,8 @@ sharing --redis and --secret-file:
     opens them as the lesson's teacher there and answers; the players decode the moving bar,
     each within a few seconds of its POST (printed), and A sends the lesson once (one link,
     its packets out are the link's, whatever the number of players);
+  * a player on A and one on B side by side: how much later each frame (matched by the
+    bar's position) is decoded through the cascade, the median printed;
   * the teacher leaves A and comes back with a new peer: B sees the origin's publishers
     change, links again, and the players decode again (time printed);
   * the players leave: B stops pulling, and A's link is closed.
@@ -33,7 +35,8 @@ from peers import check, log  # noqa: E402
 peers.patch_aioice_loopback()
 
 from aiortc import RTCSessionDescription  # noqa: E402
-from avtracks import Player, wait_connected  # noqa: E402
+from aiortc.mediastreams import MediaStreamError  # noqa: E402
+from avtracks import Player, bar_position, wait_connected  # noqa: E402
 
 sys.path.insert(0, here)
 from cluster_redirect import frames_grow, off_loop, publisher  # noqa: E402
@@ -54,6 +57,61 @@ async def wait_for(fn, timeout, step=0.2):
             return True
         await asyncio.sleep(step)
     return fn()
+
+
+class TimedPlayer(Player):
+    """A player that notes when each bar position arrives (to compare two players)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []  # (monotonic time, bar position)
+
+    async def _consume(self, track):
+        try:
+            while True:
+                frame = await track.recv()
+                if track.kind == "video":
+                    self.frames += 1
+                    pos = bar_position(frame)
+                    if pos is not None:
+                        self.seen.append((time.monotonic(), pos))
+        except MediaStreamError:
+            pass
+
+
+def extra_delay(direct, pulled):
+    """Median of how much later each frame reached the player through the cascade than the
+    player on the origin (frames matched by bar position, nearest in time); None if none."""
+    d = []
+    for tb, pos in pulled:
+        near = [tb - ta for ta, pa in direct if pa == pos and abs(tb - ta) < 1.0]
+        if near:
+            d.append(min(near, key=abs))
+    d.sort()
+    return (d[len(d) // 2], len(d)) if d else (None, 0)
+
+
+async def open_player(node, cls=Player):
+    p = cls()
+    sdp = await p.offer()
+    url, answer = await off_loop(peers.whep_play, node.base, ROOM, sdp)
+    await p.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+    await wait_connected(p.pc, 10, "player on " + node.base)
+    p.url = url
+    return p
+
+
+async def measure_delay(a, b, token):
+    """One player on the origin and one through the cascade, 4 s side by side."""
+    pa, pb = await open_player(a, TimedPlayer), await open_player(b, TimedPlayer)
+    await asyncio.sleep(4)
+    delay, n = extra_delay(pa.seen, pb.seen)
+    log("delay through the cascade (player on B vs. player on A, %d frames matched): "
+        "median %s ms" % (n, "%.1f" % (delay * 1000) if delay is not None else "n/a"))
+    check(delay is not None and n >= 30, "frames matched on both sides of the cascade")
+    for p in (pa, pb):
+        await off_loop(peers.http, "DELETE", p.url, token=token)
+        await p.close()
 
 
 async def play(b, n):
@@ -87,6 +145,7 @@ async def run(a, b, token, n):
     check(sa["rtp_out"] <= sa["link_rtp_out"] * 1.02 + 20, "A sends the lesson once")
     check(sb["rtp_out"] >= sb["rtp_in"] * n * 0.8, "B sends each player a copy")
 
+    await measure_delay(a, b, token)
     await off_loop(peers.http, "DELETE", res, token=token)
     await teacher.close()
     t_back = time.monotonic()

@@ -35,6 +35,7 @@
 #include "front/whip.h"
 #include "lesson/floor.h"
 #include "lesson/cascade.h"
+#include "lesson/edges.h"
 #include "lesson/evq.h"
 #include "lesson/ingest.h"
 #include "lesson/lifecycle.h"
@@ -151,7 +152,7 @@ static void on_peer_state(struct server *srv, const struct evq_item *it)
         srv->counters.peers_failed++;
     if (o.resource) {
         if (gone)
-            session_close(srv, o.resource);
+            session_peer_lost(srv, o.resource);
         return;
     }
     CR_DEBUG("server", "%s %s peer %llu: %s", o.participant->id, reg_target_name(o.target),
@@ -234,7 +235,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
             struct reg_resource *next = r->next;
             if (timed_out(&r->peer, now)) {
                 srv->counters.peers_timed_out++;
-                session_close(srv, r);
+                session_peer_lost(srv, r);
             }
             r = next;
         }
@@ -245,6 +246,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
         status_send_quality(srv); /* every 2 s: the classroom page shows it */
     recording_tick(srv->recording, now);
     ingest_tick(srv->ingest, now);
+    edges_tick(srv, now);
     cascade_tick(srv, now);
     floor_speakers(srv);
     lifecycle_tick(srv, cr_wall_ms());

@@ -44,8 +44,9 @@ struct srv_counters {
     uint64_t chat_messages;
     uint64_t http_redirected; /* plain HTTP answered with a redirect to HTTPS */
     uint64_t tls_reloads, tls_reload_failures;
-    uint64_t turn_credentials;      /* TURN credentials handed out (access/turn.c) */
-    uint64_t errors[SRV_ERR_COUNT]; /* every error reported, however */
+    uint64_t turn_credentials;               /* TURN credentials handed out (access/turn.c) */
+    uint64_t edge_reports, edge_reports_bad; /* other nodes' classrooms reported (edges.h) */
+    uint64_t errors[SRV_ERR_COUNT];          /* every error reported, however */
     uint64_t errors_via[SRV_VIA_COUNT][SRV_ERR_COUNT]; /* ... of those, not over HTTP */
 };
 

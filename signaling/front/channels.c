@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "lesson/cascade.h"
 #include "lesson/chat.h"
 #include "lesson/floor.h"
 #include "lesson/quiz.h"
@@ -80,6 +81,8 @@ static void handle(struct server *srv, uint64_t peer_id, struct reg_room *room,
             snprintf(why, sizeof why, "only a classroom raises its hand");
         } else {
             e = floor_hand(srv, room, from->id, !up || json_is_true(up), why, sizeof why);
+            if (e == SRV_ERR_COUNT) /* the origin hears it now (docs/cluster.md) */
+                cascade_room_changed(srv, room);
         }
     } else if (type && strcmp(type, "quiz_answer") == 0) {
         json_t *c = json_object_get(msg, "choice");

@@ -108,6 +108,10 @@ static void signaling(struct prom *p, struct server *srv)
     prom_counter(p, "classrelay_chat_messages_total", "Chat messages passed on.", c->chat_messages);
     prom_counter(p, "classrelay_turn_credentials_issued_total", "TURN credentials issued.",
                  c->turn_credentials);
+    prom_counter(p, "classrelay_cascade_reports_total",
+                 "Reports of their classrooms other nodes sent (cascade edges).", c->edge_reports);
+    prom_counter(p, "classrelay_cascade_reports_bad_total",
+                 "Reports of other nodes refused as malformed (400).", c->edge_reports_bad);
     prom_counter(p, "classrelay_http_redirected_total",
                  "Plain HTTP requests answered with a redirect to HTTPS.", c->http_redirected);
     prom_family(p, "classrelay_tls_reloads_total", "counter",

@@ -7,7 +7,11 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "cluster/node.h"
 #include "front/rest_auth.h"
+#include "lesson/edges.h"
 #include "lesson/links.h"
 #include "lesson/registry.h"
 
@@ -35,14 +39,60 @@ static void answer(struct server *srv, struct lws *wsi, struct http_req *req, st
     free(sdp);
 }
 
+/* PUT links/edge/<node>: an edge's report of its classrooms, answered with the stage. */
+static void edge_report(struct server *srv, struct lws *wsi, struct http_req *req,
+                        struct reg_room *room, const char *node)
+{
+    static struct edge_report rep; /* lws thread only; 80 kB */
+    char why[256] = "";
+    if (!node_id_ok(node))
+        snprintf(why, sizeof why, "not a node id");
+    else if (strcmp(req->content_type, "application/json") != 0)
+        snprintf(why, sizeof why, "a report is application/json");
+    else
+        edge_report_parse(req->body ? req->body : "", req->body_len, &rep, why, sizeof why);
+    if (why[0]) {
+        srv->counters.edge_reports_bad++;
+        CR_LOG_RATE(CR_LOG_WARN, "links", "room %s: a bad report from node %.40s: %s", room->name,
+                    node, why);
+        http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, why);
+        return;
+    }
+    srv->counters.edge_reports++;
+    http_respond_json(wsi, req, 200, edges_report(srv, room, node, &rep, cr_now_ms()));
+    http_add_header(req, "Cache-Control", "no-store");
+}
+
+/* ?source= and ?node= into w (buffers given); false with a 400 answered if malformed. */
+static bool want_of(struct server *srv, struct lws *wsi, struct http_req *req, struct links_want *w,
+                    char *source, char *node)
+{
+    int s = http_query(wsi, "source", source, REG_ID_MAX);
+    int n = http_query(wsi, "node", node, REG_NODE_MAX);
+    if (s < 0 || n < 0 || (n > 0 && !node_id_ok(node))) {
+        http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, "bad ?source= or ?node=");
+        return false;
+    }
+    *w = (struct links_want){s > 0 ? source : NULL, n > 0 ? node : NULL};
+    return true;
+}
+
 void rest_links_api(struct server *srv, struct lws *wsi, struct http_req *req,
                     struct reg_room *room, const char *sub)
 {
     struct principal who;
-    if (!rest_auth(srv, wsi, req, PERM_CASCADE, false, &who))
+    struct links_want w;
+    char source[REG_ID_MAX], node[REG_NODE_MAX];
+    if (!rest_auth(srv, wsi, req, PERM_CASCADE, false, &who) ||
+        !want_of(srv, wsi, req, &w, source, node))
         return;
+    if (strncmp(sub, "links/edge/", 11) == 0 && req->method == LWSHUMETH_PUT) {
+        edge_report(srv, wsi, req, room, sub + 11);
+        return;
+    }
     if (strcmp(sub, "links") == 0 && req->method == LWSHUMETH_GET) {
-        http_respond_json(wsi, req, 200, links_sources(room));
+        http_respond_json(wsi, req, 200,
+                          json_pack("{s:o}", "sources", links_sources(srv, room, &w)));
         http_add_header(req, "Cache-Control", "no-store");
         return;
     }
@@ -50,7 +100,7 @@ void rest_links_api(struct server *srv, struct lws *wsi, struct http_req *req,
         enum srv_err e;
         char why[400];
         json_t *out = NULL;
-        if (links_open(srv, room, &out, &e, why, sizeof why) == 0)
+        if (links_open(srv, room, &w, &out, &e, why, sizeof why) == 0)
             http_respond_json(wsi, req, 201, out);
         else
             http_respond_error(srv, wsi, req, e, why);

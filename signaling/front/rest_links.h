@@ -7,6 +7,11 @@
  *                                            offer the asking node's relay answers as a publish
  *   POST   /api/v1/rooms/<room>/links/<id>   the answer (application/sdp): 204
  *   DELETE /api/v1/rooms/<room>/links/<id>   close it: 204
+ *   PUT    /api/v1/rooms/<room>/links/edge/<node>  an edge's report of its classrooms
+ *                                            (lesson/edge_report.h): 200 {"sources","stage"}
+ *                                            (lesson/edges.h); a malformed one 400, counted
+ * ?node=<id> names the asking node (its own classrooms are not linked back to it), ?source=<id>
+ * asks for that one publisher (the origin pulling an edge's classroom on stage).
  * Only a token whose role may open cascade links (PERM_CASCADE: a node's, signed with the
  * key every node shares) is let in. */
 #ifndef CR_SIGNALING_REST_LINKS_H

@@ -26,6 +26,7 @@
 #include "front/rpc.h"
 #include "front/whip.h"
 #include "access/audit.h"
+#include "lesson/cascade.h"
 #include "lesson/floor.h"
 #include "lesson/ingest.h"
 #include "store/role.h"
@@ -51,6 +52,17 @@ static json_t *sending(struct server *srv, struct reg_room *room)
     return by;
 }
 
+/* What a classroom of another node sends there, as it reports it. */
+static json_t *remote_sends(const struct reg_resource *r)
+{
+    json_t *s = json_object();
+    if (r->sends & REG_SENDS_MIC)
+        json_object_set_new(s, "mic", json_true());
+    if (r->sends & REG_SENDS_CAMERA)
+        json_object_set_new(s, "camera", json_true());
+    return s;
+}
+
 static json_t *person(const struct reg_room *room, json_t *sends, const char *id, const char *role,
                       const char *name, const char *via)
 {
@@ -71,10 +83,17 @@ static json_t *room_json(struct server *srv, struct reg_room *room)
         if (p->role != REG_OBSERVER)
             json_array_append_new(
                 people, person(room, sends, p->id, reg_role_name(p->role), p->name, "page"));
-    for (struct reg_resource *r = room->resources; r; r = r->next)
-        if (!r->whep)
-            json_array_append_new(
-                people, person(room, sends, r->id, reg_role_name(r->role), r->name, "whip"));
+    for (struct reg_resource *r = room->resources; r; r = r->next) {
+        if (r->whep)
+            continue;
+        if (r->node[0]) /* a classroom of another node (lesson/edges.h) */
+            json_object_set_new(sends, r->id, remote_sends(r));
+        json_t *v = person(room, sends, r->id, reg_role_name(r->role), r->name,
+                           r->node[0] ? "node" : "whip");
+        if (r->node[0])
+            json_object_set_new(v, "node", json_string(r->node));
+        json_array_append_new(people, v);
+    }
     json_decref(sends);
     json_t *v = json_pack("{s:s, s:o, s:o}", "room", room->name, "participants", people, "stage",
                           floor_json(room, true));
@@ -115,10 +134,12 @@ static void stage_post(struct server *srv, struct lws *wsi, struct http_req *req
         e = floor_call(srv, room, id, why, sizeof why);
     }
     json_decref(body);
-    if (e != SRV_ERR_COUNT)
+    if (e != SRV_ERR_COUNT) {
         http_respond_error(srv, wsi, req, e, why);
-    else
-        http_respond_json(wsi, req, 200, json_pack("{s:o}", "stage", floor_json(room, true)));
+        return;
+    }
+    cascade_room_changed(srv, room); /* a classroom of another node: pulled now */
+    http_respond_json(wsi, req, 200, json_pack("{s:o}", "stage", floor_json(room, true)));
 }
 
 static void stage_delete(struct server *srv, struct lws *wsi, struct http_req *req,

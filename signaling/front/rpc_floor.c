@@ -8,6 +8,7 @@
 
 #include "access/principal.h"
 #include "front/rpc_priv.h"
+#include "lesson/cascade.h"
 #include "lesson/chat.h"
 #include "lesson/floor.h"
 #include "lesson/quiz.h"
@@ -60,6 +61,7 @@ static void done(struct req *r, struct reg_participant *p, enum srv_err e, const
         req_err(r, e, "%s", why);
         return;
     }
+    cascade_room_changed(r->srv, p->room); /* other nodes hear it (docs/cluster.md) */
     req_ok(r, json_pack("{s:o}", "stage", floor_json(p->room, p->role == REG_TEACHER)));
 }
 

@@ -159,7 +159,7 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
     audit_log(srv, &who, whep ? "whep" : "whip", room->name, "session %s", r->id);
     CR_INFO("whip", "%s session %s in room %s (peer %llu)", whep ? "WHEP" : "WHIP", r->id,
             room->name, (unsigned long long)r->peer.id);
-    char location[DIR_URL_MAX + 160], etag[40];
+    char location[DIR_URL_MAX + 160], etag[REG_ID_MAX + 2];
     /* in a cluster the resource's URL names this node: the client may have come through a
      * redirect, and its PATCH and DELETE must reach the node that holds the session */
     snprintf(location, sizeof location, "%s/%s/%s/%s", dir_url(srv->dir), whep ? "whep" : "whip",

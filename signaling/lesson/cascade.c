@@ -12,7 +12,9 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "cluster/directory.h"
 #include "lesson/cascade_priv.h"
+#include "lesson/edge_report.h"
 #include "lesson/place.h"
 #include "lesson/session.h"
 
@@ -32,6 +34,7 @@ void cascade_free(struct cascade *c)
     while (c->pulls) {
         struct pull *p = c->pulls;
         c->pulls = p->next;
+        free(p->sent);
         free(p);
     }
     free(c);
@@ -40,13 +43,21 @@ void cascade_free(struct cascade *c)
 struct pull *cascade_find(struct cascade *c, const char *room)
 {
     for (struct pull *p = c->pulls; p; p = p->next)
-        if (strcmp(p->room, room) == 0)
+        if (p->kind == PULL_LESSON && strcmp(p->room, room) == 0)
+            return p;
+    return NULL;
+}
+
+static struct pull *find_classroom(struct cascade *c, const char *room, const char *who)
+{
+    for (struct pull *p = c->pulls; p; p = p->next)
+        if (p->kind == PULL_CLASSROOM && strcmp(p->room, room) == 0 && strcmp(p->who, who) == 0)
             return p;
     return NULL;
 }
 
 void cascade_call(struct server *srv, struct pull *p, const char *method, const char *sub,
-                  char *body, const char *label)
+                  char *body, const char *type, const char *what)
 {
     struct token_claims tc = {.sub = "node", .name = "", .role = ROLE_NODE};
     tc.iat = (int64_t)time(NULL);
@@ -54,16 +65,20 @@ void cascade_call(struct server *srv, struct pull *p, const char *method, const 
     char tok[TOKEN_MAX + 1];
     struct cascade_job *j = CR_NEW(struct cascade_job);
     snprintf(j->room, sizeof j->room, "%s", p->room);
-    snprintf(j->label, sizeof j->label, "%s", label);
+    snprintf(j->label, sizeof j->label, "%u %s", p->serial, what);
     snprintf(j->base, sizeof j->base, "%s", p->origin);
     snprintf(j->method, sizeof j->method, "%s", method);
     snprintf(j->path, sizeof j->path, "/api/v1/rooms/%s/links%s", p->room, sub);
     j->token = token_sign(srv->key, &tc, tok, sizeof tok) == 0 ? cr_strdup(tok) : NULL;
     j->body = body;
-    bool waits = strcmp(label, "open") == 0 || strcmp(label, "poll") == 0;
-    p->busy |= waits;
-    if (!cascade_q_post(&srv->cascade->q, j) && waits)
-        p->busy = false;
+    snprintf(j->type, sizeof j->type, "%s", body ? type : "");
+    bool *flag = strcmp(what, "open") == 0   ? &p->busy
+                 : strcmp(what, "poll") == 0 ? &p->reporting
+                                             : NULL;
+    if (flag)
+        *flag = true;
+    if (!cascade_q_post(&srv->cascade->q, j) && flag)
+        *flag = false;
 }
 
 /* Whether anyone but the cascade's own sessions is in room here. */
@@ -94,12 +109,12 @@ void cascade_drop_links(struct server *srv, struct pull *p)
     for (unsigned i = 0; i < p->n; i++) {
         struct reg_resource *r = p->links[i].r;
         p->links[i].r = NULL; /* so session_close's notice finds nothing */
-        if (r)
-            session_close(srv, r);
-        char sub[32], label[40];
+        if (r)                /* a classroom of another node stays listed, without its link */
+            session_peer_lost(srv, r);
+        char sub[32], what[40];
         snprintf(sub, sizeof sub, "/%s", p->links[i].id);
-        snprintf(label, sizeof label, "close %s", p->links[i].id);
-        cascade_call(srv, p, "DELETE", sub, NULL, label);
+        snprintf(what, sizeof what, "close %s", p->links[i].id);
+        cascade_call(srv, p, "DELETE", sub, NULL, NULL, what);
     }
     srv->cascade->links -= p->n;
     p->n = 0;
@@ -109,8 +124,28 @@ void cascade_drop_links(struct server *srv, struct pull *p)
 
 void cascade_request(struct server *srv, struct pull *p)
 {
-    CR_INFO("cascade", "room %s: asking its origin %s for links", p->room, p->origin);
-    cascade_call(srv, p, "POST", "", NULL, "open");
+    char sub[160];
+    const char *me = srv->dir ? dir_node_id(srv->dir) : "";
+    if (p->kind == PULL_CLASSROOM)
+        snprintf(sub, sizeof sub, "?source=%s&node=%s", p->who + EDGE_PREFIX_LEN + 1, me);
+    else
+        snprintf(sub, sizeof sub, "%s%s", me[0] ? "?node=" : "", me);
+    CR_INFO("cascade", "room %s: asking %s for links%s%s", p->room, p->origin,
+            p->kind == PULL_CLASSROOM ? " to classroom " : "", p->who);
+    cascade_call(srv, p, "POST", sub, NULL, NULL, "open");
+}
+
+static struct pull *pull_new(struct server *srv, enum pull_kind kind, const char *room,
+                             const char *origin)
+{
+    struct pull *p = CR_NEW(struct pull);
+    p->kind = kind;
+    p->serial = ++srv->cascade->serial;
+    snprintf(p->room, sizeof p->room, "%s", room);
+    snprintf(p->origin, sizeof p->origin, "%s", origin);
+    p->next = srv->cascade->pulls;
+    srv->cascade->pulls = p;
+    return p;
 }
 
 void cascade_want(struct server *srv, const char *room)
@@ -120,12 +155,7 @@ void cascade_want(struct server *srv, const char *room)
     if (!srv->cascade || !rm || cascade_find(srv->cascade, room) || teacher_here(rm) ||
         !place_origin(srv, room, origin, sizeof origin))
         return;
-    struct pull *p = CR_NEW(struct pull);
-    snprintf(p->room, sizeof p->room, "%s", room);
-    snprintf(p->origin, sizeof p->origin, "%s", origin);
-    p->next = srv->cascade->pulls;
-    srv->cascade->pulls = p;
-    cascade_request(srv, p);
+    cascade_request(srv, pull_new(srv, PULL_LESSON, room, origin));
 }
 
 static void pull_free(struct server *srv, struct pull *p)
@@ -137,12 +167,36 @@ static void pull_free(struct server *srv, struct pull *p)
             break;
         }
     }
-    CR_INFO("cascade", "room %s: no longer pulled from %s", p->room, p->origin);
+    CR_INFO("cascade", "room %s: %s%s no longer pulled from %s", p->room,
+            p->kind == PULL_CLASSROOM ? "classroom " : "", p->who, p->origin);
+    free(p->sent);
     free(p);
 }
 
-/* One pull at the tick: false when it was freed. */
-static bool tick_one(struct server *srv, struct pull *p, int64_t now_ms)
+/* Where node is: its URL from the directory, false if it is not alive. */
+static bool node_url(struct server *srv, const char *node, char *url, size_t cap)
+{
+    static struct dir_node nodes[64]; /* lws thread only */
+    size_t n = srv->dir ? dir_nodes(srv->dir, nodes, 64) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(nodes[i].id, node) == 0) {
+            snprintf(url, cap, "%s", nodes[i].url);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The classroom of another node that p brings here, while it is on stage; else NULL. */
+static struct reg_resource *pulled_classroom(struct server *srv, const struct pull *p)
+{
+    struct reg_room *room = reg_room_find(srv->reg, p->room);
+    struct reg_resource *r = room ? reg_resource_find(room, p->who, false) : NULL;
+    return r && strcmp(r->node, p->node) == 0 && stage_is_on(&room->stage, r->id) ? r : NULL;
+}
+
+/* A lesson pull at the tick: false when it was freed. */
+static bool tick_lesson(struct server *srv, struct pull *p, int64_t now_ms)
 {
     struct reg_room *room = reg_room_find(srv->reg, p->room);
     char origin[DIR_URL_MAX];
@@ -165,13 +219,45 @@ static bool tick_one(struct server *srv, struct pull *p, int64_t now_ms)
         snprintf(p->origin, sizeof p->origin, "%s", origin);
         p->next_ms = 0;
     }
-    if (p->busy || now_ms < p->next_ms)
-        return true;
-    if (p->n == 0)
+    if (!p->reporting && now_ms >= p->report_ms)
+        cascade_report(srv, p, room);
+    if (!p->busy && p->n == 0 && now_ms >= p->next_ms)
         cascade_request(srv, p);
-    else
-        cascade_call(srv, p, "GET", "", NULL, "poll");
     return true;
+}
+
+/* A classroom pull at the tick: freed (its link closed) when its turn on stage ended. */
+static void tick_classroom(struct server *srv, struct pull *p, int64_t now_ms)
+{
+    char url[DIR_URL_MAX];
+    if (!pulled_classroom(srv, p) || !node_url(srv, p->node, url, sizeof url)) {
+        pull_free(srv, p);
+        return;
+    }
+    if (p->stale || strcmp(url, p->origin) != 0) {
+        cascade_drop_links(srv, p);
+        snprintf(p->origin, sizeof p->origin, "%s", url);
+        p->next_ms = 0;
+    }
+    if (!p->busy && p->n == 0 && now_ms >= p->next_ms)
+        cascade_request(srv, p);
+}
+
+/* The classrooms of other nodes on stage in room without a pull yet: pulled. */
+static void pull_stage(struct server *srv, struct reg_room *room)
+{
+    char url[DIR_URL_MAX];
+    for (unsigned i = 0; i < room->stage.n_on; i++) {
+        struct reg_resource *r = reg_resource_find(room, room->stage.on[i], false);
+        if (!r || !r->node[0] || find_classroom(srv->cascade, room->name, r->id) ||
+            !node_url(srv, r->node, url, sizeof url))
+            continue;
+        struct pull *p = pull_new(srv, PULL_CLASSROOM, room->name, url);
+        snprintf(p->who, sizeof p->who, "%s", r->id);
+        snprintf(p->node, sizeof p->node, "%s", r->node);
+        p->asked_ms = cr_now_ms();
+        cascade_request(srv, p);
+    }
 }
 
 void cascade_tick(struct server *srv, int64_t now_ms)
@@ -179,14 +265,42 @@ void cascade_tick(struct server *srv, int64_t now_ms)
     if (!srv->cascade)
         return;
     /* rooms whose origin the directory did not know when their first client came */
-    for (struct reg_room *room = srv->reg->rooms; room; room = room->next)
+    for (struct reg_room *room = srv->reg->rooms; room; room = room->next) {
         if (wanted(room) && !cascade_find(srv->cascade, room->name))
             cascade_want(srv, room->name);
+        pull_stage(srv, room);
+    }
     struct pull *next;
     for (struct pull *p = srv->cascade->pulls; p; p = next) {
         next = p->next;
-        tick_one(srv, p, now_ms);
+        if (p->kind == PULL_LESSON)
+            tick_lesson(srv, p, now_ms);
+        else
+            tick_classroom(srv, p, now_ms);
     }
+}
+
+void cascade_report(struct server *srv, struct pull *p, struct reg_room *room)
+{
+    const char *me = srv->dir ? dir_node_id(srv->dir) : "";
+    p->dirty = false;
+    if (!me[0])
+        return;
+    char sub[16 + REG_NODE_MAX];
+    snprintf(sub, sizeof sub, "/edge/%s", me);
+    cascade_call(srv, p, "PUT", sub, cascade_report_body(srv, p, room), "application/json", "poll");
+}
+
+void cascade_room_changed(struct server *srv, struct reg_room *room)
+{
+    if (!srv->cascade)
+        return;
+    pull_stage(srv, room); /* the origin: a classroom of another node called on stage */
+    struct pull *p = cascade_find(srv->cascade, room->name);
+    if (p && p->reporting)
+        p->dirty = true;
+    else if (p) /* an edge: a hand raised or lowered, a classroom came or went */
+        cascade_report(srv, p, room);
 }
 
 void cascade_session_closed(struct server *srv, const struct reg_resource *r)

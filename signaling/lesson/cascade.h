@@ -26,7 +26,12 @@ void cascade_free(struct cascade *c);
 
 /* A client of room arrived here: pull the lesson if its origin is another node. */
 void cascade_want(struct server *srv, const char *room);
-/* Once a second: polls the origins, links again, drops pulls nobody here needs. */
+/* Something of room's floor changed here: on an edge, its classrooms are reported to the origin
+ * now (a hand raised, a classroom came or went); on the origin, a classroom of an edge called
+ * on stage is pulled from its node now. */
+void cascade_room_changed(struct server *srv, struct reg_room *room);
+/* Once a second: reports to the origins, links again, pulls classrooms of other nodes on stage
+ * here, drops pulls nobody here needs. */
 void cascade_tick(struct server *srv, int64_t now_ms);
 /* An answer of the cascade's thread (EVQ_CASCADE). */
 void cascade_on_event(struct server *srv, const struct evq_item *it);

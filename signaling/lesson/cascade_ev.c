@@ -1,6 +1,8 @@
-/* The origin's answers to the edge's cascade (lesson/cascade.h): the links it offers, opened
- * here as the lesson's publishers; its answers to ours; the publishers it would link now. The
- * JSON comes from another node: every field is checked (fuzz_sig_cascade). */
+/* The far node's answers to the cascade's calls (lesson/cascade.h): the links it offers,
+ * opened here as the lesson's publishers (its teacher; a classroom on stage, under its id
+ * across the cluster), or as the classroom of that node on stage here; its answers to ours;
+ * the answers to an edge's reports (the publishers it would link now, its stage). The JSON
+ * comes from another node: every field is checked (fuzz_sig_node_http). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "lesson/cascade_priv.h"
+#include "lesson/edge_report.h"
 #include "lesson/session.h"
 
 #define RETRY_MS 1000
@@ -53,6 +56,29 @@ static size_t link_hints(json_t *link, struct cr_mline_hint *h, size_t max)
     return n;
 }
 
+/* What link opens here: the lesson's teacher; one on stage there (a classroom of the origin
+ * or of another edge, under its id across the cluster: the stage this node mirrors names it
+ * so); or, pulled by the origin, the classroom of that node it lists already. false: none. */
+static bool link_session(struct server *srv, struct pull *p, json_t *link, struct session_req *q)
+{
+    const char *role = json_string_value(json_object_get(link, "role"));
+    const char *who = json_string_value(json_object_get(link, "participant"));
+    if (p->kind == PULL_CLASSROOM) {
+        struct reg_room *room = reg_room_find(srv->reg, p->room);
+        q->into = room ? reg_resource_find(room, p->who, false) : NULL;
+        q->role = REG_CLASSROOM;
+        return q->into && !q->into->peer.id;
+    }
+    if (role && strcmp(role, "stage") == 0) {
+        if (!who || !edge_id_ok(who))
+            return false;
+        q->id = who;
+        q->role = REG_CLASSROOM;
+        q->name = who;
+    }
+    return true;
+}
+
 /* Opens one offered link here and sends the answer back; false if it could not. */
 static bool open_link(struct server *srv, struct pull *p, json_t *link)
 {
@@ -67,23 +93,27 @@ static bool open_link(struct server *srv, struct pull *p, json_t *link)
                             .name = "",
                             .hints = hints,
                             .n_hints = link_hints(link, hints, CR_OFFER_MAX_LINES),
-                            .cascade = true};
+                            .cascade = p->kind == PULL_LESSON};
     enum srv_err e;
-    char why[256], *answer = NULL, sub[32], label[40];
-    struct reg_resource *r = session_open(srv, &q, &answer, &e, why, sizeof why);
+    char why[256] = "not a publisher this node takes", *answer = NULL, sub[32], what[40];
+    struct reg_resource *r =
+        link_session(srv, p, link, &q) ? session_open(srv, &q, &answer, &e, why, sizeof why) : NULL;
     snprintf(sub, sizeof sub, "/%s", id);
     if (!r) {
         CR_WARN("cascade", "room %s: link %s refused here: %s", p->room, id, why);
-        snprintf(label, sizeof label, "close %s", id);
-        cascade_call(srv, p, "DELETE", sub, NULL, label);
+        snprintf(what, sizeof what, "close %s", id);
+        cascade_call(srv, p, "DELETE", sub, NULL, NULL, what);
         return false;
     }
     struct pull_link *pl = &p->links[p->n++];
     snprintf(pl->id, sizeof pl->id, "%s", id);
     pl->r = r;
     srv->cascade->links++;
-    snprintf(label, sizeof label, "answer %s", id);
-    cascade_call(srv, p, "POST", sub, answer, label); /* takes answer */
+    snprintf(what, sizeof what, "answer %s", id);
+    cascade_call(srv, p, "POST", sub, answer, "application/sdp", what); /* takes answer */
+    if (p->kind == PULL_CLASSROOM)
+        CR_INFO("cascade", "room %s: classroom %s linked %lld ms after its call on stage", p->room,
+                p->who, (long long)(cr_now_ms() - p->asked_ms));
     return true;
 }
 
@@ -112,41 +142,60 @@ static void on_links(struct server *srv, struct pull *p, const struct evq_item *
     json_decref(v);
 }
 
+/* The answer to an edge's report: the origin's stage mirrored here, and its publishers
+ * linked again when they changed. */
 static void on_poll(struct server *srv, struct pull *p, const struct evq_item *it)
 {
     json_t *v = it->status == 200 ? json_loads(it->line, 0, NULL) : NULL;
     char key[sizeof p->sources];
-    p->next_ms = cr_now_ms() + RETRY_MS;
-    if (it->status < 0) { /* the origin does not answer: the directory will say where next */
+    struct reg_room *room = reg_room_find(srv->reg, p->room);
+    p->report_ms = cr_now_ms() + POLL_MS;
+    if (it->status < 0 || !room) { /* no answer: the directory will say where next */
         json_decref(v);
         return;
     }
-    if (!sources_key(json_object_get(v, "sources"), key, sizeof key) ||
-        strcmp(key, p->sources) != 0) {
+    if (json_is_object(json_object_get(v, "stage")))
+        cascade_mirror(srv, p, room, json_object_get(v, "stage"));
+    if (p->n && (!sources_key(json_object_get(v, "sources"), key, sizeof key) ||
+                 strcmp(key, p->sources) != 0)) {
         CR_INFO("cascade", "room %s: its publishers at %s changed: linking again", p->room,
                 p->origin);
         cascade_drop_links(srv, p);
         p->next_ms = 0;
     }
     json_decref(v);
+    if (p->dirty && (room = reg_room_find(srv->reg, p->room)))
+        cascade_report(srv, p, room);
+}
+
+static struct pull *by_serial(struct server *srv, unsigned serial)
+{
+    for (struct pull *p = srv->cascade ? srv->cascade->pulls : NULL; p; p = p->next)
+        if (p->serial == serial)
+            return p;
+    return NULL;
 }
 
 void cascade_on_event(struct server *srv, const struct evq_item *it)
 {
-    struct pull *p = srv->cascade ? cascade_find(srv->cascade, it->room) : NULL;
-    if (!p || strncmp(it->label, "close ", 6) == 0)
+    char *what = NULL;
+    unsigned long serial = strtoul(it->label, &what, 10);
+    struct pull *p = by_serial(srv, (unsigned)serial);
+    if (!p || *what++ != ' ' || strncmp(what, "close ", 6) == 0)
         return; /* a closing link's answer, or a pull that ended meanwhile */
-    if (strncmp(it->label, "answer ", 7) == 0) {
+    if (strncmp(what, "answer ", 7) == 0) {
         if (it->status != 204) {
-            CR_WARN("cascade", "room %s: the origin refused our answer to link %s: %d %.120s",
-                    p->room, it->label + 7, it->status, it->line ? it->line : "");
+            CR_WARN("cascade", "room %s: %s refused our answer to link %s: %d %.120s", p->room,
+                    p->origin, what + 7, it->status, it->line ? it->line : "");
             p->stale = true;
         }
         return;
     }
-    p->busy = false;
-    if (strcmp(it->label, "open") == 0)
+    if (strcmp(what, "open") == 0) {
+        p->busy = false;
         on_links(srv, p, it);
-    else if (strcmp(it->label, "poll") == 0)
+    } else if (strcmp(what, "poll") == 0) {
+        p->reporting = false;
         on_poll(srv, p, it);
+    }
 }

@@ -25,7 +25,7 @@ static void run(struct cascade_q *q, struct cascade_job *j)
                                   .method = j->method,
                                   .path = j->path,
                                   .token = j->token,
-                                  .type = j->body ? "application/sdp" : NULL,
+                                  .type = j->body ? j->type : NULL,
                                   .body = j->body,
                                   .body_len = j->body ? strlen(j->body) : 0,
                                   .timeout_ms = CALL_TIMEOUT_MS};

@@ -19,8 +19,9 @@ struct cascade_job {
     char base[DIR_URL_MAX];
     char method[8];
     char path[512];
-    char *token; /* owned */
-    char *body;  /* owned; NULL: none (application/sdp when set) */
+    char *token;   /* owned */
+    char *body;    /* owned; NULL: none */
+    char type[32]; /* the body's media type */
 };
 
 struct cascade_q {

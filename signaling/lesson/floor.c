@@ -343,7 +343,7 @@ json_t *floor_json(const struct reg_room *room, bool teacher)
     return v;
 }
 
-static void changed(struct server *srv, struct reg_room *room)
+void floor_changed(struct server *srv, struct reg_room *room)
 {
     rooms_event(srv, room,
                 json_pack("{s:s, s:s, s:o}", "type", "event", "event", "stage", "stage",
@@ -371,7 +371,7 @@ static enum srv_err result(struct server *srv, struct reg_room *room, int rc, co
 {
     switch (rc) {
     case STAGE_OK:
-        changed(srv, room);
+        floor_changed(srv, room);
         return SRV_ERR_COUNT;
     case STAGE_ERR_ALREADY:
         return SRV_ERR_COUNT;
@@ -464,14 +464,26 @@ enum srv_err floor_listen(struct server *srv, struct reg_room *room, const char 
 void floor_lower_hands(struct server *srv, struct reg_room *room)
 {
     if (stage_hands_clear(&room->stage) > 0)
-        changed(srv, room);
+        floor_changed(srv, room);
+}
+
+void floor_mirror(struct server *srv, struct reg_room *room, const struct stage *st)
+{
+    json_t *was = stage_json(&room->stage), *now = stage_json(st);
+    bool same = json_equal(was, now);
+    json_decref(was);
+    json_decref(now);
+    if (same)
+        return;
+    room->stage = *st;
+    floor_changed(srv, room);
 }
 
 void floor_forget(struct server *srv, struct reg_room *room, const char *id)
 {
     unsigned was = stage_forget(&room->stage, id);
     if (was & (STAGE_FORGOT_ON | STAGE_FORGOT_HAND | STAGE_FORGOT_MUTED))
-        changed(srv, room);
+        floor_changed(srv, room);
     else if (was)
         floor_apply(srv, room);
 }

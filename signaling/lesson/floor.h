@@ -35,6 +35,13 @@ enum srv_err floor_listen(struct server *srv, struct reg_room *room, const char 
                           size_t cap);
 void floor_lower_hands(struct server *srv, struct reg_room *room);
 
+/* The room's stage changed (an operation above, or edges.c's hands of another node): the room
+ * hears {"event":"stage"}, every fed line follows, the recording too. */
+void floor_changed(struct server *srv, struct reg_room *room);
+/* An edge's room takes the stage its origin holds (lesson/cascade.c): st replaces the room's,
+ * and if that changed anything the room hears it as above. */
+void floor_mirror(struct server *srv, struct reg_room *room, const struct stage *st);
+
 /* id (a participant or a WHIP classroom) left the room: out of every list. */
 void floor_forget(struct server *srv, struct reg_room *room, const char *id);
 /* Once a second: in every room with a teacher, the loudest classroom now (from the

@@ -7,6 +7,8 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "cluster/directory.h"
+#include "lesson/edge_report.h"
 #include "lesson/registry.h"
 
 #define LINKS_MAX 512
@@ -48,10 +50,20 @@ static json_t *hints_json(const struct cr_link_offer *o)
     return a;
 }
 
-/* One link for the publisher peer of who; appended to arr. */
-static int open_one(struct server *srv, struct reg_room *room, uint64_t peer, const char *who,
-                    const char *role, json_t *arr)
+/* A publisher of the room, as each_publisher hands it out. */
+struct publisher {
+    uint64_t peer;
+    const char *who;  /* its id here */
+    const char *gid;  /* its id across the cluster */
+    const char *role; /* "teacher" or "stage" */
+};
+
+/* One link for publisher pb; appended to arr. */
+static int open_one(struct server *srv, struct reg_room *room, const struct publisher *pb,
+                    json_t *arr)
 {
+    uint64_t peer = pb->peer;
+    const char *who = pb->who, *role = pb->role;
     struct link_entry *slot = NULL;
     for (unsigned i = 0; srv->links && i < LINKS_MAX && !slot; i++)
         if (!srv->links->e[i].id)
@@ -68,8 +80,9 @@ static int open_one(struct server *srv, struct reg_room *room, uint64_t peer, co
         snprintf(id, sizeof id, "%llu", (unsigned long long)o->link_id);
         char src[64];
         snprintf(src, sizeof src, "%s:%llu", who, (unsigned long long)peer);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "source", src,
-                                             "role", role, "sdp", o->sdp, "hints", hints_json(o)));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "source",
+                                             src, "role", role, "participant", pb->gid, "sdp",
+                                             o->sdp, "hints", hints_json(o)));
         CR_INFO("links", "link %s for %s %s of room %s", id, role, who, room->name);
     } else {
         CR_WARN("links", "no link for %s of room %s: %s", who, room->name, o->err);
@@ -79,21 +92,37 @@ static int open_one(struct server *srv, struct reg_room *room, uint64_t peer, co
     return r;
 }
 
-/* Calls fn for each publisher of room a cascade mirrors: its teacher, who is on stage. */
-static void each_publisher(struct reg_room *room,
-                           void (*fn)(void *ud, uint64_t peer, const char *who, const char *role),
-                           void *ud)
+typedef void (*publisher_fn)(void *ud, const struct publisher *pb);
+
+/* Hands publisher who (a participant's or a session's publish peer) to fn if w wants it. */
+static void offer(struct server *srv, const struct reg_room *room, const struct links_want *w,
+                  uint64_t peer, const char *who, bool teacher, const char *gid, publisher_fn fn,
+                  void *ud)
 {
-    for (struct reg_participant *p = room->participants; p; p = p->next) {
-        uint64_t peer = p->peers[REG_PUBLISH].id;
-        bool on = stage_is_on(&room->stage, p->id);
-        if (peer && (p->role == REG_TEACHER || on))
-            fn(ud, peer, p->id, on ? "stage" : "teacher");
-    }
+    bool on = stage_is_on(&room->stage, who);
+    if (!peer || (w->source ? strcmp(w->source, who) != 0 : !teacher && !on))
+        return;
+    char own[REG_ID_MAX];
+    const char *me = srv->dir ? dir_node_id(srv->dir) : "";
+    if (!gid) /* one of this node's: prefixed with its own id across the cluster */
+        gid = me[0] && edge_id_make(me, who, own, sizeof own) == 0 ? own : who;
+    struct publisher pb = {peer, who, gid, on || !teacher ? "stage" : "teacher"};
+    fn(ud, &pb);
+}
+
+/* Calls fn for each publisher of room that w wants: by default its teacher and who is on stage
+ * (a classroom of another node too, but never back to that node). Sessions mirrored from other
+ * nodes (cascade) are never linked on: the origin links everyone. */
+static void each_publisher(struct server *srv, struct reg_room *room, const struct links_want *w,
+                           publisher_fn fn, void *ud)
+{
+    for (struct reg_participant *p = room->participants; p; p = p->next)
+        offer(srv, room, w, p->peers[REG_PUBLISH].id, p->id, p->role == REG_TEACHER, NULL, fn, ud);
     for (struct reg_resource *r = room->resources; r; r = r->next) {
-        bool on = stage_is_on(&room->stage, r->id);
-        if (!r->whep && !r->cascade && r->peer.id && (r->role == REG_TEACHER || on))
-            fn(ud, r->peer.id, r->id, on ? "stage" : "teacher");
+        if (r->whep || r->cascade || (r->node[0] && w->node && strcmp(r->node, w->node) == 0))
+            continue;
+        offer(srv, room, w, r->peer.id, r->id, r->role == REG_TEACHER, r->node[0] ? r->id : NULL,
+              fn, ud);
     }
 }
 
@@ -104,17 +133,17 @@ struct open_ctx {
     int last;
 };
 
-static void open_each(void *ud, uint64_t peer, const char *who, const char *role)
+static void open_each(void *ud, const struct publisher *pb)
 {
     struct open_ctx *o = ud;
-    o->last = open_one(o->srv, o->room, peer, who, role, o->arr);
+    o->last = open_one(o->srv, o->room, pb, o->arr);
 }
 
-int links_open(struct server *srv, struct reg_room *room, json_t **out, enum srv_err *e, char *why,
-               size_t why_len)
+int links_open(struct server *srv, struct reg_room *room, const struct links_want *w, json_t **out,
+               enum srv_err *e, char *why, size_t why_len)
 {
     struct open_ctx o = {srv, room, json_array(), CR_OK};
-    each_publisher(room, open_each, &o);
+    each_publisher(srv, room, w, open_each, &o);
     if (json_array_size(o.arr) == 0) {
         json_decref(o.arr);
         *e = o.last == CR_OK ? SRV_ERR_NOT_FOUND : srv_err_from_relay(o.last);
@@ -127,18 +156,18 @@ int links_open(struct server *srv, struct reg_room *room, json_t **out, enum srv
     return 0;
 }
 
-static void source_each(void *ud, uint64_t peer, const char *who, const char *role)
+static void source_each(void *ud, const struct publisher *pb)
 {
     char s[64];
-    snprintf(s, sizeof s, "%s:%llu", who, (unsigned long long)peer);
-    json_array_append_new(ud, json_pack("{s:s, s:s}", "source", s, "role", role));
+    snprintf(s, sizeof s, "%s:%llu", pb->who, (unsigned long long)pb->peer);
+    json_array_append_new(ud, json_pack("{s:s, s:s}", "source", s, "role", pb->role));
 }
 
-json_t *links_sources(struct reg_room *room)
+json_t *links_sources(struct server *srv, struct reg_room *room, const struct links_want *w)
 {
     json_t *arr = json_array();
-    each_publisher(room, source_each, arr);
-    return json_pack("{s:o}", "sources", arr);
+    each_publisher(srv, room, w, source_each, arr);
+    return arr;
 }
 
 int links_answer(struct server *srv, const char *room, uint64_t id, const char *sdp,

@@ -17,17 +17,28 @@
 struct reg_room;
 struct link_set;
 
+/* Which publishers an asking node wants linked. */
+struct links_want {
+    const char *source; /* only this participant or session of the room (its id here), whatever
+                           its role: the origin pulling one of this node's classrooms on stage;
+                           NULL: the lesson's teacher and whoever is on stage */
+    const char *node;   /* the asking node's id: its own classrooms are never linked back to it
+                           (a classroom of its on stage here); NULL: none */
+};
+
 struct link_set *links_new(void);
 void links_free(struct link_set *ls);
 
-/* Opens a link for each publisher of room; *out gets {"links":[{"id","source","role","sdp",
- * "hints":[{"mid","source"}]}]}. 0, or -1 with e and why (no publisher: SRV_ERR_NOT_FOUND). */
-int links_open(struct server *srv, struct reg_room *room, json_t **out, enum srv_err *e, char *why,
-               size_t why_len);
-/* What links_open would mirror now: {"sources":[{"source","role"}]}, each source
- * "<participant>:<peer>" as in links_open's answer (an edge compares them to see when to link
- * again). New reference. */
-json_t *links_sources(struct reg_room *room);
+/* Opens a link for each publisher of room that w wants; *out gets {"links":[{"id","source",
+ * "role","participant","sdp","hints":[{"mid","source"}]}]}, "participant" the publisher's id
+ * across the cluster (edge_report.h: this node's prefixed with its own). 0, or -1 with e and
+ * why (no publisher: SRV_ERR_NOT_FOUND). */
+int links_open(struct server *srv, struct reg_room *room, const struct links_want *w, json_t **out,
+               enum srv_err *e, char *why, size_t why_len);
+/* What links_open would mirror now: [{"source","role"}], each source "<participant>:<peer>"
+ * as in links_open's answer (an edge compares them to see when to link again). New
+ * reference. */
+json_t *links_sources(struct server *srv, struct reg_room *room, const struct links_want *w);
 /* The edge's answer to link id of room. 0, or -1 with e and why. */
 int links_answer(struct server *srv, const char *room, uint64_t id, const char *sdp,
                  enum srv_err *e, char *why, size_t why_len);

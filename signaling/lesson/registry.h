@@ -20,7 +20,10 @@
 #include "lesson/stage.h"
 
 #define REG_ROOM_MAX 64 /* characters in a room name */
-#define REG_ID_MAX 24   /* characters in a participant or resource id */
+#define REG_ID_MAX                                                                                 \
+    40                  /* characters in a participant or resource id; another node's              \
+                          classroom is "<8 hex digits of its node>.<its id there>" */
+#define REG_NODE_MAX 33 /* a node id: 32 hex digits and the NUL (cluster/node.h DIR_ID_MAX) */
 #define REG_NAME_MAX 64 /* characters (code points) in a participant name */
 _Static_assert(REG_ID_MAX == STAGE_ID_MAX, "the stage holds participant ids");
 
@@ -105,8 +108,19 @@ struct reg_resource {
                            is the lesson's, but it is not recorded here (the origin records) */
     char name[REG_NAME_MAX * 4 + 1]; /* WHIP classroom: as listed to the room */
     struct reg_lines lines;          /* WHEP: the lines the lesson feeds (?feed=) */
-    struct cr_bucket chat;           /* state: lesson/chat.c (over its data channel) */
+    /* a classroom of another node of the cluster, listed here because that node reports it
+     * (lesson/edges.c); its peer is 0 but while it is on stage (the cascade link that brings
+     * its media here). "": a session of this node */
+    char node[REG_NODE_MAX];
+    int64_t seen_ms;       /* monotonic: when its node last reported it */
+    uint8_t sends;         /* what it sends there: REG_SENDS_* bits */
+    int64_t hand_ms;       /* the raise of its hand taken last (its since_ms), so that a hand the
+                              teacher lowered is not raised again by the next report */
+    struct cr_bucket chat; /* state: lesson/chat.c (over its data channel) */
 };
+
+#define REG_SENDS_MIC 1
+#define REG_SENDS_CAMERA 2
 
 struct reg_room {
     struct reg_room *next;

@@ -13,8 +13,11 @@
 
 json_t *session_participant_json(const struct reg_resource *r)
 {
-    return json_pack("{s:s, s:s, s:s, s:s}", "id", r->id, "role", "classroom", "name", r->name,
-                     "via", "whip");
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "id", r->id, "role", "classroom", "name", r->name,
+                          "via", r->node[0] ? "node" : "whip");
+    if (r->node[0])
+        json_object_set_new(v, "node", json_string(r->node));
+    return v;
 }
 
 static void announce(struct server *srv, struct reg_resource *r, const char *event)
@@ -30,7 +33,7 @@ void session_close(struct server *srv, struct reg_resource *r)
     CR_INFO("whip", "%s session %s in room %s closed", r->whep ? "WHEP" : "WHIP", r->id,
             room->name);
     rooms_peer_close(srv, &r->peer);
-    if (r->cascade)
+    if (r->cascade || r->node[0])
         cascade_session_closed(srv, r);
     bool classroom = !r->whep && r->role == REG_CLASSROOM;
     char id[REG_ID_MAX];
@@ -41,6 +44,18 @@ void session_close(struct server *srv, struct reg_resource *r)
     if (classroom && !srv->shutting_down)
         floor_forget(srv, room, id);
     rooms_release(srv, room);
+}
+
+void session_peer_lost(struct server *srv, struct reg_resource *r)
+{
+    if (!r->node[0]) {
+        session_close(srv, r);
+        return;
+    }
+    CR_INFO("whip", "room %s: the link bringing %s's media closed", r->room->name, r->id);
+    rooms_peer_close(srv, &r->peer);
+    cascade_session_closed(srv, r);
+    floor_apply(srv, r->room);
 }
 
 /* The player's lines, fed as want says: the n-th video line is slot n (the teacher's
@@ -97,9 +112,15 @@ struct reg_resource *session_open(struct server *srv, const struct session_req *
         snprintf(why, cap, "%s", a.err[0] ? a.err : "the relay could not create the session");
         return NULL;
     }
-    struct reg_resource *r = reg_resource_add(room, q->whep);
+    struct reg_resource *r = q->into ? q->into : reg_resource_add(room, q->whep);
     snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "%s", a.ice_ufrag);
     rooms_peer_set(&r->peer, a.peer_id);
+    if (q->into) { /* another node's classroom, listed already: now its media comes */
+        *answer = a.sdp;
+        return r;
+    }
+    if (q->id)
+        snprintf(r->id, sizeof r->id, "%s", q->id);
     r->role = q->role;
     r->cascade = q->cascade;
     snprintf(r->name, sizeof r->name, "%s", q->name);

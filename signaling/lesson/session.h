@@ -22,7 +22,10 @@ struct session_req {
     const struct reg_line *want;       /* WHEP: what its lines carry (?feed=) */
     const struct cr_mline_hint *hints; /* WHIP: the sources of its lines; NULL: defaults */
     size_t n_hints;
-    bool cascade; /* a publisher of another node, mirrored here (lesson/cascade.c) */
+    bool cascade;              /* a publisher of another node, mirrored here (lesson/cascade.c) */
+    const char *id;            /* the resource's id; NULL: a fresh random one */
+    struct reg_resource *into; /* a classroom of another node listed here (edges.c): the
+                                  publish becomes its peer (the link bringing its media) */
 };
 
 /* Negotiates q with the relay and records the session: the resource, with the answer in
@@ -33,8 +36,13 @@ struct reg_resource *session_open(struct server *srv, const struct session_req *
 /* Closes a session's peer and removes it (and its room if that was the last user); a
  * cascade's session is forgotten by the cascade first. */
 void session_close(struct server *srv, struct reg_resource *r);
+/* r's peer failed, closed or never connected: a classroom of another node only loses the link
+ * that brought its media (it stays listed while its node reports it); any other session
+ * closes (session_close). */
+void session_peer_lost(struct server *srv, struct reg_resource *r);
 /* A WHIP classroom as the room lists it, like a page's participant:
- * {"id","role":"classroom","name","via":"whip"} (new reference). */
+ * {"id","role":"classroom","name","via":"whip"}; another node's: "via":"node" and "node"
+ * (new reference). */
 json_t *session_participant_json(const struct reg_resource *r);
 
 #endif

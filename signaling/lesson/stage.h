@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STAGE_ID_MAX 24       /* characters of a participant id: REG_ID_MAX (registry.h checks) */
+#define STAGE_ID_MAX 40       /* characters of a participant id: REG_ID_MAX (registry.h checks) */
 #define STAGE_LIMIT_DEFAULT 1 /* classrooms on stage at once, unless configured */
 #define STAGE_LIMIT_MAX 4
 #define STAGE_HANDS_MAX 256 /* raised hands; past it a new hand is refused (STAGE_ERR_FULL) */

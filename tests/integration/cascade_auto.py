@@ -164,19 +164,25 @@ async def run(a, b, token, n):
     await teacher.close()
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("binary", nargs="?", default=None)
-    ap.add_argument("--players", type=int, default=3)
-    args = ap.parse_args()
-    binary = peers.find_classrelay(args.binary)
-    tmp = tempfile.mkdtemp(prefix="cr-it-cascade-")
+def cluster_tmp(prefix):
+    """A throw-away Redis and a shared key for the nodes: (its dir, its URL, the key's path)."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
     rdir = os.path.join(tmp, "redis")
     url = subprocess.run([REDIS_TMP, "start", rdir], check=True, capture_output=True,
                          text=True).stdout.strip()
     secret = os.path.join(tmp, "secret.key")
     with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
         f.write(os.urandom(32))
+    return rdir, url, secret
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary", nargs="?", default=None)
+    ap.add_argument("--players", type=int, default=3)
+    args = ap.parse_args()
+    binary = peers.find_classrelay(args.binary)
+    rdir, url, secret = cluster_tmp("cr-it-cascade-")
     common = ["--redis", url, "--no-record"]
     a = peers.Server(binary, common, name="cascade-a", media_port=True, secret_file=secret)
     b = peers.Server(binary, common, name="cascade-b", media_port=True, secret_file=secret)

@@ -166,17 +166,21 @@ async function sampleClassroom(c) {
   return { t: Date.now(), joins: st.joins, frames: v ? v.framesDecoded : -1 };
 }
 
-// Every 250 ms until stopped, each classroom's samples (c.samples) and the teacher's.
-function watchPages(teacher, classrooms) {
+// Every 250 ms until stopped, each classroom's samples (c.samples) and the teacher's;
+// resolves once every page has one, to a function that stops it.
+async function watchPages(teacher, classrooms) {
   let on = true;
+  let rounds = 0;
   const loop = (async () => {
     while (on) {
       for (const c of classrooms) c.samples.push(await sampleClassroom(c).catch(() => ({ t: Date.now(), joins: -1, frames: -1 })));
       const st = await pageState(teacher.page).catch(() => ({}));
       teacher.samples.push({ t: Date.now(), joined: !!st.joined, publishing: await teacherPublishing(teacher.page).catch(() => false) });
+      rounds++;
       await sleep(250);
     }
   })();
+  await until('a first look at every page', () => rounds > 0, { intervalMs: 50 });
   return async () => { on = false; await loop; };
 }
 
@@ -359,6 +363,8 @@ async function killC(classrooms) {
   for (const c of mine) {
     const back = await until(`${c.name}: decoding again after C died`, () => decodingAgain(c, t, true),
       { timeoutMs: 20000, intervalMs: 100 }).catch(() => null);
+    if (!back) console.log(`${c.name}'s samples since the kill (ms, joins, frames): ` +
+      c.samples.filter((x) => x.t >= t - 1000).map((x) => `${x.t - t},${x.joins},${x.frames}`).join(' '));
     c.node = nodes[await servedBy(c.page)] || c.node;
     console.log(`figure SIGKILL C: ${c.name} decodes again through ${c.node.name} ${back ? secs(back - t) : 'never'} s after the kill`);
     check(back && back - t <= LIMIT_C_MS, `${c.name} back within ${LIMIT_C_MS / 1000} s through another node`);
@@ -471,7 +477,7 @@ async function main() {
   console.log(`figure teacher → classroom one-way delay (sender reports, median over 4 s): on A ${f(delays[0])} ms, ` +
     `through B ${f(delays[1])} ms, through C ${f(delays[2])} ms: a cascade adds ` +
     `${delays[1] !== null && delays[0] !== null ? (delays[1] - delays[0]).toFixed(1) : '?'} ms`);
-  const stopWatching = watchPages(teacher, classrooms);
+  const stopWatching = await watchPages(teacher, classrooms);
   onCleanup(stopWatching);
 
   await recordingOnA(A, C);

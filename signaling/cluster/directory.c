@@ -196,6 +196,7 @@ enum dir_answer dir_claim(struct directory *d, const char *room, char *url, size
             return a;
         }
         e->want = e->pending = true;
+        e->release = false; /* claimed again before the thread let it go: it keeps it */
         d->hinted = true;
         uint64_t seq = ++e->asked_seq;
         if (d->st.up) {
@@ -208,6 +209,7 @@ enum dir_answer dir_claim(struct directory *d, const char *room, char *url, size
     if (a == DIR_UNKNOWN) { /* not answered in time: serve it, the thread claims it */
         e = room_ask(d, room);
         e->want = true;
+        e->release = false;
         a = DIR_MINE;
     }
     pthread_mutex_unlock(&d->mu);

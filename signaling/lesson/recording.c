@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "cluster/directory.h"
 #include "store/catalog.h"
 #include "lesson/child.h"
 #include "lesson/evq.h"
@@ -341,7 +342,12 @@ static struct rec_lesson *lesson_new(struct recording *rec, struct reg_room *roo
     json_dump_file(meta, path, JSON_COMPACT);
     json_decref(meta);
     if (rec->srv->catalog) {
-        struct cat_recording cr = {l->id, l->room, teacher_name(room), title, l->started_ms};
+        struct cat_recording cr = {.id = l->id,
+                                   .room = l->room,
+                                   .teacher = teacher_name(room),
+                                   .title = title,
+                                   .started_ms = l->started_ms,
+                                   .node = dir_url(rec->srv->dir)}; /* holds its files */
         catalog_rec_create(rec->srv->catalog, &cr);
     }
     l->next = rec->lessons;

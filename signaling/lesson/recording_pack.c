@@ -1,7 +1,8 @@
 /* The packaging queue of the recording controller (recording.h): one packager at a time
  * (classrelay-recorder package, niced, killed with the server), its progress written to
  * the catalogue, its vod/info.json read into it when done. A packager killed with the
- * server leaves the recording "packaging"; the next start packages it again. */
+ * server leaves the recording "packaging"; the next start packages it again (only this
+ * node's: in a cluster the others' are theirs to finish, docs/cluster.md). */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "cluster/directory.h"
 #include "store/catalog.h"
 #include "lesson/child.h"
 #include "lesson/evq.h"
@@ -187,7 +189,7 @@ void rec_pack_free_all(struct recording *rec)
 void rec_pack_recover(struct recording *rec)
 {
     struct catalog *cat = rec->srv->catalog;
-    json_t *ids = cat ? catalog_rec_unfinished(cat) : NULL;
+    json_t *ids = cat ? catalog_rec_unfinished(cat, dir_url(rec->srv->dir)) : NULL;
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v)

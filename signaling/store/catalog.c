@@ -69,6 +69,8 @@ static const char *const migrations[] = {
     "  author TEXT NOT NULL DEFAULT '',"
     "  created_ms INTEGER NOT NULL);"
     "CREATE INDEX notes_recording ON notes(recording_id, at_ms);",
+    /* 2: the node that holds each recording's files (a cluster's, docs/cluster.md) */
+    "ALTER TABLE recordings ADD COLUMN node_url TEXT NOT NULL DEFAULT '';",
 };
 
 /* The same steps for PostgreSQL (ids sort bytewise, as SQLite's BINARY). */
@@ -100,13 +102,15 @@ static const char *const pg_migrations[] = {
     "  author TEXT NOT NULL DEFAULT '',"
     "  created_ms BIGINT NOT NULL);"
     "CREATE INDEX notes_recording ON notes(recording_id, at_ms);",
+    /* 2: the node that holds each recording's files */
+    "ALTER TABLE recordings ADD COLUMN node_url TEXT NOT NULL DEFAULT '';",
 };
 _Static_assert(sizeof pg_migrations == sizeof migrations, "one PostgreSQL step per SQLite step");
 #define CAT_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 #define REC_COLUMNS                                                                                \
     "id, room, teacher, title, started_ms, ended_ms, duration_ms, state, progress, error, "        \
-    "size_bytes, tracks_json, vod_json"
+    "size_bytes, tracks_json, vod_json, node_url"
 enum { /* column indexes of REC_COLUMNS */
        C_ID,
        C_ROOM,
@@ -120,7 +124,8 @@ enum { /* column indexes of REC_COLUMNS */
        C_ERROR,
        C_SIZE,
        C_TRACKS,
-       C_VOD
+       C_VOD,
+       C_NODE
 };
 
 static int db_fail(struct catalog *cat, const char *what)
@@ -206,10 +211,12 @@ void catalog_close(struct catalog *cat)
 int catalog_rec_create(struct catalog *cat, const struct cat_recording *rec)
 {
     if (!rec->id || !rec->id[0] || !rec->room || !text_ok(rec->id, 128) ||
-        !text_ok(rec->room, 256) || !text_ok(rec->teacher, 256) || !text_ok(rec->title, 1024))
+        !text_ok(rec->room, 256) || !text_ok(rec->teacher, 256) || !text_ok(rec->title, 1024) ||
+        !text_ok(rec->node, CAT_NODE_MAX - 1))
         return CAT_ERR_ARG;
-    struct sqlq *st = prep(cat, "INSERT INTO recordings (id, room, teacher, title, started_ms) "
-                                "VALUES (?, ?, ?, ?, ?)");
+    struct sqlq *st =
+        prep(cat, "INSERT INTO recordings (id, room, teacher, title, started_ms, node_url) "
+                  "VALUES (?, ?, ?, ?, ?, ?)");
     if (!st)
         return CAT_ERR_DB;
     sqlq_bind_text(st, 1, rec->id);
@@ -217,6 +224,7 @@ int catalog_rec_create(struct catalog *cat, const struct cat_recording *rec)
     sqlq_bind_text(st, 3, rec->teacher ? rec->teacher : "");
     sqlq_bind_text(st, 4, rec->title ? rec->title : "");
     sqlq_bind_i64(st, 5, rec->started_ms);
+    sqlq_bind_text(st, 6, rec->node ? rec->node : "");
     if (sqlq_step(st) != SQLQ_DONE) {
         bool dup = sqldb_fail_kind(cat->db) == SQLDB_FAIL_UNIQUE;
         int rc = dup ? CAT_ERR_ARG : db_fail(cat, "create recording");
@@ -440,6 +448,8 @@ static json_t *rec_json(struct catalog *cat, struct sqlq *st)
         vod_url(id, json_object_get(vod, "mp4")), "chapters", chapters_json(cat, id, vod));
     json_object_set_new(rec, "screen", side_json(id, vod, "screen", "shared"));
     json_object_set_new(rec, "stage", side_json(id, vod, "stage", "turns"));
+    const char *node = sqlq_text(st, C_NODE);
+    json_object_set_new(rec, "node", node && node[0] ? json_string(node) : json_null());
     json_decref(vod);
     return rec;
 }
@@ -549,13 +559,37 @@ json_t *catalog_rec_list(struct catalog *cat, const struct cat_filter *f)
     return json_pack("{s:o, s:I}", "recordings", list, "total", total);
 }
 
-json_t *catalog_rec_unfinished(struct catalog *cat)
+int catalog_rec_node(struct catalog *cat, const char *id, char node[CAT_NODE_MAX])
+{
+    node[0] = '\0';
+    if (!id)
+        return CAT_ERR_ARG;
+    struct sqlq *st = prep(cat, "SELECT node_url FROM recordings WHERE id = ?");
+    if (!st)
+        return CAT_ERR_DB;
+    sqlq_bind_text(st, 1, id);
+    int rc = sqlq_step(st), out = CAT_ERR_NOT_FOUND;
+    const char *s = rc == SQLQ_ROW ? sqlq_text(st, 0) : NULL;
+    if (rc == SQLQ_ROW && s && strlen(s) < CAT_NODE_MAX) {
+        memcpy(node, s, strlen(s) + 1);
+        out = 0;
+    } else if (rc == SQLQ_ROW) {
+        out = CAT_ERR_ARG; /* not one we wrote */
+    } else if (rc != SQLQ_DONE) {
+        out = db_fail(cat, "holder of a recording");
+    }
+    sqlq_free(st);
+    return out;
+}
+
+json_t *catalog_rec_unfinished(struct catalog *cat, const char *node)
 {
     json_t *ids = json_array();
     struct sqlq *st = prep(cat, "SELECT id FROM recordings WHERE state IN "
-                                "('recording', 'packaging') ORDER BY started_ms");
+                                "('recording', 'packaging') AND node_url = ? ORDER BY started_ms");
     if (!st)
         return ids;
+    sqlq_bind_text(st, 1, node ? node : "");
     while (sqlq_step(st) == SQLQ_ROW)
         json_array_append_new(ids, col_text(st, 0));
     sqlq_free(st);

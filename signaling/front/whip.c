@@ -141,7 +141,7 @@ static void session_create(struct server *srv, struct lws *wsi, struct http_req 
         return;
     }
     char *answer;
-    struct session_req q = {room_name, req->body, whep, role, name, &want};
+    struct session_req q = {room_name, req->body, whep, role, name, &want, false};
     struct reg_resource *r = session_open(srv, &q, &answer, &e, reason, sizeof reason);
     if (!r) {
         fail(srv, wsi, req, e, 0, "%s", reason);

@@ -168,7 +168,7 @@ static const char *child_ip(const struct server *srv)
 static void on_offer(struct ingest_ctl *ctl, struct ing *g, const char *sdp)
 {
     close_session(ctl, g); /* a new child: its predecessor's session is over */
-    struct session_req q = {g->room, sdp, false, REG_TEACHER, SOURCE_NAME, NULL};
+    struct session_req q = {g->room, sdp, false, REG_TEACHER, SOURCE_NAME, NULL, false};
     char *answer = NULL, why[256];
     enum srv_err e;
     struct reg_resource *r = session_open(ctl->srv, &q, &answer, &e, why, sizeof why);

@@ -430,8 +430,8 @@ static bool recorded(struct server *srv, const struct reg_room *room, const stru
 {
     struct reg_owner o;
     *as = (struct rec_as){false, NULL};
-    if (!reg_find_peer(srv->reg, t->peer_id, &o))
-        return false;
+    if (!reg_find_peer(srv->reg, t->peer_id, &o) || (o.resource && o.resource->cascade))
+        return false; /* a cascade link's publisher: its origin records it */
     enum reg_role role = o.participant ? o.participant->role
                          : o.resource  ? o.resource->role
                                        : REG_OBSERVER;

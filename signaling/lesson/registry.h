@@ -104,6 +104,8 @@ struct reg_resource {
     char name[REG_NAME_MAX * 4 + 1]; /* WHIP classroom: as listed to the room */
     struct reg_lines lines;          /* WHEP: the lines the lesson feeds (?feed=) */
     struct cr_bucket chat;           /* state: lesson/chat.c (over its data channel) */
+    bool cascade; /* WHIP: another node's publisher pulled over a cascade link (this node is
+                     an edge): never recorded here, its origin records it */
 };
 
 struct reg_room {

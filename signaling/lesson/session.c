@@ -98,6 +98,7 @@ struct reg_resource *session_open(struct server *srv, const struct session_req *
     snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "%s", a.ice_ufrag);
     rooms_peer_set(&r->peer, a.peer_id);
     r->role = q->role;
+    r->cascade = q->cascade; /* set before any track event of the peer is drained */
     snprintf(r->name, sizeof r->name, "%s", q->name);
     if (q->whep) {
         feed_lines(r, q->want, &a);

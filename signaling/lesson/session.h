@@ -20,6 +20,8 @@ struct session_req {
     enum reg_role role;
     const char *name;            /* as listed to the room (a WHIP classroom) */
     const struct reg_line *want; /* WHEP: what its lines carry (?feed=) */
+    bool cascade;                /* a cascade link's publisher (reg_resource.cascade): not
+                                    recorded on this node */
 };
 
 /* Negotiates q with the relay and records the session: the resource, with the answer in

@@ -620,6 +620,7 @@ void recording_tick(struct recording *rec, int64_t now_ms)
         l = next;
     }
     rec_pack_tick(rec, now_ms);
+    rec_files_tick(rec, now_ms);
 }
 
 const char *recording_binary(const struct recording *rec) { return rec->bin; }

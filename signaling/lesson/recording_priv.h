@@ -1,5 +1,6 @@
-/* Shared between recording.c (lessons, tracks, the recorder process) and recording_pack.c
- * (the packaging queue). Not for other modules: they use recording.h. */
+/* Shared between recording.c (lessons, tracks, the recorder process), recording_pack.c (the
+ * packaging queue) and recording_files.c (deleted recordings' files). Not for other modules:
+ * they use recording.h. */
 #ifndef CR_SIGNALING_RECORDING_PRIV_H
 #define CR_SIGNALING_RECORDING_PRIV_H
 
@@ -75,6 +76,7 @@ struct recording {
     struct child *packager;            /* owned */
     uint64_t errors;                   /* recorder error events, crashes, hangs */
     uint64_t packaged, package_failed; /* packagings finished: ready for replay, failed */
+    int64_t removals_at_ms;            /* when to look for removals left here next */
 };
 
 /* recording.c: {"type":"event","event":"recording","state":state,"id":id,...} to everyone
@@ -91,5 +93,8 @@ void rec_pack_tick(struct recording *rec, int64_t now_ms);
 void rec_pack_free_all(struct recording *rec);
 /* Recordings a crash left unfinished: packaged a few seconds from now. */
 void rec_pack_recover(struct recording *rec);
+
+/* recording_files.c: deleted recordings' files another node left to this one, removed. */
+void rec_files_tick(struct recording *rec, int64_t now_ms);
 
 #endif

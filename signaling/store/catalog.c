@@ -69,8 +69,14 @@ static const char *const migrations[] = {
     "  author TEXT NOT NULL DEFAULT '',"
     "  created_ms INTEGER NOT NULL);"
     "CREATE INDEX notes_recording ON notes(recording_id, at_ms);",
-    /* 2: the node that holds each recording's files (a cluster's, docs/cluster.md) */
-    "ALTER TABLE recordings ADD COLUMN node_url TEXT NOT NULL DEFAULT '';",
+    /* 2: the node that holds each recording's files (a cluster's, docs/cluster.md), and the
+     * files of deleted recordings that another node still holds */
+    "ALTER TABLE recordings ADD COLUMN node_url TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE removals ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  node_url TEXT NOT NULL,"
+    "  deleted_ms INTEGER NOT NULL);"
+    "CREATE INDEX removals_node ON removals(node_url);",
 };
 
 /* The same steps for PostgreSQL (ids sort bytewise, as SQLite's BINARY). */
@@ -102,8 +108,13 @@ static const char *const pg_migrations[] = {
     "  author TEXT NOT NULL DEFAULT '',"
     "  created_ms BIGINT NOT NULL);"
     "CREATE INDEX notes_recording ON notes(recording_id, at_ms);",
-    /* 2: the node that holds each recording's files */
-    "ALTER TABLE recordings ADD COLUMN node_url TEXT NOT NULL DEFAULT '';",
+    /* 2: the node that holds each recording's files, deleted recordings' files */
+    "ALTER TABLE recordings ADD COLUMN node_url TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE removals ("
+    "  id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+    "  node_url TEXT NOT NULL,"
+    "  deleted_ms BIGINT NOT NULL);"
+    "CREATE INDEX removals_node ON removals(node_url);",
 };
 _Static_assert(sizeof pg_migrations == sizeof migrations, "one PostgreSQL step per SQLite step");
 #define CAT_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -612,6 +623,46 @@ int catalog_rec_delete(struct catalog *cat, const char *id)
     rc = rec ? CAT_ERR_BUSY : CAT_ERR_NOT_FOUND;
     json_decref(rec);
     return rc;
+}
+
+/* ---- files another node holds of deleted recordings ---- */
+
+int catalog_removal_add(struct catalog *cat, const char *id, const char *node)
+{
+    if (!id || !id[0] || !node || !node[0] || !text_ok(id, 128) || !text_ok(node, CAT_NODE_MAX - 1))
+        return CAT_ERR_ARG;
+    struct sqlq *st = prep(cat, "INSERT INTO removals (id, node_url, deleted_ms) VALUES (?, ?, ?) "
+                                "ON CONFLICT (id) DO NOTHING");
+    if (!st)
+        return CAT_ERR_DB;
+    sqlq_bind_text(st, 1, id);
+    sqlq_bind_text(st, 2, node);
+    sqlq_bind_i64(st, 3, cr_wall_ms());
+    return run(cat, st, false);
+}
+
+json_t *catalog_removals(struct catalog *cat, const char *node)
+{
+    json_t *ids = json_array();
+    struct sqlq *st =
+        prep(cat, "SELECT id FROM removals WHERE node_url = ? ORDER BY deleted_ms, id "
+                  "LIMIT 100");
+    if (!st)
+        return ids;
+    sqlq_bind_text(st, 1, node ? node : "");
+    while (sqlq_step(st) == SQLQ_ROW)
+        json_array_append_new(ids, col_text(st, 0));
+    sqlq_free(st);
+    return ids;
+}
+
+int catalog_removal_done(struct catalog *cat, const char *id)
+{
+    struct sqlq *st = id ? prep(cat, "DELETE FROM removals WHERE id = ?") : NULL;
+    if (!st)
+        return id ? CAT_ERR_DB : CAT_ERR_ARG;
+    sqlq_bind_text(st, 1, id);
+    return run(cat, st, true);
 }
 
 /* ---- notes ---- */

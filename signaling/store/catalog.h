@@ -77,6 +77,14 @@ json_t *catalog_rec_unfinished(struct catalog *cat, const char *node);
 /* Removes the row and its notes (not the files). CAT_ERR_BUSY while recording/packaging. */
 int catalog_rec_delete(struct catalog *cat, const char *id);
 
+/* Deleted recordings whose files another node holds (a cluster without a shared recordings
+ * folder, docs/cluster.md): the node that deletes one leaves a removal for the holder
+ * (node: its URL), which finds it (at most 100 at a time, oldest first), removes the files
+ * and marks it done. Adding one twice keeps the first. */
+int catalog_removal_add(struct catalog *cat, const char *id, const char *node);
+json_t *catalog_removals(struct catalog *cat, const char *node); /* a JSON array of ids */
+int catalog_removal_done(struct catalog *cat, const char *id);
+
 struct cat_note {
     const char *kind; /* "comment", "bookmark", "chapter" */
     int64_t at_ms;    /* position in the lesson, >= 0 */

@@ -20,7 +20,9 @@ sharing --store, --redis and --secret-file:
     master and the MP4 from B's ?token= URLs (following the 307), lasting the recording's
     duration; A serves its own files itself;
   * a missing file of A's recording on B: 307, then A's 404; an unknown recording, and one
-    whose holder is B itself or nobody (rows written with psql), are B's own 404.
+    whose holder is B itself or nobody (rows written with psql), are B's own 404;
+  * the recording deleted on B: gone from the catalogue, and A removes its folder (the
+    removal B left it in the catalogue) within seconds.
 Prints "RESULT: PASS" or "RESULT: FAIL: ..." (ctest's pattern).
 """
 import sys
@@ -163,6 +165,18 @@ def run(a, b, pg_uri, token):
         check(abs(got - lesson_s) < 1.0,
               "%s from B lasts the recording (%.2f s, catalogue %.2f s)" % (name, got, lesson_s))
     check_own_404(b, pg_uri, token)
+    check_delete(a, b, rec["id"], token)
+
+
+def check_delete(a, b, rid, token):
+    r = peers.http("DELETE", "%s/api/v1/recordings/%s" % (b.base, rid), token=token)
+    check(r.status == 204, "DELETE of A's recording on B: %d" % r.status)
+    gone = peers.http("GET", "%s/api/v1/recordings/%s" % (a.base, rid), token=token).status
+    check(gone == 404, "A no longer lists it (%d)" % gone)
+    folder, deadline = os.path.join(a.data, "recordings", rid), time.monotonic() + 15
+    while os.path.exists(folder) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    check(not os.path.exists(folder), "A removed its files of the deleted recording")
 
 
 def main():

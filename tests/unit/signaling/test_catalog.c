@@ -6,7 +6,8 @@
  * meta-characters in every text field stored and found verbatim, notes (add, list ordered
  * by position, delete, validation), deleting (refused while recording or packaging; notes
  * go with the recording), the unfinished list, the node holding each recording (one
- * node's unfinished list leaves another's alone), and reopening the file (WAL, schema
+ * node's unfinished list leaves another's alone; removals of deleted recordings' files left
+ * to their holder), and reopening the file (WAL, schema
  * version kept, nothing migrated twice). */
 #include <math.h>
 #include <sqlite3.h>
@@ -404,7 +405,8 @@ static void test_unfinished_and_delete(struct catalog *cat)
 }
 
 /* In a cluster each recording names the node that holds its files (migration 2): REC's
- * "node", catalog_rec_node(), and the unfinished list of one node alone. */
+ * "node", catalog_rec_node(), the unfinished list of one node alone, and the removals a
+ * deleting node leaves to the holder. */
 static void test_holder(struct catalog *cat)
 {
     const char *a = "http://10.0.0.1:8080", *b = "https://node-b.example.org:8443";
@@ -443,6 +445,24 @@ static void test_holder(struct catalog *cat)
     u = catalog_rec_unfinished(cat, "");
     CHECK_EQ(json_array_size(u), 1); /* live-2, a single node's */
     CHECK_STR(json_string_value(json_array_get(u, 0)), "live-2");
+    json_decref(u);
+
+    /* deleted on A, held by B: a removal for B alone, taken once */
+    CHECK_EQ(catalog_removal_add(cat, "node-b-1", b), 0);
+    CHECK_EQ(catalog_removal_add(cat, "node-b-1", b), 0); /* again: kept once */
+    CHECK_EQ(catalog_removal_add(cat, "node-x-1", ""), CAT_ERR_ARG);
+    CHECK_EQ(catalog_removal_add(cat, NULL, b), CAT_ERR_ARG);
+    u = catalog_removals(cat, a);
+    CHECK_EQ(json_array_size(u), 0);
+    json_decref(u);
+    u = catalog_removals(cat, b);
+    CHECK_EQ(json_array_size(u), 1);
+    CHECK_STR(json_string_value(json_array_get(u, 0)), "node-b-1");
+    json_decref(u);
+    CHECK_EQ(catalog_removal_done(cat, "node-b-1"), 0);
+    CHECK_EQ(catalog_removal_done(cat, "node-b-1"), CAT_ERR_NOT_FOUND);
+    u = catalog_removals(cat, b);
+    CHECK_EQ(json_array_size(u), 0);
     json_decref(u);
 }
 

@@ -166,7 +166,11 @@ static void list(struct server *srv, struct lws *wsi, struct http_req *req)
         http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, why);
         return;
     }
-    respond_json(wsi, req, 200, catalog_rec_list(srv->catalog, &f));
+    json_t *recs = catalog_rec_list(srv->catalog, &f);
+    if (recs)
+        respond_json(wsi, req, 200, recs);
+    else
+        respond_cat_error(srv, wsi, req, CAT_ERR_DB, NULL);
 }
 
 /* ---- DELETE /api/v1/recordings/<id> ---- */

@@ -545,12 +545,14 @@ json_t *catalog_rec_list(struct catalog *cat, const struct cat_filter *f)
     where_clause(cat, where, sizeof where, f);
     json_t *list = json_array();
     json_int_t total = 0;
+    int rc = SQLQ_DONE; /* the last step's: SQLQ_DONE once the rows are read */
+    bool prepared = false;
 
     snprintf(sql, sizeof sql, "SELECT count(*) FROM recordings%s", where);
     struct sqlq *st = prep(cat, sql);
     if (st) {
         bind_filter(st, f, like);
-        if (sqlq_step(st) == SQLQ_ROW)
+        if ((rc = sqlq_step(st)) == SQLQ_ROW)
             total = sqlq_i64(st, 0);
         sqlq_free(st);
     }
@@ -558,15 +560,22 @@ json_t *catalog_rec_list(struct catalog *cat, const struct cat_filter *f)
              "SELECT " REC_COLUMNS " FROM recordings%s ORDER BY started_ms DESC, id DESC "
              "LIMIT ?7 OFFSET ?8",
              where);
-    if ((st = prep(cat, sql))) {
+    if (rc == SQLQ_ROW && (st = prep(cat, sql))) {
+        prepared = true;
         bind_filter(st, f, like);
         sqlq_bind_i64(st, 7, limit);
         sqlq_bind_i64(st, 8, offset);
-        while (sqlq_step(st) == SQLQ_ROW)
+        while ((rc = sqlq_step(st)) == SQLQ_ROW)
             json_array_append_new(list, rec_json(cat, st));
         sqlq_free(st);
     }
     free(like);
+    if (!prepared || rc != SQLQ_DONE) { /* never an empty list for a database that is away */
+        if (rc != SQLQ_DONE && rc != SQLQ_ROW)
+            db_fail(cat, "list recordings");
+        json_decref(list);
+        return NULL;
+    }
     return json_pack("{s:o, s:I}", "recordings", list, "total", total);
 }
 

@@ -66,7 +66,8 @@ struct cat_filter {                 /* NULL / 0: no condition */
     const char *state;
     int limit, offset; /* limit 0: 50; at most 500 */
 };
-/* {"recordings":[REC...],"total":N}, newest first; f NULL: no conditions. */
+/* {"recordings":[REC...],"total":N}, newest first; f NULL: no conditions. NULL when the
+ * database failed (logged). */
 json_t *catalog_rec_list(struct catalog *cat, const struct cat_filter *f);
 
 /* Ids of the recordings of node (cat_recording.node; NULL as "") left "recording" or

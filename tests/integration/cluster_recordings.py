@@ -22,7 +22,10 @@ sharing --store, --redis and --secret-file:
   * a missing file of A's recording on B: 307, then A's 404; an unknown recording, and one
     whose holder is B itself or nobody (rows written with psql), are B's own 404;
   * the recording deleted on B: gone from the catalogue, and A removes its folder (the
-    removal B left it in the catalogue) within seconds.
+    removal B left it in the catalogue) within seconds;
+  * PostgreSQL paused: B's list answers 500 (not an empty list); A records and packages a
+    lesson meanwhile; PostgreSQL resumed: the recording's row (made late, from its
+    recording.json) is in the catalogue, ready, held by A, within 20 s.
 Prints "RESULT: PASS" or "RESULT: FAIL: ..." (ctest's pattern).
 """
 import sys
@@ -49,6 +52,7 @@ from avtracks import MovingBarTrack, SineTrack, wait_connected  # noqa: E402
 
 TOOLS = os.path.join(peers.SRC_ROOT, "tools")
 ROOM = "hist"
+ROOM_AWAY = "geog"  # recorded while PostgreSQL is away
 LESSON_S = 8.0
 
 
@@ -64,36 +68,36 @@ def get_once(url, token=None):
     return out
 
 
-def catalogue(base, token):
-    r = peers.http("GET", base + "/api/v1/recordings?room=" + ROOM, token=token)
+def catalogue(base, token, room):
+    r = peers.http("GET", base + "/api/v1/recordings?room=" + room, token=token)
     return json.loads(r.body)["recordings"] if r.status == 200 else []
 
 
-def wait_rec(base, token, want, timeout):
+def wait_rec(base, token, want, timeout, room=ROOM):
     """The lesson's recording once its state is one of want (None: any), else None."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        recs = catalogue(base, token)
+        recs = catalogue(base, token, room)
         if recs and (want is None or recs[0]["state"] in want):
             return recs[0]
         time.sleep(0.3)
     return None
 
 
-async def teach(a, token, during):
-    """An aiortc teacher on A for LESSON_S seconds; during() runs once it is connected."""
+async def teach(a, token, during, room=ROOM, seconds=LESSON_S):
+    """An aiortc teacher on A for seconds; during() runs once it is connected."""
     pc = RTCPeerConnection()
     pc.addTransceiver(MovingBarTrack(), direction="sendonly")
     pc.addTransceiver(SineTrack(), direction="sendonly")
     await pc.setLocalDescription(await pc.createOffer())
     loop = asyncio.get_running_loop()
     res, answer = await loop.run_in_executor(None, lambda: peers.sdp_post(
-        a.base, "/whip/" + ROOM, pc.localDescription.sdp, token))
+        a.base, "/whip/" + room, pc.localDescription.sdp, token))
     await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
     await wait_connected(pc, 10, "teacher")
     t0 = time.monotonic()
     await loop.run_in_executor(None, during)
-    await asyncio.sleep(max(0.0, LESSON_S - (time.monotonic() - t0)))
+    await asyncio.sleep(max(0.0, seconds - (time.monotonic() - t0)))
     await loop.run_in_executor(None, lambda: peers.http("DELETE", res, token=token))
     await pc.close()
 
@@ -179,6 +183,27 @@ def check_delete(a, b, rid, token):
     check(not os.path.exists(folder), "A removed its files of the deleted recording")
 
 
+def check_db_away(a, b, pdir, token):
+    """PostgreSQL away while a lesson is recorded and packaged: its row lands once it is back."""
+    subprocess.run([os.path.join(TOOLS, "pg_tmp.sh"), "pause", pdir], check=True)
+    status = peers.http("GET", b.base + "/api/v1/recordings", token=token).status
+    check(status == 500, "PostgreSQL away: B's list is an error, not an empty list (%d)" % status)
+    asyncio.run(teach(a, token, lambda: None, ROOM_AWAY, 4.0))
+    deadline, ready = time.monotonic() + 60, False
+    while not ready and time.monotonic() < deadline:
+        time.sleep(0.3)
+        with open(a.logpath, "rb") as f:
+            ready = any(b"-%s-" % ROOM_AWAY.encode() in l and b"ready for replay" in l
+                        for l in f.read().splitlines())
+    check(ready, "A recorded and packaged the lesson while the database was away")
+    subprocess.run([os.path.join(TOOLS, "pg_tmp.sh"), "resume", pdir], check=True)
+    rec = wait_rec(b.base, token, ("ready",), 20, ROOM_AWAY)
+    check(rec is not None and rec.get("node") == a.base and rec["duration_ms"] > 3000 and
+          rec.get("hls") and rec.get("ended_ms"),
+          "the database back: B lists it, ready, held by A, within 20 s: %s" % (
+              rec and {k: rec.get(k) for k in ("id", "state", "node", "duration_ms")}))
+
+
 def main():
     binary = peers.find_classrelay(sys.argv[1] if len(sys.argv) > 1 else None)
     tmp = tempfile.mkdtemp(prefix="cr-it-clrec-")
@@ -198,6 +223,7 @@ def main():
                               secret_file=secret) for n in "ab"]
         nodes[0].start()
         run(nodes[0], nodes[1], pg_uri, nodes[0].token)
+        check_db_away(nodes[0], nodes[1], pdir, nodes[0].token)
         ok = not peers.failures
         if not ok:
             print("RESULT: FAIL: %s" % "; ".join(peers.failures), flush=True)

@@ -602,11 +602,11 @@ int catalog_rec_node(struct catalog *cat, const char *id, char node[CAT_NODE_MAX
     return out;
 }
 
-json_t *catalog_rec_unfinished(struct catalog *cat, const char *node)
+/* The ids sql (one column, one parameter: node, NULL as "") selects: a JSON array. */
+static json_t *ids_of_node(struct catalog *cat, const char *sql, const char *node)
 {
     json_t *ids = json_array();
-    struct sqlq *st = prep(cat, "SELECT id FROM recordings WHERE state IN "
-                                "('recording', 'packaging') AND node_url = ? ORDER BY started_ms");
+    struct sqlq *st = prep(cat, sql);
     if (!st)
         return ids;
     sqlq_bind_text(st, 1, node ? node : "");
@@ -614,6 +614,14 @@ json_t *catalog_rec_unfinished(struct catalog *cat, const char *node)
         json_array_append_new(ids, col_text(st, 0));
     sqlq_free(st);
     return ids;
+}
+
+json_t *catalog_rec_unfinished(struct catalog *cat, const char *node)
+{
+    return ids_of_node(cat,
+                       "SELECT id FROM recordings WHERE state IN ('recording', 'packaging') AND "
+                       "node_url = ? ORDER BY started_ms",
+                       node);
 }
 
 int catalog_rec_delete(struct catalog *cat, const char *id)
@@ -652,17 +660,8 @@ int catalog_removal_add(struct catalog *cat, const char *id, const char *node)
 
 json_t *catalog_removals(struct catalog *cat, const char *node)
 {
-    json_t *ids = json_array();
-    struct sqlq *st =
-        prep(cat, "SELECT id FROM removals WHERE node_url = ? ORDER BY deleted_ms, id "
-                  "LIMIT 100");
-    if (!st)
-        return ids;
-    sqlq_bind_text(st, 1, node ? node : "");
-    while (sqlq_step(st) == SQLQ_ROW)
-        json_array_append_new(ids, col_text(st, 0));
-    sqlq_free(st);
-    return ids;
+    return ids_of_node(
+        cat, "SELECT id FROM removals WHERE node_url = ? ORDER BY deleted_ms, id LIMIT 100", node);
 }
 
 int catalog_removal_done(struct catalog *cat, const char *id)

@@ -35,6 +35,7 @@ import asyncio
 import http.client
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -236,6 +237,7 @@ def main():
             s.stop()
         subprocess.run([os.path.join(TOOLS, "redis_tmp.sh"), "stop", rdir])
         subprocess.run([os.path.join(TOOLS, "pg_tmp.sh"), "stop", pdir])
+        shutil.rmtree(tmp, ignore_errors=True)
     print("RESULT: PASS" if ok else "", flush=True)
     return 0 if ok else 1
 

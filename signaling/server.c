@@ -419,14 +419,15 @@ int server_start(struct server *srv, const struct config *cfg)
         server_free_parts(srv);
         return -1;
     }
-    srv->recording = recording_new(srv);
-    srv->ingest = ingest_new(srv, recording_binary(srv->recording));
-    srv->links = links_new();
     char url[CONFIG_STR_MAX];
     if (cfg->redis[0] && node_url_of(cfg, url, sizeof url) != 0)
         CR_ERROR("server", "node_url: too long: this node stays out of the cluster");
     else if (cfg->redis[0]) /* a node of a cluster: its directory */
         srv->dir = dir_open(cfg, url);
+    /* after the directory: recordings carry its URL, the node that holds their files */
+    srv->recording = recording_new(srv);
+    srv->ingest = ingest_new(srv, recording_binary(srv->recording));
+    srv->links = links_new();
     if (srv->dir) /* lessons whose origin is another node are pulled from there */
         srv->cascade = cascade_new(srv);
     lws_sul_schedule(srv->lws, 0, &srv->sweep, sweep, LWS_US_PER_SEC);

@@ -8,6 +8,8 @@
 #                                 until it answers, write its URI to DIR/uri and print it:
 #                                 postgresql:///postgres?host=DIR&port=PORT&user=postgres
 #   tools/pg_tmp.sh stop DIR      stop it (fast shutdown) and remove DIR
+#   tools/pg_tmp.sh pause DIR     stop it (fast shutdown), keeping DIR: the database is away
+#   tools/pg_tmp.sh resume DIR    start it again on the same socket and port, data kept
 #
 # initdb and postgres refuse to run as root: as root they run as the "postgres" system user
 # (Debian's postgresql package creates it) and DIR is given to it. The superuser is always
@@ -69,6 +71,35 @@ stop() {
   rm -rf "$dir"
 }
 
+# postgres on DIR's socket and port; waits until it answers
+run_server() {
+  local dir=$1 port=$2 bin
+  bin=$(bindir)
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+    -o "-c listen_addresses='' -k $dir -p $port -c fsync=off -c max_connections=50" \
+    start >/dev/null || die "postgres did not start; see $dir/postgres.log"
+  if [[ -x "$bin/pg_isready" ]]; then
+    for _ in $(seq 1 100); do
+      "$bin/pg_isready" -q -h "$dir" -p "$port" && break
+      sleep 0.1
+    done
+    "$bin/pg_isready" -q -h "$dir" -p "$port" || die "postgres does not answer on $dir"
+  fi
+}
+
+pause() {
+  local dir=$1
+  [[ -f "$dir/data/postmaster.pid" ]] || die "no server runs in $dir"
+  as_owner "$(bindir)/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null
+}
+
+resume() {
+  local dir=$1 port
+  [[ -f "$dir/uri" ]] || die "no server was started in $dir"
+  port=$(sed -n 's/.*[?&]port=\([0-9]*\).*/\1/p' "$dir/uri")
+  run_server "$dir" "$port"
+}
+
 start() {
   local dir=${1:-} bin port uri
   bin=$(bindir)
@@ -90,16 +121,7 @@ start() {
   as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
     --no-sync >"$dir/initdb.log" 2>&1 || die "initdb failed; see $dir/initdb.log"
   port=$(free_port "$dir")
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-    -o "-c listen_addresses='' -k $dir -p $port -c fsync=off -c max_connections=50" \
-    start >/dev/null || die "postgres did not start; see $dir/postgres.log"
-  if [[ -x "$bin/pg_isready" ]]; then
-    for _ in $(seq 1 100); do
-      "$bin/pg_isready" -q -h "$dir" -p "$port" && break
-      sleep 0.1
-    done
-    "$bin/pg_isready" -q -h "$dir" -p "$port" || die "postgres does not answer on $dir"
-  fi
+  run_server "$dir" "$port"
   uri="postgresql:///postgres?host=$dir&port=$port&user=postgres"
   echo "$uri" >"$dir/uri"
   chmod 0644 "$dir/uri"
@@ -108,9 +130,9 @@ start() {
 
 case "${1:-}" in
 start) start "${2:-}" ;;
-stop)
-  [[ -n "${2:-}" ]] || die "usage: $0 stop DIR"
-  stop "$2"
+stop | pause | resume)
+  [[ -n "${2:-}" ]] || die "usage: $0 $1 DIR"
+  "$1" "$2"
   ;;
-*) die "usage: $0 start [DIR] | stop DIR" ;;
+*) die "usage: $0 start [DIR] | stop DIR | pause DIR | resume DIR" ;;
 esac

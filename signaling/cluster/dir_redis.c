@@ -13,12 +13,19 @@
 
 #include "base/log.h"
 
-/* KEYS[1] the claim, ARGV[1] our id, ARGV[2] its lifetime (ms), ARGV[3] the lease prefix.
- * Returns {holder, holder's lease or false, 1 if taken over from a node without a lease}. */
+/* KEYS[1] the claim, ARGV[1] our id, ARGV[2] its lifetime (ms), ARGV[3] the lease prefix,
+ * ARGV[4] our URL. Returns {holder, holder's lease or false, 1 if taken over from a node
+ * without a lease, or from this node's previous run (its lease, still alive, names our URL:
+ * the node was restarted at the same address)}. */
 static const char CLAIM_LUA[] = "local v = redis.call('GET', KEYS[1]) "
                                 "if v and v ~= ARGV[1] then "
                                 "  local n = redis.call('GET', ARGV[3] .. v) "
-                                "  if n then return {v, n, 0} end "
+                                "  if n then "
+                                "    local ok, o = pcall(cjson.decode, n) "
+                                "    if not (ok and type(o) == 'table' and o.url == ARGV[4]) then "
+                                "      return {v, n, 0} "
+                                "    end "
+                                "  end "
                                 "end "
                                 "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
                                 "return {ARGV[1], false, (v and v ~= ARGV[1]) and 1 or 0}";
@@ -131,8 +138,9 @@ int dir_redis_job(struct directory *d, struct dir_job *j)
     snprintf(px, sizeof px, "%d", DIR_CLAIM_MS);
     redisReply *r;
     if (j->kind == DIR_JOB_CLAIM) {
-        const char *argv[] = {"EVAL", CLAIM_LUA, "1", key, d->self.id, px, NODE_PREFIX};
-        r = command(d->c, 7, argv);
+        const char *argv[] = {"EVAL",     CLAIM_LUA, "1",         key,
+                              d->self.id, px,        NODE_PREFIX, d->self.url};
+        r = command(d->c, 8, argv);
         if (r && claim_result(r, j) != 0)
             CR_LOG_RATE(CR_LOG_WARN, "cluster", "claim of %s: unexpected reply", j->room);
     } else if (j->kind == DIR_JOB_RELEASE) {

@@ -161,7 +161,8 @@ static enum dir_answer answer_of(struct directory *d, const struct dir_room *e, 
     struct dir_node n;
     if (e->want)
         return DIR_MINE;
-    if (!e->owner[0] || strcmp(e->owner, d->self.id) == 0 || !dir_node_live(d, e->owner, &n))
+    if (!e->owner[0] || strcmp(e->owner, d->self.id) == 0 || !dir_node_live(d, e->owner, &n) ||
+        strcmp(n.url, d->self.url) == 0) /* this node's previous run: it claims it back */
         return DIR_UNKNOWN;
     snprintf(url, cap, "%s", n.url);
     return DIR_OTHER;
@@ -196,6 +197,7 @@ enum dir_answer dir_claim(struct directory *d, const char *room, char *url, size
             return a;
         }
         e->want = e->pending = true;
+        e->release = false; /* claimed again before the thread let it go: it keeps it */
         d->hinted = true;
         uint64_t seq = ++e->asked_seq;
         if (d->st.up) {
@@ -208,6 +210,7 @@ enum dir_answer dir_claim(struct directory *d, const char *room, char *url, size
     if (a == DIR_UNKNOWN) { /* not answered in time: serve it, the thread claims it */
         e = room_ask(d, room);
         e->want = true;
+        e->release = false;
         a = DIR_MINE;
     }
     pthread_mutex_unlock(&d->mu);
@@ -263,14 +266,15 @@ bool dir_pick(struct directory *d, const char *room, char *url, size_t cap)
     struct dir_room *e = room ? dir_room_find(d, room) : NULL;
     struct dir_node origin;
     if (e && !e->want && e->owner[0] && dir_node_live(d, e->owner, &origin) && !origin.full &&
-        strcmp(origin.id, d->self.id) != 0) {
+        strcmp(origin.id, d->self.id) != 0 && strcmp(origin.url, d->self.url) != 0) {
         snprintf(url, cap, "%s", origin.url);
         pthread_mutex_unlock(&d->mu);
         return true;
     }
     for (size_t i = 0; nodes_fresh(d) && i < d->n_nodes; i++) {
         const struct dir_node *n = &d->nodes[i];
-        if (!n->full && strcmp(n->id, d->self.id) != 0 && (!best || busy(n) < busy(best)))
+        if (!n->full && strcmp(n->id, d->self.id) != 0 && strcmp(n->url, d->self.url) != 0 &&
+            (!best || busy(n) < busy(best)))
             best = n;
     }
     if (best)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/node_sig.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -29,10 +30,18 @@ static void answer(struct server *srv, struct lws *wsi, struct http_req *req, st
                    uint64_t id)
 {
     enum srv_err e = SRV_ERR_BAD_SDP;
-    char why[512] = "the answer must be application/sdp";
+    char why[512] = "the answer must be application/sdp", sig[NODE_SIG_LEN + 2] = "", ids[24];
     char *sdp = req->body ? cr_strndup(req->body, req->body_len) : NULL;
-    if (sdp && strcmp(req->content_type, "application/sdp") == 0 &&
-        links_answer(srv, room->name, id, sdp, &e, why, sizeof why) == 0)
+    snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
+    http_query(wsi, "sig", sig, sizeof sig);
+    bool sdp_ok = sdp && strcmp(req->content_type, "application/sdp") == 0;
+    if (sdp_ok && !node_sig_ok(srv->key, "answer", room->name, ids, sdp, req->body_len, sig)) {
+        e = SRV_ERR_FORBIDDEN; /* its DTLS fingerprint must come from a node of this cluster */
+        snprintf(why, sizeof why, "the answer is not signed with this cluster's key (?sig=)");
+    } else if (sdp_ok && links_answer(srv, room->name, id, sdp, &e, why, sizeof why) == 0) {
+        e = SRV_ERR_COUNT;
+    }
+    if (e == SRV_ERR_COUNT)
         http_respond(wsi, req, 204, NULL, NULL, 0);
     else
         http_respond_error(srv, wsi, req, e, why);

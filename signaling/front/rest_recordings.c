@@ -4,23 +4,22 @@
  * JSON in and out (jansson), errors as docs/protocol.md's {"error":{"code","message"}},
  * counted like every other handler's. The API answers 503 when the catalogue database did
  * not open (the live lesson runs on without it). Deleting a recording removes its row (and
- * notes) first, then its folder DATA/recordings/<id>; ids reach the file system only after
+ * notes) first, then its folder DATA/recordings/<id> (lesson/recording.h; in a cluster the
+ * node that holds it removes its own); ids reach the file system only after
  * rest_recording_id_ok(), so no id names anything outside DATA/recordings. */
 #include "front/rest_recordings.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "front/rest_auth.h"
 #include "access/auth.h"
 #include "base/log.h"
+#include "lesson/recording.h"
 #include "store/catalog.h"
 
 #define API_PREFIX "/api/v1/recordings"
@@ -167,33 +166,27 @@ static void list(struct server *srv, struct lws *wsi, struct http_req *req)
         http_respond_error(srv, wsi, req, SRV_ERR_BAD_REQUEST, why);
         return;
     }
-    respond_json(wsi, req, 200, catalog_rec_list(srv->catalog, &f));
+    json_t *recs = catalog_rec_list(srv->catalog, &f);
+    if (recs)
+        respond_json(wsi, req, 200, recs);
+    else
+        respond_cat_error(srv, wsi, req, CAT_ERR_DB, NULL);
 }
 
 /* ---- DELETE /api/v1/recordings/<id> ---- */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
-    if (rc != 0)
-        CR_WARN("recordings", "cannot remove %s: %s", path, strerror(errno));
-    return 0; /* remove as much as can be */
-}
-
 static void delete_recording(struct server *srv, struct lws *wsi, struct http_req *req,
                              const char *id)
 {
+    char holder[CAT_NODE_MAX];
+    if (catalog_rec_node(srv->catalog, id, holder) != 0)
+        holder[0] = '\0';
     int rc = catalog_rec_delete(srv->catalog, id);
     if (rc != 0) {
         respond_cat_error(srv, wsi, req, rc, "no such recording");
         return;
     }
-    char dir[CONFIG_PATH_MAX + 160];
-    snprintf(dir, sizeof dir, "%s/recordings/%s", srv->cfg->data_dir, id);
-    if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
-        CR_WARN("recordings", "cannot remove %s: %s", dir, strerror(errno));
+    recording_deleted(srv->recording, id, holder); /* its files, here or on their holder */
     CR_INFO("recordings", "recording %s deleted", id);
     respond_no_content(wsi, req);
 }

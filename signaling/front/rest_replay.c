@@ -17,6 +17,11 @@
  * catalogue's REC hands such links out ready-made ("links", rest_replay_links), to share
  * without the token in them.
  *
+ * In a cluster (docs/cluster.md) a file that is not here (no shared recordings folder) is
+ * asked of the node the catalogue names as the recording's holder: 307 to the same path and
+ * query there, once access was checked here, with a grant added when access came in a
+ * header or cookie (which do not follow a redirect to another origin).
+ *
  * Other files can be hundreds of megabytes: they are streamed from a file descriptor by
  * http.c, and a single byte range (RFC 9110 §14: "bytes=a-b", "a-", "-n") answers 206 with
  * Content-Range, or 416 when it starts past the end; several ranges or an unknown unit get
@@ -36,6 +41,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "cluster/directory.h"
 #include "front/credentials.h"
 #include "front/rest_auth.h"
 #include "front/rest_recordings.h"
@@ -91,9 +97,9 @@ static const char *vod_type(const char *path, bool *revalidate)
 
 /* Whether the request may read recording id's files; false after the refusal was answered.
  * On success grant holds what its playlists must carry: "" when access did not come in the
- * URL. */
+ * URL; and *exp_s when a grant made for this access expires. */
 static bool may_read(struct server *srv, struct lws *wsi, struct http_req *req, const char *id,
-                     char grant[GRANT_MAX + 1])
+                     char grant[GRANT_MAX + 1], int64_t *exp_s)
 {
     char given[GRANT_MAX + 2];
     int64_t now_s = cr_wall_ms() / 1000;
@@ -104,6 +110,7 @@ static bool may_read(struct server *srv, struct lws *wsi, struct http_req *req, 
             g < 0 ? GRANT_ERR_MALFORMED : grant_check(srv->key, id, given, strlen(given), now_s);
         if (rc == GRANT_OK) {
             memcpy(grant, given, strlen(given) + 1);
+            *exp_s = now_s; /* passed on as it is, never made again */
             return true;
         }
         CR_LOG_RATE(CR_LOG_INFO, "replay", "refused %s: %s", req->path, grant_err_message(rc));
@@ -117,8 +124,32 @@ static bool may_read(struct server *srv, struct lws *wsi, struct http_req *req, 
     struct principal who;
     if (!rest_auth(srv, wsi, req, PERM_RECORDINGS_READ, false, &who))
         return false;
-    if (cred_in_url(wsi) && grant_make(srv->key, id, grant_expiry(now_s, who.exp), grant) != 0)
+    *exp_s = grant_expiry(now_s, who.exp);
+    if (cred_in_url(wsi) && grant_make(srv->key, id, *exp_s, grant) != 0)
         grant[0] = '\0'; /* an id that names no recording: 404 follows */
+    return true;
+}
+
+/* When the catalogue says another node holds recording id (docs/cluster.md): answers 307 to
+ * the same path and query on that node and returns true. Access goes along: the query's
+ * token= or grant= works there (every node shares the key), else a grant is added. */
+static bool to_holder(struct server *srv, struct lws *wsi, struct http_req *req, const char *id,
+                      const char *grant, int64_t exp_s)
+{
+    char node[CAT_NODE_MAX], made[GRANT_MAX + 1], url[4096], given[GRANT_MAX + 2];
+    if (!srv->catalog || catalog_rec_node(srv->catalog, id, node) != 0 || !node[0] ||
+        strcmp(node, dir_url(srv->dir)) == 0)
+        return false; /* unknown, a single node's, or this node's: the file is missing */
+    size_t n = (size_t)snprintf(url, sizeof url, "%s", node);
+    n = http_url_rest(wsi, req->path, url, n, sizeof url);
+    if (http_query(wsi, "grant", given, sizeof given) == 0) { /* a cookie's or a header's */
+        if (!grant[0] && grant_make(srv->key, id, exp_s, made) == 0)
+            grant = made;
+        if (grant[0] && n + strlen(grant) + 8 < sizeof url)
+            snprintf(url + n, sizeof url - n, "%cgrant=%s", strchr(url, '?') ? '&' : '?', grant);
+    }
+    http_redirect(wsi, req, 307, url);
+    http_add_header(req, "Cache-Control", "private, no-store");
     return true;
 }
 
@@ -164,14 +195,13 @@ json_t *rest_replay_links(struct server *srv, const char *id, const json_t *rec,
     return links;
 }
 
-/* The file of the request as an open descriptor (st filled), or -1. */
-static int open_vod(struct server *srv, const char *id, size_t id_len, const char *file,
-                    struct stat *st)
+/* The file of the request (a checked id and file name) as an open descriptor (st filled),
+ * or -1. */
+static int open_vod(struct server *srv, const char *id, const char *file, struct stat *st)
 {
     char full[CONFIG_PATH_MAX + 400];
-    if (!rest_recording_id_ok(id, id_len) || !vod_path_ok(file) ||
-        (size_t)snprintf(full, sizeof full, "%s/recordings/%.*s/vod/%s", srv->cfg->data_dir,
-                         (int)id_len, id, file) >= sizeof full)
+    if ((size_t)snprintf(full, sizeof full, "%s/recordings/%s/vod/%s", srv->cfg->data_dir, id,
+                         file) >= sizeof full)
         return -1;
     int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
@@ -187,10 +217,14 @@ void rest_recordings_file(struct server *srv, struct lws *wsi, struct http_req *
     char id[GRANT_SCOPE_MAX + 1] = "", grant[GRANT_MAX + 1];
     if (slash && (size_t)(slash - p) < sizeof id)
         snprintf(id, sizeof id, "%.*s", (int)(slash - p), p);
-    if (!may_read(srv, wsi, req, id, grant))
+    int64_t exp_s;
+    if (!may_read(srv, wsi, req, id, grant, &exp_s))
         return;
+    bool named = slash && rest_recording_id_ok(p, (size_t)(slash - p)) && vod_path_ok(slash + 1);
     struct stat st;
-    int fd = slash ? open_vod(srv, p, (size_t)(slash - p), slash + 1, &st) : -1;
+    int fd = named ? open_vod(srv, id, slash + 1, &st) : -1;
+    if (fd < 0 && named && to_holder(srv, wsi, req, id, grant, exp_s))
+        return;
     if (fd < 0) {
         http_respond_error(srv, wsi, req, SRV_ERR_NOT_FOUND, "no such recording file");
         return;

@@ -113,6 +113,11 @@ void rsched_store_err(struct server *srv, struct lws *wsi, struct http_req *req,
         http_respond_error(srv, wsi, req, SRV_ERR_CONFLICT,
                            msg ? msg : "it is still in use and cannot be deleted");
         break;
+    case STORE_ERR_DB: /* away (PostgreSQL restarting, unreachable): the client may retry */
+        http_respond_error(srv, wsi, req, SRV_ERR_UNAVAILABLE,
+                           "the schedule database is unavailable: try again shortly");
+        http_add_header(req, "Retry-After", "5");
+        break;
     default:
         http_respond_error(srv, wsi, req, SRV_ERR_INTERNAL, "the schedule database failed");
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/node_sig.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -84,8 +85,17 @@ static bool open_link(struct server *srv, struct pull *p, json_t *link)
 {
     const char *id = json_string_value(json_object_get(link, "id"));
     const char *sdp = json_string_value(json_object_get(link, "sdp"));
+    const char *sig = json_string_value(json_object_get(link, "sig"));
     if (!id || !sdp || strlen(id) >= sizeof p->links[0].id || p->n == PULL_LINKS_MAX)
         return false;
+    if (!node_sig_ok(srv->key, "offer", p->room, id, sdp, strlen(sdp), sig)) {
+        CR_LOG_RATE(CR_LOG_WARN, "cascade",
+                    "room %s: link %s from %s refused: its offer is not "
+                    "signed with this cluster's key",
+                    p->room, id, p->origin);
+        srv->cascade->unsigned_offers++;
+        return false; /* not answered: the far side's link times out */
+    }
     struct cr_mline_hint hints[CR_OFFER_MAX_LINES];
     struct session_req q = {.room = p->room,
                             .sdp = sdp,
@@ -109,8 +119,11 @@ static bool open_link(struct server *srv, struct pull *p, json_t *link)
     snprintf(pl->id, sizeof pl->id, "%s", id);
     pl->r = r;
     srv->cascade->links++;
+    char signed_sub[32 + NODE_SIG_LEN + 8], asig[NODE_SIG_LEN + 1];
+    node_sig(srv->key, "answer", p->room, id, answer, strlen(answer), asig);
+    snprintf(signed_sub, sizeof signed_sub, "%s?sig=%s", sub, asig);
     snprintf(what, sizeof what, "answer %s", id);
-    cascade_call(srv, p, "POST", sub, answer, "application/sdp", what); /* takes answer */
+    cascade_call(srv, p, "POST", signed_sub, answer, "application/sdp", what); /* takes answer */
     if (p->kind == PULL_CLASSROOM)
         CR_INFO("cascade", "room %s: classroom %s linked %lld ms after its call on stage", p->room,
                 p->who, (long long)(cr_now_ms() - p->asked_ms));

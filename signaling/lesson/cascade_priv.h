@@ -53,6 +53,7 @@ struct cascade {
     struct pull *pulls; /* owned */
     unsigned links;
     unsigned serial;
+    uint64_t unsigned_offers; /* offers refused: not signed with the cluster's key */
 };
 
 /* The lesson pull of room, or NULL. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "access/node_sig.h"
 #include "base/log.h"
 #include "cluster/directory.h"
 #include "lesson/edge_report.h"
@@ -78,11 +79,12 @@ static int open_one(struct server *srv, struct reg_room *room, const struct publ
         srv->links->n++;
         char id[24];
         snprintf(id, sizeof id, "%llu", (unsigned long long)o->link_id);
-        char src[64];
+        char src[64], sig[NODE_SIG_LEN + 1];
         snprintf(src, sizeof src, "%s:%llu", who, (unsigned long long)peer);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "source",
-                                             src, "role", role, "participant", pb->gid, "sdp",
-                                             o->sdp, "hints", hints_json(o)));
+        node_sig(srv->key, "offer", room->name, id, o->sdp, strlen(o->sdp), sig);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", id,
+                                             "source", src, "role", role, "participant", pb->gid,
+                                             "sdp", o->sdp, "sig", sig, "hints", hints_json(o)));
         CR_INFO("links", "link %s for %s %s of room %s", id, role, who, room->name);
     } else {
         CR_WARN("links", "no link for %s of room %s: %s", who, room->name, o->err);

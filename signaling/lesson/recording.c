@@ -339,11 +339,8 @@ static struct rec_lesson *lesson_new(struct recording *rec, struct reg_room *roo
         json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", l->id, "room", l->room, "teacher",
                   teacher_name(room), "title", title, "started_ms", (json_int_t)l->started_ms);
     json_dump_file(meta, path, JSON_COMPACT);
+    rec_cat_create(rec, meta); /* the database away: made when the recording is packaged */
     json_decref(meta);
-    if (rec->srv->catalog) {
-        struct cat_recording cr = {l->id, l->room, teacher_name(room), title, l->started_ms};
-        catalog_rec_create(rec->srv->catalog, &cr);
-    }
     l->next = rec->lessons;
     rec->lessons = l;
     CR_INFO("recording", "lesson in %s: recording %s", l->room, l->id);
@@ -526,11 +523,12 @@ static void lesson_end(struct recording *rec, struct rec_lesson *l, int64_t dela
     for (struct rec_track *t = l->tracks; t; t = t->next)
         if (!t->gone) /* a classroom still on stage when the teacher's tracks ended */
             stop_track(rec, l, t);
+    int64_t ended_ms = (int64_t)time(NULL) * 1000;
     if (rec->srv->catalog) {
-        catalog_rec_set_ended(rec->srv->catalog, l->id, (int64_t)time(NULL) * 1000);
+        catalog_rec_set_ended(rec->srv->catalog, l->id, ended_ms);
         catalog_rec_set_state(rec->srv->catalog, l->id, "packaging", 0, NULL);
     }
-    rec_pack_enqueue(rec, l->id, l->dir, l->room, delay_ms);
+    rec_pack_enqueue(rec, l->id, l->dir, l->room, ended_ms, delay_ms);
     struct rec_lesson **pp = &rec->lessons;
     while (*pp != l)
         pp = &(*pp)->next;
@@ -572,6 +570,7 @@ void recording_free(struct recording *rec)
         lesson_free(rec, l);
     }
     rec_pack_free_all(rec);
+    rec_cat_free_all(rec);
     child_free(rec->recorder, STOP_WAIT_MS);
     free(rec);
 }
@@ -614,6 +613,8 @@ void recording_tick(struct recording *rec, int64_t now_ms)
         l = next;
     }
     rec_pack_tick(rec, now_ms);
+    rec_cat_tick(rec, now_ms);
+    rec_files_tick(rec, now_ms);
 }
 
 const char *recording_binary(const struct recording *rec) { return rec->bin; }

@@ -33,6 +33,11 @@ struct recording *recording_new(struct server *srv);
 /* Stops the recorder (it finalises what it wrote) and any packager. NULL: nothing. */
 void recording_free(struct recording *rec);
 
+/* Recording id was deleted from the catalogue: its files here (DATA/recordings/<id>, or a
+ * shared folder's) are removed; holder, the node the catalogue named ("" or NULL: none),
+ * removes its own when it is another (recording_files.c). */
+void recording_deleted(struct recording *rec, const char *id, const char *holder);
+
 /* The room's set of tracks, or its stage, changed. */
 void recording_on_tracks(struct recording *rec, const char *room);
 /* A line or the exit of one of our child processes (EVQ_CHILD_LINE / EVQ_CHILD_EXIT). */

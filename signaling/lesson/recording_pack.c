@@ -1,8 +1,8 @@
 /* The packaging queue of the recording controller (recording.h): one packager at a time
  * (classrelay-recorder package, niced, killed with the server), its progress written to
- * the catalogue, its vod/info.json read into it when done. A packager killed with the
- * server leaves the recording "packaging"; the next start packages it again. */
-#include <dirent.h>
+ * the catalogue, its final state handed to recording_catalog.c when done. A packager killed
+ * with the server leaves the recording "packaging"; the next start packages it again (only
+ * this node's: in a cluster the others' are theirs to finish, docs/cluster.md). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "cluster/directory.h"
 #include "store/catalog.h"
 #include "lesson/child.h"
 #include "lesson/evq.h"
@@ -26,7 +27,7 @@
 #define PACK_ATTEMPTS 2       /* a packager that fails is run once more before giving up */
 
 void rec_pack_enqueue(struct recording *rec, const char *id, const char *dir, const char *room,
-                      int64_t delay_ms)
+                      int64_t ended_ms, int64_t delay_ms)
 {
     for (struct rec_pack *p = rec->queue; p; p = p->next)
         if (strcmp(p->id, id) == 0)
@@ -35,6 +36,7 @@ void rec_pack_enqueue(struct recording *rec, const char *id, const char *dir, co
     snprintf(p->id, sizeof p->id, "%s", id);
     snprintf(p->dir, sizeof p->dir, "%s", dir);
     snprintf(p->room, sizeof p->room, "%s", room);
+    p->ended_ms = ended_ms;
     p->not_before_ms = cr_now_ms() + delay_ms;
     struct rec_pack **pp = &rec->queue;
     while (*pp)
@@ -51,65 +53,33 @@ static void pop(struct recording *rec)
     free(p);
 }
 
-/* Bytes under path (recursively). */
-static int64_t du(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return 0;
-    if (!S_ISDIR(st.st_mode))
-        return (int64_t)st.st_size;
-    int64_t sum = 0;
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char sub[REC_DIR_MAX + 300];
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        sum += du(sub);
-    }
-    if (d)
-        closedir(d);
-    return sum;
-}
-
 static void finish(struct recording *rec, struct rec_pack *p, const char *error)
 {
-    struct catalog *cat = rec->srv->catalog;
     p->done = true;
     if (error && p->attempts < PACK_ATTEMPTS) {
         CR_WARN("recording", "%s: packaging failed (%s): trying again", p->id, error);
         p->retry = true;
         return;
     }
-    if (error) {
-        rec->package_failed++;
-        CR_ERROR("recording", "%s: packaging failed: %s", p->id, error);
-        if (cat)
-            catalog_rec_set_state(cat, p->id, "failed", p->progress, error);
-        rec_notify(rec, p->room, "failed", p->id, error);
-        return;
-    }
     char path[REC_DIR_MAX + 32];
     snprintf(path, sizeof path, "%s/vod/info.json", p->dir);
     json_error_t jerr;
-    json_t *info = json_load_file(path, 0, &jerr);
-    if (!info) {
-        rec->package_failed++;
+    json_t *info = error ? NULL : json_load_file(path, 0, &jerr);
+    if (!error && !info) {
         CR_ERROR("recording", "%s: packaged, but %s: %s", p->id, path, jerr.text);
-        if (cat)
-            catalog_rec_set_state(cat, p->id, "failed", 100, "the packager wrote no info.json");
-        return;
+        error = "the packager wrote no info.json";
     }
-    if (cat) {
-        catalog_rec_set_vod(cat, p->id, info, du(p->dir));
-        catalog_rec_set_state(cat, p->id, "ready", 100, NULL);
-    }
-    rec->packaged++;
-    CR_INFO("recording", "%s: ready for replay", p->id);
-    rec_notify(rec, p->room, "ready", p->id, NULL);
     json_decref(info);
+    snprintf(p->error, sizeof p->error, "%s", error ? error : "");
+    if (error) {
+        rec->package_failed++;
+        CR_ERROR("recording", "%s: packaging failed: %s", p->id, error);
+    } else {
+        rec->packaged++;
+        CR_INFO("recording", "%s: ready for replay", p->id);
+    }
+    rec_cat_final(rec, p); /* written again later if the database is away */
+    rec_notify(rec, p->room, error ? "failed" : "ready", p->id, error);
 }
 
 static void on_line(struct recording *rec, struct rec_pack *p, const char *line)
@@ -187,7 +157,7 @@ void rec_pack_free_all(struct recording *rec)
 void rec_pack_recover(struct recording *rec)
 {
     struct catalog *cat = rec->srv->catalog;
-    json_t *ids = cat ? catalog_rec_unfinished(cat) : NULL;
+    json_t *ids = cat ? catalog_rec_unfinished(cat, dir_url(rec->srv->dir)) : NULL;
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v)
@@ -209,7 +179,7 @@ void rec_pack_recover(struct recording *rec)
         }
         json_decref(got);
         catalog_rec_set_state(cat, id, "packaging", 0, NULL);
-        rec_pack_enqueue(rec, id, dir, "", RECOVER_DELAY_MS);
+        rec_pack_enqueue(rec, id, dir, "", 0, RECOVER_DELAY_MS);
     }
     json_decref(ids);
 }

@@ -1,8 +1,11 @@
-/* Shared between recording.c (lessons, tracks, the recorder process) and recording_pack.c
- * (the packaging queue). Not for other modules: they use recording.h. */
+/* Shared between recording.c (lessons, tracks, the recorder process), recording_pack.c (the
+ * packaging queue), recording_catalog.c (catalogue writes that must land) and
+ * recording_files.c (deleted recordings' files). Not for other modules:
+ * they use recording.h. */
 #ifndef CR_SIGNALING_RECORDING_PRIV_H
 #define CR_SIGNALING_RECORDING_PRIV_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -53,11 +56,13 @@ struct rec_pack {
     char dir[REC_DIR_MAX];
     char room[REG_ROOM_MAX + 1]; /* told when the replay is ready; "" after a restart */
     int64_t not_before_ms;
+    int64_t ended_ms; /* the lesson's end (wall clock); 0: unknown (recovered after a crash) */
     double progress;
     int64_t progress_saved_ms;
-    bool done;    /* the packager said done or error */
-    int attempts; /* packagers run for it so far */
-    bool retry;   /* failed once: run again before calling it failed */
+    bool done;       /* the packager said done or error */
+    int attempts;    /* packagers run for it so far */
+    bool retry;      /* failed once: run again before calling it failed */
+    char error[256]; /* why it failed for good; "": packaged */
 };
 
 struct recording {
@@ -73,8 +78,11 @@ struct recording {
     struct rec_lesson *lessons;        /* owned */
     struct rec_pack *queue;            /* owned; the head runs when child is set */
     struct child *packager;            /* owned */
+    struct rec_pack *unsaved;          /* owned: packaged, the catalogue not yet told */
+    int64_t unsaved_at_ms;             /* when to try telling it next */
     uint64_t errors;                   /* recorder error events, crashes, hangs */
     uint64_t packaged, package_failed; /* packagings finished: ready for replay, failed */
+    int64_t removals_at_ms;            /* when to look for removals left here next */
 };
 
 /* recording.c: {"type":"event","event":"recording","state":state,"id":id,...} to everyone
@@ -84,12 +92,24 @@ void rec_notify(struct recording *rec, const char *room, const char *state, cons
 
 /* recording_pack.c */
 void rec_pack_enqueue(struct recording *rec, const char *id, const char *dir, const char *room,
-                      int64_t delay_ms);
+                      int64_t ended_ms, int64_t delay_ms);
 /* A packager line or exit; false if the child is not ours. */
 bool rec_pack_on_child(struct recording *rec, const struct evq_item *it);
 void rec_pack_tick(struct recording *rec, int64_t now_ms);
 void rec_pack_free_all(struct recording *rec);
 /* Recordings a crash left unfinished: packaged a few seconds from now. */
 void rec_pack_recover(struct recording *rec);
+
+/* recording_catalog.c: the row of recording.json's meta made, this node the holder of its
+ * files (0 or a CAT_ERR_*); the final state of p (packaged, or failed for good) written, and
+ * kept to write again if the database was away; the retries (each every 10 s, from the
+ * once-a-second tick); those left at shutdown freed. */
+int rec_cat_create(struct recording *rec, json_t *meta);
+void rec_cat_final(struct recording *rec, const struct rec_pack *p);
+void rec_cat_tick(struct recording *rec, int64_t now_ms);
+void rec_cat_free_all(struct recording *rec);
+
+/* recording_files.c: deleted recordings' files another node left to this one, removed. */
+void rec_files_tick(struct recording *rec, int64_t now_ms);
 
 #endif

@@ -69,6 +69,14 @@ static const char *const migrations[] = {
     "  author TEXT NOT NULL DEFAULT '',"
     "  created_ms INTEGER NOT NULL);"
     "CREATE INDEX notes_recording ON notes(recording_id, at_ms);",
+    /* 2: the node that holds each recording's files (a cluster's, docs/cluster.md), and the
+     * files of deleted recordings that another node still holds */
+    "ALTER TABLE recordings ADD COLUMN node_url TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE removals ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  node_url TEXT NOT NULL,"
+    "  deleted_ms INTEGER NOT NULL);"
+    "CREATE INDEX removals_node ON removals(node_url);",
 };
 
 /* The same steps for PostgreSQL (ids sort bytewise, as SQLite's BINARY). */
@@ -100,13 +108,20 @@ static const char *const pg_migrations[] = {
     "  author TEXT NOT NULL DEFAULT '',"
     "  created_ms BIGINT NOT NULL);"
     "CREATE INDEX notes_recording ON notes(recording_id, at_ms);",
+    /* 2: the node that holds each recording's files, deleted recordings' files */
+    "ALTER TABLE recordings ADD COLUMN node_url TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE removals ("
+    "  id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL,"
+    "  node_url TEXT NOT NULL,"
+    "  deleted_ms BIGINT NOT NULL);"
+    "CREATE INDEX removals_node ON removals(node_url);",
 };
 _Static_assert(sizeof pg_migrations == sizeof migrations, "one PostgreSQL step per SQLite step");
 #define CAT_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 #define REC_COLUMNS                                                                                \
     "id, room, teacher, title, started_ms, ended_ms, duration_ms, state, progress, error, "        \
-    "size_bytes, tracks_json, vod_json"
+    "size_bytes, tracks_json, vod_json, node_url"
 enum { /* column indexes of REC_COLUMNS */
        C_ID,
        C_ROOM,
@@ -120,7 +135,8 @@ enum { /* column indexes of REC_COLUMNS */
        C_ERROR,
        C_SIZE,
        C_TRACKS,
-       C_VOD
+       C_VOD,
+       C_NODE
 };
 
 static int db_fail(struct catalog *cat, const char *what)
@@ -206,10 +222,12 @@ void catalog_close(struct catalog *cat)
 int catalog_rec_create(struct catalog *cat, const struct cat_recording *rec)
 {
     if (!rec->id || !rec->id[0] || !rec->room || !text_ok(rec->id, 128) ||
-        !text_ok(rec->room, 256) || !text_ok(rec->teacher, 256) || !text_ok(rec->title, 1024))
+        !text_ok(rec->room, 256) || !text_ok(rec->teacher, 256) || !text_ok(rec->title, 1024) ||
+        !text_ok(rec->node, CAT_NODE_MAX - 1))
         return CAT_ERR_ARG;
-    struct sqlq *st = prep(cat, "INSERT INTO recordings (id, room, teacher, title, started_ms) "
-                                "VALUES (?, ?, ?, ?, ?)");
+    struct sqlq *st =
+        prep(cat, "INSERT INTO recordings (id, room, teacher, title, started_ms, node_url) "
+                  "VALUES (?, ?, ?, ?, ?, ?)");
     if (!st)
         return CAT_ERR_DB;
     sqlq_bind_text(st, 1, rec->id);
@@ -217,6 +235,7 @@ int catalog_rec_create(struct catalog *cat, const struct cat_recording *rec)
     sqlq_bind_text(st, 3, rec->teacher ? rec->teacher : "");
     sqlq_bind_text(st, 4, rec->title ? rec->title : "");
     sqlq_bind_i64(st, 5, rec->started_ms);
+    sqlq_bind_text(st, 6, rec->node ? rec->node : "");
     if (sqlq_step(st) != SQLQ_DONE) {
         bool dup = sqldb_fail_kind(cat->db) == SQLDB_FAIL_UNIQUE;
         int rc = dup ? CAT_ERR_ARG : db_fail(cat, "create recording");
@@ -440,6 +459,8 @@ static json_t *rec_json(struct catalog *cat, struct sqlq *st)
         vod_url(id, json_object_get(vod, "mp4")), "chapters", chapters_json(cat, id, vod));
     json_object_set_new(rec, "screen", side_json(id, vod, "screen", "shared"));
     json_object_set_new(rec, "stage", side_json(id, vod, "stage", "turns"));
+    const char *node = sqlq_text(st, C_NODE);
+    json_object_set_new(rec, "node", node && node[0] ? json_string(node) : json_null());
     json_decref(vod);
     return rec;
 }
@@ -524,12 +545,14 @@ json_t *catalog_rec_list(struct catalog *cat, const struct cat_filter *f)
     where_clause(cat, where, sizeof where, f);
     json_t *list = json_array();
     json_int_t total = 0;
+    int rc = SQLQ_DONE; /* the last step's: SQLQ_DONE once the rows are read */
+    bool prepared = false;
 
     snprintf(sql, sizeof sql, "SELECT count(*) FROM recordings%s", where);
     struct sqlq *st = prep(cat, sql);
     if (st) {
         bind_filter(st, f, like);
-        if (sqlq_step(st) == SQLQ_ROW)
+        if ((rc = sqlq_step(st)) == SQLQ_ROW)
             total = sqlq_i64(st, 0);
         sqlq_free(st);
     }
@@ -537,29 +560,68 @@ json_t *catalog_rec_list(struct catalog *cat, const struct cat_filter *f)
              "SELECT " REC_COLUMNS " FROM recordings%s ORDER BY started_ms DESC, id DESC "
              "LIMIT ?7 OFFSET ?8",
              where);
-    if ((st = prep(cat, sql))) {
+    if (rc == SQLQ_ROW && (st = prep(cat, sql))) {
+        prepared = true;
         bind_filter(st, f, like);
         sqlq_bind_i64(st, 7, limit);
         sqlq_bind_i64(st, 8, offset);
-        while (sqlq_step(st) == SQLQ_ROW)
+        while ((rc = sqlq_step(st)) == SQLQ_ROW)
             json_array_append_new(list, rec_json(cat, st));
         sqlq_free(st);
     }
     free(like);
+    if (!prepared || rc != SQLQ_DONE) { /* never an empty list for a database that is away */
+        if (rc != SQLQ_DONE && rc != SQLQ_ROW)
+            db_fail(cat, "list recordings");
+        json_decref(list);
+        return NULL;
+    }
     return json_pack("{s:o, s:I}", "recordings", list, "total", total);
 }
 
-json_t *catalog_rec_unfinished(struct catalog *cat)
+int catalog_rec_node(struct catalog *cat, const char *id, char node[CAT_NODE_MAX])
+{
+    node[0] = '\0';
+    if (!id)
+        return CAT_ERR_ARG;
+    struct sqlq *st = prep(cat, "SELECT node_url FROM recordings WHERE id = ?");
+    if (!st)
+        return CAT_ERR_DB;
+    sqlq_bind_text(st, 1, id);
+    int rc = sqlq_step(st), out = CAT_ERR_NOT_FOUND;
+    const char *s = rc == SQLQ_ROW ? sqlq_text(st, 0) : NULL;
+    if (rc == SQLQ_ROW && s && strlen(s) < CAT_NODE_MAX) {
+        memcpy(node, s, strlen(s) + 1);
+        out = 0;
+    } else if (rc == SQLQ_ROW) {
+        out = CAT_ERR_ARG; /* not one we wrote */
+    } else if (rc != SQLQ_DONE) {
+        out = db_fail(cat, "holder of a recording");
+    }
+    sqlq_free(st);
+    return out;
+}
+
+/* The ids sql (one column, one parameter: node, NULL as "") selects: a JSON array. */
+static json_t *ids_of_node(struct catalog *cat, const char *sql, const char *node)
 {
     json_t *ids = json_array();
-    struct sqlq *st = prep(cat, "SELECT id FROM recordings WHERE state IN "
-                                "('recording', 'packaging') ORDER BY started_ms");
+    struct sqlq *st = prep(cat, sql);
     if (!st)
         return ids;
+    sqlq_bind_text(st, 1, node ? node : "");
     while (sqlq_step(st) == SQLQ_ROW)
         json_array_append_new(ids, col_text(st, 0));
     sqlq_free(st);
     return ids;
+}
+
+json_t *catalog_rec_unfinished(struct catalog *cat, const char *node)
+{
+    return ids_of_node(cat,
+                       "SELECT id FROM recordings WHERE state IN ('recording', 'packaging') AND "
+                       "node_url = ? ORDER BY started_ms",
+                       node);
 }
 
 int catalog_rec_delete(struct catalog *cat, const char *id)
@@ -578,6 +640,37 @@ int catalog_rec_delete(struct catalog *cat, const char *id)
     rc = rec ? CAT_ERR_BUSY : CAT_ERR_NOT_FOUND;
     json_decref(rec);
     return rc;
+}
+
+/* ---- files another node holds of deleted recordings ---- */
+
+int catalog_removal_add(struct catalog *cat, const char *id, const char *node)
+{
+    if (!id || !id[0] || !node || !node[0] || !text_ok(id, 128) || !text_ok(node, CAT_NODE_MAX - 1))
+        return CAT_ERR_ARG;
+    struct sqlq *st = prep(cat, "INSERT INTO removals (id, node_url, deleted_ms) VALUES (?, ?, ?) "
+                                "ON CONFLICT (id) DO NOTHING");
+    if (!st)
+        return CAT_ERR_DB;
+    sqlq_bind_text(st, 1, id);
+    sqlq_bind_text(st, 2, node);
+    sqlq_bind_i64(st, 3, cr_wall_ms());
+    return run(cat, st, false);
+}
+
+json_t *catalog_removals(struct catalog *cat, const char *node)
+{
+    return ids_of_node(
+        cat, "SELECT id FROM removals WHERE node_url = ? ORDER BY deleted_ms, id LIMIT 100", node);
+}
+
+int catalog_removal_done(struct catalog *cat, const char *id)
+{
+    struct sqlq *st = id ? prep(cat, "DELETE FROM removals WHERE id = ?") : NULL;
+    if (!st)
+        return id ? CAT_ERR_DB : CAT_ERR_ARG;
+    sqlq_bind_text(st, 1, id);
+    return run(cat, st, true);
 }
 
 /* ---- notes ---- */

@@ -33,9 +33,13 @@ struct catalog;
 struct catalog *catalog_open(const char *target, char *err, size_t err_len);
 void catalog_close(struct catalog *cat); /* NULL: nothing */
 
+#define CAT_NODE_MAX 256 /* bytes of a node's URL, with its NUL */
+
 struct cat_recording { /* the fields the controller sets; text fields are copied */
     const char *id, *room, *teacher, *title;
     int64_t started_ms;
+    const char *node; /* the URL of the node that records it and holds its files (a
+                         cluster's, docs/cluster.md); NULL or "": a single node */
 };
 int catalog_rec_create(struct catalog *cat, const struct cat_recording *rec);
 
@@ -52,6 +56,9 @@ int catalog_rec_set_vod(struct catalog *cat, const char *id, json_t *info, int64
 
 /* One recording as the REST API shows it (REC in docs/recording.md); NULL if absent. */
 json_t *catalog_rec_get(struct catalog *cat, const char *id);
+/* The URL of the node that holds recording id's files into node ("" : a single node's).
+ * CAT_ERR_NOT_FOUND for an unknown recording. */
+int catalog_rec_node(struct catalog *cat, const char *id, char node[CAT_NODE_MAX]);
 
 struct cat_filter {                 /* NULL / 0: no condition */
     const char *room, *teacher, *q; /* q: substring of title, room or teacher */
@@ -59,15 +66,25 @@ struct cat_filter {                 /* NULL / 0: no condition */
     const char *state;
     int limit, offset; /* limit 0: 50; at most 500 */
 };
-/* {"recordings":[REC...],"total":N}, newest first; f NULL: no conditions. */
+/* {"recordings":[REC...],"total":N}, newest first; f NULL: no conditions. NULL when the
+ * database failed (logged). */
 json_t *catalog_rec_list(struct catalog *cat, const struct cat_filter *f);
 
-/* Ids of recordings left "recording" or "packaging" (a crash interrupted them): a JSON
- * array of strings. */
-json_t *catalog_rec_unfinished(struct catalog *cat);
+/* Ids of the recordings of node (cat_recording.node; NULL as "") left "recording" or
+ * "packaging" (a crash interrupted them): a JSON array of strings. Another node's are
+ * that node's to finish. */
+json_t *catalog_rec_unfinished(struct catalog *cat, const char *node);
 
 /* Removes the row and its notes (not the files). CAT_ERR_BUSY while recording/packaging. */
 int catalog_rec_delete(struct catalog *cat, const char *id);
+
+/* Deleted recordings whose files another node holds (a cluster without a shared recordings
+ * folder, docs/cluster.md): the node that deletes one leaves a removal for the holder
+ * (node: its URL), which finds it (at most 100 at a time, oldest first), removes the files
+ * and marks it done. Adding one twice keeps the first. */
+int catalog_removal_add(struct catalog *cat, const char *id, const char *node);
+json_t *catalog_removals(struct catalog *cat, const char *node); /* a JSON array of ids */
+int catalog_removal_done(struct catalog *cat, const char *id);
 
 struct cat_note {
     const char *kind; /* "comment", "bookmark", "chapter" */

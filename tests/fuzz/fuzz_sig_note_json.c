@@ -21,8 +21,8 @@ static void init_once(void)
     cr_log_set_level(CR_LOG_ERROR);
     if (!(cat = catalog_open(":memory:", err, sizeof err)))
         abort();
-    struct cat_recording live = {"rec-live", "lesson", "Teacher", "Live", 1000};
-    struct cat_recording done = {"rec-done", "lesson", "Teacher", "Done", 1000};
+    struct cat_recording live = {"rec-live", "lesson", "Teacher", "Live", 1000, NULL};
+    struct cat_recording done = {"rec-done", "lesson", "Teacher", "Done", 1000, NULL};
     json_t *info = json_pack("{s:I}", "duration_ms", (json_int_t)90000);
     if (catalog_rec_create(cat, &live) || catalog_rec_create(cat, &done) ||
         catalog_rec_set_vod(cat, "rec-done", info, 0))

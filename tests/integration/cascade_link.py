@@ -10,6 +10,8 @@ one offer per publisher), posts each offer to node B as a WHIP publish there, an
 B's answer to A (POST .../links/<id>). A's relay connects to B's as the ICE controlling side
 (B on its shared media port, ICE lite) over DTLS-SRTP and mirrors the publisher's packets.
 Then aiortc players on B over WHEP must decode the moving bar and the sine, and:
+  * A's offers carry a signature under the cluster's key (checked here, written again from
+    access/node_sig.c), and A takes B's answer only signed (403 without, or for another body);
   * A sends the lesson to B once: A's link packets (link_rtp_out) are A's whole rtp_out,
     and B takes in no more than A sent it, while B sends every player its own copy;
   * links are refused without a token that may open them (401, 403) and an answer to no
@@ -20,6 +22,9 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 
 import argparse
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import os
 import tempfile
@@ -62,33 +67,52 @@ async def publish(base):
     return pub
 
 
-def link(a, b):
-    """What an edge's cascade does: A's offers, B's answers. Returns [(link id, B's WHIP
-    resource URL)]."""
+def node_sig(secret, kind, link_id, body):
+    """access/node_sig.c, written again here: BASE64URL(HMAC-SHA256(the cluster's key,
+    "cr-node:KIND:ROOM:ID\n" + body)), unpadded."""
+    with open(secret, "rb") as f:
+        key = f.read()
+    msg = ("cr-node:%s:%s:%s\n" % (kind, ROOM, link_id)).encode() + body.encode()
+    mac = hmac.new(key, msg, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def link(a, b, secret):
+    """What an edge's cascade does: A's offers (their signatures checked), B's answers
+    (signed). Returns [(link id, B's WHIP resource URL)]."""
     r = peers.http("POST", a.base + "/api/v1/rooms/%s/links" % ROOM, token=a.token)
     check(r.status == 201, "A opens links: %d %s" % (r.status, r.text()[:300]))
     out = []
     for ln in json.loads(r.body)["links"]:
         log("link %s for %s %s; offer:\n%s" % (ln["id"], ln["role"], ln["source"],
                                                peers.sdp_summary(ln["sdp"])))
+        check(ln.get("sig") == node_sig(secret, "offer", ln["id"], ln["sdp"]),
+              "A's offer is signed with the cluster's key")
         url, answer = peers.sdp_post(b.base, "/whip/" + ROOM, ln["sdp"], token=b.token)
-        r = peers.http("POST", a.base + "/api/v1/rooms/%s/links/%s" % (ROOM, ln["id"]), answer,
-                       "application/sdp", token=a.token)
-        check(r.status == 204, "A takes B's answer: %d %s" % (r.status, r.text()[:300]))
+        path = a.base + "/api/v1/rooms/%s/links/%s" % (ROOM, ln["id"])
+        r = peers.http("POST", path, answer, "application/sdp", token=a.token)
+        check(r.status == 403, "A refuses an answer without a signature: %d" % r.status)
+        forged = node_sig(secret, "answer", ln["id"], answer.replace("a=", "a= ", 1))
+        r = peers.http("POST", path + "?sig=" + forged, answer, "application/sdp", token=a.token)
+        check(r.status == 403, "... and one whose signature is another body's: %d" % r.status)
+        sig = node_sig(secret, "answer", ln["id"], answer)
+        r = peers.http("POST", path + "?sig=" + sig, answer, "application/sdp", token=a.token)
+        check(r.status == 204, "A takes B's signed answer: %d %s" % (r.status, r.text()[:300]))
         out.append((ln["id"], url))
     return out
 
 
-def refused(a):
+def refused(a, secret):
     """Without a token that may open links, and with a bad answer: clear refusals."""
     r = peers.http("POST", a.base + "/api/v1/rooms/%s/links" % ROOM, token="")
     check(r.status == 401, "links without a token: 401 (got %d)" % r.status)
     tok = peers.mint_token(a.binary, a.data, "teacher", room=ROOM, secret_file=a.secret_file)
     r = peers.http("POST", a.base + "/api/v1/rooms/%s/links" % ROOM, token=tok)
     check(r.status == 403, "links with a teacher's token: 403 (got %d)" % r.status)
-    r = peers.http("POST", a.base + "/api/v1/rooms/%s/links/77" % ROOM, "v=0\r\n",
+    sig = node_sig(secret, "answer", "77", "v=0\r\n")
+    r = peers.http("POST", a.base + "/api/v1/rooms/%s/links/77?sig=%s" % (ROOM, sig), "v=0\r\n",
                    "application/sdp", token=a.token)
-    check(r.status == 404, "an answer to no link: 404 (got %d)" % r.status)
+    check(r.status == 404, "a signed answer to no link: 404 (got %d)" % r.status)
 
 
 async def play(b, n):
@@ -134,8 +158,8 @@ async def main_async(args):
     try:
         pub = await publish(a.base)
         await asyncio.sleep(1.0)
-        refused(a)
-        links = link(a, b)
+        refused(a, secret)
+        links = link(a, b, secret)
         check(len(links) == 1, "one link: the teacher's")
         subs = await play(b, args.players)
         counters(a, b, args.players)

@@ -29,6 +29,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from peers import Server, find_classrelay, http, log, mint_token  # noqa: E402
+from probe import check_plays  # noqa: E402
 
 REC_ID = "20260105-090000-links-0a1b"
 OTHER_ID = "20260105-100000-links-0c2d"
@@ -76,27 +77,6 @@ def test_rest_links(srv, binary):
     check(links["expires_ms"] <= (time.time() + 600 + 2) * 1000,
           "the links expire no later than the token")
     check_plays(srv.base + links["hls"], "the REC's HLS link, no token")
-
-
-def ffprobe(url):
-    r = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-count_packets",
-                        "-of", "json", url], capture_output=True, text=True, timeout=120)
-    try:
-        streams = json.loads(r.stdout).get("streams", [])
-    except ValueError:
-        streams = []
-    return r.returncode, streams, r.stderr.strip()
-
-
-def check_plays(url, what):
-    rc, streams, err = ffprobe(url)
-    kinds = {}
-    for s in streams:
-        n = int(s.get("nb_read_packets", 0) or 0)
-        kinds[s["codec_type"]] = max(kinds.get(s["codec_type"], 0), n)
-    log("%s: exit %d, streams %s%s" % (what, rc, kinds, (", stderr: " + err[:300]) if err else ""))
-    check(rc == 0 and kinds.get("video", 0) > 50 and kinds.get("audio", 0) > 100,
-          "%s: ffprobe reads a video and an audio stream with packets" % what)
 
 
 def refused(srv, url, status, what):

@@ -353,7 +353,8 @@ function applyRendition() {
     const r = renditionOf(choice);
     let idx = -1;
     if (r) {
-      idx = hls.levels.findIndex((l) => (r.url && l.url && l.url.some((u) => u.endsWith(r.url.split('/').slice(-2).join('/'))))
+      // a level's URL may carry a grant (a playlist fetched through another node's 307)
+      idx = hls.levels.findIndex((l) => (r.url && l.url && l.url.some((u) => u.split('?')[0].endsWith(r.url.split('/').slice(-2).join('/'))))
                                         || (r.height && l.height === r.height));
     }
     hls.currentLevel = idx;

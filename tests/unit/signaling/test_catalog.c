@@ -5,7 +5,9 @@
  * in), list filters (room, teacher, q, state, from/to, limit/offset, newest first), SQL
  * meta-characters in every text field stored and found verbatim, notes (add, list ordered
  * by position, delete, validation), deleting (refused while recording or packaging; notes
- * go with the recording), the unfinished list, and reopening the file (WAL, schema
+ * go with the recording), the unfinished list, the node holding each recording (one
+ * node's unfinished list leaves another's alone; removals of deleted recordings' files left
+ * to their holder), and reopening the file (WAL, schema
  * version kept, nothing migrated twice). */
 #include <math.h>
 #include <sqlite3.h>
@@ -60,7 +62,7 @@ static json_int_t num(json_t *obj, const char *key)
 static int add(struct catalog *cat, const char *id, const char *room, const char *teacher,
                const char *title, int64_t started)
 {
-    struct cat_recording r = {id, room, teacher, title, started};
+    struct cat_recording r = {id, room, teacher, title, started, NULL};
     return catalog_rec_create(cat, &r);
 }
 
@@ -375,7 +377,7 @@ static void test_unfinished_and_delete(struct catalog *cat)
     CHECK_EQ(add(cat, "live-1", "music", "Ms Ko", "Songs", 9000), 0);
     CHECK_EQ(add(cat, "live-2", "music", "Ms Ko", "Songs 2", 9500), 0);
     CHECK_EQ(catalog_rec_set_state(cat, "live-2", "packaging", 10, NULL), 0);
-    json_t *u = catalog_rec_unfinished(cat);
+    json_t *u = catalog_rec_unfinished(cat, "");
     CHECK_EQ(json_array_size(u), 2);
     CHECK_STR(json_string_value(json_array_get(u, 0)), "live-1");
     CHECK_STR(json_string_value(json_array_get(u, 1)), "live-2");
@@ -397,18 +399,80 @@ static void test_unfinished_and_delete(struct catalog *cat)
              0);
 
     CHECK_EQ(catalog_rec_set_state(cat, "live-1", "ready", 100, NULL), 0);
-    u = catalog_rec_unfinished(cat);
+    u = catalog_rec_unfinished(cat, NULL);
     CHECK_EQ(json_array_size(u), 1);
+    json_decref(u);
+}
+
+/* In a cluster each recording names the node that holds its files (migration 2): REC's
+ * "node", catalog_rec_node(), the unfinished list of one node alone, and the removals a
+ * deleting node leaves to the holder. */
+static void test_holder(struct catalog *cat)
+{
+    const char *a = "http://10.0.0.1:8080", *b = "https://node-b.example.org:8443";
+    struct cat_recording ra = {"node-a-1", "gallery", "Mr Wu", "Colours", 20000, a};
+    struct cat_recording rb = {"node-b-1", "gallery", "Mr Wu", "Shapes", 21000, b};
+    CHECK_EQ(catalog_rec_create(cat, &ra), 0);
+    CHECK_EQ(catalog_rec_create(cat, &rb), 0);
+    char node[CAT_NODE_MAX] = "x", big[CAT_NODE_MAX + 8];
+    CHECK_EQ(catalog_rec_node(cat, "node-a-1", node), 0);
+    CHECK_STR(node, a);
+    CHECK_EQ(catalog_rec_node(cat, "live-1", node), 0);
+    CHECK_STR(node, ""); /* a single node's */
+    CHECK_EQ(catalog_rec_node(cat, "nope", node), CAT_ERR_NOT_FOUND);
+    CHECK_STR(node, "");
+    memset(big, 'h', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    struct cat_recording too_long = {"node-c-1", "gallery", "", "", 1, big};
+    CHECK_EQ(catalog_rec_create(cat, &too_long), CAT_ERR_ARG);
+
+    json_t *r = catalog_rec_get(cat, "node-b-1");
+    CHECK_STR(str(r, "node"), b);
+    json_decref(r);
+    r = catalog_rec_get(cat, "live-1");
+    CHECK(json_is_null(json_object_get(r, "node")));
+    json_decref(r);
+    json_t *l = catalog_rec_list(cat, &(struct cat_filter){.room = "gallery"});
+    CHECK_EQ(json_array_size(json_object_get(l, "recordings")), 2);
+    CHECK_STR(str(json_array_get(json_object_get(l, "recordings"), 0), "node"), b);
+    json_decref(l);
+
+    /* each node finishes only its own: B's live recording is not A's to package */
+    json_t *u = catalog_rec_unfinished(cat, a);
+    CHECK_EQ(json_array_size(u), 1);
+    CHECK_STR(json_string_value(json_array_get(u, 0)), "node-a-1");
+    json_decref(u);
+    u = catalog_rec_unfinished(cat, "");
+    CHECK_EQ(json_array_size(u), 1); /* live-2, a single node's */
+    CHECK_STR(json_string_value(json_array_get(u, 0)), "live-2");
+    json_decref(u);
+
+    /* deleted on A, held by B: a removal for B alone, taken once */
+    CHECK_EQ(catalog_removal_add(cat, "node-b-1", b), 0);
+    CHECK_EQ(catalog_removal_add(cat, "node-b-1", b), 0); /* again: kept once */
+    CHECK_EQ(catalog_removal_add(cat, "node-x-1", ""), CAT_ERR_ARG);
+    CHECK_EQ(catalog_removal_add(cat, NULL, b), CAT_ERR_ARG);
+    u = catalog_removals(cat, a);
+    CHECK_EQ(json_array_size(u), 0);
+    json_decref(u);
+    u = catalog_removals(cat, b);
+    CHECK_EQ(json_array_size(u), 1);
+    CHECK_STR(json_string_value(json_array_get(u, 0)), "node-b-1");
+    json_decref(u);
+    CHECK_EQ(catalog_removal_done(cat, "node-b-1"), 0);
+    CHECK_EQ(catalog_removal_done(cat, "node-b-1"), CAT_ERR_NOT_FOUND);
+    u = catalog_removals(cat, b);
+    CHECK_EQ(json_array_size(u), 0);
     json_decref(u);
 }
 
 static void test_reopen(void)
 {
-    CHECK_EQ(schema_version(), 1);
-    struct catalog *cat = open_cat(); /* would fail if migration 1 ran again */
+    CHECK_EQ(schema_version(), 2);
+    struct catalog *cat = open_cat(); /* would fail if a migration ran again */
     if (!cat)
         return;
-    CHECK_EQ(schema_version(), 1);
+    CHECK_EQ(schema_version(), 2);
     json_t *r = catalog_rec_get(cat, "live-2");
     CHECK(r != NULL);
     CHECK_STR(str(r, "state"), "packaging");
@@ -446,12 +510,13 @@ int main(int argc, char **argv)
     struct catalog *cat = open_cat();
     if (!cat)
         return test_report();
-    CHECK_EQ(schema_version(), 1);
+    CHECK_EQ(schema_version(), 2);
     test_create_and_states(cat);
     test_meta_characters(cat);
     test_list_filters(cat);
     test_notes(cat);
     test_unfinished_and_delete(cat);
+    test_holder(cat);
     catalog_close(cat);
     test_reopen();
     sql_test_cleanup();

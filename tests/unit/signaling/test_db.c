@@ -140,7 +140,7 @@ static void file_path(char *out, size_t len, const char *name)
     snprintf(out, len, "%s/%s", dir, name);
 }
 
-/* The version rows and user_version, as "catalog=1 schedule=2 user_version=1" (a missing
+/* The version rows and user_version, as "catalog=2 schedule=2 user_version=2" (a missing
  * row reads -1). */
 static void versions(const char *path, char *out, size_t len)
 {
@@ -164,7 +164,7 @@ static void check_catalog_rows(struct catalog *cat, const char *path)
     json_t *notes = catalog_note_list(cat, "rec-1");
     CHECK_EQ(json_array_size(json_object_get(notes, "notes")), 2);
     json_decref(notes);
-    json_t *open = catalog_rec_unfinished(cat);
+    json_t *open = catalog_rec_unfinished(cat, ""); /* a single node's: node_url '' */
     CHECK_EQ(json_array_size(open), 1);
     CHECK_STR(json_string_value(json_array_get(open, 0)), "rec-2");
     json_decref(open);
@@ -227,7 +227,7 @@ static void test_old_file(const char *name, bool catalog_first)
         catalog_close(cat);
         store_close(s);
         versions(path, v, sizeof v);
-        CHECK_STR(v, "catalog=1 schedule=2 user_version=1");
+        CHECK_STR(v, "catalog=2 schedule=2 user_version=2");
         CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM schema_versions"), 2);
     }
 }
@@ -248,7 +248,7 @@ static void test_old_file_one_component(void)
     catalog_close(cat);
     store_close(s);
     versions(path, v, sizeof v);
-    CHECK_STR(v, "catalog=1 schedule=2 user_version=1");
+    CHECK_STR(v, "catalog=2 schedule=2 user_version=2");
 
     file_path(path, sizeof path, "schedule-only.db");
     CHECK_EQ(sql_file_exec(path, old_schedule_sql), SQLITE_OK);
@@ -264,7 +264,7 @@ static void test_old_file_one_component(void)
     CHECK(cat != NULL);
     catalog_close(cat);
     versions(path, v, sizeof v);
-    CHECK_STR(v, "catalog=1 schedule=2 user_version=1");
+    CHECK_STR(v, "catalog=2 schedule=2 user_version=2");
     CHECK_EQ(sql_file_int(path, "SELECT count(*) FROM recordings"), 0);
 }
 

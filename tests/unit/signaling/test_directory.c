@@ -82,17 +82,17 @@ static struct directory *open_node(const char *node_url)
     return dir_open(&cfg, node_url);
 }
 
-/* Node A: claims r1, says so on fd, then waits to be killed. */
-static pid_t start_node_a(char *id_out)
+/* A node at node_url in a child: claims room, says so on fd, then waits to be killed. */
+static pid_t start_node(const char *node_url, const char *room, char *id_out)
 {
     int fds[2];
     CHECK_EQ(pipe(fds), 0);
     pid_t pid = fork();
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        struct directory *a = open_node("http://127.0.0.1:1001");
+        struct directory *a = open_node(node_url);
         char u[256];
-        while (dir_claim(a, "r1", u, sizeof u) != DIR_MINE) /* once Redis answers */
+        while (dir_claim(a, room, u, sizeof u) != DIR_MINE) /* once Redis answers */
             usleep(50000);
         if (write(fds[1], dir_node_id(a), strlen(dir_node_id(a)) + 1) < 0)
             _exit(1);
@@ -152,6 +152,32 @@ static void test_takeover(struct directory *b, pid_t a, const char *a_id)
     CHECK(!dir_pick(b, "r1", u, sizeof u)); /* no other node */
 }
 
+/* A node killed and started again at the same address claims its lesson back at once, while
+ * its previous run's lease still lives: it is not sent to itself, nor are others. */
+static void test_same_url(struct directory *b)
+{
+    char old_id[DIR_ID_MAX] = "", u[256] = "", key[64];
+    pid_t old = start_node("http://127.0.0.1:1003", "r9", old_id);
+    snprintf(key, sizeof key, "cr:node:%s", old_id);
+    CHECK(wait_key("cr:lesson:r9", old_id, 2000) && wait_key(key, NULL, 2000));
+    kill(old, SIGKILL);
+    waitpid(old, NULL, 0);
+    struct directory *again = open_node("http://127.0.0.1:1003");
+    int64_t t0 = cr_now_ms();
+    enum dir_answer a = DIR_UNKNOWN;
+    while ((a = dir_claim(again, "r9", u, sizeof u)) != DIR_MINE && cr_now_ms() - t0 < 2000)
+        usleep(50000);
+    CHECK_EQ(a, DIR_MINE);
+    CR_INFO("test", "claimed back %lld ms after the restart", (long long)(cr_now_ms() - t0));
+    CHECK(wait_key("cr:lesson:r9", dir_node_id(again), 1000));
+    CHECK(!wait_key(key, "", 0)); /* before the old lease went */
+    for (int i = 0; i < 100 && !dir_origin(b, "r9", u, sizeof u); i++)
+        usleep(20000);
+    CHECK_STR(u, "http://127.0.0.1:1003");
+    CHECK(!dir_pick(again, NULL, u, sizeof u) || strcmp(u, "http://127.0.0.1:1003") != 0);
+    dir_close(again);
+}
+
 static void test_redis_restart(struct directory *b)
 {
     char key[64], u[256];
@@ -209,10 +235,11 @@ int main(void)
         fclose(f);
     cr_log_set_level(CR_LOG_INFO);
     char a_id[DIR_ID_MAX] = "";
-    pid_t a = start_node_a(a_id);
+    pid_t a = start_node("http://127.0.0.1:1001", "r1", a_id);
     struct directory *b = open_node("http://127.0.0.1:1002");
     test_claims(b, a_id);
     test_takeover(b, a, a_id);
+    test_same_url(b);
     test_redis_restart(b);
     char key[64];
     snprintf(key, sizeof key, "cr:node:%s", dir_node_id(b));

@@ -459,12 +459,12 @@ static void test_reopen_and_catalog(void)
     }
     CHECK_EQ(rows(), before);
     /* one row per component (db.h); user_version mirrors the catalogue's for old servers */
-    CHECK_EQ(sql_int("SELECT version FROM schema_versions WHERE component = 'catalog'"), 1);
+    CHECK_EQ(sql_int("SELECT version FROM schema_versions WHERE component = 'catalog'"), 2);
     if (!pg)
-        CHECK_EQ(sql_int("PRAGMA user_version"), 1);
+        CHECK_EQ(sql_int("PRAGMA user_version"), 2);
     CHECK_EQ(sql_int("SELECT count(*) FROM schema_versions"), 2);
-    struct cat_recording rec = {"20261208-090000-lesson-1-abcd", "lesson-1", "Wang Li", "Fractions",
-                                1000};
+    struct cat_recording rec = {
+        "20261208-090000-lesson-1-abcd", "lesson-1", "Wang Li", "Fractions", 1000, NULL};
     CHECK_EQ(catalog_rec_create(cat, &rec), 0);
     int64_t sid = school(s, "After reopen");
     CHECK(sid > 0);

@@ -230,7 +230,13 @@ static bool tick_lesson(struct server *srv, struct pull *p, int64_t now_ms)
 static void tick_classroom(struct server *srv, struct pull *p, int64_t now_ms)
 {
     char url[DIR_URL_MAX];
-    if (!pulled_classroom(srv, p) || !node_url(srv, p->node, url, sizeof url)) {
+    bool known = node_url(srv, p->node, url, sizeof url);
+    if (!known && p->n && !p->stale) { /* the directory cannot say now (Redis away): the open
+                                          link still carries the classroom, as tick_lesson */
+        snprintf(url, sizeof url, "%s", p->origin);
+        known = true;
+    }
+    if (!pulled_classroom(srv, p) || !known) {
         pull_free(srv, p);
         return;
     }

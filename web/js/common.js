@@ -87,6 +87,9 @@ export class RequestError extends Error {
 const KEEPALIVE_MS = 15000;
 const MAX_REDIRECTS = 3;        // redirects to another node in a row (docs/cluster.md)
 const RECONNECT_MAX_MS = 2000;  // the longest wait between two websocket attempts
+// On a node of a cluster, a websocket that has not opened after this long (its host gone, the
+// attempt unanswered rather than refused) is given up for another node (_another).
+const CONNECT_TIMEOUT_MS = 3000;
 
 // The socket the page opened while its modules loaded (classroom.html), once, if it is for
 // this address and not closed; any other is closed.
@@ -312,6 +315,8 @@ export class Signal extends EventTarget {
       this._setState('waiting');
       this.retryTimer = setTimeout(() => { if (this.wanted) this._connect(); }, delay);
     };
+    if (this.nodes.length > 1)
+      setTimeout(() => { if (this.ws === ws && !opened) ws.close(); }, CONNECT_TIMEOUT_MS);
   }
 
   _onMessage(text) {

@@ -1,6 +1,6 @@
 /* GET /metrics: see metrics.h. The access rule, then the families of signaling (rooms,
- * participants, requests, errors), of the recorder and packager, and of the process; the
- * relay's are in metrics_relay.c. */
+ * participants, requests, errors), of the recorder and packager, of the database, of the
+ * cluster and of the process; the relay's are in metrics_relay.c. */
 #include "front/metrics.h"
 
 #include <openssl/crypto.h>
@@ -17,6 +17,7 @@
 #include "lesson/evq.h"
 #include "lesson/recording.h"
 #include "lesson/registry.h"
+#include "store/sqldb.h"
 
 bool metrics_allowed(const struct server *srv, const struct lws_vhost *vhost,
                      const char *authorization)
@@ -157,6 +158,29 @@ static void recorder(struct prom *p, struct server *srv)
     prom_uint(p, &(struct prom_label){"result", "failed"}, 1, f.package_failed);
 }
 
+/* The database of the schedule and the recordings (store/sqldb.h): the engine the store
+ * setting names, its connections (the store's, the catalogue's) together. */
+static void database(struct prom *p, struct server *srv)
+{
+    enum sqldb_engine e = sqldb_is_pg_uri(srv->cfg->store) ? SQLDB_PG : SQLDB_SQLITE;
+    const char *engine = sqldb_engine_name(e);
+    struct sqldb_stats st;
+    sqldb_stats(e, &st);
+    prom_family(p, "classrelay_store_up", "gauge",
+                "1 while the server has the database open and no connection to it has found "
+                "it gone.");
+    prom_uint(p, &(struct prom_label){"engine", engine}, 1, st.open > 0 && st.down == 0);
+    prom_family(p, "classrelay_store_errors_total", "counter",
+                "Database failures: connections not made (connect: at start and each reconnect "
+                "try), calls that failed (query).");
+    prom_uint(p, (struct prom_label[]){{"engine", engine}, {"kind", "connect"}}, 2,
+              st.connect_failures);
+    prom_uint(p, (struct prom_label[]){{"engine", engine}, {"kind", "query"}}, 2,
+              st.query_failures);
+    prom_counter(p, "classrelay_store_reconnects_total",
+                 "Connections to the database made again after one dropped.", st.reconnects);
+}
+
 /* The cluster's directory (cluster/directory.h): only on a node of a cluster (redis set). */
 static void cluster(struct prom *p, struct server *srv)
 {
@@ -215,6 +239,7 @@ char *metrics_text(struct server *srv, size_t *len)
     free(st);
     signaling(&p, srv);
     recorder(&p, srv);
+    database(&p, srv);
     cluster(&p, srv);
     process(&p, srv);
     return prom_take(&p, len);

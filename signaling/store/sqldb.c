@@ -1,19 +1,67 @@
-/* The engine-neutral half of sqldb.h: bound values, the last failure, and each call handed
- * to the engine's operations (sqldb_priv.h). Choosing the engine is sqldb_connect.c's, so
- * that the engines, which call sqldb_fail here, are called by neither. */
+/* The engine-neutral half of sqldb.h: bound values, the last failure, the process's
+ * figures, and each call handed to the engine's operations (sqldb_priv.h). Choosing the
+ * engine is sqldb_connect.c's, so that the engines, which call sqldb_fail here, are called
+ * by neither.
+ *
+ * The figures are one set per engine for the whole process, atomic: every connection adds
+ * to them from its own thread (one per connection), and GET /metrics reads them from
+ * another without asking each owner for its connections. */
 #include "store/sqldb_priv.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 
+static struct {
+    atomic_uint_least64_t connect_failures, query_failures, reconnects, open, down;
+} figures[SQLDB_PG + 1];
+
+void sqldb_count_opened(struct sqldb *db) { figures[db->engine].open++; }
+void sqldb_count_connect_failed(enum sqldb_engine engine) { figures[engine].connect_failures++; }
+
+void sqldb_count_lost(struct sqldb *db)
+{
+    if (!db->down)
+        figures[db->engine].down++;
+    db->down = true;
+}
+
+void sqldb_count_back(struct sqldb *db)
+{
+    if (db->down)
+        figures[db->engine].down--;
+    db->down = false;
+    figures[db->engine].reconnects++;
+}
+
+void sqldb_stats(enum sqldb_engine engine, struct sqldb_stats *out)
+{
+    *out = (struct sqldb_stats){
+        .connect_failures = figures[engine].connect_failures,
+        .query_failures = figures[engine].query_failures,
+        .reconnects = figures[engine].reconnects,
+        .open = figures[engine].open,
+        .down = figures[engine].down,
+    };
+}
+
+const char *sqldb_engine_name(enum sqldb_engine engine)
+{
+    return engine == SQLDB_PG ? "postgresql" : "sqlite";
+}
+
 void sqldb_close(struct sqldb *db)
 {
-    if (db)
-        db->ops->close(db);
+    if (!db)
+        return;
+    if (db->down)
+        figures[db->engine].down--;
+    figures[db->engine].open--;
+    db->ops->close(db);
 }
 
 enum sqldb_engine sqldb_engine(const struct sqldb *db) { return db->engine; }
@@ -40,6 +88,8 @@ int sqldb_fail(struct sqldb *db, enum sqldb_fail kind, const char *fmt, ...)
     sqldb_one_line(db->errmsg);
     db->fail = kind;
     db->failures++;
+    if (kind == SQLDB_FAIL_OTHER)
+        figures[db->engine].query_failures++;
     return -1;
 }
 

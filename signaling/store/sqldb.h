@@ -14,6 +14,8 @@
  * A PostgreSQL connection that dropped is opened again before the next statement outside a
  * transaction (never inside one: its earlier statements are lost, and the transaction
  * fails). Failures return -1 and leave their message in sqldb_errmsg; callers log it.
+ * Failures and reconnections are also counted per engine for the whole process
+ * (sqldb_stats, GET /metrics).
  *
  * One thread per connection; migrations are db.c's (db.h). */
 #ifndef CR_SIGNALING_STORE_SQLDB_H
@@ -61,6 +63,18 @@ enum sqldb_fail sqldb_fail_kind(const struct sqldb *db);
 uint64_t sqldb_failures(const struct sqldb *db);
 /* Rows the last completed INSERT, UPDATE or DELETE changed. */
 int64_t sqldb_changes(const struct sqldb *db);
+
+/* The figures of one engine, every connection of the process together (any thread). */
+struct sqldb_stats {
+    uint64_t connect_failures; /* connections not made: at their open, and each reconnect try */
+    uint64_t query_failures;   /* calls that failed, but for a broken UNIQUE or REFERENCES
+                                  constraint (sqldb_fail_kind: the caller's answer to give) */
+    uint64_t reconnects;       /* connections made again after they dropped (PostgreSQL) */
+    uint64_t open;             /* connections open now */
+    uint64_t down;             /* ... of those, found dropped and not yet made again */
+};
+void sqldb_stats(enum sqldb_engine engine, struct sqldb_stats *out);
+const char *sqldb_engine_name(enum sqldb_engine engine); /* "sqlite", "postgresql" */
 
 /* A statement, or NULL (sqldb_errmsg says why). */
 struct sqlq *sqlq_prep(struct sqldb *db, const char *sql);

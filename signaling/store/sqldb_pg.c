@@ -16,8 +16,10 @@
  *
  * A connection found broken (PQstatus CONNECTION_BAD) outside a transaction is reset
  * before the next statement, at most once per RETRY_MS: a server that is down costs each
- * call one quick failure, not a connection timeout. connect_timeout is 5 s unless the URI
- * says otherwise. Notices (CREATE TABLE IF NOT EXISTS ...) are dropped. */
+ * call one quick failure, not a connection timeout. Each is counted (sqldb_stats): the
+ * connection lost when a call finds it broken, each reset that fails, each that succeeds.
+ * connect_timeout is 5 s unless the URI says otherwise. Notices (CREATE TABLE IF NOT EXISTS ...)
+ * are dropped. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,8 @@ static int fail(struct sqldb *db, const char *what, const PGresult *res)
                            : strcmp(state, "23505") == 0 ? SQLDB_FAIL_UNIQUE
                            : strcmp(state, "23503") == 0 ? SQLDB_FAIL_FOREIGN_KEY
                                                          : SQLDB_FAIL_OTHER;
+    if (PQstatus(pg(db)->conn) != CONNECTION_OK)
+        sqldb_count_lost(db);
     return sqldb_fail(db, kind, "%s: %s (%s)", what, msg && msg[0] ? msg : "no answer",
                       state ? state : "connection");
 }
@@ -77,6 +81,7 @@ static int ready(struct sqldb *db)
     struct pg_db *p = pg(db);
     if (PQstatus(p->conn) == CONNECTION_OK)
         return 0;
+    sqldb_count_lost(db);
     if (p->tx)
         return sqldb_fail(db, SQLDB_FAIL_OTHER,
                           "the connection to PostgreSQL dropped in a "
@@ -88,10 +93,12 @@ static int ready(struct sqldb *db)
     PQreset(p->conn);
     if (PQstatus(p->conn) != CONNECTION_OK) {
         p->next_try_ms = now + RETRY_MS;
+        sqldb_count_connect_failed(SQLDB_PG);
         return sqldb_fail(db, SQLDB_FAIL_OTHER, "PostgreSQL is unreachable: %s",
                           PQerrorMessage(p->conn));
     }
     PQsetClientEncoding(p->conn, "UTF8");
+    sqldb_count_back(db);
     CR_INFO("store", "the connection to PostgreSQL is back");
     return 0;
 }

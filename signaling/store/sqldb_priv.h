@@ -39,6 +39,7 @@ struct sqldb {
     enum sqldb_fail fail; /* state */
     uint64_t failures;    /* state */
     int64_t changes;      /* state: of the last write */
+    bool down;            /* state: found dropped, not yet made again (sqldb_count_lost) */
 };
 
 struct sqlq {
@@ -50,6 +51,14 @@ struct sqlq {
 /* s on one line: line breaks and tabs as spaces, runs of spaces as one, none at the end
  * (libpq's messages hold all three). */
 void sqldb_one_line(char *s);
+/* The process's figures (sqldb_stats), kept by sqldb.c; sqldb_fail counts the failed calls.
+ * A connection made (opened) or one that could not be (connect_failed: at its open or at a
+ * reconnect try); db found dropped (lost), or made again (back: a reconnect). */
+void sqldb_count_opened(struct sqldb *db);
+void sqldb_count_connect_failed(enum sqldb_engine engine);
+void sqldb_count_lost(struct sqldb *db);
+void sqldb_count_back(struct sqldb *db);
+
 /* Records a failure of db (its message on one line): msg (printf-style) and its kind; returns -1.
  */
 int sqldb_fail(struct sqldb *db, enum sqldb_fail kind, const char *fmt, ...)

@@ -4,7 +4,15 @@
  * or an operator's sqlite3 shell may hold the lock a moment), WAL journal (readers never
  * wait for the writer; a crash loses at most the last transaction), synchronous NORMAL,
  * foreign keys on. A write transaction is BEGIN IMMEDIATE: it takes the file's write lock
- * at once, so its checks and its writes see no other writer in between. */
+ * at once, so its checks and its writes see no other writer in between.
+ *
+ * Switching a fresh file to WAL is the one step the busy timeout does not cover: the pragma
+ * reads the file's header under a read lock, then asks for the write lock to rewrite it,
+ * and SQLite answers SQLITE_BUSY at once, without the busy handler, to a connection that
+ * holds a read lock and wants the write lock (sqlite3_busy_handler: it could deadlock).
+ * Two connections opening one new file at once (a server starting while `classrelay token`
+ * runs) meet there; the loser tries again until the busy timeout is spent. Once the file is
+ * in WAL the pragma only reads. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +21,7 @@
 #include "store/sqldb_priv.h"
 
 #define BUSY_TIMEOUT_MS 2000
+#define WAL_RETRY_MS 5 /* between two tries of the switch to WAL */
 
 struct sqlite_db {
     struct sqldb base; /* first */
@@ -153,6 +162,22 @@ static const struct sqldb_ops sqlite_ops = {
     .text = sl_text,
 };
 
+/* PRAGMA journal_mode = WAL, tried again while another connection holds the lock it wants
+ * (see above): SQLITE_OK or the last code, its message in *msg (sqlite3_free). */
+static int set_wal(sqlite3 *db, char **msg)
+{
+    int rc;
+    /* journal_mode answers a row; sqlite3_exec ignores it */
+    for (int waited = 0;; waited += WAL_RETRY_MS) {
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, msg);
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+            return rc;
+        sqlite3_free(*msg);
+        *msg = NULL;
+        sqlite3_sleep(WAL_RETRY_MS);
+    }
+}
+
 struct sqldb *sqldb_sqlite_connect(const char *path, char *err, size_t err_len)
 {
     sqlite3 *db = NULL;
@@ -165,11 +190,9 @@ struct sqldb *sqldb_sqlite_connect(const char *path, char *err, size_t err_len)
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-    /* journal_mode answers a row; sqlite3_exec ignores it */
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                     "PRAGMA foreign_keys = ON;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
+    if (set_wal(db, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", NULL, NULL,
+                     &msg) != SQLITE_OK) {
         snprintf(err, err_len, "%s", msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         sqlite3_close(db);

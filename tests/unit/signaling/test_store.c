@@ -5,7 +5,9 @@
  * control characters) refused with nothing changed; SQL meta-characters stored verbatim in
  * every text field; deletes refused while referenced (IN_USE); the audit log and its
  * filters; a database failure reported as STORE_ERR_DB (and on PostgreSQL a connection
- * killed under the store, reconnected); migrations kept across reopening
+ * killed under the store, reconnected), each counted in the figures of /metrics
+ * (sqldb_stats: failed calls, connections not made, lost and made again); migrations kept
+ * across reopening
  * and beside the recordings catalogue in the same file; lesson room names. */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "store/catalog.h"
+#include "store/sqldb.h"
 #include "store/store.h"
 #include "sql_file.h"
 #include "test.h"
@@ -38,6 +41,14 @@ static struct store *open_store(const char *p)
         fprintf(stderr, "store_open: %s\n", err);
     CHECK(s != NULL);
     return s;
+}
+
+/* The process's database figures for the engine of the run. */
+static struct sqldb_stats figures(void)
+{
+    struct sqldb_stats st;
+    sqldb_stats(pg ? SQLDB_PG : SQLDB_SQLITE, &st);
+    return st;
 }
 
 /* An integer from SQL on the file, through a separate connection. */
@@ -407,7 +418,9 @@ static void test_db_failure(struct store *s)
     snprintf(sc.name, sizeof sc.name, "Doomed");
     struct st_err e;
     long long before = rows();
+    struct sqldb_stats was = figures();
     CHECK_EQ(s->ops->school_create(s, &sc, &e), STORE_ERR_DB);
+    CHECK_EQ(figures().query_failures, was.query_failures + 1);
     CHECK(e.msg[0] != '\0');
     CHECK_EQ(rows(), before);
     CHECK_EQ(sql_exec(pg ? "DROP TRIGGER no_schools ON schools" : "DROP TRIGGER no_schools"),
@@ -420,24 +433,41 @@ static void test_db_failure(struct store *s)
     int n = 7;
     CHECK_EQ(s->ops->audit_list(s, NULL, &out, &n), STORE_ERR_DB);
     CHECK(out == NULL && n == 0);
+    CHECK_EQ(figures().query_failures, was.query_failures + 3);
     CHECK_EQ(sql_exec("ALTER TABLE audit_gone RENAME TO audit"), SQLITE_OK);
     CHECK_EQ(s->ops->audit_add(s, &a), 0);
     /* the connection is still usable for writes: no transaction was left open */
     CHECK_EQ(s->ops->school_create(s, &sc, &e), 0);
     CHECK_EQ(s->ops->school_delete(s, sc.id, &e), 0);
+    struct sqldb_stats now = figures();
+    CHECK_EQ(now.query_failures, was.query_failures + 3);
+    CHECK_EQ(now.connect_failures, was.connect_failures);
+    CHECK_EQ(now.reconnects, was.reconnects);
+    CHECK(now.open > 0 && now.down == 0); /* classrelay_store_up: 1 */
 }
 
 /* PostgreSQL's connection killed under the store (a restart, a failover): at most the next
- * call fails with STORE_ERR_DB, logged; the one after reconnects. */
+ * call fails with STORE_ERR_DB, logged, and counted with the connection down; the one after
+ * reconnects, counted. */
 static void test_reconnect(struct store *s)
 {
+    struct sqldb_stats was = figures();
     CHECK_EQ(sql_exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
                       "current_database() AND pid <> pg_backend_pid()"),
              0);
     int n = -1, rc = s->ops->user_count(s, &n);
     CHECK(rc == 0 || rc == STORE_ERR_DB);
+    bool failed = rc == STORE_ERR_DB;
+    struct sqldb_stats cut = figures();
+    CHECK_EQ(cut.query_failures, was.query_failures + failed);
+    CHECK_EQ(cut.down, was.down + failed); /* classrelay_store_up: 0 */
+    CHECK_EQ(cut.reconnects, was.reconnects);
     CHECK_EQ(s->ops->user_count(s, &n), 0);
     CHECK(n > 0);
+    struct sqldb_stats back = figures();
+    CHECK_EQ(back.reconnects, was.reconnects + failed);
+    CHECK_EQ(back.down, 0);
+    CHECK_EQ(back.connect_failures, was.connect_failures);
     struct st_school sc = {.name = "After reconnect"};
     CHECK_EQ(s->ops->school_create(s, &sc, NULL), 0);
     CHECK_EQ(s->ops->school_delete(s, sc.id, NULL), 0);
@@ -499,7 +529,13 @@ static void test_reopen_and_catalog(void)
     CHECK(strstr(err, "99") != NULL);
     CHECK_EQ(sql_exec("UPDATE schema_versions SET version = 1 WHERE component = 'schedule'"),
              SQLITE_OK);
+    struct sqldb_stats was;
+    sqldb_stats(SQLDB_SQLITE, &was);
     CHECK(store_open("/nonexistent-dir/x/classrelay.db", err, sizeof err) == NULL);
+    struct sqldb_stats now;
+    sqldb_stats(SQLDB_SQLITE, &now);
+    CHECK_EQ(now.connect_failures, was.connect_failures + 1);
+    CHECK_EQ(now.open, was.open);
     store_close(NULL);
 }
 

@@ -50,8 +50,10 @@ static int from_claims(struct server *srv, const struct token_claims *c, struct 
         if (rc == STORE_ERR_DB) { /* the database is away: the signed token stands alone, so
                                      lessons go on (a removed account's token lives until it
                                      expires, as between two checks) */
-            CR_LOG_RATE(CR_LOG_WARN, "auth", "the store cannot say whether user %lld still "
-                        "exists: the token is taken as signed", (long long)p->user_id);
+            CR_LOG_RATE(CR_LOG_WARN, "auth",
+                        "the store cannot say whether user %lld still "
+                        "exists: the token is taken as signed",
+                        (long long)p->user_id);
             return 0;
         }
         if (rc != 0 || u.disabled || u.role != c->role) {

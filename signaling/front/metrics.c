@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "cluster/directory.h"
 #include "front/metrics_priv.h"
+#include "lesson/cascade.h"
 #include "lesson/evq.h"
 #include "lesson/recording.h"
 #include "lesson/registry.h"
@@ -184,6 +185,15 @@ static void database(struct prom *p, struct server *srv)
 /* The cluster's directory (cluster/directory.h): only on a node of a cluster (redis set). */
 static void cluster(struct prom *p, struct server *srv)
 {
+    unsigned pulls, links;
+    uint64_t unsigned_offers;
+    cascade_counts(srv, &pulls, &links, &unsigned_offers);
+    prom_gauge(p, "classrelay_cascade_pulls",
+               "Lessons (and classrooms on stage) this node pulls from other nodes now.", pulls);
+    prom_gauge(p, "classrelay_cascade_pulled_links",
+               "Cascade links from other nodes open here (each a publisher of theirs).", links);
+    prom_counter(p, "classrelay_cascade_offers_refused_total",
+                 "Cascade offers refused: not signed with the cluster's key.", unsigned_offers);
     if (!srv->dir)
         return;
     struct dir_stats st;

@@ -321,12 +321,15 @@ void cascade_session_closed(struct server *srv, const struct reg_resource *r)
     }
 }
 
-void cascade_counts(const struct server *srv, unsigned *pulls, unsigned *links)
+void cascade_counts(const struct server *srv, unsigned *pulls, unsigned *links,
+                    uint64_t *unsigned_offers)
 {
     *pulls = *links = 0;
+    *unsigned_offers = 0;
     if (!srv->cascade)
         return;
     for (const struct pull *p = srv->cascade->pulls; p; p = p->next)
         (*pulls)++;
     *links = srv->cascade->links;
+    *unsigned_offers = srv->cascade->unsigned_offers;
 }

@@ -37,7 +37,9 @@ void cascade_tick(struct server *srv, int64_t now_ms);
 void cascade_on_event(struct server *srv, const struct evq_item *it);
 /* A cascade session is closing (session_close): forgotten, and linked again at the next tick. */
 void cascade_session_closed(struct server *srv, const struct reg_resource *r);
-/* Lessons pulled now, and links open, for /metrics and /api/v1/stats. */
-void cascade_counts(const struct server *srv, unsigned *pulls, unsigned *links);
+/* Pulls now (lessons and classrooms on stage), links open here, and offers refused unsigned,
+ * for /metrics. */
+void cascade_counts(const struct server *srv, unsigned *pulls, unsigned *links,
+                    uint64_t *unsigned_offers);
 
 #endif

@@ -166,11 +166,14 @@ static void start_pace(struct peer *peer, int64_t rtt_us, int64_t now_us)
              (long long)peer->pacer->pace_bps);
 }
 
-/* A keyframe of each video stream this peer publishes whose SSRC the offer named: asked for
- * before the keys, the request went nowhere (a relay's mirror, route/link.h, names them, and
- * the subscribers that made the other relay pull the lesson wait for it). */
+/* Keyframe requests made before the keys went nowhere: each video stream this peer publishes
+ * is asked again now (a relay's mirror, route/link.h, names its SSRCs in the offer, and the
+ * subscribers that made the other relay pull the lesson wait for that keyframe). */
 static void ask_keyframes(struct peer *peer)
 {
+    if (!peer->pli_held)
+        return;
+    peer->pli_held = false;
     for (size_t i = 0; i < peer->n_mlines; i++) {
         const struct producer *p = peer->mlines[i].producer;
         for (size_t l = 0; p && p->kind == CR_KIND_VIDEO && l < p->n_layers; l++)

@@ -114,6 +114,7 @@ struct peer {
     bool dtls_retired;      /* state: DTLS no longer needed, its memory given back (peer_tick) */
     char *offer_sdp;        /* owned: the last offer applied, while it publishes (link.h) */
     bool is_link;           /* a cascade link to another relay (link.h) */
+    bool pli_held;          /* state: a keyframe request came before the keys (sent with them) */
     struct peer *link_of;   /* a link: the publisher it mirrors; NULL once that went */
     GPtrArray *links;       /* borrowed struct peer *: the links mirroring this publisher */
 };

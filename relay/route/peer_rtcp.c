@@ -198,6 +198,10 @@ void peer_on_rtcp(struct peer *peer, const uint8_t *buf, size_t len, int64_t now
 
 void peer_send_pli(struct peer *peer, uint32_t media_ssrc)
 {
+    if (!peer->srtp) { /* no keys yet: asked for again when they come (peer.c, dtls_keys) */
+        peer->pli_held = true;
+        return;
+    }
     uint8_t *out = peer->ctx->scratch;
     size_t n = rtcp_write_pli(out, 64, peer->rtcp_ssrc, media_ssrc);
     if (n)

@@ -23,8 +23,6 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 import argparse
 import asyncio
 import os
-import subprocess
-import tempfile
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -41,7 +39,6 @@ from avtracks import Player, bar_position, wait_connected  # noqa: E402
 sys.path.insert(0, here)
 from cluster_redirect import frames_grow, off_loop, publisher  # noqa: E402
 
-REDIS_TMP = os.path.join(peers.SRC_ROOT, "tools", "redis_tmp.sh")
 ROOM = "geo"
 
 
@@ -164,25 +161,13 @@ async def run(a, b, token, n):
     await teacher.close()
 
 
-def cluster_tmp(prefix):
-    """A throw-away Redis and a shared key for the nodes: (its dir, its URL, the key's path)."""
-    tmp = tempfile.mkdtemp(prefix=prefix)
-    rdir = os.path.join(tmp, "redis")
-    url = subprocess.run([REDIS_TMP, "start", rdir], check=True, capture_output=True,
-                         text=True).stdout.strip()
-    secret = os.path.join(tmp, "secret.key")
-    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
-        f.write(os.urandom(32))
-    return rdir, url, secret
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary", nargs="?", default=None)
     ap.add_argument("--players", type=int, default=3)
     args = ap.parse_args()
     binary = peers.find_classrelay(args.binary)
-    rdir, url, secret = cluster_tmp("cr-it-cascade-")
+    rdir, url, secret = peers.cluster_tmp("cr-it-cascade-")
     common = ["--redis", url, "--no-record"]
     a = peers.Server(binary, common, name="cascade-a", media_port=True, secret_file=secret)
     b = peers.Server(binary, common, name="cascade-b", media_port=True, secret_file=secret)
@@ -191,16 +176,8 @@ def main():
         b.start()
         asyncio.run(run(a, b, a.token, args.players))
     except Exception as e:  # noqa: BLE001
-        check(False, "%s: %s" % (type(e).__name__, e))
-        for s in (a, b):
-            print(s.log_tail(40))
-    finally:
-        a.stop()
-        b.stop()
-        subprocess.run([REDIS_TMP, "stop", rdir])
-    ok = not peers.failures and not peers.ICE_FAILURES
-    print("RESULT:", "PASS" if ok else "FAIL", flush=True)
-    return 0 if ok else 1
+        return peers.cluster_end((a, b), rdir, e)
+    return peers.cluster_end((a, b), rdir)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import time
 import urllib.parse
 
@@ -42,7 +41,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from avtracks import MovingBarTrack, Player, SineTrack, wait_connected  # noqa: E402
 
 sys.path.insert(0, here)
-from cascade_auto import REDIS_TMP, cluster_tmp, wait_for  # noqa: E402
+from cascade_auto import wait_for  # noqa: E402
 from cluster_redirect import frames_grow, off_loop, publisher, ws_join  # noqa: E402
 
 ROOM = "geo"
@@ -167,7 +166,7 @@ def main():
     ap.add_argument("binary", nargs="?", default=None)
     args = ap.parse_args()
     binary = peers.find_classrelay(args.binary)
-    rdir, url, secret = cluster_tmp("cr-it-cstage-")
+    rdir, url, secret = peers.cluster_tmp("cr-it-cstage-")
     common = ["--redis", url, "--no-record"]
     nodes = [peers.Server(binary, common, name="cstage-" + n, media_port=True,
                           secret_file=secret) for n in "abc"]
@@ -178,16 +177,8 @@ def main():
             s.start()
         asyncio.run(run(*nodes, nodes[0].token))
     except Exception as e:  # noqa: BLE001
-        check(False, "%s: %s" % (type(e).__name__, e))
-        for s in nodes:
-            print(s.log_tail(60))
-    finally:
-        for s in nodes:
-            s.stop()
-        subprocess.run([REDIS_TMP, "stop", rdir])
-    ok = not peers.failures and not peers.ICE_FAILURES
-    print("RESULT:", "PASS" if ok else "FAIL", flush=True)
-    return 0 if ok else 1
+        return peers.cluster_end(nodes, rdir, e)
+    return peers.cluster_end(nodes, rdir)
 
 
 if __name__ == "__main__":

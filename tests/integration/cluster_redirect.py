@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import subprocess
-import tempfile
 import time
 import urllib.parse
 
@@ -37,7 +36,7 @@ peers.patch_aioice_loopback()
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from avtracks import MovingBarTrack, Player, SineTrack, wait_connected  # noqa: E402
 
-REDIS_TMP = os.path.join(peers.SRC_ROOT, "tools", "redis_tmp.sh")
+REDIS_TMP = peers.REDIS_TMP
 ROOM = "geo"
 
 
@@ -179,13 +178,7 @@ async def run(a, b, rdir, token):
 
 def main():
     binary = peers.find_classrelay(sys.argv[1] if len(sys.argv) > 1 else None)
-    tmp = tempfile.mkdtemp(prefix="cr-it-cluster-")
-    rdir = os.path.join(tmp, "redis")
-    url = subprocess.run([REDIS_TMP, "start", rdir], check=True, capture_output=True,
-                         text=True).stdout.strip()
-    secret = os.path.join(tmp, "secret.key")
-    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
-        f.write(os.urandom(32))
+    rdir, url, secret = peers.cluster_tmp("cr-it-cluster-")
     common = ["--redis", url, "--secret-file", secret, "--metrics-token", "m"]
     a = peers.Server(binary, common, name="cluster-a", media_port=True)
     b = peers.Server(binary, common + ["--max-peers", "1"], name="cluster-b", media_port=True)

@@ -381,3 +381,35 @@ def fail(msg, server=None):
     if server is not None:
         print("server log tail:\n" + server.log_tail(), flush=True)
     sys.exit(1)
+
+
+# ---------------------------------------------------------------- a cluster's parts
+
+REDIS_TMP = os.path.join(SRC_ROOT, "tools", "redis_tmp.sh")
+
+
+def cluster_tmp(prefix):
+    """A throw-away Redis (tools/redis_tmp.sh) and a key the nodes share (--secret-file):
+    (Redis's dir, its URL, the key's path)."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    rdir = os.path.join(tmp, "redis")
+    url = subprocess.run([REDIS_TMP, "start", rdir], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    secret = os.path.join(tmp, "secret.key")
+    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
+        f.write(os.urandom(32))
+    return rdir, url, secret
+
+
+def cluster_end(nodes, rdir, error=None):
+    """Stops the nodes and Redis; prints the test's RESULT line. Returns the exit code."""
+    if error is not None:
+        check(False, "%s: %s" % (type(error).__name__, error))
+        for s in nodes:
+            print(s.log_tail(40))
+    for s in nodes:
+        s.stop()
+    subprocess.run([REDIS_TMP, "stop", rdir])
+    ok = not failures and not ICE_FAILURES
+    print("RESULT:", "PASS" if ok else "FAIL", flush=True)
+    return 0 if ok else 1

@@ -18,8 +18,8 @@
  * before the next statement, at most once per RETRY_MS: a server that is down costs each
  * call one quick failure, not a connection timeout. Each is counted (sqldb_stats): the
  * connection lost when a call finds it broken, each reset that fails, each that succeeds.
- * connect_timeout is 5 s unless the URI says otherwise. Notices (CREATE TABLE IF NOT EXISTS ...)
- * are dropped. */
+ * connect_timeout is 5 s unless the URI says otherwise. Notices (CREATE TABLE IF NOT
+ * EXISTS ...) are dropped. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
